@@ -1,0 +1,43 @@
+#!/bin/sh
+# Prepares a fresh Debian machine for orchestrate: npm packages, Debian packages (as root), the compiled CLI.
+# Called by `npm run demo`, `npm test` and `npm run bench`; fast when everything is already there.
+set -eu
+cd "$(dirname "$0")/.."
+
+want_bench=false
+[ "${1:-}" = "--bench" ] && want_bench=true
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# Debian packages: the lab needs real sshd and etcd; the benchmark also compares with ansible-playbook.
+missing=""
+command -v etcd >/dev/null 2>&1 || missing="$missing etcd-server"
+command -v etcdctl >/dev/null 2>&1 || missing="$missing etcd-client"
+[ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
+command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v sudo >/dev/null 2>&1 || missing="$missing sudo"
+if $want_bench; then command -v ansible-playbook >/dev/null 2>&1 || missing="$missing ansible"; fi
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  else
+    say "missing Debian packages:$missing"
+    say "install them as root: apt-get install -y$missing"
+    exit 1
+  fi
+fi
+
+# npm packages, when node_modules is absent or older than the lock file.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >/dev/null; else npm install --no-audit --no-fund >/dev/null; fi
+fi
+
+# The compiled CLI (bin/orchestrate runs dist/).
+say "compiling"
+npx tsc -p tsconfig.build.json
