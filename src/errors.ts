@@ -32,6 +32,8 @@ export interface ConfigProblem {
   /** Stable code such as `inventory.duplicate-etcd-name`. */
   code: string;
   message: string;
+  /** What a valid value looks like (printed as `expected:`). */
+  expected?: string;
   /** What to do about it. */
   hint?: string;
   loc?: SourceLocation;

@@ -1,5 +1,5 @@
 // The loaded, validated shapes of inventories and playbooks. Produced by src/config, read by everything above it.
-import type { SourceLocation } from '../errors.js';
+import type { ConfigProblem, SourceLocation } from '../errors.js';
 
 export type Vars = Record<string, unknown>;
 
@@ -49,6 +49,8 @@ export interface Inventory {
   hosts: Map<string, InventoryHost>;
   /** Group name to its host names (children flattened), including `all` and `ungrouped`, in file order. */
   groups: Map<string, string[]>;
+  /** Each group's own `vars:` as written (not merged); `all` holds what the implicit localhost sees. */
+  groupVars?: Map<string, Vars>;
 }
 
 export type WhenExpression = string;
@@ -96,4 +98,6 @@ export interface Play {
 export interface Playbook {
   file: string;
   plays: Play[];
+  /** Problems that do not stop loading (e.g. YAML 1.1 base-60 numbers); print them with formatProblems. */
+  warnings?: ConfigProblem[];
 }

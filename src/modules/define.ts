@@ -39,6 +39,8 @@ export interface ModuleDefinition<Args = Record<string, unknown>> {
   shellArgs?: string[];
   /** Modules that never touch a host (set_fact, debug, assert) run once per host without a connection. */
   local?: boolean;
+  /** Checks beyond the schema (e.g. an ambiguous file mode), run on the templated arguments before anything runs; each string is one problem. */
+  check?(args: Args): string[];
   plan(ctx: ModuleContext, args: Args): ModulePlan;
 }
 

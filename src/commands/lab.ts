@@ -1,0 +1,162 @@
+// `orchestrate lab up|status|down|damage`: a local lab of real hosts (sshd + etcd under TLS) for tests and the demo.
+import { parseArgs } from 'node:util';
+import { ExitCode, UsageError } from '../errors.js';
+import { labDamage, labDown, labStatus, labUp, type LabStatusReport, type LabUpResult } from '../lab/index.js';
+import { defaultLabMembers, defaultLabNet, maxLabMembers, parseMemberCount } from '../lab/paths.js';
+
+const usage = `usage: orchestrate lab <up|status|down|damage> [options]   (root only)
+
+  up       start N hosts, each on its own loopback address with its own filesystem view,
+           sshd on port 22 and an etcd member under TLS; writes DIR/inventory.yml
+  status   per host: sshd, services, etcd health and leader
+  down     stop exactly what \`up\` started (by pid) and remove the lab's files
+  damage   demo only: delete every pod under /registry/pods/ and write a rogue key
+
+options:
+  --dir DIR          lab folder (default ./lab)
+  --members N        up: number of hosts, 1 to ${maxLabMembers} (default ${defaultLabMembers})
+  --net A.B.C        up: first three octets of the loopback network (default ${defaultLabNet})
+  --keep-on-failure  up: leave a lab that failed to start in place, to read its logs
+  --json             status: print the report as JSON
+`;
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function printUp(info: LabUpResult): void {
+  const out: string[] = [];
+  if (info.alreadyRunning) {
+    out.push(`lab already running in ${info.dir} (${info.hosts.length} host(s) on ${info.net}.x); nothing changed.`);
+    if (info.differsFromRequest) out.push(`note: ${info.differsFromRequest}`);
+  } else {
+    out.push(`lab up: ${info.hosts.length} host(s) on ${info.net}.x in ${seconds(info.startupMs)}`);
+  }
+  const first = info.hosts[0];
+  out.push(
+    `  folder       ${info.dir}`,
+    `  inventory    ${info.inventoryFile}`,
+    `  ssh key      ${info.keyFile}  (root and ${info.deployUser}, passwordless sudo, on every host)`,
+    `  known_hosts  ${info.knownHostsFile}  (also in ${info.userKnownHostsFile}, lines tagged orchestrate-lab:${info.dir})`,
+    `  pki          CA ${info.pki.caFile}`,
+    `               etcd server/peer (also client) ${info.pki.certFile} + ${info.pki.keyFile}`,
+    `               deploy-host client ${info.pki.clientCertFile} + ${info.pki.clientKeyFile}`,
+    `  logs         sshd: ${info.logsDir}/<address>-sshd.log; units: <upper>/${info.unitLogDir}/<unit>.log; start/stop: <upper>/${info.systemctlLog}`,
+    '  hosts:',
+    ...info.hosts.map((host) => `    ${host.address.padEnd(15)} ${host.name.padEnd(20)} sshd pid ${String(host.pid).padEnd(8)} upper ${host.upperDir}`),
+  );
+  for (const conflict of info.knownHosts?.conflicting ?? []) {
+    out.push(`warning: ${info.userKnownHostsFile} has an untagged line for a lab address: ${conflict.slice(0, 80)}`, '  fix: ssh-keygen -R <address> if ssh reports a changed host key');
+  }
+  if (first) {
+    out.push(
+      '  try:',
+      `    ssh -i ${info.keyFile} -o UserKnownHostsFile=${info.knownHostsFile} root@${first.address} cat /etc/lab-host`,
+      `    ETCDCTL_API=3 etcdctl --endpoints=${info.hosts.map((host) => host.clientUrl).join(',')} --cacert=${info.pki.caFile} --cert=${info.pki.clientCertFile} --key=${info.pki.clientKeyFile} endpoint status -w table`,
+      `    orchestrate lab down --dir ${info.dir}`,
+    );
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function statusHealthy(report: LabStatusReport): boolean {
+  return report.found && report.hosts.every((host) => host.running && host.sshd && host.etcd.healthy);
+}
+
+function printStatus(report: LabStatusReport): void {
+  if (!report.found) {
+    process.stdout.write(`no lab in ${report.dir}\n`);
+    return;
+  }
+  const out = [`lab in ${report.dir}: ${report.hosts.length} host(s) on ${report.net}.x, phase ${report.phase}, created ${report.createdAt}`];
+  for (const host of report.hosts) {
+    const etcd = host.etcd.status
+      ? `etcd healthy${host.etcd.status.isLeader ? ' LEADER' : ''} id ${host.etcd.status.memberId} rev ${host.etcd.status.revision} term ${host.etcd.status.raftTerm} db ${host.etcd.status.dbSize} B v${host.etcd.status.version}`
+      : `etcd UNHEALTHY (${host.etcd.error ?? 'unknown'})`;
+    const services = Object.entries(host.services)
+      .map(([name, state]) => `${name}=${state}`)
+      .join(' ');
+    out.push(
+      `  ${host.address.padEnd(15)} ${host.running ? `pid ${host.pid}` : 'NOT RUNNING'}  sshd ${host.sshd ? 'up' : 'DOWN'}  ${etcd}`,
+      `  ${''.padEnd(15)} ${services}`,
+    );
+  }
+  out.push(statusHealthy(report) ? 'all hosts up, every member healthy' : 'lab degraded: see above');
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+const labOptions = {
+  dir: { type: 'string', default: 'lab' },
+  members: { type: 'string' },
+  net: { type: 'string' },
+  'keep-on-failure': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function parseLabArgs(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: labOptions,
+    strict: true,
+  });
+}
+
+export async function labCommand(args: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseLabArgs>;
+  try {
+    parsed = parseLabArgs(args);
+  } catch (error) {
+    throw new UsageError((error as Error).message, 'run `orchestrate lab --help`');
+  }
+  const { values, positionals } = parsed;
+  const [action, ...extra] = positionals;
+  if (values.help) {
+    process.stdout.write(usage);
+    return ExitCode.ok;
+  }
+  if (!action) throw new UsageError('lab needs an action: up, status, down or damage', 'run `orchestrate lab --help`');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, 'run `orchestrate lab --help`');
+  const upOnly = values.members !== undefined || values.net !== undefined || values['keep-on-failure'];
+  if (action !== 'up' && upOnly) throw new UsageError(`--members, --net and --keep-on-failure apply to \`lab up\` only, not \`lab ${action}\``);
+  switch (action) {
+    case 'up': {
+      const began = Date.now();
+      const info = await labUp({
+        dir: values.dir,
+        ...(values.members !== undefined ? { members: parseMemberCount(values.members) } : {}),
+        ...(values.net !== undefined ? { net: values.net } : {}),
+        keepOnFailure: values['keep-on-failure'],
+        onProgress: (message) => process.stdout.write(`  [${seconds(Date.now() - began).padStart(6)}] ${message}\n`),
+      });
+      printUp(info);
+      return ExitCode.ok;
+    }
+    case 'status': {
+      const report = await labStatus({ dir: values.dir });
+      if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else printStatus(report);
+      return statusHealthy(report) ? ExitCode.ok : ExitCode.failed;
+    }
+    case 'down': {
+      const report = await labDown({ dir: values.dir });
+      if (!report.found) {
+        process.stdout.write(`no lab in ${report.dir}; nothing to do\n`);
+        return ExitCode.ok;
+      }
+      const kept = report.keptEntries.length > 0 ? ` (kept: ${report.keptEntries.join(', ')})` : '';
+      process.stdout.write(
+        `lab down: stopped ${report.stoppedPids.length} process(es), removed ${report.knownHostsLinesRemoved} known_hosts line(s) and the lab's files in ${report.dir}${kept}\n`,
+      );
+      return ExitCode.ok;
+    }
+    case 'damage': {
+      const report = await labDamage({ dir: values.dir });
+      process.stdout.write(`lab damage: deleted ${report.deletedKeys} key(s) under /registry/pods/ and wrote ${report.rogueKey}\n`);
+      return ExitCode.ok;
+    }
+    default:
+      throw new UsageError(`unknown lab action "${action}"`, 'use up, status, down or damage');
+  }
+}

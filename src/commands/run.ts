@@ -1,0 +1,109 @@
+// `orchestrate run PLAYBOOK -i INVENTORY`: run an Ansible-style playbook over SSH.
+import { parseArgs } from 'node:util';
+import { ExitCode, UsageError } from '../errors.js';
+
+const usage = `usage: orchestrate run PLAYBOOK -i INVENTORY [options]
+
+Runs an Ansible-style playbook over SSH: each task on all its hosts before the next.
+
+options:
+  -i, --inventory FILE     the inventory (YAML, Ansible's shape); required
+  -l, --limit PATTERN      only these hosts/groups (a:b union, a:&b, a:!b)
+  -e, --extra-vars VARS    key=value, a JSON/YAML mapping, or @file.yml (repeatable; highest precedence)
+  -f, --forks N            hosts worked on at once (default 50)
+  -t, --tags TAGS          only tasks with these tags (comma-separated)
+      --skip-tags TAGS     leave out tasks with these tags
+  -n, --dry-run            print, per host and in order, the exact commands and transfers; change nothing
+      --json               one JSON object per line on stdout (events, then the recap)
+      --accept-new-host-keys  trust and record host keys not seen before (never changed ones)
+      --known-hosts FILE   known hosts file (default ~/.ssh/known_hosts)
+      --connect-timeout S  seconds to connect to each host (default 10)
+  -h, --help               this text
+
+exit codes: 0 ok, 2 configuration or usage error (nothing ran), 3 a task failed,
+            4 a host was unreachable, 130 interrupted
+`;
+
+export async function runCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        inventory: { type: 'string', short: 'i' },
+        limit: { type: 'string', short: 'l' },
+        'extra-vars': { type: 'string', short: 'e', multiple: true },
+        forks: { type: 'string', short: 'f' },
+        tags: { type: 'string', short: 't', multiple: true },
+        'skip-tags': { type: 'string', multiple: true },
+        'dry-run': { type: 'boolean', short: 'n' },
+        check: { type: 'boolean' },
+        json: { type: 'boolean' },
+        'accept-new-host-keys': { type: 'boolean' },
+        'known-hosts': { type: 'string' },
+        'connect-timeout': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message, 'run `orchestrate run --help` for the options');
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(usage);
+    return ExitCode.ok;
+  }
+  const [playbook, ...extra] = positionals;
+  if (!playbook) throw new UsageError('no playbook given', 'orchestrate run PLAYBOOK -i INVENTORY');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, 'give one playbook; options go before or after it');
+  if (!values.inventory) throw new UsageError('no inventory given', 'add -i INVENTORY');
+  const forks = values.forks === undefined ? undefined : positiveInteger(values.forks, '--forks');
+  const connectTimeout = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
+
+  const { parseExtraVars, runPlaybook } = await import('../engine/index.js');
+  const extraVars = await parseExtraVars(values['extra-vars'] ?? []);
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) {
+      process.stderr.write('\ninterrupted again: exiting now\n');
+      process.exit(ExitCode.interrupted);
+    }
+    process.stderr.write('\ninterrupted: stopping running commands, no new task starts (Ctrl-C again to exit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const summary = await runPlaybook({
+      playbook,
+      inventory: values.inventory,
+      extraVars,
+      dryRun: values['dry-run'] === true || values.check === true,
+      output: values.json ? 'json' : 'auto',
+      acceptNewHostKeys: values['accept-new-host-keys'] === true,
+      signal: controller.signal,
+      ...(values.limit !== undefined ? { limit: values.limit } : {}),
+      ...(forks !== undefined ? { forks } : {}),
+      ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
+      ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+      ...(values.tags ? { tags: splitList(values.tags) } : {}),
+      ...(values['skip-tags'] ? { skipTags: splitList(values['skip-tags']) } : {}),
+    });
+    return summary.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function positiveInteger(text: string, option: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`${option} must be a positive whole number, not "${text}"`);
+  return value;
+}
+
+function splitList(values: string[]): string[] {
+  return values.flatMap((value) => value.split(',')).map((tag) => tag.trim()).filter((tag) => tag !== '');
+}

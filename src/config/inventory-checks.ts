@@ -1,0 +1,250 @@
+// Inventory rules a JSON Schema cannot express: uniqueness across members, parseable URLs, safe paths.
+import type { ConfigProblem } from '../errors.js';
+import { ETCD_GROUP, etcdMemberFor, missingEtcdProblem } from './etcd-vars.js';
+import { inventoryMeta, type InventoryMeta } from './inventory-meta.js';
+import type { EtcdMember, Inventory, InventoryHost } from './types.js';
+import { problemAt, type ProblemFields, type YamlPath } from './yaml-source.js';
+
+export interface CheckOptions {
+  /** A missing or empty `etcd` group is an error rather than a warning. */
+  requireEtcd?: boolean;
+  /** Check the size of group `etcd` (false while the file's shape is invalid). Default true. */
+  checkGroups?: boolean;
+}
+
+/** Variables read by this tool itself (not through templates), so they must be literal values. */
+const literalVars = [
+  'ansible_host',
+  'ansible_user',
+  'ansible_ssh_private_key_file',
+  'etcd_name',
+  'etcd_data_dir',
+  'etcd_peer_url',
+  'etcd_client_url',
+  'etcd_cluster_token',
+  'etcd_ca_file',
+  'etcd_cert_file',
+  'etcd_key_file',
+  'etcd_service',
+  'backup_dir',
+];
+
+/** Folders that must never be an etcd data dir: a restore moves the data dir aside and replaces it. */
+const systemDirs = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib']);
+
+// etcd joins names into `--initial-cluster name=url,...`: commas, `=` and spaces would corrupt it.
+const ETCD_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export function checkInventory(inventory: Inventory, options: CheckOptions = {}): ConfigProblem[] {
+  const meta = inventoryMeta(inventory);
+  if (!meta) return [];
+  const problems: ConfigProblem[] = [];
+  const report = (host: InventoryHost, vars: string[], fields: ProblemFields): void => {
+    const { path, target } = origin(meta, host, vars);
+    problems.push(problemAt(meta.source, path, fields, target));
+  };
+
+  for (const host of inventory.hosts.values()) checkHostVars(host, report);
+
+  const memberNames = inventory.groups.get(ETCD_GROUP) ?? [];
+  const checkGroups = options.checkGroups ?? true;
+  if (memberNames.length === 0) {
+    if (checkGroups && (options.requireEtcd || inventory.groups.has(ETCD_GROUP))) problems.push(missingEtcdProblem(inventory, options.requireEtcd ? 'error' : 'warning'));
+  } else {
+    checkMembers(inventory, memberNames, report);
+    if (checkGroups && memberNames.length % 2 === 0) problems.push(...evenMembersWarning(meta, memberNames.length));
+  }
+  return dedupe(problems);
+}
+
+type Report = (host: InventoryHost, vars: string[], fields: ProblemFields) => void;
+
+/** Where a value came from: the first of `vars` that is set (host or group), else the host's own entry. */
+function origin(meta: InventoryMeta, host: InventoryHost, vars: string[]): { path: YamlPath; target: 'key' | 'value' } {
+  const paths = meta.varPaths.get(host.name);
+  for (const name of vars) {
+    const found = paths?.get(name);
+    if (found) return { path: found, target: 'value' };
+  }
+  return { path: meta.hostPaths.get(host.name) ?? [], target: 'key' };
+}
+
+function checkHostVars(host: InventoryHost, report: Report): void {
+  for (const name of literalVars) {
+    const value = host.vars[name];
+    if (typeof value === 'string' && (value.includes('{{') || value.includes('{%'))) {
+      report(host, [name], {
+        code: 'inventory.templated-var',
+        message: `${name} is read by orchestrate itself and cannot be a template: ${JSON.stringify(value)}`,
+        expected: 'a literal value',
+        hint: `write the value of ${name} out in full`,
+      });
+    }
+  }
+  for (const name of ['ansible_host', 'ansible_user']) {
+    const value = host.vars[name];
+    if (typeof value === 'string' && (/\s/.test(value) || CONTROL.test(value) || value.startsWith('-'))) {
+      report(host, [name], {
+        code: 'inventory.invalid-connection-var',
+        message: `${name} ${JSON.stringify(value)} contains spaces or control characters or starts with "-"`,
+        expected: name === 'ansible_host' ? 'an IP address or DNS name' : 'a user name',
+      });
+    }
+  }
+  const backupDir = host.vars.backup_dir;
+  if (typeof backupDir === 'string' && CONTROL.test(backupDir)) {
+    report(host, ['backup_dir'], { code: 'inventory.invalid-path', message: 'backup_dir contains a control character (newline, tab or NUL)', expected: 'a folder path on one line' });
+  }
+}
+
+function checkMembers(inventory: Inventory, memberNames: string[], report: Report): void {
+  const byName = new Map<string, string>();
+  const byPeerUrl = new Map<string, string>();
+  const byClientUrl = new Map<string, string>();
+  let reference: EtcdMember | undefined;
+
+  for (const hostName of memberNames) {
+    const host = inventory.hosts.get(hostName);
+    if (!host) continue;
+    const member = etcdMemberFor(host);
+
+    if (!ETCD_NAME.test(member.name) || member.name.length > 255) {
+      report(host, ['etcd_name'], {
+        code: 'inventory.invalid-etcd-name',
+        message: `etcd member name ${JSON.stringify(member.name)} is not valid${host.vars.etcd_name === undefined ? ' (derived from the host name)' : ''}`,
+        expected: 'letters, digits, ".", "_", ":" and "-", starting with a letter or digit',
+        hint: 'set etcd_name for this host, e.g. etcd_name: etcd-1',
+      });
+    }
+    const firstWithName = byName.get(member.name);
+    if (firstWithName !== undefined) {
+      report(host, ['etcd_name'], {
+        code: 'inventory.duplicate-etcd-name',
+        message: `etcd_name "${member.name}" is also used by ${firstWithName}`,
+        expected: 'a name no other member uses',
+        hint: 'give every member of group etcd its own etcd_name (the default is etcd-<inventory hostname>)',
+      });
+    } else {
+      byName.set(member.name, host.name);
+    }
+
+    checkDataDir(host, member.dataDir, report);
+    const peerDuplicate = checkUrl(host, member.peerUrl, ['etcd_peer_url', 'ansible_host'], 'etcd_peer_url', byPeerUrl, report);
+    // Both URLs derived from one shared ansible_host are one mistake: report it once.
+    const sameCause = peerDuplicate && host.vars.etcd_peer_url === undefined && host.vars.etcd_client_url === undefined;
+    if (!sameCause) checkUrl(host, member.clientUrl, ['etcd_client_url', 'ansible_host'], 'etcd_client_url', byClientUrl, report);
+
+    for (const name of ['etcd_ca_file', 'etcd_cert_file', 'etcd_key_file']) {
+      const value = host.vars[name];
+      if (typeof value !== 'string') continue;
+      const problem = !value.startsWith('/') ? 'is not an absolute path' : CONTROL.test(value) ? 'contains a control character' : value.split('/').includes('..') ? 'contains ".."' : undefined;
+      if (problem) {
+        report(host, [name], {
+          code: 'inventory.invalid-path',
+          message: `${name} ${JSON.stringify(value)} ${problem}`,
+          expected: 'an absolute path to a PEM file, the same on the deploy host and on the members',
+        });
+      }
+    }
+    if ((member.certFile === undefined) !== (member.keyFile === undefined)) {
+      const present = member.certFile === undefined ? 'etcd_key_file' : 'etcd_cert_file';
+      const missing = member.certFile === undefined ? 'etcd_cert_file' : 'etcd_key_file';
+      report(host, [present], {
+        code: 'inventory.etcd-tls-pair',
+        message: `${present} is set for ${host.name} but ${missing} is not`,
+        expected: 'both etcd_cert_file and etcd_key_file, or neither',
+        hint: `add ${missing}`,
+      });
+    }
+
+    if (!reference) {
+      reference = member;
+    } else if (member.token !== reference.token) {
+      const own = host.vars.etcd_cluster_token === undefined ? `etcd_cluster_token of ${host.name} is the default "${member.token}"` : `etcd_cluster_token "${member.token}"`;
+      report(host, ['etcd_cluster_token'], {
+        code: 'inventory.conflicting-etcd-token',
+        message: `${own}, not "${reference.token}" as for ${reference.host}`,
+        expected: 'one token shared by every member',
+        hint: 'set etcd_cluster_token once, in the vars of group etcd',
+      });
+    }
+  }
+
+}
+
+function evenMembersWarning(meta: InventoryMeta, count: number): ConfigProblem[] {
+  const path = meta.groupPaths.get(ETCD_GROUP);
+  if (!path) return [];
+  const fewer = count - 1;
+  return [
+    problemAt(meta.source, path, {
+      severity: 'warning',
+      code: 'inventory.even-etcd-members',
+      message: `group "etcd" has ${count} members; an even count tolerates no more failed members than ${fewer} member${fewer === 1 ? '' : 's'} would`,
+      hint: 'use an odd number of members (1, 3, 5 or 7)',
+    }, 'key'),
+  ];
+}
+
+function checkDataDir(host: InventoryHost, dataDir: string, report: Report): void {
+  const fields = (message: string): ProblemFields => ({
+    code: 'inventory.invalid-etcd-data-dir',
+    message: `etcd_data_dir ${JSON.stringify(dataDir)} ${message}`,
+    expected: 'an absolute path such as /var/lib/etcd',
+  });
+  if (!dataDir.startsWith('/')) report(host, ['etcd_data_dir'], fields('is not an absolute path'));
+  else if (CONTROL.test(dataDir)) report(host, ['etcd_data_dir'], fields('contains a control character (newline, tab or NUL)'));
+  else if (dataDir.split('/').includes('..')) report(host, ['etcd_data_dir'], fields('contains ".."'));
+  else if (systemDirs.has(dataDir.replace(/\/+$/, '') || '/')) {
+    report(host, ['etcd_data_dir'], { ...fields('is a system folder; a restore moves the data dir aside and replaces it'), hint: 'use a folder of its own, e.g. /var/lib/etcd' });
+  }
+}
+
+/** Returns true when the URL is valid but already used by another member. */
+function checkUrl(host: InventoryHost, url: string, vars: string[], name: string, seen: Map<string, string>, report: Report): boolean {
+  const port = name === 'etcd_peer_url' ? 2380 : 2379;
+  const fields = (message: string): ProblemFields => ({
+    code: 'inventory.invalid-etcd-url',
+    message: `${name} ${JSON.stringify(url)} ${message}`,
+    expected: `a URL such as https://10.0.0.1:${port}`,
+  });
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    report(host, vars, fields('is not a URL'));
+    return false;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') report(host, vars, fields('must use http or https'));
+  else if (parsed.hostname === '') report(host, vars, fields('has no host'));
+  else if (parsed.port === '') report(host, vars, fields('has no port'));
+  else if ((parsed.pathname !== '/' && parsed.pathname !== '') || parsed.search || parsed.hash || parsed.username || parsed.password) {
+    report(host, vars, fields('must be just scheme://host:port'));
+  } else {
+    const key = `${parsed.protocol}//${parsed.host}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      report(host, vars, {
+        code: name === 'etcd_peer_url' ? 'inventory.duplicate-etcd-peer-url' : 'inventory.duplicate-etcd-client-url',
+        message: `${name} ${url} is also used by ${first}`,
+        expected: 'a URL no other member uses',
+        hint: `each member needs its own address (ansible_host) or its own ${name}`,
+      });
+      return true;
+    }
+    seen.set(key, host.name);
+  }
+  return false;
+}
+
+/** A group variable is seen by every host of the group: report it once. */
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${problem.code}:${problem.loc?.line}:${problem.loc?.col}:${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

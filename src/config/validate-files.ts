@@ -1,0 +1,75 @@
+// `orchestrate validate`: tell inventories from playbooks by their shape and check each completely.
+import { isMap, isSeq } from 'yaml';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { etcdMembers } from './etcd-vars.js';
+import { parseInventory } from './inventory.js';
+import type { ModuleCatalog } from './module-catalog.js';
+import { loadPlaybook } from './playbook.js';
+import { problemAt, readYaml } from './yaml-source.js';
+
+export interface FileReport {
+  file: string;
+  kind: 'inventory' | 'playbook' | 'unknown';
+  /** Errors and warnings; the file is valid when none is an error. */
+  problems: ConfigProblem[];
+  /** For a valid file: `inventory, 5 hosts` or `playbook, 2 plays, 9 tasks`. */
+  summary?: string;
+}
+
+export function isValid(report: FileReport): boolean {
+  return !report.problems.some((problem) => problem.severity === 'error');
+}
+
+/** A list is a playbook, a mapping an inventory (INI inventories are recognised and refused with a hint). */
+export async function validateFile(file: string, catalog: ModuleCatalog): Promise<FileReport> {
+  const parsed = await readYaml(file);
+  const { value, source } = parsed;
+  if (parsed.problems.some((p) => p.code === 'file.unreadable')) return { file, kind: 'unknown', problems: parsed.problems };
+  const looksLikeIni = value === undefined && /^\s*\[[^\]\n]+\]\s*$/m.test(source.text.split('\n').find((line) => line.trim() !== '' && !line.trim().startsWith('#')) ?? '');
+  if (Array.isArray(value)) return validatePlaybook(file, catalog);
+  if ((typeof value === 'object' && value !== null) || looksLikeIni) return validateInventory(file, source.text);
+  if (value === undefined) {
+    // YAML errors: the loaders stop there, but the document's outline still tells what the file was meant to be.
+    const kind = isSeq(source.doc.contents) ? 'playbook' : isMap(source.doc.contents) ? 'inventory' : 'unknown';
+    return { file, kind, problems: parsed.problems };
+  }
+  return {
+    file,
+    kind: 'unknown',
+    problems: [
+      ...parsed.problems,
+      problemAt(source, [], {
+        code: 'validate.unknown-shape',
+        message: value === null ? 'the file is empty' : 'the file is neither an inventory nor a playbook',
+        expected: 'an inventory (a mapping starting with `all:`) or a playbook (a list of plays starting with `- hosts:`)',
+      }),
+    ],
+  };
+}
+
+async function validatePlaybook(file: string, catalog: ModuleCatalog): Promise<FileReport> {
+  try {
+    const playbook = await loadPlaybook(file, catalog);
+    const tasks = playbook.plays.reduce((sum, play) => sum + play.tasks.length, 0);
+    return { file, kind: 'playbook', problems: playbook.warnings ?? [], summary: `playbook, ${plural(playbook.plays.length, 'play')}, ${plural(tasks, 'task')}` };
+  } catch (error) {
+    if (error instanceof ConfigError) return { file, kind: 'playbook', problems: error.problems };
+    throw error;
+  }
+}
+
+function validateInventory(file: string, text: string): FileReport {
+  try {
+    const { inventory, warnings } = parseInventory(file, text);
+    const members = etcdMembers(inventory).length;
+    const summary = `inventory, ${plural(inventory.hosts.size, 'host')}${members > 0 ? `, ${plural(members, 'etcd member')}` : ''}`;
+    return { file, kind: 'inventory', problems: warnings, summary };
+  } catch (error) {
+    if (error instanceof ConfigError) return { file, kind: 'inventory', problems: error.problems };
+    throw error;
+  }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,82 @@
+// Entry point of the engine: load, check everything before touching a host, connect in parallel,
+// run the plays, report, close. `orchestrate run`, `backup` and `restore` all go through here.
+import { performance } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import type { Inventory, Playbook } from '../config/types.js';
+import { moduleCatalog } from '../modules/registry.js';
+import { ConnectionPool } from './connections.js';
+import { FactStore } from './facts.js';
+import { exitCodeOf, runLinear } from './linear.js';
+import { precheck } from './precheck.js';
+import { createReporter } from './reporters/create.js';
+import type { RunPlaybookOptions, RunSummary } from './types.js';
+
+export const defaultForks = 50;
+
+export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSummary> {
+  const started = performance.now();
+  const catalog = options.catalog ?? moduleCatalog;
+  const dryRun = options.dryRun ?? false;
+  const extraVars = options.extraVars ?? {};
+  const tags = { ...(options.tags ? { tags: options.tags } : {}), ...(options.skipTags ? { skipTags: options.skipTags } : {}) };
+
+  const { inventory, warnings } = await inventoryFrom(options.inventory);
+  const playbook = await playbookFrom(options.playbook, catalog);
+  const checked = precheck({ inventory, playbook, catalog, extraVars, tags, dryRun, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
+
+  const reporter = options.reporter ?? (await createReporter(options.output ?? 'auto', { dryRun }));
+  for (const warning of warnings) await reporter.event({ type: 'warning', message: warning });
+  await reporter.event({ type: 'run_start', playbook: playbook.file, dryRun });
+
+  const signal = options.signal ?? new AbortController().signal;
+  const connections = new ConnectionPool(inventory, {
+    acceptNewHostKeys: options.acceptNewHostKeys ?? false,
+    ...(options.knownHostsFile !== undefined ? { knownHostsFile: options.knownHostsFile } : {}),
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.openTransports ? { openTransports: options.openTransports } : {}),
+  });
+  const facts = new FactStore();
+  let outcome;
+  try {
+    await connections.openAll(checked.connect);
+    outcome = await runLinear({
+      run: { inventory, catalog, connections, dryRun, signal },
+      playbook,
+      playHosts: checked.playHosts,
+      extraVars,
+      facts,
+      forks: Math.max(1, options.forks ?? defaultForks),
+      tags,
+      reporter,
+    });
+  } finally {
+    await connections.closeAll();
+  }
+  const summary: RunSummary = {
+    exitCode: exitCodeOf(outcome.stats, outcome.interrupted),
+    interrupted: outcome.interrupted,
+    dryRun,
+    durationMs: performance.now() - started,
+    stats: outcome.stats,
+    hostFacts: facts.snapshot(),
+    results: outcome.results,
+    ...(dryRun ? { plan: outcome.plan } : {}),
+  };
+  await reporter.event({ type: 'recap', summary });
+  await reporter.close();
+  return summary;
+}
+
+async function inventoryFrom(source: string | Inventory): Promise<{ inventory: Inventory; warnings: string[] }> {
+  if (typeof source !== 'string') return { inventory: source, warnings: [] };
+  const { loadInventory } = await import('../config/inventory.js');
+  const { formatProblems } = await import('../config/format-problems.js');
+  const loaded = await loadInventory(resolve(source));
+  return { inventory: loaded.inventory, warnings: loaded.warnings.map((w) => formatProblems([w]).trimEnd()) };
+}
+
+async function playbookFrom(source: string | Playbook, catalog: RunPlaybookOptions['catalog'] & object): Promise<Playbook> {
+  if (typeof source !== 'string') return source;
+  const { loadPlaybook } = await import('../config/playbook.js');
+  return loadPlaybook(resolve(source), catalog);
+}

@@ -1,0 +1,64 @@
+// lab.json: the record of one lab, written before anything starts and updated as it comes up,
+// so `lab down` can always find what `lab up` started, even after a crash half-way.
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { LabError } from './lab-error.js';
+
+export interface LabHostState {
+  address: string;
+  /** etcd member name, `etcd-<address>`. */
+  name: string;
+  upperDir: string;
+  workDir: string;
+  mergedDir: string;
+  sshdLog: string;
+  /** The holder process: unshare, then chroot, then exec'd into sshd -D (one pid throughout). */
+  pid?: number;
+  startTime?: string;
+  /** `mnt:[inode]` of the host's private mount namespace. */
+  mountNamespace?: string;
+}
+
+export interface LabState {
+  version: 1;
+  /** `creating` until every host runs and etcd is healthy, then `up`. */
+  phase: 'creating' | 'up';
+  dir: string;
+  net: string;
+  createdAt: string;
+  /** Milliseconds `lab up` took, once up. */
+  startupMs?: number;
+  /** The deploy host's known_hosts that got this lab's keys, and the tag on those lines. */
+  userKnownHostsFile: string;
+  knownHostsTag: string;
+  /** True when `lab up` created DIR itself (then `lab down` removes it if nothing else is left in it). */
+  createdDir: boolean;
+  hosts: LabHostState[];
+}
+
+export async function readLabState(file: string): Promise<LabState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const state = JSON.parse(text) as LabState;
+    if (state.version !== 1 || !Array.isArray(state.hosts)) throw new Error('unknown layout');
+    return state;
+  } catch (error) {
+    throw new LabError(
+      `${file} is not a lab record this version understands (${(error as Error).message})`,
+      `stop any lab processes by hand and remove ${file}`,
+      'lab.bad-state',
+    );
+  }
+}
+
+/** Atomic replace, so a reader never sees half a file. */
+export async function writeLabState(file: string, state: LabState): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, file);
+}

@@ -1,0 +1,103 @@
+// `file`: directories, touched files, removal, modes and owners. A read-only stat runs first, so the
+// module only plans the commands that would change something.
+import { shellJoin } from '../shell/quote.js';
+import { defineModule, type ModuleOutcome } from './define.js';
+import { formatMode, modeProblem, parseMode } from './file-mode.js';
+import { asExec, booleanSchema, execFailure, execStep, toBool } from './helpers.js';
+import { statRemote, type RemoteStat } from './remote-stat.js';
+import type { Step, StepResult } from '../engine/step.js';
+
+export interface FileArgs {
+  path: string;
+  state?: 'directory' | 'absent' | 'touch' | 'file';
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+  recurse?: boolean | string;
+}
+
+export const fileModule = defineModule<FileArgs>({
+  id: 'file',
+  schema: {
+    type: 'object',
+    properties: {
+      path: { type: 'string', minLength: 1 },
+      state: { enum: ['directory', 'absent', 'touch', 'file'] },
+      mode: { type: ['string', 'integer'] },
+      owner: { type: 'string', minLength: 1 },
+      group: { type: 'string', minLength: 1 },
+      recurse: booleanSchema,
+    },
+    required: ['path'],
+    additionalProperties: false,
+  },
+  check(args) {
+    const problem = modeProblem(args.mode);
+    return problem ? [problem] : [];
+  },
+  async *plan(_ctx, args) {
+    const state = args.state ?? 'file';
+    const { path } = args;
+    const before = yield* statRemote(path);
+    if (typeof before === 'string') return { changed: false, failed: true, msg: before, result: { path } };
+    let changed = false;
+    const failed = (msg: string): ModuleOutcome => ({ changed, failed: true, msg, result: { path, state } });
+
+    if (state === 'absent') {
+      if (before && !before.exists) return { changed: false, result: { path, state: 'absent' } };
+      const removed = asExec(yield execStep(shellJoin(['rm', '-rf', '--', path])));
+      if (removed && removed.exitCode !== 0) return failed(`rm -rf ${path} failed: ${removed.stderr.trim() || execFailure(removed)}`);
+      return { changed: true, result: { path, state: 'absent' } };
+    }
+
+    if (state === 'directory') {
+      if (before?.exists && before.type !== 'directory') return failed(`${path} exists and is not a directory`);
+      if (!before?.exists) {
+        const made = asExec(yield execStep(shellJoin(['mkdir', '-p', '--', path])));
+        if (made && made.exitCode !== 0) return failed(`mkdir -p ${path} failed: ${made.stderr.trim() || execFailure(made)}`);
+        changed = true;
+      }
+    } else if (state === 'touch') {
+      const touched = asExec(yield execStep(shellJoin(['touch', '--', path])));
+      if (touched && touched.exitCode !== 0) return failed(`touch ${path} failed: ${touched.stderr.trim() || execFailure(touched)}`);
+      changed = true;
+    } else if (before && !before.exists) {
+      return failed(`file ${path} is absent, cannot continue (use state: touch or state: directory to create it)`);
+    }
+
+    // A path just created has no known mode/owner: plan the change.
+    const known: RemoteStat | undefined = before?.exists && state !== 'touch' ? before : undefined;
+    const attributes = yield* applyAttributes(path, args, known);
+    if (typeof attributes === 'string') return failed(attributes);
+    changed ||= attributes;
+    const mode = args.mode === undefined ? before?.mode : parseMode(args.mode);
+    return { changed, result: { path, state, ...(mode !== undefined ? { mode: formatMode(mode) } : {}) } };
+  },
+});
+
+/** chmod/chown where the wanted value differs from what stat saw. Returns whether it changed something, or an error. */
+export async function* applyAttributes(
+  path: string,
+  args: { mode?: string | number; owner?: string; group?: string; recurse?: boolean | string },
+  current: RemoteStat | undefined,
+): AsyncGenerator<Step, boolean | string, StepResult> {
+  let changed = false;
+  const recurse = toBool(args.recurse) ? ['-R'] : [];
+  if (args.mode !== undefined) {
+    const mode = parseMode(args.mode);
+    if (recurse.length > 0 || current?.mode !== mode) {
+      const chmod = asExec(yield execStep(shellJoin(['chmod', ...recurse, formatMode(mode), '--', path])));
+      if (chmod && chmod.exitCode !== 0) return `chmod ${formatMode(mode)} ${path} failed: ${chmod.stderr.trim() || execFailure(chmod)}`;
+      changed = true;
+    }
+  }
+  const ownerDiffers = args.owner !== undefined && (recurse.length > 0 || current?.owner !== args.owner);
+  const groupDiffers = args.group !== undefined && (recurse.length > 0 || current?.group !== args.group);
+  if (ownerDiffers || groupDiffers) {
+    const spec = ownerDiffers ? `${args.owner}${groupDiffers ? `:${args.group}` : ''}` : `:${args.group}`;
+    const chown = asExec(yield execStep(shellJoin(['chown', ...recurse, spec, '--', path])));
+    if (chown && chown.exitCode !== 0) return `chown ${spec} ${path} failed: ${chown.stderr.trim() || execFailure(chown)}`;
+    changed = true;
+  }
+  return changed;
+}

@@ -1,0 +1,95 @@
+// `service` / `systemd`: bring a unit to a state. `systemctl is-active` runs first (read-only, also under
+// --dry-run), so `started` on an active unit is "ok", not "changed".
+import { shellJoin } from '../shell/quote.js';
+import { defineModule, type ModuleOutcome } from './define.js';
+import { asExec, booleanSchema, checkStep, execFailure, execStep, stripTrailingNewline, toBool } from './helpers.js';
+
+export interface ServiceArgs {
+  name: string;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: boolean | string;
+  daemon_reload?: boolean | string;
+  /** Accepted for Ansible compatibility; a unit's scope is always the system here. */
+  scope?: 'system';
+  no_block?: boolean | string;
+}
+
+export const serviceModule = defineModule<ServiceArgs>({
+  id: 'service',
+  aliases: ['systemd', 'systemd_service', 'ansible.builtin.systemd_service', 'ansible.builtin.systemd', 'ansible.builtin.service'],
+  schema: {
+    type: 'object',
+    properties: {
+      name: { type: 'string', minLength: 1 },
+      state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
+      enabled: booleanSchema,
+      daemon_reload: booleanSchema,
+      scope: { enum: ['system'] },
+      no_block: booleanSchema,
+    },
+    required: ['name'],
+    additionalProperties: false,
+  },
+  async *plan(_ctx, args) {
+    const { name } = args;
+    let changed = false;
+    const fail = (msg: string): ModuleOutcome => ({ changed, failed: true, msg, result: { name } });
+    const noBlock = toBool(args.no_block) ? ['--no-block'] : [];
+
+    if (toBool(args.daemon_reload)) {
+      const reload = asExec(yield execStep(shellJoin(['systemctl', 'daemon-reload'])));
+      if (reload && reload.exitCode !== 0) return fail(`systemctl daemon-reload failed: ${stripTrailingNewline(reload.stderr) || execFailure(reload)}`);
+      changed = true;
+    }
+
+    let enabledNow: boolean | undefined;
+    if (args.enabled !== undefined) {
+      const wanted = toBool(args.enabled);
+      const probe = asExec(yield checkStep(shellJoin(['systemctl', 'is-enabled', name])));
+      enabledNow = probe ? probe.exitCode === 0 : undefined;
+      if (enabledNow !== wanted) {
+        const toggle = asExec(yield execStep(shellJoin(['systemctl', wanted ? 'enable' : 'disable', name])));
+        if (toggle && toggle.exitCode !== 0) return fail(`systemctl ${wanted ? 'enable' : 'disable'} ${name} failed: ${stripTrailingNewline(toggle.stderr) || execFailure(toggle)}`);
+        changed = true;
+        enabledNow = wanted;
+      }
+    }
+
+    let activeState: string | undefined;
+    if (args.state !== undefined) {
+      const probe = asExec(yield checkStep(shellJoin(['systemctl', 'is-active', name])));
+      const active = probe ? probe.exitCode === 0 : undefined;
+      activeState = probe ? stripTrailingNewline(probe.stdout) || (active ? 'active' : 'inactive') : undefined;
+      const verb = actionFor(args.state, active);
+      if (verb) {
+        const run = asExec(yield execStep(shellJoin(['systemctl', ...noBlock, verb, name])));
+        if (run && run.exitCode !== 0) return fail(`systemctl ${verb} ${name} failed: ${stripTrailingNewline(run.stderr) || execFailure(run)}`);
+        changed = true;
+        activeState = args.state === 'stopped' ? 'inactive' : 'active';
+      }
+    }
+    return {
+      changed,
+      result: {
+        name,
+        ...(args.state !== undefined ? { state: args.state } : {}),
+        ...(enabledNow !== undefined ? { enabled: enabledNow } : {}),
+        ...(activeState !== undefined ? { status: { ActiveState: activeState } } : {}),
+      },
+    };
+  },
+});
+
+/** The systemctl verb needed, or undefined when the unit is already as wanted. */
+function actionFor(state: NonNullable<ServiceArgs['state']>, active: boolean | undefined): string | undefined {
+  switch (state) {
+    case 'started':
+      return active === true ? undefined : 'start';
+    case 'stopped':
+      return active === false ? undefined : 'stop';
+    case 'restarted':
+      return 'restart';
+    case 'reloaded':
+      return 'reload';
+  }
+}

@@ -1,0 +1,108 @@
+// Which snapshot to restore, checked on the deploy host before any host is touched: the structure and
+// sha256 trailer verified, its revision, key count and age known.
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { backupDir } from '../config/etcd-vars.js';
+import type { Inventory } from '../config/types.js';
+import { RefusedError } from '../errors.js';
+import { describeProblems, verifySnapshotFile, type SnapshotReportOk } from '../etcd/snapshot-file.js';
+import type { JournalSnapshot } from './journal.js';
+
+export interface ChosenSnapshot extends JournalSnapshot {
+  report: SnapshotReportOk;
+  /** How the time was found. */
+  takenAtSource: 'catalog' | 'file time';
+}
+
+/** Verify a given file; a missing, truncated or corrupted file is refused here. */
+export async function checkSnapshotFile(path: string, expect?: { sha256?: string; revision?: number }): Promise<ChosenSnapshot> {
+  const absolute = resolve(path);
+  let mtime: Date;
+  try {
+    const info = await stat(absolute);
+    if (!info.isFile()) throw new RefusedError(`snapshot ${absolute} is not a file`, 'give the path of a snapshot taken with orchestrate backup or etcdctl snapshot save', 'restore.snapshot-missing');
+    mtime = info.mtime;
+  } catch (error) {
+    if (error instanceof RefusedError) throw error;
+    throw new RefusedError(`snapshot ${absolute} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'check the path given with --snapshot', 'restore.snapshot-missing');
+  }
+  const report = await verifySnapshotFile(absolute, expect ? { expect } : {});
+  if (!report.ok) {
+    throw new RefusedError(
+      `snapshot ${absolute} failed verification, nothing was touched: ${describeProblems(report)}`,
+      'pick another snapshot (orchestrate snapshots list INVENTORY) or take a new one with orchestrate backup',
+      'restore.snapshot-invalid',
+    );
+  }
+  return {
+    path: absolute,
+    sha256: report.sha256,
+    size: report.fileSize,
+    revision: report.status.revision,
+    totalKey: report.status.totalKey,
+    hasHash: report.hasHash,
+    takenAt: mtime.toISOString(),
+    takenAtSource: 'file time',
+    report,
+  };
+}
+
+/**
+ * The newest snapshot in the backup dir that verifies. Reads the folder (names sort by time, but the
+ * file time decides); temporary files of interrupted backups are never considered.
+ */
+export async function newestVerifiedSnapshot(inventory: Inventory): Promise<ChosenSnapshot> {
+  const dir = backupDir(inventory);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    names = [];
+  }
+  const candidates = await Promise.all(
+    names
+      .filter((name) => name.endsWith('.db') && !name.startsWith('.'))
+      .map(async (name) => {
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => undefined);
+        return info?.isFile() ? { path, mtime: info.mtimeMs } : undefined;
+      }),
+  );
+  const ordered = candidates.filter((c): c is { path: string; mtime: number } => c !== undefined).sort((a, b) => b.mtime - a.mtime);
+  const rejected: string[] = [];
+  for (const candidate of ordered) {
+    try {
+      return await checkSnapshotFile(candidate.path);
+    } catch (error) {
+      rejected.push(`${candidate.path}: ${(error as Error).message}`);
+    }
+  }
+  throw new RefusedError(
+    `no verified snapshot in ${dir}${rejected.length ? ` (rejected: ${rejected.join('; ')})` : ''}`,
+    'take one with `orchestrate backup INVENTORY`, or name a file with --snapshot FILE',
+    'restore.no-snapshot',
+  );
+}
+
+export async function chooseSnapshot(inventory: Inventory, wanted: string | undefined): Promise<ChosenSnapshot> {
+  if (wanted === undefined || wanted === 'latest') return newestVerifiedSnapshot(inventory);
+  return checkSnapshotFile(wanted);
+}
+
+/** `24h`, `90m`, `2d`, `3600s`, or plain seconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) return undefined;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * factor;
+}
+
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${seconds % 60}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h ${minutes % 60}m`;
+  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}

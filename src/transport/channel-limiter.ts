@@ -1,0 +1,61 @@
+// Bounds the channels open at once on one SSH connection. OpenSSH refuses sessions beyond
+// MaxSessions (10 by default), so callers queue here instead of failing.
+
+export class ChannelLimiter {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`channel limit must be a positive integer, got ${limit}`);
+  }
+
+  get active(): number {
+    return this.running;
+  }
+
+  get capacity(): number {
+    return this.limit;
+  }
+
+  /** Resolves with a release function once a slot is free; rejects if `signal` aborts while queued. */
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (this.running < this.limit) {
+      this.running += 1;
+      return Promise.resolve(this.releaser());
+    }
+    return new Promise((resolve, reject) => {
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        this.running += 1;
+        resolve(this.releaser());
+      };
+      const onAbort = (): void => {
+        const index = this.waiting.indexOf(grant);
+        if (index >= 0) this.waiting.splice(index, 1);
+        reject(abortReason(signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(grant);
+    });
+  }
+
+  /** The server refused a channel while `active` were open: it allows fewer than we assumed. */
+  lowerLimit(limit: number): void {
+    this.limit = Math.max(1, Math.min(this.limit, limit));
+  }
+
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.running -= 1;
+      while (this.running < this.limit && this.waiting.length > 0) this.waiting.shift()!();
+    };
+  }
+}
+
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}

@@ -1,0 +1,170 @@
+// `delegate_to: localhost` and `ansible_connection: local`: commands run on the deploy host through execa,
+// files are copied with the same temporary-name, sha256 and rename steps as over SSH.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import { TaskFailedError } from '../errors.js';
+import { needsSudo, wrapWithSudo } from './become.js';
+import { CappedOutput, defaultOutputCapBytes } from './capped-output.js';
+import { abortReason } from './channel-limiter.js';
+import { commitLocalFile } from './local-commit.js';
+import { sha256File, sha256Hex } from './sha256.js';
+import { downloadThroughShell, uploadThroughShell, type ShellFileAccess, type UploadSource } from './shell-transfer.js';
+import { tempPathFor } from './temp-path.js';
+import type { ExecOptions, ExecResult, TransferOptions, TransferResult, Transport } from './types.js';
+
+export interface LocalTransportOptions {
+  /** Per stream; beyond it the middle of the output is dropped. Default 16 MiB. */
+  outputCapBytes?: number;
+  /** Deadline for each command a sudo transfer runs. Default 30 min. */
+  transferTimeoutMs?: number;
+  /** The deploy-host user, which decides whether `become` needs sudo. Default: the user running orchestrate. */
+  user?: string;
+}
+
+/** After SIGTERM, a command has this long before its process group gets SIGKILL. */
+const killGraceMs = 2000;
+
+export class LocalTransport implements Transport {
+  readonly host: string;
+  private readonly become: boolean;
+  private readonly user: string;
+  private readonly outputCapBytes: number;
+  private readonly transferTimeoutMs: number;
+
+  constructor(spec: { host: string; become?: boolean } = { host: 'localhost' }, options: LocalTransportOptions = {}) {
+    this.host = spec.host;
+    this.become = spec.become ?? false;
+    this.user = options.user ?? userInfo().username;
+    this.outputCapBytes = options.outputCapBytes ?? defaultOutputCapBytes;
+    this.transferTimeoutMs = options.transferTimeoutMs ?? 30 * 60_000;
+  }
+
+  async connect(): Promise<void> {
+    // nothing to open
+  }
+
+  async close(): Promise<void> {
+    // nothing to close
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const line = needsSudo(this.user, options.become ?? this.become) ? wrapWithSudo(command) : command;
+    if (options.signal?.aborted) throw abortReason(options.signal);
+    const { execa } = await import('execa'); // loaded on first use: it is not needed to start the CLI
+    const started = performance.now();
+    // Its own process group, so a timeout also kills what the shell started (a pipe held open by a
+    // leftover child would otherwise keep the command "running").
+    const subprocess = execa('sh', ['-c', line], {
+      reject: false,
+      buffer: false,
+      detached: true,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      ...(options.stdin !== undefined ? { input: options.stdin } : { stdin: 'ignore' as const }),
+    });
+    const stdout = new CappedOutput(this.outputCapBytes);
+    const stderr = new CappedOutput(this.outputCapBytes);
+    subprocess.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    subprocess.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+
+    let timedOut = false;
+    let abortError: unknown;
+    let escalation: NodeJS.Timeout | undefined;
+    const killGroup = (signal: NodeJS.Signals): void => {
+      if (subprocess.pid === undefined) return;
+      try {
+        process.kill(-subprocess.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    const stop = (): void => {
+      if (escalation) return;
+      killGroup('SIGTERM');
+      escalation = setTimeout(() => killGroup('SIGKILL'), killGraceMs);
+    };
+    const onAbort = (): void => {
+      abortError = abortReason(options.signal!);
+      stop();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline =
+      options.timeoutMs !== undefined && options.timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            stop();
+          }, options.timeoutMs)
+        : undefined;
+
+    const result = await subprocess;
+    clearTimeout(deadline);
+    clearTimeout(escalation);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (abortError !== undefined) throw abortError;
+    if (result.exitCode === undefined && result.signal === undefined && !timedOut) {
+      throw new TaskFailedError(`${this.host}: cannot run sh: ${result.shortMessage}`);
+    }
+    const execResult: ExecResult = {
+      exitCode: result.exitCode ?? null,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      durationMs: Math.round(performance.now() - started),
+    };
+    if (result.signal) execResult.signal = result.signal;
+    if (timedOut) execResult.timedOut = true;
+    return execResult;
+  }
+
+  async upload(source: UploadSource, destPath: string, options: TransferOptions): Promise<TransferResult> {
+    if (needsSudo(this.user, options.become ?? this.become)) {
+      return uploadThroughShell(this.fileAccess(), source, destPath, { mode: options.mode, sudo: true });
+    }
+    return this.copyIntoPlace(source, destPath, options.mode);
+  }
+
+  async download(srcPath: string, localPath: string, options: TransferOptions): Promise<TransferResult> {
+    if (needsSudo(this.user, options.become ?? this.become)) {
+      return downloadThroughShell(this.fileAccess(), srcPath, localPath, { mode: options.mode, sudo: true });
+    }
+    await mkdir(dirname(localPath), { recursive: true, mode: 0o700 });
+    return this.copyIntoPlace({ path: srcPath }, localPath, options.mode);
+  }
+
+  /** Hash the source, copy it to a 0600 temporary sibling of `dest`, then verify and rename. */
+  private async copyIntoPlace(source: UploadSource, dest: string, mode: number): Promise<TransferResult> {
+    const from = 'path' in source ? source.path : '(content)';
+    const tmp = tempPathFor(dest);
+    let expectedSha256: string;
+    try {
+      expectedSha256 = 'path' in source ? await sha256File(source.path) : sha256Hex(source.content);
+      await writeNewFile(source, tmp);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw new TaskFailedError(`${this.host}: cannot copy ${from} to ${dest}: ${(error as Error).message}`, undefined, 'transfer.failed');
+    }
+    return commitLocalFile(tmp, dest, { expectedSha256, mode, source: `${this.host}:${from}` });
+  }
+
+  private fileAccess(): ShellFileAccess {
+    return {
+      host: this.host,
+      loginUser: this.user,
+      run: (command, sudo) => this.exec(command, { become: sudo, timeoutMs: this.transferTimeoutMs }),
+      putRaw: (source, farPath) => writeNewFile(source, farPath),
+      getRaw: (farPath, localPath) => writeNewFile({ path: farPath }, localPath),
+    };
+  }
+}
+
+/** Create `path` (it must not exist yet) with mode 0600 and the source's bytes. */
+async function writeNewFile(source: UploadSource, path: string): Promise<void> {
+  if ('path' in source) {
+    await pipeline(createReadStream(source.path), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+  } else {
+    await writeFile(path, source.content, { flag: 'wx', mode: 0o600 });
+  }
+}

@@ -1,0 +1,644 @@
+// One persistent ssh2 connection per host; every command is a channel on it, transfers use one sftp session.
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { AnyAuthMethod, AuthenticationType, Client as SshClient, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm, SFTPWrapper } from 'ssh2';
+import type { ConnectionSpec } from '../config/types.js';
+import { TaskFailedError, UnreachableError } from '../errors.js';
+import { shellQuote } from '../shell/quote.js';
+import { needsSudo, wrapWithSudo } from './become.js';
+import { CappedOutput, defaultOutputCapBytes } from './capped-output.js';
+import { abortReason, ChannelLimiter } from './channel-limiter.js';
+import {
+  appendKnownHost,
+  defaultKnownHostsFile,
+  fingerprint,
+  keyTypeOf,
+  knownHostName,
+  lookupHostKey,
+  readKnownHosts,
+  type KnownHostEntry,
+} from './known-hosts.js';
+import { downloadThroughShell, uploadThroughShell, type ShellFileAccess, type UploadSource } from './shell-transfer.js';
+import type { ExecOptions, ExecResult, TransferOptions, TransferResult, Transport } from './types.js';
+
+/**
+ * ssh2 takes a noticeable part of a second to load: load it on the first connection, so a run that
+ * needs no SSH starts faster. Only third-party code is loaded this way; a dynamic import of our own
+ * modules would give them a second identity (and break instanceof) under mocha + tsx.
+ */
+type Ssh2Module = typeof import('ssh2');
+let ssh2Loading: Promise<Ssh2Module> | undefined;
+function loadSsh2(): Promise<Ssh2Module> {
+  // A CommonJS package: its `utils` export is reachable only through the default export.
+  ssh2Loading ??= import('ssh2').then((module) => (module as unknown as { default: Ssh2Module }).default);
+  return ssh2Loading;
+}
+
+export interface SshTransportOptions {
+  /** Default `~/.ssh/known_hosts`. */
+  knownHostsFile?: string;
+  /** Trust and record keys of hosts not in the known hosts file. A changed key is refused regardless. */
+  acceptNewHostKeys?: boolean;
+  /** TCP connect, handshake and authentication together. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Default 5 s; after `keepaliveCountMax` (default 3) unanswered ones the connection counts as lost. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** Channels open at once; more wait in a queue. Default 8 (OpenSSH allows 10 sessions). */
+  maxChannels?: number;
+  /** Per stream; beyond it the middle of the output is dropped. Default 16 MiB. */
+  outputCapBytes?: number;
+  /** Deadline for each command a transfer runs (hashing, renaming). Default 30 min. */
+  transferTimeoutMs?: number;
+  /** ssh-agent socket. Default `SSH_AUTH_SOCK`; an empty string disables the agent. */
+  agentSocket?: string;
+  /** Keys tried when the host has no `ansible_ssh_private_key_file`. Default ~/.ssh/id_ed25519, id_ecdsa, id_rsa. */
+  defaultIdentityFiles?: string[];
+}
+
+/** A host key this transport trusted and appended to the known hosts file (`acceptNewHostKeys`). */
+export interface RecordedHostKey {
+  file: string;
+  name: string;
+  keyType: string;
+  fingerprint: string;
+}
+
+interface AuthAttempt {
+  method: AnyAuthMethod;
+  description: string;
+}
+
+const closeGraceMs = 2000;
+/** How long a timed-out or aborted command may take to end after the kill before it is abandoned. */
+const stopBackstopMs = 5000;
+const maxOpenRetries = 10;
+
+export class SshTransport implements Transport {
+  readonly host: string;
+  /** Set when this connection recorded a new host key, so the caller can tell the operator. */
+  recordedHostKey?: RecordedHostKey;
+
+  private readonly knownHostsFile: string;
+  private readonly connectTimeoutMs: number;
+  private readonly outputCapBytes: number;
+  private readonly transferTimeoutMs: number;
+  private readonly channels: ChannelLimiter;
+  private client?: SshClient;
+  private connecting?: Promise<void>;
+  private lost?: UnreachableError;
+  private closing = false;
+  private readonly onLost = new Set<(error: UnreachableError) => void>();
+  private sftpSession?: Promise<SFTPWrapper>;
+
+  constructor(
+    readonly spec: ConnectionSpec,
+    private readonly options: SshTransportOptions = {},
+  ) {
+    this.host = spec.host;
+    this.knownHostsFile = options.knownHostsFile ?? defaultKnownHostsFile();
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.outputCapBytes = options.outputCapBytes ?? defaultOutputCapBytes;
+    this.transferTimeoutMs = options.transferTimeoutMs ?? 30 * 60_000;
+    this.channels = new ChannelLimiter(options.maxChannels ?? 8);
+  }
+
+  connect(): Promise<void> {
+    if (this.client && !this.lost) return Promise.resolve();
+    this.connecting ??= this.openConnection().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const sudo = needsSudo(this.spec.user, options.become ?? this.spec.become);
+    const line = sudo ? wrapWithSudo(command) : `sh -c ${shellQuote(command)}`;
+    for (let attempt = 0; ; attempt += 1) {
+      const release = await this.channels.acquire(options.signal);
+      try {
+        return await this.runChannel(this.requireClient(), line, sudo, options);
+      } catch (error) {
+        // The server allows fewer sessions than we assumed: wait for one of ours to end and try again.
+        const othersOpen = this.channels.active - 1;
+        if (error instanceof ChannelOpenRefusedError && othersOpen > 0 && attempt < maxOpenRetries) {
+          this.channels.lowerLimit(othersOpen);
+          continue;
+        }
+        throw error;
+      } finally {
+        release();
+      }
+    }
+  }
+
+  upload(source: UploadSource, remotePath: string, options: TransferOptions): Promise<TransferResult> {
+    return uploadThroughShell(this.fileAccess(), source, remotePath, {
+      mode: options.mode,
+      sudo: needsSudo(this.spec.user, options.become ?? this.spec.become),
+    });
+  }
+
+  download(remotePath: string, localPath: string, options: TransferOptions): Promise<TransferResult> {
+    return downloadThroughShell(this.fileAccess(), remotePath, localPath, {
+      mode: options.mode,
+      sudo: needsSudo(this.spec.user, options.become ?? this.spec.become),
+    });
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    if (!client || this.lost) return;
+    this.closing = true;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        client.destroy();
+        resolve();
+      }, closeGraceMs);
+      client.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.end();
+    });
+  }
+
+  private where(): string {
+    return `${this.spec.address}:${this.spec.port}`;
+  }
+
+  private requireClient(): SshClient {
+    if (this.lost) throw this.lost;
+    if (!this.client) throw new UnreachableError(this.host, 'not connected', 'call connect() before running commands');
+    return this.client;
+  }
+
+  private async openConnection(): Promise<void> {
+    const { Client, utils } = await loadSsh2();
+    const auth = await this.authAttempts(utils.parseKey);
+    let knownEntries: KnownHostEntry[];
+    try {
+      knownEntries = (await readKnownHosts(this.knownHostsFile)).entries;
+    } catch (error) {
+      throw new UnreachableError(this.host, `cannot read known hosts file ${this.knownHostsFile}: ${(error as Error).message}`);
+    }
+    const tried: string[] = [];
+    const errors: Array<Error & { level?: string; code?: string }> = [];
+    let hostKeyRefusal: UnreachableError | undefined;
+    const client = new Client();
+
+    const config: ConnectConfig = {
+      host: this.spec.address,
+      port: this.spec.port,
+      username: this.spec.user,
+      readyTimeout: this.connectTimeoutMs,
+      keepaliveInterval: this.options.keepaliveIntervalMs ?? 5000,
+      keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
+      algorithms: { serverHostKey: preferKnownKeyTypes(knownEntries, this.spec.address, this.spec.port) },
+      hostVerifier: (key: Buffer, verify: (permitted: boolean) => void) => {
+        this.verifyHostKey(knownEntries, key).then(
+          () => verify(true),
+          (error: unknown) => {
+            hostKeyRefusal = error instanceof UnreachableError ? error : new UnreachableError(this.host, String(error));
+            verify(false);
+          },
+        );
+      },
+      authHandler: ((_methodsLeft: AuthenticationType[], _partial: boolean, next: (method: AnyAuthMethod | false) => void) => {
+        const attempt = auth.shift();
+        if (!attempt) return next(false);
+        tried.push(attempt.description);
+        next(attempt.method);
+      }) as unknown as ConnectConfig['authHandler'],
+    };
+
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(hardDeadline);
+        if (error) reject(error);
+        else resolve();
+      };
+      // ssh2 ends every failed attempt with `close`; this is only a backstop should it not.
+      const hardDeadline = setTimeout(() => {
+        client.destroy();
+        settle(new UnreachableError(this.host, `no SSH session with ${this.where()} within ${this.connectTimeoutMs / 1000} s`));
+      }, this.connectTimeoutMs + 5000);
+      client.on('error', (error: Error & { level?: string }) => {
+        // An unusable agent or key is reported and skipped by ssh2; only the final outcome matters.
+        errors.push(error);
+      });
+      client.once('ready', () => {
+        errors.length = 0; // from here on, errors describe a lost connection, not the handshake
+        this.client = client;
+        this.lost = undefined;
+        client.on('close', () => this.markLost(errors));
+        settle();
+      });
+      client.once('close', () => {
+        if (settled) return;
+        settle(hostKeyRefusal ?? this.describeFailure(errors, tried));
+      });
+      try {
+        client.connect(config);
+        client.setNoDelay(true); // commands are small request/response exchanges: do not wait for Nagle
+      } catch (error) {
+        settle(new UnreachableError(this.host, `cannot connect to ${this.where()}: ${(error as Error).message}`));
+      }
+    });
+  }
+
+  private async verifyHostKey(entries: KnownHostEntry[], key: Buffer): Promise<void> {
+    const { address, port } = this.spec;
+    const name = knownHostName(address, port);
+    let keyType: string;
+    try {
+      keyType = keyTypeOf(key);
+    } catch (error) {
+      throw new UnreachableError(this.host, `${this.where()} sent a malformed host key: ${(error as Error).message}`);
+    }
+    const shown = `${keyType} ${fingerprint(key)}`;
+    const lookup = lookupHostKey(entries, address, port, keyType, key);
+    if (lookup.status === 'match') return;
+    if (lookup.status === 'revoked') {
+      throw new UnreachableError(
+        this.host,
+        `host key ${shown} of ${name} is marked @revoked in ${lookup.entry?.file ?? this.knownHostsFile}:${lookup.entry?.line}; refusing to connect`,
+        'a revoked key means the host must not be trusted with it; have the host re-keyed',
+      );
+    }
+    if (lookup.status === 'changed') {
+      const stored = lookup.entry!;
+      throw new UnreachableError(
+        this.host,
+        `WARNING: THE HOST KEY OF ${name} HAS CHANGED. It now offers ${shown}, but ${stored.file ?? this.knownHostsFile}:${stored.line} ` +
+          `holds ${stored.keyType} ${fingerprint(stored.key)}. Someone could be intercepting the connection (man in the middle), ` +
+          'or the host was reinstalled. Refusing to connect.',
+        `only if you have confirmed out of band that the host was re-keyed: remove the old key with ` +
+          `ssh-keygen -R '${name}' -f ${this.knownHostsFile}, check the new fingerprint on the host, then trust it again`,
+      );
+    }
+    if (this.options.acceptNewHostKeys) {
+      try {
+        await appendKnownHost(this.knownHostsFile, address, port, keyType, key);
+      } catch (error) {
+        throw new UnreachableError(this.host, `cannot record the host key in ${this.knownHostsFile}: ${(error as Error).message}`);
+      }
+      entries.push({ file: this.knownHostsFile, line: 0, patterns: [name], keyType, key });
+      this.recordedHostKey = { file: this.knownHostsFile, name, keyType, fingerprint: fingerprint(key) };
+      return;
+    }
+    const others = lookup.knownKeys.map((entry) => entry.keyType);
+    throw new UnreachableError(
+      this.host,
+      `unknown host key for ${name}: ${shown} is not in ${this.knownHostsFile}` +
+        (others.length > 0 ? ` (it lists only ${[...new Set(others)].join(', ')} keys for this host)` : ''),
+      `check the fingerprint out of band (on the host: ssh-keygen -lf /etc/ssh/ssh_host_${keyType.replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub), ` +
+        `then trust it with: ssh-keyscan -p ${port} -t ${keyType} ${address} >> ${this.knownHostsFile}, or run with --accept-new-host-keys`,
+    );
+  }
+
+  private describeFailure(errors: Array<Error & { level?: string; code?: string }>, tried: string[]): UnreachableError {
+    // ssh2 may report follow-up errors after the real cause (a reset after its own timeout): rank them.
+    const fatal =
+      errors.find((error) => error.level === 'client-timeout') ??
+      errors.find((error) => error.level === 'client-authentication' && /authentication methods failed/.test(error.message)) ??
+      errors.find((error) => error.code !== undefined) ??
+      errors.find((error) => error.level !== 'agent') ??
+      errors[0];
+    const where = this.where();
+    if (!fatal) return new UnreachableError(this.host, `${where} closed the connection during the SSH handshake`);
+    if (fatal.level === 'client-authentication') {
+      return new UnreachableError(
+        this.host,
+        `authentication as ${this.spec.user}@${where} failed; tried ${tried.length > 0 ? tried.join(', ') : 'nothing'}`,
+        'check ansible_user and ansible_ssh_private_key_file, that the public key is in ~' +
+          `${this.spec.user}/.ssh/authorized_keys on the host, or that ssh-add -l lists it`,
+      );
+    }
+    if (fatal.level === 'client-timeout') {
+      return new UnreachableError(
+        this.host,
+        `timed out after ${this.connectTimeoutMs / 1000} s waiting for SSH at ${where}`,
+        'the host may be down, a firewall may drop the packets, or ansible_host/ansible_port may be wrong',
+      );
+    }
+    switch (fatal.code) {
+      case 'ECONNREFUSED':
+        return new UnreachableError(this.host, `connection refused by ${where}`, 'is sshd running there, and is ansible_port right?');
+      case 'ETIMEDOUT':
+        return new UnreachableError(this.host, `TCP connection to ${where} timed out`, 'the host may be down or a firewall drops the packets');
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+        return new UnreachableError(this.host, `no route to ${where}`, 'check ansible_host and the network');
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return new UnreachableError(this.host, `cannot resolve ${this.spec.address}`, 'check ansible_host and DNS');
+      case 'ECONNRESET':
+        return new UnreachableError(this.host, `${where} reset the connection during the SSH handshake`, 'sshd may refuse this client (MaxStartups, tcp wrappers, a firewall)');
+      default:
+        return new UnreachableError(this.host, `cannot connect to ${where}: ${fatal.message}`);
+    }
+  }
+
+  private markLost(errors: Array<Error & { level?: string }>): void {
+    this.sftpSession = undefined;
+    if (this.closing) {
+      this.lost = new UnreachableError(this.host, 'the connection was closed');
+    } else {
+      const cause = errors.at(-1)?.message;
+      this.lost = new UnreachableError(this.host, `lost the SSH connection to ${this.where()}${cause ? `: ${cause}` : ''}`);
+    }
+    for (const notify of [...this.onLost]) notify(this.lost);
+  }
+
+  /** Keys from the spec (or the default identity files) first, then the agent, as `ssh -i` does. */
+  private async authAttempts(parseKey: Ssh2Module['utils']['parseKey']): Promise<AuthAttempt[]> {
+    const username = this.spec.user;
+    const agentSocket = this.options.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '';
+    const attempts: AuthAttempt[] = [];
+    const files = this.spec.privateKeyFile
+      ? [this.spec.privateKeyFile]
+      : (this.options.defaultIdentityFiles ?? ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => join(homedir(), '.ssh', name)));
+    for (const file of files) {
+      const explicit = file === this.spec.privateKeyFile;
+      let data: Buffer;
+      try {
+        data = await readFile(file);
+      } catch (error) {
+        if (!explicit) continue;
+        throw new UnreachableError(this.host, `cannot read private key ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'check ansible_ssh_private_key_file');
+      }
+      const parsed = parseKey(data);
+      const key = Array.isArray(parsed) ? parsed[0] : parsed;
+      if (!key || key instanceof Error) {
+        const reason = key instanceof Error ? key.message : 'no key found';
+        const encrypted = /encrypted|passphrase/i.test(reason);
+        if (!explicit || (encrypted && agentSocket)) continue; // the agent most likely holds the decrypted key
+        throw new UnreachableError(
+          this.host,
+          encrypted ? `private key ${file} is protected by a passphrase` : `cannot use private key ${file}: ${reason}`,
+          encrypted ? `load it into ssh-agent (ssh-add ${file}) and make sure SSH_AUTH_SOCK is set` : 'check ansible_ssh_private_key_file',
+        );
+      }
+      attempts.push({
+        method: { type: 'publickey', username, key: data },
+        description: `key ${file} (${key.type} ${fingerprint(key.getPublicSSH())})`,
+      });
+    }
+    if (agentSocket) attempts.push({ method: { type: 'agent', username, agent: agentSocket }, description: `ssh-agent keys (${agentSocket})` });
+    if (attempts.length === 0) {
+      throw new UnreachableError(
+        this.host,
+        'no key to authenticate with',
+        'set ansible_ssh_private_key_file, put a key in ~/.ssh/id_ed25519, or start ssh-agent (SSH_AUTH_SOCK)',
+      );
+    }
+    return attempts;
+  }
+
+  /**
+   * One channel per command. The command goes out as `echo $$; exec sh -c CMD`: the first stdout line is
+   * the pid of the remote process group (sshd makes each session its own group). OpenSSH refuses the
+   * protocol's "signal" request and keeps a closed channel's process running, so a timeout or an abort
+   * kills that group through a second channel instead.
+   */
+  private runChannel(client: SshClient, line: string, sudo: boolean, options: ExecOptions): Promise<ExecResult> {
+    return new Promise<ExecResult>((resolve, reject) => {
+      const started = performance.now();
+      const stdout = new CappedOutput(this.outputCapBytes);
+      const stderr = new CappedOutput(this.outputCapBytes);
+      const pidLine = new PidLineReader((chunk) => stdout.push(chunk));
+      let channel: ClientChannel | undefined;
+      let exitCode: number | null = null;
+      let exitSignal: string | undefined;
+      let timedOut = false;
+      let abortError: unknown;
+      let stopping = false;
+      let settled = false;
+      let deadline: NodeJS.Timeout | undefined;
+      let backstop: NodeJS.Timeout | undefined;
+
+      const finish = (error?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        clearTimeout(backstop);
+        options.signal?.removeEventListener('abort', onAbort);
+        this.onLost.delete(onConnectionLost);
+        if (error !== undefined) return reject(error);
+        if (abortError !== undefined) return reject(abortError);
+        pidLine.flush();
+        const result: ExecResult = {
+          exitCode,
+          stdout: stdout.text(),
+          stderr: stderr.text(),
+          durationMs: Math.round(performance.now() - started),
+        };
+        if (exitSignal) result.signal = exitSignal;
+        if (timedOut) result.timedOut = true;
+        resolve(result);
+      };
+      const stop = (): void => {
+        if (stopping) return;
+        stopping = true;
+        // Should the kill not end the channel, give up on it rather than wait forever.
+        backstop = setTimeout(() => {
+          channel?.close();
+          finish();
+        }, stopBackstopMs);
+        if (channel) this.killRemote(channel, pidLine.pid, sudo); // else: as soon as it opens
+      };
+      const onAbort = (): void => {
+        abortError = abortReason(options.signal!);
+        stop();
+      };
+      const onConnectionLost = (error: UnreachableError): void => finish(error);
+
+      this.onLost.add(onConnectionLost);
+      if (options.signal?.aborted) return finish(abortReason(options.signal));
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
+        deadline = setTimeout(() => {
+          timedOut = true;
+          stop();
+        }, options.timeoutMs);
+      }
+
+      try {
+        client.exec(`echo $$; exec ${line}`, (error, opened) => {
+          if (error) {
+            if (this.lost) return finish(this.lost);
+            if (error.message.startsWith('(SSH) Channel open failure')) return finish(new ChannelOpenRefusedError(this.host, error.message));
+            return finish(new TaskFailedError(`${this.host}: cannot start the command: ${error.message}`));
+          }
+          channel = opened;
+          opened.on('data', (chunk: Buffer) => pidLine.push(chunk));
+          opened.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+          opened.on('exit', (code: number | null, signalName?: string) => {
+            if (typeof code === 'number') exitCode = code;
+            else if (signalName) exitSignal = signalName;
+          });
+          opened.on('error', () => undefined); // followed by close, which settles
+          opened.on('close', () => finish(this.lost));
+          if (options.stdin !== undefined) opened.end(options.stdin);
+          else opened.end();
+          if (stopping) this.killRemote(opened, pidLine.pid, sudo);
+        });
+      } catch (error) {
+        finish(this.lost ?? new UnreachableError(this.host, `cannot run a command: ${(error as Error).message}`));
+      }
+    });
+  }
+
+  /** TERM the command's process group, KILL it if still there after 2 s; through sudo when it runs as root. */
+  private killRemote(channel: ClientChannel, pidPromise: Promise<number | undefined>, sudo: boolean): void {
+    void pidPromise.then((pid) => {
+      if (pid === undefined || this.lost || !this.client) {
+        channel.close();
+        return;
+      }
+      const group = `-${pid}`;
+      // `kill -s SIG -- -PGID` is the POSIX form; dash rejects `kill -TERM -- -PGID`.
+      const script =
+        `kill -s TERM -- ${group} 2>/dev/null || exit 0; i=0; ` +
+        `while [ $i -lt 20 ] && kill -s 0 -- ${group} 2>/dev/null; do sleep 0.1; i=$((i+1)); done; ` +
+        `kill -s KILL -- ${group} 2>/dev/null; exit 0`;
+      // Outside the channel limiter: the slot it would wait for is the one being freed.
+      this.client.exec(sudo ? wrapWithSudo(script) : script, (error, killer) => {
+        if (error) {
+          channel.close();
+          return;
+        }
+        killer.resume();
+        killer.stderr.resume();
+        killer.end();
+      });
+    });
+  }
+
+  private fileAccess(): ShellFileAccess {
+    return {
+      host: this.host,
+      loginUser: this.spec.user,
+      run: (command, sudo) => this.exec(command, { become: sudo, timeoutMs: this.transferTimeoutMs }),
+      putRaw: (source, farPath) => this.putRaw(source, farPath),
+      getRaw: (farPath, localPath) => this.getRaw(farPath, localPath),
+    };
+  }
+
+  private async putRaw(source: UploadSource, farPath: string): Promise<void> {
+    const sftp = await this.sftp();
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error | null): void => (error ? reject(this.transferError(`cannot write ${farPath}`, error)) : resolve());
+      if ('path' in source) sftp.fastPut(source.path, farPath, { mode: 0o600 }, done);
+      else sftp.writeFile(farPath, source.content, { mode: 0o600 }, done);
+    });
+  }
+
+  private async getRaw(farPath: string, localPath: string): Promise<void> {
+    const sftp = await this.sftp();
+    await new Promise<void>((resolve, reject) => {
+      sftp.fastGet(farPath, localPath, { mode: 0o600 }, (error?: Error | null) =>
+        error ? reject(this.transferError(`cannot read ${farPath}`, error)) : resolve(),
+      );
+    });
+  }
+
+  private transferError(what: string, error: Error): Error {
+    return this.lost ?? new TaskFailedError(`${this.host}: ${what}: ${error.message}`, undefined, 'transfer.failed');
+  }
+
+  /** One sftp session, opened on first use and kept; it holds one of the channel slots while open. */
+  private sftp(): Promise<SFTPWrapper> {
+    if (this.sftpSession) return this.sftpSession;
+    const session = (async () => {
+      const client = this.requireClient();
+      const release = await this.channels.acquire();
+      return new Promise<SFTPWrapper>((resolve, reject) => {
+        client.sftp((error, sftp) => {
+          if (error) {
+            release();
+            this.sftpSession = undefined;
+            return reject(this.lost ?? new TaskFailedError(`${this.host}: cannot start sftp: ${error.message}`, 'is the sftp subsystem enabled in sshd_config?', 'transfer.failed'));
+          }
+          sftp.on('close', () => {
+            release();
+            if (this.sftpSession === session) this.sftpSession = undefined;
+          });
+          resolve(sftp);
+        });
+      });
+    })();
+    this.sftpSession = session;
+    return session;
+  }
+}
+
+/**
+ * Takes the `echo $$` line off the front of stdout. Should something else come first (a login shell
+ * that prints on start), the output is passed through untouched and the pid stays unknown.
+ */
+class PidLineReader {
+  readonly pid: Promise<number | undefined>;
+  private resolvePid!: (pid: number | undefined) => void;
+  private pending: Buffer | undefined = Buffer.alloc(0);
+
+  constructor(private readonly forward: (chunk: Buffer) => void) {
+    this.pid = new Promise((resolve) => {
+      this.resolvePid = resolve;
+    });
+  }
+
+  push(chunk: Buffer): void {
+    if (this.pending === undefined) return this.forward(chunk);
+    const data = Buffer.concat([this.pending, chunk]);
+    const newline = data.indexOf(0x0a);
+    if (newline < 0 && data.length < 24) {
+      this.pending = data;
+      return;
+    }
+    this.pending = undefined;
+    const first = newline < 0 ? '' : data.subarray(0, newline).toString('latin1');
+    if (/^[1-9][0-9]{0,9}$/.test(first)) {
+      this.resolvePid(Number(first));
+      if (newline + 1 < data.length) this.forward(data.subarray(newline + 1));
+    } else {
+      this.resolvePid(undefined);
+      this.forward(data);
+    }
+  }
+
+  /** The command ended: whatever is held back is output. */
+  flush(): void {
+    if (this.pending !== undefined && this.pending.length > 0) this.forward(this.pending);
+    this.pending = undefined;
+    this.resolvePid(undefined);
+  }
+}
+
+/** The server refused to open another session channel (MaxSessions). */
+class ChannelOpenRefusedError extends TaskFailedError {
+  constructor(host: string, detail: string) {
+    super(`${host}: the server refused a new session: ${detail}`, 'sshd limits sessions per connection (MaxSessions)', 'ssh.channel-refused');
+  }
+}
+
+const rsaAlgorithms: ServerHostKeyAlgorithm[] = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+const defaultHostKeyAlgorithms: ServerHostKeyAlgorithm[] = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', ...rsaAlgorithms];
+
+/**
+ * Ask for a host key type already in known_hosts first, as OpenSSH does; otherwise a host known by its
+ * RSA key would present ed25519 and look unknown.
+ */
+function preferKnownKeyTypes(entries: KnownHostEntry[], address: string, port: number): ServerHostKeyAlgorithm[] {
+  const known = lookupHostKey(entries, address, port, '', Buffer.alloc(0)).knownKeys.map((entry) => entry.keyType);
+  const preferred = known
+    .flatMap((type) => (type === 'ssh-rsa' ? rsaAlgorithms : [type]))
+    .filter((type): type is ServerHostKeyAlgorithm => (defaultHostKeyAlgorithms as string[]).includes(type));
+  return [...new Set([...preferred, ...defaultHostKeyAlgorithms])];
+}

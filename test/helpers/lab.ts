@@ -1,0 +1,111 @@
+// A lab of real hosts for end-to-end tests (needs root): bring it up in before(), take it down in after().
+//
+//   let lab: LabInfo;
+//   before(async function () { this.timeout(60_000); lab = await startLab({ dir: tempLabDir(), net: '127.0.104', members: 3 }); });
+//   after(async function () { this.timeout(30_000); await stopLab(lab.dir); });
+//
+// Each suite needs its own `net` (hosts are <net>.1..N, port 22, 2379, 2380 on each) and its own dir.
+import { mkdtempSync } from 'node:fs';
+import { readFile, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { clientUrl, etcdctl } from '../../src/lab/etcdctl.js';
+import { portInUse } from '../../src/lab/host-start.js';
+import { labDown, labUp, type LabDownReport, type LabInfo } from '../../src/lab/index.js';
+import { runProgram, type RunResult } from '../../src/lab/run-program.js';
+
+export type { LabInfo, LabHostInfo, LabPkiInfo } from '../../src/lab/index.js';
+
+export interface StartLabOptions {
+  dir: string;
+  /** First three octets inside 127.0.0.0/8; default 127.0.100. */
+  net?: string;
+  /** 1 to 7; default 3. */
+  members?: number;
+}
+
+/** A fresh folder under the system temp dir (mkdtemp: mode 0700, which the lab copes with). */
+const tempPrefix = 'orchestrate-lab-';
+
+export function tempLabDir(): string {
+  return join(mkdtempSync(join(tmpdir(), tempPrefix)), 'lab');
+}
+
+/** A fresh lab: whatever ran in `dir` before is taken down first. */
+export async function startLab(options: StartLabOptions): Promise<LabInfo> {
+  await labDown({ dir: options.dir });
+  return labUp({ dir: options.dir, ...(options.net ? { net: options.net } : {}), ...(options.members ? { members: options.members } : {}) });
+}
+
+/** Stops every process of the lab by pid and removes its files (and tempLabDir's folder); a missing lab is fine. */
+export async function stopLab(dir: string): Promise<LabDownReport> {
+  const report = await labDown({ dir });
+  const parent = dirname(dir);
+  if (dirname(parent) === tmpdir() && basename(parent).startsWith(tempPrefix)) await rmdir(parent).catch(() => undefined);
+  return report;
+}
+
+/** The first net among `candidates` whose <net>.1 has none of the lab ports in use (another run may hold one). */
+export async function pickFreeLabNet(candidates: readonly string[]): Promise<string> {
+  for (const net of candidates) {
+    const used = await Promise.all([22, 2379, 2380].map((port) => portInUse(`${net}.1`, port, 500)));
+    if (!used.some(Boolean)) return net;
+  }
+  throw new Error(`every candidate lab network is in use: ${candidates.join(', ')}`);
+}
+
+export interface SshOptions {
+  /** Default root; the lab also has `deploy` (passwordless sudo). */
+  user?: string;
+  timeoutMs?: number;
+  input?: string;
+  /** Default: the lab's own known_hosts, with strict checking. */
+  knownHostsFile?: string;
+}
+
+/** Runs `command` (a shell command line) on a lab host with OpenSSH's ssh client. */
+export function sshToLabHost(lab: LabInfo, address: string, command: string, options: SshOptions = {}): Promise<RunResult> {
+  return runProgram(
+    'ssh',
+    [
+      '-i', lab.keyFile,
+      '-o', 'BatchMode=yes',
+      '-o', 'StrictHostKeyChecking=yes',
+      '-o', `UserKnownHostsFile=${options.knownHostsFile ?? lab.knownHostsFile}`,
+      '-o', 'ConnectTimeout=10',
+      '-o', 'LogLevel=ERROR',
+      '-p', String(lab.sshPort),
+      `${options.user ?? 'root'}@${address}`,
+      command,
+    ],
+    { timeoutMs: options.timeoutMs ?? 20_000, ...(options.input !== undefined ? { input: options.input } : {}) },
+  );
+}
+
+/** etcdctl (v3, TLS with the deploy host's client certificate) against the given members (default: all). */
+export function etcdctlInLab(lab: LabInfo, args: readonly string[], addresses?: readonly string[]): Promise<RunResult> {
+  const files = { caFile: lab.pki.caFile, certFile: lab.pki.clientCertFile, keyFile: lab.pki.clientKeyFile };
+  const endpoints = (addresses ?? lab.hosts.map((host) => host.address)).map(clientUrl);
+  return etcdctl(files, endpoints, args, { timeoutMs: 15_000 });
+}
+
+export interface SystemctlEvent {
+  /** ISO-8601 UTC with milliseconds. */
+  time: string;
+  action: 'start' | 'stop';
+  unit: string;
+}
+
+/** Every start and stop the stand-in systemctl of one host logged, oldest first (read from its upper layer). */
+export async function readSystemctlLog(lab: LabInfo, address: string): Promise<SystemctlEvent[]> {
+  const host = lab.hosts.find((candidate) => candidate.address === address);
+  if (!host) throw new Error(`no lab host ${address}`);
+  const text = await readFile(join(host.upperDir, lab.systemctlLog), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [time = '', action = '', unit = ''] = line.split(' ');
+      return { time, action: action as SystemctlEvent['action'], unit };
+    });
+}
