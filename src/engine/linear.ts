@@ -173,7 +173,8 @@ export async function runLinear(input: LinearInput): Promise<LinearOutcome> {
   return {
     stats: Object.fromEntries(stats),
     results,
-    plan: [...plans.values()],
+    // Hosts in the order the plays selected them, not the order their results arrived.
+    plan: [...stats.keys()].map((host) => plans.get(host)).filter((plan): plan is HostPlan => plan !== undefined),
     interrupted: interrupted || run.signal.aborted,
   };
 }

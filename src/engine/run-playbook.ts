@@ -15,15 +15,19 @@ export const defaultForks = 50;
 
 export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSummary> {
   const started = performance.now();
+  const phase = phaseTimer(started);
   const catalog = options.catalog ?? moduleCatalog;
   const dryRun = options.dryRun ?? false;
   const extraVars = options.extraVars ?? {};
   const tags = { ...(options.tags ? { tags: options.tags } : {}), ...(options.skipTags ? { skipTags: options.skipTags } : {}) };
 
   const { inventory, warnings } = await inventoryFrom(options.inventory);
+  phase('inventory loaded');
   const playbook = await playbookFrom(options.playbook, catalog);
+  phase('playbook loaded');
   const checked = precheck({ inventory, playbook, catalog, extraVars, tags, dryRun, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
 
+  phase('pre-check done');
   const reporter = options.reporter ?? (await createReporter(options.output ?? 'auto', { dryRun }));
   for (const warning of warnings) await reporter.event({ type: 'warning', message: warning });
   await reporter.event({ type: 'run_start', playbook: playbook.file, dryRun });
@@ -39,6 +43,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   let outcome;
   try {
     await connections.openAll(checked.connect);
+    phase(`${checked.connect.length} connections open`);
     outcome = await runLinear({
       run: { inventory, catalog, connections, dryRun, signal },
       playbook,
@@ -49,6 +54,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
       tags,
       reporter,
     });
+    phase('tasks done');
   } finally {
     await connections.closeAll();
   }
@@ -65,6 +71,13 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   await reporter.event({ type: 'recap', summary });
   await reporter.close();
   return summary;
+}
+
+/** ORCHESTRATE_TIMING=1: where the time of a run goes, on stderr (start-up work is measured by the benchmark). */
+function phaseTimer(started: number): (name: string) => void {
+  if (process.env.ORCHESTRATE_TIMING !== '1') return () => undefined;
+  process.stderr.write(`timing: ${performance.now().toFixed(0)} ms since process start: engine loaded\n`);
+  return (name) => process.stderr.write(`timing: +${(performance.now() - started).toFixed(0)} ms ${name}\n`);
 }
 
 async function inventoryFrom(source: string | Inventory): Promise<{ inventory: Inventory; warnings: string[] }> {

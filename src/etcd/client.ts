@@ -256,12 +256,19 @@ export async function memberList(member: EtcdMember, options: CallTimeouts = {})
 }
 
 /**
- * Pick the member to take a snapshot from: a healthy follower first (leaves the leader alone),
- * the leader otherwise. Members that failed, are learners or report alarms are skipped.
+ * Members to take a snapshot from, in order: healthy followers first (leaves the leader alone), then
+ * the leader. Members that failed, are learners, report alarms (NOSPACE, CORRUPT) or see no leader
+ * are left out.
  */
-export function chooseSnapshotMember(health: readonly MemberHealth[]): MemberHealth | undefined {
+export function chooseSnapshotOrder(health: readonly MemberHealth[]): MemberHealth[] {
   const healthy = health.filter((h) => h.result.ok && !h.result.status.isLearner && h.result.status.errors.length === 0 && h.result.status.leader !== '0');
-  return healthy.find((h) => h.result.ok && !h.result.status.isLeader) ?? healthy[0];
+  const isLeader = (h: MemberHealth) => h.result.ok && h.result.status.isLeader;
+  return [...healthy.filter((h) => !isLeader(h)), ...healthy.filter(isLeader)];
+}
+
+/** The preferred member to take a snapshot from, if any is healthy. */
+export function chooseSnapshotMember(health: readonly MemberHealth[]): MemberHealth | undefined {
+  return chooseSnapshotOrder(health)[0];
 }
 
 export interface StreamSnapshotOptions {

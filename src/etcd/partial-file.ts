@@ -1,7 +1,7 @@
 // A file being received (a snapshot stream, a copy): written under a temporary name that no listing
 // takes for a snapshot, hashed on the way in, fsynced, and only renamed by an explicit commit.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { link, open, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDirectory } from './fs-sync.js';
 
@@ -112,11 +112,13 @@ export class PartialFile {
     return { dataSha256, tail: this.tail, sha256: this.hash.digest('hex'), bytes: this.bytes };
   }
 
-  /** Move to the final name (after verification): rename, then fsync the directory. */
+  /** Move to the final name (after verification), never replacing an existing file (link fails with
+   *  EEXIST where rename would overwrite), then fsync the directory. */
   async commit(finalPath: string): Promise<string> {
     if (this.settled) throw new Error(`${this.path} was already committed or discarded`);
     if (this.handle) throw new Error(`${this.path} is not finished`);
-    await rename(this.path, finalPath);
+    await link(this.path, finalPath);
+    await unlink(this.path);
     this.settled = true;
     await fsyncDirectory(dirname(finalPath));
     return finalPath;

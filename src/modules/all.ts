@@ -8,11 +8,13 @@ import { failModule } from './fail.js';
 import { fetchModule } from './fetch.js';
 import { fileModule } from './file.js';
 import { pauseModule } from './pause.js';
+import { restoreModules } from './restore/index.js';
 import { serviceModule } from './service.js';
 import { setFactModule } from './set-fact.js';
 import { shellModule } from './shell.js';
 import { statModule } from './stat.js';
 import { waitForModule } from './wait-for.js';
+import { backupModules } from './etcd/index.js';
 
 // Each module declares its own argument type; the registry only sees the common shape.
 type AnyModule = ModuleDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -31,4 +33,6 @@ export const allModules: AnyModule[] = [
   failModule,
   statModule,
   pauseModule,
+  ...restoreModules,
+  ...backupModules,
 ];

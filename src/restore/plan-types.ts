@@ -1,15 +1,14 @@
-// The restore as data: phases in order, each with the steps every host runs. The dry-run prints it,
-// the executor runs it, the journal records which host finished which phase.
-import type { Step, StepResult } from '../engine/step.js';
+// The restore as data: phases in order, each with the module invocations every host runs. The preview
+// drives the same modules without running their changes, the executor runs them, the journal records
+// which host finished which phase.
+import type { Step } from '../engine/step.js';
+import type { ModuleDefinition } from '../modules/define.js';
 
 export interface PlannedAction {
-  /** What the step does, in a few words, for the preview and progress lines. */
+  /** What it does, in a few words, for the preview and progress lines. */
   title: string;
-  step: Step;
-  /** The step as it will run, when part of it is only known once earlier steps ran (the preview shows `step`). */
-  resolve?: () => Step;
-  /** An error message when the result is not what the restore needs; default: exit code 0 / transfer done. */
-  check?: (result: StepResult) => string | undefined;
+  module: ModuleDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  args: Record<string, unknown>;
 }
 
 export interface PlannedPhase<P extends string = string> {
@@ -19,7 +18,7 @@ export interface PlannedPhase<P extends string = string> {
   hosts: Map<string, PlannedAction[]>;
 }
 
-/** A printable, JSON-friendly view of one step. */
+/** One step as a line (several for multi-line scripts) for the preview. */
 export function describeStep(step: Step): string {
   switch (step.kind) {
     case 'exec':
@@ -29,6 +28,6 @@ export function describeStep(step: Step): string {
     case 'download':
       return `download ${step.src} -> ${step.dest} (mode ${step.mode.toString(8).padStart(4, '0')})`;
     case 'call':
-      return `[deploy host] ${step.description}`;
+      return `[on the deploy host] ${step.description}`;
   }
 }

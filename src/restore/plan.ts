@@ -1,22 +1,22 @@
-// Builds the restore and rollback plans from the inventory, the snapshot and the preflight's facts.
-// Pure: no host is contacted here; run-time values (the sha256 of an archive made on the deploy host)
-// are read through closures and shown as <deferred: ...> in the preview.
+// Builds the restore and rollback plans (which module runs where, with which arguments) from the inventory,
+// the snapshot and the preflight's facts. Pure: no host is contacted here. The order is the order of
+// playbooks/restore.yml (a unit test keeps the two equal).
 import type { EtcdMember } from '../config/types.js';
-import type { CallStep, ExecStep, StepResult } from '../engine/step.js';
-import { asExec, asTransfer } from '../modules/helpers.js';
 import type { RestoreTool } from '../modules/restore/identity.js';
 import {
-  cleanupCommand,
-  restoreIntoNewDirCommand,
-  revertSwapCommand,
-  swapCommand,
-  unpackNewDirCommand,
-} from '../modules/restore/data-commands.js';
-import { DEPLOY_HOST, type RestoreJournal, type RestoreMode, type RestorePhase, type RollbackPhase } from './journal.js';
+  dataMoveAsideModule,
+  dataMoveBackModule,
+  etcdRestoreModule,
+  etcdRestoreOnDeployHostModule,
+  etcdServiceModule,
+  etcdSnapshotCopyModule,
+  etcdVerifyClusterModule,
+  kubeServicesModule,
+} from '../modules/restore/index.js';
 import type { MemberRestorePaths } from '../modules/restore/paths.js';
+import type { HostServices } from '../modules/restore/unit-commands.js';
+import { DEPLOY_HOST, type RestoreJournal, type RestoreMode, type RestorePhase, type RollbackPhase } from './journal.js';
 import type { PlannedAction, PlannedPhase } from './plan-types.js';
-import { startEtcdCommand, startUnitsCommand, stopUnitsCommand, type HostServices } from '../modules/restore/unit-commands.js';
-import type { ClusterVerdict } from '../modules/restore/verify-cluster.js';
 
 export interface PlanMember {
   member: EtcdMember;
@@ -27,195 +27,144 @@ export interface PlanMember {
 }
 
 export interface PlanTimeouts {
-  /** Each unit stop or start, waiting for the state. */
+  /** Each group of units to stop or start, waiting for the state. */
   serviceSeconds: number;
   /** Quorum and verification after etcd starts. */
   etcdSeconds: number;
-  /** One restore or transfer. */
-  dataMs: number;
+  /** One restore. */
+  dataSeconds: number;
 }
 
-export const DEFAULT_TIMEOUTS: PlanTimeouts = { serviceSeconds: 90, etcdSeconds: 60, dataMs: 30 * 60_000 };
-
-/** Work done in this process for the second mode (restore on the deploy host). */
-export interface DeployHostRestore {
-  tool: RestoreTool;
-  /** Restores one member's dir locally and archives it; returns the archive's path and sha256. */
-  prepare(member: PlanMember, signal: AbortSignal): Promise<{ archive: string; sha256: string }>;
-  describe(member: PlanMember): string;
-}
+export const DEFAULT_TIMEOUTS: PlanTimeouts = { serviceSeconds: 90, etcdSeconds: 60, dataSeconds: 1800 };
 
 export interface RestorePlanInput {
+  runId: string;
   mode: RestoreMode;
   members: PlanMember[];
   services: HostServices[];
   snapshot: { path: string; sha256: string; hasHash: boolean; revision: number };
   timeouts?: PlanTimeouts;
-  deployHost?: DeployHostRestore;
-  /** Waits for quorum and judges the cluster (bounded); the plan only schedules it. */
-  verify: (signal: AbortSignal) => Promise<ClusterVerdict>;
-  verifyDescription: string;
+  /** Second mode: the deploy host's tool and a scratch folder for the member dirs. */
+  deployHost?: { tool: RestoreTool; workDir: string };
 }
 
-const tail = (text: string): string => text.trim().split('\n').slice(-3).join(' | ');
-
-/** The default check of an exec step: exit code 0, else why not with the end of its output. */
-export function mustSucceed(result: StepResult): string | undefined {
-  const exec = asExec(result);
-  if (!exec) return 'no result from the command';
-  if (exec.exitCode === 0) return undefined;
-  const why = exec.timedOut ? `timed out after ${Math.round(exec.durationMs / 1000)}s` : exec.exitCode === null ? `killed (${exec.signal ?? 'no status'})` : `exit ${exec.exitCode}`;
-  return `${why}: ${tail(exec.stderr) || tail(exec.stdout) || 'no output'}`;
-}
-
-const exec = (command: string, timeoutMs: number, extra: Partial<ExecStep> = {}): ExecStep => ({ kind: 'exec', command, timeoutMs, ...extra });
-
-function perHost<T extends { host: string }>(items: readonly T[], actions: (item: T) => PlannedAction[]): Map<string, PlannedAction[]> {
+function perHost<T>(items: readonly T[], host: (item: T) => string, actions: (item: T) => PlannedAction[]): Map<string, PlannedAction[]> {
   const map = new Map<string, PlannedAction[]>();
   for (const item of items) {
     const list = actions(item);
-    if (list.length) map.set(item.host, [...(map.get(item.host) ?? []), ...list]);
+    if (list.length) map.set(host(item), [...(map.get(host(item)) ?? []), ...list]);
   }
   return map;
 }
+const memberHost = (m: PlanMember) => m.member.host;
+const serviceHost = (s: HostServices) => s.host;
 
-const withHost = (members: PlanMember[]) => members.map((m) => ({ ...m, host: m.member.host }));
-
-export function stopPhases(services: HostServices[], members: PlanMember[], serviceSeconds: number): PlannedPhase<'stop-kube-node' | 'stop-kube-master' | 'stop-etcd'>[] {
-  const stop = (units: string[]): PlannedAction[] =>
-    units.length ? [{ title: `stop ${units.join(', ')} and wait until inactive`, step: exec(stopUnitsCommand(units, serviceSeconds), (serviceSeconds + 30) * 1000) }] : [];
+export function stopPhases(services: HostServices[], members: PlanMember[], seconds: number): PlannedPhase<'stop-kube-node' | 'stop-kube-master' | 'stop-etcd'>[] {
+  const kube = (group: 'kube_node' | 'kube_master', units: (s: HostServices) => string[]) =>
+    perHost(services, serviceHost, (s) =>
+      units(s).length ? [{ title: `stop ${[...units(s)].reverse().join(', ')}`, module: kubeServicesModule, args: { group, state: 'stopped', wait_seconds: seconds } }] : [],
+    );
   return [
-    { id: 'stop-kube-node', title: 'stop the kube_node services', hosts: perHost(services, (s) => stop([...s.kubeNode].reverse())) },
-    { id: 'stop-kube-master', title: 'stop the kube_master services (the API goes down here)', hosts: perHost(services, (s) => stop([...s.kubeMaster].reverse())) },
-    { id: 'stop-etcd', title: 'stop etcd on every member', hosts: perHost(withHost(members), (m) => stop([m.member.service])) },
+    { id: 'stop-kube-node', title: 'stop the kube_node services, waiting until they are inactive', hosts: kube('kube_node', (s) => s.kubeNode) },
+    { id: 'stop-kube-master', title: 'stop the kube_master services (the API goes down here)', hosts: kube('kube_master', (s) => s.kubeMaster) },
+    {
+      id: 'stop-etcd',
+      title: 'stop etcd on every member, waiting until it is inactive',
+      hosts: perHost(members, memberHost, (m) => [{ title: `stop ${m.member.service}`, module: etcdServiceModule, args: { state: 'stopped', wait_seconds: seconds } }]),
+    },
   ];
 }
 
 export function startPhases(
   services: HostServices[],
   members: PlanMember[],
-  serviceSeconds: number,
-  verify: { run: (signal: AbortSignal) => Promise<ClusterVerdict>; description: string },
+  timeouts: PlanTimeouts,
+  verify: Record<string, unknown>,
 ): PlannedPhase<'start-etcd' | 'verify-cluster' | 'start-kube-master' | 'start-kube-node'>[] {
-  const start = (units: string[]): PlannedAction[] =>
-    units.length ? [{ title: `start ${units.join(', ')} and wait until active`, step: exec(startUnitsCommand(units, serviceSeconds), (serviceSeconds + 30) * 1000) }] : [];
-  const verifyStep: CallStep<ClusterVerdict> = { kind: 'call', description: verify.description, readOnly: false, run: verify.run };
+  const kube = (group: 'kube_node' | 'kube_master', units: (s: HostServices) => string[]) =>
+    perHost(services, serviceHost, (s) =>
+      units(s).length ? [{ title: `start ${units(s).join(', ')}`, module: kubeServicesModule, args: { group, state: 'started', wait_seconds: timeouts.serviceSeconds } }] : [],
+    );
   return [
-    { id: 'start-etcd', title: 'start etcd on every member together', hosts: perHost(withHost(members), (m) => [{ title: `start ${m.member.service}`, step: exec(startEtcdCommand(m.member.service), (serviceSeconds + 30) * 1000) }]) },
+    {
+      id: 'start-etcd',
+      title: 'start etcd on every member together',
+      hosts: perHost(members, memberHost, (m) => [{ title: `start ${m.member.service}`, module: etcdServiceModule, args: { state: 'started', wait_seconds: timeouts.serviceSeconds } }]),
+    },
     {
       id: 'verify-cluster',
-      title: 'wait for quorum, then verify through the etcd client',
-      hosts: new Map([[DEPLOY_HOST, [{ title: 'verify the cluster', step: verifyStep, check: (r) => verdictProblem(r as ClusterVerdict | undefined) }]]]),
+      title: 'wait for quorum, then verify the cluster through the etcd client',
+      hosts: new Map([[DEPLOY_HOST, [{ title: 'verify the cluster', module: etcdVerifyClusterModule, args: { timeout_seconds: timeouts.etcdSeconds, ...verify } }]]]),
     },
-    { id: 'start-kube-master', title: 'start the kube_master services (the API comes back here)', hosts: perHost(services, (s) => start(s.kubeMaster)) },
-    { id: 'start-kube-node', title: 'start the kube_node services', hosts: perHost(services, (s) => start(s.kubeNode)) },
+    { id: 'start-kube-master', title: 'start the kube_master services, waiting until active (the API comes back here)', hosts: kube('kube_master', (s) => s.kubeMaster) },
+    { id: 'start-kube-node', title: 'start the kube_node services, waiting until active', hosts: kube('kube_node', (s) => s.kubeNode) },
   ];
-}
-
-function verdictProblem(verdict: ClusterVerdict | undefined): string | undefined {
-  if (!verdict) return 'no verdict';
-  return verdict.ok ? undefined : verdict.problems.join('; ');
 }
 
 export function buildRestorePlan(input: RestorePlanInput): PlannedPhase<RestorePhase>[] {
   const timeouts = input.timeouts ?? DEFAULT_TIMEOUTS;
-  const members = withHost(input.members);
-  const allMembers = input.members.map((m) => m.member);
+  const { runId, members } = input;
+  const skipHashCheck = !input.snapshot.hasHash;
   let copy: PlannedPhase<'copy-snapshot'>;
   let restore: PlannedPhase<'restore-data'>;
-
   if (input.mode === 'member') {
     copy = {
       id: 'copy-snapshot',
       title: 'copy the snapshot to every member, its sha256 checked there (nothing is stopped yet)',
-      hosts: perHost(members, (m) => [
-        {
-          title: `upload the snapshot; sha256 on the member must be ${input.snapshot.sha256}`,
-          step: { kind: 'upload', source: { path: input.snapshot.path }, dest: m.paths.snapshotCopy, mode: 0o600 },
-          check: uploadMatches(() => input.snapshot.sha256),
-        },
+      hosts: perHost(members, memberHost, (m) => [
+        { title: `copy the snapshot to ${m.paths.snapshotCopy}`, module: etcdSnapshotCopyModule, args: { run_id: runId, src: input.snapshot.path, sha256: input.snapshot.sha256 } },
       ]),
     };
     restore = {
       id: 'restore-data',
-      title: "restore each member's own identity into a new dir beside its data dir (etcd still runs on the old one)",
-      hosts: perHost(members, (m) => {
-        if (!m.tool) throw new Error(`no restore tool known for ${m.host}`);
+      title: "restore each member with its own identity into a new dir beside its data dir (etcd still runs on the old one)",
+      hosts: perHost(members, memberHost, (m) => {
+        if (!m.tool) throw new Error(`no restore tool known for ${m.member.host}`);
         return [
-          {
-            title: `restore as ${m.member.name} into ${m.paths.newDir}`,
-            step: exec(restoreIntoNewDirCommand(m.member, allMembers, m.paths, m.tool, !input.snapshot.hasHash), timeouts.dataMs),
-          },
+          { title: `restore as ${m.member.name} into ${m.paths.newDir}`, module: etcdRestoreModule, args: { run_id: runId, tool: m.tool, skip_hash_check: skipHashCheck, timeout_seconds: timeouts.dataSeconds } },
         ];
       }),
     };
   } else {
     const deployHost = input.deployHost;
-    if (!deployHost) throw new Error('deploy-host mode needs the local restore');
-    const prepared = new Map<string, { archive: string; sha256: string }>();
-    const archiveSha = (host: string) => prepared.get(host)?.sha256 ?? '<deferred: sha256 of the archive>';
+    if (!deployHost) throw new Error('deploy-host mode needs the deploy host tool and work dir');
     copy = {
       id: 'copy-snapshot',
       title: "restore every member's dir on the deploy host, each with its own identity, and upload it (nothing is stopped yet)",
-      hosts: perHost(members, (m) => [
+      hosts: perHost(members, memberHost, (m) => [
         {
-          title: `restore ${m.member.name} on the deploy host`,
-          step: {
-            kind: 'call',
-            description: deployHost.describe(m),
-            readOnly: false,
-            run: async (signal) => {
-              const result = await deployHost.prepare(m, signal);
-              prepared.set(m.host, result);
-              return result;
-            },
-          },
-          check: () => undefined,
-        },
-        {
-          title: 'upload the restored dir as an archive; sha256 on the member must match the archive',
-          step: { kind: 'upload', source: { path: `<deferred: archive of ${m.member.name}'s restored dir>` }, dest: m.paths.uploadArchive, mode: 0o600 },
-          resolve: () => ({ kind: 'upload', source: { path: prepared.get(m.host)?.archive ?? '<not prepared>' }, dest: m.paths.uploadArchive, mode: 0o600 }),
-          check: uploadMatches(() => archiveSha(m.host)),
+          title: `restore ${m.member.name} on the deploy host and upload it to ${m.paths.uploadArchive}`,
+          module: etcdRestoreOnDeployHostModule,
+          args: { run_id: runId, snapshot: input.snapshot.path, tool: deployHost.tool, work_dir: deployHost.workDir, skip_hash_check: skipHashCheck, timeout_seconds: timeouts.dataSeconds },
         },
       ]),
     };
     restore = {
       id: 'restore-data',
       title: 'unpack each restored dir beside the data dir (etcd still runs on the old one)',
-      hosts: perHost(members, (m) => [{ title: `unpack into ${m.paths.newDir}`, step: exec(unpackNewDirCommand(m.paths), timeouts.dataMs) }]),
+      hosts: perHost(members, memberHost, (m) => [{ title: `unpack into ${m.paths.newDir}`, module: etcdRestoreModule, args: { run_id: runId, from: 'archive', timeout_seconds: timeouts.dataSeconds } }]),
     };
   }
-
   const swap: PlannedPhase<'swap-data'> = {
     id: 'swap-data',
-    title: 'move the old data dir aside (kept) and the restored one into place',
-    hosts: perHost(members, (m) => [
-      { title: `${m.paths.dataDir} -> ${m.paths.asideDir}, ${m.paths.newDir} -> ${m.paths.dataDir}`, step: exec(swapCommand(m.paths, m.hadOldData), 60_000) },
+    title: 'move the old data dir aside (kept, never deleted) and the restored one into place',
+    hosts: perHost(members, memberHost, (m) => [
+      {
+        title: m.hadOldData ? `${m.paths.dataDir} -> ${m.paths.asideDir}; ${m.paths.newDir} -> ${m.paths.dataDir}` : `${m.paths.newDir} -> ${m.paths.dataDir} (no old data dir)`,
+        module: dataMoveAsideModule,
+        args: { run_id: runId, had_old_data: m.hadOldData },
+      },
     ]),
   };
   const cleanup: PlannedPhase<'cleanup'> = {
     id: 'cleanup',
-    title: 'remove the snapshot copies (old data dirs stay)',
-    hosts: perHost(members, (m) => (input.mode === 'member' ? [{ title: 'remove the snapshot copy', step: exec(cleanupCommand(m.paths), 60_000) }] : [])),
+    title: 'remove the snapshot copies (the old data dirs stay)',
+    hosts:
+      input.mode === 'member'
+        ? perHost(members, memberHost, () => [{ title: 'remove the snapshot copy', module: etcdSnapshotCopyModule, args: { run_id: runId, state: 'absent' } }])
+        : new Map(),
   };
-  return [
-    copy,
-    restore,
-    ...stopPhases(input.services, input.members, timeouts.serviceSeconds),
-    swap,
-    ...startPhases(input.services, input.members, timeouts.serviceSeconds, { run: input.verify, description: input.verifyDescription }),
-    cleanup,
-  ];
-}
-
-/** The transport hashes the file on the far side and compares it with the source; this also pins the source to the verified snapshot. */
-function uploadMatches(expected: () => string): (result: StepResult) => string | undefined {
-  return (result) => {
-    const transfer = asTransfer(result);
-    if (!transfer) return 'the upload returned no result';
-    return transfer.sha256 === expected() ? undefined : `sha256 on the member is ${transfer.sha256}, expected ${expected()}`;
-  };
+  return [copy, restore, ...stopPhases(input.services, members, timeouts.serviceSeconds), swap, ...startPhases(input.services, members, timeouts, { revision: input.snapshot.revision }), cleanup];
 }
 
 export interface RollbackPlanInput {
@@ -223,8 +172,6 @@ export interface RollbackPlanInput {
   members: EtcdMember[];
   services: HostServices[];
   timeouts?: PlanTimeouts;
-  verify: (signal: AbortSignal) => Promise<ClusterVerdict>;
-  verifyDescription: string;
 }
 
 /**
@@ -244,13 +191,17 @@ export function buildRollbackPlan(input: RollbackPlanInput): PlannedPhase<Rollba
   const swapped = begun('swap-data');
   const revert: PlannedPhase<'revert-data'> = {
     id: 'revert-data',
-    title: 'put each old data dir back (the restored one is moved aside, not deleted)',
-    hosts: perHost(withHost(members), (m) => [
-      { title: `${m.paths.asideDir} -> ${m.paths.dataDir}`, step: exec(revertSwapCommand(m.paths, m.hadOldData), 60_000) },
+    title: swapped ? 'put each old data dir back (the restored one is moved aside, not deleted)' : 'drop the scratch copies (the old data dirs were never moved)',
+    hosts: perHost(members, memberHost, (m) => [
+      {
+        title: swapped ? `${m.paths.dataDir} -> ${m.paths.restoredAsideDir}; ${m.paths.asideDir} -> ${m.paths.dataDir}` : `remove ${m.paths.newDir} and the snapshot copy`,
+        module: dataMoveBackModule,
+        args: { run_id: journal.runId, had_old_data: m.hadOldData },
+      },
     ]),
   };
   if (!stoppedSomething) return [revert];
-  const starts = startPhases(input.services, members, timeouts.serviceSeconds, { run: input.verify, description: input.verifyDescription });
+  const starts = startPhases(input.services, members, timeouts, { quorum_only: true });
   if (!swapped) return [revert, ...starts];
   return [...stopPhases(input.services, members, timeouts.serviceSeconds), revert, ...starts];
 }

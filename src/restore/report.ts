@@ -50,9 +50,11 @@ export function formatPlan(phases: readonly PrintablePhase[]): string {
     if (phase.hosts.length === 0) lines.push('   (no host)');
     for (const host of phase.hosts) {
       lines.push(`   ${host.host === 'localhost' ? 'deploy host' : host.host}`);
-      for (const step of host.steps) {
-        lines.push(`     # ${step.title}`);
-        for (const [i, line] of step.step.split('\n').entries()) lines.push(`     ${i === 0 ? '' : '  '}${line}`);
+      for (const action of host.actions) {
+        lines.push(`     # ${action.title}`);
+        for (const step of action.steps) {
+          for (const [i, line] of step.split('\n').entries()) lines.push(`     ${i === 0 ? '' : '  '}${line}`);
+        }
       }
     }
   });
@@ -70,7 +72,7 @@ export function formatReport(report: RestoreReport): string {
     for (const w of report.rollback.warnings) lines.push(`    warning: ${w}`);
   }
   lines.push(`  snapshot: ${report.snapshot.path} (revision ${report.snapshot.revision}, ${report.snapshot.totalKey} keys, taken ${report.snapshot.takenAt})`);
-  const downtime = report.rto.apiDowntimeMs === undefined ? 'n/a (no kube_master hosts)' : formatDuration(report.rto.apiDowntimeMs);
+  const downtime = report.rto.apiDowntimeMs === undefined ? 'n/a (the API was not stopped, or is not up again)' : formatDuration(report.rto.apiDowntimeMs);
   lines.push(`  RTO:      ${formatDuration(report.rto.wallMs)} wall time, API down ${downtime}`);
   lines.push(`  RPO:      ${formatDuration(report.rpoMs)} (age of the snapshot: writes after it are gone)`);
   if (report.rto.phases.length) {

@@ -9,7 +9,7 @@ import type { EtcdMember, Inventory } from '../config/types.js';
 import { ConfigError, ExitCode, RefusedError } from '../errors.js';
 import type { OpenTransportsOptions } from '../transport/open-transports.js';
 import { observeCluster, waitForVerifiedCluster } from '../modules/restore/cluster-probe.js';
-import { checkIdentities, initialClusterFlag } from '../modules/restore/identity.js';
+import { checkIdentities, initialClusterFlag, type RestoreTool } from '../modules/restore/identity.js';
 import {
   archiveJournal,
   DEPLOY_HOST,
@@ -21,13 +21,13 @@ import {
   type RestoreMode,
   type RestorePhase,
 } from './journal.js';
-import { deployHostRestore, localFreeBytes, localRestoreTool } from './local-restore.js';
+import { localFreeBytes, localRestoreTool } from './local-restore.js';
 import { newRunId, restorePaths, type MemberRestorePaths } from '../modules/restore/paths.js';
-import { buildRestorePlan, DEFAULT_TIMEOUTS, type DeployHostRestore, type PlanMember, type PlanTimeouts } from './plan.js';
-import { bytesNeededFor, runPreflight } from './preflight.js';
+import { buildRestorePlan, DEFAULT_TIMEOUTS, type PlanMember, type PlanTimeouts } from './plan.js';
+import { bytesNeededFor, runPreflight, type MemberFacts } from './preflight.js';
 import type { MemberReport, RestoreReport } from './report.js';
 import { executeRollback, type RollbackOutcome } from './rollback-run.js';
-import { printablePlan, runPhase, type PhaseOutcome, type RestoreEvent } from './run-phases.js';
+import { previewPlan, runPhase, type PhaseOutcome, type RestoreEvent } from './run-phases.js';
 import { hostServices, topologyOf } from '../modules/restore/unit-commands.js';
 import { connectAll, disconnectAll, hostsOf, now, type Session } from './session.js';
 import { checkSnapshotFile, chooseSnapshot, formatDuration, type ChosenSnapshot } from './snapshot-source.js';
@@ -163,15 +163,14 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
   for (const w of identity.warnings) warn(w.message);
 
   // Second mode: the deploy host needs the tool and room for every member's archive.
-  let deployHost: DeployHostRestore | undefined;
-  const workDir = join(tmpdir(), `orchestrate-restore-${runId}`);
+  let deployHost: { tool: RestoreTool; workDir: string } | undefined;
   if (mode === 'deploy-host') {
     const tool = await localRestoreTool();
     if (!tool) throw new RefusedError('--restore-on deploy-host needs etcdutl or etcdctl on the deploy host, and neither is on the PATH', 'install etcd-client here, or restore on the members', 'restore.no-local-tool');
     const free = await localFreeBytes(tmpdir());
     const needed = members.length * bytesNeededFor(snapshot.size);
     if (free !== undefined && free < needed) throw new RefusedError(`${tmpdir()} on the deploy host has ${Math.floor(free / 1048576)} MiB free; restoring ${members.length} members there needs ${Math.ceil(needed / 1048576)} MiB`, 'free space or set TMPDIR', 'restore.no-local-space');
-    deployHost = deployHostRestore({ tool, workDir, snapshotPath: snapshot.path, skipHashCheck: !snapshot.hasHash, members, timeoutMs: timeouts.dataMs });
+    deployHost = { tool, workDir: join(tmpdir(), `orchestrate-restore-${runId}`) };
   }
 
   // 3. Connections and the read-only preflight on every member.
@@ -179,41 +178,28 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
   const session: Session = { inventory, members, services, transports, timeouts, signal, emit };
   try {
     const preflight = await runPreflight({
+      inventory,
       members,
-      paths,
+      transports,
+      runId,
       needToolOnMembers: mode === 'member',
       neededBytes: (host) => (resuming && isDone(resuming, host, 'restore-data') ? 0 : bytesNeededFor(snapshot.size)),
-      run: (host, command) => transports.get(host)!.exec(command, { timeoutMs: 20_000 }),
     });
     for (const w of preflight.warnings) warn(w);
     if (preflight.problems.length) {
       throw new RefusedError(`preflight failed, nothing was changed:\n  - ${preflight.problems.join('\n  - ')}`, 'fix the problems above and run again', 'restore.preflight-failed');
     }
-    const hadOld = new Map(members.map((m) => [m.host, resuming?.members[m.host]?.hadOldData ?? preflight.facts.get(m.host)!.hadOldData]));
+    const hadOld = new Map(members.map((m) => [m.host, resuming?.members[m.host]?.hadOldData ?? preflight.facts.get(m.host)!.had_old_data]));
     const current = resuming ? [] : await observeCluster(members, 2_000);
     const planMembers: PlanMember[] = members.map((m) => {
       const tool = preflight.facts.get(m.host)?.tool ?? resuming?.members[m.host]?.tool;
       return { member: m, paths: paths.get(m.host)!, hadOldData: hadOld.get(m.host)!, ...(tool ? { tool } : {}) };
     });
 
-    // 4. The plan, as data: the preview prints it, the executor runs it.
-    let verdict: ClusterVerdict | undefined;
-    const plan = buildRestorePlan({
-      mode,
-      members: planMembers,
-      services,
-      snapshot,
-      timeouts,
-      ...(deployHost ? { deployHost } : {}),
-      verifyDescription: `etcd status + member list on each of the ${members.length} members until all answer, one leader, one cluster id, members = inventory, revision = ${snapshot.revision} (at most ${timeouts.etcdSeconds}s)`,
-      verify: async (verifySignal) => {
-        const result = await waitForVerifiedCluster(members, { revision: snapshot.revision }, { timeoutMs: timeouts.etcdSeconds * 1000, signal: verifySignal });
-        verdict = result.verdict;
-        return result.verdict;
-      },
-    });
+    // 4. The plan, as data: the preview drives its modules without changing anything, the executor runs them.
+    const plan = buildRestorePlan({ runId, mode, members: planMembers, services, snapshot, timeouts, ...(deployHost ? { deployHost } : {}) });
     emit({ type: 'summary', text: summaryText({ members, snapshot, ageMs, current, planMembers, services, mode, journalFile, runId, resuming: Boolean(resuming), preflight: preflight.facts }), at: now() });
-    const printable = printablePlan(plan);
+    const printable = await previewPlan(plan, inventory, transports);
     emit({ type: 'plan', phases: printable, at: now() });
 
     const baseReport = (): RestoreReport => ({
@@ -270,7 +256,9 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
     for (const phase of plan) {
       if (signal.aborted) break;
       const outcome = await runPhase(phase, {
+        inventory,
         transports,
+        dryRun: false,
         signal,
         interruptible: INTERRUPTIBLE,
         shouldRun: (id, host) => shouldRunRestorePhase(writer.journal, id as RestorePhase, host),
@@ -295,7 +283,8 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
     const report = baseReport();
     report.status = writer.journal.status;
     report.rto = rtoOf(writer.journal, started, outcomes);
-    if (verdict) report.verdict = verdict;
+    const verified = outcomes.find((o) => o.id === 'verify-cluster')?.outcomes.get(DEPLOY_HOST)?.[0]?.result?.verdict as ClusterVerdict | undefined;
+    if (verified) report.verdict = verified;
     const describeFailures = (outcome: PhaseOutcome) =>
       `${outcome.id} failed on ${[...outcome.failures].map(([host, message]) => `${host === DEPLOY_HOST ? 'the deploy host' : host}: ${message}`).join('; ')}`;
 
@@ -346,7 +335,7 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
     return report;
   } finally {
     await disconnectAll(transports);
-    if (deployHost) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    if (deployHost) await rm(deployHost.workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
@@ -369,7 +358,7 @@ interface SummaryInput {
   journalFile: string;
   runId: string;
   resuming: boolean;
-  preflight: Map<string, { freeKiB?: number; tool?: string; certificates: { file: string; daysLeft: number }[] }>;
+  preflight: Map<string, MemberFacts>;
 }
 
 function summaryText(input: SummaryInput): string {
@@ -393,7 +382,7 @@ function summaryText(input: SummaryInput): string {
   lines.push('  members (data dir -> old data kept at):');
   for (const m of input.planMembers) {
     const facts = input.preflight.get(m.member.host);
-    const free = facts?.freeKiB !== undefined ? `, ${(facts.freeKiB / 1048576).toFixed(1)} GiB free` : '';
+    const free = facts?.free_kib !== undefined ? `, ${(facts.free_kib / 1048576).toFixed(1)} GiB free` : '';
     const certs = facts?.certificates.length ? `, certificates valid ${Math.min(...facts.certificates.map((c) => c.daysLeft))}+ days` : '';
     lines.push(`    ${m.member.name} (${m.member.host}) ${m.paths.dataDir} -> ${m.hadOldData ? m.paths.asideDir : '(no data dir now)'}  [${m.tool ?? 'deploy host tool'}${free}${certs}]`);
   }

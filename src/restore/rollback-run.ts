@@ -8,8 +8,7 @@ import { DEPLOY_HOST, journalPath, JournalWriter, readJournal, rollbackDone, typ
 import { buildRollbackPlan, DEFAULT_TIMEOUTS, type PlanTimeouts } from './plan.js';
 import type { RestoreReport } from './report.js';
 import { hostServices, topologyOf } from '../modules/restore/unit-commands.js';
-import { printablePlan, runPhase, type PhaseOutcome, type RestoreEvent } from './run-phases.js';
-import { waitForVerifiedCluster } from '../modules/restore/cluster-probe.js';
+import { previewPlan, runPhase, type PhaseOutcome, type RestoreEvent } from './run-phases.js';
 import { connectAll, disconnectAll, hostsOf, now, type Session } from './session.js';
 import type { ClusterVerdict } from '../modules/restore/verify-cluster.js';
 
@@ -43,26 +42,16 @@ export async function executeRollback(session: Session, writer: JournalWriter, r
     j.status = 'rolling-back';
     j.rollback ??= { reason, startedAt: now(), begun: [], done: {} };
   });
-  let lastVerdict: ClusterVerdict | undefined;
-  const plan = buildRollbackPlan({
-    journal,
-    members: session.members,
-    services: session.services,
-    timeouts: session.timeouts,
-    verifyDescription: `etcd status + member list on each of the ${session.members.length} members until a quorum answers with one leader and the inventory's members (at most ${session.timeouts.etcdSeconds}s)`,
-    verify: async (signal) => {
-      const result = await waitForVerifiedCluster(session.members, { quorumOnly: true }, { timeoutMs: session.timeouts.etcdSeconds * 1000, signal });
-      lastVerdict = result.verdict;
-      return result.verdict;
-    },
-  });
+  const plan = buildRollbackPlan({ journal, members: session.members, services: session.services, timeouts: session.timeouts });
   const problems: string[] = [];
   const phases: PhaseOutcome[] = [];
   const restoredDataAt = new Map<string, string>();
   const onlyScratch = plan.length === 1;
   for (const phase of plan) {
     const outcome = await runPhase(phase, {
+      inventory: session.inventory,
       transports: session.transports,
+      dryRun: false,
       // A rollback is not interrupted half-way: it is what leaves the cluster usable.
       signal: new AbortController().signal,
       interruptible: new Set(),
@@ -71,11 +60,9 @@ export async function executeRollback(session: Session, writer: JournalWriter, r
         writer.update((j) => {
           if (j.rollback && !j.rollback.begun.includes(id as RollbackPhase)) j.rollback.begun.push(id as RollbackPhase);
         }),
-      onHostDone: (id, host, outputs) => {
-        if (id === 'revert-data' && outputs[0] === 'reverted') {
-          const paths = journal.members[host]?.paths;
-          if (paths) restoredDataAt.set(host, paths.restoredAsideDir);
-        }
+      onHostDone: (id, host, outcomes) => {
+        const restoredAt = outcomes[0]?.result?.restored_data_at;
+        if (id === 'revert-data' && typeof restoredAt === 'string') restoredDataAt.set(host, restoredAt);
         return writer.update((j) => {
           if (!j.rollback) return;
           const list = (j.rollback.done[host] ??= []);
@@ -88,6 +75,7 @@ export async function executeRollback(session: Session, writer: JournalWriter, r
     for (const [host, message] of outcome.failures) problems.push(`${phase.id} on ${host === DEPLOY_HOST ? 'the deploy host' : host}: ${message}`);
     if (outcome.failures.size > 0 && ['stop-kube-node', 'stop-kube-master', 'stop-etcd', 'revert-data'].includes(phase.id)) break;
   }
+  const lastVerdict = phases.find((p) => p.id === 'verify-cluster')?.outcomes.get(DEPLOY_HOST)?.[0]?.result?.verdict as ClusterVerdict | undefined;
   const warnings = lastVerdict?.warnings ?? [];
   const status: JournalStatus = problems.length > 0 ? 'rollback-failed' : onlyScratch ? 'aborted' : 'rolled-back';
   await writer.update((j) => {
@@ -131,7 +119,7 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
   const unknown = members.filter((m) => !journal.members[m.host]).map((m) => m.host);
   if (unknown.length) throw new RefusedError(`the journal of restore ${journal.runId} has no record of ${unknown.join(', ')}`, 'roll back with the inventory the restore ran with', 'restore.journal-mismatch');
 
-  const plan = buildRollbackPlan({ journal, members, services, timeouts, verify: async () => ({ ok: false, definitive: false, problems: ['not run'] }), verifyDescription: 'etcd status + member list on each member until a quorum answers with one leader' });
+  const plan = buildRollbackPlan({ journal, members, services, timeouts });
   const lines = [
     `Rollback of restore ${journal.runId} (${journal.status}) of etcd cluster "${journal.clusterToken}"`,
     ...members.map((m) => {
@@ -141,8 +129,6 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
     `  journal   ${journalFile}`,
   ];
   emit({ type: 'summary', text: `${lines.join('\n')}\n`, at: now() });
-  const printable = printablePlan(plan);
-  emit({ type: 'plan', phases: printable, at: now() });
   const report: RestoreReport = {
     kind: 'rollback',
     runId: journal.runId,
@@ -161,6 +147,8 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
   // Reachability is checked under --dry-run too: a preview that cannot be carried out is worth knowing about.
   const transports = await connectAll(inventory, hostsOf(members, services), options.connect ?? {}, true);
   try {
+    const printable = await previewPlan(plan, inventory, transports);
+    emit({ type: 'plan', phases: printable, at: now() });
     if (options.dryRun) return { ...report, plan: printable };
     if (!options.yes) {
       if (!options.confirm) throw new RefusedError('refusing to roll back without confirmation: no terminal and no --yes; nothing was changed', 'run again with --yes', 'restore.not-confirmed');

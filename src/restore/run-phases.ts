@@ -1,11 +1,13 @@
-// Runs planned phases: inside a phase every host runs its actions in order, hosts in parallel; a phase
-// ends when every host finished (a barrier), so "stop kube_node everywhere" is over before kube_master stops.
+// Runs planned phases by driving each module's plan: every step it yields is run (or, in preview mode,
+// only read-only steps are run and the rest recorded) and its result fed back. Inside a phase every host
+// runs its actions in order, hosts in parallel; a phase ends when every host finished (a barrier), so
+// "stop kube_node everywhere" is over before kube_master stops.
+import type { Inventory, InventoryHost } from '../config/types.js';
 import type { Step, StepResult } from '../engine/step.js';
-import { asExec } from '../modules/helpers.js';
+import type { ModuleContext, ModuleOutcome } from '../modules/define.js';
 import type { Transport } from '../transport/types.js';
 import { DEPLOY_HOST } from './journal.js';
-import { mustSucceed } from './plan.js';
-import { describeStep, type PlannedAction, type PlannedPhase } from './plan-types.js';
+import { describeStep, type PlannedPhase } from './plan-types.js';
 
 export type RestoreEvent =
   | { type: 'phase-start'; phase: string; title: string; hosts: string[]; at: string }
@@ -19,28 +21,23 @@ export type RestoreEvent =
 export interface PrintablePhase {
   id: string;
   title: string;
-  hosts: { host: string; steps: { title: string; step: string }[] }[];
-}
-
-export function printablePlan(phases: readonly PlannedPhase[]): PrintablePhase[] {
-  return phases.map((phase) => ({
-    id: phase.id,
-    title: phase.title,
-    hosts: [...phase.hosts].map(([host, actions]) => ({ host, steps: actions.map((a) => ({ title: a.title, step: describeStep(a.step) })) })),
-  }));
+  hosts: { host: string; actions: { title: string; steps: string[] }[] }[];
 }
 
 export interface PhaseRunContext {
+  inventory: Inventory;
   transports: ReadonlyMap<string, Transport>;
-  /** Hosts whose step must not start any more (Ctrl-C); steps of interruptible phases also get it. */
+  /** Preview: only read-only steps run; the others are recorded and get `undefined` back. */
+  dryRun: boolean;
+  /** Ctrl-C: no new action starts; steps of interruptible phases are cancelled. */
   signal: AbortSignal;
-  /** Phases whose in-flight commands may be cancelled on Ctrl-C (they change nothing the cluster uses). */
+  /** Phases whose in-flight commands may be cancelled (they change nothing the cluster uses). */
   interruptible: ReadonlySet<string>;
   /** False for a host that already did this phase in an earlier, interrupted run. */
   shouldRun(phase: string, host: string): boolean;
   onBegin(phase: string): Promise<void>;
-  /** Called when a host finished all its actions of the phase; gets their trimmed stdout. */
-  onHostDone(phase: string, host: string, outputs: string[]): Promise<void>;
+  /** A host finished all its actions of the phase. */
+  onHostDone(phase: string, host: string, outcomes: ModuleOutcome[]): Promise<void>;
   emit(event: RestoreEvent): void;
 }
 
@@ -51,11 +48,12 @@ export interface PhaseOutcome {
   endedAt: Date;
   failures: Map<string, string>;
   skipped: string[];
-  /** Host -> stdout of each action (for the report: where the swap put things). */
-  outputs: Map<string, string[]>;
-  /** Results of call steps, by host. */
-  results: Map<string, StepResult[]>;
+  outcomes: Map<string, ModuleOutcome[]>;
+  /** Host -> each action's title and the steps it yielded (what the preview prints). */
+  steps: Map<string, { title: string; steps: string[] }[]>;
 }
+
+const deployHost: InventoryHost = { name: DEPLOY_HOST, vars: {}, groups: [] };
 
 async function runStep(step: Step, host: string, ctx: PhaseRunContext, interruptible: boolean): Promise<StepResult> {
   if (step.kind === 'call') return step.run(ctx.signal);
@@ -66,6 +64,7 @@ async function runStep(step: Step, host: string, ctx: PhaseRunContext, interrupt
       return transport.exec(step.command, {
         ...(step.timeoutMs !== undefined ? { timeoutMs: step.timeoutMs } : {}),
         ...(step.become !== undefined ? { become: step.become } : {}),
+        ...(step.stdin !== undefined ? { stdin: step.stdin } : {}),
         ...(interruptible ? { signal: ctx.signal } : {}),
       });
     case 'upload':
@@ -75,14 +74,11 @@ async function runStep(step: Step, host: string, ctx: PhaseRunContext, interrupt
   }
 }
 
-function defaultCheck(action: PlannedAction, result: StepResult): string | undefined {
-  if (action.check) return action.check(result);
-  return action.step.kind === 'exec' ? mustSucceed(result) : undefined;
-}
+const runsInPreview = (step: Step): boolean => (step.kind === 'exec' || step.kind === 'call') && step.readOnly === true;
 
 export async function runPhase(phase: PlannedPhase, ctx: PhaseRunContext): Promise<PhaseOutcome> {
   const startedAt = new Date();
-  const outcome: PhaseOutcome = { id: phase.id, ms: 0, startedAt, endedAt: startedAt, failures: new Map(), skipped: [], outputs: new Map(), results: new Map() };
+  const outcome: PhaseOutcome = { id: phase.id, ms: 0, startedAt, endedAt: startedAt, failures: new Map(), skipped: [], outcomes: new Map(), steps: new Map() };
   const hosts = [...phase.hosts.keys()];
   const toRun = hosts.filter((host) => ctx.shouldRun(phase.id, host));
   outcome.skipped = hosts.filter((host) => !toRun.includes(host));
@@ -92,42 +88,76 @@ export async function runPhase(phase: PlannedPhase, ctx: PhaseRunContext): Promi
 
   await Promise.all(
     toRun.map(async (host) => {
-      const outputs: string[] = [];
-      const results: StepResult[] = [];
+      const outcomes: ModuleOutcome[] = [];
+      const recorded: { title: string; steps: string[] }[] = [];
+      outcome.outcomes.set(host, outcomes);
+      outcome.steps.set(host, recorded);
+      const inventoryHost = host === DEPLOY_HOST ? deployHost : ctx.inventory.hosts.get(host);
+      if (!inventoryHost) {
+        outcome.failures.set(host, 'not in the inventory');
+        return;
+      }
+      const moduleContext: ModuleContext = { host: inventoryHost, inventory: ctx.inventory, vars: inventoryHost.vars, dryRun: ctx.dryRun, become: false };
       for (const action of phase.hosts.get(host) ?? []) {
-        const stepStarted = Date.now();
-        const at = () => new Date().toISOString();
-        if (ctx.signal.aborted) {
+        if (ctx.signal.aborted && !ctx.dryRun) {
           outcome.failures.set(host, 'interrupted before this step');
           return;
         }
+        const started = Date.now();
+        const steps: string[] = [];
+        recorded.push({ title: action.title, steps });
         let problem: string | undefined;
-        let result: StepResult;
         try {
-          result = await runStep(action.resolve ? action.resolve() : action.step, host, ctx, interruptible);
-          problem = defaultCheck(action, result);
+          const generator = action.module.plan(moduleContext, action.args);
+          let next = await generator.next();
+          while (!next.done) {
+            const step = next.value;
+            steps.push(describeStep(step));
+            const result = ctx.dryRun && !runsInPreview(step) ? undefined : await runStep(step, host, ctx, interruptible);
+            next = await generator.next(result);
+          }
+          outcomes.push(next.value);
+          if (next.value.failed) problem = next.value.msg ?? 'failed';
         } catch (error) {
           problem = (error as Error).message ?? String(error);
         }
-        const exec = asExec(result);
-        outputs.push(exec ? exec.stdout.trim() : '');
-        results.push(result);
-        const ms = Date.now() - stepStarted;
-        ctx.emit({ type: 'step', phase: phase.id, host: host === DEPLOY_HOST ? 'deploy host' : host, title: action.title, ok: !problem, ms, ...(problem ? { detail: problem } : {}), at: at() });
+        if (!ctx.dryRun || problem) {
+          ctx.emit({ type: 'step', phase: phase.id, host: host === DEPLOY_HOST ? 'deploy host' : host, title: action.title, ok: !problem, ms: Date.now() - started, ...(problem ? { detail: problem } : {}), at: new Date().toISOString() });
+        }
         if (problem) {
           outcome.failures.set(host, `${action.title}: ${problem}`);
-          outcome.outputs.set(host, outputs);
-          outcome.results.set(host, results);
           return;
         }
       }
-      outcome.outputs.set(host, outputs);
-      outcome.results.set(host, results);
-      await ctx.onHostDone(phase.id, host, outputs);
+      await ctx.onHostDone(phase.id, host, outcomes);
     }),
   );
   outcome.endedAt = new Date();
   outcome.ms = outcome.endedAt.getTime() - startedAt.getTime();
   ctx.emit({ type: 'phase-end', phase: phase.id, ms: outcome.ms, failed: Object.fromEntries(outcome.failures), skipped: outcome.skipped, at: outcome.endedAt.toISOString() });
   return outcome;
+}
+
+/** The preview: every phase driven with read-only steps only; nothing on any host changes. */
+export async function previewPlan(phases: readonly PlannedPhase[], inventory: Inventory, transports: ReadonlyMap<string, Transport>): Promise<PrintablePhase[]> {
+  const printable: PrintablePhase[] = [];
+  for (const phase of phases) {
+    const outcome = await runPhase(phase, {
+      inventory,
+      transports,
+      dryRun: true,
+      signal: new AbortController().signal,
+      interruptible: new Set(),
+      shouldRun: () => true,
+      onBegin: async () => undefined,
+      onHostDone: async () => undefined,
+      emit: () => undefined,
+    });
+    printable.push({
+      id: phase.id,
+      title: phase.title,
+      hosts: [...phase.hosts.keys()].map((host) => ({ host, actions: outcome.steps.get(host) ?? [] })),
+    });
+  }
+  return printable;
 }

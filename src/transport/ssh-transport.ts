@@ -1,27 +1,22 @@
 // One persistent ssh2 connection per host; every command is a channel on it, transfers use one sftp session.
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AnyAuthMethod, AuthenticationType, Client as SshClient, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm, SFTPWrapper } from 'ssh2';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { AnyAuthMethod, AuthenticationType, Client as SshClient, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { ConnectionSpec } from '../config/types.js';
 import { TaskFailedError, UnreachableError } from '../errors.js';
 import { shellQuote } from '../shell/quote.js';
 import { needsSudo, wrapWithSudo } from './become.js';
 import { CappedOutput, defaultOutputCapBytes } from './capped-output.js';
 import { abortReason, ChannelLimiter } from './channel-limiter.js';
-import {
-  appendKnownHost,
-  defaultKnownHostsFile,
-  fingerprint,
-  keyTypeOf,
-  knownHostName,
-  lookupHostKey,
-  readKnownHosts,
-  type KnownHostEntry,
-} from './known-hosts.js';
+import { defaultKnownHostsFile, readKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import { PidLineReader } from './pid-line-reader.js';
 import { downloadThroughShell, uploadThroughShell, type ShellFileAccess, type UploadSource } from './shell-transfer.js';
+import { authAttempts } from './ssh-auth.js';
+import { describeConnectFailure, type Ssh2Error } from './ssh-connect-failure.js';
+import { preferKnownKeyTypes, verifyHostKey, type RecordedHostKey } from './ssh-host-keys.js';
 import type { ExecOptions, ExecResult, TransferOptions, TransferResult, Transport } from './types.js';
+
+export type { RecordedHostKey } from './ssh-host-keys.js';
 
 /**
  * ssh2 takes a noticeable part of a second to load: load it on the first connection, so a run that
@@ -58,23 +53,11 @@ export interface SshTransportOptions {
   defaultIdentityFiles?: string[];
 }
 
-/** A host key this transport trusted and appended to the known hosts file (`acceptNewHostKeys`). */
-export interface RecordedHostKey {
-  file: string;
-  name: string;
-  keyType: string;
-  fingerprint: string;
-}
-
-interface AuthAttempt {
-  method: AnyAuthMethod;
-  description: string;
-}
-
 const closeGraceMs = 2000;
 /** How long a timed-out or aborted command may take to end after the kill before it is abandoned. */
 const stopBackstopMs = 5000;
-const maxOpenRetries = 10;
+/** Retries of a refused channel, with growing pauses (about 15 s in all). */
+const maxOpenRetries = 20;
 
 export class SshTransport implements Transport {
   readonly host: string;
@@ -121,15 +104,18 @@ export class SshTransport implements Transport {
       try {
         return await this.runChannel(this.requireClient(), line, sudo, options);
       } catch (error) {
-        // The server allows fewer sessions than we assumed: wait for one of ours to end and try again.
-        const othersOpen = this.channels.active - 1;
-        if (error instanceof ChannelOpenRefusedError && othersOpen > 0 && attempt < maxOpenRetries) {
-          this.channels.lowerLimit(othersOpen);
-          continue;
-        }
-        throw error;
+        if (!(error instanceof ChannelOpenRefusedError) || attempt >= maxOpenRetries) throw error;
+        // The server allows fewer sessions than we assumed: keep to the ones it accepted, then retry
+        // when a slot frees up.
+        if (attempt === 0) this.channels.lowerLimit(this.channels.active - 1);
       } finally {
         release();
+      }
+      // sshd frees a session only once its process is reaped, a moment after the channel closed.
+      try {
+        await delay(Math.min(100 * (attempt + 1), 1000), undefined, options.signal ? { signal: options.signal } : undefined);
+      } catch {
+        throw abortReason(options.signal!);
       }
     }
   }
@@ -177,7 +163,11 @@ export class SshTransport implements Transport {
 
   private async openConnection(): Promise<void> {
     const { Client, utils } = await loadSsh2();
-    const auth = await this.authAttempts(utils.parseKey);
+    const auth = await authAttempts(
+      this.spec,
+      { agentSocket: this.options.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '', defaultIdentityFiles: this.options.defaultIdentityFiles },
+      utils.parseKey,
+    );
     let knownEntries: KnownHostEntry[];
     try {
       knownEntries = (await readKnownHosts(this.knownHostsFile)).entries;
@@ -185,7 +175,7 @@ export class SshTransport implements Transport {
       throw new UnreachableError(this.host, `cannot read known hosts file ${this.knownHostsFile}: ${(error as Error).message}`);
     }
     const tried: string[] = [];
-    const errors: Array<Error & { level?: string; code?: string }> = [];
+    const errors: Ssh2Error[] = [];
     let hostKeyRefusal: UnreachableError | undefined;
     const client = new Client();
 
@@ -198,8 +188,19 @@ export class SshTransport implements Transport {
       keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
       algorithms: { serverHostKey: preferKnownKeyTypes(knownEntries, this.spec.address, this.spec.port) },
       hostVerifier: (key: Buffer, verify: (permitted: boolean) => void) => {
-        this.verifyHostKey(knownEntries, key).then(
-          () => verify(true),
+        const check = {
+          host: this.host,
+          address: this.spec.address,
+          port: this.spec.port,
+          knownHostsFile: this.knownHostsFile,
+          entries: knownEntries,
+          acceptNewHostKeys: this.options.acceptNewHostKeys ?? false,
+        };
+        verifyHostKey(check, key).then(
+          (recorded) => {
+            if (recorded) this.recordedHostKey = recorded;
+            verify(true);
+          },
           (error: unknown) => {
             hostKeyRefusal = error instanceof UnreachableError ? error : new UnreachableError(this.host, String(error));
             verify(false);
@@ -228,20 +229,21 @@ export class SshTransport implements Transport {
         client.destroy();
         settle(new UnreachableError(this.host, `no SSH session with ${this.where()} within ${this.connectTimeoutMs / 1000} s`));
       }, this.connectTimeoutMs + 5000);
-      client.on('error', (error: Error & { level?: string }) => {
+      client.on('error', (error: Ssh2Error) => {
         // An unusable agent or key is reported and skipped by ssh2; only the final outcome matters.
         errors.push(error);
       });
       client.once('ready', () => {
         errors.length = 0; // from here on, errors describe a lost connection, not the handshake
         this.client = client;
+        this.closing = false;
         this.lost = undefined;
         client.on('close', () => this.markLost(errors));
         settle();
       });
       client.once('close', () => {
         if (settled) return;
-        settle(hostKeyRefusal ?? this.describeFailure(errors, tried));
+        settle(hostKeyRefusal ?? describeConnectFailure(this.spec, errors, tried, this.connectTimeoutMs));
       });
       try {
         client.connect(config);
@@ -252,100 +254,7 @@ export class SshTransport implements Transport {
     });
   }
 
-  private async verifyHostKey(entries: KnownHostEntry[], key: Buffer): Promise<void> {
-    const { address, port } = this.spec;
-    const name = knownHostName(address, port);
-    let keyType: string;
-    try {
-      keyType = keyTypeOf(key);
-    } catch (error) {
-      throw new UnreachableError(this.host, `${this.where()} sent a malformed host key: ${(error as Error).message}`);
-    }
-    const shown = `${keyType} ${fingerprint(key)}`;
-    const lookup = lookupHostKey(entries, address, port, keyType, key);
-    if (lookup.status === 'match') return;
-    if (lookup.status === 'revoked') {
-      throw new UnreachableError(
-        this.host,
-        `host key ${shown} of ${name} is marked @revoked in ${lookup.entry?.file ?? this.knownHostsFile}:${lookup.entry?.line}; refusing to connect`,
-        'a revoked key means the host must not be trusted with it; have the host re-keyed',
-      );
-    }
-    if (lookup.status === 'changed') {
-      const stored = lookup.entry!;
-      throw new UnreachableError(
-        this.host,
-        `WARNING: THE HOST KEY OF ${name} HAS CHANGED. It now offers ${shown}, but ${stored.file ?? this.knownHostsFile}:${stored.line} ` +
-          `holds ${stored.keyType} ${fingerprint(stored.key)}. Someone could be intercepting the connection (man in the middle), ` +
-          'or the host was reinstalled. Refusing to connect.',
-        `only if you have confirmed out of band that the host was re-keyed: remove the old key with ` +
-          `ssh-keygen -R '${name}' -f ${this.knownHostsFile}, check the new fingerprint on the host, then trust it again`,
-      );
-    }
-    if (this.options.acceptNewHostKeys) {
-      try {
-        await appendKnownHost(this.knownHostsFile, address, port, keyType, key);
-      } catch (error) {
-        throw new UnreachableError(this.host, `cannot record the host key in ${this.knownHostsFile}: ${(error as Error).message}`);
-      }
-      entries.push({ file: this.knownHostsFile, line: 0, patterns: [name], keyType, key });
-      this.recordedHostKey = { file: this.knownHostsFile, name, keyType, fingerprint: fingerprint(key) };
-      return;
-    }
-    const others = lookup.knownKeys.map((entry) => entry.keyType);
-    throw new UnreachableError(
-      this.host,
-      `unknown host key for ${name}: ${shown} is not in ${this.knownHostsFile}` +
-        (others.length > 0 ? ` (it lists only ${[...new Set(others)].join(', ')} keys for this host)` : ''),
-      `check the fingerprint out of band (on the host: ssh-keygen -lf /etc/ssh/ssh_host_${keyType.replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub), ` +
-        `then trust it with: ssh-keyscan -p ${port} -t ${keyType} ${address} >> ${this.knownHostsFile}, or run with --accept-new-host-keys`,
-    );
-  }
-
-  private describeFailure(errors: Array<Error & { level?: string; code?: string }>, tried: string[]): UnreachableError {
-    // ssh2 may report follow-up errors after the real cause (a reset after its own timeout): rank them.
-    const fatal =
-      errors.find((error) => error.level === 'client-timeout') ??
-      errors.find((error) => error.level === 'client-authentication' && /authentication methods failed/.test(error.message)) ??
-      errors.find((error) => error.code !== undefined) ??
-      errors.find((error) => error.level !== 'agent') ??
-      errors[0];
-    const where = this.where();
-    if (!fatal) return new UnreachableError(this.host, `${where} closed the connection during the SSH handshake`);
-    if (fatal.level === 'client-authentication') {
-      return new UnreachableError(
-        this.host,
-        `authentication as ${this.spec.user}@${where} failed; tried ${tried.length > 0 ? tried.join(', ') : 'nothing'}`,
-        'check ansible_user and ansible_ssh_private_key_file, that the public key is in ~' +
-          `${this.spec.user}/.ssh/authorized_keys on the host, or that ssh-add -l lists it`,
-      );
-    }
-    if (fatal.level === 'client-timeout') {
-      return new UnreachableError(
-        this.host,
-        `timed out after ${this.connectTimeoutMs / 1000} s waiting for SSH at ${where}`,
-        'the host may be down, a firewall may drop the packets, or ansible_host/ansible_port may be wrong',
-      );
-    }
-    switch (fatal.code) {
-      case 'ECONNREFUSED':
-        return new UnreachableError(this.host, `connection refused by ${where}`, 'is sshd running there, and is ansible_port right?');
-      case 'ETIMEDOUT':
-        return new UnreachableError(this.host, `TCP connection to ${where} timed out`, 'the host may be down or a firewall drops the packets');
-      case 'EHOSTUNREACH':
-      case 'ENETUNREACH':
-        return new UnreachableError(this.host, `no route to ${where}`, 'check ansible_host and the network');
-      case 'ENOTFOUND':
-      case 'EAI_AGAIN':
-        return new UnreachableError(this.host, `cannot resolve ${this.spec.address}`, 'check ansible_host and DNS');
-      case 'ECONNRESET':
-        return new UnreachableError(this.host, `${where} reset the connection during the SSH handshake`, 'sshd may refuse this client (MaxStartups, tcp wrappers, a firewall)');
-      default:
-        return new UnreachableError(this.host, `cannot connect to ${where}: ${fatal.message}`);
-    }
-  }
-
-  private markLost(errors: Array<Error & { level?: string }>): void {
+  private markLost(errors: Ssh2Error[]): void {
     this.sftpSession = undefined;
     if (this.closing) {
       this.lost = new UnreachableError(this.host, 'the connection was closed');
@@ -354,51 +263,6 @@ export class SshTransport implements Transport {
       this.lost = new UnreachableError(this.host, `lost the SSH connection to ${this.where()}${cause ? `: ${cause}` : ''}`);
     }
     for (const notify of [...this.onLost]) notify(this.lost);
-  }
-
-  /** Keys from the spec (or the default identity files) first, then the agent, as `ssh -i` does. */
-  private async authAttempts(parseKey: Ssh2Module['utils']['parseKey']): Promise<AuthAttempt[]> {
-    const username = this.spec.user;
-    const agentSocket = this.options.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '';
-    const attempts: AuthAttempt[] = [];
-    const files = this.spec.privateKeyFile
-      ? [this.spec.privateKeyFile]
-      : (this.options.defaultIdentityFiles ?? ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => join(homedir(), '.ssh', name)));
-    for (const file of files) {
-      const explicit = file === this.spec.privateKeyFile;
-      let data: Buffer;
-      try {
-        data = await readFile(file);
-      } catch (error) {
-        if (!explicit) continue;
-        throw new UnreachableError(this.host, `cannot read private key ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'check ansible_ssh_private_key_file');
-      }
-      const parsed = parseKey(data);
-      const key = Array.isArray(parsed) ? parsed[0] : parsed;
-      if (!key || key instanceof Error) {
-        const reason = key instanceof Error ? key.message : 'no key found';
-        const encrypted = /encrypted|passphrase/i.test(reason);
-        if (!explicit || (encrypted && agentSocket)) continue; // the agent most likely holds the decrypted key
-        throw new UnreachableError(
-          this.host,
-          encrypted ? `private key ${file} is protected by a passphrase` : `cannot use private key ${file}: ${reason}`,
-          encrypted ? `load it into ssh-agent (ssh-add ${file}) and make sure SSH_AUTH_SOCK is set` : 'check ansible_ssh_private_key_file',
-        );
-      }
-      attempts.push({
-        method: { type: 'publickey', username, key: data },
-        description: `key ${file} (${key.type} ${fingerprint(key.getPublicSSH())})`,
-      });
-    }
-    if (agentSocket) attempts.push({ method: { type: 'agent', username, agent: agentSocket }, description: `ssh-agent keys (${agentSocket})` });
-    if (attempts.length === 0) {
-      throw new UnreachableError(
-        this.host,
-        'no key to authenticate with',
-        'set ansible_ssh_private_key_file, put a key in ~/.ssh/id_ed25519, or start ssh-agent (SSH_AUTH_SOCK)',
-      );
-    }
-    return attempts;
   }
 
   /**
@@ -473,7 +337,9 @@ export class SshTransport implements Transport {
         client.exec(`echo $$; exec ${line}`, (error, opened) => {
           if (error) {
             if (this.lost) return finish(this.lost);
-            if (error.message.startsWith('(SSH) Channel open failure')) return finish(new ChannelOpenRefusedError(this.host, error.message));
+            if (error.message.startsWith('(SSH) Channel open failure')) {
+              return finish(new ChannelOpenRefusedError(this.host, error.message));
+            }
             return finish(new TaskFailedError(`${this.host}: cannot start the command: ${error.message}`));
           }
           channel = opened;
@@ -509,15 +375,19 @@ export class SshTransport implements Transport {
         `while [ $i -lt 20 ] && kill -s 0 -- ${group} 2>/dev/null; do sleep 0.1; i=$((i+1)); done; ` +
         `kill -s KILL -- ${group} 2>/dev/null; exit 0`;
       // Outside the channel limiter: the slot it would wait for is the one being freed.
-      this.client.exec(sudo ? wrapWithSudo(script) : script, (error, killer) => {
-        if (error) {
-          channel.close();
-          return;
-        }
-        killer.resume();
-        killer.stderr.resume();
-        killer.end();
-      });
+      try {
+        this.client.exec(sudo ? wrapWithSudo(script) : script, (error, killer) => {
+          if (error) {
+            channel.close();
+            return;
+          }
+          killer.resume();
+          killer.stderr.resume();
+          killer.end();
+        });
+      } catch {
+        channel.close(); // the connection is going away; its loss settles the command
+      }
     });
   }
 
@@ -579,48 +449,6 @@ export class SshTransport implements Transport {
   }
 }
 
-/**
- * Takes the `echo $$` line off the front of stdout. Should something else come first (a login shell
- * that prints on start), the output is passed through untouched and the pid stays unknown.
- */
-class PidLineReader {
-  readonly pid: Promise<number | undefined>;
-  private resolvePid!: (pid: number | undefined) => void;
-  private pending: Buffer | undefined = Buffer.alloc(0);
-
-  constructor(private readonly forward: (chunk: Buffer) => void) {
-    this.pid = new Promise((resolve) => {
-      this.resolvePid = resolve;
-    });
-  }
-
-  push(chunk: Buffer): void {
-    if (this.pending === undefined) return this.forward(chunk);
-    const data = Buffer.concat([this.pending, chunk]);
-    const newline = data.indexOf(0x0a);
-    if (newline < 0 && data.length < 24) {
-      this.pending = data;
-      return;
-    }
-    this.pending = undefined;
-    const first = newline < 0 ? '' : data.subarray(0, newline).toString('latin1');
-    if (/^[1-9][0-9]{0,9}$/.test(first)) {
-      this.resolvePid(Number(first));
-      if (newline + 1 < data.length) this.forward(data.subarray(newline + 1));
-    } else {
-      this.resolvePid(undefined);
-      this.forward(data);
-    }
-  }
-
-  /** The command ended: whatever is held back is output. */
-  flush(): void {
-    if (this.pending !== undefined && this.pending.length > 0) this.forward(this.pending);
-    this.pending = undefined;
-    this.resolvePid(undefined);
-  }
-}
-
 /** The server refused to open another session channel (MaxSessions). */
 class ChannelOpenRefusedError extends TaskFailedError {
   constructor(host: string, detail: string) {
@@ -628,17 +456,3 @@ class ChannelOpenRefusedError extends TaskFailedError {
   }
 }
 
-const rsaAlgorithms: ServerHostKeyAlgorithm[] = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-const defaultHostKeyAlgorithms: ServerHostKeyAlgorithm[] = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', ...rsaAlgorithms];
-
-/**
- * Ask for a host key type already in known_hosts first, as OpenSSH does; otherwise a host known by its
- * RSA key would present ed25519 and look unknown.
- */
-function preferKnownKeyTypes(entries: KnownHostEntry[], address: string, port: number): ServerHostKeyAlgorithm[] {
-  const known = lookupHostKey(entries, address, port, '', Buffer.alloc(0)).knownKeys.map((entry) => entry.keyType);
-  const preferred = known
-    .flatMap((type) => (type === 'ssh-rsa' ? rsaAlgorithms : [type]))
-    .filter((type): type is ServerHostKeyAlgorithm => (defaultHostKeyAlgorithms as string[]).includes(type));
-  return [...new Set([...preferred, ...defaultHostKeyAlgorithms])];
-}

@@ -1,9 +1,9 @@
 // End-to-end: SshTransport against a real OpenSSH sshd on 127.0.101.1, LocalTransport on this machine.
 // Needs root (sshd, a throwaway sudo user). The "remote" host is this machine, so remote files are checked with fs.
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,8 +32,16 @@ function leftovers(dir: string): string[] {
   return readdirSync(dir).filter((name) => name.includes('.orchestrate-tmp-'));
 }
 
-function stagedInTmp(): string[] {
-  return readdirSync('/tmp').filter((name) => name.startsWith('orchestrate-stage-'));
+/** Staging files of this run's test user (unique per run, so parallel runs do not disturb the check). */
+function stagedInTmp(uid: number): string[] {
+  return readdirSync('/tmp').filter((name) => {
+    if (!name.startsWith('orchestrate-stage-')) return false;
+    try {
+      return statSync(join('/tmp', name)).uid === uid;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Gone or a zombie (this container's init may be slow to reap orphans). */
@@ -312,6 +320,29 @@ describe('transport end to end', function () {
       expect(error.message).to.contain(`key ${stranger} (ssh-ed25519 SHA256:`);
     });
 
+    it('authenticates through ssh-agent, also when the key file needs a passphrase', async () => {
+      const agentSocket = join(work, 'agent.sock');
+      const agent = spawn('ssh-agent', ['-D', '-a', agentSocket], { stdio: 'ignore' });
+      try {
+        expect(await waitFor(() => existsSync(agentSocket), 5000), 'ssh-agent started').to.equal(true);
+        execFileSync('ssh-add', [sshd.clientKeyFile], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: 'ignore' });
+        const viaAgent = await connected({ privateKeyFile: undefined }, { agentSocket, defaultIdentityFiles: [] });
+        expect((await viaAgent.exec('echo agent')).stdout).to.equal('agent\n');
+
+        // The same key, protected by a passphrase: without an agent that is a clear error, with one it works.
+        const locked = join(work, 'locked_key');
+        copyFileSync(sshd.clientKeyFile, locked);
+        execFileSync('ssh-keygen', ['-q', '-p', '-N', 'secret words', '-f', locked]);
+        const error = (await failure(transport({ privateKeyFile: locked }).connect())) as UnreachableError;
+        expect(error.message).to.contain(`private key ${locked} is protected by a passphrase`);
+        expect(error.hint).to.contain(`ssh-add ${locked}`);
+        const lockedViaAgent = await connected({ privateKeyFile: locked }, { agentSocket });
+        expect((await lockedViaAgent.exec('echo unlocked')).stdout).to.equal('unlocked\n');
+      } finally {
+        agent.kill('SIGTERM');
+      }
+    });
+
     it('says so when the key file is missing', async () => {
       const error = (await failure(transport({ privateKeyFile: join(work, 'nope') }).connect())) as UnreachableError;
       expect(error.message).to.contain(`cannot read private key ${join(work, 'nope')}: ENOENT`);
@@ -388,8 +419,6 @@ describe('transport end to end', function () {
       const rootDir = join(work, 'root-only');
       mkdirSync(rootDir, { mode: 0o700 });
       const dest = join(rootDir, 'secret.conf');
-      const stagedBefore = stagedInTmp();
-
       const denied = await failure(ssh.upload({ content: 'secret\n' }, dest, { mode: 0o600 }));
       expect(denied).to.be.instanceOf(TaskFailedError);
       expect(existsSync(dest)).to.equal(false);
@@ -408,7 +437,7 @@ describe('transport end to end', function () {
       const down = await ssh.download(dest, local, { mode: 0o600, become: true });
       expect(down.sha256).to.equal(bigSha);
       expect(statSync(local).mode & 0o777).to.equal(0o600);
-      expect(stagedInTmp()).to.deep.equal(stagedBefore);
+      expect(stagedInTmp(userUid)).to.deep.equal([]);
     });
   });
 
@@ -478,7 +507,6 @@ describe('transport end to end', function () {
       expect((await viaSudo.exec('printf %s "$SUDO_USER"')).stdout).to.equal('');
       const dir = join(work, 'local-sudo');
       mkdirSync(dir);
-      const stagedBefore = stagedInTmp();
       const up = await viaSudo.upload({ content: 'via sudo\n' }, join(dir, 'file'), { mode: 0o640, become: true });
       expect(readFileSync(join(dir, 'file'), 'utf8')).to.equal('via sudo\n');
       expect(statSync(join(dir, 'file')).mode & 0o777).to.equal(0o640);
@@ -486,7 +514,7 @@ describe('transport end to end', function () {
       expect(down.sha256).to.equal(up.sha256);
       expect(statSync(join(dir, 'back')).mode & 0o777).to.equal(0o600);
       expect(leftovers(dir)).to.deep.equal([]);
-      expect(stagedInTmp()).to.deep.equal(stagedBefore);
+      expect(stagedInTmp(userUid)).to.deep.equal([]);
     });
   });
 

@@ -1,0 +1,143 @@
+// The same Ansible-syntax playbook (20 `shell` tasks, 3 hosts) run with Debian's ansible-playbook
+// (pipelining on, host keys checked) and with `orchestrate run`, alternating, several rounds each.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { labDown, labUp, type LabInfo } from '../src/lab/index.js';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const bin = join(root, 'bin', 'orchestrate');
+
+export interface BenchRow {
+  name: string;
+  value: string;
+}
+
+export interface EngineVsAnsibleOptions {
+  rounds?: number;
+  tasks?: number;
+  net?: string;
+  log?: (line: string) => void;
+}
+
+interface Timed {
+  ms: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<Timed> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ ms: performance.now() - started, code, stdout, stderr });
+    });
+  });
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function countAll(text: string, pattern: RegExp): number {
+  return (text.match(pattern) ?? []).length;
+}
+
+function shellPlaybook(tasks: number): string {
+  const lines = ['- hosts: etcd', '  gather_facts: false', '  tasks:'];
+  for (let i = 1; i <= tasks; i++) lines.push(`    - name: task ${i}`, `      shell: echo task ${i} on {{ inventory_hostname }}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function ansibleConfig(lab: LabInfo, dir: string): string {
+  return [
+    '[defaults]',
+    'host_key_checking = True',
+    'gathering = explicit',
+    'retry_files_enabled = False',
+    'interpreter_python = auto_silent',
+    'forks = 50',
+    `local_tmp = ${join(dir, 'ansible-local')}`,
+    '',
+    '[ssh_connection]',
+    'pipelining = True',
+    // Ansible's own defaults (ControlMaster/ControlPersist) kept, plus the lab's known_hosts.
+    `ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${lab.knownHostsFile} -o StrictHostKeyChecking=yes`,
+    `control_path_dir = ${join(dir, 'cp')}`,
+    '',
+  ].join('\n');
+}
+
+export async function engineVsAnsible(options: EngineVsAnsibleOptions = {}): Promise<BenchRow[]> {
+  const rounds = options.rounds ?? 5;
+  const tasks = options.tasks ?? 20;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const work = mkdtempSync(join(tmpdir(), 'orchestrate-bench-'));
+  const labDir = join(work, 'lab');
+  let lab: LabInfo | undefined;
+  try {
+    log(`bringing up a 3-host lab on ${options.net ?? '127.0.110'}`);
+    lab = await labUp({ dir: labDir, net: options.net ?? '127.0.110', members: 3 });
+    const playbook = join(work, 'shell-tasks.yml');
+    writeFileSync(playbook, shellPlaybook(tasks));
+    const noTasks = join(work, 'no-tasks.yml');
+    writeFileSync(noTasks, '- hosts: etcd\n  gather_facts: false\n  tasks:\n    - debug: { msg: start-up only }\n');
+    writeFileSync(join(work, 'ansible.cfg'), ansibleConfig(lab, work));
+    const env = { ...process.env, CI: '1', ANSIBLE_CONFIG: join(work, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' };
+
+    const runAnsible = () => timed('ansible-playbook', ['-i', lab!.inventoryFile, playbook], env);
+    const runOrchestrate = () => timed(process.execPath, [bin, 'run', playbook, '-i', lab!.inventoryFile, '--known-hosts', lab!.knownHostsFile], env);
+    const runStartup = () => timed(process.execPath, [bin, 'run', noTasks, '-i', lab!.inventoryFile], env);
+
+    const ansible: number[] = [];
+    const orchestrate: number[] = [];
+    const startup: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const a = await runAnsible();
+      if (a.code !== 0 || countAll(a.stdout, new RegExp(`changed=${tasks}\\s`, 'g')) !== 3) {
+        throw new Error(`ansible-playbook failed (exit ${String(a.code)}):\n${a.stdout.slice(-2000)}\n${a.stderr.slice(-2000)}`);
+      }
+      const o = await runOrchestrate();
+      if (o.code !== 0 || countAll(o.stdout, new RegExp(`changed=${tasks}\\s`, 'g')) !== 3) throw new Error(`orchestrate failed (exit ${String(o.code)}):\n${o.stdout.slice(-2000)}\n${o.stderr.slice(-2000)}`);
+      const s = await runStartup();
+      if (s.code !== 0) throw new Error(`orchestrate (no tasks) failed: ${s.stderr}`);
+      ansible.push(a.ms);
+      orchestrate.push(o.ms);
+      startup.push(s.ms);
+      log(`round ${round}/${rounds}: ansible-playbook ${(a.ms / 1000).toFixed(2)} s, orchestrate ${(o.ms / 1000).toFixed(3)} s (start-up alone ${(s.ms / 1000).toFixed(3)} s)`);
+    }
+    const a = median(ansible);
+    const o = median(orchestrate);
+    const s = median(startup);
+    const hosts = lab.hosts.length;
+    return [
+      { name: 'playbook', value: `${tasks} shell tasks x ${hosts} hosts, ${rounds} rounds each, alternating` },
+      { name: 'ansible-playbook median', value: `${(a / 1000).toFixed(2)} s` },
+      { name: 'orchestrate run median', value: `${(o / 1000).toFixed(3)} s` },
+      { name: 'ratio (ansible / orchestrate)', value: `${(a / o).toFixed(1)}x faster (goal >= 20x)` },
+      { name: 'orchestrate start-up (1 local task)', value: `${(s / 1000).toFixed(3)} s` },
+      { name: 'orchestrate per task (all hosts)', value: `${((o - s) / tasks).toFixed(1)} ms` },
+      { name: 'orchestrate per task per host', value: `${((o - s) / (tasks * hosts)).toFixed(1)} ms` },
+      { name: 'ansible per task per host', value: `${(a / (tasks * hosts)).toFixed(1)} ms` },
+    ];
+  } finally {
+    if (lab) log('taking the lab down');
+    await labDown({ dir: labDir }).catch((error: unknown) => log(`lab down failed: ${(error as Error).message}`));
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,46 @@
+// Benchmarks: `node --import=tsx bench/run.ts [name...]` (all when no name), printed as a table.
+// Add a benchmark with one line in `benches`.
+import type { BenchRow } from './engine-vs-ansible.js';
+
+interface Bench {
+  summary: string;
+  run: () => Promise<BenchRow[]>;
+}
+
+const benches: Record<string, Bench> = {
+  'engine-vs-ansible': {
+    summary: '20 shell tasks on 3 lab hosts: ansible-playbook vs orchestrate run',
+    run: async () => (await import('./engine-vs-ansible.js')).engineVsAnsible(),
+  },
+};
+
+function table(title: string, rows: BenchRow[]): string {
+  const width = Math.max(...rows.map((row) => row.name.length));
+  return [`\n${title}`, ...rows.map((row) => `  ${row.name.padEnd(width)}  ${row.value}`)].join('\n');
+}
+
+async function main(names: string[]): Promise<number> {
+  if (names.includes('--help') || names.includes('-h')) {
+    process.stdout.write(`usage: node --import=tsx bench/run.ts [name...]\n\n${Object.entries(benches).map(([n, b]) => `  ${n}  ${b.summary}`).join('\n')}\n`);
+    return 0;
+  }
+  const selected = names.length > 0 ? names : Object.keys(benches);
+  const unknown = selected.filter((name) => !(name in benches));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown benchmark: ${unknown.join(', ')} (known: ${Object.keys(benches).join(', ')})\n`);
+    return 2;
+  }
+  let failed = false;
+  for (const name of selected) {
+    try {
+      const rows = await benches[name]!.run();
+      process.stdout.write(`${table(name, rows)}\n`);
+    } catch (error) {
+      failed = true;
+      process.stderr.write(`${name}: ${(error as Error).message}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,21 @@
+// The backup modules, for src/modules/all.ts.
+import type { ModuleDefinition } from '../define.js';
+import { etcdMetricsModule } from './etcd-metrics.js';
+import { etcdPruneModule } from './etcd-prune.js';
+import { etcdRecordModule } from './etcd-record.js';
+import { etcdSnapshotModule } from './etcd-snapshot.js';
+import { etcdSnapshotOnMemberModule } from './etcd-snapshot-on-member.js';
+import { etcdStatusModule } from './etcd-status.js';
+import { etcdVerifyModule } from './etcd-verify.js';
+
+export { etcdMetricsModule, etcdPruneModule, etcdRecordModule, etcdSnapshotModule, etcdSnapshotOnMemberModule, etcdStatusModule, etcdVerifyModule };
+
+export const backupModules: ModuleDefinition<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+  etcdStatusModule,
+  etcdSnapshotModule,
+  etcdSnapshotOnMemberModule,
+  etcdVerifyModule,
+  etcdRecordModule,
+  etcdMetricsModule,
+  etcdPruneModule,
+];

@@ -1,0 +1,82 @@
+// `etcd.restore-on-deploy-host`: the second mode, for members without etcd's tools. The member's dir is
+// restored here (its own identity, same flags), archived with tar and uploaded beside its data dir;
+// `etcd.restore` with `from: archive` unpacks it.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { shellJoin } from '../../shell/quote.js';
+import { defineModule } from '../define.js';
+import { asTransfer, booleanSchema, toBool } from '../helpers.js';
+import { restoreArgv, restoreCommandLine, type RestoreTool } from './identity.js';
+import { isOutcome, memberContext, runIdSchema } from './member-context.js';
+
+const run = promisify(execFile);
+
+export interface RestoreOnDeployHostArgs {
+  run_id: string;
+  /** The snapshot on the deploy host. */
+  snapshot: string;
+  tool: RestoreTool;
+  /** Folder on the deploy host for the member dirs (removed by the caller). */
+  work_dir: string;
+  skip_hash_check?: boolean | string;
+  timeout_seconds?: number;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export const etcdRestoreOnDeployHostModule = defineModule<RestoreOnDeployHostArgs>({
+  id: 'etcd.restore-on-deploy-host',
+  schema: {
+    type: 'object',
+    properties: {
+      run_id: runIdSchema,
+      snapshot: { type: 'string', minLength: 1 },
+      tool: { enum: ['etcdutl', 'etcdctl'] },
+      work_dir: { type: 'string', minLength: 1 },
+      skip_hash_check: booleanSchema,
+      timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
+    },
+    required: ['run_id', 'snapshot', 'tool', 'work_dir'],
+    additionalProperties: false,
+  },
+  async *plan(ctx, args) {
+    const found = memberContext(ctx, args.run_id);
+    if (isOutcome(found)) return found;
+    const { member, members, paths } = found;
+    const dir = join(args.work_dir, member.name.replace(/[^A-Za-z0-9._-]/g, '_'));
+    const data = join(dir, 'data');
+    const archive = join(dir, 'data.tar');
+    const options = { tool: args.tool, snapshotPath: args.snapshot, targetDir: data, skipHashCheck: toBool(args.skip_hash_check) };
+    const timeout = (args.timeout_seconds ?? 1800) * 1000;
+    const prepared = (yield {
+      kind: 'call',
+      description: `${restoreCommandLine(member, members, options)} && ${shellJoin(['tar', '-C', data, '-cf', archive, '.'])}`,
+      readOnly: false,
+      run: async (signal: AbortSignal) => {
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const argv = restoreArgv(member, members, options);
+        const env = args.tool === 'etcdctl' ? { ...process.env, ETCDCTL_API: '3' } : process.env;
+        await run(argv[0]!, argv.slice(1), { env, timeout, signal, maxBuffer: 16 * 1024 * 1024 });
+        await run('tar', ['-C', data, '-cf', archive, '.'], { timeout, signal });
+        await rm(data, { recursive: true, force: true });
+        return { archive, sha256: await sha256File(archive) };
+      },
+    }) as { archive: string; sha256: string } | undefined;
+    const transfer = asTransfer(
+      yield { kind: 'upload', source: { path: prepared?.archive ?? `<deferred: ${archive}, made by the step above>` }, dest: paths.uploadArchive, mode: 0o600 },
+    );
+    if (transfer && prepared && transfer.sha256 !== prepared.sha256) {
+      return { changed: true, failed: true, msg: `sha256 of ${paths.uploadArchive} on the member is ${transfer.sha256}, the archive has ${prepared.sha256}` };
+    }
+    return { changed: true, result: { archive: paths.uploadArchive } };
+  },
+});

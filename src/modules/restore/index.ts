@@ -1,0 +1,33 @@
+// The restore modules, for src/modules/all.ts and for the restore command's plan.
+import type { ModuleDefinition } from '../define.js';
+import { dataMoveAsideModule, dataMoveBackModule } from './data-move.js';
+import { etcdPreflightModule } from './etcd-preflight.js';
+import { etcdRestoreModule } from './etcd-restore.js';
+import { etcdRestoreOnDeployHostModule } from './etcd-restore-on-deploy-host.js';
+import { etcdSnapshotCopyModule } from './etcd-snapshot-copy.js';
+import { etcdVerifyClusterModule } from './etcd-verify-cluster.js';
+import { etcdServiceModule, kubeServicesModule } from './services.js';
+
+export {
+  dataMoveAsideModule,
+  dataMoveBackModule,
+  etcdPreflightModule,
+  etcdRestoreModule,
+  etcdRestoreOnDeployHostModule,
+  etcdServiceModule,
+  etcdSnapshotCopyModule,
+  etcdVerifyClusterModule,
+  kubeServicesModule,
+};
+
+export const restoreModules: ModuleDefinition<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+  etcdPreflightModule,
+  etcdSnapshotCopyModule,
+  etcdRestoreModule,
+  etcdRestoreOnDeployHostModule,
+  kubeServicesModule,
+  etcdServiceModule,
+  dataMoveAsideModule,
+  dataMoveBackModule,
+  etcdVerifyClusterModule,
+];

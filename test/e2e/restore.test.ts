@@ -1,0 +1,407 @@
+// End-to-end: `orchestrate restore` on labs of real hosts (sshd + etcd 3.4 under TLS, kubeasz-style units),
+// 3 members on 127.0.105 and 5 members on 127.0.106. Needs root. The CLI runs as a child process, with no
+// terminal, exactly as an operator (or CI) would run it.
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadInventory } from '../../src/config/inventory.js';
+import { etcdMembers } from '../../src/config/etcd-vars.js';
+import { waitForVerifiedCluster } from '../../src/modules/restore/cluster-probe.js';
+import { etcdctlInLab, readSystemctlLog, sshToLabHost, startLab, stopLab, tempLabDir, type LabInfo, type SystemctlEvent } from '../helpers/lab.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tsxLoader = join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs');
+const entry = join(root, 'src', 'cli', 'main.ts');
+
+interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI from source with no terminal on stdin (like CI). */
+function orchestrate(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', tsxLoader, '--input-type=module', '-e', `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`, ...args],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+interface JsonReport {
+  type: 'report';
+  status: string;
+  runId: string;
+  resumed: boolean;
+  exitCode: number;
+  failure?: string;
+  members: { host: string; name: string; dataDir: string; oldDataAt?: string; restoredDataAt?: string }[];
+  verdict?: { ok: boolean; leader?: { name: string }; revision?: number; problems: string[] };
+  rollback?: { status: string; problems: string[]; warnings: string[] };
+  rto: { wallMs: number; apiDowntimeMs?: number; phases: { id: string; ms: number }[] };
+}
+
+function reportOf(result: CliResult): JsonReport {
+  const line = result.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"type":"report"'));
+  if (!line) throw new Error(`no JSON report in the output (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+  return JSON.parse(line) as JsonReport;
+}
+
+async function keyValues(lab: LabInfo): Promise<Map<string, string>> {
+  const result = await etcdctlInLab(lab, ['get', '', '--prefix', '-w', 'json']);
+  if (result.code !== 0) throw new Error(`etcdctl get failed: ${result.stderr}`);
+  const parsed = JSON.parse(result.stdout) as { kvs?: { key: string; value: string }[] };
+  return new Map((parsed.kvs ?? []).map((kv) => [Buffer.from(kv.key, 'base64').toString(), Buffer.from(kv.value ?? '', 'base64').toString()]));
+}
+
+async function put(lab: LabInfo, key: string, value: string): Promise<void> {
+  const result = await etcdctlInLab(lab, ['put', key, value]);
+  if (result.code !== 0) throw new Error(`etcdctl put failed: ${result.stderr}`);
+}
+
+/** Delete every pod and add a rogue key: the data loss the restore must undo. */
+async function damage(lab: LabInfo, rogue: string): Promise<void> {
+  const deleted = await etcdctlInLab(lab, ['del', '/registry/pods/', '--prefix']);
+  if (deleted.code !== 0) throw new Error(`etcdctl del failed: ${deleted.stderr}`);
+  await put(lab, rogue, 'should not survive the restore');
+}
+
+interface MemberStatusRow {
+  Endpoint: string;
+  Status: { header: { member_id: number | string; cluster_id: number | string }; leader: number | string };
+}
+
+/** What every member says about itself, asked one member at a time (ids in hex). */
+async function memberStatuses(lab: LabInfo): Promise<{ address: string; memberId: string; leader: string; clusterId: string }[]> {
+  const rows: { address: string; memberId: string; leader: string; clusterId: string }[] = [];
+  for (const host of lab.hosts) {
+    const result = await etcdctlInLab(lab, ['endpoint', 'status', '-w', 'json'], [host.address]);
+    if (result.code !== 0) throw new Error(`endpoint status ${host.address} failed: ${result.stderr}`);
+    // etcdctl prints ids as JSON numbers beyond 2^53: read them as text.
+    const [row] = JSON.parse(result.stdout.replace(/:\s*(\d{15,})/g, ':"$1"')) as MemberStatusRow[];
+    const hex = (value: number | string) => BigInt(value).toString(16);
+    rows.push({ address: host.address, memberId: hex(row!.Status.header.member_id), leader: hex(row!.Status.leader), clusterId: hex(row!.Status.header.cluster_id) });
+  }
+  return rows;
+}
+
+async function memberList(lab: LabInfo): Promise<string[]> {
+  const result = await etcdctlInLab(lab, ['member', 'list', '-w', 'simple'], [lab.hosts[0]!.address]);
+  if (result.code !== 0) throw new Error(`member list failed: ${result.stderr}`);
+  // id, status, name, peer urls, client urls
+  return result.stdout.trim().split('\n').map((line) => line.split(', ').slice(2, 4).join(' ')).sort();
+}
+
+/** A fingerprint of everything a restore could change on the hosts: service start/stop log and the data dirs. */
+async function hostState(lab: LabInfo): Promise<string[]> {
+  return Promise.all(
+    lab.hosts.map(async (host) => {
+      const log = await readSystemctlLog(lab, host.address);
+      const listing = await sshToLabHost(lab, host.address, "ls -1a /var/lib | grep '^etcd' ; ls -1 /var/lib/etcd/member/snap /var/lib/etcd/member/wal");
+      return `${host.address}: ${log.length} systemctl events; ${listing.stdout.trim().split('\n').join(' ')}`;
+    }),
+  );
+}
+
+async function waitHealthy(lab: LabInfo, members: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const result = await etcdctlInLab(lab, ['endpoint', 'health']);
+    if (result.code === 0 && (result.stdout + result.stderr).split('is healthy').length - 1 === members) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('the lab cluster did not become healthy');
+}
+
+/** Take a snapshot into the inventory's backup_dir: `orchestrate backup` when it works, else etcdctl (a fallback). */
+async function backUp(lab: LabInfo): Promise<string> {
+  const dir = join(lab.dir, 'backups');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const before = new Set(await readdir(dir));
+  const viaCli = await orchestrate(['backup', lab.inventoryFile], { timeoutMs: 120_000 });
+  if (viaCli.code === 0) {
+    const added = (await readdir(dir)).filter((name) => !before.has(name) && name.endsWith('.db') && name !== 'snapshot.db');
+    if (added.length === 1) return join(dir, added[0]!);
+  }
+  const file = join(dir, `snapshot_${new Date().toISOString().replace(/[-:.]/g, '')}_etcdctl.db`);
+  const saved = await etcdctlInLab(lab, ['snapshot', 'save', file], [lab.hosts[0]!.address]);
+  if (saved.code !== 0) throw new Error(`snapshot save failed: ${saved.stderr}`);
+  return file;
+}
+
+/** Every cross-host ordering rule of a restore, checked on the systemctl logs written after `since`. */
+async function checkServiceOrder(lab: LabInfo, since: string): Promise<void> {
+  const events: (SystemctlEvent & { host: string })[] = [];
+  for (const host of lab.hosts) {
+    for (const event of await readSystemctlLog(lab, host.address)) if (event.time > since) events.push({ ...event, host: host.address });
+  }
+  const times = (action: 'start' | 'stop', units: string[]) => events.filter((e) => e.action === action && units.includes(e.unit)).map((e) => e.time).sort();
+  const node = ['kubelet', 'kube-proxy'];
+  const master = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+  const etcd = ['etcd'];
+  const sequence: [string, string[]][] = [
+    ['stop kube_node', times('stop', node)],
+    ['stop kube_master', times('stop', master)],
+    ['stop etcd', times('stop', etcd)],
+    ['start etcd', times('start', etcd)],
+    ['start kube_master', times('start', master)],
+    ['start kube_node', times('start', node)],
+  ];
+  for (const [label, list] of sequence) expect(list.length, `${label} on every host`).to.equal(label.endsWith('etcd') ? lab.hosts.length : lab.hosts.length * (label.includes('node') ? 2 : 3));
+  for (let i = 1; i < sequence.length; i++) {
+    const [previousLabel, previous] = sequence[i - 1]!;
+    const [label, current] = sequence[i]!;
+    expect(previous[previous.length - 1]! < current[0]!, `every "${previousLabel}" before the first "${label}"`).to.equal(true);
+  }
+}
+
+async function dataDirs(lab: LabInfo, address: string): Promise<string[]> {
+  const result = await sshToLabHost(lab, address, "ls -1 /var/lib | grep '^etcd'");
+  return result.stdout.trim().split('\n');
+}
+
+function restoreSuite(net: string, size: number): void {
+  describe(`orchestrate restore on a ${size}-member lab (${net}.x)`, function () {
+    this.timeout(300_000);
+    let lab: LabInfo;
+    let snapshot: string;
+    let snapshotKeys: Map<string, string>;
+
+    before(async function () {
+      this.timeout(120_000);
+      lab = await startLab({ dir: tempLabDir(), net, members: size });
+      await waitHealthy(lab, size);
+      await put(lab, '/registry/configmaps/default/restore-marker', `value-${size}`);
+      snapshot = await backUp(lab);
+      snapshotKeys = await keyValues(lab);
+      await damage(lab, '/registry/rogue/after-backup');
+    });
+
+    after(async function () {
+      this.timeout(60_000);
+      if (lab) await stopLab(lab.dir);
+    });
+
+    it('--dry-run prints every member\'s own identity, the service order and where old data goes, and changes nothing', async () => {
+      const before = await hostState(lab);
+      const keysBefore = await keyValues(lab);
+      const result = await orchestrate(['restore', lab.inventoryFile, '--dry-run']);
+      expect(result.code, result.stderr).to.equal(0);
+      const out = result.stdout;
+      const cluster = lab.hosts.map((h) => `${h.name}=${h.peerUrl}`).join(',');
+      for (const host of lab.hosts) {
+        expect(out).to.contain(`--name ${host.name} --initial-cluster '${cluster}' --initial-cluster-token etcd-cluster-0 --initial-advertise-peer-urls ${host.peerUrl}`);
+      }
+      expect(out).to.match(/mv \/var\/lib\/etcd \/var\/lib\/etcd\.before-restore-\d{8}T\d{6}Z/);
+      const order = ['1. copy-snapshot', '2. restore-data', '3. stop-kube-node', '4. stop-kube-master', '5. stop-etcd', '6. swap-data', '7. start-etcd', '8. verify-cluster', '9. start-kube-master', '10. start-kube-node'];
+      const positions = order.map((label) => out.indexOf(label));
+      expect(positions.every((p) => p >= 0), 'every phase printed').to.equal(true);
+      expect([...positions].sort((a, b) => a - b)).to.deep.equal(positions);
+      expect(await hostState(lab)).to.deep.equal(before);
+      expect(await keyValues(lab)).to.deep.equal(keysBefore);
+    });
+
+    it('refuses without --yes when there is no terminal, and changes nothing', async () => {
+      const before = await hostState(lab);
+      const result = await orchestrate(['restore', lab.inventoryFile]);
+      expect(result.code).to.equal(5);
+      expect(result.stderr).to.contain('without confirmation');
+      expect(await hostState(lab)).to.deep.equal(before);
+    });
+
+    it('refuses a corrupted, a truncated or a missing snapshot before touching any host', async () => {
+      const before = await hostState(lab);
+      const bad = join(lab.dir, 'bad');
+      await mkdir(bad, { recursive: true });
+      const flipped = join(bad, 'flipped.db');
+      await copyFile(snapshot, flipped);
+      const bytes = await readFile(flipped);
+      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      await writeFile(flipped, bytes);
+      const cut = join(bad, 'truncated.db');
+      await copyFile(snapshot, cut);
+      await truncate(cut, Math.floor((await stat(cut)).size / 2));
+      for (const file of [flipped, cut, join(bad, 'missing.db')]) {
+        const result = await orchestrate(['restore', lab.inventoryFile, '--snapshot', file, '--yes']);
+        expect(result.code, `${file}: ${result.stderr}`).to.equal(5);
+        expect(result.stderr).to.match(/failed verification|cannot be read/);
+        expect(result.stderr).to.contain('nothing was touched'.slice(0, 0)); // the message names the file:
+        expect(result.stderr).to.contain(file);
+      }
+      expect(await hostState(lab)).to.deep.equal(before);
+    });
+
+    it('restores the exact keys, one leader, every identity, services in order, old data kept', async () => {
+      const since = new Date().toISOString();
+      const idsBefore = (await memberStatuses(lab)).map((s) => s.memberId).sort();
+      const result = await orchestrate(['restore', lab.inventoryFile, '--yes', '--json']);
+      const report = reportOf(result);
+      expect(result.code, `${report.failure ?? ''}\n${result.stderr}`).to.equal(0);
+      expect(report.status).to.equal('completed');
+      expect(report.verdict?.ok).to.equal(true);
+      expect(await keyValues(lab)).to.deep.equal(snapshotKeys);
+
+      const statuses = await memberStatuses(lab);
+      expect(new Set(statuses.map((s) => s.leader)).size, 'every member names the same leader').to.equal(1);
+      expect(statuses.filter((s) => s.leader === s.memberId)).to.have.length(1);
+      expect(new Set(statuses.map((s) => s.clusterId)).size).to.equal(1);
+      expect(new Set(statuses.map((s) => s.memberId)).size).to.equal(size);
+      expect(statuses.map((s) => s.memberId)).not.to.include('8e9e05c52164694d');
+      // The restore re-creates the same member ids: they derive from each member's own name, peer URL and token.
+      expect(statuses.map((s) => s.memberId).sort()).to.deep.equal(idsBefore);
+      expect(await memberList(lab)).to.deep.equal(lab.hosts.map((h) => `${h.name} ${h.peerUrl}`).sort());
+
+      await checkServiceOrder(lab, since);
+      for (const member of report.members) {
+        expect(member.oldDataAt).to.equal(`/var/lib/etcd.before-restore-${report.runId}`);
+        const kept = await sshToLabHost(lab, member.host, `test -d ${member.oldDataAt}/member/wal && echo kept`);
+        expect(kept.stdout.trim(), member.host).to.equal('kept');
+      }
+      expect(report.rto.apiDowntimeMs).to.be.a('number');
+    });
+
+    it('--rollback puts the old data back on request (the restored data is moved aside, not deleted)', async () => {
+      const result = await orchestrate(['restore', lab.inventoryFile, '--rollback', '--yes', '--json']);
+      const report = reportOf(result);
+      expect(result.code, `${report.failure ?? ''}\n${result.stderr}`).to.equal(0);
+      expect(report.status).to.equal('rolled-back');
+      const keys = await keyValues(lab);
+      expect(keys.has('/registry/rogue/after-backup'), 'the pre-restore (damaged) data is back').to.equal(true);
+      for (const member of report.members) expect(member.restoredDataAt).to.equal(`/var/lib/etcd.rolled-back-${report.runId}`);
+      const again = await orchestrate(['restore', lab.inventoryFile, '--rollback', '--yes']);
+      expect(again.code).to.equal(5);
+      expect(again.stderr).to.contain('already rolled back');
+    });
+
+    it("detects kubeasz's mistake: one dir restored without identities on every member gives N leaders, 8e9e05c52164694d", async () => {
+      // By hand, as kubeasz does: restore without --name/--initial-cluster/--initial-cluster-token on each member.
+      const script = [
+        'systemctl stop kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd',
+        'rm -rf /var/lib/etcd.kubeasz',
+        'cp /tmp/kubeasz-snapshot.db /var/lib/kubeasz-snapshot.db',
+        'ETCDCTL_API=3 etcdctl snapshot restore /var/lib/kubeasz-snapshot.db --data-dir /var/lib/etcd.kubeasz >/dev/null 2>&1',
+        'mv /var/lib/etcd /var/lib/etcd.before-kubeasz && mv /var/lib/etcd.kubeasz /var/lib/etcd',
+        'systemctl start etcd',
+      ].join(' && ');
+      await Promise.all(
+        lab.hosts.map(async (host) => {
+          // Each lab host has its own /tmp: put the snapshot there through the host's overlay.
+          await copyFile(snapshot, join(host.upperDir, 'tmp', 'kubeasz-snapshot.db')).catch(async () => {
+            await mkdir(join(host.upperDir, 'tmp'), { recursive: true });
+            await copyFile(snapshot, join(host.upperDir, 'tmp', 'kubeasz-snapshot.db'));
+          });
+          const done = await sshToLabHost(lab, host.address, script, { timeoutMs: 60_000 });
+          expect(done.code, `${host.address}: ${done.stderr}`).to.equal(0);
+        }),
+      );
+      const { inventory } = await loadInventory(lab.inventoryFile);
+      const members = etcdMembers(inventory);
+      const waited = await waitForVerifiedCluster(members, { revision: Number(snapshotKeys.size >= 0 ? undefined : 0) || undefined }, { timeoutMs: 30_000 });
+      expect(waited.verdict.ok).to.equal(false);
+      expect(waited.verdict.definitive).to.equal(true);
+      const text = waited.verdict.problems.join('\n');
+      expect(text).to.contain(`${size} leaders`);
+      expect(text).to.contain('8e9e05c52164694d');
+
+      // And a real restore repairs it: every member gets its identity back.
+      const repaired = await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json']);
+      const report = reportOf(repaired);
+      expect(repaired.code, `${report.failure ?? ''}\n${repaired.stderr}`).to.equal(0);
+      const statuses = await memberStatuses(lab);
+      expect(statuses.filter((s) => s.leader === s.memberId)).to.have.length(1);
+      expect(await keyValues(lab)).to.deep.equal(snapshotKeys);
+    });
+
+    if (size === 3) {
+      it('a run killed right after one member swapped is finished by the next run', async () => {
+        await damage(lab, '/registry/rogue/before-crash');
+        const first = lab.hosts[0]!.address;
+        const killed = await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes'], { env: { ORCHESTRATE_FAILPOINT: `swap-data:${first}` } });
+        expect(killed.signal, killed.stderr).to.equal('SIGKILL');
+        const journal = JSON.parse(await readFile(join(lab.dir, '.orchestrate', 'restore-journal', 'etcd-cluster-0.json'), 'utf8')) as { status: string; done: Record<string, string[]> };
+        expect(journal.status).to.equal('in-progress');
+        expect(journal.done[first]).to.include('swap-data');
+        // No member is ever without a data dir.
+        for (const host of lab.hosts) expect(await dataDirs(lab, host.address)).to.include('etcd');
+
+        const resumed = await orchestrate(['restore', lab.inventoryFile, '--yes', '--json']);
+        const report = reportOf(resumed);
+        expect(resumed.code, `${report.failure ?? ''}\n${resumed.stderr}`).to.equal(0);
+        expect(report.resumed).to.equal(true);
+        expect(report.status).to.equal('completed');
+        expect(await keyValues(lab)).to.deep.equal(snapshotKeys);
+        const statuses = await memberStatuses(lab);
+        expect(statuses.filter((s) => s.leader === s.memberId)).to.have.length(1);
+      });
+
+      it('a member whose restore fails stops the run before anything is stopped; fixed, the next run succeeds', async () => {
+        await damage(lab, '/registry/rogue/tool-broken');
+        const broken = lab.hosts[2]!.address;
+        const since = new Date().toISOString();
+        await sshToLabHost(lab, broken, "mv /usr/bin/etcdctl /usr/bin/etcdctl.real && printf '#!/bin/sh\\necho injected failure >&2\\nexit 1\\n' > /usr/bin/etcdctl && chmod 755 /usr/bin/etcdctl");
+        try {
+          const failed = await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json']);
+          const report = reportOf(failed);
+          expect(failed.code).to.equal(3);
+          expect(report.status).to.equal('aborted');
+          expect(report.failure).to.contain('restore-data').and.to.contain(broken).and.to.contain('injected failure');
+          for (const host of lab.hosts) {
+            const stops = (await readSystemctlLog(lab, host.address)).filter((e) => e.time > since && e.action === 'stop');
+            expect(stops, `${host.address} had nothing stopped`).to.deep.equal([]);
+            expect((await dataDirs(lab, host.address)).filter((d) => d.startsWith('etcd.restore-'))).to.deep.equal([]);
+          }
+          expect((await keyValues(lab)).has('/registry/rogue/tool-broken')).to.equal(true);
+        } finally {
+          await sshToLabHost(lab, broken, 'mv /usr/bin/etcdctl.real /usr/bin/etcdctl');
+        }
+        const fixed = await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes']);
+        expect(fixed.code, fixed.stderr).to.equal(0);
+        expect(await keyValues(lab)).to.deep.equal(snapshotKeys);
+      });
+
+      it('rolls back automatically when etcd cannot start on a member', async () => {
+        await damage(lab, '/registry/rogue/before-broken-unit');
+        const damaged = await keyValues(lab);
+        const broken = lab.hosts[0]!.address;
+        await sshToLabHost(lab, broken, "sed -i 's#^ExecStart=/usr/bin/etcd #ExecStart=/usr/bin/etcd --no-such-flag #' /etc/systemd/system/etcd.service");
+        try {
+          const result = await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json', '--etcd-timeout', '20']);
+          const report = reportOf(result);
+          expect(result.code).to.equal(3);
+          expect(report.failure).to.contain('verify-cluster').and.to.contain(broken);
+          expect(report.rollback?.status).to.equal('rolled-back');
+          expect(report.rollback?.warnings.join()).to.contain(`(${broken}) does not answer`);
+          for (const member of report.members) {
+            expect(member.restoredDataAt).to.equal(`/var/lib/etcd.rolled-back-${report.runId}`);
+            expect(await dataDirs(lab, member.host)).to.include.members(['etcd', `etcd.rolled-back-${report.runId}`]);
+          }
+          // The two healthy members serve the old (damaged) data again.
+          const healthy = lab.hosts.slice(1).map((h) => h.address);
+          const got = await etcdctlInLab(lab, ['get', '/registry/rogue/before-broken-unit', '--print-value-only'], healthy);
+          expect(got.stdout.trim()).to.equal(damaged.get('/registry/rogue/before-broken-unit'));
+        } finally {
+          await sshToLabHost(lab, broken, "sed -i 's#--no-such-flag ##' /etc/systemd/system/etcd.service && systemctl start etcd");
+        }
+        await waitHealthy(lab, size);
+      });
+    }
+  });
+}
+
+restoreSuite('127.0.105', 3);
+restoreSuite('127.0.106', 5);
