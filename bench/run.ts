@@ -12,6 +12,10 @@ const benches: Record<string, Bench> = {
     summary: '20 shell tasks on 3 lab hosts: ansible-playbook vs orchestrate run',
     run: async () => (await import('./engine-vs-ansible.js')).engineVsAnsible(),
   },
+  'restore-vs-script': {
+    summary: '3-member restore of a few hundred MB: orchestrate restore vs a bare parallel script',
+    run: async () => (await import('./restore-vs-script.js')).runRestoreBench(),
+  },
 };
 
 function table(title: string, rows: BenchRow[]): string {

@@ -1,6 +1,6 @@
 // The steps of a backup as plain functions (the etcd modules plan them, commands and tests call them):
 // choose a member, stream a snapshot, verify it and give it its final name, record, prune.
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EtcdMember } from '../config/types.js';
 import { chooseSnapshotOrder, clusterStatus, streamSnapshot, type MemberHealth } from '../etcd/client.js';
@@ -75,7 +75,7 @@ export async function surveyCluster(members: readonly EtcdMember[], options: { t
 
 /** One line naming every member and why it cannot be used. */
 export function noHealthyMemberMessage(survey: ClusterSurvey): string {
-  const reasons = survey.members.map((m) => (m.ok ? `${m.name}: ${m.alarms?.length ? `alarms ${m.alarms.join(',')}` : 'no leader'}` : (m.error ?? `${m.name}: no answer`)));
+  const reasons = survey.members.map((m) => `${m.name}: ${m.ok ? (m.alarms?.length ? `alarms ${m.alarms.join(',')}` : 'no leader') : (m.error ?? 'no answer')}`);
   return `no healthy etcd member to take a snapshot from (${reasons.join('; ')})`;
 }
 
@@ -91,6 +91,13 @@ export interface TakenSnapshot {
   takenAt: string;
   durationMs: number;
 }
+
+/**
+ * Reports of snapshots verified while they were received, by temporary path. Kept in this process
+ * only (never passed through task arguments, which a playbook could fake); `acceptSnapshot` uses one
+ * when the file is still the size that was verified, and verifies from scratch otherwise.
+ */
+const verifiedWhileReceiving = new Map<string, SnapshotReport>();
 
 /** Temporary files of runs that died more than a day ago are removed before a new backup. */
 const STALE_TEMPORARY_MS = 24 * 3_600_000;
@@ -115,9 +122,10 @@ export async function streamFromCandidates(
   const failures: string[] = [];
   for (const member of candidates) {
     const takenAt = new Date();
-    const result = await streamSnapshot(member, snapshotTempBase(backupDir, takenAt), options);
+    const result = await streamSnapshot(member, snapshotTempBase(backupDir, takenAt), { ...options, verify: { requireHash: true } });
     if (result.ok) {
       const s = result.snapshot;
+      if (s.report) verifiedWhileReceiving.set(s.partialPath, s.report);
       return { partialPath: s.partialPath, bytes: s.bytes, sha256: s.sha256, digests: s.digests, member: member.name, host: member.host, method: 'client', takenAt: takenAt.toISOString(), durationMs: s.durationMs };
     }
     failures.push(result.error);
@@ -141,11 +149,17 @@ export async function acceptSnapshot(
   backupDir: string,
   options: { signal?: AbortSignal } = {},
 ): Promise<AcceptedSnapshot> {
-  const report = await verifySnapshotFile(taken.partialPath, {
-    requireHash: true,
-    ...(taken.digests ? { digests: taken.digests } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const early = verifiedWhileReceiving.get(taken.partialPath);
+  verifiedWhileReceiving.delete(taken.partialPath);
+  const size = await stat(taken.partialPath).then((info) => info.size, () => -1);
+  const report =
+    early && early.fileSize === size
+      ? early
+      : await verifySnapshotFile(taken.partialPath, {
+          requireHash: true,
+          ...(taken.digests ? { digests: taken.digests } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
   if (!report.ok) {
     await rm(taken.partialPath, { force: true });
     throw new Error(`the snapshot failed verification and was deleted: ${describeProblems(report)}`);

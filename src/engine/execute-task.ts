@@ -98,7 +98,8 @@ export async function runTaskOnHost(invocation: TaskInvocation, hostName: string
     if (error instanceof InterruptedError || run.signal.aborted) {
       return finish({ status: 'failed', value: { failed: true, msg: 'interrupted' }, msg: 'interrupted', planned: false });
     }
-    const msg = messageOf(error);
+    // Errors of the task itself (a template, a module's planning), located so the operator can find it.
+    const msg = `${messageOf(error)} (${task.loc.file}:${task.loc.line})`;
     return finish({ status: 'failed', value: { failed: true, changed: false, msg }, msg, planned: false });
   }
 }
@@ -249,11 +250,17 @@ async function attemptOnce(
       return { status: 'failed', value: { failed: true, changed: false, msg }, msg, planned: false };
     }
   }
-  const args = deferredArgs ? (showDeferred(rendered) as Record<string, unknown>) : rendered;
+  // Modules that run here (set_fact, debug, assert) keep run-time values as they are, so a fact set from
+  // one stays a run-time value; the others get its `<deferred: ...>` text to plan with.
+  const args = deferredArgs && !module.local ? (showDeferred(rendered) as Record<string, unknown>) : rendered;
+  // A delegate chosen by an earlier task that only ran as a plan (dry-run): plan against its placeholder.
+  const delegateUnknown = delegatedTo !== undefined && !run.connections.isKnown(delegatedTo);
 
   let target: StepTarget;
   if (module.local) {
     target = { name: localhostName };
+  } else if (delegateUnknown) {
+    target = { name: delegatedTo };
   } else {
     const name = delegatedTo ?? hostName;
     const transport = await run.connections.get(name);
@@ -269,9 +276,9 @@ async function attemptOnce(
   if (!host) throw new Error(`host ${hostName} is not in the inventory`);
   const become = task.become ?? invocation.play.become ?? run.connections.specFor(hostName).become;
   const context: ModuleContext = { host, inventory: run.inventory, vars: scope, dryRun: run.dryRun, become };
-  const stepOptions = { dryRun: run.dryRun, deferredArgs, become, signal: run.signal, masker };
+  const stepOptions = { dryRun: run.dryRun, deferredArgs: deferredArgs || delegateUnknown, become, signal: run.signal, masker };
 
-  let planned = deferredArgs;
+  let planned = stepOptions.deferredArgs;
   let outcome: ModuleOutcome;
   const plan = module.plan(context, args);
   try {
@@ -285,7 +292,7 @@ async function attemptOnce(
     }
     outcome = next.value;
   } catch (error) {
-    if (deferredArgs && !(error instanceof InterruptedError)) {
+    if (stepOptions.deferredArgs && !(error instanceof InterruptedError)) {
       // A placeholder value the module could not plan with: say what it depends on instead of guessing.
       steps.push({ kind: 'exec', text: `(planned when known: ${messageOf(error)})`, readOnly: false, ran: false, on: target.name });
       return { status: 'changed', value: new Deferred(task.register ?? 'result'), planned: true };
@@ -311,7 +318,10 @@ async function attemptOnce(
 
 /** `delegate_to`: an inventory host, or `localhost` for the deploy host. */
 function resolveDelegate(value: unknown, run: RunContext): string {
-  if (isDeferred(value)) throw new Error(`delegate_to is known only at run time (${String(value)})`);
+  if (isDeferred(value)) {
+    if (run.dryRun) return String(value);
+    throw new Error(`delegate_to is known only at run time (${String(value)})`);
+  }
   const name = String(value).trim();
   if (!run.connections.isKnown(name)) {
     throw new Error(`delegate_to "${name}" is not a host of the inventory (or localhost)`);

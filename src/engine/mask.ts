@@ -1,5 +1,6 @@
 // Secrets never reach the screen, the JSON stream or the plan: step-declared secrets and the values of
 // variables whose names say they are secret.
+import { LazyTemplate, renderDeep } from '../template/index.js';
 import type { Scope } from './scope.js';
 
 export const maskText = '********';
@@ -35,12 +36,19 @@ export class Masker {
   }
 }
 
-/** Secret-named variables of a scope (plain string values; templates stay unrendered here). */
+/** Values of the scope's secret-named variables (templated ones rendered; one that cannot be is skipped). */
 export function secretsInScope(scope: Scope): string[] {
   const found: string[] = [];
   for (const name of Object.keys(scope)) {
     if (!secretNamePattern.test(name)) continue;
-    const value = scope[name];
+    let value = scope[name];
+    if (value instanceof LazyTemplate) {
+      try {
+        value = renderDeep(value.value, value.scope);
+      } catch {
+        continue;
+      }
+    }
     if (typeof value === 'string') found.push(value);
   }
   return found;

@@ -161,7 +161,9 @@ export function precheck(input: PrecheckInput): PrecheckResult {
           `${taskLabel(task)}: ${error.message}`,
           setBy.has(name)
             ? `"${name}" is set by the task at line ${setBy.get(name)?.line ?? '?'}; make sure that task runs before this one`
-            : `define "${name}" in the inventory or the play's vars, pass -e ${name}=..., or write {{ ${error.variable} | default(...) }}`,
+            : /^ansible_(?!host$|port$|user$|become$|connection$)/.test(name)
+              ? `orchestrate does not gather facts (gather_facts is ignored): set "${name}" in the inventory or with -e`
+              : `define "${name}" in the inventory or the play's vars, pass -e ${name}=..., or write {{ ${error.variable} | default(...) }}`,
         );
       } else {
         report(task, 'template.invalid', `${taskLabel(task)}: ${error.message}`);

@@ -21,6 +21,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const extraVars = options.extraVars ?? {};
   const tags = { ...(options.tags ? { tags: options.tags } : {}), ...(options.skipTags ? { skipTags: options.skipTags } : {}) };
 
+  // Load the SSH client while the files are read and checked (loading it touches no host).
+  const sshLoaded = options.openTransports ? undefined : import('../transport/ssh-transport.js').catch(() => undefined);
   const { inventory, warnings } = await inventoryFrom(options.inventory);
   phase('inventory loaded');
   const playbook = await playbookFrom(options.playbook, catalog);
@@ -29,7 +31,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
 
   phase('pre-check done');
   const reporter = options.reporter ?? (await createReporter(options.output ?? 'auto', { dryRun }));
-  for (const warning of warnings) await reporter.event({ type: 'warning', message: warning });
+  for (const warning of [...warnings, ...(await playbookWarnings(playbook))]) await reporter.event({ type: 'warning', message: warning });
   await reporter.event({ type: 'run_start', playbook: playbook.file, dryRun });
 
   const signal = options.signal ?? new AbortController().signal;
@@ -42,6 +44,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const facts = new FactStore();
   let outcome;
   try {
+    await sshLoaded;
     await connections.openAll(checked.connect);
     phase(`${checked.connect.length} connections open`);
     outcome = await runLinear({
@@ -57,6 +60,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     phase('tasks done');
   } finally {
     await connections.closeAll();
+    phase('connections closed');
   }
   const summary: RunSummary = {
     exitCode: exitCodeOf(outcome.stats, outcome.interrupted),
@@ -86,6 +90,13 @@ async function inventoryFrom(source: string | Inventory): Promise<{ inventory: I
   const { formatProblems } = await import('../config/format-problems.js');
   const loaded = await loadInventory(resolve(source));
   return { inventory: loaded.inventory, warnings: loaded.warnings.map((w) => formatProblems([w]).trimEnd()) };
+}
+
+async function playbookWarnings(playbook: Playbook): Promise<string[]> {
+  const warnings = (playbook.warnings ?? []).filter((p) => p.severity === 'warning');
+  if (warnings.length === 0) return [];
+  const { formatProblems } = await import('../config/format-problems.js');
+  return warnings.map((w) => formatProblems([w]).trimEnd());
 }
 
 async function playbookFrom(source: string | Playbook, catalog: RunPlaybookOptions['catalog'] & object): Promise<Playbook> {

@@ -10,6 +10,7 @@ import type { Etcd3, IOptions } from 'etcd3';
 import type { EtcdMember } from '../config/types.js';
 import { shellJoin } from '../shell/quote.js';
 import { PartialFile, type StreamDigests } from './partial-file.js';
+import { verifyWhileReceiving, type SnapshotReport, type VerifyOptions } from './snapshot-file.js';
 
 export interface MemberStatus {
   /** Hex, as etcdctl prints it (e.g. 8e9e05c52164694d). */
@@ -68,7 +69,19 @@ function num(value: string | number | undefined): number {
 
 function errorText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
+  return describeEtcdError(message.split('\n')[0] ?? message);
+}
+
+/** gRPC's messages, shortened to what an operator needs ("14 UNAVAILABLE: No connection established.
+ *  Last error: Error: connect ECONNREFUSED 10.0.0.1:2379. Resolution note: " -> "connection refused ..."). */
+export function describeEtcdError(message: string): string {
+  const refused = /connect ECONNREFUSED (\S+?)\.?(\s|$)/.exec(message);
+  if (refused) return `connection refused at ${refused[1]} (etcd not running, or not listening there)`;
+  if (/EHOSTUNREACH|ENETUNREACH/.test(message)) return 'host unreachable';
+  if (/ETIMEDOUT|DEADLINE_EXCEEDED|Deadline exceeded/i.test(message)) return 'no answer before the deadline';
+  const cert = /(certificate[^.;]*|self[- ]signed[^.;]*|unable to verify[^.;]*|ERR_TLS[^.;]*)/i.exec(message);
+  if (cert) return `TLS: ${cert[1]} (check etcd_ca_file, etcd_cert_file, etcd_key_file)`;
+  return message.replace(/\s*Resolution note:\s*$/, '').trim();
 }
 
 async function withTimeout<T>(what: string, timeoutMs: number, work: Promise<T>): Promise<T> {
@@ -233,7 +246,7 @@ export async function memberStatus(member: EtcdMember, options: CallTimeouts = {
     const status = await withClient(member, options, (client) => client.status());
     return { ok: true, status, durationMs: Date.now() - started };
   } catch (error) {
-    return { ok: false, error: `${member.name} (${member.clientUrl}): ${errorText(error)}`, durationMs: Date.now() - started };
+    return { ok: false, error: errorText(error), durationMs: Date.now() - started };
   }
 }
 
@@ -278,6 +291,9 @@ export interface StreamSnapshotOptions {
   totalTimeoutMs?: number;
   /** Connection/unary deadline. Default 5 s. */
   timeoutMs?: number;
+  /** Verify while receiving: the bbolt walk follows the writer, so the check is nearly done when the
+   *  last byte lands (the result is in `report`). */
+  verify?: boolean | Omit<VerifyOptions, 'digests' | 'signal'>;
   signal?: AbortSignal;
 }
 
@@ -294,6 +310,8 @@ export interface PartialSnapshot {
   digests: StreamDigests;
   member: string;
   durationMs: number;
+  /** Present when `verify` was asked for. */
+  report?: SnapshotReport;
   commit(finalPath: string): Promise<string>;
   discard(): Promise<void>;
 }
@@ -326,10 +344,19 @@ export async function streamSnapshot(member: EtcdMember, dest: string, options: 
   const onAbort = () => fail('interrupted');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const totalTimer = setTimeout(() => fail(`snapshot from ${member.name} took longer than ${totalTimeoutMs} ms`), totalTimeoutMs);
+  // The concurrent verification waits on `finished` for the digests (or the failure).
+  let settle!: { resolve: (digests: StreamDigests) => void; reject: (error: Error) => void };
+  const finished = new Promise<StreamDigests>((resolve, reject) => (settle = { resolve, reject }));
+  finished.catch(() => undefined);
+  let verifying: Promise<SnapshotReport | Error> | undefined;
   try {
     if (options.signal?.aborted) throw new Error('interrupted');
     client = await EtcdMemberClient.open(member, options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
     file = await PartialFile.create(dest);
+    if (options.verify) {
+      const verifyOptions: VerifyOptions = { ...(typeof options.verify === 'object' ? options.verify : {}), ...(options.signal ? { signal: options.signal } : {}) };
+      verifying = verifyWhileReceiving(file, finished, verifyOptions).catch((error: Error) => error);
+    }
     armIdle();
     stream = await client.snapshotStream(Date.now() + totalTimeoutMs);
     stream.on('error', (error) => fail(errorText(error)));
@@ -343,6 +370,9 @@ export async function streamSnapshot(member: EtcdMember, dest: string, options: 
     if (failure) throw new Error(failure);
     if (file.bytes === 0) throw new Error(`${member.name} sent an empty snapshot`);
     const digests = await file.finish();
+    settle.resolve(digests);
+    const report = verifying ? await verifying : undefined;
+    if (report instanceof Error) throw report;
     const partial = file;
     return {
       ok: true,
@@ -353,13 +383,16 @@ export async function streamSnapshot(member: EtcdMember, dest: string, options: 
         digests,
         member: member.name,
         durationMs: Date.now() - started,
+        ...(report ? { report } : {}),
         commit: (finalPath) => partial.commit(finalPath),
         discard: () => partial.discard(),
       },
     };
   } catch (error) {
     const message = failure ?? errorText(error);
+    settle.reject(new Error(message));
     await file?.discard().catch(() => undefined);
+    await verifying;
     return { ok: false, error: `snapshot from ${member.name} (${member.clientUrl}) failed: ${message}` };
   } finally {
     clearTimeout(idleTimer);

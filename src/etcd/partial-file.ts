@@ -41,7 +41,8 @@ export class PartialFile {
   bytes = 0;
   /** Bytes actually written to the file (readable by a concurrent verifier). */
   flushedBytes = 0;
-  private readonly flushListeners: (() => void)[] = [];
+  private waiters: { bytes: number; resolve: (reached: boolean) => void }[] = [];
+  private ended = false;
 
   private constructor(readonly path: string, handle: FileHandle) {
     this.handle = handle;
@@ -54,9 +55,27 @@ export class PartialFile {
     return new PartialFile(path, handle);
   }
 
-  /** Called after each flush; a concurrent reader waits on this. */
-  onFlush(listener: () => void): void {
-    this.flushListeners.push(listener);
+  /** For a concurrent reader: resolves true once `bytes` bytes are on disk, false if the file ended before. */
+  waitFor(bytes: number): Promise<boolean> {
+    if (this.flushedBytes >= bytes) return Promise.resolve(true);
+    if (this.ended) return Promise.resolve(false);
+    return new Promise((resolve) => this.waiters.push({ bytes, resolve }));
+  }
+
+  private release(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiting) {
+      if (this.flushedBytes >= waiter.bytes) waiter.resolve(true);
+      else if (this.ended) waiter.resolve(false);
+      else this.waiters.push(waiter);
+    }
+  }
+
+  /** No more bytes will come (finished or failed): wake every reader. */
+  private end(): void {
+    this.ended = true;
+    this.release();
   }
 
   async append(chunk: Buffer): Promise<void> {
@@ -96,12 +115,16 @@ export class PartialFile {
     }
     this.flushedBytes += this.pendingBytes;
     this.pendingBytes = 0;
-    for (const listener of this.flushListeners) listener();
+    this.release();
   }
 
   /** Flush, fsync and close; returns the digests. The file keeps its temporary name. */
   async finish(): Promise<StreamDigests> {
-    await this.flush();
+    try {
+      await this.flush();
+    } finally {
+      this.end();
+    }
     const handle = this.handle;
     if (!handle) throw new Error(`${this.path} is closed`);
     await handle.sync();
@@ -127,6 +150,7 @@ export class PartialFile {
   /** Close (if open) and delete the temporary file. Safe to call more than once. */
   async discard(): Promise<void> {
     this.settled = true;
+    this.end();
     const handle = this.handle;
     this.handle = undefined;
     await handle?.close().catch(() => undefined);

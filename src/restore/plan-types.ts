@@ -16,6 +16,10 @@ export interface PlannedPhase<P extends string = string> {
   title: string;
   /** Host -> its actions, run in order; hosts run in parallel. `localhost` is the deploy host itself. */
   hosts: Map<string, PlannedAction[]>;
+  /** Splits the hosts into groups run one after the other (asked just before the phase runs, not in the preview). */
+  waves?: (hosts: string[]) => Promise<string[][]>;
+  /** How the waves are chosen, for the preview. */
+  wavesNote?: string;
 }
 
 /** One step as a line (several for multi-line scripts) for the preview. */

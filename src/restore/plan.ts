@@ -2,6 +2,7 @@
 // the snapshot and the preflight's facts. Pure: no host is contacted here. The order is the order of
 // playbooks/restore.yml (a unit test keeps the two equal).
 import type { EtcdMember } from '../config/types.js';
+import { observeCluster } from '../modules/restore/cluster-probe.js';
 import type { RestoreTool } from '../modules/restore/identity.js';
 import {
   dataMoveAsideModule,
@@ -59,6 +60,18 @@ function perHost<T>(items: readonly T[], host: (item: T) => string, actions: (it
 const memberHost = (m: PlanMember) => m.member.host;
 const serviceHost = (s: HostServices) => s.host;
 
+/**
+ * Followers first, then the leader: a leader stopped together with its followers tries to hand its
+ * leadership to a member that is going away and waits out etcd's transfer timeout (~7 s, seen here);
+ * alone, it finds no one to hand over to and exits at once.
+ */
+export async function followersThenLeader(members: readonly EtcdMember[], hosts: string[]): Promise<string[][]> {
+  const observations = await observeCluster(members.filter((m) => hosts.includes(m.host)), 1_500);
+  const leader = observations.find((o) => o.status && o.status.leaderId !== '0' && o.status.leaderId === o.status.memberId);
+  if (!leader) return [hosts];
+  return [hosts.filter((h) => h !== leader.host), [leader.host]];
+}
+
 export function stopPhases(services: HostServices[], members: PlanMember[], seconds: number): PlannedPhase<'stop-kube-node' | 'stop-kube-master' | 'stop-etcd'>[] {
   const kube = (group: 'kube_node' | 'kube_master', units: (s: HostServices) => string[]) =>
     perHost(services, serviceHost, (s) =>
@@ -71,6 +84,8 @@ export function stopPhases(services: HostServices[], members: PlanMember[], seco
       id: 'stop-etcd',
       title: 'stop etcd on every member, waiting until it is inactive',
       hosts: perHost(members, memberHost, (m) => [{ title: `stop ${m.member.service}`, module: etcdServiceModule, args: { state: 'stopped', wait_seconds: seconds } }]),
+      waves: (hosts) => followersThenLeader(members.map((m) => m.member), hosts),
+      wavesNote: 'the followers first, then the leader',
     },
   ];
 }

@@ -65,7 +65,8 @@ function failpoint(phase: string, host: string): void {
   if (spec && spec === `${phase}:${host}`) process.kill(process.pid, 'SIGKILL');
 }
 
-function shouldRunRestorePhase(journal: RestoreJournal, phase: RestorePhase, host: string): boolean {
+/** Whether a phase still has to run on a host, given the journal of an earlier (interrupted) run. */
+export function shouldRunRestorePhase(journal: RestoreJournal, phase: RestorePhase, host: string): boolean {
   switch (phase) {
     // Stopping is idempotent and a member may have rebooted since: redo it until etcd is started on the new data.
     case 'stop-kube-node':

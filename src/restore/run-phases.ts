@@ -86,52 +86,52 @@ export async function runPhase(phase: PlannedPhase, ctx: PhaseRunContext): Promi
   if (toRun.length > 0) await ctx.onBegin(phase.id);
   const interruptible = ctx.interruptible.has(phase.id);
 
-  await Promise.all(
-    toRun.map(async (host) => {
-      const outcomes: ModuleOutcome[] = [];
-      const recorded: { title: string; steps: string[] }[] = [];
-      outcome.outcomes.set(host, outcomes);
-      outcome.steps.set(host, recorded);
-      const inventoryHost = host === DEPLOY_HOST ? deployHost : ctx.inventory.hosts.get(host);
-      if (!inventoryHost) {
-        outcome.failures.set(host, 'not in the inventory');
+  const waves = phase.waves && !ctx.dryRun && toRun.length > 1 ? await phase.waves(toRun).catch(() => [toRun]) : [toRun];
+  const runHost = async (host: string): Promise<void> => {
+    const outcomes: ModuleOutcome[] = [];
+    const recorded: { title: string; steps: string[] }[] = [];
+    outcome.outcomes.set(host, outcomes);
+    outcome.steps.set(host, recorded);
+    const inventoryHost = host === DEPLOY_HOST ? deployHost : ctx.inventory.hosts.get(host);
+    if (!inventoryHost) {
+      outcome.failures.set(host, 'not in the inventory');
+      return;
+    }
+    const moduleContext: ModuleContext = { host: inventoryHost, inventory: ctx.inventory, vars: inventoryHost.vars, dryRun: ctx.dryRun, become: false };
+    for (const action of phase.hosts.get(host) ?? []) {
+      if (ctx.signal.aborted && !ctx.dryRun) {
+        outcome.failures.set(host, 'interrupted before this step');
         return;
       }
-      const moduleContext: ModuleContext = { host: inventoryHost, inventory: ctx.inventory, vars: inventoryHost.vars, dryRun: ctx.dryRun, become: false };
-      for (const action of phase.hosts.get(host) ?? []) {
-        if (ctx.signal.aborted && !ctx.dryRun) {
-          outcome.failures.set(host, 'interrupted before this step');
-          return;
+      const started = Date.now();
+      const steps: string[] = [];
+      recorded.push({ title: action.title, steps });
+      let problem: string | undefined;
+      try {
+        const generator = action.module.plan(moduleContext, action.args);
+        let next = await generator.next();
+        while (!next.done) {
+          const step = next.value;
+          steps.push(describeStep(step));
+          const result = ctx.dryRun && !runsInPreview(step) ? undefined : await runStep(step, host, ctx, interruptible);
+          next = await generator.next(result);
         }
-        const started = Date.now();
-        const steps: string[] = [];
-        recorded.push({ title: action.title, steps });
-        let problem: string | undefined;
-        try {
-          const generator = action.module.plan(moduleContext, action.args);
-          let next = await generator.next();
-          while (!next.done) {
-            const step = next.value;
-            steps.push(describeStep(step));
-            const result = ctx.dryRun && !runsInPreview(step) ? undefined : await runStep(step, host, ctx, interruptible);
-            next = await generator.next(result);
-          }
-          outcomes.push(next.value);
-          if (next.value.failed) problem = next.value.msg ?? 'failed';
-        } catch (error) {
-          problem = (error as Error).message ?? String(error);
-        }
-        if (!ctx.dryRun || problem) {
-          ctx.emit({ type: 'step', phase: phase.id, host: host === DEPLOY_HOST ? 'deploy host' : host, title: action.title, ok: !problem, ms: Date.now() - started, ...(problem ? { detail: problem } : {}), at: new Date().toISOString() });
-        }
-        if (problem) {
-          outcome.failures.set(host, `${action.title}: ${problem}`);
-          return;
-        }
+        outcomes.push(next.value);
+        if (next.value.failed) problem = next.value.msg ?? 'failed';
+      } catch (error) {
+        problem = (error as Error).message ?? String(error);
       }
-      await ctx.onHostDone(phase.id, host, outcomes);
-    }),
-  );
+      if (!ctx.dryRun || problem) {
+        ctx.emit({ type: 'step', phase: phase.id, host: host === DEPLOY_HOST ? 'deploy host' : host, title: action.title, ok: !problem, ms: Date.now() - started, ...(problem ? { detail: problem } : {}), at: new Date().toISOString() });
+      }
+      if (problem) {
+        outcome.failures.set(host, `${action.title}: ${problem}`);
+        return;
+      }
+    }
+    await ctx.onHostDone(phase.id, host, outcomes);
+  };
+  for (const wave of waves) await Promise.all(wave.map(runHost));
   outcome.endedAt = new Date();
   outcome.ms = outcome.endedAt.getTime() - startedAt.getTime();
   ctx.emit({ type: 'phase-end', phase: phase.id, ms: outcome.ms, failed: Object.fromEntries(outcome.failures), skipped: outcome.skipped, at: outcome.endedAt.toISOString() });
@@ -155,7 +155,7 @@ export async function previewPlan(phases: readonly PlannedPhase[], inventory: In
     });
     printable.push({
       id: phase.id,
-      title: phase.title,
+      title: phase.wavesNote ? `${phase.title} (${phase.wavesNote})` : phase.title,
       hosts: [...phase.hosts.keys()].map((host) => ({ host, actions: outcome.steps.get(host) ?? [] })),
     });
   }

@@ -16,6 +16,7 @@ interface Counts {
   failed: number;
   skipped: number;
   unreachable: number;
+  ignored: number;
 }
 
 export class LiveReporter implements Reporter {
@@ -58,7 +59,7 @@ export class LiveReporter implements Reporter {
   }
 
   private start(title: string, hosts: string[]): void {
-    const counts: Counts = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
+    const counts: Counts = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 };
     this.waiters = new Map(
       hosts.map((host) => {
         let resolve!: (result: HostTaskResult) => void;
@@ -80,7 +81,7 @@ export class LiveReporter implements Reporter {
                     wrapper.output = text;
                   };
                   const result = await waiter.promise;
-                  counts[result.status] += 1;
+                  counts[result.status === 'failed' && result.ignored ? 'ignored' : result.status] += 1;
                   parent.title = `${title}  ${summaryOf(counts)}`;
                   wrapper.title = `${hostLabel(result)} ${statusWord(result)} (${seconds(result.durationMs)})`;
                   if (result.status === 'skipped') wrapper.skip(`${hostLabel(result)} skipped`);

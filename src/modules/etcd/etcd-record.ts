@@ -65,7 +65,7 @@ export const etcdRecordModule = defineModule<EtcdRecordArgs>({
     const record: CatalogRecord = buildRecord(attemptFromResults(locations.cluster, args));
     const written = (yield {
       kind: 'call',
-      description: `append the ${record.result} attempt to the catalog ${locations.catalogFile} (fsync)`,
+      description: `append the ${ctx.dryRun ? '' : `${record.result} `}attempt to the catalog ${locations.catalogFile} (fsync)`,
       readOnly: false,
       run: () => recordAttempt(locations, record),
     }) as Awaited<ReturnType<typeof recordAttempt>> | undefined;

@@ -31,6 +31,8 @@ export const etcdStatusModule = defineModule<EtcdStatusArgs>({
     if (!survey) return { changed: false };
     const result = {
       started_at: startedAt,
+      // Always set (the first member when none is healthy), so `delegate_to: "{{ cluster.snapshot_host }}"` resolves.
+      snapshot_host: survey.candidates[0]?.host ?? members[0]!.host,
       members: survey.members,
       candidates: survey.candidates,
       ...(survey.clusterId ? { cluster_id: survey.clusterId } : {}),

@@ -22,11 +22,16 @@ export const etcdVerifyModule = defineModule<EtcdVerifyArgs>({
     additionalProperties: false,
   },
   async *plan(ctx, args) {
+    const dir = args.dest_dir ?? backupDir(ctx.inventory);
+    if (typeof args.snapshot !== 'object') {
+      // --dry-run: the snapshot exists only at run time; show the step that would check it.
+      yield { kind: 'call', description: `verify the new snapshot (sha256 trailer, bbolt pages, revision/keys/hash); if good: name it ${dir}/snapshot_<time>_rev<revision>.db, point snapshot.db at it`, readOnly: false, run: async () => undefined };
+      return { changed: true };
+    }
     const outcome = outcomeOf(args.snapshot);
     if (outcome.state !== 'ok') return { changed: false, failed: true, msg: `no snapshot to verify (${outcome.state}${'msg' in outcome && outcome.msg ? `: ${outcome.msg}` : ''})` };
     const taken = takenOf(outcome.value);
     if (!taken) return { changed: false, failed: true, msg: 'the snapshot argument is not the result of etcd.snapshot' };
-    const dir = args.dest_dir ?? backupDir(ctx.inventory);
     const accepted = (yield {
       kind: 'call',
       description: `verify ${taken.partialPath} (sha256 trailer, bbolt pages, revision/keys/hash); if good: rename to ${dir}/snapshot_<time>_rev<revision>.db, fsync, point snapshot.db at it`,

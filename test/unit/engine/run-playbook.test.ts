@@ -3,6 +3,9 @@ import { rmSync } from 'node:fs';
 import { runPlaybook } from '../../../src/engine/index.js';
 import type { RunPlaybookOptions, RunSummary } from '../../../src/engine/types.js';
 import { ConfigError } from '../../../src/errors.js';
+import { allModules } from '../../../src/modules/all.js';
+import { defineModule } from '../../../src/modules/define.js';
+import { createRegistry } from '../../../src/modules/registry.js';
 import { fakeNetwork, files, RecordingReporter, threeHosts, type FakeNetwork } from './fakes.js';
 
 const dirs: string[] = [];
@@ -153,6 +156,32 @@ all:
       error = e;
     }
     expect((error as ConfigError).problems[0]?.message).to.match(/state must be one of/);
+    expect(network.opened).to.deep.equal([]);
+  });
+  it('other problems found before anything runs: unknown delegate, an ambiguous mode, a fact never gathered', async () => {
+    const network = fakeNetwork();
+    let error: unknown;
+    try {
+      await run(`
+- hosts: etcd
+  gather_facts: false
+  tasks:
+    - command: hostname
+      delegate_to: 10.9.9.9
+    - file: { path: /etc/x, mode: "{{ file_mode }}" }
+    - shell: echo {{ ansible_hostname }}
+`, network, { extraVars: { file_mode: 644 } });
+    } catch (e) {
+      error = e;
+    }
+    const problems = (error as ConfigError).problems;
+    expect(problems.map((p) => [p.code, p.loc?.line])).to.deep.equal([
+      ['task.unknown-delegate', 5],
+      ['task.invalid-args', 7],
+      ['template.undefined-variable', 8],
+    ]);
+    expect(problems[1]?.message).to.contain("'0644'");
+    expect(problems[2]?.hint).to.contain('does not gather facts');
     expect(network.opened).to.deep.equal([]);
   });
 });
@@ -512,5 +541,71 @@ describe('engine: dry-run', () => {
     const task = summary.plan![0]!.tasks[1]!;
     expect(task.planned).to.equal(true);
     expect(task.note).to.contain('health.rc != 0');
+  });
+
+  it('a delegate chosen at run time: planned against its placeholder in a dry-run, connected on first use in a run', async () => {
+    const playbook = `
+- hosts: etcd
+  gather_facts: false
+  tasks:
+    - command: pick-a-member
+      register: pick
+      run_once: true
+    - set_fact: { leader: "{{ pick.stdout }}" }
+    - name: on the leader
+      command: etcdctl snapshot save /tmp/s.db
+      delegate_to: "{{ leader }}"
+      run_once: true
+`;
+    const dry = await run(playbook, fakeNetwork(() => ({ stdout: '10.0.0.3' })), { dryRun: true });
+    const step = dry.summary.plan![0]!.tasks[2]!.steps[0]!;
+    expect(step).to.include({ text: 'etcdctl snapshot save /tmp/s.db', ran: false, on: '<deferred: pick.stdout>' });
+    expect(dry.network.log).to.deep.equal([]);
+
+    const real = await run(playbook, fakeNetwork(() => ({ stdout: '10.0.0.3' })));
+    expect(real.network.commandsOn('10.0.0.3')).to.deep.equal(['etcdctl snapshot save /tmp/s.db']);
+    // Known before the run: 10.0.0.1 (run_once); the delegate is connected when first needed.
+    expect(real.network.opened).to.deep.equal([['10.0.0.1'], ['10.0.0.3']]);
+    expect(real.summary.exitCode).to.equal(0);
+  });
+
+  it('secrets are masked in plans and results, templated ones and step-declared ones too', async () => {
+    const { reporter, summary } = await run(`
+- hosts: 10.0.0.1
+  gather_facts: false
+  vars:
+    prefix: hunter2
+    etcd_secret: "{{ prefix }}-tail"
+  tasks:
+    - shell: echo {{ etcd_secret }}
+      ignore_errors: true
+`, fakeNetwork((command) => ({ exitCode: 1, stderr: `bad ${command}` })), { dryRun: false });
+    const result = reporter.of('host_result')[0]!.result;
+    expect(result.steps[0]!.text).to.equal('echo ********');
+    expect(result.display.stderrTail).to.equal('bad echo ********');
+    expect(summary.exitCode).to.equal(0);
+  });
+
+  it('a module can declare secrets for its steps; secret uploads show only their size', async () => {
+    const login = defineModule<{ token: string }>({
+      id: 'test.login',
+      schema: { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] },
+      async *plan(_ctx, args) {
+        yield { kind: 'exec', command: `login --token ${args.token}`, secrets: [args.token] };
+        yield { kind: 'upload', source: { content: `token=${args.token}` }, dest: '/etc/token', mode: 0o600, secret: true };
+        return { changed: true };
+      },
+    });
+    const catalog = createRegistry([...allModules, login]);
+    const { summary } = await run(`
+- hosts: 10.0.0.1
+  gather_facts: false
+  tasks:
+    - test.login: { token: abcd-1234-efgh }
+`, fakeNetwork(), { dryRun: true, catalog });
+    expect(summary.plan![0]!.tasks[0]!.steps.map((step) => step.text)).to.deep.equal([
+      'login --token ********',
+      'upload secret content (20 bytes) -> 10.0.0.1:/etc/token (mode 0600)',
+    ]);
   });
 });

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseMetaPage } from '../../../src/etcd/bbolt.js';
-import { verifySnapshotFile, type SnapshotReport } from '../../../src/etcd/snapshot-file.js';
+import { PartialFile } from '../../../src/etcd/partial-file.js';
+import { verifySnapshotFile, verifyWhileReceiving, type SnapshotReport } from '../../../src/etcd/snapshot-file.js';
 import { etcdctlSnapshotStatus, putMany, startEtcd, type TestEtcd } from '../../helpers/etcd.js';
 
 const execFileAsync = promisify(execFile);
@@ -202,6 +203,29 @@ describe('verifySnapshotFile against etcdctl snapshot status', function () {
     expect(report.ok).to.equal(false);
     expect(codes(report)).to.include('meta.bad');
     expect(report.problems.find((p) => p.code === 'meta.bad')!.message).to.match(/bad magic/);
+  });
+
+  it('verifying while the file is received gives the same report as verifying the finished file', async () => {
+    const damaged = join(dir, 'flipped-structure.db');
+    for (const file of [snapshots.tiny!, snapshots.many!, snapshots.compacted!, snapshots.raw!, join(dir, 'flipped.db'), damaged]) {
+      const content = await readFile(file);
+      const partial = await PartialFile.create(join(dir, 'receiving.db'));
+      const finished = (async () => {
+        // Feed it in uneven chunks with pauses, as a stream would.
+        for (let at = 0, i = 0; at < content.length; i++) {
+          const size = [32768, 1000, 300_000][i % 3]!;
+          await partial.append(content.subarray(at, at + size));
+          at += size;
+          if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+        }
+        return partial.finish();
+      })();
+      const whileReceiving = await verifyWhileReceiving(partial, finished);
+      const after = await verifySnapshotFile(partial.path);
+      const strip = (r: SnapshotReport) => ({ ...r, durationMs: 0, path: '' });
+      expect(strip(whileReceiving), file).to.deep.equal(strip(after));
+      await partial.discard();
+    }
   });
 
   it('refuses something that is not a snapshot, and a missing file, without throwing', async () => {

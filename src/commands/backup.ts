@@ -1,0 +1,208 @@
+// `orchestrate backup INVENTORY`: run playbooks/backup.yml through the engine and report the outcome.
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ExitCode, UsageError } from '../errors.js';
+import type { CatalogRecord } from '../backup/catalog.js';
+import type { OutputMode } from '../engine/types.js';
+
+const usage = `usage: orchestrate backup INVENTORY [options]
+
+Takes a verified etcd snapshot on this host: finds a healthy member (a follower if possible), streams
+a snapshot through the etcd client, verifies it, names it snapshot_<UTC time>_rev<revision>.db in
+backup_dir, points snapshot.db at it, records the attempt in the catalog and writes freshness metrics.
+The steps are playbooks/backup.yml.
+
+options:
+  -n, --dry-run            print every step; only read-only status calls are made
+      --json               print one JSON object with the outcome on stdout (for CI)
+      --metrics-file FILE  Prometheus textfile to write (default: backup_metrics_file, else
+                           <inventory dir>/.orchestrate/metrics/orchestrate_backup.prom)
+      --method M           client (default: etcd client from this host) or etcdctl (on a member, over SSH)
+  -e, --extra-vars VARS    key=value, JSON/YAML mapping or @file (e.g. backup_keep_last=14)
+      --accept-new-host-keys  for --method etcdctl: trust and record host keys not seen before
+      --known-hosts FILE   known hosts file (default ~/.ssh/known_hosts)
+  -h, --help               this text
+
+exit codes: 0 a verified snapshot was written, 2 configuration or usage error (nothing ran),
+            3 the backup failed (recorded, metrics updated), 5 refused, 130 interrupted
+`;
+
+export const backupPlaybookPath = fileURLToPath(new URL('../../playbooks/backup.yml', import.meta.url));
+
+export interface BackupOutcome {
+  ok: boolean;
+  dryRun: boolean;
+  exitCode: number;
+  record?: CatalogRecord;
+  catalog: string;
+  metricsFile: string;
+  warning?: string;
+}
+
+export async function backupCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'dry-run': { type: 'boolean', short: 'n' },
+        json: { type: 'boolean' },
+        'metrics-file': { type: 'string' },
+        method: { type: 'string' },
+        'extra-vars': { type: 'string', short: 'e', multiple: true },
+        'accept-new-host-keys': { type: 'boolean' },
+        'known-hosts': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message, 'run `orchestrate backup --help` for the options');
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(usage);
+    return ExitCode.ok;
+  }
+  const [inventoryFile, ...extra] = positionals;
+  if (!inventoryFile) throw new UsageError('no inventory given', 'orchestrate backup INVENTORY');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, 'give one inventory');
+  if (values.method !== undefined && values.method !== 'client' && values.method !== 'etcdctl') {
+    throw new UsageError(`--method must be client or etcdctl, not "${values.method}"`);
+  }
+
+  const outcome = await runBackup({
+    inventoryFile,
+    playbook: backupPlaybookPath,
+    dryRun: values['dry-run'] === true,
+    output: values.json ? 'silent' : 'auto',
+    extraVarsText: values['extra-vars'] ?? [],
+    acceptNewHostKeys: values['accept-new-host-keys'] === true,
+    ...(values['metrics-file'] !== undefined ? { metricsFile: values['metrics-file'] } : {}),
+    ...(values.method !== undefined ? { method: values.method as 'client' | 'etcdctl' } : {}),
+    ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(outcome)}\n`);
+  } else {
+    printOutcome(outcome);
+  }
+  return outcome.exitCode;
+}
+
+function printOutcome(outcome: BackupOutcome): void {
+  const r = outcome.record;
+  if (outcome.dryRun) {
+    process.stdout.write(`dry run: nothing was written (catalog ${outcome.catalog}, metrics ${outcome.metricsFile})\n`);
+    return;
+  }
+  if (outcome.warning) process.stderr.write(`warning: ${outcome.warning}\n`);
+  if (outcome.ok && r) {
+    const size = r.size !== undefined ? `${(r.size / 1024 / 1024).toFixed(1)} MiB` : '?';
+    process.stdout.write(
+      `backup ok: ${r.file}\n  revision ${r.revision}, ${r.keys} keys, ${size}, sha256 ${r.sha256}\n  from ${r.member} (${r.method}) in ${(r.durationMs / 1000).toFixed(1)}s; recorded in ${outcome.catalog}; metrics ${outcome.metricsFile}\n`,
+    );
+    return;
+  }
+  process.stderr.write(`error: backup failed: ${r?.error ?? 'see the task output above'}\n  the failed attempt is recorded in ${outcome.catalog}; metrics ${outcome.metricsFile}\n`);
+}
+
+export interface RunBackupOptions {
+  inventoryFile: string;
+  playbook?: string;
+  dryRun?: boolean;
+  output?: OutputMode;
+  extraVarsText?: string[];
+  metricsFile?: string;
+  method?: 'client' | 'etcdctl';
+  acceptNewHostKeys?: boolean;
+  knownHostsFile?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Load and check the inventory, run the backup playbook, and read the attempt's record back from the
+ * run. If the run ended before the record task (interrupted, an engine error), the failed attempt is
+ * recorded here and the metrics written, so silence is never mistaken for success.
+ */
+export async function runBackup(options: RunBackupOptions): Promise<BackupOutcome> {
+  const { loadInventory } = await import('../config/inventory.js');
+  const { formatProblems } = await import('../config/format-problems.js');
+  const { ETCD_GROUP } = await import('../config/etcd-vars.js');
+  const { backupLocations } = await import('../backup/locations.js');
+  const { parseExtraVars, runPlaybook } = await import('../engine/index.js');
+  const { buildRecord, recordAttempt, updateMetrics } = await import('../backup/backup-flow.js');
+
+  const { resolve } = await import('node:path');
+  const loaded = await loadInventory(resolve(options.inventoryFile), { requireEtcd: true });
+  for (const warning of loaded.warnings) process.stderr.write(formatProblems([warning]));
+  const { inventory } = loaded;
+  // Refuses a catalog inside backup_dir before anything runs.
+  const locations = backupLocations(inventory, options.metricsFile ? { metricsFile: options.metricsFile } : {});
+  const extraVars = {
+    ...(await parseExtraVars(options.extraVarsText ?? [])),
+    ...(options.metricsFile ? { backup_metrics_file: locations.metricsFile } : {}),
+    ...(options.method ? { backup_method: options.method } : {}),
+  };
+  const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
+  const start = new Date().toISOString();
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    process.stderr.write('\ninterrupted: stopping the backup (Ctrl-C again to exit at once)\n');
+    controller.abort();
+  };
+  options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const recordFailure = async (error: string): Promise<BackupOutcome> => {
+    const record = buildRecord({ cluster: locations.cluster, start, error });
+    const written = await recordAttempt(locations, record);
+    await updateMetrics(locations, record).catch(() => undefined);
+    return { ok: false, dryRun: false, exitCode: ExitCode.failed, record, ...base, ...(written.warning ? { warning: written.warning } : {}) };
+  };
+
+  let summary;
+  try {
+    summary = await runPlaybook({
+      inventory,
+      playbook: options.playbook ?? backupPlaybookPath,
+      extraVars,
+      dryRun: options.dryRun ?? false,
+      output: options.output ?? 'auto',
+      acceptNewHostKeys: options.acceptNewHostKeys ?? false,
+      signal: controller.signal,
+      ...(options.knownHostsFile ? { knownHostsFile: options.knownHostsFile } : {}),
+    });
+  } catch (error) {
+    const { ConfigError } = await import('../errors.js');
+    if (error instanceof ConfigError || options.dryRun) throw error;
+    await recordFailure(`the backup run stopped: ${(error as Error).message}`);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  if (summary.dryRun) return { ok: summary.exitCode === ExitCode.ok, dryRun: true, exitCode: summary.exitCode, ...base };
+  const first = inventory.groups.get(ETCD_GROUP)?.[0];
+  const facts = first ? summary.hostFacts[first] : undefined;
+  const registered = facts?.record as { record?: CatalogRecord; warning?: string } | undefined;
+  const record = registered?.record;
+  if (!record || typeof record !== 'object' || !('result' in record)) {
+    const why = summary.interrupted ? 'interrupted' : 'the run ended before the attempt was recorded';
+    const outcome = await recordFailure(why);
+    return { ...outcome, exitCode: summary.interrupted ? ExitCode.interrupted : outcome.exitCode };
+  }
+  const ok = record.result === 'ok';
+  return {
+    ok,
+    dryRun: false,
+    exitCode: ok ? (summary.exitCode === ExitCode.ok ? ExitCode.ok : summary.exitCode) : summary.exitCode === ExitCode.ok ? ExitCode.failed : summary.exitCode,
+    record,
+    ...base,
+    ...(registered.warning ? { warning: registered.warning } : {}),
+  };
+}

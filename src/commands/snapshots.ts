@@ -1,0 +1,198 @@
+// `orchestrate snapshots list|verify|prune`: what is in the backup folder, whether a file is a good
+// snapshot, and retention.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { ExitCode, UsageError } from '../errors.js';
+import type { RetentionPolicy } from '../backup/retention.js';
+
+const usage = `usage: orchestrate snapshots <list|verify|prune> ...
+
+  snapshots list INVENTORY [--verify] [--json]
+      every snapshot in backup_dir, newest first: time, age, size, revision, keys, member, status.
+      Files without a catalog record are verified on the spot; --verify re-verifies every file.
+      A lost catalog is rebuilt from the files.
+  snapshots verify FILE... [--json]
+      check any snapshot file without etcdctl: sha256 trailer, bbolt structure, and the hash, revision
+      and key count etcdctl snapshot status prints. A raw member/snap/db copy is reported as having no
+      hash. Exit 0 when every file is good, 3 otherwise.
+  snapshots prune INVENTORY [--keep-last N] [--ttl SECONDS] [--hourly N] [--daily N] [--weekly N] [--dry-run] [--json]
+      delete snapshots the policy does not keep (any policy keeping a snapshot keeps it). Only
+      verified snapshots named by orchestrate count; the newest verified one is never deleted.
+      Without options, the inventory's backup_keep_last, backup_ttl_seconds, backup_keep_hourly,
+      backup_keep_daily and backup_keep_weekly apply.
+`;
+
+export async function snapshotsCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(usage);
+    return sub ? ExitCode.ok : ExitCode.config;
+  }
+  if (sub === 'list') return listCommand(rest);
+  if (sub === 'verify') return verifyCommand(rest);
+  if (sub === 'prune') return pruneCommand(rest);
+  throw new UsageError(`unknown snapshots command "${sub}"`, 'use snapshots list, snapshots verify or snapshots prune');
+}
+
+/** parseArgs with the common settings; a bad option is a usage error, not a stack trace. */
+function parsed<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError((error as Error).message, 'run `orchestrate snapshots --help` for the options');
+  }
+}
+
+const helpOption = { help: { type: 'boolean', short: 'h' } } as const;
+
+async function locationsFor(inventoryFile: string | undefined, extra: string[]) {
+  if (!inventoryFile) throw new UsageError('no inventory given', 'orchestrate snapshots list INVENTORY');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, 'give one inventory');
+  const { loadInventory } = await import('../config/inventory.js');
+  const { backupLocations } = await import('../backup/locations.js');
+  const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
+  return { inventory, locations: backupLocations(inventory) };
+}
+
+async function listCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parsed(() =>
+    parseArgs({ args, allowPositionals: true, strict: true, options: { verify: { type: 'boolean' }, json: { type: 'boolean' }, ...helpOption } }),
+  );
+  if (values.help) return help();
+  const [inventoryFile, ...extra] = positionals;
+  const { locations } = await locationsFor(inventoryFile, extra);
+  const { inspectSnapshots } = await import('../backup/snapshot-inventory.js');
+  const { formatAge, formatBytes, formatTable } = await import('../backup/format.js');
+  const found = await inspectSnapshots(locations, { reverify: values.verify === true });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ backupDir: locations.backupDir, ...found })}\n`);
+    return ExitCode.ok;
+  }
+  const now = Date.now();
+  process.stdout.write(`snapshots in ${locations.backupDir} (catalog ${locations.catalogFile}${found.rebuilt ? ', rebuilt from the files just now' : ''})\n`);
+  if (found.skippedCatalogLines > 0) process.stdout.write(`note: ${found.skippedCatalogLines} unreadable catalog line(s) were skipped\n`);
+  if (found.rows.length === 0) {
+    process.stdout.write('no snapshots yet: take one with `orchestrate backup INVENTORY`\n');
+  } else {
+    const rows = found.rows.map((r) => [
+      new Date(r.takenAt).toISOString().replace(/\.\d+Z$/, 'Z'),
+      formatAge(now - r.takenAt),
+      formatBytes(r.size),
+      r.revision !== undefined ? String(r.revision) : '-',
+      r.keys !== undefined ? String(r.keys) : '-',
+      r.member ?? '-',
+      `${r.status === 'ok' ? 'ok' : 'BAD'} (${r.checked === 'catalog' ? 'recorded' : 'verified now'})${r.foreign ? ' not named by orchestrate' : ''}${r.problems ? `: ${r.problems}` : ''}`,
+      `${r.name}${r.isPointer ? ' = snapshot.db' : ''}`,
+    ]);
+    process.stdout.write(formatTable(['TIME (UTC)', 'AGE', 'SIZE', 'REVISION', 'KEYS', 'MEMBER', 'STATUS', 'FILE'], rows));
+  }
+  const last = found.lastAttempt;
+  if (last && last.result === 'failed') process.stdout.write(`last attempt FAILED at ${last.end}: ${last.error}\n`);
+  return ExitCode.ok;
+}
+
+async function verifyCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parsed(() =>
+    parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: 'boolean' }, 'require-hash': { type: 'boolean' }, ...helpOption } }),
+  );
+  if (values.help) return help();
+  if (positionals.length === 0) throw new UsageError('no snapshot file given', 'orchestrate snapshots verify FILE...');
+  const { verifySnapshotFile, describeProblems } = await import('../etcd/snapshot-file.js');
+  const { formatBytes } = await import('../backup/format.js');
+  let allOk = true;
+  const reports = [];
+  for (const file of positionals) {
+    const report = await verifySnapshotFile(resolve(file), { requireHash: values['require-hash'] === true });
+    reports.push(report);
+    if (!report.ok) allOk = false;
+    if (values.json) continue;
+    if (report.ok) {
+      const s = report.status;
+      const hash = report.hasHash ? 'sha256 trailer ok' : 'no sha256 trailer (a raw member/snap/db copy: restore needs --skip-hash-check)';
+      process.stdout.write(`${file}: ok, ${hash}\n  revision ${s.revision}, ${s.totalKey} keys, hash ${s.hash}, total size ${s.totalSize} (${formatBytes(report.fileSize)} file), sha256 ${report.sha256}\n`);
+    } else {
+      process.stdout.write(`${file}: BAD\n${report.problems.map((p) => `  - ${p.code}: ${p.message}\n`).join('')}`);
+      if (!report.problems.length) process.stdout.write(`  ${describeProblems(report)}\n`);
+    }
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(reports)}\n`);
+  return allOk ? ExitCode.ok : ExitCode.failed;
+}
+
+function count(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${option} must be a whole number of at least 1, not "${text}"`);
+  return value;
+}
+
+async function pruneCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parsed(() =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'keep-last': { type: 'string' },
+        ttl: { type: 'string' },
+        hourly: { type: 'string' },
+        daily: { type: 'string' },
+        weekly: { type: 'string' },
+        'dry-run': { type: 'boolean', short: 'n' },
+        json: { type: 'boolean' },
+        ...helpOption,
+      },
+    }),
+  );
+  if (values.help) return help();
+  const [inventoryFile, ...extra] = positionals;
+  const { inventory, locations } = await locationsFor(inventoryFile, extra);
+  const { planPrune, deleteSnapshots } = await import('../backup/backup-flow.js');
+  const { checkPolicy, hasPolicy } = await import('../backup/retention.js');
+  const { policyFrom } = await import('../modules/etcd/etcd-prune.js');
+  const { parseDuration, formatAge } = await import('../backup/format.js');
+
+  let policy: RetentionPolicy = {};
+  const keepLast = count(values['keep-last'], '--keep-last');
+  const hourly = count(values.hourly, '--hourly');
+  const daily = count(values.daily, '--daily');
+  const weekly = count(values.weekly, '--weekly');
+  if (keepLast !== undefined) policy.keepLast = keepLast;
+  if (hourly !== undefined) policy.hourly = hourly;
+  if (daily !== undefined) policy.daily = daily;
+  if (weekly !== undefined) policy.weekly = weekly;
+  if (values.ttl !== undefined) {
+    const ms = parseDuration(values.ttl);
+    if (ms === undefined) throw new UsageError(`--ttl must be seconds (or 6h, 7d, ...), not "${values.ttl}"`);
+    policy.ttlSeconds = ms / 1000;
+  }
+  if (!hasPolicy(policy)) {
+    // The inventory's policy, as the backup playbook's etcd.prune sees it (the first member's variables).
+    const { ETCD_GROUP } = await import('../config/etcd-vars.js');
+    const first = inventory.hosts.get(inventory.groups.get(ETCD_GROUP)?.[0] ?? '');
+    policy = policyFrom({}, first?.vars ?? {});
+  }
+  const problems = checkPolicy(policy);
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  if (!hasPolicy(policy)) {
+    throw new UsageError('no retention policy: nothing would be deleted', 'give --keep-last N, --ttl SECONDS or --hourly/--daily/--weekly N, or set backup_keep_last etc. in the inventory');
+  }
+  const plan = await planPrune(locations, policy);
+  const dryRun = values['dry-run'] === true;
+  const deleted = dryRun ? [] : await deleteSnapshots(locations.backupDir, plan.delete.map((d) => d.entry.path));
+  if (values.json) {
+    const row = (d: (typeof plan.keep)[number]) => ({ file: d.entry.name, takenAt: new Date(d.entry.takenAt).toISOString(), verified: d.entry.verified, reasons: d.reasons });
+    process.stdout.write(`${JSON.stringify({ dryRun, policy, keep: plan.keep.map(row), delete: plan.delete.map(row), deleted })}\n`);
+    return ExitCode.ok;
+  }
+  const now = Date.now();
+  process.stdout.write(`retention ${JSON.stringify(policy)} in ${locations.backupDir}${dryRun ? ' (dry run: nothing deleted)' : ''}\n`);
+  for (const d of plan.keep) process.stdout.write(`  keep    ${d.entry.name} (${formatAge(now - d.entry.takenAt)} old): ${d.reasons.join('; ')}\n`);
+  for (const d of plan.delete) process.stdout.write(`  ${dryRun ? 'would delete' : 'deleted'} ${d.entry.name} (${formatAge(now - d.entry.takenAt)} old): ${d.reasons.join('; ')}\n`);
+  return ExitCode.ok;
+}
+
+function help(): number {
+  process.stdout.write(usage);
+  return ExitCode.ok;
+}
