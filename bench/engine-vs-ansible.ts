@@ -2,7 +2,7 @@
 // (pipelining on, host keys checked) and with `orchestrate run`, alternating, several rounds each.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -130,6 +130,8 @@ export async function engineVsAnsible(options: EngineVsAnsibleOptions = {}): Pro
       { name: 'ansible-playbook median', value: `${(a / 1000).toFixed(2)} s` },
       { name: 'orchestrate run median', value: `${(o / 1000).toFixed(3)} s` },
       { name: 'ratio (ansible / orchestrate)', value: `${(a / o).toFixed(1)}x faster (goal >= 20x)` },
+      { name: 'best rounds (less load noise)', value: `ansible ${(Math.min(...ansible) / 1000).toFixed(2)} s, orchestrate ${(Math.min(...orchestrate) / 1000).toFixed(3)} s, ratio ${(Math.min(...ansible) / Math.min(...orchestrate)).toFixed(1)}x` },
+      { name: 'load average (1 min) at the end', value: loadavg()[0]!.toFixed(2) },
       { name: 'orchestrate start-up (1 local task)', value: `${(s / 1000).toFixed(3)} s` },
       { name: 'orchestrate per task (all hosts)', value: `${((o - s) / tasks).toFixed(1)} ms` },
       { name: 'orchestrate per task per host', value: `${((o - s) / (tasks * hosts)).toFixed(1)} ms` },

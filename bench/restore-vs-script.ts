@@ -202,7 +202,7 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
       { name: 'ratio orchestrate / script', value: `${(o / s).toFixed(2)}x (goal <= 1.3x)` },
       ...[...barePhases].map(([id, values]) => ({ name: `  script ${id}`, value: seconds(median(values)) })),
       ...[...orchestratePhases].map(([id, values]) => ({ name: `  orchestrate ${id}`, value: seconds(median(values)) })),
-      { name: '  orchestrate outside the phases', value: `${seconds(o - [...orchestratePhases.values()].reduce((sum, v) => sum + median(v), 0))} (start-up, snapshot verification, connections, preflight, journal)` },
+      { name: '  orchestrate outside the phases', value: `${seconds(o - [...orchestratePhases.values()].reduce((sum, v) => sum + median(v), 0))} (process start-up and exit, confirmation, report)` },
     ];
   } finally {
     if (lab) log('taking the lab down');

@@ -1,9 +1,15 @@
 // Entry point of the engine: load, check everything before touching a host, connect in parallel,
 // run the plays, report, close. `orchestrate run`, `backup` and `restore` all go through here.
 import { performance } from 'node:perf_hooks';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { formatProblems } from '../config/format-problems.js';
+import { loadInventory } from '../config/inventory.js';
+import { loadPlaybook } from '../config/playbook.js';
 import type { Inventory, Playbook } from '../config/types.js';
-import { moduleCatalog } from '../modules/registry.js';
+import { ConfigError } from '../errors.js';
+import { coreCatalog } from '../modules/core-catalog.js';
+import type { ModuleRegistry } from '../modules/registry.js';
 import { ConnectionPool } from './connections.js';
 import { FactStore } from './facts.js';
 import { exitCodeOf, runLinear } from './linear.js';
@@ -16,16 +22,15 @@ export const defaultForks = 50;
 export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSummary> {
   const started = performance.now();
   const phase = phaseTimer(started);
-  const catalog = options.catalog ?? moduleCatalog;
   const dryRun = options.dryRun ?? false;
   const extraVars = options.extraVars ?? {};
   const tags = { ...(options.tags ? { tags: options.tags } : {}), ...(options.skipTags ? { skipTags: options.skipTags } : {}) };
 
-  // Load the SSH client while the files are read and checked (loading it touches no host).
-  const sshLoaded = options.openTransports ? undefined : import('../transport/ssh-transport.js').catch(() => undefined);
   const { inventory, warnings } = await inventoryFrom(options.inventory);
   phase('inventory loaded');
-  const playbook = await playbookFrom(options.playbook, catalog);
+  // Load the SSH client while the playbook is read and checked (loading it touches no host).
+  const sshLoaded = options.openTransports || !reachedOverSsh(inventory) ? undefined : import('../transport/ssh-transport.js').catch(() => undefined);
+  const { playbook, catalog } = await playbookFrom(options.playbook, options.catalog);
   phase('playbook loaded');
   const checked = precheck({ inventory, playbook, catalog, extraVars, tags, dryRun, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
 
@@ -84,10 +89,13 @@ function phaseTimer(started: number): (name: string) => void {
   return (name) => process.stderr.write(`timing: +${(performance.now() - started).toFixed(0)} ms ${name}\n`);
 }
 
+function reachedOverSsh(inventory: Inventory): boolean {
+  for (const host of inventory.hosts.values()) if (host.vars.ansible_connection !== 'local') return true;
+  return false;
+}
+
 async function inventoryFrom(source: string | Inventory): Promise<{ inventory: Inventory; warnings: string[] }> {
   if (typeof source !== 'string') return { inventory: source, warnings: [] };
-  const { loadInventory } = await import('../config/inventory.js');
-  const { formatProblems } = await import('../config/format-problems.js');
   const loaded = await loadInventory(resolve(source));
   return { inventory: loaded.inventory, warnings: loaded.warnings.map((w) => formatProblems([w]).trimEnd()) };
 }
@@ -95,12 +103,41 @@ async function inventoryFrom(source: string | Inventory): Promise<{ inventory: I
 async function playbookWarnings(playbook: Playbook): Promise<string[]> {
   const warnings = (playbook.warnings ?? []).filter((p) => p.severity === 'warning');
   if (warnings.length === 0) return [];
-  const { formatProblems } = await import('../config/format-problems.js');
   return warnings.map((w) => formatProblems([w]).trimEnd());
 }
 
-async function playbookFrom(source: string | Playbook, catalog: RunPlaybookOptions['catalog'] & object): Promise<Playbook> {
-  if (typeof source !== 'string') return source;
-  const { loadPlaybook } = await import('../config/playbook.js');
-  return loadPlaybook(resolve(source), catalog);
+/**
+ * The playbook and the catalog to run it with. Unless told which catalog, a playbook that uses only core
+ * modules is loaded with the core catalog (the etcd/backup/restore modules are then never loaded, which
+ * keeps start-up short); if it names any other module, or loading with the core catalog finds an unknown
+ * module (one used in a role file, say), the full catalog is used.
+ */
+export async function playbookFrom(source: string | Playbook, given: ModuleRegistry | undefined): Promise<{ playbook: Playbook; catalog: ModuleRegistry }> {
+  const full = async (): Promise<ModuleRegistry> => (await import('../modules/registry.js')).moduleCatalog;
+  if (typeof source !== 'string') {
+    if (given) return { playbook: source, catalog: given };
+    const coreOnly = source.plays.every((play) => play.tasks.every((task) => coreCatalog.lookup(task.module) !== undefined));
+    return { playbook: source, catalog: coreOnly ? coreCatalog : await full() };
+  }
+  const file = resolve(source);
+  if (given) return { playbook: await loadPlaybook(file, given), catalog: given };
+  if (!(await namesNonCoreModule(file))) {
+    try {
+      return { playbook: await loadPlaybook(file, coreCatalog), catalog: coreCatalog };
+    } catch (error) {
+      const unknownName = error instanceof ConfigError && error.problems.some((p) => p.code === 'playbook.unknown-module' || p.code === 'playbook.unknown-keyword');
+      if (!unknownName) throw error;
+    }
+  }
+  const catalog = await full();
+  return { playbook: await loadPlaybook(file, catalog), catalog };
+}
+
+/** A task key like `etcd.snapshot:` (dotted, not `ansible.*`) in the playbook file itself. */
+async function namesNonCoreModule(file: string): Promise<boolean> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  for (const match of text.matchAll(/^[\s-]*([A-Za-z_][\w-]*\.[\w.-]+)\s*:/gm)) {
+    if (!match[1]?.startsWith('ansible.')) return true;
+  }
+  return false;
 }

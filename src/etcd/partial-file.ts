@@ -34,8 +34,10 @@ export class PartialFile {
   private handle: FileHandle | undefined;
   private readonly hash: Hash = createHash('sha256');
   private tail: Buffer = Buffer.alloc(0);
-  private readonly pending: Buffer = Buffer.allocUnsafeSlow(WRITE_BUFFER_SIZE);
+  private pending: Buffer = Buffer.allocUnsafeSlow(WRITE_BUFFER_SIZE);
+  private spare: Buffer = Buffer.allocUnsafeSlow(WRITE_BUFFER_SIZE);
   private pendingBytes = 0;
+  private inFlight: Promise<void> | undefined;
   private settled = false;
   /** Bytes handed to `append` so far. */
   bytes = 0;
@@ -81,7 +83,6 @@ export class PartialFile {
   async append(chunk: Buffer): Promise<void> {
     if (!this.handle) throw new Error(`${this.path} is closed`);
     this.bytes += chunk.length;
-    this.hashWithHoldback(chunk);
     let offset = 0;
     while (offset < chunk.length) {
       const n = Math.min(chunk.length - offset, WRITE_BUFFER_SIZE - this.pendingBytes);
@@ -106,22 +107,44 @@ export class PartialFile {
     }
   }
 
+  /**
+   * Hand the full buffer to the disk and keep receiving into the other one: the write runs in the
+   * thread pool while the next megabyte arrives (double buffering), so the network is not paused for
+   * every write. Waits only when the previous write is still running.
+   */
   private async flush(): Promise<void> {
-    if (!this.handle || this.pendingBytes === 0) return;
-    let written = 0;
-    while (written < this.pendingBytes) {
-      const { bytesWritten } = await this.handle.write(this.pending, written, this.pendingBytes - written);
-      written += bytesWritten;
-    }
-    this.flushedBytes += this.pendingBytes;
+    const handle = this.handle;
+    if (!handle || this.pendingBytes === 0) return;
+    await this.settleWrite();
+    const buffer = this.pending;
+    const length = this.pendingBytes;
+    this.hashWithHoldback(buffer.subarray(0, length));
+    [this.pending, this.spare] = [this.spare, this.pending];
     this.pendingBytes = 0;
-    this.release();
+    this.inFlight = (async () => {
+      let written = 0;
+      while (written < length) {
+        const { bytesWritten } = await handle.write(buffer, written, length - written);
+        written += bytesWritten;
+      }
+      this.flushedBytes += length;
+      this.release();
+    })();
+    // A failed write surfaces at the next flush or at finish, never as an unhandled rejection.
+    this.inFlight.catch(() => undefined);
+  }
+
+  private async settleWrite(): Promise<void> {
+    const running = this.inFlight;
+    this.inFlight = undefined;
+    if (running) await running;
   }
 
   /** Flush, fsync and close; returns the digests. The file keeps its temporary name. */
   async finish(): Promise<StreamDigests> {
     try {
       await this.flush();
+      await this.settleWrite();
     } finally {
       this.end();
     }
@@ -151,6 +174,7 @@ export class PartialFile {
   async discard(): Promise<void> {
     this.settled = true;
     this.end();
+    await this.settleWrite().catch(() => undefined);
     const handle = this.handle;
     this.handle = undefined;
     await handle?.close().catch(() => undefined);

@@ -8,7 +8,10 @@ import { statRemote, type RemoteStat } from './remote-stat.js';
 import type { Step, StepResult } from '../engine/step.js';
 
 export interface FileArgs {
-  path: string;
+  path?: string;
+  /** Ansible's aliases of `path` (kubeasz writes `file: name=...`). */
+  dest?: string;
+  name?: string;
   state?: 'directory' | 'absent' | 'touch' | 'file';
   mode?: string | number;
   owner?: string;
@@ -22,22 +25,27 @@ export const fileModule = defineModule<FileArgs>({
     type: 'object',
     properties: {
       path: { type: 'string', minLength: 1 },
+      dest: { type: 'string', minLength: 1 },
+      name: { type: 'string', minLength: 1 },
       state: { enum: ['directory', 'absent', 'touch', 'file'] },
       mode: { type: ['string', 'integer'] },
       owner: { type: 'string', minLength: 1 },
       group: { type: 'string', minLength: 1 },
       recurse: booleanSchema,
     },
-    required: ['path'],
     additionalProperties: false,
   },
   check(args) {
+    const problems: string[] = [];
+    const paths = [args.path, args.dest, args.name].filter((value) => value !== undefined);
+    if (paths.length !== 1) problems.push('give exactly one of path, dest or name (they are aliases)');
     const problem = modeProblem(args.mode);
-    return problem ? [problem] : [];
+    if (problem) problems.push(problem);
+    return problems;
   },
   async *plan(_ctx, args) {
     const state = args.state ?? 'file';
-    const { path } = args;
+    const path = args.path ?? args.dest ?? args.name ?? '';
     const before = yield* statRemote(path);
     if (typeof before === 'string') return { changed: false, failed: true, msg: before, result: { path } };
     let changed = false;

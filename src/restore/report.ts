@@ -13,6 +13,8 @@ export interface MemberReport {
   oldDataAt?: string;
   /** After a rollback: where the restored data was put aside. */
   restoredDataAt?: string;
+  /** Where this member stands, in words (from the journal): what is in its data dir now. */
+  state?: string;
 }
 
 export interface RestoreReport {
@@ -89,6 +91,7 @@ export function formatReport(report: RestoreReport): string {
     const parts = [`${m.name} (${m.host}) ${m.dataDir}`];
     if (m.oldDataAt) parts.push(`old data kept at ${m.oldDataAt}`);
     if (m.restoredDataAt) parts.push(`restored data put aside at ${m.restoredDataAt}`);
+    if (m.state) parts.push(m.state);
     lines.push(`    ${parts.join('; ')}`);
   }
   lines.push(`  journal:  ${report.journal}`);

@@ -84,10 +84,21 @@ function memberReports(members: readonly EtcdMember[], journal: RestoreJournal |
   return members.map((m) => {
     const p = paths.get(m.host)!;
     const report: MemberReport = { host: m.host, name: m.name, dataDir: p.dataDir };
-    const swapped = journal ? isDone(journal, m.host, 'swap-data') || journal.begun.includes('swap-data') : true;
     const restoredAside = rollback?.restoredDataAt.get(m.host);
-    if (restoredAside) report.restoredDataAt = restoredAside;
-    else if (hadOld.get(m.host) && swapped && rollback?.status !== 'aborted') report.oldDataAt = p.asideDir;
+    if (restoredAside) {
+      report.restoredDataAt = restoredAside;
+      report.state = 'old data back in place';
+      return report;
+    }
+    if (!journal) return report;
+    const swapped = isDone(journal, m.host, 'swap-data');
+    if (rollback && rollback.status !== 'rollback-failed') report.state = 'old data in place (never moved)';
+    else if (swapped) {
+      if (hadOld.get(m.host)) report.oldDataAt = p.asideDir;
+      report.state = 'restored data in place';
+    } else if (journal.begun.includes('swap-data')) report.state = `swap not confirmed: the data dir is ${p.dataDir} or ${p.asideDir}; re-run to finish or --rollback`;
+    else report.state = 'old data in place (never moved)';
+    if (rollback?.status === 'rollback-failed' && swapped) report.state = `restored data still in place (rollback failed here); old data at ${p.asideDir}`;
     return report;
   });
 }
@@ -103,6 +114,14 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
   const { inventory } = options;
   const timeouts: PlanTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const signal = options.signal ?? new AbortController().signal;
+  // Work before the first phase (it changes nothing, but counts in the wall time): shown in the RTO breakdown.
+  const preparation: { id: string; ms: number }[] = [];
+  let lapStarted = started;
+  const lap = (id: string) => {
+    const at = Date.now();
+    preparation.push({ id, ms: at - lapStarted });
+    lapStarted = at;
+  };
 
   // 1. Identities, topology, journal: all from the deploy host, nothing contacted yet.
   const members = requireEtcd(inventory);
@@ -147,6 +166,7 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
   } else {
     snapshot = await chooseSnapshot(inventory, options.snapshot);
   }
+  lap('check-snapshot');
   const ageMs = Math.max(0, Date.now() - new Date(snapshot.takenAt).getTime());
   const maxAge = options.maxSnapshotAgeMs ?? DAY_MS;
   if (!resuming && ageMs > maxAge) {
@@ -177,6 +197,7 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
   // 3. Connections and the read-only preflight on every member.
   const transports = await connectAll(inventory, hostsOf(members, services), options.connect ?? {}, !resuming);
   const session: Session = { inventory, members, services, transports, timeouts, signal, emit };
+  lap('connect');
   try {
     const preflight = await runPreflight({
       inventory,
@@ -197,11 +218,13 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
       return { member: m, paths: paths.get(m.host)!, hadOldData: hadOld.get(m.host)!, ...(tool ? { tool } : {}) };
     });
 
+    lap('preflight');
     // 4. The plan, as data: the preview drives its modules without changing anything, the executor runs them.
     const plan = buildRestorePlan({ runId, mode, members: planMembers, services, snapshot, timeouts, ...(deployHost ? { deployHost } : {}) });
     emit({ type: 'summary', text: summaryText({ members, snapshot, ageMs, current, planMembers, services, mode, journalFile, runId, resuming: Boolean(resuming), preflight: preflight.facts }), at: now() });
     const printable = await previewPlan(plan, inventory, transports);
     emit({ type: 'plan', phases: printable, at: now() });
+    lap('plan');
 
     const baseReport = (): RestoreReport => ({
       kind: 'restore',
@@ -246,6 +269,7 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
       done: {},
       marks: {},
     };
+    lapStarted = Date.now(); // the time spent waiting for an answer at the prompt is not the tool's
     const writer = new JournalWriter(journalFile, journal);
     session.writer = writer;
     await writer.update((j) => {
@@ -283,7 +307,7 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
 
     const report = baseReport();
     report.status = writer.journal.status;
-    report.rto = rtoOf(writer.journal, started, outcomes);
+    report.rto = rtoOf(writer.journal, started, outcomes, preparation);
     const verified = outcomes.find((o) => o.id === 'verify-cluster')?.outcomes.get(DEPLOY_HOST)?.[0]?.result?.verdict as ClusterVerdict | undefined;
     if (verified) report.verdict = verified;
     const describeFailures = (outcome: PhaseOutcome) =>
@@ -321,7 +345,7 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
       report.failure = reason;
       report.rollback = { status: rollback.status, problems: rollback.problems, warnings: rollback.warnings };
       report.members = memberReports(members, writer.journal, paths, hadOld, rollback);
-      report.rto = rtoOf(writer.journal, started, [...outcomes, ...rollback.phases]);
+      report.rto = rtoOf(writer.journal, started, [...outcomes, ...rollback.phases], preparation);
       return report;
     } else {
       if (failedPhase) warn(`cleanup: ${describeFailures(failedPhase)}`);
@@ -332,7 +356,7 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
       report.status = 'completed';
     }
     report.members = memberReports(members, writer.journal, paths, hadOld);
-    report.rto = rtoOf(writer.journal, started, outcomes);
+    report.rto = rtoOf(writer.journal, started, outcomes, preparation);
     return report;
   } finally {
     await disconnectAll(transports);
@@ -340,10 +364,10 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
   }
 }
 
-function rtoOf(journal: RestoreJournal, started: number, outcomes: readonly PhaseOutcome[]): RestoreReport['rto'] {
+function rtoOf(journal: RestoreJournal, started: number, outcomes: readonly PhaseOutcome[], preparation: readonly { id: string; ms: number }[]): RestoreReport['rto'] {
   const down = journal.marks['api-down'];
   const up = journal.marks['api-up'];
-  const rto: RestoreReport['rto'] = { wallMs: Date.now() - started, phases: outcomes.filter((o) => o.ms > 0 || o.skipped.length === 0).map((o) => ({ id: o.id, ms: o.ms })) };
+  const rto: RestoreReport['rto'] = { wallMs: Date.now() - started, phases: [...preparation, ...outcomes.map((o) => ({ id: o.id, ms: o.ms }))] };
   if (down && up) rto.apiDowntimeMs = new Date(up).getTime() - new Date(down).getTime();
   return rto;
 }
@@ -387,9 +411,16 @@ function summaryText(input: SummaryInput): string {
     const certs = facts?.certificates.length ? `, certificates valid ${Math.min(...facts.certificates.map((c) => c.daysLeft))}+ days` : '';
     lines.push(`    ${m.member.name} (${m.member.host}) ${m.paths.dataDir} -> ${m.hadOldData ? m.paths.asideDir : '(no data dir now)'}  [${m.tool ?? 'deploy host tool'}${free}${certs}]`);
   }
-  const order = (key: 'kubeNode' | 'kubeMaster', reverse: boolean) =>
-    input.services.filter((s) => s[key].length).map((s) => `${s.host}: ${(reverse ? [...s[key]].reverse() : s[key]).join(', ')}`).join('; ') || 'none';
-  lines.push(`  stop      kube_node (${order('kubeNode', true)}), then kube_master (${order('kubeMaster', true)}), then etcd on every member`);
+  // Hosts with the same units are named together: "kube-proxy, kubelet on 127.0.0.1, 127.0.0.2".
+  const order = (key: 'kubeNode' | 'kubeMaster', reverse: boolean) => {
+    const byUnits = new Map<string, string[]>();
+    for (const s of input.services.filter((h) => h[key].length)) {
+      const units = (reverse ? [...s[key]].reverse() : s[key]).join(', ');
+      byUnits.set(units, [...(byUnits.get(units) ?? []), s.host]);
+    }
+    return [...byUnits].map(([units, hosts]) => `${units} on ${hosts.length === input.services.length && hosts.length > 2 ? `all ${hosts.length} hosts` : hosts.join(', ')}`).join('; ') || 'none';
+  };
+  lines.push(`  stop      kube_node (${order('kubeNode', true)}), then kube_master (${order('kubeMaster', true)}), then etcd on every member (followers first, leader last)`);
   lines.push(`  start     etcd on every member together, then kube_master (${order('kubeMaster', false)}), then kube_node (${order('kubeNode', false)})`);
   lines.push(`  journal   ${input.journalFile}`);
   lines.push(`This replaces the data of every etcd member; the Kubernetes API is down from the kube_master stop until they start again.`);

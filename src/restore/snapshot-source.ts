@@ -1,17 +1,17 @@
 // Which snapshot to restore, checked on the deploy host before any host is touched: the structure and
 // sha256 trailer verified, its revision, key count and age known.
-import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { backupDir } from '../config/etcd-vars.js';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { backupLocations } from '../backup/locations.js';
+import { newestGoodSnapshot } from '../backup/snapshot-inventory.js';
 import type { Inventory } from '../config/types.js';
 import { RefusedError } from '../errors.js';
-import { describeProblems, verifySnapshotFile, type SnapshotReportOk } from '../etcd/snapshot-file.js';
+import { describeProblems, hasSha256Trailer, verifySnapshotFile } from '../etcd/snapshot-file.js';
 import type { JournalSnapshot } from './journal.js';
 
 export interface ChosenSnapshot extends JournalSnapshot {
-  report: SnapshotReportOk;
   /** How the time was found. */
-  takenAtSource: 'catalog' | 'file time';
+  takenAtSource: 'catalog' | 'backup folder' | 'file time';
 }
 
 /** Verify a given file; a missing, truncated or corrupted file is refused here. */
@@ -29,7 +29,7 @@ export async function checkSnapshotFile(path: string, expect?: { sha256?: string
   const report = await verifySnapshotFile(absolute, expect ? { expect } : {});
   if (!report.ok) {
     throw new RefusedError(
-      `snapshot ${absolute} failed verification, nothing was touched: ${describeProblems(report)}`,
+      `snapshot ${absolute} failed verification, no host was touched: ${describeProblems(report)}`,
       'pick another snapshot (orchestrate snapshots list INVENTORY) or take a new one with orchestrate backup',
       'restore.snapshot-invalid',
     );
@@ -43,45 +43,34 @@ export async function checkSnapshotFile(path: string, expect?: { sha256?: string
     hasHash: report.hasHash,
     takenAt: mtime.toISOString(),
     takenAtSource: 'file time',
-    report,
   };
 }
 
 /**
- * The newest snapshot in the backup dir that verifies. Reads the folder (names sort by time, but the
- * file time decides); temporary files of interrupted backups are never considered.
+ * The newest snapshot in the backup folder that verifies now (the backup catalog says which is newest and
+ * what it should contain; the file itself is verified again before it is used).
  */
 export async function newestVerifiedSnapshot(inventory: Inventory): Promise<ChosenSnapshot> {
-  const dir = backupDir(inventory);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    names = [];
+  const locations = backupLocations(inventory);
+  const { good, rejected } = await newestGoodSnapshot(locations);
+  if (!good) {
+    throw new RefusedError(
+      `no verified snapshot in ${locations.backupDir}${rejected.length ? ` (rejected: ${rejected.map((r) => `${r.path}: ${r.problems ?? 'bad'}`).join('; ')})` : ''}; nothing was touched`,
+      'take one with `orchestrate backup INVENTORY`, or name a file with --snapshot FILE',
+      'restore.no-snapshot',
+    );
   }
-  const candidates = await Promise.all(
-    names
-      .filter((name) => name.endsWith('.db') && !name.startsWith('.'))
-      .map(async (name) => {
-        const path = join(dir, name);
-        const info = await stat(path).catch(() => undefined);
-        return info?.isFile() ? { path, mtime: info.mtimeMs } : undefined;
-      }),
-  );
-  const ordered = candidates.filter((c): c is { path: string; mtime: number } => c !== undefined).sort((a, b) => b.mtime - a.mtime);
-  const rejected: string[] = [];
-  for (const candidate of ordered) {
-    try {
-      return await checkSnapshotFile(candidate.path);
-    } catch (error) {
-      rejected.push(`${candidate.path}: ${(error as Error).message}`);
-    }
-  }
-  throw new RefusedError(
-    `no verified snapshot in ${dir}${rejected.length ? ` (rejected: ${rejected.join('; ')})` : ''}`,
-    'take one with `orchestrate backup INVENTORY`, or name a file with --snapshot FILE',
-    'restore.no-snapshot',
-  );
+  if (good.revision === undefined || good.keys === undefined || !good.sha256) return checkSnapshotFile(good.path);
+  return {
+    path: good.path,
+    sha256: good.sha256,
+    size: good.size,
+    revision: good.revision,
+    totalKey: good.keys,
+    hasHash: hasSha256Trailer(good.size),
+    takenAt: new Date(good.takenAt).toISOString(),
+    takenAtSource: good.checked === 'catalog' ? 'catalog' : 'backup folder',
+  };
 }
 
 export async function chooseSnapshot(inventory: Inventory, wanted: string | undefined): Promise<ChosenSnapshot> {

@@ -56,6 +56,15 @@ describe('file module', () => {
     expect(lines.slice(1)).to.deep.equal(['touch -- /f', 'chown etcd:etcd -- /f']);
   });
 
+  it('accepts Ansible\'s aliases name and dest for path, and exactly one of them', async () => {
+    for (const alias of ['name', 'dest'] as const) {
+      const { lines } = await drive(fileModule, { [alias]: '/var/lib/x', state: 'directory' }, scripted([[/^stat/, missing]]));
+      expect(lines[1]).to.equal('mkdir -p -- /var/lib/x');
+    }
+    expect(fileModule.check?.({ path: '/a', name: '/b' })).to.deep.equal(['give exactly one of path, dest or name (they are aliases)']);
+    expect(fileModule.check?.({ state: 'touch' })).to.have.length(1);
+  });
+
   it('a directory where a file is fails', async () => {
     const { outcome } = await drive(fileModule, { path: '/f', state: 'directory' }, scripted([[/^stat/, file600]]));
     expect(outcome.failed).to.equal(true);

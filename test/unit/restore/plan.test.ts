@@ -75,7 +75,7 @@ describe('restore plan', () => {
         expect(stepsOf(printable, 'copy-snapshot', m.host)).to.deep.equal([`upload /backups/snap.db -> /var/lib/etcd.restore-${RUN}.snapshot.db (mode 0600)`]);
         const [restore] = stepsOf(printable, 'restore-data', m.host);
         expect(restore).to.contain(
-          `ETCDCTL_API=3 etcdctl snapshot restore /var/lib/etcd.restore-${RUN}.snapshot.db --name ${m.name} --initial-cluster ${n > 1 ? `'${cluster}'` : cluster} --initial-cluster-token tok --initial-advertise-peer-urls ${m.peerUrl} --data-dir /var/lib/etcd.restore-${RUN}`,
+          `ETCDCTL_API=3 etcdctl snapshot restore /var/lib/etcd.restore-${RUN}.snapshot.db --name ${m.name} --initial-cluster '${cluster}' --initial-cluster-token tok --initial-advertise-peer-urls ${m.peerUrl} --data-dir /var/lib/etcd.restore-${RUN}`,
         );
         expect(restore).not.to.contain('--skip-hash-check');
         expect(stepsOf(printable, 'stop-kube-node', m.host)[0]).to.match(/^\$ systemctl stop kube-proxy kubelet \|\| exit/);

@@ -89,6 +89,18 @@ describe('runPhase', () => {
     expect(done).to.deep.equal([]);
   });
 
+  it('runs waves one after the other (etcd: the followers, then the leader), but not in the preview', async () => {
+    const calls: RecordedCall[] = [];
+    const { ctx } = context(calls);
+    await runPhase({ ...phase('p', 1), waves: async (all) => [all.filter((h) => h !== 'h1'), ['h1']] }, ctx);
+    const lastOfOthers = Math.max(...calls.filter((c) => c.host !== 'h1').map((c) => c.at));
+    expect(Math.min(...calls.filter((c) => c.host === 'h1').map((c) => c.at))).to.be.greaterThan(lastOfOthers);
+    let asked = false;
+    const preview = context([], { dryRun: true }).ctx;
+    await runPhase({ ...phase('p', 1), waves: async (all) => ((asked = true), [all]) }, preview);
+    expect(asked).to.equal(false);
+  });
+
   it('skips hosts the journal says are done', async () => {
     const calls: RecordedCall[] = [];
     const { ctx } = context(calls, { shouldRun: (_p, host) => host !== 'h1' });
