@@ -41,3 +41,5 @@ fi
 # The compiled CLI (bin/orchestrate runs dist/).
 say "compiling"
 npx tsc -p tsconfig.build.json
+# ajv's standalone code for every schema, so that start-up neither loads ajv nor compiles (src/config/compiled-validators.ts).
+node scripts/build-validators.mjs

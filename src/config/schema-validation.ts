@@ -1,33 +1,19 @@
-// ajv set-up shared by the loaders: the project's schemas compiled once, module schemas compiled once each,
-// and ajv errors turned into operator-facing messages with a path that yaml-source can locate.
+// The project's schemas and module argument schemas as validators, each made once (compiled-validators.ts
+// says where they come from), and ajv errors turned into operator-facing messages with a path that
+// yaml-source can locate.
 import { readFileSync } from 'node:fs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { compiledValidator } from './compiled-validators.js';
 import { didYouMean } from './suggest.js';
 import { pointerToPath, type ProblemFields } from './yaml-source.js';
 
-/** Schema keywords of our own: human text shown as `expected:` and `fix:`. */
-const annotationKeywords = ['x-expected', 'x-hint'];
-
 export type SchemaName = 'inventory' | 'playbook';
 
-let configAjv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
 function schemaUrl(name: SchemaName): URL {
   // src/config/ and dist/config/ are both two levels below the package root, next to schemas/.
   return new URL(`../../schemas/${name}.schema.json`, import.meta.url);
-}
-
-function getConfigAjv(): Ajv2020 {
-  if (!configAjv) {
-    // validateSchema: false skips compiling the draft 2020-12 meta-schema (a few hundred ms at start-up);
-    // test/unit/config/schemas.test.ts checks our schemas against it instead.
-    configAjv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, validateSchema: false });
-    configAjv.addVocabulary(annotationKeywords);
-  }
-  return configAjv;
 }
 
 const rawSchemas = new Map<SchemaName, Record<string, unknown>>();
@@ -44,35 +30,27 @@ export function configSchema(name: SchemaName): Record<string, unknown> {
 
 /**
  * The validator for one of the project's schemas, or for one of its `$defs` (`fragment` such as
- * `#/$defs/taskList`, used for role and imported task files). Compiled on first use, then cached.
+ * `#/$defs/taskList`, used for role and imported task files). Made on first use, then cached.
  */
 export function configValidator(name: SchemaName, fragment = ''): ValidateFunction {
   const key = `${name}${fragment}`;
-  const cached = compiled.get(key);
-  if (cached) return cached;
-  const ajv = getConfigAjv();
-  const schema = configSchema(name) as { $id: string };
-  if (!ajv.getSchema(schema.$id)) ajv.addSchema(schema);
-  const validate = ajv.getSchema(`${schema.$id}${fragment}`);
-  if (!validate) throw new Error(`schema ${name}${fragment} not found`);
-  compiled.set(key, validate);
+  let validate = compiled.get(key);
+  if (!validate) {
+    validate = compiledValidator('config', configSchema(name), fragment);
+    compiled.set(key, validate);
+  }
   return validate;
 }
 
-let moduleAjv: Ajv2020 | undefined;
 const moduleValidators = new WeakMap<object, ValidateFunction>();
 
-/** Module argument schemas, each compiled once (keyed by the schema object the catalog hands out). */
+/** Module argument schemas, each made once (keyed by the schema object the catalog hands out). */
 export function moduleValidator(schema: Record<string, unknown>): ValidateFunction {
-  const cached = moduleValidators.get(schema);
-  if (cached) return cached;
-  if (!moduleAjv) {
-    // Lenient about annotations module authors add; coercion as at run time ("8" for an integer is fine).
-    moduleAjv = new Ajv2020({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true, coerceTypes: true, validateSchema: false });
-    addFormats.default(moduleAjv);
+  let validate = moduleValidators.get(schema);
+  if (!validate) {
+    validate = compiledValidator('module', schema);
+    moduleValidators.set(schema, validate);
   }
-  const validate = moduleAjv.compile(schema);
-  moduleValidators.set(schema, validate);
   return validate;
 }
 

@@ -55,7 +55,7 @@ export async function runStep(step: Step, target: StepTarget, options: StepRunOp
         planned,
       };
     case 'upload':
-      return { result: await transport.upload(step.source, step.dest, { mode: step.mode, become: step.become ?? options.become }), planned };
+      return { result: await transport.upload(step.source, step.dest, { mode: step.mode, become: step.become ?? options.become, ...(step.sha256 !== undefined ? { sha256: step.sha256 } : {}) }), planned };
     case 'download':
       return { result: await transport.download(step.src, step.dest, { mode: step.mode }), planned };
   }

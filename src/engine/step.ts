@@ -22,6 +22,8 @@ export interface UploadStep {
   become?: boolean;
   /** Content is secret: printers show only its size. */
   secret?: boolean;
+  /** Known sha256 of the source (see TransferOptions.sha256). */
+  sha256?: string;
 }
 
 export interface DownloadStep {

@@ -68,7 +68,11 @@ async function runStep(step: Step, host: string, ctx: PhaseRunContext, interrupt
         ...(interruptible ? { signal: ctx.signal } : {}),
       });
     case 'upload':
-      return transport.upload(step.source, step.dest, { mode: step.mode, ...(step.become !== undefined ? { become: step.become } : {}) });
+      return transport.upload(step.source, step.dest, {
+        mode: step.mode,
+        ...(step.become !== undefined ? { become: step.become } : {}),
+        ...(step.sha256 !== undefined ? { sha256: step.sha256 } : {}),
+      });
     case 'download':
       return transport.download(step.src, step.dest, { mode: step.mode });
   }

@@ -121,9 +121,9 @@ export class LocalTransport implements Transport {
 
   async upload(source: UploadSource, destPath: string, options: TransferOptions): Promise<TransferResult> {
     if (needsSudo(this.user, options.become ?? this.become)) {
-      return uploadThroughShell(this.fileAccess(), source, destPath, { mode: options.mode, sudo: true });
+      return uploadThroughShell(this.fileAccess(), source, destPath, { mode: options.mode, sudo: true, ...(options.sha256 !== undefined ? { sha256: options.sha256 } : {}) });
     }
-    return this.copyIntoPlace(source, destPath, options.mode);
+    return this.copyIntoPlace(source, destPath, options.mode, options.sha256);
   }
 
   async download(srcPath: string, localPath: string, options: TransferOptions): Promise<TransferResult> {
@@ -135,12 +135,12 @@ export class LocalTransport implements Transport {
   }
 
   /** Hash the source, copy it to a 0600 temporary sibling of `dest`, then verify and rename. */
-  private async copyIntoPlace(source: UploadSource, dest: string, mode: number): Promise<TransferResult> {
+  private async copyIntoPlace(source: UploadSource, dest: string, mode: number, knownSha256?: string): Promise<TransferResult> {
     const from = 'path' in source ? source.path : '(content)';
     const tmp = tempPathFor(dest);
     let expectedSha256: string;
     try {
-      expectedSha256 = 'path' in source ? await sha256File(source.path) : sha256Hex(source.content);
+      expectedSha256 = knownSha256 ?? ('path' in source ? await sha256File(source.path) : sha256Hex(source.content));
       await writeNewFile(source, tmp);
     } catch (error) {
       await rm(tmp, { force: true });

@@ -39,9 +39,9 @@ export async function uploadThroughShell(
   access: ShellFileAccess,
   source: UploadSource,
   dest: string,
-  options: { mode: number; sudo: boolean },
+  options: { mode: number; sudo: boolean; sha256?: string },
 ): Promise<TransferResult> {
-  const { bytes, sha256: expected } = await describeSource(access.host, source);
+  const { bytes, sha256: expected } = await describeSource(access.host, source, options.sha256);
   const tmp = tempPathFor(dest);
   const stage = options.sudo ? stagePathInTmp() : tmp;
   const mode = octalMode(options.mode);
@@ -73,10 +73,10 @@ export async function uploadThroughShell(
   }
 }
 
-async function describeSource(host: string, source: UploadSource): Promise<TransferResult> {
-  if (!('path' in source)) return { bytes: Buffer.byteLength(source.content), sha256: sha256Hex(source.content) };
+async function describeSource(host: string, source: UploadSource, knownSha256?: string): Promise<TransferResult> {
+  if (!('path' in source)) return { bytes: Buffer.byteLength(source.content), sha256: knownSha256 ?? sha256Hex(source.content) };
   try {
-    const [info, sha256] = await Promise.all([stat(source.path), sha256File(source.path)]);
+    const [info, sha256] = await Promise.all([stat(source.path), knownSha256 ?? sha256File(source.path)]);
     return { bytes: info.size, sha256 };
   } catch (error) {
     throw new TaskFailedError(`${host}: cannot read the local file ${source.path}: ${(error as Error).message}`, undefined, 'transfer.failed');

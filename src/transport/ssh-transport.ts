@@ -124,6 +124,7 @@ export class SshTransport implements Transport {
     return uploadThroughShell(this.fileAccess(), source, remotePath, {
       mode: options.mode,
       sudo: needsSudo(this.spec.user, options.become ?? this.spec.become),
+      ...(options.sha256 !== undefined ? { sha256: options.sha256 } : {}),
     });
   }
 

@@ -23,6 +23,11 @@ export interface TransferOptions {
   /** File mode of the written file; the default for anything under a backup directory is 0o600. */
   mode: number;
   become?: boolean;
+  /**
+   * sha256 of the upload source when the caller already knows it (e.g. a snapshot verified before the
+   * restore): the far side is checked against it, and the source is not hashed again for every host.
+   */
+  sha256?: string;
 }
 
 export interface TransferResult {

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { runBackup, type BackupOutcome } from '../../src/commands/backup.js';
 import { snapshotsCommand } from '../../src/commands/snapshots.js';
@@ -87,7 +87,10 @@ describe('orchestrate backup on a lab (e2e)', function () {
 
   after(async function () {
     this.timeout(60_000);
-    if (labDir) await stopLab(labDir);
+    if (!labDir) return;
+    await stopLab(labDir);
+    // The lab keeps files it did not create (our backups, catalog, extra inventories): remove its temp folder.
+    await rm(dirname(labDir), { recursive: true, force: true });
   });
 
   it('takes a verified snapshot from a follower, names it by time and revision, points snapshot.db at it', async () => {

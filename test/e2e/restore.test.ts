@@ -3,8 +3,9 @@
 // terminal, exactly as an operator (or CI) would run it.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../../src/config/inventory.js';
 import { etcdMembers } from '../../src/config/etcd-vars.js';
@@ -194,7 +195,10 @@ function restoreSuite(net: string, size: number): void {
 
     after(async function () {
       this.timeout(60_000);
-      if (lab) await stopLab(lab.dir);
+      if (!lab) return;
+      await stopLab(lab.dir);
+      // The lab keeps backups and .orchestrate (journal, catalog) on purpose; these were only for this test.
+      if (dirname(lab.dir).startsWith(join(tmpdir(), 'orchestrate-lab-'))) await rm(dirname(lab.dir), { recursive: true, force: true });
     });
 
     it('--dry-run prints every member\'s own identity, the service order and where old data goes, and changes nothing', async () => {

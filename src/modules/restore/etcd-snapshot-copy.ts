@@ -38,7 +38,8 @@ export const etcdSnapshotCopyModule = defineModule<EtcdSnapshotCopyArgs>({
       if (removed && removed.exitCode !== 0) return { changed: false, failed: true, msg: `cannot remove ${dest}: ${removed.stderr.trim()}` };
       return { changed: true, result: { dest } };
     }
-    const transfer = asTransfer(yield { kind: 'upload', source: { path: args.src! }, dest, mode: 0o600 });
+    // The snapshot's sha256 was verified on the deploy host: the member's copy is checked against it.
+    const transfer = asTransfer(yield { kind: 'upload', source: { path: args.src! }, dest, mode: 0o600, ...(args.sha256 ? { sha256: args.sha256 } : {}) });
     if (transfer && transfer.sha256 !== args.sha256) {
       return { changed: true, failed: true, msg: `sha256 of ${dest} on the member is ${transfer.sha256}, the verified snapshot has ${args.sha256}` };
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // The shell side of transfers, with the "far side" being this machine's sh and a raw copy that can be
 // made to corrupt bytes, so the verification paths run for real.
 import { expect } from 'chai';
@@ -88,6 +89,20 @@ describe('shell-transfer', () => {
         expect(existsSync(dest)).to.equal(false);
         expect(temporaries(dir)).to.deep.equal([]);
         for (const path of access.rawPaths) expect(existsSync(path)).to.equal(false);
+      });
+
+      it('checks the far side against a known sha256 instead of hashing the source again', async () => {
+        const source = join(dir, 'snapshot.db');
+        writeFileSync(source, 'verified bytes');
+        const known = createHash('sha256').update('verified bytes').digest('hex');
+        const ok = await uploadThroughShell(fakeAccess(), { path: source }, join(dir, 'copy.db'), { mode: 0o600, sudo, sha256: known });
+        expect(ok.sha256).to.equal(known);
+        // A source that no longer matches the hash it was verified with is refused, not copied.
+        const dest = join(dir, 'refused.db');
+        const error = await failure(uploadThroughShell(fakeAccess(), { path: source }, dest, { mode: 0o600, sudo, sha256: '0'.repeat(64) }));
+        expect(error.code).to.equal('transfer.checksum');
+        expect(existsSync(dest)).to.equal(false);
+        expect(temporaries(dir)).to.deep.equal([]);
       });
 
       it('keeps an existing file when the new bytes fail verification', async () => {
