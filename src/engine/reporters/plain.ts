@@ -33,7 +33,8 @@ export class PlainReporter implements Reporter {
         out(`${clock()} [${event.host}] retrying: ${event.task} (attempt ${event.attempt} failed, ${event.retriesLeft} left)${event.msg ? ` - ${event.msg}` : ''}\n`);
         return;
       case 'host_result':
-        if (this.dryRun) return;
+        // A run_once result is shared with every host of the batch; like Ansible, print it once.
+        if (this.dryRun || event.result.runOnceFrom !== undefined) return;
         out(`${resultLines(event.task, event.module, event.result).join('\n')}\n`);
         return;
       case 'warning':

@@ -50,6 +50,15 @@ describe('plain output', () => {
     expect(text).to.contain('(exit code 3)');
   });
 
+  it('prints a run_once result once, not again for every host that shares it', () => {
+    const out: string[] = [];
+    const reporter = new PlainReporter(false, { out: (t) => out.push(t), err: (t) => out.push(t) });
+    reporter.event({ type: 'host_result', play: 'p', task: 'once', module: 'shell', loc, result: ok });
+    reporter.event({ type: 'host_result', play: 'p', task: 'once', module: 'shell', loc, result: { ...ok, host: '127.0.0.2', runOnceFrom: '127.0.0.1' } });
+    expect(out).to.have.length(1);
+    expect(out[0]).to.contain('[127.0.0.1] ok: once');
+  });
+
   it('dry-run shows only the plan and the recap', () => {
     const out: string[] = [];
     const reporter = new PlainReporter(true, { out: (t) => out.push(t), err: (t) => out.push(t) });
