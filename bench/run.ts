@@ -12,6 +12,10 @@ const benches: Record<string, Bench> = {
     summary: '20 shell tasks on 3 lab hosts: ansible-playbook vs orchestrate run',
     run: async () => (await import('./engine-vs-ansible.js')).engineVsAnsible(),
   },
+  'backup-vs-etcdctl': {
+    summary: 'backup of a ~1 GB member: orchestrate backup vs etcdctl snapshot save, time and peak memory',
+    run: async () => (await import('./backup-vs-etcdctl.js')).runBackupBench(),
+  },
   'restore-vs-script': {
     summary: '3-member restore of a few hundred MB: orchestrate restore vs a bare parallel script',
     run: async () => (await import('./restore-vs-script.js')).runRestoreBench(),

@@ -17,7 +17,7 @@ interface DemoStep {
 function runStep(step: DemoStep): Promise<number> {
   process.stdout.write(`\n=== ${step.title}\n$ orchestrate ${step.argv.join(' ')}\n`);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [binary, ...step.argv], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(binary, step.argv, { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise(code ?? (signal ? ExitCode.interrupted : ExitCode.internal)));
   });

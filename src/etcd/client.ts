@@ -3,9 +3,7 @@
 // multi-endpoint client cannot say which member answered. etcd3's `dialTimeout` is never read,
 // so every unary call gets a gRPC deadline and every helper races an outer timer as well.
 // etcd3 is imported lazily: it pulls in grpc-js and protobufs, too slow for CLI start-up.
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import type { Etcd3, IOptions } from 'etcd3';
 import type { EtcdMember } from '../config/types.js';
 import { shellJoin } from '../shell/quote.js';
@@ -425,9 +423,4 @@ export function remoteSnapshotCommand(member: EtcdMember, remotePath: string, op
   argv.push('snapshot', 'save', remotePath);
   // An assignment word cannot be quoted, so ETCDCTL_API goes through env(1).
   return shellJoin(['env', 'ETCDCTL_API=3', ...argv]);
-}
-
-/** Remote temporary path for the fallback, beside nothing that looks like a snapshot. */
-export function remoteSnapshotPath(dest: string): string {
-  return `/tmp/orchestrate-${basename(dest)}.partial-${randomBytes(6).toString('hex')}`;
 }
