@@ -2,16 +2,17 @@
 
 /** `6h`, `90m`, `2d`, `1w`, `3600s` or plain seconds, to milliseconds; undefined when not a duration. */
 export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?$/.exec(text.trim());
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/.exec(text.trim());
   if (!match) return undefined;
-  const factor = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd' | 'w'];
+  const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd' | 'w'];
   const value = Number(match[1]) * factor;
   return value > 0 ? value : undefined;
 }
 
-/** `42s`, `5m 3s`, `3h 12m`, `4d 2h`. */
-export function formatAge(ms: number): string {
+/** `42s`, `5m 3s`, `3h 12m`, `4d 2h`; with `tenths`, durations under 10 s as `5.1s` (RTO phases). */
+export function formatAge(ms: number, options: { tenths?: boolean } = {}): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
+  if (options.tenths && ms < 10_000) return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes}m ${seconds % 60}s`;

@@ -1,7 +1,7 @@
 // `orchestrate backup INVENTORY`: run playbooks/backup.yml through the engine and report the outcome.
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { ExitCode, UsageError } from '../errors.js';
+import { ConfigError, ExitCode, UsageError } from '../errors.js';
+import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 import type { CatalogRecord } from '../backup/catalog.js';
 import type { OutputMode } from '../engine/types.js';
 
@@ -21,6 +21,7 @@ options:
   -e, --extra-vars VARS    key=value, JSON/YAML mapping or @file (e.g. backup_keep_last=14)
       --accept-new-host-keys  for --method etcdctl: trust and record host keys not seen before
       --known-hosts FILE   known hosts file (default ~/.ssh/known_hosts)
+      --connect-timeout S  for --method etcdctl: seconds to connect to each host (default 10)
   -h, --help               this text
 
 exit codes: 0 a verified snapshot was written, 2 configuration or usage error (nothing ran),
@@ -40,34 +41,21 @@ export interface BackupOutcome {
 }
 
 export async function backupCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'dry-run': { type: 'boolean', short: 'n' },
-        json: { type: 'boolean' },
-        'metrics-file': { type: 'string' },
-        method: { type: 'string' },
-        'extra-vars': { type: 'string', short: 'e', multiple: true },
-        'accept-new-host-keys': { type: 'boolean' },
-        'known-hosts': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, 'run `orchestrate backup --help` for the options');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine('backup', args, {
+    'dry-run': { type: 'boolean', short: 'n' },
+    json: { type: 'boolean' },
+    'metrics-file': { type: 'string' },
+    method: { type: 'string' },
+    'extra-vars': { type: 'string', short: 'e', multiple: true },
+    ...connectionOptions,
+    ...helpOption,
+  });
   if (values.help) {
     process.stdout.write(usage);
     return ExitCode.ok;
   }
-  const [inventoryFile, ...extra] = positionals;
-  if (!inventoryFile) throw new UsageError('no inventory given', 'orchestrate backup INVENTORY');
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, 'give one inventory');
+  const inventoryFile = singleArgument(positionals, 'inventory', 'orchestrate backup INVENTORY');
+  const connectTimeout = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
   if (values.method !== undefined && values.method !== 'client' && values.method !== 'etcdctl') {
     throw new UsageError(`--method must be client or etcdctl, not "${values.method}"`);
   }
@@ -82,6 +70,7 @@ export async function backupCommand(args: string[]): Promise<number> {
     ...(values['metrics-file'] !== undefined ? { metricsFile: values['metrics-file'] } : {}),
     ...(values.method !== undefined ? { method: values.method as 'client' | 'etcdctl' } : {}),
     ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+    ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
   });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(outcome)}\n`);
@@ -118,6 +107,7 @@ export interface RunBackupOptions {
   method?: 'client' | 'etcdctl';
   acceptNewHostKeys?: boolean;
   knownHostsFile?: string;
+  connectTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -147,15 +137,6 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   };
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
   const start = new Date().toISOString();
-  const controller = new AbortController();
-  const onSignal = (): void => {
-    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
-    process.stderr.write('\ninterrupted: stopping the backup (Ctrl-C again to exit at once)\n');
-    controller.abort();
-  };
-  options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   const recordFailure = async (error: string): Promise<BackupOutcome> => {
     const record = buildRecord({ cluster: locations.cluster, start, error });
@@ -164,26 +145,29 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
     return { ok: false, dryRun: false, exitCode: ExitCode.failed, record, ...base, ...(written.warning ? { warning: written.warning } : {}) };
   };
 
+  const notices = { first: 'interrupted: stopping the backup (Ctrl-C again to exit at once)', second: 'interrupted again: exiting now' };
   let summary;
   try {
-    summary = await runPlaybook({
-      inventory,
-      playbook: options.playbook ?? backupPlaybookPath,
-      extraVars,
-      dryRun: options.dryRun ?? false,
-      output: options.output ?? 'auto',
-      acceptNewHostKeys: options.acceptNewHostKeys ?? false,
-      signal: controller.signal,
-      ...(options.knownHostsFile ? { knownHostsFile: options.knownHostsFile } : {}),
-    });
+    summary = await withInterrupts(
+      notices,
+      (signal) =>
+        runPlaybook({
+          inventory,
+          playbook: options.playbook ?? backupPlaybookPath,
+          extraVars,
+          dryRun: options.dryRun ?? false,
+          output: options.output ?? 'auto',
+          acceptNewHostKeys: options.acceptNewHostKeys ?? false,
+          signal,
+          ...(options.knownHostsFile ? { knownHostsFile: options.knownHostsFile } : {}),
+          ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+        }),
+      options.signal,
+    );
   } catch (error) {
-    const { ConfigError } = await import('../errors.js');
     if (error instanceof ConfigError || options.dryRun) throw error;
     await recordFailure(`the backup run stopped: ${(error as Error).message}`);
     throw error;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 
   if (summary.dryRun) return { ok: summary.exitCode === ExitCode.ok, dryRun: true, exitCode: summary.exitCode, ...base };

@@ -1,8 +1,8 @@
 // `orchestrate restore INVENTORY`: restore every etcd member from a snapshot, each with its own identity,
 // with a full preview, verification, a journal and rollback. The procedure is playbooks/restore.yml.
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
 import { ExitCode, UsageError } from '../errors.js';
+import { connectionOptions, helpOption, parseCommandLine, singleArgument, withInterrupts } from './command-line.js';
 import type { RestoreEvent } from '../restore/run-phases.js';
 import type { RestoreReport } from '../restore/report.js';
 
@@ -80,45 +80,30 @@ function printer(json: boolean): (event: RestoreEvent) => void {
 }
 
 export async function restoreCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        snapshot: { type: 'string' },
-        'dry-run': { type: 'boolean', short: 'n' },
-        yes: { type: 'boolean', short: 'y' },
-        'accept-old-snapshot': { type: 'boolean' },
-        'max-snapshot-age': { type: 'string' },
-        rollback: { type: 'boolean' },
-        'restore-on': { type: 'string' },
-        'etcd-timeout': { type: 'string' },
-        'service-timeout': { type: 'string' },
-        json: { type: 'boolean' },
-        'known-hosts': { type: 'string' },
-        'accept-new-host-keys': { type: 'boolean' },
-        'connect-timeout': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, 'run `orchestrate restore --help` for the options');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine('restore', args, {
+    snapshot: { type: 'string' },
+    'dry-run': { type: 'boolean', short: 'n' },
+    yes: { type: 'boolean', short: 'y' },
+    'accept-old-snapshot': { type: 'boolean' },
+    'max-snapshot-age': { type: 'string' },
+    rollback: { type: 'boolean' },
+    'restore-on': { type: 'string' },
+    'etcd-timeout': { type: 'string' },
+    'service-timeout': { type: 'string' },
+    json: { type: 'boolean' },
+    ...connectionOptions,
+    ...helpOption,
+  });
   if (values.help) {
     process.stdout.write(usage);
     return ExitCode.ok;
   }
-  const [inventoryFile, ...extra] = positionals;
-  if (!inventoryFile) throw new UsageError('no inventory given', 'orchestrate restore INVENTORY [--snapshot FILE] [--dry-run] [--yes]');
-  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`, 'give one inventory; the snapshot goes with --snapshot FILE');
+  const inventoryFile = singleArgument(positionals, 'inventory', 'orchestrate restore INVENTORY [--snapshot FILE] [--dry-run] [--yes]');
   const where = values['restore-on'] ?? 'member';
   if (where !== 'member' && where !== 'deploy-host') throw new UsageError(`--restore-on must be member or deploy-host, not "${where}"`);
   if (values.rollback && values.snapshot) throw new UsageError('--rollback puts the old data back; it takes no --snapshot');
 
-  const { parseDuration } = await import('../restore/snapshot-source.js');
+  const { parseDuration } = await import('../backup/format.js');
   let maxSnapshotAgeMs: number | undefined;
   if (values['max-snapshot-age'] !== undefined) {
     maxSnapshotAgeMs = parseDuration(values['max-snapshot-age']);
@@ -150,37 +135,25 @@ export async function restoreCommand(args: string[]): Promise<number> {
     },
   };
 
-  const controller = new AbortController();
-  const onSignal = (): void => {
-    if (controller.signal.aborted) {
-      process.stderr.write('\ninterrupted again: exiting now; the journal records where each member is - run the same command to continue\n');
-      process.exit(ExitCode.interrupted);
-    }
-    process.stderr.write('\ninterrupted: finishing the commands in flight, starting no new step (Ctrl-C again to exit at once)\n');
-    controller.abort();
+  const notices = {
+    first: 'interrupted: finishing the commands in flight, starting no new step (Ctrl-C again to exit at once)',
+    second: 'interrupted again: exiting now; the journal records where each member is - run the same command to continue',
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let report: RestoreReport;
-  try {
+  const report: RestoreReport = await withInterrupts(notices, async (signal) => {
     if (values.rollback) {
       const { rollbackCluster } = await import('../restore/rollback-run.js');
-      report = await rollbackCluster(common);
-    } else {
-      const { restoreCluster } = await import('../restore/restore-run.js');
-      report = await restoreCluster({
-        ...common,
-        mode: where,
-        signal: controller.signal,
-        acceptOldSnapshot: values['accept-old-snapshot'] === true,
-        ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
-        ...(maxSnapshotAgeMs !== undefined ? { maxSnapshotAgeMs } : {}),
-      });
+      return rollbackCluster(common);
     }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+    const { restoreCluster } = await import('../restore/restore-run.js');
+    return restoreCluster({
+      ...common,
+      mode: where,
+      signal,
+      acceptOldSnapshot: values['accept-old-snapshot'] === true,
+      ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
+      ...(maxSnapshotAgeMs !== undefined ? { maxSnapshotAgeMs } : {}),
+    });
+  });
 
   const { formatPlan, formatReport } = await import('../restore/report.js');
   if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report })}\n`);

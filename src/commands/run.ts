@@ -1,6 +1,6 @@
 // `orchestrate run PLAYBOOK -i INVENTORY`: run an Ansible-style playbook over SSH.
-import { parseArgs } from 'node:util';
 import { ExitCode, UsageError } from '../errors.js';
+import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 
 const usage = `usage: orchestrate run PLAYBOOK -i INVENTORY [options]
 
@@ -25,83 +25,52 @@ exit codes: 0 ok, 2 configuration or usage error (nothing ran), 3 a task failed,
 `;
 
 export async function runCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        inventory: { type: 'string', short: 'i' },
-        limit: { type: 'string', short: 'l' },
-        'extra-vars': { type: 'string', short: 'e', multiple: true },
-        forks: { type: 'string', short: 'f' },
-        tags: { type: 'string', short: 't', multiple: true },
-        'skip-tags': { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean', short: 'n' },
-        check: { type: 'boolean' },
-        json: { type: 'boolean' },
-        'accept-new-host-keys': { type: 'boolean' },
-        'known-hosts': { type: 'string' },
-        'connect-timeout': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, 'run `orchestrate run --help` for the options');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine('run', args, {
+    inventory: { type: 'string', short: 'i' },
+    limit: { type: 'string', short: 'l' },
+    'extra-vars': { type: 'string', short: 'e', multiple: true },
+    forks: { type: 'string', short: 'f' },
+    tags: { type: 'string', short: 't', multiple: true },
+    'skip-tags': { type: 'string', multiple: true },
+    'dry-run': { type: 'boolean', short: 'n' },
+    check: { type: 'boolean' },
+    json: { type: 'boolean' },
+    ...connectionOptions,
+    ...helpOption,
+  });
   if (values.help) {
     process.stdout.write(usage);
     return ExitCode.ok;
   }
-  const [playbook, ...extra] = positionals;
-  if (!playbook) throw new UsageError('no playbook given', 'orchestrate run PLAYBOOK -i INVENTORY');
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, 'give one playbook; options go before or after it');
+  const playbook = singleArgument(positionals, 'playbook', 'orchestrate run PLAYBOOK -i INVENTORY');
   if (!values.inventory) throw new UsageError('no inventory given', 'add -i INVENTORY');
   const forks = values.forks === undefined ? undefined : positiveInteger(values.forks, '--forks');
   const connectTimeout = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
 
   const { parseExtraVars, runPlaybook } = await import('../engine/index.js');
   const extraVars = await parseExtraVars(values['extra-vars'] ?? []);
-  const controller = new AbortController();
-  const onSignal = (): void => {
-    if (controller.signal.aborted) {
-      process.stderr.write('\ninterrupted again: exiting now\n');
-      process.exit(ExitCode.interrupted);
-    }
-    process.stderr.write('\ninterrupted: stopping running commands, no new task starts (Ctrl-C again to exit at once)\n');
-    controller.abort();
+  const notices = {
+    first: 'interrupted: stopping running commands, no new task starts (Ctrl-C again to exit at once)',
+    second: 'interrupted again: exiting now',
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const summary = await runPlaybook({
+  const summary = await withInterrupts(notices, (signal) =>
+    runPlaybook({
       playbook,
-      inventory: values.inventory,
+      inventory: values.inventory!,
       extraVars,
       dryRun: values['dry-run'] === true || values.check === true,
       output: values.json ? 'json' : 'auto',
       acceptNewHostKeys: values['accept-new-host-keys'] === true,
-      signal: controller.signal,
+      signal,
       ...(values.limit !== undefined ? { limit: values.limit } : {}),
       ...(forks !== undefined ? { forks } : {}),
       ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
       ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
       ...(values.tags ? { tags: splitList(values.tags) } : {}),
       ...(values['skip-tags'] ? { skipTags: splitList(values['skip-tags']) } : {}),
-    });
-    return summary.exitCode;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
-
-function positiveInteger(text: string, option: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`${option} must be a positive whole number, not "${text}"`);
-  return value;
+    }),
+  );
+  return summary.exitCode;
 }
 
 function splitList(values: string[]): string[] {

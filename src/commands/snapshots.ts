@@ -1,8 +1,8 @@
 // `orchestrate snapshots list|verify|prune`: what is in the backup folder, whether a file is a good
 // snapshot, and retention.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
+import { helpOption, parseCommandLine, singleArgument } from './command-line.js';
 import type { RetentionPolicy } from '../backup/retention.js';
 
 const usage = `usage: orchestrate snapshots <list|verify|prune> ...
@@ -34,20 +34,8 @@ export async function snapshotsCommand(args: string[]): Promise<number> {
   throw new UsageError(`unknown snapshots command "${sub}"`, 'use snapshots list, snapshots verify or snapshots prune');
 }
 
-/** parseArgs with the common settings; a bad option is a usage error, not a stack trace. */
-function parsed<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    throw new UsageError((error as Error).message, 'run `orchestrate snapshots --help` for the options');
-  }
-}
-
-const helpOption = { help: { type: 'boolean', short: 'h' } } as const;
-
-async function locationsFor(inventoryFile: string | undefined, extra: string[]) {
-  if (!inventoryFile) throw new UsageError('no inventory given', 'orchestrate snapshots list INVENTORY');
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, 'give one inventory');
+async function locationsFor(positionals: string[], command: 'list' | 'prune') {
+  const inventoryFile = singleArgument(positionals, 'inventory', `orchestrate snapshots ${command} INVENTORY`);
   const { loadInventory } = await import('../config/inventory.js');
   const { backupLocations } = await import('../backup/locations.js');
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
@@ -55,12 +43,9 @@ async function locationsFor(inventoryFile: string | undefined, extra: string[]) 
 }
 
 async function listCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parsed(() =>
-    parseArgs({ args, allowPositionals: true, strict: true, options: { verify: { type: 'boolean' }, json: { type: 'boolean' }, ...helpOption } }),
-  );
+  const { values, positionals } = parseCommandLine('snapshots', args, { verify: { type: 'boolean' }, json: { type: 'boolean' }, ...helpOption });
   if (values.help) return help();
-  const [inventoryFile, ...extra] = positionals;
-  const { locations } = await locationsFor(inventoryFile, extra);
+  const { locations } = await locationsFor(positionals, 'list');
   const { inspectSnapshots } = await import('../backup/snapshot-inventory.js');
   const { formatAge, formatBytes, formatTable } = await import('../backup/format.js');
   const found = await inspectSnapshots(locations, { reverify: values.verify === true });
@@ -92,9 +77,7 @@ async function listCommand(args: string[]): Promise<number> {
 }
 
 async function verifyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parsed(() =>
-    parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: 'boolean' }, 'require-hash': { type: 'boolean' }, ...helpOption } }),
-  );
+  const { values, positionals } = parseCommandLine('snapshots', args, { json: { type: 'boolean' }, 'require-hash': { type: 'boolean' }, ...helpOption });
   if (values.help) return help();
   if (positionals.length === 0) throw new UsageError('no snapshot file given', 'orchestrate snapshots verify FILE...');
   const { verifySnapshotFile, describeProblems } = await import('../etcd/snapshot-file.js');
@@ -127,26 +110,18 @@ function count(text: string | undefined, option: string): number | undefined {
 }
 
 async function pruneCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parsed(() =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'keep-last': { type: 'string' },
-        ttl: { type: 'string' },
-        hourly: { type: 'string' },
-        daily: { type: 'string' },
-        weekly: { type: 'string' },
-        'dry-run': { type: 'boolean', short: 'n' },
-        json: { type: 'boolean' },
-        ...helpOption,
-      },
-    }),
-  );
+  const { values, positionals } = parseCommandLine('snapshots', args, {
+    'keep-last': { type: 'string' },
+    ttl: { type: 'string' },
+    hourly: { type: 'string' },
+    daily: { type: 'string' },
+    weekly: { type: 'string' },
+    'dry-run': { type: 'boolean', short: 'n' },
+    json: { type: 'boolean' },
+    ...helpOption,
+  });
   if (values.help) return help();
-  const [inventoryFile, ...extra] = positionals;
-  const { inventory, locations } = await locationsFor(inventoryFile, extra);
+  const { inventory, locations } = await locationsFor(positionals, 'prune');
   const { planPrune, deleteSnapshots } = await import('../backup/backup-flow.js');
   const { checkPolicy, hasPolicy } = await import('../backup/retention.js');
   const { policyFrom } = await import('../modules/etcd/etcd-prune.js');

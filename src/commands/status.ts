@@ -1,9 +1,9 @@
 // `orchestrate status INVENTORY [--max-age 6h]`: member health and the age of the newest verified
 // backup. Exits 6 when that backup is older than --max-age or there is none, so a cron job or a CI
 // schedule fails loudly when backups silently stop.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
+import { helpOption, parseCommandLine, singleArgument } from './command-line.js';
 
 const usage = `usage: orchestrate status INVENTORY [--max-age 24h] [--json]
 
@@ -23,30 +23,17 @@ exit codes: 0 a verified snapshot younger than --max-age exists, 6 none or too o
 const DEFAULT_MAX_AGE = '24h';
 
 export async function statusCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'max-age': { type: 'string' },
-        timeout: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, 'run `orchestrate status --help` for the options');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine('status', args, {
+    'max-age': { type: 'string' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+    ...helpOption,
+  });
   if (values.help) {
     process.stdout.write(usage);
     return ExitCode.ok;
   }
-  const [inventoryFile, ...extra] = positionals;
-  if (!inventoryFile) throw new UsageError('no inventory given', 'orchestrate status INVENTORY [--max-age 6h]');
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, 'give one inventory');
+  const inventoryFile = singleArgument(positionals, 'inventory', 'orchestrate status INVENTORY [--max-age 6h]');
   const { parseDuration, formatAge, formatBytes, formatTable } = await import('../backup/format.js');
   const maxAgeText = values['max-age'] ?? DEFAULT_MAX_AGE;
   const maxAgeMs = parseDuration(maxAgeText);

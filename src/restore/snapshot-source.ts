@@ -1,5 +1,6 @@
 // Which snapshot to restore, checked on the deploy host before any host is touched: the structure and
 // sha256 trailer verified, its revision, key count and age known.
+import { formatAge } from '../backup/format.js';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { backupLocations } from '../backup/locations.js';
@@ -79,19 +80,7 @@ export async function chooseSnapshot(inventory: Inventory, wanted: string | unde
 }
 
 /** `24h`, `90m`, `2d`, `3600s`, or plain seconds. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!match) return undefined;
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * factor;
-}
-
+/** Restore reports show short durations to a tenth of a second. */
 export function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${seconds % 60}s`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours}h ${minutes % 60}m`;
-  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+  return formatAge(ms, { tenths: true });
 }
