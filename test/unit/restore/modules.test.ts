@@ -123,10 +123,10 @@ describe('etcd.preflight', () => {
 });
 
 describe('restore modules', () => {
-  it('etcd.snapshot-copy uploads 0600 beside the data dir and refuses a sha256 mismatch', async () => {
+  it('etcd.snapshot-copy uploads 0600 beside the data dir, checked against the verified sha256, and refuses a mismatch', async () => {
     const sha = 'd'.repeat(64);
     const good = await drive(etcdSnapshotCopyModule, '10.0.0.1', { run_id: RUN, src: '/b/s.db', sha256: sha }, () => ({ bytes: 1, sha256: sha }));
-    expect(good.steps).to.deep.equal([{ kind: 'upload', source: { path: '/b/s.db' }, dest: `/var/lib/etcd.restore-${RUN}.snapshot.db`, mode: 0o600 }]);
+    expect(good.steps).to.deep.equal([{ kind: 'upload', source: { path: '/b/s.db' }, dest: `/var/lib/etcd.restore-${RUN}.snapshot.db`, mode: 0o600, sha256: sha }]);
     expect(good.outcome.failed).to.equal(undefined);
     const bad = await drive(etcdSnapshotCopyModule, '10.0.0.1', { run_id: RUN, src: '/b/s.db', sha256: sha }, () => ({ bytes: 1, sha256: 'e'.repeat(64) }));
     expect(bad.outcome.failed).to.equal(true);
