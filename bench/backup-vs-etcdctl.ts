@@ -3,7 +3,7 @@
 // about 1 GB. Wall time and peak RSS of each process (GNU time). Goals: orchestrate at most 1.1x
 // etcdctl's time; its peak memory flat (under 150 MB) whatever the snapshot size, so a backup of the
 // empty lab is measured too.
-import { spawn } from 'node:child_process';
+import { median, seconds, timed, type BenchRow, type Timed } from './measure.js';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readFile, readdir, rm } from 'node:fs/promises';
@@ -12,10 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { clientUrl } from '../src/lab/etcdctl.js';
 import { labDown, labUp, type LabInfo } from '../src/lab/index.js';
 
-export interface BenchRow {
-  name: string;
-  value: string;
-}
 
 export interface BackupBenchOptions {
   /** Rounds of each, alternating which goes first. Default 3. */
@@ -32,40 +28,9 @@ export interface BackupBenchOptions {
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
-interface Measured {
-  code: number | null;
-  ms: number;
-  peakRssKb: number;
-  stdout: string;
-  stderr: string;
-}
 
-/** Run a program under GNU time for its peak RSS; wall time measured here. */
-function measured(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measured> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', 'PEAK_RSS_KB=%M', command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20 * 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const peak = /PEAK_RSS_KB=(\d+)/.exec(stderr);
-      resolve({ code, ms: performance.now() - started, peakRssKb: peak ? Number(peak[1]) : NaN, stdout, stderr });
-    });
-  });
-}
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
+const mb = (kb: number | undefined) => `${((kb ?? Number.NaN) / 1024).toFixed(0)} MB`;
 
 /** Fill through one etcd3 client: 1 MiB incompressible values, 4 in flight (bounded). */
 async function fill(lab: LabInfo, megabytes: number, log: (line: string) => void): Promise<void> {
@@ -92,7 +57,7 @@ async function ensureBuilt(log: (line: string) => void): Promise<string> {
   const cli = join(root, 'bin', 'orchestrate');
   if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
     log('building dist/ (npm run build)');
-    await measured('npm', ['run', '--silent', 'build'], process.env);
+    await timed('npm', ['run', '--silent', 'build']);
   }
   if (!existsSync(join(root, 'dist', 'commands', 'backup.js'))) throw new Error('dist/ has no commands/backup.js: run `npm run build` first');
   return cli;
@@ -110,7 +75,7 @@ export async function runBackupBench(options: BackupBenchOptions = {}): Promise<
     const backupsDir = join(dir, 'backups');
     const snapshotFile = join(dir, 'etcdctl-snapshot.db');
     // The CLI as users run it (its shebang decides node's flags).
-    const orchestrate = () => measured(cli, ['backup', lab.inventoryFile, '--json']);
+    const orchestrate = () => timed(cli, ['backup', lab.inventoryFile, '--json'], { peakRss: true });
     const clearBackups = async () => {
       for (const name of await readdir(backupsDir).catch(() => [] as string[])) await rm(join(backupsDir, name), { force: true });
       await rm(snapshotFile, { force: true });
@@ -129,13 +94,13 @@ export async function runBackupBench(options: BackupBenchOptions = {}): Promise<
     await clearBackups();
 
     const etcdctl = () =>
-      measured(
+      timed(
         'etcdctl',
         ['--endpoints', clientUrl(host), '--cacert', lab.pki.caFile, '--cert', lab.pki.clientCertFile, '--key', lab.pki.clientKeyFile, '--command-timeout=600s', 'snapshot', 'save', snapshotFile],
-        { ...process.env, ETCDCTL_API: '3' },
+        { env: { ...process.env, ETCDCTL_API: '3' }, peakRss: true },
       );
-    const ours: Measured[] = [];
-    const theirs: Measured[] = [];
+    const ours: Timed[] = [];
+    const theirs: Timed[] = [];
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? ['etcdctl', 'orchestrate'] : ['orchestrate', 'etcdctl'];
       for (const which of order) {
@@ -149,10 +114,10 @@ export async function runBackupBench(options: BackupBenchOptions = {}): Promise<
     const ratio = median(ours.map((r) => r.ms)) / median(theirs.map((r) => r.ms));
     return [
       { name: 'snapshot size', value: `${(size / 1024 / 1024).toFixed(0)} MiB from member ${host}, ${rounds} rounds alternating` },
-      { name: 'etcdctl snapshot save (median)', value: `${seconds(median(theirs.map((r) => r.ms)))}, peak RSS ${mb(median(theirs.map((r) => r.peakRssKb)))}` },
-      { name: 'orchestrate backup (median)', value: `${seconds(median(ours.map((r) => r.ms)))}, peak RSS ${mb(median(ours.map((r) => r.peakRssKb)))} (incl. verify, catalog, metrics, process start)` },
+      { name: 'etcdctl snapshot save (median)', value: `${seconds(median(theirs.map((r) => r.ms)))}, peak RSS ${mb(median(theirs.map((r) => r.peakRssKb ?? Number.NaN)))}` },
+      { name: 'orchestrate backup (median)', value: `${seconds(median(ours.map((r) => r.ms)))}, peak RSS ${mb(median(ours.map((r) => r.peakRssKb ?? Number.NaN)))} (incl. verify, catalog, metrics, process start)` },
       { name: 'ratio orchestrate / etcdctl', value: `${ratio.toFixed(2)}x (goal <= 1.10x)` },
-      { name: 'orchestrate peak RSS, empty vs full', value: `${mb(empty.peakRssKb)} vs ${mb(Math.max(...ours.map((r) => r.peakRssKb)))} (goal: flat, < 150 MB)` },
+      { name: 'orchestrate peak RSS, empty vs full', value: `${mb(empty.peakRssKb)} vs ${mb(Math.max(...ours.map((r) => r.peakRssKb ?? Number.NaN)))} (goal: flat, < 150 MB)` },
       { name: 'all runs (s)', value: `etcdctl ${theirs.map((r) => (r.ms / 1000).toFixed(1)).join(' ')}; orchestrate ${ours.map((r) => (r.ms / 1000).toFixed(1)).join(' ')}` },
     ];
   } finally {

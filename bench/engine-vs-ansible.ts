@@ -1,6 +1,6 @@
 // The same Ansible-syntax playbook (20 `shell` tasks, 3 hosts) run with Debian's ansible-playbook
 // (pipelining on, host keys checked) and with `orchestrate run`, alternating, several rounds each.
-import { spawn } from 'node:child_process';
+import { median, timed, type BenchRow } from './measure.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,10 +11,6 @@ import { labDown, labUp, type LabInfo } from '../src/lab/index.js';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, 'bin', 'orchestrate');
 
-export interface BenchRow {
-  name: string;
-  value: string;
-}
 
 export interface EngineVsAnsibleOptions {
   rounds?: number;
@@ -23,35 +19,8 @@ export interface EngineVsAnsibleOptions {
   log?: (line: string) => void;
 }
 
-interface Timed {
-  ms: number;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<Timed> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ ms: performance.now() - started, code, stdout, stderr });
-    });
-  });
-}
 
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 function countAll(text: string, pattern: RegExp): number {
   return (text.match(pattern) ?? []).length;
@@ -100,9 +69,9 @@ export async function engineVsAnsible(options: EngineVsAnsibleOptions = {}): Pro
     writeFileSync(join(work, 'ansible.cfg'), ansibleConfig(lab, work));
     const env = { ...process.env, CI: '1', ANSIBLE_CONFIG: join(work, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' };
 
-    const runAnsible = () => timed('ansible-playbook', ['-i', lab!.inventoryFile, playbook], env);
-    const runOrchestrate = () => timed(process.execPath, [bin, 'run', playbook, '-i', lab!.inventoryFile, '--known-hosts', lab!.knownHostsFile], env);
-    const runStartup = () => timed(process.execPath, [bin, 'run', noTasks, '-i', lab!.inventoryFile], env);
+    const runAnsible = () => timed('ansible-playbook', ['-i', lab!.inventoryFile, playbook], { env, timeoutMs: 300_000 });
+    const runOrchestrate = () => timed(process.execPath, [bin, 'run', playbook, '-i', lab!.inventoryFile, '--known-hosts', lab!.knownHostsFile], { env, timeoutMs: 300_000 });
+    const runStartup = () => timed(process.execPath, [bin, 'run', noTasks, '-i', lab!.inventoryFile], { env, timeoutMs: 300_000 });
 
     const ansible: number[] = [];
     const orchestrate: number[] = [];

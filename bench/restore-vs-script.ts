@@ -2,7 +2,7 @@
 // (copy, stop, restore with identity, swap, start, wait for health), on a 3-member lab filled to a few
 // hundred MB, alternating, in the same run. Prints the medians, the ratio (goal <= 1.3x) and the RTO
 // breakdown per phase of both.
-import { spawn } from 'node:child_process';
+import { median, seconds, timed, type BenchRow } from './measure.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,10 +11,6 @@ import { etcdctl, clientUrl } from '../src/lab/etcdctl.js';
 import { labDown, labUp, type LabInfo } from '../src/lab/index.js';
 import { shellJoin, shellQuote } from '../src/shell/quote.js';
 
-export interface BenchRow {
-  name: string;
-  value: string;
-}
 
 export interface RestoreBenchOptions {
   /** Rounds of each, alternating. Default 3. */
@@ -27,36 +23,8 @@ export interface RestoreBenchOptions {
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
-interface Timed {
-  code: number | null;
-  ms: number;
-  stdout: string;
-  stderr: string;
-}
 
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20 * 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, ms: performance.now() - started, stdout, stderr });
-    });
-  });
-}
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 /** Fill the cluster with incompressible values through etcdctl txn (1 MiB per key, under etcd's request limit). */
 async function fill(lab: LabInfo, megabytes: number, log: (line: string) => void): Promise<void> {
@@ -175,7 +143,7 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
     const env = { ...process.env, CI: '1' };
     for (let round = 1; round <= rounds; round++) {
       await tidy();
-      const s = await timed('sh', [scriptFile], env);
+      const s = await timed('sh', [scriptFile], { env });
       if (s.code !== 0) throw new Error(`the bare script failed (exit ${String(s.code)}): ${s.stderr.slice(-2000)}`);
       const sp = scriptPhases(s.stdout);
       for (const p of sp.phases) barePhases.set(p.id, [...(barePhases.get(p.id) ?? []), p.ms]);
@@ -183,7 +151,7 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
       scriptApi.push(sp.apiDownMs);
 
       await tidy();
-      const o = await timed(process.execPath, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], env);
+      const o = await timed(process.execPath, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { env });
       const reportLine = o.stdout.trim().split('\n').reverse().find((line) => line.startsWith('{"type":"report"'));
       if (o.code !== 0 || !reportLine) throw new Error(`orchestrate restore failed (exit ${String(o.code)}):\n${o.stdout.slice(-3000)}\n${o.stderr.slice(-2000)}`);
       const report = JSON.parse(reportLine) as { rto: { wallMs: number; apiDowntimeMs?: number; phases: { id: string; ms: number }[] } };

@@ -1,6 +1,6 @@
 // Benchmarks: `node --import=tsx bench/run.ts [name...]` (all when no name), printed as a table.
 // Add a benchmark with one line in `benches`.
-import type { BenchRow } from './engine-vs-ansible.js';
+import type { BenchRow } from './measure.js';
 
 interface Bench {
   summary: string;

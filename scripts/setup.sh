@@ -17,7 +17,10 @@ command -v etcdctl >/dev/null 2>&1 || missing="$missing etcd-client"
 command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v sudo >/dev/null 2>&1 || missing="$missing sudo"
-if $want_bench; then command -v ansible-playbook >/dev/null 2>&1 || missing="$missing ansible"; fi
+if $want_bench; then
+  command -v ansible-playbook >/dev/null 2>&1 || missing="$missing ansible"
+  [ -x /usr/bin/time ] || missing="$missing time"   # GNU time: peak memory of the backup benchmark
+fi
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian packages:$missing"

@@ -91,7 +91,7 @@ async function verifyCommand(args: string[]): Promise<number> {
     if (values.json) continue;
     if (report.ok) {
       const s = report.status;
-      const hash = report.hasHash ? 'sha256 trailer ok' : 'no sha256 trailer (a raw member/snap/db copy: restore needs --skip-hash-check)';
+      const hash = report.hasHash ? 'sha256 trailer ok' : 'no sha256 trailer (a raw member/snap/db copy: orchestrate restore skips the hash check for it; etcdctl/etcdutl snapshot restore need --skip-hash-check)';
       process.stdout.write(`${file}: ok, ${hash}\n  revision ${s.revision}, ${s.totalKey} keys, hash ${s.hash}, total size ${s.totalSize} (${formatBytes(report.fileSize)} file), sha256 ${report.sha256}\n`);
     } else {
       process.stdout.write(`${file}: BAD\n${report.problems.map((p) => `  - ${p.code}: ${p.message}\n`).join('')}`);

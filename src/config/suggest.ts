@@ -13,13 +13,25 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-/** The closest candidate, if it is close enough to be a plausible typo (ties: the first candidate wins). */
-export function nearest(word: string, candidates: Iterable<string>): string | undefined {
-  const limit = Math.max(2, Math.floor(word.length / 3));
+export interface NearestOptions {
+  /** Words shorter than this get no suggestion (templates: one- and two-letter names are too ambiguous). */
+  minWordLength?: number;
+  /** The allowed distance is a third of the word's length, but at least this much. */
+  minDistance?: number;
+}
+
+/**
+ * The closest candidate, if it is close enough to be a plausible typo (case ignored; ties: the first
+ * candidate wins; the word itself and non-strings are never suggested).
+ */
+export function nearest(word: string, candidates: Iterable<unknown>, options: NearestOptions = {}): string | undefined {
+  if (word.length < (options.minWordLength ?? 0)) return undefined;
+  const limit = Math.max(options.minDistance ?? 2, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   const lower = word.toLowerCase();
   for (const candidate of candidates) {
+    if (typeof candidate !== 'string' || candidate === word) continue;
     const distance = editDistance(lower, candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;

@@ -4,7 +4,7 @@ import type { EtcdMember, Inventory } from '../config/types.js';
 import type { EtcdPreflightResult } from '../modules/restore/etcd-preflight.js';
 import { etcdPreflightModule } from '../modules/restore/index.js';
 import type { Transport } from '../transport/types.js';
-import { runPhase } from './run-phases.js';
+import { readOnlyPhaseContext, runPhase } from './run-phases.js';
 
 export type MemberFacts = EtcdPreflightResult;
 
@@ -39,17 +39,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
   );
   const outcome = await runPhase(
     { id: 'preflight', title: 'read-only checks on every member', hosts },
-    {
-      inventory: options.inventory,
-      transports: options.transports,
-      dryRun: true,
-      signal: new AbortController().signal,
-      interruptible: new Set(),
-      shouldRun: () => true,
-      onBegin: async () => undefined,
-      onHostDone: async () => undefined,
-      emit: () => undefined,
-    },
+    readOnlyPhaseContext(options.inventory, options.transports),
   );
   const facts = new Map<string, MemberFacts>();
   const problems: string[] = [];

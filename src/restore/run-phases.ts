@@ -142,21 +142,26 @@ export async function runPhase(phase: PlannedPhase, ctx: PhaseRunContext): Promi
   return outcome;
 }
 
+/** A context that runs only read-only steps, journals nothing and reports nothing (preflight, preview). */
+export function readOnlyPhaseContext(inventory: Inventory, transports: ReadonlyMap<string, Transport>): PhaseRunContext {
+  return {
+    inventory,
+    transports,
+    dryRun: true,
+    signal: new AbortController().signal,
+    interruptible: new Set(),
+    shouldRun: () => true,
+    onBegin: async () => undefined,
+    onHostDone: async () => undefined,
+    emit: () => undefined,
+  };
+}
+
 /** The preview: every phase driven with read-only steps only; nothing on any host changes. */
 export async function previewPlan(phases: readonly PlannedPhase[], inventory: Inventory, transports: ReadonlyMap<string, Transport>): Promise<PrintablePhase[]> {
   const printable: PrintablePhase[] = [];
   for (const phase of phases) {
-    const outcome = await runPhase(phase, {
-      inventory,
-      transports,
-      dryRun: true,
-      signal: new AbortController().signal,
-      interruptible: new Set(),
-      shouldRun: () => true,
-      onBegin: async () => undefined,
-      onHostDone: async () => undefined,
-      emit: () => undefined,
-    });
+    const outcome = await runPhase(phase, readOnlyPhaseContext(inventory, transports));
     printable.push({
       id: phase.id,
       title: phase.wavesNote ? `${phase.title} (${phase.wavesNote})` : phase.title,
