@@ -1,11 +1,12 @@
 // Where backups, the catalog and the metrics file live for an inventory. The catalog is kept apart
 // from the snapshots on purpose: a lifecycle rule or a `find -delete` on the snapshot folder must not
 // be able to remove the record of what was taken and when.
+import { statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { homedir } from 'node:os';
 import { backupDir as configuredBackupDir, etcdMembers, ETCD_GROUP, stringVar } from '../config/etcd-vars.js';
 import type { Inventory } from '../config/types.js';
-import { RefusedError } from '../errors.js';
+import { RefusedError, UsageError } from '../errors.js';
 
 export interface BackupLocations {
   /** The cluster token (`etcd_cluster_token`, kubeasz default `etcd-cluster-0`): names the catalog and labels metrics. */
@@ -45,6 +46,19 @@ export interface LocationOverrides {
   metricsFile?: string;
 }
 
+/** A folder that exists as something else (e.g. the default `backups` is a file) fails before any host is contacted. */
+function refuseNonFolder(folder: string, variable: string): void {
+  let info;
+  try {
+    info = statSync(folder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new UsageError(`${variable} ${folder} cannot be used: ${code ?? (error as Error).message}`, `point ${variable} at a folder`);
+  }
+  if (!info.isDirectory()) throw new UsageError(`${variable} ${folder} is a file, not a folder`, `point ${variable} at a folder in the inventory, or move the file away`);
+}
+
 /**
  * Defaults: snapshots in `backup_dir` (default `<inventory dir>/backups`), the catalog in
  * `<inventory dir>/.orchestrate/catalog/<cluster token>.jsonl` (`backup_catalog_dir` moves the folder),
@@ -64,6 +78,8 @@ export function backupLocations(inventory: Inventory, overrides: LocationOverrid
       'backup.catalog-inside-backup-dir',
     );
   }
+  refuseNonFolder(backupDir, 'backup_dir');
+  refuseNonFolder(catalogDir, 'backup_catalog_dir');
   const metricsVar = overrides.metricsFile ?? inventoryVar(inventory, 'backup_metrics_file');
   const metricsFile = metricsVar ? resolvePath(inventory, metricsVar) : join(inventory.dir, '.orchestrate', 'metrics', 'orchestrate_backup.prom');
   return { cluster, backupDir, catalogFile, metricsFile };

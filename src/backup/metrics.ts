@@ -1,7 +1,9 @@
 // Freshness metrics in Prometheus text format for node_exporter's textfile collector: written to
 // `<file>.tmp` and renamed, so the collector never reads half a file. Samples of other clusters
 // already in the file are kept, so several inventories can share one file.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { CONFIG_FILE_LIMIT, FileReadError, readBoundedFile } from '../config/bounded-read.js';
 import { dirname } from 'node:path';
 import type { CatalogRecord } from './catalog.js';
 
@@ -82,11 +84,20 @@ export function otherClusterSamples(text: string, cluster: string): Map<string, 
 /** Write the metrics atomically (`<file>.tmp`, rename). World-readable: the collector often runs as another user. */
 export async function writeMetricsFile(file: string, metrics: BackupMetrics): Promise<string> {
   await mkdir(dirname(file), { recursive: true, mode: 0o755 });
-  const existing = await readFile(file, 'utf8').catch(() => '');
+  // Bounded: backup_metrics_file naming a device or FIFO must fail, not hang or get replaced by a file.
+  const existing = await readBoundedFile(file, CONFIG_FILE_LIMIT).then(
+    (bytes) => bytes.toString('utf8'),
+    (error: unknown) => {
+      if (error instanceof FileReadError && error.errno === 'ENOENT') return '';
+      throw new Error(`cannot write the metrics file ${file}: ${error instanceof FileReadError ? error.reason : String(error)}`);
+    },
+  );
   const text = renderMetrics(metrics, otherClusterSamples(existing, metrics.cluster));
-  const temp = `${file}.tmp`;
+  // A fresh random name, created exclusively: a textfile-collector folder is often shared, and a planted
+  // `<file>.tmp` symlink must not make us write through it.
+  const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
   try {
-    await writeFile(temp, text, { mode: 0o644 });
+    await writeFile(temp, text, { mode: 0o644, flag: 'wx' });
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });

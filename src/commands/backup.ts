@@ -1,6 +1,6 @@
 // `orchestrate backup INVENTORY`: run playbooks/backup.yml through the engine and report the outcome.
-import { fileURLToPath } from 'node:url';
 import { ConfigError, ExitCode, UsageError } from '../errors.js';
+import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 import type { CatalogRecord } from '../backup/catalog.js';
 import type { OutputMode } from '../engine/types.js';
@@ -28,7 +28,7 @@ exit codes: 0 a verified snapshot was written, 2 configuration or usage error (n
             3 the backup failed (recorded, metrics updated), 5 refused, 130 interrupted
 `;
 
-export const backupPlaybookPath = fileURLToPath(new URL('../../playbooks/backup.yml', import.meta.url));
+export const backupPlaybookPath = packagePath('playbooks', 'backup.yml');
 
 export interface BackupOutcome {
   ok: boolean;

@@ -1,11 +1,11 @@
 // `orchestrate demo`: the whole story on a throwaway local lab, each step shown as the command an operator would type.
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
+import { packagePath } from '../package-root.js';
 
-const binary = join(dirname(dirname(dirname(fileURLToPath(import.meta.url)))), 'bin', 'orchestrate');
+const binary = packagePath('bin', 'orchestrate');
 
 interface DemoStep {
   title: string;

@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Options, ValidateFunction } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
+import { packagePath } from '../package-root.js';
 
 /** `config`: the project's schemas (strict); `module`: module argument schemas (lenient, coercing, formats). */
 export type ValidatorKind = 'config' | 'module';
@@ -32,8 +32,8 @@ const ajvOptions: Record<ValidatorKind, Options> = {
 // when a validator was not generated at build time.
 const require = createRequire(import.meta.url);
 
-/** dist/validators/, seen from src/config/ and dist/config/ alike (both two levels below the package root). */
-export const generatedValidatorsDir = fileURLToPath(new URL('../../dist/validators/', import.meta.url));
+/** dist/validators/ of the package, whether this code runs from src/, dist/ or the bundle. */
+export const generatedValidatorsDir = packagePath('dist', 'validators');
 
 let ajvVersion: string | undefined;
 

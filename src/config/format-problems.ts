@@ -36,18 +36,49 @@ export function sortProblems(problems: readonly ConfigProblem[], firstFiles: rea
 
 function formatProblem(problem: ConfigProblem, fileCache: Map<string, string[] | undefined>): string {
   const { loc } = problem;
-  const where = loc ? `${loc.file}:${loc.line}:${loc.col}: ` : '';
-  const out = [`${where}${problem.severity}: ${problem.message}`];
+  const where = loc ? `${printable(loc.file)}:${loc.line}:${loc.col}: ` : '';
+  const out = [`${where}${problem.severity}: ${printable(problem.message)}`];
   const lineText = problem.lineText ?? (loc ? readLine(loc.file, loc.line, fileCache) : undefined);
   if (loc && lineText !== undefined) {
     const gutter = String(loc.line);
     const pad = ' '.repeat(gutter.length);
-    out.push(`  ${gutter} | ${lineText}`);
-    out.push(`  ${pad} | ${caretPadding(lineText, loc.col)}^`);
+    const { shown, before } = lineExcerpt(lineText, loc.col);
+    out.push(`  ${gutter} | ${shown}`);
+    out.push(`  ${pad} | ${caretPadding(before, before.length + 1)}^`);
   }
-  if (problem.expected) out.push(`  expected: ${problem.expected}`);
-  if (problem.hint) out.push(`  fix: ${problem.hint}`);
+  if (problem.expected) out.push(`  expected: ${printable(problem.expected)}`);
+  if (problem.hint) out.push(`  fix: ${printable(problem.hint)}`);
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * Text from a file or a value, made safe for a terminal: control characters (an escape sequence could
+ * rewrite the screen; a newline could fake another message) are shown as escapes; tabs are kept.
+ */
+export function printable(text: string, options: { keepNewlines?: boolean } = {}): string {
+  const unsafe = options.keepNewlines ? /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g : /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+  return text.replace(unsafe, (char) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r' };
+    return named[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** Lines longer than this are shown as a window around the column. */
+const MAX_SHOWN = 160;
+
+/** The line as shown (printable, cut around the column when long) and the shown text before the caret. */
+function lineExcerpt(lineText: string, col: number): { shown: string; before: string } {
+  const index = Math.max(0, Math.min(col - 1, lineText.length));
+  let start = 0;
+  let end = lineText.length;
+  if (lineText.length > MAX_SHOWN) {
+    start = Math.max(0, index - MAX_SHOWN / 2);
+    end = Math.min(lineText.length, start + MAX_SHOWN);
+  }
+  const lead = start > 0 ? '...' : '';
+  const tail = end < lineText.length ? '...' : '';
+  const before = lead + printable(lineText.slice(start, index));
+  return { shown: `${before}${printable(lineText.slice(index, end))}${tail}`, before };
 }
 
 /** Spaces up to the column, keeping tabs and widening for double-width characters so the caret lines up. */

@@ -1,5 +1,8 @@
 // Inventory rules a JSON Schema cannot express: uniqueness across members, parseable URLs, safe paths.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
+import { expandHome } from './connection.js';
 import { ETCD_GROUP, etcdMemberFor, missingEtcdProblem } from './etcd-vars.js';
 import { inventoryMeta, type InventoryMeta } from './inventory-meta.js';
 import type { EtcdMember, Inventory, InventoryHost } from './types.js';
@@ -45,7 +48,10 @@ export function checkInventory(inventory: Inventory, options: CheckOptions = {})
     problems.push(problemAt(meta.source, path, fields, target));
   };
 
-  for (const host of inventory.hosts.values()) checkHostVars(host, report);
+  for (const host of inventory.hosts.values()) {
+    checkHostVars(host, report);
+    checkLocalFolders(host, inventory.dir, report);
+  }
 
   const memberNames = inventory.groups.get(ETCD_GROUP) ?? [];
   const checkGroups = options.checkGroups ?? true;
@@ -92,9 +98,51 @@ function checkHostVars(host: InventoryHost, report: Report): void {
       });
     }
   }
+  const token = host.vars.etcd_cluster_token;
+  if (typeof token === 'string' && CONTROL.test(token)) {
+    // It names the catalog, labels metrics and reaches etcd's command line: a line break would fake lines.
+    report(host, ['etcd_cluster_token'], {
+      code: 'inventory.invalid-etcd-token',
+      message: `etcd_cluster_token ${JSON.stringify(token)} contains a control character (newline, tab or NUL)`,
+      expected: 'a token on one line, e.g. etcd-cluster-0',
+    });
+  }
   const backupDir = host.vars.backup_dir;
   if (typeof backupDir === 'string' && CONTROL.test(backupDir)) {
     report(host, ['backup_dir'], { code: 'inventory.invalid-path', message: 'backup_dir contains a control character (newline, tab or NUL)', expected: 'a folder path on one line' });
+  }
+}
+
+/**
+ * Folders on the deploy host that orchestrate creates and writes: one that names an existing file would
+ * only fail later, after hosts were contacted (and a backup would record a failure), so it fails here.
+ */
+function checkLocalFolders(host: InventoryHost, inventoryDir: string, report: Report): void {
+  for (const name of ['backup_dir', 'backup_catalog_dir']) {
+    const value = host.vars[name];
+    if (typeof value !== 'string' || value === '' || CONTROL.test(value) || value.includes('{{')) continue;
+    const folder = resolve(inventoryDir, expandHome(value));
+    let problem: string | undefined;
+    try {
+      if (!statSync(folder).isDirectory()) problem = `${name} ${folder} is a file, not a folder`;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') problem = `${name} ${folder} is inside a file, not a folder`;
+      else if (code === 'ELOOP') problem = `${name} ${folder} is a symlink loop`;
+    }
+    if (problem) report(host, [name], { code: 'inventory.not-a-folder', message: problem, expected: 'a folder (created when missing)', hint: `point ${name} at a folder, or move the file away` });
+  }
+  const metrics = host.vars.backup_metrics_file;
+  if (typeof metrics === 'string' && metrics !== '' && !CONTROL.test(metrics) && !metrics.includes('{{')) {
+    const file = resolve(inventoryDir, expandHome(metrics));
+    let kind: string | undefined;
+    try {
+      const info = statSync(file);
+      if (!info.isFile()) kind = info.isDirectory() ? 'a folder' : 'not a regular file (a device, FIFO or socket)';
+    } catch {
+      // missing: it is created
+    }
+    if (kind) report(host, ['backup_metrics_file'], { code: 'inventory.not-a-file', message: `backup_metrics_file ${file} is ${kind}`, expected: 'a file path (created when missing)', hint: 'point backup_metrics_file at a .prom file' });
   }
 }
 

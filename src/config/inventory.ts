@@ -1,5 +1,4 @@
 // Loads an Ansible YAML inventory: groups, nested children, host and group variables with Ansible's precedence.
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { sortProblems } from './format-problems.js';
@@ -9,7 +8,7 @@ import { InventoryMeta, attachInventoryMeta } from './inventory-meta.js';
 import { configValidator, translateAjvErrors } from './schema-validation.js';
 import type { Inventory, InventoryHost, Vars } from './types.js';
 import { isMap, isScalar } from 'yaml';
-import { locate, nodeAt, parseYaml, problemAt, type YamlPath, type YamlSource } from './yaml-source.js';
+import { locate, nodeAt, parseYaml, problemAt, readConfigText, type YamlPath, type YamlSource } from './yaml-source.js';
 
 export interface LoadInventoryOptions {
   /** Treat a missing or empty `etcd` group as an error (commands that back up or restore need members). */
@@ -23,14 +22,12 @@ export interface LoadedInventory {
 
 /** Read, validate and build an inventory; every problem in the file is collected into one ConfigError. */
 export async function loadInventory(file: string, options: LoadInventoryOptions = {}): Promise<LoadedInventory> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new ConfigError([{ severity: 'error', code: 'file.unreadable', message: `cannot read inventory ${file}: ${reason}`, hint: 'check the path given with -i' }]);
+  const read = await readConfigText(file, 'check the path of the inventory');
+  if ('problem' in read) {
+    const { problem } = read;
+    throw new ConfigError([problem.code === 'file.unreadable' ? { ...problem, message: problem.message.replace(/^cannot read /, 'cannot read inventory ') } : problem]);
   }
-  return parseInventory(file, text, options);
+  return parseInventory(file, read.text, options);
 }
 
 /** Same as loadInventory, from text already in memory (`file` is used for messages and relative paths). */

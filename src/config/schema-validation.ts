@@ -3,6 +3,7 @@
 // yaml-source can locate.
 import { readFileSync } from 'node:fs';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { packagePath } from '../package-root.js';
 import { compiledValidator } from './compiled-validators.js';
 import { didYouMean } from './suggest.js';
 import { pointerToPath, type ProblemFields } from './yaml-source.js';
@@ -11,9 +12,8 @@ export type SchemaName = 'inventory' | 'playbook';
 
 const compiled = new Map<string, ValidateFunction>();
 
-function schemaUrl(name: SchemaName): URL {
-  // src/config/ and dist/config/ are both two levels below the package root, next to schemas/.
-  return new URL(`../../schemas/${name}.schema.json`, import.meta.url);
+function schemaFile(name: SchemaName): string {
+  return packagePath('schemas', `${name}.schema.json`);
 }
 
 const rawSchemas = new Map<SchemaName, Record<string, unknown>>();
@@ -22,7 +22,7 @@ const rawSchemas = new Map<SchemaName, Record<string, unknown>>();
 export function configSchema(name: SchemaName): Record<string, unknown> {
   let schema = rawSchemas.get(name);
   if (!schema) {
-    schema = JSON.parse(readFileSync(schemaUrl(name), 'utf8')) as Record<string, unknown>;
+    schema = JSON.parse(readFileSync(schemaFile(name), 'utf8')) as Record<string, unknown>;
     rawSchemas.set(name, schema);
   }
   return schema;

@@ -7,7 +7,7 @@
 // `mode: 644` (decimal 644, i.e. octal 1204: an error) and base-60 numbers such as `1:20` (80: a warning).
 // A file that declares `%YAML 1.2` is read as 1.2; a `mode: 0644` there reads as 644 and is an error.
 // Timestamps stay strings (ajv and the templating layer expect JSON values, not Date objects).
-import { readFile } from 'node:fs/promises';
+import { CONFIG_FILE_LIMIT, FileReadError, decodeUtf8, readBoundedFile } from './bounded-read.js';
 import {
   LineCounter,
   isAlias,
@@ -58,7 +58,9 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     version: '1.1',
     customTags: (tags) => tags.filter((tag) => typeof tag === 'string' || tag.tag !== TIMESTAMP_TAG),
     prettyErrors: false,
-    uniqueKeys: true,
+    // yaml's own duplicate-key check compares every key with every earlier one (quadratic: a 5 MB
+    // inventory takes minutes); lintYaml finds duplicates with one Map per mapping instead.
+    uniqueKeys: false,
   });
   const source: YamlSource = { file, text, doc, lineCounter };
   const problems: ConfigProblem[] = [];
@@ -78,21 +80,41 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   }
 }
 
+/**
+ * Read a configuration file as UTF-8 text, bounded (a FIFO or /dev/zero must not hang or fill memory).
+ * An unreadable file or a byte that is not UTF-8 becomes a problem naming the file (and line) instead.
+ */
+export async function readConfigText(file: string, hint = 'check the path'): Promise<{ text: string } | { problem: ConfigProblem }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readBoundedFile(file, CONFIG_FILE_LIMIT);
+  } catch (error) {
+    const reason = error instanceof FileReadError ? error.reason : (error as Error).message;
+    return { problem: { severity: 'error', code: 'file.unreadable', message: `cannot read ${file}: ${reason}`, hint } };
+  }
+  const decoded = decodeUtf8(bytes);
+  if ('text' in decoded) return decoded;
+  const { line, col, byte } = decoded.problem;
+  return {
+    problem: {
+      severity: 'error',
+      code: 'file.not-utf8',
+      message: `${file} is not UTF-8 text: byte 0x${byte.toString(16).padStart(2, '0')} cannot be decoded`,
+      hint: 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)',
+      loc: { file, line, col },
+      lineText: (bytes.toString('utf8').split('\n')[line - 1] ?? '').replace(/\r$/, ''),
+    },
+  };
+}
+
 /** Read and parse a file; an unreadable file becomes a problem rather than an exception. */
 export async function readYaml(file: string): Promise<ParsedYaml> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+  const read = await readConfigText(file);
+  if ('problem' in read) {
     const source: ParsedYaml['source'] = { file, text: '', doc: parseDocument(''), lineCounter: new LineCounter() };
-    return {
-      source,
-      value: undefined,
-      problems: [{ severity: 'error', code: 'file.unreadable', message: `cannot read ${file}: ${reason}`, hint: 'check the path' }],
-    };
+    return { source, value: undefined, problems: [read.problem] };
   }
-  return parseYaml(file, text);
+  return parseYaml(file, read.text);
 }
 
 /** Split a JSON pointer (`/all/hosts/a~1b`) into its unescaped segments. */
@@ -129,7 +151,27 @@ export function pairAt(source: YamlSource, path: YamlPath): Pair<unknown, unknow
   const parent = nodeAt(source, path.slice(0, -1));
   const last = path[path.length - 1] as string | number;
   if (!isMap(parent)) return undefined;
-  return (parent as YAMLMap<unknown, unknown>).items.find((pair) => keyEquals(pair.key, last));
+  return pairWithKey(parent as YAMLMap<unknown, unknown>, last);
+}
+
+/** Large mappings get an index, so locating every host of a 50,000-host inventory stays linear overall. */
+const INDEXED_MAP_SIZE = 32;
+const mapIndexes = new WeakMap<YAMLMap<unknown, unknown>, Map<string, Pair<unknown, unknown>>>();
+
+/** The first pair whose key equals `segment` (as keyEquals compares). */
+function pairWithKey(map: YAMLMap<unknown, unknown>, segment: string | number): Pair<unknown, unknown> | undefined {
+  if (map.items.length < INDEXED_MAP_SIZE) return map.items.find((pair) => keyEquals(pair.key, segment));
+  let index = mapIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) {
+      if (!isScalar(pair.key)) continue;
+      const name = String(pair.key.value);
+      if (!index.has(name)) index.set(name, pair);
+    }
+    mapIndexes.set(map, index);
+  }
+  return index.get(String(segment));
 }
 
 /** The node at `path` (mapping keys as strings, sequence indexes as numbers or digit strings). */
@@ -138,7 +180,7 @@ export function nodeAt(source: YamlSource, path: YamlPath): Node | undefined {
   for (const segment of path) {
     if (isAlias(node)) node = node.resolve(source.doc);
     if (isMap(node)) {
-      const pair = (node as YAMLMap<unknown, unknown>).items.find((item) => keyEquals(item.key, segment));
+      const pair = pairWithKey(node as YAMLMap<unknown, unknown>, segment);
       if (!pair) return undefined;
       node = pair.value;
     } else if (isSeq(node)) {
@@ -225,7 +267,6 @@ const yamlHints: Record<string, string> = {
 };
 
 function yamlErrorProblem(source: YamlSource, code: string, message: string, offset: number): ConfigProblem {
-  if (code === 'DUPLICATE_KEY') return duplicateKeyProblem(source, offset);
   const fields: ProblemFields = { code: `yaml.${code.toLowerCase().replaceAll('_', '-')}`, message: `YAML: ${firstLine(message)}` };
   const hint = yamlHints[code] ?? 'check the indentation and quoting on this line and the one before it';
   fields.hint = hint;
@@ -246,27 +287,28 @@ function unknownTagProblem(source: YamlSource, offset: number): ConfigProblem {
   });
 }
 
-function duplicateKeyProblem(source: YamlSource, errorOffset: number): ConfigProblem {
-  // yaml may report the position just before the key (the end of the previous line): skip to the key itself.
-  const offset = errorOffset + (/^(?:\s|#[^\n]*)*/.exec(source.text.slice(errorOffset))?.[0].length ?? 0);
-  let name = source.text.slice(offset).split(/[:\n]/)[0]?.trim() ?? '';
-  let firstLineNumber: number | undefined;
-  visit(source.doc, {
-    Map(_key, map) {
-      const index = map.items.findIndex((pair) => isScalar(pair.key) && pair.key.range?.[0] === offset);
-      const duplicate = map.items[index];
-      if (index < 0 || !duplicate || !isScalar(duplicate.key)) return undefined;
-      name = String(duplicate.key.value);
-      const first = map.items.find((pair) => isScalar(pair.key) && pair.key.value === (duplicate.key as { value: unknown }).value);
-      if (first && isScalar(first.key) && first.key.range) firstLineNumber = locationAt(source, first.key.range[0]).line;
-      return visit.BREAK;
-    },
-  });
-  return problemAtOffset(source, offset, {
-    code: 'yaml.duplicate-key',
-    message: `duplicate key "${name}"${firstLineNumber ? ` (first defined on line ${firstLineNumber})` : ''}`,
-    hint: 'keep one of them; YAML (and Ansible) would silently use only one value',
-  });
+/** Keys equal as yaml's uniqueKeys compares them (same scalar value, same type), found in linear time. */
+function duplicateKeyProblems(source: YamlSource, map: YAMLMap<unknown, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, number>();
+  for (const pair of map.items) {
+    const key = pair.key;
+    if (!isScalar(key) || !key.range) continue;
+    const id = `${typeof key.value}:${String(key.value)}`;
+    const first = seen.get(id);
+    if (first === undefined) {
+      seen.set(id, key.range[0]);
+      continue;
+    }
+    problems.push(
+      problemAtOffset(source, key.range[0], {
+        code: 'yaml.duplicate-key',
+        message: `duplicate key "${String(key.value)}" (first defined on line ${locationAt(source, first).line})`,
+        hint: 'keep one of them; YAML (and Ansible) would silently use only one value',
+      }),
+    );
+  }
+  return problems;
 }
 
 /** Checks for YAML that parses but almost certainly does not mean what was written. */
@@ -286,6 +328,7 @@ function lintYaml(source: YamlSource): ConfigProblem[] {
         );
         return visit.SKIP;
       }
+      problems.push(...duplicateKeyProblems(source, map));
       for (const pair of map.items) {
         const key = pair.key as unknown;
         if (key !== null && !isScalar(key) && isNode(key) && key.range) {

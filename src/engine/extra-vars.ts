@@ -1,8 +1,8 @@
 // `-e key=value`, `-e '{"json": true}'` and `-e @file.yml`: later ones win, as in Ansible.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { Vars } from '../config/types.js';
+import { readConfigText } from '../config/yaml-source.js';
 import { UsageError } from '../errors.js';
 import { ArgumentFormError, parseKeyValues } from './args.js';
 
@@ -16,13 +16,9 @@ async function parseOne(value: string, cwd: string): Promise<Vars> {
   const text = value.trim();
   if (text.startsWith('@')) {
     const file = resolve(cwd, text.slice(1));
-    let content: string;
-    try {
-      content = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`-e ${value}: cannot read ${file}: ${(error as Error).message}`);
-    }
-    return mappingOf(content, `-e ${value}`);
+    const read = await readConfigText(file);
+    if ('problem' in read) throw new UsageError(`-e ${value}: ${read.problem.message}`, read.problem.hint);
+    return mappingOf(read.text, `-e ${value}`);
   }
   if (text.startsWith('{')) return mappingOf(text, `-e ${value}`);
   try {

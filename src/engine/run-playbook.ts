@@ -15,7 +15,7 @@ import { FactStore } from './facts.js';
 import { exitCodeOf, runLinear } from './linear.js';
 import { precheck } from './precheck.js';
 import { createReporter } from './reporters/create.js';
-import type { RunPlaybookOptions, RunSummary } from './types.js';
+import type { Reporter, RunPlaybookOptions, RunSummary } from './types.js';
 
 export const defaultForks = 50;
 
@@ -28,18 +28,21 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
 
   const { inventory, warnings } = await inventoryFrom(options.inventory);
   phase('inventory loaded');
-  // Load the SSH client while the playbook is read and checked (loading it touches no host).
-  const sshLoaded = options.openTransports || !reachedOverSsh(inventory) ? undefined : import('../transport/ssh-transport.js').catch(() => undefined);
+  // Our SSH transport module is fetched while the playbook is read (ssh2 itself loads on the first connection).
+  if (!options.openTransports && reachedOverSsh(inventory)) void import('../transport/ssh-transport.js').catch(() => undefined);
   const { playbook, catalog } = await playbookFrom(options.playbook, options.catalog);
   phase('playbook loaded');
   const checked = precheck({ inventory, playbook, catalog, extraVars, tags, dryRun, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
-
   phase('pre-check done');
-  const reporter = options.reporter ?? (await createReporter(options.output ?? 'auto', { dryRun }));
-  for (const warning of [...warnings, ...(await playbookWarnings(playbook))]) await reporter.event({ type: 'warning', message: warning });
-  await reporter.event({ type: 'run_start', playbook: playbook.file, dryRun });
 
-  const signal = options.signal ?? new AbortController().signal;
+  // Connections start as soon as the pre-check has passed, not earlier, by choice: a playbook with a
+  // configuration error ends (exit 2) before any host is contacted, not even for an SSH login, and only the
+  // hosts the pre-check found to need a connection are contacted. Starting on a guess made from the
+  // inventory alone would save only the loading and checking of the playbook (~20 ms), and would log in to
+  // hosts the run never uses; a connection still pending to such a host cannot be called off, so a silent
+  // one would hold the process until its connect timeout. What needs no connection is done while the
+  // handshakes run (~100 ms, mostly the servers' work): the reporter (listr2 on a terminal), the warnings and
+  // the run_start event. The first task waits for the connections, so its duration does not include them.
   const connections = new ConnectionPool(inventory, {
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
     ...(options.knownHostsFile !== undefined ? { knownHostsFile: options.knownHostsFile } : {}),
@@ -48,10 +51,17 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   });
   const facts = new FactStore();
   let outcome;
+  let reporter: Reporter;
   try {
-    await sshLoaded;
-    await connections.openAll(checked.connect);
+    const connecting = connections.openAll(checked.connect);
+    // Awaited below; should it fail before that (a broken installation), that is not an unhandled rejection.
+    connecting.catch(() => undefined);
+    reporter = options.reporter ?? (await createReporter(options.output ?? 'auto', { dryRun }));
+    for (const warning of [...warnings, ...(await playbookWarnings(playbook))]) await reporter.event({ type: 'warning', message: warning });
+    await reporter.event({ type: 'run_start', playbook: playbook.file, dryRun });
+    await connecting;
     phase(`${checked.connect.length} connections open`);
+    const signal = options.signal ?? new AbortController().signal;
     outcome = await runLinear({
       run: { inventory, catalog, connections, dryRun, signal },
       playbook,

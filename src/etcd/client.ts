@@ -3,8 +3,8 @@
 // multi-endpoint client cannot say which member answered. etcd3's `dialTimeout` is never read,
 // so every unary call gets a gRPC deadline and every helper races an outer timer as well.
 // etcd3 is imported lazily: it pulls in grpc-js and protobufs, too slow for CLI start-up.
-import { readFile } from 'node:fs/promises';
 import type { Etcd3, IOptions } from 'etcd3';
+import { FileReadError, SMALL_FILE_LIMIT, readBoundedFile } from '../config/bounded-read.js';
 import type { EtcdMember } from '../config/types.js';
 import { shellJoin } from '../shell/quote.js';
 import { PartialFile, type StreamDigests } from './partial-file.js';
@@ -100,9 +100,9 @@ async function credentialsFor(member: EtcdMember): Promise<IOptions['credentials
   if (!member.caFile) throw new Error(`member ${member.name}: ${member.clientUrl} is https but no CA file is set (etcd_ca_file / ca_dir)`);
   const read = async (label: string, file: string) => {
     try {
-      return await readFile(file);
+      return await readBoundedFile(file, SMALL_FILE_LIMIT);
     } catch (error) {
-      throw new Error(`member ${member.name}: cannot read the ${label} ${file} on the deploy host: ${errorText(error)}`);
+      throw new Error(`member ${member.name}: cannot read the ${label} ${file} on the deploy host: ${error instanceof FileReadError ? error.reason : errorText(error)}`);
     }
   };
   const rootCertificate = await read('CA certificate', member.caFile);

@@ -3,7 +3,7 @@
 // Streaming: the file is read with positioned reads, a page (or a 4 MiB chunk) at a time, so memory
 // stays flat whatever the snapshot size.
 import { createHash } from 'node:crypto';
-import { readSync } from 'node:fs';
+import { constants, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { BoltWalker, parseMetaPage, type BoltMeta, type BoltProblemCode, type ByteSource } from './bbolt.js';
 import { Crc32c } from './crc32c.js';
@@ -287,7 +287,8 @@ export async function verifySnapshotFile(path: string, options: VerifyOptions = 
   const started = Date.now();
   let handle: FileHandle;
   try {
-    handle = await open(path, 'r');
+    // Non-blocking, so a FIFO given as a snapshot is refused below instead of waiting for a writer.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     return failedReport(path, started, { code: 'file.unreadable', message: `cannot open ${path}: ${(error as Error).message}` });
   }

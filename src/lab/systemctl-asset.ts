@@ -1,10 +1,10 @@
-// Finds the lab's stand-in systemctl script. tsc copies no .sh files into dist/, so the script is resolved
-// relative to the package root, which is two levels above this file both in src/lab/ and in dist/lab/.
+// Finds the lab's stand-in systemctl script. tsc copies no .sh files into dist/ (nor does the bundle), so the
+// script is read from src/lab/assets/ under the package root.
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.js';
 
 export function systemctlAssetPath(): string {
-  return fileURLToPath(new URL('../../src/lab/assets/systemctl.sh', import.meta.url));
+  return packagePath('src', 'lab', 'assets', 'systemctl.sh');
 }
 
 export async function readSystemctlAsset(): Promise<string> {

@@ -30,6 +30,10 @@ export const serviceModule = defineModule<ServiceArgs>({
     required: ['name'],
     additionalProperties: false,
   },
+  check(args) {
+    // systemctl would read a leading "-" as an option (`-H host` even reaches another machine).
+    return typeof args.name === 'string' && args.name.startsWith('-') ? [`name ${JSON.stringify(args.name)} is not a unit name (it starts with "-")`] : [];
+  },
   async *plan(_ctx, args) {
     const { name } = args;
     let changed = false;

@@ -1,5 +1,5 @@
 // Renders parsed templates: text, {{ }} output, if/for/set. Output parts stay Deferred until joined.
-import { shellQuote } from '../shell/quote.js';
+import { joinShellPieces, ShellContextError, type ShellPiece } from '../shell/shell-context.js';
 import type { TemplateNode } from './ast.js';
 import { Deferred, DeferredEncountered, isDeferred } from './deferred.js';
 import { TemplateError } from './errors.js';
@@ -12,7 +12,16 @@ export interface RenderOptions {
   shellQuote?: boolean;
 }
 
-export type Part = string | Deferred;
+/** A `{{ }}` result bound for a shell line: quoted for its place once the whole line is known (joinParts). */
+export class ShellValue {
+  constructor(
+    readonly text: string,
+    /** The expression ends in `| quote`: already one shell word. */
+    readonly preQuoted: boolean,
+  ) {}
+}
+
+export type Part = string | Deferred | ShellValue;
 
 export function renderNodes(nodes: TemplateNode[], ctx: EvalContext, options: RenderOptions, out: Part[]): void {
   for (const node of nodes) {
@@ -46,7 +55,7 @@ function outputText(expr: Extract<TemplateNode, { type: 'output' }>['expr'], ctx
     if (error instanceof DeferredEncountered) return describeDeferred(expr, ctx, []);
     throw error;
   }
-  return options.shellQuote ? shellQuote(text) : text;
+  return options.shellQuote ? new ShellValue(text, expr.type === 'filter' && expr.name === 'quote') : text;
 }
 
 function renderIf(node: Extract<TemplateNode, { type: 'if' }>, ctx: EvalContext, options: RenderOptions, out: Part[]): void {
@@ -122,8 +131,25 @@ function renderFor(node: Extract<TemplateNode, { type: 'for' }>, ctx: EvalContex
   });
 }
 
-/** Join parts; any Deferred part makes the whole text Deferred, with `<deferred: ...>` in its place. */
+/**
+ * Join parts; any Deferred part makes the whole text Deferred, with `<deferred: ...>` in its place.
+ * Shell values are escaped for where they land in the shell text around them (src/shell/shell-context.ts).
+ */
 export function joinParts(parts: Part[]): string | Deferred {
-  if (!parts.some(isDeferred)) return parts.join('');
-  return new Deferred(parts.map((part) => (typeof part === 'string' ? part : part.toString())).join(''));
+  const hasDeferred = parts.some(isDeferred);
+  let text: string;
+  if (parts.some((part) => part instanceof ShellValue)) {
+    const pieces: ShellPiece[] = parts.map((part) =>
+      typeof part === 'string' ? { text: part } : part instanceof ShellValue ? { value: part.text, preQuoted: part.preQuoted } : { value: part.toString(), verbatim: true },
+    );
+    try {
+      text = joinShellPieces(pieces);
+    } catch (error) {
+      if (error instanceof ShellContextError) throw new TemplateError(error.message);
+      throw error;
+    }
+  } else {
+    text = parts.map((part) => (typeof part === 'string' ? part : part.toString())).join('');
+  }
+  return hasDeferred ? new Deferred(text) : text;
 }

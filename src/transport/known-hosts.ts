@@ -1,9 +1,10 @@
 // OpenSSH known_hosts: parsing, matching a host's key the way `ssh` does, fingerprints and recording new keys.
 // No maintained npm parser handles hashed entries, `[host]:port` and markers, hence this file.
 import { createHash, createHmac } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { CONFIG_FILE_LIMIT, FileReadError, readBoundedFile } from '../config/bounded-read.js';
 
 export type HostKeyStatus = 'match' | 'unknown' | 'changed' | 'revoked';
 
@@ -105,9 +106,10 @@ export function parseKnownHosts(text: string, file?: string): KnownHosts {
 export async function readKnownHosts(file: string): Promise<KnownHosts> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Bounded and non-blocking: --known-hosts naming a FIFO or /dev/zero must not hang.
+    text = (await readBoundedFile(file, CONFIG_FILE_LIMIT)).toString('utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], problems: [] };
+    if (error instanceof FileReadError && error.errno === 'ENOENT') return { entries: [], problems: [] };
     throw error;
   }
   return parseKnownHosts(text, file);

@@ -49,7 +49,8 @@ export async function uploadThroughShell(
   const script = [
     options.sudo ? `install -m ${mode} -- ${quotedStage} ${quotedTmp} || exit 1` : `chmod ${mode} -- ${quotedTmp} || exit 1`,
     `sum=$(${sha256Command(tmp)}) || exit 1`,
-    `case "$sum" in ${expected}*|'\\'${expected}*) ;; *) rm -f -- ${quotedTmp}; printf '%s\\n' "\${sum%% *}" >&2; exit ${checksumMismatchStatus};; esac`,
+    // The expected digest is quoted too: it may come from a caller (a catalog record), not only from our own hash.
+    `case "$sum" in ${shellQuote(expected)}*|'\\'${shellQuote(expected)}*) ;; *) rm -f -- ${quotedTmp}; printf '%s\\n' "\${sum%% *}" >&2; exit ${checksumMismatchStatus};; esac`,
     `if [ -d ${quotedDest} ]; then printf '%s\\n' ${shellQuote(`${dest} is a directory; give the full path of the file`)} >&2; exit 1; fi`,
     `mv -f -- ${quotedTmp} ${quotedDest}`,
   ].join('\n');

@@ -1,8 +1,8 @@
 // Which keys to offer, in OpenSSH's order, each described for the "authentication failed" message.
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyAuthMethod, ParsedKey } from 'ssh2';
+import { FileReadError, SMALL_FILE_LIMIT, readBoundedFile } from '../config/bounded-read.js';
 import type { ConnectionSpec } from '../config/types.js';
 import { UnreachableError } from '../errors.js';
 import { fingerprint } from './known-hosts.js';
@@ -33,10 +33,11 @@ export async function authAttempts(spec: ConnectionSpec, sources: AuthSources, p
     const explicit = file === spec.privateKeyFile;
     let data: Buffer;
     try {
-      data = await readFile(file);
+      // Bounded: a key path naming /dev/zero or a FIFO must neither fill memory nor hang.
+      data = await readBoundedFile(file, SMALL_FILE_LIMIT);
     } catch (error) {
       if (!explicit) continue;
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      const reason = error instanceof FileReadError ? error.reason : (error as Error).message;
       throw new UnreachableError(spec.host, `cannot read private key ${file}: ${reason}`, 'check ansible_ssh_private_key_file');
     }
     const parsed = parseKey(data);

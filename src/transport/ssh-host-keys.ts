@@ -1,6 +1,7 @@
 // Host key checks for ssh2's hostVerifier: OpenSSH's rules and messages that say what to do.
 import type { ServerHostKeyAlgorithm } from 'ssh2';
 import { UnreachableError } from '../errors.js';
+import { shellQuote } from '../shell/quote.js';
 import { appendKnownHost, fingerprint, keyTypeOf, knownHostName, lookupHostKey, type KnownHostEntry } from './known-hosts.js';
 
 /** A host key trusted on first use and appended to the known hosts file (`acceptNewHostKeys`). */
@@ -53,7 +54,7 @@ export async function verifyHostKey(check: HostKeyCheck, key: Buffer): Promise<R
         `holds ${stored.keyType} ${fingerprint(stored.key)}. Someone could be intercepting the connection (man in the middle), ` +
         'or the host was reinstalled. Refusing to connect.',
       'only if you have confirmed out of band that the host was re-keyed: remove the old key with ' +
-        `ssh-keygen -R '${name}' -f ${file}, check the new fingerprint on the host, then trust it again`,
+        `ssh-keygen -R ${shellQuote(name)} -f ${shellQuote(file)}, check the new fingerprint on the host, then trust it again`,
     );
   }
   if (check.acceptNewHostKeys) {
@@ -70,7 +71,7 @@ export async function verifyHostKey(check: HostKeyCheck, key: Buffer): Promise<R
     host,
     `unknown host key for ${name}: ${shown} is not in ${file}` + (others.length > 0 ? ` (it lists only ${others.join(', ')} keys for this host)` : ''),
     `check the fingerprint out of band (on the host: ssh-keygen -lf /etc/ssh/ssh_host_${keyType.replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub), ` +
-      `then trust it with: ssh-keyscan -p ${port} -t ${keyType} ${address} >> ${file}, or run with --accept-new-host-keys`,
+      `then trust it with: ssh-keyscan -p ${port} -t ${shellQuote(keyType)} ${shellQuote(address)} >> ${shellQuote(file)}, or run with --accept-new-host-keys`,
   );
 }
 

@@ -8,6 +8,7 @@ import { shellQuote } from '../shell/quote.js';
 import { needsSudo, wrapWithSudo } from './become.js';
 import { CappedOutput, defaultOutputCapBytes } from './capped-output.js';
 import { abortReason, ChannelLimiter } from './channel-limiter.js';
+import { FileReadError } from '../config/bounded-read.js';
 import { defaultKnownHostsFile, readKnownHosts, type KnownHostEntry } from './known-hosts.js';
 import { PidLineReader } from './pid-line-reader.js';
 import { downloadThroughShell, uploadThroughShell, type ShellFileAccess, type UploadSource } from './shell-transfer.js';
@@ -173,7 +174,7 @@ export class SshTransport implements Transport {
     try {
       knownEntries = (await readKnownHosts(this.knownHostsFile)).entries;
     } catch (error) {
-      throw new UnreachableError(this.host, `cannot read known hosts file ${this.knownHostsFile}: ${(error as Error).message}`);
+      throw new UnreachableError(this.host, `cannot read known hosts file ${this.knownHostsFile}: ${error instanceof FileReadError ? error.reason : (error as Error).message}`);
     }
     const tried: string[] = [];
     const errors: Ssh2Error[] = [];
