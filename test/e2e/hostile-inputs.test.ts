@@ -297,7 +297,8 @@ const cases: Case[] = [
     name: 'run --dry-run: the preview shows each value escaped for its place and runs nothing',
     args: () => ['run', 'playbook-injection.yml', '-i', 'inventory-local.yml', '-e', '{"extra": "$(touch pwned-7); x"}', '--dry-run'],
     code: 0,
-    stdout: (dir) => [`printf '%s|' "\\$(touch ${dir}/pwned-2)" "a\\"; touch ${dir}/pwned-4; \\"b"`, `printf '%s|' '$(touch pwned-7); x'`, 'nothing was changed'],
+    // Inside "...", the quotes close around the shellQuote'd value and reopen: one word, literal text.
+    stdout: (dir) => [`printf '%s|' ""'$(touch ${dir}/pwned-2)'"" "a"'"; touch ${dir}/pwned-4; "'"b"`, `printf '%s|' '$(touch pwned-7); x'`, 'nothing was changed'],
   },
   {
     name: "run -e 'x=$(touch ...)' with a space is not key=value: a usage error naming -e",

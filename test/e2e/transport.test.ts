@@ -345,7 +345,7 @@ describe('transport end to end', function () {
 
     it('says so when the key file is missing', async () => {
       const error = (await failure(transport({ privateKeyFile: join(work, 'nope') }).connect())) as UnreachableError;
-      expect(error.message).to.contain(`cannot read private key ${join(work, 'nope')}: ENOENT`);
+      expect(error.message).to.contain(`cannot read private key ${join(work, 'nope')}: no such file`);
       expect(error.hint).to.contain('ansible_ssh_private_key_file');
     });
   });
