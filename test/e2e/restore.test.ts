@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../../src/config/inventory.js';
 import { etcdMembers } from '../../src/config/etcd-vars.js';
 import { waitForVerifiedCluster } from '../../src/modules/restore/cluster-probe.js';
+import { damage, keyValues, memberStatuses, putKey, waitHealthy } from '../helpers/lab-data.js';
 import { etcdctlInLab, readSystemctlLog, sshToLabHost, startLab, stopLab, tempLabDir, type LabInfo, type SystemctlEvent } from '../helpers/lab.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -63,43 +64,10 @@ function reportOf(result: CliResult): JsonReport {
   return JSON.parse(line) as JsonReport;
 }
 
-async function keyValues(lab: LabInfo): Promise<Map<string, string>> {
-  const result = await etcdctlInLab(lab, ['get', '', '--prefix', '-w', 'json']);
-  if (result.code !== 0) throw new Error(`etcdctl get failed: ${result.stderr}`);
-  const parsed = JSON.parse(result.stdout) as { kvs?: { key: string; value: string }[] };
-  return new Map((parsed.kvs ?? []).map((kv) => [Buffer.from(kv.key, 'base64').toString(), Buffer.from(kv.value ?? '', 'base64').toString()]));
-}
 
-async function put(lab: LabInfo, key: string, value: string): Promise<void> {
-  const result = await etcdctlInLab(lab, ['put', key, value]);
-  if (result.code !== 0) throw new Error(`etcdctl put failed: ${result.stderr}`);
-}
 
-/** Delete every pod and add a rogue key: the data loss the restore must undo. */
-async function damage(lab: LabInfo, rogue: string): Promise<void> {
-  const deleted = await etcdctlInLab(lab, ['del', '/registry/pods/', '--prefix']);
-  if (deleted.code !== 0) throw new Error(`etcdctl del failed: ${deleted.stderr}`);
-  await put(lab, rogue, 'should not survive the restore');
-}
 
-interface MemberStatusRow {
-  Endpoint: string;
-  Status: { header: { member_id: number | string; cluster_id: number | string }; leader: number | string };
-}
 
-/** What every member says about itself, asked one member at a time (ids in hex). */
-async function memberStatuses(lab: LabInfo): Promise<{ address: string; memberId: string; leader: string; clusterId: string }[]> {
-  const rows: { address: string; memberId: string; leader: string; clusterId: string }[] = [];
-  for (const host of lab.hosts) {
-    const result = await etcdctlInLab(lab, ['endpoint', 'status', '-w', 'json'], [host.address]);
-    if (result.code !== 0) throw new Error(`endpoint status ${host.address} failed: ${result.stderr}`);
-    // etcdctl prints ids as JSON numbers beyond 2^53: read them as text.
-    const [row] = JSON.parse(result.stdout.replace(/:\s*(\d{15,})/g, ':"$1"')) as MemberStatusRow[];
-    const hex = (value: number | string) => BigInt(value).toString(16);
-    rows.push({ address: host.address, memberId: hex(row!.Status.header.member_id), leader: hex(row!.Status.leader), clusterId: hex(row!.Status.header.cluster_id) });
-  }
-  return rows;
-}
 
 async function memberList(lab: LabInfo): Promise<string[]> {
   const result = await etcdctlInLab(lab, ['member', 'list', '-w', 'simple'], [lab.hosts[0]!.address]);
@@ -119,15 +87,6 @@ async function hostState(lab: LabInfo): Promise<string[]> {
   );
 }
 
-async function waitHealthy(lab: LabInfo, members: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const result = await etcdctlInLab(lab, ['endpoint', 'health']);
-    if (result.code === 0 && (result.stdout + result.stderr).split('is healthy').length - 1 === members) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('the lab cluster did not become healthy');
-}
 
 /** Take a snapshot into the inventory's backup_dir: `orchestrate backup` when it works, else etcdctl (a fallback). */
 async function backUp(lab: LabInfo): Promise<string> {
@@ -187,7 +146,7 @@ function restoreSuite(net: string, size: number): void {
       this.timeout(120_000);
       lab = await startLab({ dir: tempLabDir(), net, members: size });
       await waitHealthy(lab, size);
-      await put(lab, '/registry/configmaps/default/restore-marker', `value-${size}`);
+      await putKey(lab, '/registry/configmaps/default/restore-marker', `value-${size}`);
       snapshot = await backUp(lab);
       snapshotKeys = await keyValues(lab);
       await damage(lab, '/registry/rogue/after-backup');

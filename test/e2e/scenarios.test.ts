@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostSystemctl } from '../../src/lab/index.js';
 import { runProgram } from '../../src/lab/run-program.js';
+import { damage, keyValues, memberStatuses, putKey, waitHealthy, type MemberStatus } from '../helpers/lab-data.js';
 import { etcdctlInLab, readSystemctlLog, sshToLabHost, startLab, stopLab, tempLabDir, type LabHostInfo, type LabInfo } from '../helpers/lab.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -88,40 +89,11 @@ async function backUp(lab: LabInfo, extra: string[] = []): Promise<BackupRecord>
   return outcome.record;
 }
 
-async function keyValues(lab: LabInfo): Promise<Map<string, string>> {
-  const result = await etcdctlInLab(lab, ['get', '', '--prefix', '-w', 'json']);
-  if (result.code !== 0) throw new Error(`etcdctl get failed: ${result.stderr}`);
-  const parsed = JSON.parse(result.stdout) as { kvs?: { key: string; value?: string }[] };
-  return new Map((parsed.kvs ?? []).map((kv) => [Buffer.from(kv.key, 'base64').toString(), Buffer.from(kv.value ?? '', 'base64').toString()]));
-}
 
-async function put(lab: LabInfo, key: string, value: string): Promise<void> {
-  const result = await etcdctlInLab(lab, ['put', key, value]);
-  if (result.code !== 0) throw new Error(`etcdctl put failed: ${result.stderr}`);
-}
 
-/** Delete the pods and add a rogue key: what a restore must undo. */
-async function damage(lab: LabInfo, rogue: string): Promise<void> {
-  const deleted = await etcdctlInLab(lab, ['del', '/registry/pods/', '--prefix']);
-  if (deleted.code !== 0) throw new Error(`etcdctl del failed: ${deleted.stderr}`);
-  await put(lab, rogue, 'must not survive the restore');
-}
 
-/** Each member asked on its own: its id, the leader it knows, its cluster id (hex). */
-async function memberStatuses(lab: LabInfo): Promise<{ memberId: string; leader: string; clusterId: string }[]> {
-  const rows = [];
-  for (const host of lab.hosts) {
-    const result = await etcdctlInLab(lab, ['endpoint', 'status', '-w', 'json'], [host.address]);
-    if (result.code !== 0) throw new Error(`endpoint status ${host.address} failed: ${result.stderr}`);
-    // Ids beyond 2^53 are read as text.
-    const [row] = JSON.parse(result.stdout.replace(/:\s*(\d{15,})/g, ':"$1"')) as { Status: { header: { member_id: string | number; cluster_id: string | number }; leader: string | number } }[];
-    const hex = (value: string | number) => BigInt(value).toString(16);
-    rows.push({ memberId: hex(row!.Status.header.member_id), leader: hex(row!.Status.leader), clusterId: hex(row!.Status.header.cluster_id) });
-  }
-  return rows;
-}
 
-function expectOneLeader(statuses: { memberId: string; leader: string; clusterId: string }[], size: number): void {
+function expectOneLeader(statuses: MemberStatus[], size: number): void {
   expect(new Set(statuses.map((s) => s.leader)).size, 'every member names the same leader').to.equal(1);
   expect(statuses.filter((s) => s.leader === s.memberId)).to.have.length(1);
   expect(new Set(statuses.map((s) => s.clusterId)).size).to.equal(1);
@@ -129,15 +101,6 @@ function expectOneLeader(statuses: { memberId: string; leader: string; clusterId
   expect(statuses.map((s) => s.memberId)).not.to.include('8e9e05c52164694d');
 }
 
-async function waitHealthy(lab: LabInfo): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const result = await etcdctlInLab(lab, ['endpoint', 'health']);
-    if (result.code === 0 && (result.stdout + result.stderr).split('is healthy').length - 1 === lab.hosts.length) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('the lab cluster did not become healthy');
-}
 
 async function etcdPid(host: LabHostInfo): Promise<string> {
   return (await readFile(join(host.upperDir, 'var', 'lib', 'lab-systemd', 'etcd.pid'), 'utf8').catch(() => '')).trim();
@@ -349,7 +312,7 @@ describe('scenarios on a 3-member lab (127.0.108.x)', function () {
     const source = lab.hosts[2]!;
     const raw = join(lab.dir, 'raw-member-db.db');
     // A key only this copy has, so the restore is seen to bring back this file and no other.
-    await put(lab, '/registry/configmaps/default/raw-copy-marker', 'from member/snap/db');
+    await putKey(lab, '/registry/configmaps/default/raw-copy-marker', 'from member/snap/db');
     // A put returns once the leader committed it; wait until this member has applied it too (serializable read).
     for (let i = 0; ; i++) {
       const seen = await etcdctlInLab(lab, ['get', '/registry/configmaps/default/raw-copy-marker', '--consistency=s', '--print-value-only'], [source.address]);
@@ -399,7 +362,7 @@ describe('scenarios on a 3-member lab (127.0.108.x)', function () {
 
   it('power cut: every member down; status says so with the backup age; restore still works and verifies', async () => {
     const lab = theLab();
-    await put(lab, '/registry/configmaps/default/power-cut-marker', 'taken just before the power cut');
+    await putKey(lab, '/registry/configmaps/default/power-cut-marker', 'taken just before the power cut');
     const record = await backUp(lab);
     const snapshotKeys = await keyValues(lab);
     expect(snapshotKeys.get('/registry/configmaps/default/power-cut-marker')).to.equal('taken just before the power cut');
