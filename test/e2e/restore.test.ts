@@ -2,47 +2,21 @@
 // 3 members on 127.0.105 and 5 members on 127.0.106. Needs root. The CLI runs as a child process, with no
 // terminal, exactly as an operator (or CI) would run it.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadInventory } from '../../src/config/inventory.js';
 import { etcdMembers } from '../../src/config/etcd-vars.js';
 import { waitForVerifiedCluster } from '../../src/modules/restore/cluster-probe.js';
+import { runCliFromSource, type CliResult } from '../helpers/cli.js';
 import { damage, keyValues, memberStatuses, putKey, waitHealthy } from '../helpers/lab-data.js';
 import { etcdctlInLab, readSystemctlLog, sshToLabHost, startLab, stopLab, tempLabDir, type LabInfo, type SystemctlEvent } from '../helpers/lab.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const tsxLoader = join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs');
-const entry = join(root, 'src', 'cli', 'main.ts');
 
-interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs the CLI from source with no terminal on stdin (like CI). */
 function orchestrate(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', tsxLoader, '--input-type=module', '-e', `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`, ...args],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runCliFromSource(args, { ...(options.env ? { env: options.env } : {}), timeoutMs: options.timeoutMs ?? 240_000 });
 }
 
 interface JsonReport {

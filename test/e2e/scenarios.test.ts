@@ -3,50 +3,24 @@
 // a raw member/snap/db without a hash trailer, and expired or expiring certificates. Needs root.
 // Labs: 3 members on 127.0.108, 1 member on 127.0.109. The CLI runs as a child process with no terminal.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { hostSystemctl } from '../../src/lab/index.js';
 import { runProgram } from '../../src/lab/run-program.js';
+import { runCliFromSource, type CliResult } from '../helpers/cli.js';
 import { damage, keyValues, memberStatuses, putKey, waitHealthy, type MemberStatus } from '../helpers/lab-data.js';
 import { etcdctlInLab, readSystemctlLog, sshToLabHost, startLab, stopLab, tempLabDir, type LabHostInfo, type LabInfo } from '../helpers/lab.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const tsxLoader = join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs');
-const entry = join(root, 'src', 'cli', 'main.ts');
 
-interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * Runs the CLI from source, stdin not a terminal (as cron or CI would). The deadline is below the test's
  * own, so a hung run fails with its output instead of a bare mocha timeout.
  */
 function orchestrate(args: string[], timeoutMs = 150_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', tsxLoader, '--input-type=module', '-e', `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`, ...args],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runCliFromSource(args, { env: { CI: '1' }, timeoutMs });
 }
 
 interface RestoreReport {
