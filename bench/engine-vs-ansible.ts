@@ -70,8 +70,8 @@ export async function engineVsAnsible(options: EngineVsAnsibleOptions = {}): Pro
     const env = { ...process.env, CI: '1', ANSIBLE_CONFIG: join(work, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' };
 
     const runAnsible = () => timed('ansible-playbook', ['-i', lab!.inventoryFile, playbook], { env, timeoutMs: 300_000 });
-    const runOrchestrate = () => timed(process.execPath, [bin, 'run', playbook, '-i', lab!.inventoryFile, '--known-hosts', lab!.knownHostsFile], { env, timeoutMs: 300_000 });
-    const runStartup = () => timed(process.execPath, [bin, 'run', noTasks, '-i', lab!.inventoryFile], { env, timeoutMs: 300_000 });
+    const runOrchestrate = () => timed(bin, ['run', playbook, '-i', lab!.inventoryFile, '--known-hosts', lab!.knownHostsFile], { env, timeoutMs: 300_000 });
+    const runStartup = () => timed(bin, ['run', noTasks, '-i', lab!.inventoryFile], { env, timeoutMs: 300_000 });
 
     const ansible: number[] = [];
     const orchestrate: number[] = [];

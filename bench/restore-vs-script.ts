@@ -105,9 +105,9 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
   const megabytes = options.megabytes ?? 300;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const useDist = existsSync(join(root, 'dist', 'commands', 'restore.js'));
-  const cli = useDist
+  const [program, ...cli] = useDist
     ? [join(root, 'bin', 'orchestrate')]
-    : ['--import', join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs'), '--input-type=module', '-e', `const { main } = await import(${JSON.stringify(join(root, 'src', 'cli', 'main.ts'))}); process.exitCode = await main(process.argv.slice(1));`];
+    : [process.execPath, '--import', join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs'), '--input-type=module', '-e', `const { main } = await import(${JSON.stringify(join(root, 'src', 'cli', 'main.ts'))}); process.exitCode = await main(process.argv.slice(1));`];
   const work = mkdtempSync(join(tmpdir(), 'orchestrate-restore-bench-'));
   const labDir = join(work, 'lab');
   let lab: LabInfo | undefined;
@@ -151,7 +151,7 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
       scriptApi.push(sp.apiDownMs);
 
       await tidy();
-      const o = await timed(process.execPath, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { env });
+      const o = await timed(program!, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { env });
       const reportLine = o.stdout.trim().split('\n').reverse().find((line) => line.startsWith('{"type":"report"'));
       if (o.code !== 0 || !reportLine) throw new Error(`orchestrate restore failed (exit ${String(o.code)}):\n${o.stdout.slice(-3000)}\n${o.stderr.slice(-2000)}`);
       const report = JSON.parse(reportLine) as { rto: { wallMs: number; apiDowntimeMs?: number; phases: { id: string; ms: number }[] } };

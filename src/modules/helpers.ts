@@ -1,4 +1,5 @@
 // Small pieces shared by the core modules: building steps, reading exec results, Ansible-style booleans.
+import { constants } from 'node:os';
 import type { ExecStep, StepResult } from '../engine/step.js';
 import type { ExecResult, TransferResult } from '../transport/types.js';
 
@@ -49,5 +50,14 @@ export function toBool(value: unknown, fallback = false): boolean {
 export function execFailure(result: ExecResult): string {
   if (result.timedOut) return `command timed out after ${Math.round(result.durationMs / 1000)}s`;
   if (result.exitCode === null) return result.signal ? `command killed by ${result.signal}` : 'command ended without an exit status';
-  return 'non-zero return code';
+  const signal = signalOfShellStatus(result.exitCode);
+  return signal ? `non-zero return code (${result.exitCode} = 128 + ${signal.number}: killed by ${signal.name}?)` : 'non-zero return code';
+}
+
+/** A shell reports a command killed by signal N as 128+N; an exit status can look the same, hence only a hint. */
+function signalOfShellStatus(code: number): { name: string; number: number } | undefined {
+  if (code <= 128 || code > 128 + 64) return undefined;
+  const number = code - 128;
+  const name = Object.entries(constants.signals).find(([, value]) => value === number)?.[0];
+  return name ? { name, number } : undefined;
 }

@@ -3,9 +3,13 @@
 
 export class ChannelLimiter {
   private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waitingGrants: Array<() => void> = [];
 
-  constructor(private limit: number) {
+  /** `onQueued` is told whenever a caller has to wait, so an idle holder of a slot can give it up. */
+  constructor(
+    private limit: number,
+    private readonly onQueued: () => void = () => undefined,
+  ) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`channel limit must be a positive integer, got ${limit}`);
   }
 
@@ -15,6 +19,17 @@ export class ChannelLimiter {
 
   get capacity(): number {
     return this.limit;
+  }
+
+  get waiting(): number {
+    return this.waitingGrants.length;
+  }
+
+  /** A release function if a slot is free now, else undefined (never waits). */
+  tryAcquire(): (() => void) | undefined {
+    if (this.running >= this.limit) return undefined;
+    this.running += 1;
+    return this.releaser();
   }
 
   /** Resolves with a release function once a slot is free; rejects if `signal` aborts while queued. */
@@ -31,12 +46,13 @@ export class ChannelLimiter {
         resolve(this.releaser());
       };
       const onAbort = (): void => {
-        const index = this.waiting.indexOf(grant);
-        if (index >= 0) this.waiting.splice(index, 1);
+        const index = this.waitingGrants.indexOf(grant);
+        if (index >= 0) this.waitingGrants.splice(index, 1);
         reject(abortReason(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(grant);
+      this.waitingGrants.push(grant);
+      this.onQueued();
     });
   }
 
@@ -51,7 +67,7 @@ export class ChannelLimiter {
       if (released) return;
       released = true;
       this.running -= 1;
-      while (this.running < this.limit && this.waiting.length > 0) this.waiting.shift()!();
+      while (this.running < this.limit && this.waitingGrants.length > 0) this.waitingGrants.shift()!();
     };
   }
 }

@@ -1,4 +1,5 @@
 // One persistent ssh2 connection per host; every command is a channel on it, transfers use one sftp session.
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AnyAuthMethod, AuthenticationType, Client as SshClient, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
@@ -11,8 +12,10 @@ import { abortReason, ChannelLimiter } from './channel-limiter.js';
 import { FileReadError } from '../config/bounded-read.js';
 import { defaultKnownHostsFile, readKnownHosts, type KnownHostEntry } from './known-hosts.js';
 import { PidLineReader } from './pid-line-reader.js';
+import { RemoteShell } from './remote-shell.js';
 import { downloadThroughShell, uploadThroughShell, type ShellFileAccess, type UploadSource } from './shell-transfer.js';
 import { authAttempts } from './ssh-auth.js';
+import { EarlySocket } from './early-socket.js';
 import { describeConnectFailure, type Ssh2Error } from './ssh-connect-failure.js';
 import { preferKnownKeyTypes, verifyHostKey, type RecordedHostKey } from './ssh-host-keys.js';
 import type { ExecOptions, ExecResult, TransferOptions, TransferResult, Transport } from './types.js';
@@ -76,6 +79,11 @@ export class SshTransport implements Transport {
   private closing = false;
   private readonly onLost = new Set<(error: UnreachableError) => void>();
   private sftpSession?: Promise<SFTPWrapper>;
+  /** Transfers using the sftp session now; an unused session gives its channel slot up when asked. */
+  private sftpUsers = 0;
+  private shell?: RemoteShell;
+  private shellOpening = false;
+  private shellUnavailable = false;
 
   constructor(
     readonly spec: ConnectionSpec,
@@ -86,7 +94,7 @@ export class SshTransport implements Transport {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.outputCapBytes = options.outputCapBytes ?? defaultOutputCapBytes;
     this.transferTimeoutMs = options.transferTimeoutMs ?? 30 * 60_000;
-    this.channels = new ChannelLimiter(options.maxChannels ?? 8);
+    this.channels = new ChannelLimiter(options.maxChannels ?? 8, () => this.yieldIdleChannels());
   }
 
   connect(): Promise<void> {
@@ -100,10 +108,16 @@ export class SshTransport implements Transport {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const sudo = needsSudo(this.spec.user, options.become ?? this.spec.become);
     const line = sudo ? wrapWithSudo(command) : `sh -c ${shellQuote(command)}`;
+    if (options.signal?.aborted) throw abortReason(options.signal);
+    // Most commands run on the host's shell; one with input, or while the shell is busy, gets a channel.
+    if (options.stdin === undefined) {
+      const shell = await this.idleShell();
+      if (shell?.idle) return this.runCommand(this.startOnShell(shell, line), sudo, options);
+    }
     for (let attempt = 0; ; attempt += 1) {
       const release = await this.channels.acquire(options.signal);
       try {
-        return await this.runChannel(this.requireClient(), line, sudo, options);
+        return await this.runCommand(this.startOnChannel(this.requireClient(), line, options), sudo, options);
       } catch (error) {
         if (!(error instanceof ChannelOpenRefusedError) || attempt >= maxOpenRetries) throw error;
         // The server allows fewer sessions than we assumed: keep to the ones it accepted, then retry
@@ -164,17 +178,28 @@ export class SshTransport implements Transport {
   }
 
   private async openConnection(): Promise<void> {
-    const { Client, utils } = await loadSsh2();
-    const auth = await authAttempts(
-      this.spec,
-      { agentSocket: this.options.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '', defaultIdentityFiles: this.options.defaultIdentityFiles },
-      utils.parseKey,
-    );
+    const early = new EarlySocket(this.spec.address, this.spec.port);
+    let sock: Socket | undefined;
+    let auth: Awaited<ReturnType<typeof authAttempts>>;
     let knownEntries: KnownHostEntry[];
+    let Client: Ssh2Module['Client'];
     try {
-      knownEntries = (await readKnownHosts(this.knownHostsFile)).entries;
+      const ssh2 = await loadSsh2();
+      Client = ssh2.Client;
+      auth = await authAttempts(
+        this.spec,
+        { agentSocket: this.options.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '', defaultIdentityFiles: this.options.defaultIdentityFiles },
+        ssh2.utils.parseKey,
+      );
+      try {
+        knownEntries = (await readKnownHosts(this.knownHostsFile)).entries;
+      } catch (error) {
+        throw new UnreachableError(this.host, `cannot read known hosts file ${this.knownHostsFile}: ${error instanceof FileReadError ? error.reason : (error as Error).message}`);
+      }
+      sock = early.take();
     } catch (error) {
-      throw new UnreachableError(this.host, `cannot read known hosts file ${this.knownHostsFile}: ${error instanceof FileReadError ? error.reason : (error as Error).message}`);
+      early.discard();
+      throw error;
     }
     const tried: string[] = [];
     const errors: Ssh2Error[] = [];
@@ -186,6 +211,7 @@ export class SshTransport implements Transport {
       port: this.spec.port,
       username: this.spec.user,
       readyTimeout: this.connectTimeoutMs,
+      ...(sock ? { sock } : {}),
       keepaliveInterval: this.options.keepaliveIntervalMs ?? 5000,
       keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
       algorithms: { serverHostKey: preferKnownKeyTypes(knownEntries, this.spec.address, this.spec.port) },
@@ -268,18 +294,60 @@ export class SshTransport implements Transport {
   }
 
   /**
-   * One channel per command. The command goes out as `echo $$; exec sh -c CMD`: the first stdout line is
-   * the pid of the remote process group (sshd makes each session its own group). OpenSSH refuses the
+   * The shell to run a command on, reserved for it (see remote-shell.ts), or undefined when the command
+   * should get a channel of its own: the shell is busy with another command of this host, no channel slot
+   * is free for it, or this server cannot give one (then never tried again on this connection).
+   */
+  private async idleShell(): Promise<RemoteShell | undefined> {
+    if (this.shell) return this.shell.idle ? this.shell : undefined;
+    if (this.shellUnavailable || this.shellOpening) return undefined;
+    const client = this.requireClient();
+    const release = this.channels.tryAcquire();
+    if (!release) return undefined;
+    this.shellOpening = true;
+    try {
+      const shell = await RemoteShell.open(client, (closed) => {
+        release();
+        if (this.shell === closed) this.shell = undefined;
+      });
+      this.shell = shell;
+      return shell.idle ? shell : undefined;
+    } catch {
+      this.shellUnavailable = true;
+      release();
+      return undefined;
+    } finally {
+      this.shellOpening = false;
+    }
+  }
+
+  /**
+   * Another channel waits for a slot: the shell and the sftp session, kept open between uses, give up
+   * theirs when unused (on a server that allows few sessions they would otherwise hold every slot).
+   */
+  private yieldIdleChannels(): void {
+    if (this.channels.waiting === 0) return;
+    if (this.shell?.idle) this.shell.retire();
+    const session = this.sftpSession;
+    if (session && this.sftpUsers === 0) {
+      this.sftpSession = undefined; // a transfer starting now opens a new session
+      void session.then((sftp) => sftp.end(), () => undefined);
+    }
+  }
+
+  /**
+   * One command, started by `start` on a channel of its own or on the shell, with its deadline, abort and
+   * kill. The first stdout line of a command's session is the pid of its process group (a channel of its
+   * own runs `echo $$; exec sh -c CMD`, the shell printed its pid when it started). OpenSSH refuses the
    * protocol's "signal" request and keeps a closed channel's process running, so a timeout or an abort
    * kills that group through a second channel instead.
    */
-  private runChannel(client: SshClient, line: string, sudo: boolean, options: ExecOptions): Promise<ExecResult> {
+  private runCommand(start: (sink: CommandSink) => void, sudo: boolean, options: ExecOptions): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const started = performance.now();
       const stdout = new CappedOutput(this.outputCapBytes);
       const stderr = new CappedOutput(this.outputCapBytes);
-      const pidLine = new PidLineReader((chunk) => stdout.push(chunk));
-      let channel: ClientChannel | undefined;
+      let target: KillTarget | undefined;
       let exitCode: number | null = null;
       let exitSignal: string | undefined;
       let timedOut = false;
@@ -298,7 +366,6 @@ export class SshTransport implements Transport {
         this.onLost.delete(onConnectionLost);
         if (error !== undefined) return reject(error);
         if (abortError !== undefined) return reject(abortError);
-        pidLine.flush();
         const result: ExecResult = {
           exitCode,
           stdout: stdout.text(),
@@ -312,12 +379,12 @@ export class SshTransport implements Transport {
       const stop = (): void => {
         if (stopping) return;
         stopping = true;
-        // Should the kill not end the channel, give up on it rather than wait forever.
+        // Should the kill not end the command, give up on it rather than wait forever.
         backstop = setTimeout(() => {
-          channel?.close();
+          target?.abandon();
           finish();
         }, stopBackstopMs);
-        if (channel) this.killRemote(channel, pidLine.pid, sudo); // else: as soon as it opens
+        if (target) this.killRemote(target, sudo); // else: as soon as it starts
       };
       const onAbort = (): void => {
         abortError = abortReason(options.signal!);
@@ -334,28 +401,20 @@ export class SshTransport implements Transport {
           stop();
         }, options.timeoutMs);
       }
-
       try {
-        client.exec(`echo $$; exec ${line}`, (error, opened) => {
-          if (error) {
-            if (this.lost) return finish(this.lost);
-            if (error.message.startsWith('(SSH) Channel open failure')) {
-              return finish(new ChannelOpenRefusedError(this.host, error.message));
-            }
-            return finish(new TaskFailedError(`${this.host}: cannot start the command: ${error.message}`));
-          }
-          channel = opened;
-          opened.on('data', (chunk: Buffer) => pidLine.push(chunk));
-          opened.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-          opened.on('exit', (code: number | null, signalName?: string) => {
-            if (typeof code === 'number') exitCode = code;
-            else if (signalName) exitSignal = signalName;
-          });
-          opened.on('error', () => undefined); // followed by close, which settles
-          opened.on('close', () => finish(this.lost));
-          if (options.stdin !== undefined) opened.end(options.stdin);
-          else opened.end();
-          if (stopping) this.killRemote(opened, pidLine.pid, sudo);
+        start({
+          started: (killTarget) => {
+            target = killTarget;
+            if (stopping) this.killRemote(killTarget, sudo);
+          },
+          stdout: (chunk) => stdout.push(chunk),
+          stderr: (chunk) => stderr.push(chunk),
+          exited: (code, signalName) => {
+            exitCode = code;
+            exitSignal = signalName;
+          },
+          ended: () => finish(this.lost),
+          failed: (error) => finish(error),
         });
       } catch (error) {
         finish(this.lost ?? new UnreachableError(this.host, `cannot run a command: ${(error as Error).message}`));
@@ -363,11 +422,64 @@ export class SshTransport implements Transport {
     });
   }
 
-  /** TERM the command's process group, KILL it if still there after 2 s; through sudo when it runs as root. */
-  private killRemote(channel: ClientChannel, pidPromise: Promise<number | undefined>, sudo: boolean): void {
-    void pidPromise.then((pid) => {
+  /** Starts `line` on a session channel of its own. */
+  private startOnChannel(client: SshClient, line: string, options: ExecOptions): (sink: CommandSink) => void {
+    return (sink) => {
+      client.exec(`echo $$; exec ${line}`, (error, opened) => {
+        if (error) {
+          if (this.lost) return sink.failed(this.lost);
+          if (error.message.startsWith('(SSH) Channel open failure')) return sink.failed(new ChannelOpenRefusedError(this.host, error.message));
+          return sink.failed(new TaskFailedError(`${this.host}: cannot start the command: ${error.message}`));
+        }
+        const pidLine = new PidLineReader((chunk) => sink.stdout(chunk));
+        opened.on('data', (chunk: Buffer) => pidLine.push(chunk));
+        opened.stderr.on('data', (chunk: Buffer) => sink.stderr(chunk));
+        opened.on('exit', (code: number | null, signalName?: string) => {
+          if (typeof code === 'number') sink.exited(code);
+          else if (signalName) sink.exited(null, signalName);
+        });
+        opened.on('error', () => undefined); // followed by close, which settles
+        opened.on('close', () => {
+          pidLine.flush();
+          sink.ended();
+        });
+        if (options.stdin !== undefined) opened.end(options.stdin);
+        else opened.end();
+        sink.started({ channel: opened, pid: pidLine.pid, abandon: () => opened.close() });
+      });
+    };
+  }
+
+  /** Starts `line` on the host's shell. A command stopped there takes the shell with it. */
+  private startOnShell(shell: RemoteShell, line: string): (sink: CommandSink) => void {
+    return (sink) => {
+      shell.run(line, {
+        stdout: sink.stdout,
+        stderr: sink.stderr,
+        exited: sink.exited,
+        ended: () => {
+          sink.ended();
+          this.yieldIdleChannels();
+        },
+      });
+      sink.started({
+        channel: shell.channel,
+        pid: shell.pid,
+        abandon: () => shell.channel.close(),
+        stopping: () => shell.retire(),
+      });
+    };
+  }
+
+  /**
+   * TERM the command's process group, KILL it if still there after 2 s; through sudo when it runs as root.
+   * On the shell, the group is the shell's: it goes too (retired first, so no next command starts in it).
+   */
+  private killRemote(target: KillTarget, sudo: boolean): void {
+    target.stopping?.();
+    void target.pid.then((pid) => {
       if (pid === undefined || this.lost || !this.client) {
-        channel.close();
+        target.abandon();
         return;
       }
       const group = `-${pid}`;
@@ -380,7 +492,7 @@ export class SshTransport implements Transport {
       try {
         this.client.exec(sudo ? wrapWithSudo(script) : script, (error, killer) => {
           if (error) {
-            channel.close();
+            target.abandon();
             return;
           }
           killer.resume();
@@ -388,7 +500,7 @@ export class SshTransport implements Transport {
           killer.end();
         });
       } catch {
-        channel.close(); // the connection is going away; its loss settles the command
+        target.abandon(); // the connection is going away; its loss settles the command
       }
     });
   }
@@ -404,21 +516,33 @@ export class SshTransport implements Transport {
   }
 
   private async putRaw(source: UploadSource, farPath: string): Promise<void> {
-    const sftp = await this.sftp();
-    await new Promise<void>((resolve, reject) => {
-      const done = (error?: Error | null): void => (error ? reject(this.transferError(`cannot write ${farPath}`, error)) : resolve());
-      if ('path' in source) sftp.fastPut(source.path, farPath, { mode: 0o600 }, done);
-      else sftp.writeFile(farPath, source.content, { mode: 0o600 }, done);
-    });
+    await this.withSftp((sftp) =>
+      new Promise<void>((resolve, reject) => {
+        const done = (error?: Error | null): void => (error ? reject(this.transferError(`cannot write ${farPath}`, error)) : resolve());
+        if ('path' in source) sftp.fastPut(source.path, farPath, { mode: 0o600 }, done);
+        else sftp.writeFile(farPath, source.content, { mode: 0o600 }, done);
+      }),
+    );
   }
 
   private async getRaw(farPath: string, localPath: string): Promise<void> {
-    const sftp = await this.sftp();
-    await new Promise<void>((resolve, reject) => {
-      sftp.fastGet(farPath, localPath, { mode: 0o600 }, (error?: Error | null) =>
-        error ? reject(this.transferError(`cannot read ${farPath}`, error)) : resolve(),
-      );
-    });
+    await this.withSftp((sftp) =>
+      new Promise<void>((resolve, reject) => {
+        sftp.fastGet(farPath, localPath, { mode: 0o600 }, (error?: Error | null) =>
+          error ? reject(this.transferError(`cannot read ${farPath}`, error)) : resolve(),
+        );
+      }),
+    );
+  }
+
+  private async withSftp<T>(use: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    this.sftpUsers += 1;
+    try {
+      return await use(await this.sftp());
+    } finally {
+      this.sftpUsers -= 1;
+      this.yieldIdleChannels();
+    }
   }
 
   private transferError(what: string, error: Error): Error {
@@ -449,6 +573,27 @@ export class SshTransport implements Transport {
     this.sftpSession = session;
     return session;
   }
+}
+
+/** Where a command's output and end go, whichever way it was started. */
+interface CommandSink {
+  /** The command runs: a kill goes to this target from now on. */
+  started(target: KillTarget): void;
+  stdout(chunk: Buffer): void;
+  stderr(chunk: Buffer): void;
+  exited(code: number | null, signal?: string): void;
+  ended(): void;
+  failed(error: unknown): void;
+}
+
+interface KillTarget {
+  channel: ClientChannel;
+  /** Process group to kill; undefined when the session printed something else first. */
+  pid: Promise<number | undefined>;
+  /** Give up on the command without waiting for it any longer. */
+  abandon(): void;
+  /** Called before the kill is sent. */
+  stopping?(): void;
 }
 
 /** The server refused to open another session channel (MaxSessions). */

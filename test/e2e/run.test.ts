@@ -18,10 +18,10 @@ interface CliResult {
   ms: number;
 }
 
-function cli(args: string[], timeoutMs = 90_000): Promise<CliResult> {
+function cli(args: string[], timeoutMs = 90_000, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -120,6 +120,29 @@ describe('orchestrate run (end to end, lab 127.0.102)', function () {
     expect((statSync(backups).mode & 0o777).toString(8)).to.equal('700');
     const recap = events.at(-1) as { hosts: Record<string, { failed: number; ignored: number }> };
     for (const host of lab.hosts) expect(recap.hosts[host.address]).to.deep.include({ failed: 0, ignored: 1 });
+  });
+
+  it('hands NODE_EXTRA_CA_CERTS (kept from Node\'s start-up by bin/orchestrate) back to the commands it runs', async () => {
+    const playbook = join(work, 'env.yml');
+    writeFileSync(
+      playbook,
+      [
+        '- hosts: etcd',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - name: environment of a local command',
+        '      shell: printf "%s|%s" "${NODE_EXTRA_CA_CERTS-unset}" "${ORCHESTRATE_NODE_EXTRA_CA_CERTS-unset}"',
+        '      delegate_to: localhost',
+        '      run_once: true',
+        '',
+      ].join('\n'),
+    );
+    const caFile = join(work, 'extra ca.pem');
+    writeFileSync(caFile, readFileSync(lab.pki.caFile));
+    const result = await cli(['run', playbook, ...base(), '--json'], 90_000, { NODE_EXTRA_CA_CERTS: caFile });
+    expect(result.code, result.stderr + result.stdout).to.equal(0);
+    const event = jsonLines(result.stdout).find((e) => e.event === 'host_result' && e.task === 'environment of a local command');
+    expect(event?.stdout_tail).to.equal(`${caFile}|unset`);
   });
 
   it('a failing task stops its hosts: exit code 3, the stderr tail in the JSON event', async () => {

@@ -134,11 +134,57 @@ describe('transport end to end', function () {
       expect(noInput).to.include({ exitCode: 0, stdout: 'done\n' });
     });
 
-    it('reports a command ended by a signal', async () => {
+    it('reports a command ended by a signal: by name on a channel of its own, as 128+N on the shell', async () => {
       const ssh = await asUser();
-      const result = await ssh.exec('kill -TERM $$');
-      expect(result.exitCode).to.equal(null);
-      expect(result.signal).to.equal('SIGTERM');
+      // Input makes the command take a channel of its own; sshd then reports the signal itself.
+      const onChannel = await ssh.exec('kill -TERM $$', { stdin: '' });
+      expect(onChannel.exitCode).to.equal(null);
+      expect(onChannel.signal).to.equal('SIGTERM');
+      const onShell = await ssh.exec('kill -TERM $$');
+      expect(onShell.exitCode).to.equal(143);
+      expect((await ssh.exec('echo next')).stdout).to.equal('next\n');
+    });
+
+    it('runs commands one after another on one shell, none leaking state into the next', async () => {
+      const ssh = await asUser();
+      const shellPid = (await ssh.exec('echo $PPID')).stdout;
+      expect((await ssh.exec('cd /; X=set; export X; umask 077; set -e; false; exit 4')).exitCode).to.equal(1);
+      expect((await ssh.exec('exit 4')).exitCode).to.equal(4);
+      const syntax = await ssh.exec('if then fi (');
+      expect(syntax.exitCode).to.equal(2);
+      expect(syntax.stderr).to.match(/syntax error/i);
+      const after = await ssh.exec('pwd; printf "%s\\n" "${X-unset}"; umask; echo $PPID');
+      expect(after.stdout).to.equal(`/home/${testUser}\nunset\n0022\n${shellPid}`);
+      expect(after.exitCode).to.equal(0);
+    });
+
+    it('keeps output byte for byte: no trailing newline, control bytes, marker-like text', async () => {
+      const ssh = await asUser();
+      const result = await ssh.exec(`printf 'a\\036b\\036'; printf '\\036%s 0\\n' deadbeef; printf 'no newline'; printf 'e\\036' >&2`);
+      expect(result.stdout).to.equal('a\x1eb\x1e\x1edeadbeef 0\nno newline');
+      expect(result.stderr).to.equal('e\x1e');
+      expect(result.exitCode).to.equal(0);
+    });
+
+    it('a command stopped on the shell takes the shell with it; the next command gets a new one', async () => {
+      const ssh = await asUser();
+      const before = (await ssh.exec('echo $PPID')).stdout;
+      const stopped = await ssh.exec('sleep 60', { timeoutMs: 300 });
+      expect(stopped.timedOut).to.equal(true);
+      const next = await ssh.exec('echo $PPID');
+      expect(next.exitCode).to.equal(0);
+      expect(next.stdout).to.not.equal(before);
+    });
+
+    it('an idle shell gives up its channel slot to a command that needs a channel', async () => {
+      const ssh = await asUser({ maxChannels: 1 });
+      expect((await ssh.exec('echo on the shell')).stdout).to.equal('on the shell\n');
+      const withInput = await ssh.exec('cat', { stdin: 'on a channel\n', timeoutMs: 10_000 });
+      expect(withInput.stdout).to.equal('on a channel\n');
+      const file = join(userDir, 'one-slot.txt');
+      await ssh.upload({ content: 'sftp too\n' }, file, { mode: 0o600 });
+      expect(readFileSync(file, 'utf8')).to.equal('sftp too\n');
+      expect((await ssh.exec('echo shell again')).stdout).to.equal('shell again\n');
     });
 
     it('kills a command that runs past its timeout, children included', async () => {

@@ -80,6 +80,24 @@ describe('transport helpers', () => {
       await new Promise((resolve) => setImmediate(resolve));
       expect(granted).to.equal(true);
     });
+
+    it('hands out a free slot without waiting, tells when a caller queues, and counts the waiting', async () => {
+      let queuedCalls = 0;
+      const limiter = new ChannelLimiter(1, () => (queuedCalls += 1));
+      const held = limiter.tryAcquire();
+      expect(held).to.be.a('function');
+      expect(limiter.tryAcquire(), 'no slot left').to.equal(undefined);
+      expect(queuedCalls).to.equal(0);
+      const waiting = limiter.acquire();
+      expect(queuedCalls).to.equal(1);
+      expect(limiter.waiting).to.equal(1);
+      held!();
+      const release = await waiting;
+      expect(limiter.waiting).to.equal(0);
+      expect(limiter.active).to.equal(1);
+      release();
+      expect(limiter.active).to.equal(0);
+    });
   });
 
   describe('sha256', () => {
