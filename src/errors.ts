@@ -15,6 +15,8 @@ export const ExitCode = {
   refused: 5,
   /** `status`: the newest verified backup is missing or older than --max-age. */
   stale: 6,
+  /** `status`: the etcd cluster has no quorum, is split, or (with --require-all-members) a member is down or an alarm is raised. */
+  unhealthy: 7,
   /** Interrupted by a signal. */
   interrupted: 130,
 } as const;

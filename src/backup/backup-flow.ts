@@ -20,6 +20,10 @@ export interface MemberSummary {
   ok: boolean;
   error?: string;
   isLeader?: boolean;
+  /** Member id of the leader this member sees (hex; '0' when it sees none). */
+  leaderId?: string;
+  /** Learners answer but do not vote. */
+  isLearner?: boolean;
   memberId?: string;
   clusterId?: string;
   revision?: number;
@@ -47,6 +51,8 @@ export function summarize(health: MemberHealth): MemberSummary {
     ...base,
     ok: true,
     isLeader: s.isLeader,
+    leaderId: s.leader,
+    isLearner: s.isLearner,
     memberId: s.memberId,
     clusterId: s.clusterId,
     revision: s.revision,

@@ -1,22 +1,30 @@
-// `orchestrate status INVENTORY [--max-age 6h]`: member health and the age of the newest verified
-// backup. Exits 6 when that backup is older than --max-age or there is none, so a cron job or a CI
-// schedule fails loudly when backups silently stop.
+// `orchestrate status INVENTORY [--max-age 6h] [--require-all-members]`: member health, quorum and the
+// age of the newest verified backup. Exits 7 when the cluster itself is unhealthy (no quorum, split
+// brain) and 6 when that backup is older than --max-age or there is none, so a cron job or a CI
+// schedule fails loudly when the cluster breaks or backups silently stop.
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { helpOption, parseCommandLine, singleArgument } from './command-line.js';
 
-const usage = `usage: orchestrate status INVENTORY [--max-age 24h] [--json]
+const usage = `usage: orchestrate status INVENTORY [--max-age 24h] [--require-all-members] [--json]
 
-Shows each etcd member's health, the leader, revision and db size, the newest snapshot that verifies
-(checked now) and its age, and the last backup attempt from the catalog.
+Shows each etcd member's health, the leader, revision and db size, whether the members hold quorum
+and agree on one cluster, the newest snapshot that verifies (checked now) and its age, and the last
+backup attempt from the catalog.
 
 options:
-      --max-age AGE   the newest verified snapshot may be this old (6h, 30m, 2d, or seconds; default 24h)
-      --timeout S     seconds to wait for each member (default 5)
-      --json          one JSON object on stdout
-  -h, --help          this text
+      --max-age AGE            the newest verified snapshot may be this old (6h, 30m, 2d, or seconds; default 24h)
+      --require-all-members    any member down or not healthy, or any alarm (NOSPACE, CORRUPT), is unhealthy
+                               (exit 7); without it these are warnings while quorum holds
+      --timeout S              seconds to wait for each member (default 5)
+      --json                   one JSON object on stdout
+  -h, --help                   this text
 
-exit codes: 0 a verified snapshot younger than --max-age exists, 6 none or too old (stale),
+exit codes: 0 the cluster holds quorum and a verified snapshot younger than --max-age exists
+            6 no verified snapshot, or too old (stale), and the cluster is healthy
+            7 unhealthy: fewer than a majority of the inventory's members healthy (none answering
+              included), members answering for different clusters (split brain), or, with
+              --require-all-members, any member down or any alarm; 7 wins over 6 (both are reported)
             2 configuration or usage error
 `;
 
@@ -25,6 +33,7 @@ const DEFAULT_MAX_AGE = '24h';
 export async function statusCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine('status', args, {
     'max-age': { type: 'string' },
+    'require-all-members': { type: 'boolean' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
     ...helpOption,
@@ -34,7 +43,7 @@ export async function statusCommand(args: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const inventoryFile = singleArgument(positionals, 'inventory', 'orchestrate status INVENTORY [--max-age 6h]');
-  const { parseDuration, formatAge, formatBytes, formatTable } = await import('../backup/format.js');
+  const { parseDuration } = await import('../backup/format.js');
   const maxAgeText = values['max-age'] ?? DEFAULT_MAX_AGE;
   const maxAgeMs = parseDuration(maxAgeText);
   if (maxAgeMs === undefined) throw new UsageError(`--max-age must be a duration such as 6h, 30m, 2d or seconds, not "${maxAgeText}"`);
@@ -47,6 +56,7 @@ export async function statusCommand(args: string[]): Promise<number> {
   const { surveyCluster } = await import('../backup/backup-flow.js');
   const { newestGoodSnapshot } = await import('../backup/snapshot-inventory.js');
   const { readCatalog } = await import('../backup/catalog.js');
+  const { statusReport } = await import('./status-report.js');
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   const locations = backupLocations(inventory);
 
@@ -55,51 +65,18 @@ export async function statusCommand(args: string[]): Promise<number> {
     newestGoodSnapshot(locations),
     readCatalog(locations.catalogFile).catch(() => ({ records: [] as import('../backup/catalog.js').CatalogRecord[] })),
   ]);
-  const attempts = catalog.records.filter((r) => !r.rebuilt && r.cluster === locations.cluster);
-  const lastAttempt = attempts.at(-1);
-  const now = Date.now();
-  const good = newest.good;
-  const ageMs = good ? now - good.takenAt : undefined;
-  const stale = ageMs === undefined || ageMs > maxAgeMs;
-  const verdict = !good ? `no verified snapshot in ${locations.backupDir}` : stale ? `the newest verified snapshot is ${formatAge(ageMs!)} old, more than --max-age ${maxAgeText}` : `the newest verified snapshot is ${formatAge(ageMs!)} old (max ${maxAgeText})`;
-  const exitCode = stale ? ExitCode.stale : ExitCode.ok;
-
-  if (values.json) {
-    process.stdout.write(
-      `${JSON.stringify({
-        cluster: locations.cluster,
-        members: survey.members,
-        leader: survey.leader ?? null,
-        healthy: survey.candidates.length,
-        newestVerifiedSnapshot: good ? { ...good, takenAt: new Date(good.takenAt).toISOString(), ageSeconds: Math.round(ageMs! / 1000) } : null,
-        rejectedSnapshots: newest.rejected.map((r) => ({ file: r.path, problems: r.problems })),
-        lastAttempt: lastAttempt ?? null,
-        maxAgeSeconds: maxAgeMs / 1000,
-        stale,
-        verdict,
-        exitCode,
-      })}\n`,
-    );
-    return exitCode;
-  }
-
-  process.stdout.write(`cluster ${locations.cluster}${survey.clusterId ? ` (id ${survey.clusterId})` : ''}: ${survey.candidates.length}/${survey.members.length} members healthy, leader ${survey.leader ?? 'none'}\n`);
-  const rows = survey.members.map((m) => [
-    m.name,
-    m.endpoint,
-    m.ok ? (m.alarms?.length ? `alarm ${m.alarms.join(',')}` : 'healthy') : 'DOWN',
-    m.ok ? (m.isLeader ? 'leader' : 'follower') : '-',
-    m.revision !== undefined ? String(m.revision) : '-',
-    formatBytes(m.dbSize),
-    m.version ?? '-',
-    m.ok ? `${m.durationMs} ms` : (m.error ?? ''),
-  ]);
-  process.stdout.write(formatTable(['MEMBER', 'ENDPOINT', 'HEALTH', 'ROLE', 'REVISION', 'DB SIZE', 'VERSION', 'ANSWER'], rows));
-  if (good) {
-    process.stdout.write(`newest verified snapshot: ${good.path}\n  taken ${new Date(good.takenAt).toISOString()} (${formatAge(ageMs!)} ago), revision ${good.revision ?? '?'}, ${good.keys ?? '?'} keys, ${formatBytes(good.size)}\n`);
-  }
-  for (const bad of newest.rejected) process.stdout.write(`newer snapshot that FAILS verification: ${bad.path}: ${bad.problems}\n`);
-  if (lastAttempt) process.stdout.write(`last attempt: ${lastAttempt.result} at ${lastAttempt.end}${lastAttempt.error ? `: ${lastAttempt.error}` : ''}\n`);
-  process.stdout.write(`${stale ? 'STALE' : 'ok'}: ${verdict}\n`);
-  return exitCode;
+  const lastAttempt = catalog.records.filter((r) => !r.rebuilt && r.cluster === locations.cluster).at(-1);
+  const report = statusReport({
+    cluster: locations.cluster,
+    backupDir: locations.backupDir,
+    survey,
+    newest,
+    ...(lastAttempt ? { lastAttempt } : {}),
+    now: Date.now(),
+    maxAgeMs,
+    maxAgeText,
+    requireAllMembers: values['require-all-members'] === true,
+  });
+  process.stdout.write(values.json ? `${JSON.stringify(report.json)}\n` : report.text);
+  return report.exitCode;
 }

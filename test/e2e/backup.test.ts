@@ -189,10 +189,10 @@ describe('orchestrate backup on a lab (e2e)', function () {
       expect(metric(text, 'orchestrate_backup_last_attempt_success')).to.equal(0);
       expect(metric(text, 'orchestrate_backup_consecutive_failures')).to.equal(1);
       expect(metric(text, 'orchestrate_backup_last_success_timestamp_seconds')).to.equal(lastSuccess);
-      // The newest good backup is still fresh: status reports the members down but exits 0.
+      // The newest good backup is still fresh, but a cluster with every member down is unhealthy: exit 7.
       const status = await captured(() => statusCommand([lab.inventoryFile, '--max-age', '1h', '--json']));
       const parsed = JSON.parse(status.stdout) as { healthy: number; stale: boolean };
-      expect(status.code).to.equal(0);
+      expect(status.code).to.equal(7);
       expect(parsed.healthy).to.equal(0);
       expect(parsed.stale).to.equal(false);
     } finally {

@@ -353,8 +353,10 @@ describe('scenarios on a 3-member lab (127.0.108.x)', function () {
     }
 
     const status = await orchestrate(['status', lab.inventoryFile, '--max-age', '1h', '--timeout', '2']);
-    expect(status.code, tail(status)).to.equal(0);
+    // A fresh backup does not make a dead cluster look fine: exit 7 (unhealthy), and the backup age is still shown.
+    expect(status.code, tail(status)).to.equal(7);
     expect(status.stdout).to.contain('0/3 members healthy, leader none');
+    expect(status.stdout).to.contain('UNHEALTHY: 0 of 3 members healthy');
     for (const host of lab.hosts) expect(status.stdout).to.match(new RegExp(`^${host.name.replace(/[.]/g, '\\.')}\\s+\\S+\\s+DOWN`, 'm'));
     expect(status.stdout).to.contain(`newest verified snapshot: ${record.file}`);
     expect(status.stdout).to.match(/^ {2}taken \S+ \([^)]*\bago\), revision \d+/m);
