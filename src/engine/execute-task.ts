@@ -5,13 +5,14 @@ import type { Inventory, Play, Task } from '../config/types.js';
 import { UnreachableError } from '../errors.js';
 import type { ModuleContext, ModuleDefinition, ModuleOutcome } from '../modules/define.js';
 import type { ModuleRegistry } from '../modules/registry.js';
+import type { Transport } from '../transport/types.js';
 import { Deferred, isDeferred, render, renderDeep } from '../template/index.js';
 import { containsDeferred, normalizeArgs, renderArgs, showDeferred } from './args.js';
 import { allConditions, describeCondition } from './conditions.js';
 import { localhostName, type ConnectionPool } from './connections.js';
 import { Masker, secretsInScope } from './mask.js';
 import { buildScope, type PlayScope, type Scope } from './scope.js';
-import { InterruptedError, runStep, type StepTarget } from './step-runner.js';
+import { InterruptedError, isCleanupStep, runStep, type StepTarget } from './step-runner.js';
 import type { HostTaskResult, PlannedStep, ResultDisplay, TaskRef } from './types.js';
 
 export interface RunContext {
@@ -269,7 +270,7 @@ async function attemptOnce(
       const hint = transport.hint ? ` (fix: ${transport.hint})` : '';
       return { status: 'unreachable', value: { unreachable: true, msg: msg + hint }, msg: msg + hint, planned: false };
     }
-    target = { transport, name };
+    target = { transport, name, connect: (other) => connectionTo(other, run) };
   }
 
   const host = run.inventory.hosts.get(hostName);
@@ -281,14 +282,31 @@ async function attemptOnce(
   let planned = stepOptions.deferredArgs;
   let outcome: ModuleOutcome;
   const plan = module.plan(context, args);
+  // After an interrupt only cleanup steps run. The plan hears of the interrupt once (through the error of
+  // the step it stopped, or an InterruptedError at its next step), so it can yield them; then it is stopped.
+  let toldOfInterrupt = false;
   try {
     let next = await plan.next();
     while (!next.done) {
-      if (run.signal.aborted) throw new InterruptedError();
-      const { result, planned: step } = await runStep(next.value, target, stepOptions);
-      steps.push(step);
-      if (!step.ran) planned = true;
-      next = await plan.next(result);
+      const pending = next.value;
+      if (run.signal.aborted && !isCleanupStep(pending)) {
+        if (toldOfInterrupt) throw new InterruptedError();
+        toldOfInterrupt = true;
+        next = await plan.throw(new InterruptedError());
+        continue;
+      }
+      let ran: Awaited<ReturnType<typeof runStep>>;
+      try {
+        ran = await runStep(pending, target, stepOptions);
+      } catch (error) {
+        // Thrown into the plan at its yield: a plan that catches it can clean up or try another host.
+        if (run.signal.aborted) toldOfInterrupt = true;
+        next = await plan.throw(error);
+        continue;
+      }
+      steps.push(ran.planned);
+      if (!ran.planned.ran) planned = true;
+      next = await plan.next(ran.result);
     }
     outcome = next.value;
   } catch (error) {
@@ -314,6 +332,12 @@ async function attemptOnce(
     ...(outcome.skipped ? { skipped: true } : {}),
   };
   return { status, value, ...(outcome.msg !== undefined ? { msg: outcome.msg } : {}), planned: false };
+}
+
+/** Steps that name a host (`ExecStep.host`) reach only inventory hosts, over the run's own connections. */
+async function connectionTo(name: string, run: RunContext): Promise<Transport | UnreachableError> {
+  if (!run.inventory.hosts.has(name)) throw new Error(`a step names host "${name}", which is not in the inventory`);
+  return run.connections.get(name);
 }
 
 /** `delegate_to`: an inventory host, or `localhost` for the deploy host. */

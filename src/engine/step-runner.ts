@@ -11,6 +11,8 @@ export interface StepTarget {
   transport?: Transport;
   /** Name shown in plans: the host, its delegate or `localhost`. */
   name: string;
+  /** The connection to another inventory host, for steps that name one (`host`). */
+  connect?(host: string): Promise<Transport | UnreachableError>;
 }
 
 export interface StepRunOptions {
@@ -29,26 +31,37 @@ export function shouldRun(step: Step, options: Pick<StepRunOptions, 'dryRun' | '
   return (step.kind === 'exec' || step.kind === 'call') && step.readOnly === true;
 }
 
+/** Steps that still run after an interrupt (they remove what an interrupted step left behind). */
+export function isCleanupStep(step: Step): boolean {
+  return step.kind === 'exec' && step.cleanup === true;
+}
+
+/** The host a step names, if it runs somewhere other than the task's target. */
+function namedHost(step: Step): string | undefined {
+  return step.kind === 'exec' || step.kind === 'download' ? step.host : undefined;
+}
+
 export async function runStep(step: Step, target: StepTarget, options: StepRunOptions): Promise<{ result: StepResult; planned: PlannedStep }> {
   const run = shouldRun(step, options);
+  const where: StepTarget = { ...target, name: namedHost(step) ?? target.name };
   const planned: PlannedStep = {
     kind: step.kind,
-    text: describeStep(step, target, options),
+    text: describeStep(step, where, options),
     readOnly: (step.kind === 'exec' || step.kind === 'call') && step.readOnly === true,
     ran: run,
-    on: step.kind === 'call' ? 'localhost' : target.name,
+    on: step.kind === 'call' ? 'localhost' : where.name,
   };
   if (!run) return { result: undefined, planned };
-  if (options.signal.aborted) throw new InterruptedError();
+  const cleanup = isCleanupStep(step);
+  if (options.signal.aborted && !cleanup) throw new InterruptedError();
   if (step.kind === 'call') return { result: await step.run(options.signal), planned };
-  const transport = target.transport;
-  if (!transport) throw new Error(`a ${step.kind} step needs a connection, but this module runs without one`);
+  const transport = await transportFor(step, target);
   switch (step.kind) {
     case 'exec':
       return {
         result: await transport.exec(step.command, {
           become: step.become ?? options.become,
-          signal: options.signal,
+          ...(cleanup ? {} : { signal: options.signal }),
           ...(step.timeoutMs !== undefined ? { timeoutMs: step.timeoutMs } : {}),
           ...(step.stdin !== undefined ? { stdin: step.stdin } : {}),
         }),
@@ -59,6 +72,18 @@ export async function runStep(step: Step, target: StepTarget, options: StepRunOp
     case 'download':
       return { result: await transport.download(step.src, step.dest, { mode: step.mode }), planned };
   }
+}
+
+async function transportFor(step: Step, target: StepTarget): Promise<Transport> {
+  const host = namedHost(step);
+  if (host === undefined || host === target.name) {
+    if (!target.transport) throw new Error(`a ${step.kind} step needs a connection, but this module runs without one`);
+    return target.transport;
+  }
+  if (!target.connect) throw new Error(`a ${step.kind} step names host ${host}, but this module cannot reach other hosts`);
+  const transport = await target.connect(host);
+  if (transport instanceof UnreachableError) throw transport;
+  return transport;
 }
 
 /** A step as one line for plans and logs, secrets masked. */

@@ -12,6 +12,10 @@ export interface ExecStep {
   stdin?: string | Buffer;
   /** Substrings to mask as ******** wherever the step is printed. */
   secrets?: string[];
+  /** Run on this inventory host instead of the task's host or delegate (a module that falls back from one host to the next). */
+  host?: string;
+  /** Removes what the module left behind: still runs after an interrupt, without the abort signal, so give it a timeoutMs. */
+  cleanup?: boolean;
 }
 
 export interface UploadStep {
@@ -32,6 +36,8 @@ export interface DownloadStep {
   /** Path on the deploy host. */
   dest: string;
   mode: number;
+  /** Copy from this inventory host instead of the task's host or delegate (see ExecStep.host). */
+  host?: string;
 }
 
 /** Work done in this process (etcd client calls, file checks on the deploy host). */
@@ -45,5 +51,9 @@ export interface CallStep<T = unknown> {
 
 export type Step = ExecStep | UploadStep | DownloadStep | CallStep;
 
-/** What a module receives back for each step; `undefined` under --dry-run for steps that were not run. */
+/**
+ * What a module receives back for each step; `undefined` under --dry-run for steps that were not run.
+ * A step that fails (a transfer error, an unreachable host, an interrupt) is thrown into the plan at its
+ * `yield`: a plan that catches it can clean up or try elsewhere; one that does not fails as before.
+ */
 export type StepResult = ExecResult | TransferResult | unknown;

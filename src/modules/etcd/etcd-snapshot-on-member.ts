@@ -1,29 +1,52 @@
 // `etcd.snapshot-on-member`: the fallback when the deploy host cannot reach the members' client port.
-// Runs `etcdctl snapshot save` on the member (under `timeout`: against a stopped member it hangs
-// forever), copies the file back with a sha256-verified download to a temporary name in the backup
-// folder, and removes the copy on the member. Run it with `delegate_to:` the member's host.
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+// On each member in turn (etcd.status's candidates: healthy followers, then the leader) until one
+// delivers: `etcdctl snapshot save` on the member (under `timeout`: against a stopped member it hangs
+// forever) into an owner-only temporary file, then a sha256-verified download to a temporary name in the
+// backup folder. The member's temporary file is removed after every attempt, whether it worked, failed or
+// was interrupted (a cleanup step, bounded by its own timeout), and so is the local copy when the run was
+// interrupted after it arrived; copies that a killed run could not remove are swept by the next save on
+// that member. Each step names its member's host; the task's `delegate_to:` (the first candidate) must
+// still answer over SSH, as the engine connects to it before the module runs.
+import { rm } from 'node:fs/promises';
+import type { EtcdMember } from '../../config/types.js';
 import { backupDir } from '../../config/etcd-vars.js';
 import { snapshotTempBase, type TakenSnapshot } from '../../backup/backup-flow.js';
-import { ensureBackupDir } from '../../backup/snapshot-store.js';
-import { remoteSnapshotCommand } from '../../etcd/client.js';
+import { ensureBackupDir, removeStaleTemporaries } from '../../backup/snapshot-store.js';
 import { partialPathFor } from '../../etcd/partial-file.js';
-import { shellJoin } from '../../shell/quote.js';
+import type { Step, StepResult } from '../../engine/step.js';
 import { defineModule } from '../define.js';
 import { asExec, asTransfer, execFailure, execStep } from '../helpers.js';
 import { membersByName, takenResult } from './registered.js';
+import { remoteSnapshotPath, removeOnMemberCommand, saveOnMemberCommand } from './snapshot-on-member-commands.js';
 
 export interface EtcdSnapshotOnMemberArgs {
-  /** Member name, or an entry of etcd.status's `candidates`. */
-  member: unknown;
+  /** One member (a name, or an entry of etcd.status's `candidates`): no fallback. */
+  member?: unknown;
+  /** Members in order of preference (etcd.status's `candidates`): each is tried until one delivers. */
+  members?: unknown[];
   dest_dir?: string;
-  /** etcdctl on the member (kubeasz: /opt/kube/bin/etcdctl). */
+  /** etcdctl on the members (kubeasz: /opt/kube/bin/etcdctl). */
   etcdctl?: string;
-  /** Folder on the member for the temporary copy; default: beside the data dir (same disk, not a tmpfs). */
+  /** Absolute folder on the members for the temporary copy; default: beside the data dir (same disk, not a tmpfs). */
   remote_dir?: string;
   timeout_seconds?: number;
 }
+
+/** Removing a member's temporary copy is best-effort and must not hold an interrupted run for long. */
+const cleanupTimeoutMs = 15_000;
+/** Local temporaries of runs that died more than a day ago go before a new backup (as etcd.snapshot does). */
+const staleLocalMs = 24 * 3_600_000;
+
+interface MemberOptions {
+  dir: string;
+  /** The run's abort signal, as handed to the module's first call step (unset under --dry-run). */
+  signal?: AbortSignal;
+  etcdctl?: string;
+  remoteDir?: string;
+  timeoutSeconds: number;
+}
+
+type MemberAttempt = { taken: TakenSnapshot } | { failure: string } | { planned: true };
 
 export const etcdSnapshotOnMemberModule = defineModule<EtcdSnapshotOnMemberArgs>({
   id: 'etcd.snapshot-on-member',
@@ -31,53 +54,111 @@ export const etcdSnapshotOnMemberModule = defineModule<EtcdSnapshotOnMemberArgs>
     type: 'object',
     properties: {
       member: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', required: ['name'] }] },
+      members: { type: 'array', minItems: 1, items: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', required: ['name'] }] } },
       dest_dir: { type: 'string', minLength: 1 },
       etcdctl: { type: 'string', minLength: 1 },
-      remote_dir: { type: 'string', minLength: 1 },
+      remote_dir: { type: 'string', pattern: '^/' },
       timeout_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 86400 },
     },
-    required: ['member'],
+    oneOf: [{ required: ['member'] }, { required: ['members'] }],
     additionalProperties: false,
   },
   async *plan(ctx, args) {
-    const { members, unknown } = membersByName(ctx.inventory, [args.member]);
-    const member = members[0];
-    if (!member) return { changed: false, failed: true, msg: `not an etcd member of the inventory: ${unknown.join(', ')}` };
-    const dir = args.dest_dir ?? backupDir(ctx.inventory);
-    const timeoutSeconds = args.timeout_seconds ?? 120;
-    const takenAt = new Date();
-    const remotePath = join(args.remote_dir ?? dirname(member.dataDir), `orchestrate-snapshot-${randomBytes(6).toString('hex')}.db`);
-    const localPath = partialPathFor(snapshotTempBase(dir, takenAt));
-    // etcdctl writes `<path>.part` and renames it: both go, whatever happened.
-    const cleanup = execStep(shellJoin(['rm', '-f', remotePath, `${remotePath}.part`]), { timeoutMs: 30_000 });
-    const started = Date.now();
-
-    yield { kind: 'call', description: `create ${dir} (0700) on the deploy host`, readOnly: false, run: () => ensureBackupDir(dir) };
-    const saved = asExec(
-      yield execStep(remoteSnapshotCommand(member, remotePath, { ...(args.etcdctl ? { etcdctl: args.etcdctl } : {}), timeoutSeconds }), {
-        timeoutMs: (timeoutSeconds + 15) * 1000,
-      }),
-    );
-    if (saved && saved.exitCode !== 0) {
-      yield cleanup;
-      const why = saved.exitCode === 124 ? `etcdctl gave no snapshot within ${timeoutSeconds}s (member stopped?)` : execFailure(saved);
-      return { changed: false, failed: true, msg: `etcdctl snapshot save on ${member.host} failed: ${why}: ${saved.stderr.trim().split('\n').slice(-3).join(' ')}` };
+    const { members, unknown } = membersByName(ctx.inventory, args.members ?? [args.member]);
+    if (unknown.length > 0 || members.length === 0) {
+      return { changed: false, failed: true, msg: `not ${unknown.length > 1 ? 'etcd members' : 'an etcd member'} of the inventory: ${unknown.join(', ')}` };
     }
-    // The transport writes the download under its own temporary name, checks its sha256 against the
-    // member's and renames it to `localPath`, itself a temporary name that only etcd.verify promotes.
-    const transfer = asTransfer(yield { kind: 'download', src: remotePath, dest: localPath, mode: 0o600 });
-    yield cleanup;
-    if (!saved || !transfer) return { changed: true };
-    const taken: TakenSnapshot = {
-      partialPath: localPath,
-      bytes: transfer.bytes,
-      sha256: transfer.sha256,
-      member: member.name,
-      host: member.host,
-      method: 'etcdctl',
-      takenAt: takenAt.toISOString(),
-      durationMs: Date.now() - started,
+    const options: MemberOptions = {
+      dir: args.dest_dir ?? backupDir(ctx.inventory),
+      timeoutSeconds: args.timeout_seconds ?? 120,
+      ...(args.etcdctl ? { etcdctl: args.etcdctl } : {}),
+      ...(args.remote_dir ? { remoteDir: args.remote_dir } : {}),
     };
-    return { changed: true, msg: `${taken.bytes} bytes from ${member.name} via etcdctl`, result: takenResult(taken) };
+    const [first, ...others] = members;
+    const fallback = others.length > 0 ? ` (if that fails: ${others.map((m) => m.name).join(', then ')}, the same way)` : '';
+    yield {
+      kind: 'call',
+      description: `create ${options.dir} (0700) on the deploy host; snapshot with etcdctl on ${first!.name}${fallback}`,
+      readOnly: false,
+      run: async (signal: AbortSignal) => {
+        options.signal = signal;
+        await ensureBackupDir(options.dir);
+        await removeStaleTemporaries(options.dir, staleLocalMs);
+      },
+    };
+    const failures: string[] = [];
+    for (const member of members) {
+      const attempt = yield* snapshotFromMember(member, options);
+      // --dry-run: the first member's steps show what runs; the others run only if it fails.
+      if ('planned' in attempt) return { changed: true };
+      if ('failure' in attempt) {
+        failures.push(`${member.name}: ${attempt.failure}`);
+        // Interrupted: this member's copy is gone; starting on the next one would only be stopped.
+        if (options.signal?.aborted) break;
+        continue;
+      }
+      const { taken } = attempt;
+      const after = failures.length > 0 ? ` (after ${failures.join('; ')})` : '';
+      return { changed: true, msg: `${taken.bytes} bytes from ${member.name} via etcdctl${after}`, result: takenResult(taken) };
+    }
+    return { changed: false, failed: true, msg: `no member gave a snapshot with etcdctl: ${failures.join('; ')}` };
   },
 });
+
+/**
+ * One member: save, download, and always remove the member's copy. A failed step is thrown in at its
+ * yield (the engine does so), so a lost connection or a failed download ends this attempt, not the task.
+ */
+async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): AsyncGenerator<Step, MemberAttempt, StepResult> {
+  const host = member.host;
+  const remotePath = remoteSnapshotPath(member, options.remoteDir);
+  const takenAt = new Date();
+  const localPath = partialPathFor(snapshotTempBase(options.dir, takenAt));
+  const started = Date.now();
+  let stage = `etcdctl snapshot save on ${host}`;
+  try {
+    const saved = asExec(
+      yield execStep(saveOnMemberCommand(member, remotePath, options), { host, timeoutMs: (options.timeoutSeconds + 15) * 1000 }),
+    );
+    if (!saved) {
+      yield { kind: 'download', host, src: remotePath, dest: localPath, mode: 0o600 };
+      return { planned: true };
+    }
+    if (saved.exitCode !== 0) {
+      const why = saved.exitCode === 124 ? `etcdctl gave no snapshot within ${options.timeoutSeconds}s (member stopped?)` : execFailure(saved);
+      const stderr = saved.stderr.trim().split('\n').slice(-3).join(' ');
+      return { failure: `${stage} failed: ${why}${stderr ? `: ${stderr}` : ''}` };
+    }
+    // The transport writes the download under its own temporary name (removed if the copy fails), checks
+    // its sha256 against the member's and renames it to `localPath`, itself a temporary name that only
+    // etcd.verify promotes.
+    stage = `copying ${remotePath} from ${host}`;
+    const transfer = asTransfer(yield { kind: 'download', host, src: remotePath, dest: localPath, mode: 0o600 });
+    if (!transfer) return { failure: `${stage} failed: no result` };
+    if (options.signal?.aborted) {
+      // Interrupted while the copy ran to its end: the run stops before etcd.verify, so nothing would remove it.
+      await rm(localPath, { force: true });
+      return { failure: 'interrupted; the copy was removed' };
+    }
+    return {
+      taken: {
+        partialPath: localPath,
+        bytes: transfer.bytes,
+        sha256: transfer.sha256,
+        member: member.name,
+        host,
+        method: 'etcdctl',
+        takenAt: takenAt.toISOString(),
+        durationMs: Date.now() - started,
+      },
+    };
+  } catch (error) {
+    return { failure: `${stage} failed: ${error instanceof Error ? error.message : String(error)}` };
+  } finally {
+    try {
+      yield execStep(removeOnMemberCommand(remotePath), { host, timeoutMs: cleanupTimeoutMs, cleanup: true });
+    } catch {
+      // Best effort (the host may be gone): the next save on this member sweeps what is left.
+    }
+  }
+}
