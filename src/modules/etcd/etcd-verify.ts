@@ -23,8 +23,10 @@ export const etcdVerifyModule = defineModule<EtcdVerifyArgs>({
   },
   async *plan(ctx, args) {
     const dir = args.dest_dir ?? backupDir(ctx.inventory);
-    if (typeof args.snapshot !== 'object') {
-      // --dry-run: the snapshot exists only at run time; show the step that would check it.
+    const ok = typeof args.snapshot === 'object' ? outcomeOf(args.snapshot) : undefined;
+    if (typeof args.snapshot !== 'object' || (ctx.dryRun && ok?.state === 'ok' && !takenOf(ok.value))) {
+      // --dry-run: the snapshot exists only at run time (the registered result is a placeholder); show
+      // the step that would check it.
       yield { kind: 'call', description: `verify the new snapshot (sha256 trailer, bbolt pages, revision/keys/hash); if good: name it ${dir}/snapshot_<time>_rev<revision>.db, point snapshot.db at it`, readOnly: false, run: async () => undefined };
       return { changed: true };
     }

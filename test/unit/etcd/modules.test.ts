@@ -58,6 +58,20 @@ describe('etcd backup modules', () => {
     expect(failed.outcome).to.include({ failed: true, msg: 'no snapshot to verify (failed: boom)' });
   });
 
+  it('etcd.verify: the placeholder a dry-run registers for the snapshot task is planned, not failed; a real run refuses it', async () => {
+    const placeholder = { changed: true };
+    const dry = ctx();
+    dry.dryRun = true;
+    const planned = await drive(etcdVerifyModule, { snapshot: placeholder }, scripted(), dry);
+    expect(planned.outcome.failed).to.equal(undefined);
+    expect(planned.lines).to.have.length(1);
+    expect(planned.lines[0]).to.match(/^call verify the new snapshot/);
+    const skipped = await drive(etcdVerifyModule, { snapshot: { skipped: true } }, scripted(), dry);
+    expect(skipped.outcome).to.include({ failed: true, msg: 'no snapshot to verify (skipped)' });
+    const real = await drive(etcdVerifyModule, { snapshot: placeholder }, scripted(), ctx());
+    expect(real.outcome).to.include({ failed: true, msg: 'the snapshot argument is not the result of etcd.snapshot' });
+  });
+
   describe('etcd.record: the attempt from the registered results', () => {
     const status = { started_at: '2026-11-22T10:00:00.000Z', members: survey.members, candidates: survey.candidates, cluster_id: 'cid', version: '3.4.23' };
     const snapshot = { partial_path: '/srv/backups/x.partial-1', bytes: 10, sha256: 's', member: 'etcd-10.0.0.1', host: '10.0.0.1', method: 'client', taken_at: '2026-11-22T10:00:00.100Z' };
