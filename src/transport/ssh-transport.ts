@@ -82,7 +82,7 @@ export class SshTransport implements Transport {
   /** Transfers using the sftp session now; an unused session gives its channel slot up when asked. */
   private sftpUsers = 0;
   private shell?: RemoteShell;
-  private shellOpening = false;
+  private shellOpening?: Promise<void>;
   private shellUnavailable = false;
 
   constructor(
@@ -266,8 +266,11 @@ export class SshTransport implements Transport {
         this.client = client;
         this.closing = false;
         this.lost = undefined;
+        this.shellUnavailable = false;
         client.on('close', () => this.markLost(errors));
         settle();
+        // Started now, the shell is ready by the first task (it takes a session start, ~10 ms).
+        void this.idleShell();
       });
       client.once('close', () => {
         if (settled) return;
@@ -294,30 +297,37 @@ export class SshTransport implements Transport {
   }
 
   /**
-   * The shell to run a command on, reserved for it (see remote-shell.ts), or undefined when the command
-   * should get a channel of its own: the shell is busy with another command of this host, no channel slot
-   * is free for it, or this server cannot give one (then never tried again on this connection).
+   * The shell to run a command on (see remote-shell.ts), or undefined when the command should get a
+   * channel of its own: the shell is busy with another command of this host, no channel slot is free
+   * for it, or this server cannot give one (then never tried again on this connection). The caller
+   * must start its command at once (synchronously) if the shell is `idle`.
    */
   private async idleShell(): Promise<RemoteShell | undefined> {
-    if (this.shell) return this.shell.idle ? this.shell : undefined;
-    if (this.shellUnavailable || this.shellOpening) return undefined;
-    const client = this.requireClient();
+    if (!this.shell && !this.shellUnavailable) {
+      if (!this.shellOpening) {
+        const opening = this.openShell();
+        this.shellOpening = opening;
+        void opening.finally(() => {
+          if (this.shellOpening === opening) this.shellOpening = undefined;
+        });
+      }
+      await this.shellOpening;
+    }
+    return this.shell?.idle ? this.shell : undefined;
+  }
+
+  private async openShell(): Promise<void> {
     const release = this.channels.tryAcquire();
-    if (!release) return undefined;
-    this.shellOpening = true;
+    if (!release) return;
     try {
-      const shell = await RemoteShell.open(client, (closed) => {
+      const shell = await RemoteShell.open(this.requireClient(), (closed) => {
         release();
         if (this.shell === closed) this.shell = undefined;
       });
-      this.shell = shell;
-      return shell.idle ? shell : undefined;
+      if (!shell.closed) this.shell = shell;
     } catch {
       this.shellUnavailable = true;
       release();
-      return undefined;
-    } finally {
-      this.shellOpening = false;
     }
   }
 
