@@ -1,5 +1,5 @@
 // etcd and Kubernetes variables of an inventory, with kubeasz's defaults applied.
-import { isIPv6 } from 'node:net';
+import { isIPv6Literal } from './ipv6-literal.js';
 import * as path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { EtcdMember, Inventory, InventoryHost } from './types.js';
@@ -39,7 +39,7 @@ export function hostAddress(host: InventoryHost): string {
 
 /** `host:port` for a URL, with brackets around IPv6 addresses. */
 export function urlHost(address: string, port: number): string {
-  return `${isIPv6(address) ? `[${address}]` : address}:${port}`;
+  return `${isIPv6Literal(address) ? `[${address}]` : address}:${port}`;
 }
 
 /** The member a host of group `etcd` is, after kubeasz's defaults. */

@@ -1,5 +1,5 @@
 // Ansible host patterns: `a:b` / `a,b` (union), `a:&b` (intersection), `a:!b` (exclusion), `all`, `*`, globs.
-import { isIPv6 } from 'node:net';
+import { isIPv6Literal } from './ipv6-literal.js';
 import { ConfigError, type ConfigProblem, type SourceLocation } from '../errors.js';
 import { nearest } from './suggest.js';
 import type { Inventory } from './types.js';
@@ -33,7 +33,7 @@ export function splitPattern(pattern: string, inventory?: Inventory): string[] {
   const trimmed = pattern.trim();
   let parts: string[];
   if (trimmed.includes(',')) parts = trimmed.split(',');
-  else if (isIPv6(trimmed) || inventory?.hosts.has(trimmed)) parts = [trimmed];
+  else if (isIPv6Literal(trimmed) || inventory?.hosts.has(trimmed)) parts = [trimmed];
   else parts = trimmed.split(':');
   return parts.map((part) => part.trim()).filter((part) => part !== '');
 }
