@@ -1,43 +1,41 @@
-// Bundles the CLI into dist/orchestrate.mjs (bin/orchestrate runs it when present) with esbuild.
-// Why: to start `orchestrate run`, Node otherwise loads ~200 small files one by one (our ~100 modules, 72 of
-// `yaml`). Measured here (2 cores, load ~3.5, medians of 21 alternating runs): `orchestrate run` of a playbook
-// with one local task 216 -> 158 ms, the 20-task benchmark playbook on 3 hosts 528 -> 474 ms.
-// Parts a run may never need stay out of the entry file: every dynamic import (commands, the engine, the
-// live reporter with listr2, the restore/backup code, execa) becomes its own chunk in dist/chunks/.
-// Kept external, loaded by Node from node_modules as before:
-//   ssh2          CommonJS that loads its native crypto binding relative to its own files; bundling it
-//                 saved ~10 ms, within the noise, for that risk
+// Bundles the CLI into one CommonJS file, dist/orchestrate.cjs, which bin/orchestrate runs (through
+// bin/load-bundle.mjs) with V8's code cache made by scripts/build-code-cache.mjs.
+// Why one CommonJS file: Node 20 can reuse compiled code only for a script it is handed with
+// `vm.Script`'s `cachedData` (its module compile cache arrives in Node 22), and only for CommonJS. Measured
+// here (2 cores, medians of 20 alternating runs): `orchestrate run` of a playbook with one local task
+// 111 -> 83 ms with the cache, the 20-task benchmark playbook on 3 hosts 276 -> 241 ms. Without a usable
+// cache (another Node, other flags) it starts as fast as the earlier ES-module bundle with lazy chunks.
+// Parts a run may never need cost little in one file: each module's code runs only when first imported
+// (the bundle keeps every dynamic import lazy) and V8 compiles a function only when it is first called.
+// Kept external, loaded by Node from node_modules:
+//   ssh2          CommonJS that loads its native crypto binding relative to its own files
 //   cpu-features  ssh2's optional native dependency
 //   etcd3         grpc-js/protobufjs read .proto files relative to __dirname; loaded only for etcd work
 //   ajv*          only the run-time fallback when dist/validators/ has no generated validator
 // Files shipped next to the code (schemas/, playbooks/, dist/validators/, src/lab/assets/) are found from
 // the package root by src/package-root.ts, so they resolve the same from src/, dist/ and the bundle.
-import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const outdir = join(root, 'dist');
-const chunksDir = join(outdir, 'chunks');
-const entry = join(outdir, 'orchestrate.mjs');
-/** Chunks of earlier builds are kept this long: a CLI started before a rebuild may still import them lazily. */
-const keepOldChunksMs = 30 * 60_000;
+const outfile = join(root, 'dist', 'orchestrate.cjs');
 
 const started = performance.now();
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { orchestrate: 'src/cli/main.ts' },
-  outdir,
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
+  entryPoints: ['src/cli/main.ts'],
+  outfile,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // yaml's "node" export is CommonJS: bundled CommonJS that requires a Node built-in needs a real require.
-  banner: { js: "import { createRequire as __orchestrateCreateRequire } from 'node:module'; const require = __orchestrateCreateRequire(import.meta.url);" },
+  // Every import() becomes a lazy require(): the whole program is one script, so one code cache covers it.
+  supported: { 'dynamic-import': false },
+  // The sources use import.meta.url to find the package root and to make a require.
+  define: { 'import.meta.url': '__orchestrateModuleUrl' },
+  banner: { js: "var __orchestrateModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   external: ['ssh2', 'cpu-features', 'etcd3', 'ajv', 'ajv/*', 'ajv-formats'],
   sourcemap: 'linked',
   legalComments: 'none',
@@ -45,23 +43,15 @@ const result = await build({
   logLevel: 'warning',
 });
 
-// Written so that a CLI starting meanwhile sees either the old bundle or the new one, never half of one:
-// each file under a temporary name then renamed, the chunks first, the entry last.
-mkdirSync(chunksDir, { recursive: true });
-const isEntry = (path) => path === entry || path === `${entry}.map`;
-const files = [...result.outputFiles.filter((file) => !isEntry(file.path)), ...result.outputFiles.filter((file) => isEntry(file.path))];
+// Written under a temporary name then renamed, the map first: a CLI starting meanwhile sees the old
+// bundle or the new one, never half of one. The code cache of the old bundle no longer matches the new
+// one's size and time, so it is not used until scripts/build-code-cache.mjs has made a new one.
+const files = [...result.outputFiles].sort((a, b) => Number(a.path === outfile) - Number(b.path === outfile));
 for (const file of files) {
   const temporary = `${file.path}.${process.pid}.tmp`;
   writeFileSync(temporary, file.contents);
   renameSync(temporary, file.path);
 }
 
-const written = new Set(result.outputFiles.map((file) => file.path));
-for (const name of readdirSync(chunksDir)) {
-  const path = join(chunksDir, name);
-  if (!written.has(path) && Date.now() - statSync(path).mtimeMs > keepOldChunksMs) unlinkSync(path);
-}
-
-const code = result.outputFiles.filter((file) => !file.path.endsWith('.map'));
-const kib = code.reduce((sum, file) => sum + file.contents.byteLength, 0) / 1024;
-process.stderr.write(`bundle: ${relative(root, entry)} and ${code.length - 1} chunks (${kib.toFixed(0)} KiB) in ${(performance.now() - started).toFixed(0)} ms\n`);
+const kib = result.outputFiles.find((file) => file.path === outfile).contents.byteLength / 1024;
+process.stderr.write(`bundle: ${relative(root, outfile)} (${kib.toFixed(0)} KiB) in ${(performance.now() - started).toFixed(0)} ms\n`);
