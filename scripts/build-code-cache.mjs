@@ -14,6 +14,11 @@ import { loadBundle } from '../bin/load-bundle.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const started = performance.now();
+// A build must never hang on its warm-up: after a minute, give up (no cache) and let the build go on.
+setTimeout(() => {
+  process.stderr.write('code cache: warm-up took over 60 s, not made; the CLI compiles its bundle at each start instead\n');
+  process.exit(0);
+}, 60_000).unref();
 const work = mkdtempSync(join(tmpdir(), 'orchestrate-code-cache-'));
 const quiet = { stdout: process.stdout.write, stderr: process.stderr.write };
 let stopServer = async () => undefined;
