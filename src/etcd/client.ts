@@ -6,7 +6,6 @@
 import type { Etcd3, IOptions } from 'etcd3';
 import { FileReadError, SMALL_FILE_LIMIT, readBoundedFile } from '../config/bounded-read.js';
 import type { EtcdMember } from '../config/types.js';
-import { shellJoin } from '../shell/quote.js';
 import { PartialFile, type StreamDigests } from './partial-file.js';
 import { verifyWhileReceiving, type SnapshotReport, type VerifyOptions } from './snapshot-file.js';
 
@@ -400,27 +399,4 @@ export async function streamSnapshot(member: EtcdMember, dest: string, options: 
     options.signal?.removeEventListener('abort', onAbort);
     client?.close();
   }
-}
-
-export interface RemoteSnapshotOptions {
-  /** etcdctl binary on the member (kubeasz: /opt/kube/bin/etcdctl). Default `etcdctl`. */
-  etcdctl?: string;
-  /** Kill etcdctl after this many seconds: against a stopped member it hangs forever. Default 60. */
-  timeoutSeconds?: number;
-}
-
-/**
- * The command that takes a snapshot with etcdctl on a member, for use over SSH when the deploy
- * host cannot reach the members' client port. Every value is quoted; `timeout` bounds it.
- * (etcdutl has no `snapshot save`: it works on files, saving needs a client, so this is etcdctl in 3.4-3.6.)
- */
-export function remoteSnapshotCommand(member: EtcdMember, remotePath: string, options: RemoteSnapshotOptions = {}): string {
-  const seconds = options.timeoutSeconds ?? 60;
-  const argv: string[] = ['timeout', '-k', '5', String(seconds), options.etcdctl ?? 'etcdctl', `--endpoints=${member.clientUrl}`, '--dial-timeout=5s', `--command-timeout=${seconds}s`];
-  if (member.caFile) argv.push(`--cacert=${member.caFile}`);
-  if (member.certFile) argv.push(`--cert=${member.certFile}`);
-  if (member.keyFile) argv.push(`--key=${member.keyFile}`);
-  argv.push('snapshot', 'save', remotePath);
-  // An assignment word cannot be quoted, so ETCDCTL_API goes through env(1).
-  return shellJoin(['env', 'ETCDCTL_API=3', ...argv]);
 }

@@ -12,7 +12,6 @@ import {
   describeEtcdError,
   memberList,
   memberStatus,
-  remoteSnapshotCommand,
   streamSnapshot,
   type MemberHealth,
 } from '../../../src/etcd/client.js';
@@ -192,27 +191,5 @@ describe('etcd client helpers', () => {
     );
     expect(describeEtcdError('4 DEADLINE_EXCEEDED: Deadline exceeded after 1.002s')).to.equal('no answer before the deadline');
     expect(describeEtcdError('14 UNAVAILABLE: No connection established. Last error: Error: self-signed certificate in certificate chain')).to.match(/^TLS: .*check etcd_ca_file/);
-  });
-
-  it('builds the etcdctl fallback with every value quoted and a deadline', () => {
-    const member: EtcdMember = {
-      host: '10.0.0.1',
-      name: 'etcd1',
-      address: '10.0.0.1',
-      peerUrl: 'https://10.0.0.1:2380',
-      clientUrl: 'https://10.0.0.1:2379',
-      dataDir: '/var/lib/etcd',
-      token: 't',
-      caFile: '/etc/kubernetes/ssl/ca.pem',
-      certFile: "/etc/it's here/etcd.pem",
-      keyFile: '/etc/$(reboot)/key.pem',
-      service: 'etcd',
-    };
-    const command = remoteSnapshotCommand(member, '/var/lib/snap; rm -rf /.db', { etcdctl: '/opt/kube/bin/etcdctl', timeoutSeconds: 90 });
-    expect(command).to.equal(
-      "env 'ETCDCTL_API=3' timeout -k 5 90 /opt/kube/bin/etcdctl '--endpoints=https://10.0.0.1:2379' '--dial-timeout=5s' '--command-timeout=90s' '--cacert=/etc/kubernetes/ssl/ca.pem' '--cert=/etc/it'\\''s here/etcd.pem' '--key=/etc/$(reboot)/key.pem' snapshot save '/var/lib/snap; rm -rf /.db'",
-    );
-    const words = execFileSync('/bin/sh', ['-c', `set -- ${command}; printf '%s\\0' "$@"`], { encoding: 'utf8' }).split('\0').slice(0, -1);
-    expect(words.slice(-4)).to.deep.equal(['--key=/etc/$(reboot)/key.pem', 'snapshot', 'save', '/var/lib/snap; rm -rf /.db']);
   });
 });
