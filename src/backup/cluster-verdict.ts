@@ -71,6 +71,8 @@ const alarmHints: Record<string, string> = {
   NOSPACE: 'etcd refuses writes until the database is compacted and defragmented and the alarm disarmed (etcdctl alarm disarm)',
   CORRUPT: 'a member failed the data consistency check; restore the cluster from a verified snapshot',
 };
+/** Alarms that stop the cluster from serving Kubernetes (no writes, or data members disagree on): unhealthy even while quorum holds. */
+const disablingAlarms = new Set(['NOSPACE', 'CORRUPT']);
 
 function list(names: readonly string[]): string {
   if (names.length <= 1) return names.join('');
@@ -157,7 +159,8 @@ export function clusterVerdict(members: readonly MemberSummary[], options: Verdi
   }
   for (const { alarm, reportedBy } of alarms) {
     const hint = alarmHints[alarm];
-    (strict ? unhealthyReasons : warnings).push(`alarm ${alarm} reported by ${list(reportedBy)}${hint ? `: ${hint}` : ''}${strict ? ' (--require-all-members)' : ''}`);
+    const disabling = disablingAlarms.has(alarm);
+    (strict || disabling ? unhealthyReasons : warnings).push(`alarm ${alarm} reported by ${list(reportedBy)}${hint ? `: ${hint}` : ''}${strict && !disabling ? ' (--require-all-members)' : ''}`);
   }
   return { quorum, members: verdicts, alarms, splitBrain: split.length > 0, unhealthyReasons, warnings };
 }

@@ -14,8 +14,8 @@ backup attempt from the catalog.
 
 options:
       --max-age AGE            the newest verified snapshot may be this old (6h, 30m, 2d, or seconds; default 24h)
-      --require-all-members    any member down or not healthy, or any alarm (NOSPACE, CORRUPT), is unhealthy
-                               (exit 7); without it these are warnings while quorum holds
+      --require-all-members    any member down or not healthy, or any alarm, is unhealthy (exit 7);
+                               without it these are warnings while quorum holds
       --timeout S              seconds to wait for each member (default 5)
       --json                   one JSON object on stdout
   -h, --help                   this text
@@ -23,7 +23,8 @@ options:
 exit codes: 0 the cluster holds quorum and a verified snapshot younger than --max-age exists
             6 no verified snapshot, or too old (stale), and the cluster is healthy
             7 unhealthy: fewer than a majority of the inventory's members healthy (none answering
-              included), members answering for different clusters (split brain), or, with
+              included), members answering for different clusters (split brain), a NOSPACE or
+              CORRUPT alarm (no writes, or members disagree on the data), or, with
               --require-all-members, any member down or any alarm; 7 wins over 6 (both are reported)
             2 configuration or usage error
 `;

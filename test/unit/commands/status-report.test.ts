@@ -92,13 +92,13 @@ describe('status report (text, JSON, exit code)', () => {
     expect(report.json.splitBrain).to.equal(true);
   });
 
-  it('an alarm shows in the HEALTH column and warns', () => {
+  it('a NOSPACE alarm shows in the HEALTH column and makes the cluster unhealthy (exit 7)', () => {
     const base = survey([true, true, true]);
     const members = base.members.map((m) => ({ ...m, alarms: ['memberID:1 alarm:NOSPACE '] }));
     const report = statusReport({ ...inputs([true, true, true], hour), survey: { ...base, members } });
-    expect(report.exitCode).to.equal(0);
+    expect(report.exitCode).to.equal(7);
     expect(report.text).to.match(/^etcd1\s+\S+\s+healthy, alarm NOSPACE\s+leader/m);
-    expect(report.text).to.match(/^WARNING: alarm NOSPACE reported by etcd1, etcd2 and etcd3/m);
+    expect(report.text).to.match(/^UNHEALTHY: alarm NOSPACE reported by etcd1, etcd2 and etcd3/m);
   });
 
   it('--help documents --require-all-members and exit 7', async () => {

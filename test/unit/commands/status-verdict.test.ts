@@ -106,20 +106,28 @@ describe('cluster verdict (status exit 7)', () => {
     expect(verdict.warnings[0]).to.contain('member etcd3 is not healthy: sees leader m3');
   });
 
-  it('alarms (NOSPACE, CORRUPT) warn with the members that report them; unhealthy with --require-all-members', () => {
+  it('NOSPACE and CORRUPT make the cluster unhealthy although quorum holds, naming the members that report them', () => {
     const nospace = 'memberID:10276657743932975437 alarm:NOSPACE ';
     const members = [up(1, { alarms: [nospace] }), up(2, { alarms: [nospace] }), up(3, { alarms: [nospace, 'memberID:1 alarm:CORRUPT '] })];
     const verdict = clusterVerdict(members);
     expect(verdict.quorum.held).to.equal(true);
-    expect(verdict.unhealthyReasons).to.deep.equal([]);
     expect(verdict.alarms).to.deep.equal([
       { alarm: 'NOSPACE', reportedBy: ['etcd1', 'etcd2', 'etcd3'] },
       { alarm: 'CORRUPT', reportedBy: ['etcd3'] },
     ]);
-    expect(verdict.warnings[0]).to.match(/^alarm NOSPACE reported by etcd1, etcd2 and etcd3: etcd refuses writes/);
+    expect(verdict.unhealthyReasons).to.have.length(2);
+    expect(verdict.unhealthyReasons[0]).to.match(/^alarm NOSPACE reported by etcd1, etcd2 and etcd3: etcd refuses writes/);
+    expect(verdict.unhealthyReasons[1]).to.match(/^alarm CORRUPT reported by etcd3: .*verified snapshot$/);
+    expect(verdict.warnings).to.deep.equal([]);
+  });
+
+  it('another alarm warns; with --require-all-members it is unhealthy too', () => {
+    const members = [up(1, { alarms: ['memberID:1 alarm:SOMETHING_NEW '] }), up(2), up(3)];
+    const verdict = clusterVerdict(members);
+    expect(verdict.unhealthyReasons).to.deep.equal([]);
+    expect(verdict.warnings).to.deep.equal(['alarm SOMETHING_NEW reported by etcd1']);
     const strict = clusterVerdict(members, { requireAllMembers: true });
-    expect(strict.unhealthyReasons).to.have.length(2);
-    expect(strict.unhealthyReasons[1]).to.match(/^alarm CORRUPT reported by etcd3: .*\(--require-all-members\)$/);
+    expect(strict.unhealthyReasons).to.deep.equal(['alarm SOMETHING_NEW reported by etcd1 (--require-all-members)']);
   });
 
   it('parses the errors etcd puts into a status answer', () => {
