@@ -96,7 +96,8 @@ function agreedGroup(voters: readonly MemberSummary[]): { key?: string; clusterI
 }
 
 /** The cluster ids the answering members report, when they disagree, and members sharing one member id. */
-function splitFindings(answering: readonly MemberSummary[]): string[] {
+/** Why the answering members are more than one cluster (none when they are one). */
+export function splitBrainFindings(answering: readonly MemberSummary[]): string[] {
   const findings: string[] = [];
   const byCluster = new Map<string, string[]>();
   for (const m of answering) byCluster.set(m.clusterId ?? '?', [...(byCluster.get(m.clusterId ?? '?') ?? []), m.name]);
@@ -142,7 +143,7 @@ export function clusterVerdict(members: readonly MemberSummary[], options: Verdi
   for (const m of answering) for (const alarm of new Set(parseMemberErrors(m.alarms).alarms)) alarmMap.set(alarm, [...(alarmMap.get(alarm) ?? []), m.name]);
   const alarms = [...alarmMap].map(([alarm, reportedBy]) => ({ alarm, reportedBy }));
 
-  const split = splitFindings(answering);
+  const split = splitBrainFindings(answering);
   const unhealthyReasons: string[] = [...split];
   const notHealthy = verdicts.filter((v) => v.state !== 'healthy' && v.state !== 'learner');
   const memberProblems = notHealthy.map((v) => `member ${v.name} is ${v.state === 'down' ? 'down' : 'not healthy'}: ${v.detail}`);

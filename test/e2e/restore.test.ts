@@ -257,6 +257,14 @@ function restoreSuite(net: string, size: number): void {
       expect(text).to.contain(`${size} leaders`);
       expect(text).to.contain('8e9e05c52164694d');
 
+      // status says so (exit 7), and a backup refuses to save one side of the split as the newest good one.
+      const status = await orchestrate(['status', lab.inventoryFile, '--timeout', '3']);
+      expect(status.code, status.stdout + status.stderr).to.equal(7);
+      expect(status.stdout).to.match(/UNHEALTHY: split brain: .* all report member id 8e9e05c52164694d and each is a leader/);
+      const backup = await orchestrate(['backup', lab.inventoryFile]);
+      expect(backup.code, backup.stdout + backup.stderr).to.equal(3);
+      expect(backup.stdout + backup.stderr).to.contain('repair the cluster first');
+
       // And a real restore repairs it: every member gets its identity back.
       const repaired = await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json']);
       const report = reportOf(repaired);

@@ -3,6 +3,7 @@
 // member costs at most `timeout_seconds`. Fails, naming each member's problem, when none is usable.
 import { etcdMembers } from '../../config/etcd-vars.js';
 import { noHealthyMemberMessage, surveyCluster, type ClusterSurvey } from '../../backup/backup-flow.js';
+import { splitBrainFindings } from '../../backup/cluster-verdict.js';
 import { defineModule } from '../define.js';
 
 export interface EtcdStatusArgs {
@@ -40,6 +41,12 @@ export const etcdStatusModule = defineModule<EtcdStatusArgs>({
       ...(survey.leader ? { leader: survey.leader } : {}),
     };
     const down = survey.members.filter((m) => !m.ok).map((m) => m.name);
+    // A snapshot of one side of a split would later pass for the cluster's newest good backup.
+    const split = splitBrainFindings(survey.members.filter((m) => m.ok));
+    if (split.length > 0) {
+      const msg = `${split.join('; ')}. A snapshot now would hold one side only and could later be restored as if it were the whole cluster: repair the cluster first (orchestrate status shows each member)`;
+      return { changed: false, failed: true, msg, result };
+    }
     if (survey.candidates.length === 0) return { changed: false, failed: true, msg: noHealthyMemberMessage(survey), result };
     const chosen = survey.candidates[0]!;
     const msg = `${chosen.name} (${chosen.isLeader ? 'leader: no healthy follower' : 'follower'}) at revision ${chosen.revision}${down.length ? `; not answering: ${down.join(', ')}` : ''}`;

@@ -41,6 +41,20 @@ describe('etcd backup modules', () => {
     expect(outcome.result).to.include({ snapshot_host: '10.0.0.1' });
   });
 
+  it('etcd.status: members answering for different clusters fail the survey (no backup of one side of a split brain)', async () => {
+    const member = survey.members[0]!;
+    const split: ClusterSurvey = {
+      members: [member, { ...member, name: 'etcd-10.0.0.2', host: '10.0.0.2', clusterId: 'other' }],
+      candidates: [survey.candidates[0]!],
+      clusterId: 'cid',
+    };
+    const { outcome } = await drive(etcdStatusModule, {}, () => split, ctx());
+    expect(outcome.failed).to.equal(true);
+    expect(outcome.msg).to.match(/^split brain: the members disagree on the cluster id \(etcd-10\.0\.0\.1 reports cluster id cid; etcd-10\.0\.0\.2 reports cluster id other\)/);
+    expect(outcome.msg).to.contain('repair the cluster first');
+    expect(outcome.result).to.include({ snapshot_host: '10.0.0.1' });
+  });
+
   it('etcd.snapshot: refuses members that are not in the inventory; plans one call with the fallback order', async () => {
     const bad = await drive(etcdSnapshotModule, { members: ['nope'] }, scripted(), ctx());
     expect(bad.outcome).to.include({ failed: true, msg: 'not etcd members of the inventory: nope' });
