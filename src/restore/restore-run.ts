@@ -80,6 +80,22 @@ export function shouldRunRestorePhase(journal: RestoreJournal, phase: RestorePha
   }
 }
 
+/**
+ * The report's words for a Ctrl-C: where the run stopped and, when it had stopped services and not started
+ * etcd again, what stays down (by design a Ctrl-C does not roll back: the operator chooses).
+ */
+export function interruptedFailure(journal: RestoreJournal, journalFile: string, failedPhase: string | undefined, lastPhase: string | undefined): string {
+  const where = failedPhase ? ` during ${failedPhase}` : lastPhase ? ` after ${lastPhase}` : ' before the first phase';
+  const begun = (phase: RestorePhase) => journal.begun.includes(phase);
+  let down = '';
+  if (!begun('start-etcd')) {
+    if (begun('stop-etcd')) down = '; until then etcd stays stopped (the cluster and the Kubernetes API are down)';
+    else if (begun('stop-kube-master')) down = '; until then the kube_master services stay stopped (the Kubernetes API is down)';
+    else if (begun('stop-kube-node')) down = '; until then the kube_node services stay stopped';
+  }
+  return `interrupted${where}; the journal ${journalFile} records each member's state: run the same command again to continue, or --rollback to undo${down}`;
+}
+
 function memberReports(members: readonly EtcdMember[], journal: RestoreJournal | undefined, paths: ReadonlyMap<string, MemberRestorePaths>, hadOld: ReadonlyMap<string, boolean>, rollback?: RollbackOutcome): MemberReport[] {
   return members.map((m) => {
     const p = paths.get(m.host)!;
@@ -319,7 +335,7 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
         j.error = 'interrupted';
       });
       report.exitCode = ExitCode.interrupted;
-      report.failure = `interrupted${failedPhase ? ` during ${failedPhase.id}` : ''}; the journal ${journalFile} records each member's state: run the same command again to continue, or --rollback to undo`;
+      report.failure = interruptedFailure(writer.journal, journalFile, failedPhase?.id, outcomes.at(-1)?.id);
       report.members = memberReports(members, writer.journal, paths, hadOld);
       return report;
     }

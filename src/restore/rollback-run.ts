@@ -1,7 +1,7 @@
 // Rollback: put every member's old data dir back (the restored one is moved aside, never deleted), start
 // etcd and the services. Used automatically when a restore fails, and by `orchestrate restore --rollback`.
 import { requireEtcd } from '../config/etcd-vars.js';
-import type { Inventory } from '../config/types.js';
+import type { EtcdMember, Inventory } from '../config/types.js';
 import { ExitCode, RefusedError } from '../errors.js';
 import type { OpenTransportsOptions } from '../transport/open-transports.js';
 import { DEPLOY_HOST, journalPath, JournalWriter, readJournal, rollbackDone, type JournalStatus, type RestoreJournal, type RollbackPhase } from './journal.js';
@@ -85,6 +85,25 @@ export async function executeRollback(session: Session, writer: JournalWriter, r
   return { status, problems, warnings, ...(lastVerdict ? { verdict: lastVerdict } : {}), phases, restoredDataAt };
 }
 
+/**
+ * `--rollback` did what was asked when the old data is back (`rolled-back`), and also when the restore had
+ * moved no data dir, so only its scratch had to go (`aborted`): the cluster is as it was before.
+ */
+export function rollbackExitCode(status: JournalStatus): number {
+  return status === 'rolled-back' || status === 'aborted' ? ExitCode.ok : ExitCode.failed;
+}
+
+/** The preview of a rollback per member: a swap back only where the restore may have swapped. */
+export function rollbackMemberLines(journal: RestoreJournal, members: readonly EtcdMember[]): string[] {
+  const swapped = journal.begun.includes('swap-data');
+  return members.map((m) => {
+    const p = journal.members[m.host]!.paths;
+    return swapped
+      ? `  ${m.name} (${m.host}): ${p.asideDir} -> ${p.dataDir}; the restored data goes to ${p.restoredAsideDir}`
+      : `  ${m.name} (${m.host}): ${p.dataDir} was never moved (it stays); ${p.newDir} and the snapshot copy are removed`;
+  });
+}
+
 export interface RollbackRunOptions {
   inventory: Inventory;
   dryRun?: boolean;
@@ -122,10 +141,7 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
   const plan = buildRollbackPlan({ journal, members, services, timeouts });
   const lines = [
     `Rollback of restore ${journal.runId} (${journal.status}) of etcd cluster "${journal.clusterToken}"`,
-    ...members.map((m) => {
-      const p = journal.members[m.host]!.paths;
-      return `  ${m.name} (${m.host}): ${p.asideDir} -> ${p.dataDir}; the restored data goes to ${p.restoredAsideDir}`;
-    }),
+    ...rollbackMemberLines(journal, members),
     `  journal   ${journalFile}`,
   ];
   emit({ type: 'summary', text: `${lines.join('\n')}\n`, at: now() });
@@ -158,7 +174,7 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
     const session: Session = { inventory, members, services, transports, timeouts, signal: new AbortController().signal, emit };
     const outcome = await executeRollback(session, writer, 'requested with --rollback');
     report.status = outcome.status;
-    report.exitCode = outcome.status === 'rolled-back' ? ExitCode.ok : ExitCode.failed;
+    report.exitCode = rollbackExitCode(outcome.status);
     if (outcome.problems.length) report.failure = outcome.problems.join('; ');
     report.warnings.push(...outcome.warnings);
     if (outcome.verdict) report.verdict = outcome.verdict;

@@ -1,5 +1,6 @@
 // Runs the CLI from source (tsx) as a child process with no terminal on stdin, as cron or CI would.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,8 +15,15 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface RunCliOptions {
+  env?: Record<string, string>;
+  timeoutMs: number;
+  /** Called once the child is spawned: its pid (to signal it, as Ctrl-C would) and its stdout as it arrives. */
+  onSpawn?: (child: ChildProcessByStdio<null, Readable, Readable>) => void;
+}
+
 /** The run is killed after `timeoutMs`, so a hung command fails with its output rather than a bare test timeout. */
-export function runCliFromSource(args: string[], options: { env?: Record<string, string>; timeoutMs: number }): Promise<CliResult> {
+export function runCliFromSource(args: string[], options: RunCliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -27,6 +35,7 @@ export function runCliFromSource(args: string[], options: { env?: Record<string,
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    options.onSpawn?.(child);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
