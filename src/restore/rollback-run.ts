@@ -4,8 +4,10 @@ import { requireEtcd } from '../config/etcd-vars.js';
 import type { EtcdMember, Inventory } from '../config/types.js';
 import { ExitCode, RefusedError } from '../errors.js';
 import type { OpenTransportsOptions } from '../transport/open-transports.js';
+import type { Transport } from '../transport/types.js';
 import { DEPLOY_HOST, journalPath, JournalWriter, readJournal, rollbackDone, type JournalStatus, type RestoreJournal, type RollbackPhase } from './journal.js';
 import { buildRollbackPlan, DEFAULT_TIMEOUTS, type PlanTimeouts } from './plan.js';
+import { rollbackAccessProblems } from './rollback-access.js';
 import type { RestoreReport } from './report.js';
 import { hostServices, topologyOf } from '../modules/restore/unit-commands.js';
 import { previewPlan, runPhase, type PhaseOutcome, type RestoreEvent } from './run-phases.js';
@@ -112,6 +114,8 @@ export interface RollbackRunOptions {
   emit?: (event: RestoreEvent) => void;
   timeouts?: Partial<PlanTimeouts>;
   connect?: OpenTransportsOptions;
+  /** Opens the connections instead of SSH from the inventory (unit tests pass fakes). */
+  openConnections?: (hosts: readonly string[]) => Promise<Map<string, Transport>>;
 }
 
 /** `orchestrate restore --rollback INVENTORY`: undo the last restore recorded in the journal. */
@@ -161,8 +165,19 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
     warnings: [],
   };
   // Reachability is checked under --dry-run too: a preview that cannot be carried out is worth knowing about.
-  const transports = await connectAll(inventory, hostsOf(members, services), options.connect ?? {}, true);
+  const hosts = hostsOf(members, services);
+  const transports = options.openConnections ? await options.openConnections(hosts) : await connectAll(inventory, hosts, options.connect ?? {}, true);
   try {
+    // Refuse up front, journal untouched, when a login cannot act as root: otherwise the rollback would stop
+    // part-way (some members back on their old data, others not). Under --dry-run too, like the restore preflight.
+    const accessProblems = await rollbackAccessProblems({ inventory, members, journal, plan, transports });
+    if (accessProblems.length > 0) {
+      throw new RefusedError(
+        `rollback refused: commands must run as root on every host it touches; nothing was changed:\n  - ${accessProblems.join('\n  - ')}`,
+        'fix what each line says (the journal is as it was), then run restore --rollback again',
+        'restore.rollback-access',
+      );
+    }
     const printable = await previewPlan(plan, inventory, transports);
     emit({ type: 'plan', phases: printable, at: now() });
     if (options.dryRun) return { ...report, plan: printable };

@@ -1,6 +1,7 @@
 // End-to-end: backup and restore logged in as the lab's non-root `deploy` user (passwordless sudo), as real
 // clusters are often reached (`ansible_user: deploy` + `ansible_become: true`); and the same user without
-// `ansible_become`, which restore must refuse in preflight. 3 members on 127.0.114. Needs root.
+// `ansible_become`, which restore must refuse in preflight and `restore --rollback` before it changes
+// anything. 3 members on 127.0.114. Needs root.
 import { expect } from 'chai';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,9 @@ describe('backup and restore as a non-root SSH user (127.0.114.x)', function () 
   let withoutBecome: string;
   let snapshot: string;
   let snapshotKeys: Map<string, string>;
+  /** The keys just before the restore (damage included): what a rollback brings back. */
+  let keysBeforeRestore: Map<string, string>;
+  let journalFile: string;
   const dataOwner = 'etcd:etcd';
 
   before(async function () {
@@ -94,14 +98,16 @@ describe('backup and restore as a non-root SSH user (127.0.114.x)', function () 
     this.timeout(40_000);
     expect(snapshot, 'the backup test ran first').to.be.a('string');
     await damage(lab, '/registry/rogue/non-root');
+    keysBeforeRestore = await keyValues(lab);
     const ownersBefore = await Promise.all(lab.hosts.map((h) => sshToLabHost(lab, h.address, 'stat -c %U:%G /var/lib/etcd').then((r) => r.stdout.trim())));
     expect(ownersBefore).to.deep.equal(lab.hosts.map(() => dataOwner));
 
     const result = await orchestrate(['restore', withBecome, '--snapshot', snapshot, '--known-hosts', lab.knownHostsFile, '--yes', '--json'], 35_000);
     expect(result.code, tail(result)).to.equal(0);
     const line = result.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"type":"report"'));
-    const report = JSON.parse(line ?? '{}') as { status?: string; runId?: string; members?: { host: string; oldDataAt?: string }[] };
+    const report = JSON.parse(line ?? '{}') as { status?: string; runId?: string; journal?: string; members?: { host: string; oldDataAt?: string }[] };
     expect(report.status, tail(result)).to.equal('completed');
+    journalFile = report.journal!;
 
     expect(await keyValues(lab)).to.deep.equal(snapshotKeys);
     const statuses = await memberStatuses(lab);
@@ -135,4 +141,48 @@ describe('backup and restore as a non-root SSH user (127.0.114.x)', function () 
     expect(result.stderr.split('\n').filter((line) => line.startsWith('  - '))).to.have.length(lab.hosts.length);
     expect(await hostState(lab)).to.deep.equal(before);
   });
+
+  it('restore --rollback without ansible_become refuses before it changes anything, naming each host; the data dirs and the journal stay', async function () {
+    this.timeout(20_000);
+    expect(journalFile, 'the restore test ran first').to.be.a('string');
+    const journalBefore = await readFile(journalFile, 'utf8');
+    const before = await parentListings(lab);
+    const result = await orchestrate(['restore', '--rollback', withoutBecome, '--known-hosts', lab.knownHostsFile, '--yes'], 15_000);
+    expect(result.code, tail(result)).to.equal(5);
+    expect(result.stderr).to.contain('rollback refused').and.to.contain('nothing was changed');
+    for (const host of lab.hosts) {
+      expect(result.stderr, tail(result)).to.contain(`${host.name} (${host.address}): commands run as ${lab.deployUser} (uid `);
+    }
+    expect(result.stderr).to.contain('set ansible_become: true');
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('  - '))).to.have.length(lab.hosts.length);
+    expect(await parentListings(lab)).to.deep.equal(before);
+    expect(await readFile(journalFile, 'utf8')).to.equal(journalBefore);
+  });
+
+  it('restore --rollback with ansible_become then puts the old data back on every member', async function () {
+    this.timeout(40_000);
+    expect(keysBeforeRestore, 'the restore test ran first').to.be.instanceOf(Map);
+    const result = await orchestrate(['restore', '--rollback', withBecome, '--known-hosts', lab.knownHostsFile, '--yes', '--json'], 35_000);
+    expect(result.code, tail(result)).to.equal(0);
+    const line = result.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"type":"report"'));
+    const report = JSON.parse(line ?? '{}') as { status?: string; runId?: string; members?: { host: string; restoredDataAt?: string }[] };
+    expect(report.status, tail(result)).to.equal('rolled-back');
+    await waitHealthy(lab);
+    expect(await keyValues(lab)).to.deep.equal(keysBeforeRestore);
+    for (const member of report.members ?? []) expect(member.restoredDataAt).to.equal(`/var/lib/etcd.rolled-back-${report.runId}`);
+    for (const listing of await parentListings(lab)) {
+      expect(listing).to.contain(`etcd.rolled-back-${report.runId}`).and.not.to.contain(`etcd.before-restore-${report.runId}`);
+    }
+  });
 });
+
+/** `ls -1a` of the data dir's parent on every member, and how many times units were started or stopped there. */
+async function parentListings(lab: LabInfo): Promise<string[]> {
+  return Promise.all(
+    lab.hosts.map(async (host) => {
+      const listed = await sshToLabHost(lab, host.address, 'ls -1a /var/lib');
+      if (listed.code !== 0) throw new Error(`${host.address}: ls /var/lib: ${listed.stderr}`);
+      return `${host.address}: ${(await readSystemctlLog(lab, host.address)).length} systemctl events; ${listed.stdout.trim().split('\n').join(',')}`;
+    }),
+  );
+}
