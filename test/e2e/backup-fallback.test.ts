@@ -1,16 +1,18 @@
 // End to end on a lab of 3 real hosts (sshd + TLS etcd 3.4), net 127.0.113: `backup --method etcdctl`
 // tries each healthy member in turn when etcdctl or the copy fails on one, and leaves no
-// `orchestrate-snapshot-*` file on any member, whether it worked, failed everywhere or was interrupted.
+// `orchestrate-snapshot-*` file on any member, whether it worked, failed everywhere or was interrupted; and
+// moves on when a member's sshd does not answer at all (stopped, not killed: see freezeSshd in test/helpers/lab.ts).
 // A member's etcdctl is replaced through that host's own copy-on-write view of / (the deploy host and the
 // other members keep the real one). Needs root (the lab).
 import { expect } from 'chai';
 import { readFile, readdir, rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { runBackup, type BackupOutcome } from '../../src/commands/backup.js';
 import { runCliFromSource } from '../helpers/cli.js';
 import { etcdctlSnapshotStatus } from '../helpers/etcd.js';
 import { memberStatuses, waitHealthy } from '../helpers/lab-data.js';
-import { sshToLabHost, startLab, stopLab, tempLabDir, type LabHostInfo, type LabInfo } from '../helpers/lab.js';
+import { freezeSshd, sshToLabHost, startLab, stopLab, tempLabDir, thawSshd, type LabHostInfo, type LabInfo } from '../helpers/lab.js';
 
 const realEtcdctl = '/usr/bin/etcdctl';
 const savedEtcdctl = '/usr/bin/etcdctl.orchestrate-test-real';
@@ -74,6 +76,8 @@ describe('backup --method etcdctl falls back across members and cleans up (e2e, 
   let lab: LabInfo;
   let labDir: string | undefined;
   let backupDir: string;
+  /** sshd pids a test stopped, resumed in after() should it fail half-way. */
+  const frozenSshd = new Set<number>();
 
   const backup = (extra: Partial<Parameters<typeof runBackup>[0]> = {}): Promise<BackupOutcome> =>
     runBackup({ inventoryFile: lab.inventoryFile, output: 'silent', method: 'etcdctl', knownHostsFile: lab.knownHostsFile, ...extra });
@@ -98,6 +102,7 @@ describe('backup --method etcdctl falls back across members and cleans up (e2e, 
 
   after(async function () {
     this.timeout(60_000);
+    for (const pid of frozenSshd) process.kill(pid, 'SIGCONT');
     if (!labDir) return;
     await stopLab(labDir);
     // The lab keeps files it did not create (our backups, catalog): remove its temp folder.
@@ -159,6 +164,46 @@ describe('backup --method etcdctl falls back across members and cleans up (e2e, 
     }
     expect(await leftovers(lab)).to.deep.equal(nothingLeft(lab));
     expect(await localTemporaries()).to.deep.equal([]);
+  });
+
+  const connectTimeoutMs = 4_000;
+
+  it('the first candidate\'s sshd does not answer: after the connect timeout the next member gives the snapshot; nothing is left anywhere', async () => {
+    // Healthy followers come first, in inventory order (chooseSnapshotOrder): the first of them is the first candidate.
+    const leader = await leaderAddress(lab);
+    const first = lab.hosts.find((h) => h.address !== leader)!;
+    await freezeSshd(first, frozenSshd);
+    try {
+      const started = performance.now();
+      const outcome = await backup({ connectTimeoutMs });
+      const elapsedMs = performance.now() - started;
+      expect(outcome.exitCode, JSON.stringify(outcome.record)).to.equal(0);
+      expect(outcome.record).to.include({ result: 'ok', method: 'etcdctl' });
+      expect(outcome.record!.host).to.be.oneOf(lab.hosts.filter((h) => h !== first).map((h) => h.address));
+      // It waited for the stopped member once (so it did try it first), then moved on at once.
+      expect(elapsedMs).to.be.at.least(connectTimeoutMs - 500).and.below(connectTimeoutMs + 5_000);
+      const reference = await etcdctlSnapshotStatus(outcome.record!.file!);
+      expect(outcome.record!.hash).to.equal(reference.hash);
+      expect(await leftovers(lab)).to.deep.equal(nothingLeft(lab));
+      expect(await localTemporaries()).to.deep.equal([]);
+    } finally {
+      thawSshd(first, frozenSshd);
+    }
+    const back = await sshToLabHost(lab, first.address, 'echo back', { timeoutMs: 20_000 });
+    expect(back.stdout.trim()).to.equal('back');
+  });
+
+  it('--method client (the default) opens no SSH connection: with every member\'s sshd stopped it succeeds, well within the connect timeout', async () => {
+    for (const host of lab.hosts) await freezeSshd(host, frozenSshd);
+    try {
+      const started = performance.now();
+      const outcome = await runBackup({ inventoryFile: lab.inventoryFile, output: 'silent', knownHostsFile: lab.knownHostsFile, connectTimeoutMs });
+      expect(outcome.exitCode, JSON.stringify(outcome.record)).to.equal(0);
+      expect(outcome.record).to.include({ result: 'ok', method: 'client' });
+      expect(performance.now() - started).to.be.below(connectTimeoutMs);
+    } finally {
+      for (const host of lab.hosts) thawSshd(host, frozenSshd);
+    }
   });
 
   it('interrupted while etcdctl runs on a member: exit 130, etcdctl is stopped, its copy removed, no other member tried', async () => {

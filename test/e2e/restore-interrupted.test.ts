@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { hostSystemctl, runInHost } from '../../src/lab/index.js';
 import { runCliFromSource, type CliResult } from '../helpers/cli.js';
 import { damage, keyValues, memberStatuses, putKey, waitHealthy } from '../helpers/lab-data.js';
-import { sshToLabHost, startLab, stopLab, tempLabDir, type LabHostInfo, type LabInfo } from '../helpers/lab.js';
+import { freezeSshd, sshToLabHost, startLab, stopLab, tempLabDir, thawSshd, type LabHostInfo, type LabInfo } from '../helpers/lab.js';
 
 const NET = '127.0.115';
 const GATE_DIR = '/var/tmp/orchestrate-test-gate';
@@ -391,11 +391,8 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
       held = await until(`${victim.address} to be restoring`, () => heldPid(victim), run.cli);
       // The member's sshd dies: stop the listener (also the holder of the host's mount namespace, which must
       // live) so no new session starts, and kill the sessions it serves, by pid.
-      process.kill(victim.pid, 'SIGSTOP');
-      stoppedSshd.add(victim.pid);
-      const children = (await readFile(`/proc/${victim.pid}/task/${victim.pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean).map(Number);
-      expect(children, 'the sessions of the running restore').not.to.be.empty;
-      for (const pid of children) process.kill(pid, 'SIGKILL');
+      const killed = await freezeSshd(victim, stoppedSshd);
+      expect(killed, 'the sessions of the running restore').not.to.be.empty;
 
       const failed = await run.result;
       const report = reportOf(failed);
@@ -422,8 +419,7 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
     } finally {
       if (held !== undefined && (await alive(held))) process.kill(held, 'SIGKILL');
       await removeGate(victim, 'etcdctl');
-      process.kill(victim.pid, 'SIGCONT');
-      stoppedSshd.delete(victim.pid);
+      thawSshd(victim, stoppedSshd);
     }
     const back = await sshToLabHost(lab, victim.address, 'echo back');
     expect(back.stdout.trim()).to.equal('back');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { clientUrl, etcdctl } from '../../src/lab/etcdctl.js';
 import { portInUse } from '../../src/lab/host-start.js';
-import { labDown, labUp, type LabDownReport, type LabInfo } from '../../src/lab/index.js';
+import { labDown, labUp, type LabDownReport, type LabHostInfo, type LabInfo } from '../../src/lab/index.js';
 import { runProgram, type RunResult } from '../../src/lab/run-program.js';
 
 export type { LabInfo, LabHostInfo, LabPkiInfo } from '../../src/lab/index.js';
@@ -108,4 +108,29 @@ export async function readSystemctlLog(lab: LabInfo, address: string): Promise<S
       const [time = '', action = '', unit = ''] = line.split(' ');
       return { time, action: action as SystemctlEvent['action'], unit };
     });
+}
+
+/**
+ * The host's sshd stops answering without ending (it also holds the host's mount namespace, which must
+ * live): SIGSTOP, so a new connection waits for a greeting that never comes, and SIGKILL to the sessions
+ * it serves, by pid. `frozen` keeps the stopped pids for `thawSshd` (and an `after()` that resumes them
+ * should a test fail half-way). Returns the pids of the sessions killed.
+ */
+export async function freezeSshd(host: LabHostInfo, frozen: Set<number>): Promise<number[]> {
+  process.kill(host.pid, 'SIGSTOP');
+  frozen.add(host.pid);
+  const children = (await readFile(`/proc/${host.pid}/task/${host.pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean).map(Number);
+  const killed: number[] = [];
+  for (const pid of children) {
+    const name = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+    if (!name.startsWith('sshd')) continue;
+    process.kill(pid, 'SIGKILL');
+    killed.push(pid);
+  }
+  return killed;
+}
+
+export function thawSshd(host: LabHostInfo, frozen: Set<number>): void {
+  process.kill(host.pid, 'SIGCONT');
+  frozen.delete(host.pid);
 }

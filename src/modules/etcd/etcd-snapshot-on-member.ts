@@ -5,8 +5,10 @@
 // backup folder. The member's temporary file is removed after every attempt, whether it worked, failed or
 // was interrupted (a cleanup step, bounded by its own timeout), and so is the local copy when the run was
 // interrupted after it arrived; copies that a killed run could not remove are swept by the next save on
-// that member. Each step names its member's host; the task's `delegate_to:` (the first candidate) must
-// still answer over SSH, as the engine connects to it before the module runs.
+// that member. Each step names its member's host, so run the task with `delegate_to: localhost`: the engine
+// then connects to a member only when its first step runs, and a member whose SSH does not answer fails that
+// attempt like any other step (delegated to a member, the engine would connect to it before the module runs,
+// and the whole task would be unreachable if it does not answer).
 import { rm } from 'node:fs/promises';
 import type { EtcdMember } from '../../config/types.js';
 import { backupDir } from '../../config/etcd-vars.js';
@@ -14,6 +16,7 @@ import { snapshotTempBase, type TakenSnapshot } from '../../backup/backup-flow.j
 import { ensureBackupDir, removeStaleTemporaries } from '../../backup/snapshot-store.js';
 import { partialPathFor } from '../../etcd/partial-file.js';
 import type { Step, StepResult } from '../../engine/step.js';
+import type { UnreachableError } from '../../errors.js';
 import { defineModule } from '../define.js';
 import { asExec, asTransfer, execFailure, execStep } from '../helpers.js';
 import { membersByName, takenResult } from './registered.js';
@@ -153,6 +156,8 @@ async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): 
       },
     };
   } catch (error) {
+    // Not connected (its first step) or the connection lost on the way: the stage says which.
+    if (isUnreachable(error)) return { failure: `${stage} failed: ${unreachableReason(error)}` };
     return { failure: `${stage} failed: ${error instanceof Error ? error.message : String(error)}` };
   } finally {
     try {
@@ -161,4 +166,15 @@ async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): 
       // Best effort (the host may be gone): the next save on this member sweeps what is left.
     }
   }
+}
+
+/** By its stable code, not instanceof: under tsx a test can load errors.ts twice (once required, once imported). */
+function isUnreachable(error: unknown): error is UnreachableError {
+  return error instanceof Error && (error as { code?: unknown }).code === 'host.unreachable' && typeof (error as { host?: unknown }).host === 'string';
+}
+
+/** `unreachable over SSH: connection refused by 10.0.0.1:22 (fix: ...)`: the stage already names the host. */
+function unreachableReason(error: UnreachableError): string {
+  const reason = error.message.startsWith(`${error.host}: `) ? error.message.slice(error.host.length + 2) : error.message;
+  return `unreachable over SSH: ${reason}${error.hint ? ` (fix: ${error.hint})` : ''}`;
 }

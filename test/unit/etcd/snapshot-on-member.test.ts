@@ -11,7 +11,7 @@ import type { Inventory, InventoryHost } from '../../../src/config/types.js';
 import { etcdMembers } from '../../../src/config/etcd-vars.js';
 import { runPlaybook } from '../../../src/engine/index.js';
 import type { ExecStep, Step, StepResult } from '../../../src/engine/step.js';
-import type { RunSummary } from '../../../src/engine/types.js';
+import type { HostTaskResult, RunSummary } from '../../../src/engine/types.js';
 import { UnreachableError } from '../../../src/errors.js';
 import type { ModuleContext, ModuleOutcome } from '../../../src/modules/define.js';
 import { createRegistry } from '../../../src/modules/create-registry.js';
@@ -106,7 +106,8 @@ describe('etcd.snapshot-on-member: tries each member in turn', () => {
     ['etcdctl exits non-zero', { '10.0.0.1': { save: failed(1, 'Error: context deadline exceeded\n') } }, /^etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: non-zero return code: Error: context deadline exceeded$/],
     ['etcdctl hangs (timeout exits 124)', { '10.0.0.1': { save: failed(124, '') } }, /^etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: etcdctl gave no snapshot within 60s \(member stopped\?\)$/],
     ['the download fails', { '10.0.0.1': { download: new Error('10.0.0.1: cannot read /var/lib/x: No such file') } }, /^etcd-10\.0\.0\.1: copying \/var\/lib\/orchestrate-snapshot-[0-9a-f]{12}\.db from 10\.0\.0\.1 failed: 10\.0\.0\.1: cannot read \/var\/lib\/x: No such file$/],
-    ['the member cannot be reached', { '10.0.0.1': { save: new UnreachableError('10.0.0.1', 'cannot connect: ECONNREFUSED') } }, /^etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: .*ECONNREFUSED/],
+    ['the member cannot be reached', { '10.0.0.1': { save: new UnreachableError('10.0.0.1', 'cannot connect: ECONNREFUSED', 'is sshd running there?') } }, /^etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: unreachable over SSH: cannot connect: ECONNREFUSED \(fix: is sshd running there\?\)$/],
+    ['the SSH connection is lost during the download', { '10.0.0.1': { download: new UnreachableError('10.0.0.1', 'lost the SSH connection to 10.0.0.1:22') } }, /^etcd-10\.0\.0\.1: copying \/var\/lib\/orchestrate-snapshot-[0-9a-f]{12}\.db from 10\.0\.0\.1 failed: unreachable over SSH: lost the SSH connection to 10\.0\.0\.1:22$/],
   ];
   for (const [why, script, failure] of fallbacks) {
     it(`${why} on the first member: its copy is removed, the second member gives the snapshot`, async () => {
@@ -142,6 +143,18 @@ describe('etcd.snapshot-on-member: tries each member in turn', () => {
     expect(parts[0]).to.equal('etcd-10.0.0.1: etcdctl snapshot save on 10.0.0.1 failed: non-zero return code: Error: permission denied');
     expect(parts[1]).to.match(/^etcd-10\.0\.0\.2: copying \/var\/lib\/orchestrate-snapshot-[0-9a-f]{12}\.db from 10\.0\.0\.2 failed: sha256 mismatch$/);
     expect(parts[2]).to.equal('etcd-10.0.0.3: etcdctl snapshot save on 10.0.0.3 failed: etcdctl gave no snapshot within 60s (member stopped?): context deadline exceeded');
+  });
+
+  it('every member unreachable over SSH: one error naming each member and "unreachable", each cleanup still tried', async () => {
+    const down = (host: string) => new UnreachableError(host, `TCP connection to ${host}:22 timed out`);
+    const { steps, outcome } = await drive(base, (step) => ((isExec(step) || step.kind === 'download') && step.host ? down(step.host) : undefined));
+    expect(saves(steps).map((s) => s.host)).to.deep.equal(hosts);
+    expect(cleanups(steps).map((s) => s.host)).to.deep.equal(hosts);
+    expect(steps.filter((s) => s.kind === 'download')).to.deep.equal([]);
+    expect(outcome).to.include({ failed: true, changed: false });
+    expect(outcome.msg).to.equal(
+      `no member gave a snapshot with etcdctl: ${hosts.map((h) => `etcd-${h}: etcdctl snapshot save on ${h} failed: unreachable over SSH: TCP connection to ${h}:22 timed out`).join('; ')}`,
+    );
   });
 
   it('a cleanup that fails (host gone) is best-effort: the next member is still tried', async () => {
@@ -304,10 +317,21 @@ all:
         10.0.0.3:
 `;
 
+interface OnMemberRun {
+  summary: RunSummary;
+  log: Logged[];
+  backupDir: string;
+  msg: string | undefined;
+  result: HostTaskResult | undefined;
+  /** The hosts of each connection the engine opened, in order, and whether each was local (not SSH). */
+  opened: { host: string; local: boolean }[];
+}
+
+/** The task as playbooks/backup.yml has it: delegated to localhost, so each member is connected when its turn comes. */
 async function runOnMember(
   scripts: Record<string, HostScript>,
-  options: { unreachable?: string[]; signal?: AbortSignal; dryRun?: boolean } = {},
-): Promise<{ summary: RunSummary; log: Logged[]; backupDir: string; msg: string | undefined }> {
+  options: { unreachable?: string[]; signal?: AbortSignal; dryRun?: boolean; ignoreErrors?: boolean } = {},
+): Promise<OnMemberRun> {
   const backupDir = await mkdtemp(join(tmpdir(), 'on-member-backups-'));
   const playbook = `
 - hosts: etcd
@@ -318,12 +342,14 @@ async function runOnMember(
         members: [etcd-10.0.0.1, etcd-10.0.0.2, etcd-10.0.0.3]
         dest_dir: ${JSON.stringify(backupDir)}
         timeout_seconds: 5
-      delegate_to: 10.0.0.1
+      delegate_to: localhost
       run_once: true
       register: copied
+      ignore_errors: ${options.ignoreErrors === true}
 `;
   const paths = files(inventoryYaml, playbook);
   const log: Logged[] = [];
+  const opened: OnMemberRun['opened'] = [];
   const reporter = new RecordingReporter();
   try {
     const summary = await runPlaybook({
@@ -335,13 +361,14 @@ async function runOnMember(
       openTransports: async (specs) => {
         const result = new Map<string, Transport | UnreachableError>();
         for (const spec of specs) {
+          opened.push({ host: spec.host, local: spec.local === true });
           result.set(spec.host, options.unreachable?.includes(spec.host) ? new UnreachableError(spec.host, 'cannot connect: ECONNREFUSED') : new ScriptedTransport(spec.host, scripts[spec.host] ?? {}, log));
         }
         return result;
       },
     });
     const result = reporter.of('host_result').find((e) => e.task === 'take it with etcdctl')?.result;
-    return { summary, log, backupDir, msg: result?.display.msg };
+    return { summary, log, backupDir, msg: result?.display.msg, result, opened };
   } finally {
     await rm(paths.dir, { recursive: true, force: true });
   }
@@ -390,8 +417,51 @@ describe('etcd.snapshot-on-member through the engine (fake transports)', () => {
     expect(summary.exitCode).to.equal(3);
     expect(savesIn(log).map((e) => e.host)).to.deep.equal(['10.0.0.1', '10.0.0.3']);
     expect(removesIn(log).map((e) => e.host)).to.deep.equal(['10.0.0.1', '10.0.0.3']);
-    expect(msg).to.match(/^no member gave a snapshot with etcdctl: etcd-10\.0\.0\.1: .*within 5s \(member stopped\?\); etcd-10\.0\.0\.2: etcdctl snapshot save on 10\.0\.0\.2 failed: .*ECONNREFUSED.*; etcd-10\.0\.0\.3: copying .* from 10\.0\.0\.3 failed: sha256 mismatch$/);
+    expect(msg).to.match(/^no member gave a snapshot with etcdctl: etcd-10\.0\.0\.1: .*within 5s \(member stopped\?\); etcd-10\.0\.0\.2: etcdctl snapshot save on 10\.0\.0\.2 failed: unreachable over SSH: cannot connect: ECONNREFUSED; etcd-10\.0\.0\.3: copying .* from 10\.0\.0\.3 failed: sha256 mismatch$/);
     expect(await readdir(backupDir)).to.deep.equal([]);
+  });
+
+  it('the first member\'s SSH is unreachable: the task is not unreachable, the second member gives the snapshot, the third is never contacted', async () => {
+    const { summary, log, backupDir, result, opened } = await runOnMember({}, { unreachable: ['10.0.0.1'] });
+    dirs.push(backupDir);
+    expect(summary.exitCode).to.equal(0);
+    expect(result).to.include({ host: '10.0.0.1', delegatedTo: 'localhost', status: 'changed' });
+    expect(result!.display.msg).to.equal('14 bytes from etcd-10.0.0.2 via etcdctl (after etcd-10.0.0.1: etcdctl snapshot save on 10.0.0.1 failed: unreachable over SSH: cannot connect: ECONNREFUSED)');
+    expect(summary.stats['10.0.0.1']).to.include({ changed: 1, unreachable: 0, failed: 0, ignored: 0 });
+    // Nothing but the deploy host up front; each member when its first step runs, and only those tried.
+    expect(opened).to.deep.equal([
+      { host: 'localhost', local: true },
+      { host: '10.0.0.1', local: false },
+      { host: '10.0.0.2', local: false },
+    ]);
+    expect(log.map((e) => `${e.host} ${e.kind}`)).to.deep.equal(['10.0.0.2 exec', '10.0.0.2 download', '10.0.0.2 exec']);
+    const copied = summary.hostFacts['10.0.0.1']!.copied as Record<string, unknown>;
+    expect(copied).to.include({ member: 'etcd-10.0.0.2', host: '10.0.0.2', failed: false });
+    // The steps report the member they ran on.
+    expect(result!.steps.map((s) => [s.kind, s.on])).to.deep.equal([['call', 'localhost'], ['exec', '10.0.0.2'], ['download', '10.0.0.2'], ['exec', '10.0.0.2']]);
+  });
+
+  it('every member unreachable: the task fails (ignored under ignore_errors, not counted unreachable), one error naming each member and "unreachable"', async () => {
+    const down = { unreachable: ['10.0.0.1', '10.0.0.2', '10.0.0.3'] };
+    const { summary, log, backupDir, result, opened } = await runOnMember({}, down);
+    dirs.push(backupDir);
+    expect(log).to.deep.equal([]);
+    expect(opened.filter((o) => !o.local).map((o) => o.host)).to.deep.equal(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+    expect(result).to.include({ status: 'failed', ignored: false });
+    expect(summary.exitCode).to.equal(3);
+    expect(summary.stats['10.0.0.1']).to.include({ failed: 1, unreachable: 0 });
+    const msg = result!.status === 'failed' ? result!.msg : '';
+    expect(msg).to.equal(
+      'no member gave a snapshot with etcdctl: etcd-10.0.0.1: etcdctl snapshot save on 10.0.0.1 failed: unreachable over SSH: cannot connect: ECONNREFUSED; ' +
+        'etcd-10.0.0.2: etcdctl snapshot save on 10.0.0.2 failed: unreachable over SSH: cannot connect: ECONNREFUSED; etcd-10.0.0.3: etcdctl snapshot save on 10.0.0.3 failed: unreachable over SSH: cannot connect: ECONNREFUSED',
+    );
+    expect(await readdir(backupDir)).to.deep.equal([]);
+
+    const ignored = await runOnMember({}, { ...down, ignoreErrors: true });
+    dirs.push(ignored.backupDir);
+    expect(ignored.result).to.include({ status: 'failed', ignored: true });
+    expect(ignored.summary.exitCode).to.equal(0);
+    expect(ignored.summary.stats['10.0.0.1']).to.include({ failed: 0, ignored: 1, unreachable: 0 });
   });
 
   it('interrupted during etcdctl: the save is aborted, the copy still removed (without the abort signal), no other member tried, exit 130', async () => {
@@ -416,10 +486,11 @@ describe('etcd.snapshot-on-member through the engine (fake transports)', () => {
     expect(await readdir(backupDir)).to.deep.equal([]);
   });
 
-  it('--dry-run prints the first member\'s steps on that member and runs none of them', async () => {
-    const { summary, log, backupDir } = await runOnMember({}, { dryRun: true });
+  it('--dry-run prints the first member\'s steps on that member, runs none of them and opens no SSH connection', async () => {
+    const { summary, log, backupDir, opened } = await runOnMember({}, { dryRun: true });
     dirs.push(backupDir);
     expect(log).to.deep.equal([]);
+    expect(opened).to.deep.equal([{ host: 'localhost', local: true }]);
     const steps = summary.plan!.flatMap((h) => h.tasks).flatMap((t) => t.steps);
     expect(steps.map((s) => [s.kind, s.on, s.ran])).to.deep.equal([
       ['call', 'localhost', false],
