@@ -5,19 +5,11 @@ import { restorePaths } from '../../../src/modules/restore/paths.js';
 import type { JournalStatus, RestoreJournal } from '../../../src/restore/journal.js';
 import { interruptedFailure } from '../../../src/restore/restore-run.js';
 import { rollbackExitCode, rollbackMemberLines } from '../../../src/restore/rollback-run.js';
+import { memberAt } from './members.js';
 
 const RUN = '20261122T101500Z';
 const FILE = '/inv/.orchestrate/restore-journal/tok.json';
-const members: EtcdMember[] = ['10.0.0.1', '10.0.0.2'].map((a, i) => ({
-  host: a,
-  name: `etcd${i + 1}`,
-  address: a,
-  peerUrl: `https://${a}:2380`,
-  clientUrl: `https://${a}:2379`,
-  dataDir: '/var/lib/etcd',
-  token: 'tok',
-  service: 'etcd',
-}));
+const members: EtcdMember[] = ['10.0.0.1', '10.0.0.2'].map((a, i) => memberAt(a, `etcd${i + 1}`));
 
 function journal(begun: RestoreJournal['begun'], status: JournalStatus = 'in-progress'): RestoreJournal {
   return {

@@ -6,6 +6,7 @@ import { RESTORE_PHASES, type RestoreJournal } from '../../../src/restore/journa
 import { buildRestorePlan, buildRollbackPlan, type PlanMember } from '../../../src/restore/plan.js';
 import { previewPlan, type PrintablePhase } from '../../../src/restore/run-phases.js';
 import { FakeTransport, type RecordedCall } from './fake-transport.js';
+import { memberAt } from './members.js';
 
 const RUN = '20261115T101500Z';
 const SHA = 'b'.repeat(64);
@@ -26,16 +27,7 @@ function labInventory(n: number): { inventory: Inventory; members: EtcdMember[] 
       ['kube_node', addresses],
     ]),
   };
-  const members = addresses.map((a) => ({
-    host: a,
-    name: `etcd${a.split('.')[3]}`,
-    address: a,
-    peerUrl: `https://${a}:2380`,
-    clientUrl: `https://${a}:2379`,
-    dataDir: '/var/lib/etcd',
-    token: 'tok',
-    service: 'etcd',
-  }));
+  const members = addresses.map((a) => memberAt(a, `etcd${a.split('.')[3]}`));
   return { inventory, members };
 }
 
