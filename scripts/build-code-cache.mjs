@@ -20,7 +20,6 @@ setTimeout(() => {
   process.exit(0);
 }, 60_000).unref();
 const work = mkdtempSync(join(tmpdir(), 'orchestrate-code-cache-'));
-const quiet = { stdout: process.stdout.write, stderr: process.stderr.write };
 let stopServer = async () => undefined;
 try {
   const bundle = loadBundle(join(root, 'dist', 'orchestrate.cjs'), { useCache: false });
@@ -53,31 +52,39 @@ try {
   );
   stopServer = ssh.stop;
   process.env.CI = '1';
-  process.stdout.write = () => true;
-  process.stderr.write = () => true;
   const { main } = bundle.exports;
-  for (const argv of [
+  const runs = [
     ['validate', join(root, 'inventories', 'example.yml'), join(root, 'playbooks', 'backup.yml'), join(root, 'playbooks', 'restore.yml')],
     ['run', playbook, '-i', inventory],
     ['run', playbook, '-i', inventory, '--json'],
     ['run', playbook, '-i', inventory, '--dry-run'],
     ['run', playbook, '-i', sshInventory, '--known-hosts', ssh.knownHostsFile],
     ...['run', 'backup', 'restore', 'status', 'snapshots', 'lab'].map((command) => [command, '--help']),
-  ]) {
-    const code = await main(argv);
+  ];
+  for (const argv of runs) {
+    const code = await silently(() => main(argv));
     if (code !== 0) throw new Error(`warm-up \`orchestrate ${argv.join(' ')}\` exited ${code}`);
   }
-  Object.assign(process.stdout, { write: quiet.stdout });
-  Object.assign(process.stderr, { write: quiet.stderr });
   bundle.saveCache();
   process.stderr.write(`code cache: dist/orchestrate.cjs.cache in ${(performance.now() - started).toFixed(0)} ms\n`);
 } catch (error) {
-  Object.assign(process.stdout, { write: quiet.stdout });
-  Object.assign(process.stderr, { write: quiet.stderr });
   process.stderr.write(`code cache: not made (${error instanceof Error ? error.message : String(error)}); the CLI compiles its bundle at each start instead\n`);
 } finally {
   await stopServer();
   rmSync(work, { recursive: true, force: true });
+}
+
+/** Runs `work` with stdout and stderr swallowed: the warm-up's output is not wanted in the build's. */
+async function silently(work) {
+  const saved = { stdout: process.stdout.write, stderr: process.stderr.write };
+  process.stdout.write = () => true;
+  process.stderr.write = () => true;
+  try {
+    return await work();
+  } finally {
+    process.stdout.write = saved.stdout;
+    process.stderr.write = saved.stderr;
+  }
 }
 
 /**

@@ -4,10 +4,11 @@
 // `sudo -n`). Stopping a unit cannot be tried without doing it, so "root in effect" is what is checked,
 // plus write access to each data dir's parent (a read-only mount fails even root).
 import { connectionFor, currentUser } from '../config/connection.js';
-import { defineModule } from '../modules/define.js';
+import { defineModule, type ModuleOutcome } from '../modules/define.js';
 import { asExec, checkStep } from '../modules/helpers.js';
 import { shellQuote } from '../shell/quote.js';
 import type { ExecResult } from '../transport/types.js';
+import type { PlannedAction } from './plan-types.js';
 
 export interface LoginAccessArgs {
   /** Folders the restore creates and renames entries in (each member's data dir parent); none on kube-only hosts. */
@@ -78,3 +79,19 @@ export const loginAccessModule = defineModule<LoginAccessArgs>({
     return { changed: false, failed, ...(failed ? { msg: judged.problems.join('; ') } : {}), result: { ...judged } };
   },
 });
+
+/** The check as one action of a restore or rollback phase on a host; `dirs` are the folders that run writes in. */
+export function loginAccessAction(title: string, dirs: string[]): PlannedAction {
+  return { title, module: loginAccessModule, args: { dirs } };
+}
+
+/** `who: problem` lines from the check's outcome on one host (none when it passed or did not run). */
+export function loginAccessProblems(outcome: ModuleOutcome | undefined, who: string): string[] {
+  return ((outcome?.result as LoginAccessResult | undefined)?.problems ?? []).map((problem) => `${who}: ${problem}`);
+}
+
+/** How hosts are named in these lines: `etcd1 (10.0.0.1)` for a member, the host alone otherwise. */
+export function hostLabels(members: readonly { name: string; host: string }[]): (host: string) => string {
+  const labels = new Map(members.map((m) => [m.host, `${m.name} (${m.host})`]));
+  return (host) => labels.get(host) ?? host;
+}

@@ -7,7 +7,7 @@ import type { EtcdPreflightResult } from '../modules/restore/etcd-preflight.js';
 import { etcdPreflightModule } from '../modules/restore/index.js';
 import { restorePaths } from '../modules/restore/paths.js';
 import type { Transport } from '../transport/types.js';
-import { loginAccessModule, type LoginAccessResult } from './login-access.js';
+import { hostLabels, loginAccessAction, loginAccessProblems } from './login-access.js';
 import { readOnlyPhaseContext, runPhase } from './run-phases.js';
 import type { PlannedAction } from './plan-types.js';
 
@@ -37,7 +37,7 @@ export function bytesNeededFor(snapshotBytes: number): number {
 }
 
 export async function runPreflight(options: PreflightOptions): Promise<PreflightResult> {
-  const access = (dirs: string[]): PlannedAction => ({ title: 'login user can stop units and swap data dirs', module: loginAccessModule, args: { dirs } });
+  const access = (dirs: string[]): PlannedAction => loginAccessAction('login user can stop units and swap data dirs', dirs);
   const hosts = new Map<string, PlannedAction[]>(
     options.members.map((m) => [
       m.host,
@@ -55,19 +55,20 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
   const facts = new Map<string, MemberFacts>();
   const problems: string[] = [];
   const warnings: string[] = [];
-  const names = new Map(options.members.map((m) => [m.host, `${m.name} (${m.host})`]));
+  const labelOf = hostLabels(options.members);
+  const isMember = new Set(options.members.map((m) => m.host));
   for (const host of hosts.keys()) {
-    const who = names.get(host) ?? host;
+    const who = labelOf(host);
     const [accessOutcome, memberOutcome] = outcome.outcomes.get(host) ?? [];
-    const accessProblems = (accessOutcome?.result as LoginAccessResult | undefined)?.problems ?? [];
+    const accessProblems = loginAccessProblems(accessOutcome, who);
     const result = memberOutcome?.result as MemberFacts | undefined;
     if (accessProblems.length > 0) {
-      problems.push(...accessProblems.map((p) => `${who}: ${p}`));
+      problems.push(...accessProblems);
     } else if (result) {
       facts.set(host, result);
       problems.push(...result.problems.map((p) => `${who}: ${p}`));
       warnings.push(...result.warnings.map((w) => `${who}: ${w}`));
-    } else if (outcome.failures.has(host) || names.has(host)) {
+    } else if (outcome.failures.has(host) || isMember.has(host)) {
       problems.push(`${who}: ${outcome.failures.get(host) ?? 'the checks did not run'}`);
     }
   }

@@ -4,7 +4,7 @@
 import type { EtcdMember, Inventory } from '../config/types.js';
 import type { Transport } from '../transport/types.js';
 import { DEPLOY_HOST, type RestoreJournal } from './journal.js';
-import { loginAccessModule, type LoginAccessResult } from './login-access.js';
+import { hostLabels, loginAccessAction, loginAccessProblems } from './login-access.js';
 import type { PlannedAction, PlannedPhase } from './plan-types.js';
 import { readOnlyPhaseContext, runPhase } from './run-phases.js';
 
@@ -29,16 +29,16 @@ export async function rollbackAccessProblems(options: RollbackAccessOptions): Pr
   const hosts = new Map<string, PlannedAction[]>(
     hostsTouchedBy(options.plan).map((host) => {
       const dir = parentDirs.get(host);
-      return [host, [{ title: 'login user can stop units and put data dirs back', module: loginAccessModule, args: { dirs: dir ? [dir] : [] } }]];
+      return [host, [loginAccessAction('login user can stop units and put data dirs back', dir ? [dir] : [])]];
     }),
   );
   const outcome = await runPhase({ id: 'rollback-access', title: 'read-only check of the login on every host', hosts }, readOnlyPhaseContext(options.inventory, options.transports));
-  const names = new Map(options.members.map((m) => [m.host, `${m.name} (${m.host})`]));
+  const labelOf = hostLabels(options.members);
   const problems: string[] = [];
   for (const host of hosts.keys()) {
-    const who = names.get(host) ?? host;
-    const result = outcome.outcomes.get(host)?.[0]?.result as LoginAccessResult | undefined;
-    if (result) problems.push(...result.problems.map((p) => `${who}: ${p}`));
+    const who = labelOf(host);
+    const checked = outcome.outcomes.get(host)?.[0];
+    if (checked?.result) problems.push(...loginAccessProblems(checked, who));
     else problems.push(`${who}: ${outcome.failures.get(host) ?? 'the check did not run'}`);
   }
   return problems;

@@ -26,12 +26,13 @@ export class RemoteShell {
   private closedFlag = false;
   private shellExit: { code: number | null; signal?: string } = { code: null };
 
-  private constructor(
-    readonly channel: ClientChannel,
-    /** The shell's pid, which is also the process group of everything it runs (sshd makes each session a group). */
-    readonly pid: Promise<number | undefined>,
-    private readonly pidLine: PidLineReader,
-  ) {}
+  /** The shell's pid, which is also the process group of everything it runs (sshd makes each session a group). */
+  readonly pid: Promise<number | undefined>;
+  private readonly pidLine = new PidLineReader((chunk) => this.current?.stdout.push(chunk));
+
+  private constructor(readonly channel: ClientChannel) {
+    this.pid = this.pidLine.pid;
+  }
 
   /**
    * Starts the shell; resolves once it has printed its pid. Rejects when the channel cannot be opened
@@ -41,11 +42,8 @@ export class RemoteShell {
     return new Promise((resolve, reject) => {
       client.exec('echo $$; exec sh', (error, channel) => {
         if (error) return reject(error);
-        let shell: RemoteShell | undefined;
-        const pidLine = new PidLineReader((chunk) => shell?.current?.stdout.push(chunk));
-        shell = new RemoteShell(channel, pidLine.pid, pidLine);
-        const opened = shell;
-        channel.on('data', (chunk: Buffer) => pidLine.push(chunk));
+        const opened = new RemoteShell(channel);
+        channel.on('data', (chunk: Buffer) => opened.pidLine.push(chunk));
         channel.stderr.on('data', (chunk: Buffer) => opened.current?.stderr.push(chunk));
         channel.on('exit', (code: number | null, signalName?: string) => {
           opened.shellExit = typeof code === 'number' ? { code } : signalName ? { code: null, signal: signalName } : { code: null };
@@ -57,7 +55,7 @@ export class RemoteShell {
           opened.abandonCurrent();
           onClose(opened);
         });
-        void pidLine.pid.then((pid) => {
+        void opened.pid.then((pid) => {
           if (pid !== undefined) return resolve(opened);
           opened.retire();
           reject(new Error('the login shell printed something before the pid'));

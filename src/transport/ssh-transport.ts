@@ -1,8 +1,9 @@
-// One persistent ssh2 connection per host; every command is a channel on it, transfers use one sftp session.
+// One persistent ssh2 connection per host: commands run on its long-lived shell (remote-shell.ts) or on a
+// channel of their own; transfers use one sftp session.
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { AnyAuthMethod, AuthenticationType, Client as SshClient, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, Client as SshClient, ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { ConnectionSpec } from '../config/types.js';
 import { TaskFailedError, UnreachableError } from '../errors.js';
 import { shellQuote } from '../shell/quote.js';
@@ -455,7 +456,7 @@ export class SshTransport implements Transport {
         });
         if (options.stdin !== undefined) opened.end(options.stdin);
         else opened.end();
-        sink.started({ channel: opened, pid: pidLine.pid, abandon: () => opened.close() });
+        sink.started({ pid: pidLine.pid, abandon: () => opened.close() });
       });
     };
   }
@@ -473,7 +474,6 @@ export class SshTransport implements Transport {
         },
       });
       sink.started({
-        channel: shell.channel,
         pid: shell.pid,
         abandon: () => shell.channel.close(),
         stopping: () => shell.retire(),
@@ -597,7 +597,6 @@ interface CommandSink {
 }
 
 interface KillTarget {
-  channel: ClientChannel;
   /** Process group to kill; undefined when the session printed something else first. */
   pid: Promise<number | undefined>;
   /** Give up on the command without waiting for it any longer. */

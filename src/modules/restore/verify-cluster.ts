@@ -1,6 +1,7 @@
 // Judges what every member says about the cluster after a restore: every member answers, one leader,
 // one cluster id, distinct member ids, the member list equals the inventory, the revision equals the
 // snapshot's. This is the check that catches kubeasz's mistake (N leaders, all 8e9e05c52164694d).
+import { quorumSize } from '../../backup/cluster-verdict.js';
 import type { EtcdMember } from '../../config/types.js';
 import { DEFAULT_MEMBER_ID } from './identity.js';
 
@@ -58,7 +59,7 @@ export function judgeCluster(members: readonly EtcdMember[], observations: reado
   const warnings: string[] = [];
   let definitive = false;
   const answered = observations.filter((o): o is MemberObservation & { status: ObservedStatus } => o.status !== undefined);
-  const quorum = Math.floor(members.length / 2) + 1;
+  const quorum = quorumSize(members.length);
   const silentOk = expect.quorumOnly === true && answered.length >= quorum;
   for (const o of observations) {
     if (!o.status) (silentOk ? warnings : problems).push(`${label(o)} does not answer at ${o.endpoint}: ${o.error ?? 'no status'}`);
