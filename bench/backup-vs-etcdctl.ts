@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { clientUrl } from '../src/lab/etcdctl.js';
 import { labDown, labUp, type LabInfo } from '../src/lab/index.js';
 
-
 export interface BackupBenchOptions {
   /** Rounds of each, alternating which goes first. Default 3. */
   rounds?: number;
@@ -28,8 +27,6 @@ export interface BackupBenchOptions {
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
-
-
 const mb = (kb: number | undefined) => `${((kb ?? Number.NaN) / 1024).toFixed(0)} MB`;
 
 /** Fill through one etcd3 client: 1 MiB incompressible values, 4 in flight (bounded). */
@@ -38,13 +35,24 @@ async function fill(lab: LabInfo, megabytes: number, log: (line: string) => void
   const { randomBytes } = await import('node:crypto');
   const client = new Etcd3({
     hosts: clientUrl(lab.hosts[0]!.address),
-    credentials: { rootCertificate: await readFile(lab.pki.caFile), certChain: await readFile(lab.pki.clientCertFile), privateKey: await readFile(lab.pki.clientKeyFile) },
+    credentials: {
+      rootCertificate: await readFile(lab.pki.caFile),
+      certChain: await readFile(lab.pki.clientCertFile),
+      privateKey: await readFile(lab.pki.clientKeyFile),
+    },
     defaultCallOptions: () => ({ deadline: Date.now() + 60_000 }),
   });
   try {
     for (let i = 0; i < megabytes; i += 4) {
       await Promise.all(
-        [0, 1, 2, 3].filter((j) => i + j < megabytes).map((j) => client.put(`/registry/bench/blob-${String(i + j).padStart(5, '0')}`).value(randomBytes(1024 * 1024)).exec()),
+        [0, 1, 2, 3]
+          .filter((j) => i + j < megabytes)
+          .map((j) =>
+            client
+              .put(`/registry/bench/blob-${String(i + j).padStart(5, '0')}`)
+              .value(randomBytes(1024 * 1024))
+              .exec(),
+          ),
       );
       if (i % 128 === 124) log(`  filled ${i + 4} MiB`);
     }
@@ -96,7 +104,20 @@ export async function runBackupBench(options: BackupBenchOptions = {}): Promise<
     const etcdctl = () =>
       timed(
         'etcdctl',
-        ['--endpoints', clientUrl(host), '--cacert', lab.pki.caFile, '--cert', lab.pki.clientCertFile, '--key', lab.pki.clientKeyFile, '--command-timeout=600s', 'snapshot', 'save', snapshotFile],
+        [
+          '--endpoints',
+          clientUrl(host),
+          '--cacert',
+          lab.pki.caFile,
+          '--cert',
+          lab.pki.clientCertFile,
+          '--key',
+          lab.pki.clientKeyFile,
+          '--command-timeout=600s',
+          'snapshot',
+          'save',
+          snapshotFile,
+        ],
         { env: { ...process.env, ETCDCTL_API: '3' }, peakRss: true },
       );
     const ours: Timed[] = [];
@@ -114,11 +135,23 @@ export async function runBackupBench(options: BackupBenchOptions = {}): Promise<
     const ratio = median(ours.map((r) => r.ms)) / median(theirs.map((r) => r.ms));
     return [
       { name: 'snapshot size', value: `${(size / 1024 / 1024).toFixed(0)} MiB from member ${host}, ${rounds} rounds alternating` },
-      { name: 'etcdctl snapshot save (median)', value: `${seconds(median(theirs.map((r) => r.ms)))}, peak RSS ${mb(median(theirs.map((r) => r.peakRssKb ?? Number.NaN)))}` },
-      { name: 'orchestrate backup (median)', value: `${seconds(median(ours.map((r) => r.ms)))}, peak RSS ${mb(median(ours.map((r) => r.peakRssKb ?? Number.NaN)))} (incl. verify, catalog, metrics, process start)` },
+      {
+        name: 'etcdctl snapshot save (median)',
+        value: `${seconds(median(theirs.map((r) => r.ms)))}, peak RSS ${mb(median(theirs.map((r) => r.peakRssKb ?? Number.NaN)))}`,
+      },
+      {
+        name: 'orchestrate backup (median)',
+        value: `${seconds(median(ours.map((r) => r.ms)))}, peak RSS ${mb(median(ours.map((r) => r.peakRssKb ?? Number.NaN)))} (incl. verify, catalog, metrics, process start)`,
+      },
       { name: 'ratio orchestrate / etcdctl', value: `${ratio.toFixed(2)}x (goal <= 1.10x)` },
-      { name: 'orchestrate peak RSS, empty vs full', value: `${mb(empty.peakRssKb)} vs ${mb(Math.max(...ours.map((r) => r.peakRssKb ?? Number.NaN)))} (goal: flat, < 150 MB)` },
-      { name: 'all runs (s)', value: `etcdctl ${theirs.map((r) => (r.ms / 1000).toFixed(1)).join(' ')}; orchestrate ${ours.map((r) => (r.ms / 1000).toFixed(1)).join(' ')}` },
+      {
+        name: 'orchestrate peak RSS, empty vs full',
+        value: `${mb(empty.peakRssKb)} vs ${mb(Math.max(...ours.map((r) => r.peakRssKb ?? Number.NaN)))} (goal: flat, < 150 MB)`,
+      },
+      {
+        name: 'all runs (s)',
+        value: `etcdctl ${theirs.map((r) => (r.ms / 1000).toFixed(1)).join(' ')}; orchestrate ${ours.map((r) => (r.ms / 1000).toFixed(1)).join(' ')}`,
+      },
     ];
   } finally {
     await labDown({ dir });

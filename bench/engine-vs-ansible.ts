@@ -11,16 +11,12 @@ import { labDown, labUp, type LabInfo } from '../src/lab/index.js';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, 'bin', 'orchestrate');
 
-
 export interface EngineVsAnsibleOptions {
   rounds?: number;
   tasks?: number;
   net?: string;
   log?: (line: string) => void;
 }
-
-
-
 
 function countAll(text: string, pattern: RegExp): number {
   return (text.match(pattern) ?? []).length;
@@ -72,9 +68,11 @@ export async function engineVsAnsible(options: EngineVsAnsibleOptions = {}): Pro
     const env = { ...process.env, CI: '1', ANSIBLE_CONFIG: join(work, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' };
 
     const runAnsible = () => timed('ansible-playbook', ['-i', lab!.inventoryFile, playbook], { env, timeoutMs: 300_000 });
-    const runOrchestrate = () => timed(bin, ['run', playbook, '-i', lab!.inventoryFile, '--known-hosts', lab!.knownHostsFile], { env, timeoutMs: 300_000 });
+    const runOrchestrate = () =>
+      timed(bin, ['run', playbook, '-i', lab!.inventoryFile, '--known-hosts', lab!.knownHostsFile], { env, timeoutMs: 300_000 });
     const runStartup = () => timed(bin, ['run', noTasks, '-i', lab!.inventoryFile], { env, timeoutMs: 300_000 });
-    const runOneTask = () => timed(bin, ['run', oneTask, '-i', lab!.inventoryFile, '--known-hosts', lab!.knownHostsFile], { env, timeoutMs: 300_000 });
+    const runOneTask = () =>
+      timed(bin, ['run', oneTask, '-i', lab!.inventoryFile, '--known-hosts', lab!.knownHostsFile], { env, timeoutMs: 300_000 });
 
     const ansible: number[] = [];
     const orchestrate: number[] = [];
@@ -86,7 +84,8 @@ export async function engineVsAnsible(options: EngineVsAnsibleOptions = {}): Pro
         throw new Error(`ansible-playbook failed (exit ${String(a.code)}):\n${a.stdout.slice(-2000)}\n${a.stderr.slice(-2000)}`);
       }
       const o = await runOrchestrate();
-      if (o.code !== 0 || countAll(o.stdout, new RegExp(`changed=${tasks}\\s`, 'g')) !== 3) throw new Error(`orchestrate failed (exit ${String(o.code)}):\n${o.stdout.slice(-2000)}\n${o.stderr.slice(-2000)}`);
+      if (o.code !== 0 || countAll(o.stdout, new RegExp(`changed=${tasks}\\s`, 'g')) !== 3)
+        throw new Error(`orchestrate failed (exit ${String(o.code)}):\n${o.stdout.slice(-2000)}\n${o.stderr.slice(-2000)}`);
       const s = await runStartup();
       if (s.code !== 0) throw new Error(`orchestrate (no tasks) failed: ${s.stderr}`);
       const c = await runOneTask();
@@ -95,7 +94,9 @@ export async function engineVsAnsible(options: EngineVsAnsibleOptions = {}): Pro
       ansible.push(a.ms);
       orchestrate.push(o.ms);
       startup.push(s.ms);
-      log(`round ${round}/${rounds}: ansible-playbook ${(a.ms / 1000).toFixed(2)} s, orchestrate ${(o.ms / 1000).toFixed(3)} s (start-up alone ${(s.ms / 1000).toFixed(3)} s)`);
+      log(
+        `round ${round}/${rounds}: ansible-playbook ${(a.ms / 1000).toFixed(2)} s, orchestrate ${(o.ms / 1000).toFixed(3)} s (start-up alone ${(s.ms / 1000).toFixed(3)} s)`,
+      );
     }
     const a = median(ansible);
     const o = median(orchestrate);
@@ -107,11 +108,20 @@ export async function engineVsAnsible(options: EngineVsAnsibleOptions = {}): Pro
       { name: 'ansible-playbook median', value: `${(a / 1000).toFixed(2)} s` },
       { name: 'orchestrate run median', value: `${(o / 1000).toFixed(3)} s` },
       { name: 'ratio (ansible / orchestrate)', value: `${(a / o).toFixed(1)}x faster (goal >= 20x)` },
-      { name: 'best rounds (less load noise)', value: `ansible ${(Math.min(...ansible) / 1000).toFixed(2)} s, orchestrate ${(Math.min(...orchestrate) / 1000).toFixed(3)} s, ratio ${(Math.min(...ansible) / Math.min(...orchestrate)).toFixed(1)}x` },
+      {
+        name: 'best rounds (less load noise)',
+        value: `ansible ${(Math.min(...ansible) / 1000).toFixed(2)} s, orchestrate ${(Math.min(...orchestrate) / 1000).toFixed(3)} s, ratio ${(Math.min(...ansible) / Math.min(...orchestrate)).toFixed(1)}x`,
+      },
       { name: 'load average (1 min) at the end', value: loadavg()[0]!.toFixed(2) },
       { name: 'orchestrate start-up (1 local task)', value: `${(s / 1000).toFixed(3)} s` },
-      { name: 'orchestrate with connections (1 task)', value: `${(c / 1000).toFixed(3)} s (connecting to ${hosts} hosts and the first task: ${(c - s).toFixed(0)} ms)` },
-      { name: 'orchestrate per further task', value: `${((o - c) / (tasks - 1)).toFixed(1)} ms for all hosts, ${((o - c) / ((tasks - 1) * hosts)).toFixed(1)} ms per host` },
+      {
+        name: 'orchestrate with connections (1 task)',
+        value: `${(c / 1000).toFixed(3)} s (connecting to ${hosts} hosts and the first task: ${(c - s).toFixed(0)} ms)`,
+      },
+      {
+        name: 'orchestrate per further task',
+        value: `${((o - c) / (tasks - 1)).toFixed(1)} ms for all hosts, ${((o - c) / ((tasks - 1) * hosts)).toFixed(1)} ms per host`,
+      },
       { name: 'ansible per task per host', value: `${(a / (tasks * hosts)).toFixed(1)} ms` },
     ];
   } finally {

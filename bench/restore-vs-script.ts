@@ -11,7 +11,6 @@ import { etcdctl, clientUrl } from '../src/lab/etcdctl.js';
 import { labDown, labUp, type LabInfo } from '../src/lab/index.js';
 import { shellJoin, shellQuote } from '../src/shell/quote.js';
 
-
 export interface RestoreBenchOptions {
   /** Rounds of each, alternating. Default 3. */
   rounds?: number;
@@ -22,9 +21,6 @@ export interface RestoreBenchOptions {
 }
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-
-
-
 
 /** Fill the cluster with incompressible values through etcdctl txn (1 MiB per key, under etcd's request limit). */
 async function fill(lab: LabInfo, megabytes: number, log: (line: string) => void): Promise<void> {
@@ -45,7 +41,8 @@ function bareScript(lab: LabInfo, snapshot: string, work: string): string {
   const ssh = `ssh -i ${shellQuote(lab.keyFile)} -o BatchMode=yes -o UserKnownHostsFile=${shellQuote(lab.knownHostsFile)} -o ControlMaster=auto -o ControlPath=${shellQuote(join(work, 'cm-%h'))} -o ControlPersist=120 -o LogLevel=ERROR`;
   const scp = `scp -q -i ${shellQuote(lab.keyFile)} -o BatchMode=yes -o UserKnownHostsFile=${shellQuote(lab.knownHostsFile)} -o ControlMaster=auto -o ControlPath=${shellQuote(join(work, 'cm-%h'))} -o ControlPersist=120 -o LogLevel=ERROR`;
   const cluster = lab.hosts.map((h) => `${h.name}=${h.peerUrl}`).join(',');
-  const each = (command: (host: LabInfo['hosts'][number]) => string) => `${lab.hosts.map((h) => `${ssh} root@${h.address} ${shellQuote(command(h))} &`).join('\n')}\nwait`;
+  const each = (command: (host: LabInfo['hosts'][number]) => string) =>
+    `${lab.hosts.map((h) => `${ssh} root@${h.address} ${shellQuote(command(h))} &`).join('\n')}\nwait`;
   const endpoints = lab.hosts.map((h) => h.clientUrl).join(',');
   const tls = shellJoin([`--cacert=${lab.pki.caFile}`, `--cert=${lab.pki.clientCertFile}`, `--key=${lab.pki.clientKeyFile}`]);
   return `#!/bin/sh
@@ -107,7 +104,14 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
   const useDist = existsSync(join(root, 'dist', 'commands', 'restore.js'));
   const [program, ...cli] = useDist
     ? [join(root, 'bin', 'orchestrate')]
-    : [process.execPath, '--import', join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs'), '--input-type=module', '-e', `const { main } = await import(${JSON.stringify(join(root, 'src', 'cli', 'main.ts'))}); process.exitCode = await main(process.argv.slice(1));`];
+    : [
+        process.execPath,
+        '--import',
+        join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs'),
+        '--input-type=module',
+        '-e',
+        `const { main } = await import(${JSON.stringify(join(root, 'src', 'cli', 'main.ts'))}); process.exitCode = await main(process.argv.slice(1));`,
+      ];
   const work = mkdtempSync(join(tmpdir(), 'orchestrate-restore-bench-'));
   const labDir = join(work, 'lab');
   let lab: LabInfo | undefined;
@@ -128,7 +132,18 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
     writeFileSync(scriptFile, bareScript(lab, snapshot, work), { mode: 0o700 });
     const cleanup = `rm -rf /var/lib/etcd.before-restore-* /var/lib/etcd.script-old /var/lib/etcd.script.db`;
     const ssh = (address: string, command: string) =>
-      timed('ssh', ['-i', lab!.keyFile, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${lab!.knownHostsFile}`, '-o', 'LogLevel=ERROR', `root@${address}`, command]);
+      timed('ssh', [
+        '-i',
+        lab!.keyFile,
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        `UserKnownHostsFile=${lab!.knownHostsFile}`,
+        '-o',
+        'LogLevel=ERROR',
+        `root@${address}`,
+        command,
+      ]);
     const tidy = async () => {
       await Promise.all(lab!.hosts.map((h) => ssh(h.address, cleanup)));
       rmSync(join(labDir, '.orchestrate'), { recursive: true, force: true });
@@ -152,25 +167,38 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
 
       await tidy();
       const o = await timed(program!, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { env });
-      const reportLine = o.stdout.trim().split('\n').reverse().find((line) => line.startsWith('{"type":"report"'));
-      if (o.code !== 0 || !reportLine) throw new Error(`orchestrate restore failed (exit ${String(o.code)}):\n${o.stdout.slice(-3000)}\n${o.stderr.slice(-2000)}`);
+      const reportLine = o.stdout
+        .trim()
+        .split('\n')
+        .reverse()
+        .find((line) => line.startsWith('{"type":"report"'));
+      if (o.code !== 0 || !reportLine)
+        throw new Error(`orchestrate restore failed (exit ${String(o.code)}):\n${o.stdout.slice(-3000)}\n${o.stderr.slice(-2000)}`);
       const report = JSON.parse(reportLine) as { rto: { wallMs: number; apiDowntimeMs?: number; phases: { id: string; ms: number }[] } };
       for (const p of report.rto.phases) orchestratePhases.set(p.id, [...(orchestratePhases.get(p.id) ?? []), p.ms]);
       orchestrate.push(o.ms);
       orchestrateApi.push(report.rto.apiDowntimeMs ?? 0);
-      log(`round ${round}/${rounds}: bare script ${seconds(s.ms)} (API down ${seconds(sp.apiDownMs)}), orchestrate ${seconds(o.ms)} (API down ${seconds(report.rto.apiDowntimeMs ?? 0)})`);
+      log(
+        `round ${round}/${rounds}: bare script ${seconds(s.ms)} (API down ${seconds(sp.apiDownMs)}), orchestrate ${seconds(o.ms)} (API down ${seconds(report.rto.apiDowntimeMs ?? 0)})`,
+      );
     }
     await tidy();
     const o = median(orchestrate);
     const s = median(script);
     return [
-      { name: 'database', value: `${(size / 1048576).toFixed(0)} MiB snapshot, 3 members, ${rounds} rounds each, alternating (${useDist ? 'dist/' : 'from source via tsx'})` },
+      {
+        name: 'database',
+        value: `${(size / 1048576).toFixed(0)} MiB snapshot, 3 members, ${rounds} rounds each, alternating (${useDist ? 'dist/' : 'from source via tsx'})`,
+      },
       { name: 'bare script median (wall)', value: `${seconds(s)} (API down ${seconds(median(scriptApi))})` },
       { name: 'orchestrate restore median (wall)', value: `${seconds(o)} (API down ${seconds(median(orchestrateApi))})` },
       { name: 'ratio orchestrate / script', value: `${(o / s).toFixed(2)}x (goal <= 1.3x)` },
       ...[...barePhases].map(([id, values]) => ({ name: `  script ${id}`, value: seconds(median(values)) })),
       ...[...orchestratePhases].map(([id, values]) => ({ name: `  orchestrate ${id}`, value: seconds(median(values)) })),
-      { name: '  orchestrate outside the phases', value: `${seconds(o - [...orchestratePhases.values()].reduce((sum, v) => sum + median(v), 0))} (process start-up and exit, confirmation, report)` },
+      {
+        name: '  orchestrate outside the phases',
+        value: `${seconds(o - [...orchestratePhases.values()].reduce((sum, v) => sum + median(v), 0))} (process start-up and exit, confirmation, report)`,
+      },
     ];
   } finally {
     if (lab) log('taking the lab down');

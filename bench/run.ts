@@ -29,7 +29,11 @@ function table(title: string, rows: BenchRow[]): string {
 
 async function main(names: string[]): Promise<number> {
   if (names.includes('--help') || names.includes('-h')) {
-    process.stdout.write(`usage: node --import=tsx bench/run.ts [name...]\n\n${Object.entries(benches).map(([n, b]) => `  ${n}  ${b.summary}`).join('\n')}\n`);
+    process.stdout.write(
+      `usage: node --import=tsx bench/run.ts [name...]\n\n${Object.entries(benches)
+        .map(([n, b]) => `  ${n}  ${b.summary}`)
+        .join('\n')}\n`,
+    );
     return 0;
   }
   const selected = names.length > 0 ? names : Object.keys(benches);

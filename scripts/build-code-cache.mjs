@@ -68,7 +68,9 @@ try {
   bundle.saveCache();
   process.stderr.write(`code cache: dist/orchestrate.cjs.cache in ${(performance.now() - started).toFixed(0)} ms\n`);
 } catch (error) {
-  process.stderr.write(`code cache: not made (${error instanceof Error ? error.message : String(error)}); the CLI compiles its bundle at each start instead\n`);
+  process.stderr.write(
+    `code cache: not made (${error instanceof Error ? error.message : String(error)}); the CLI compiles its bundle at each start instead\n`,
+  );
 } finally {
   await stopServer();
   rmSync(work, { recursive: true, force: true });
@@ -114,7 +116,7 @@ async function startThrowawaySshServer(dir) {
           child.stdout.pipe(channel, { end: false });
           child.stderr.pipe(channel.stderr, { end: false });
           child.on('close', (code, signal) => {
-            channel.exit(signal ? signal.replace(/^SIG/, '') : code ?? 0);
+            channel.exit(signal ? signal.replace(/^SIG/, '') : (code ?? 0));
             channel.end();
           });
         });

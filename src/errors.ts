@@ -60,7 +60,10 @@ export class OrchestrateError extends Error {
 export class ConfigError extends OrchestrateError {
   constructor(readonly problems: ConfigProblem[]) {
     super(
-      problems.filter((p) => p.severity === 'error').map((p) => p.message).join('; ') || 'configuration error',
+      problems
+        .filter((p) => p.severity === 'error')
+        .map((p) => p.message)
+        .join('; ') || 'configuration error',
       'config.invalid',
       ExitCode.config,
     );
@@ -76,7 +79,11 @@ export class UsageError extends OrchestrateError {
 
 /** A host could not be reached or authenticated (including unknown or changed host keys). */
 export class UnreachableError extends OrchestrateError {
-  constructor(readonly host: string, message: string, hint?: string) {
+  constructor(
+    readonly host: string,
+    message: string,
+    hint?: string,
+  ) {
     super(`${host}: ${message}`, 'host.unreachable', ExitCode.unreachable, hint);
   }
 }

@@ -32,7 +32,9 @@ export function findPackageRoot(start: string): string {
     if (parent === dir) break;
     dir = parent;
   }
-  throw new Error(`cannot find the ${packageName} package (its package.json) in ${start} or the ${maxLevelsUp} folders above it; reinstall orchestrate`);
+  throw new Error(
+    `cannot find the ${packageName} package (its package.json) in ${start} or the ${maxLevelsUp} folders above it; reinstall orchestrate`,
+  );
 }
 
 function nameOfPackageIn(dir: string): string | undefined {

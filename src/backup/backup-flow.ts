@@ -11,7 +11,14 @@ import { appendCatalogRecord, readCatalog, CATALOG_FORMAT, newAttemptId, type Ca
 import type { BackupLocations } from './locations.js';
 import { metricsFromRecords, writeMetricsFile, type BackupMetrics } from './metrics.js';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from './retention.js';
-import { ensureBackupDir, listSnapshotFiles, placeSnapshot, removeStaleTemporaries, updatePointer, type SnapshotFileEntry } from './snapshot-store.js';
+import {
+  ensureBackupDir,
+  listSnapshotFiles,
+  placeSnapshot,
+  removeStaleTemporaries,
+  updatePointer,
+  type SnapshotFileEntry,
+} from './snapshot-store.js';
 
 export interface MemberSummary {
   name: string;
@@ -81,7 +88,9 @@ export async function surveyCluster(members: readonly EtcdMember[], options: { t
 
 /** One line naming every member and why it cannot be used. */
 export function noHealthyMemberMessage(survey: ClusterSurvey): string {
-  const reasons = survey.members.map((m) => `${m.name}: ${m.ok ? (m.alarms?.length ? `alarms ${m.alarms.join(',')}` : 'no leader') : (m.error ?? 'no answer')}`);
+  const reasons = survey.members.map(
+    (m) => `${m.name}: ${m.ok ? (m.alarms?.length ? `alarms ${m.alarms.join(',')}` : 'no leader') : (m.error ?? 'no answer')}`,
+  );
   return `no healthy etcd member to take a snapshot from (${reasons.join('; ')})`;
 }
 
@@ -110,7 +119,13 @@ const STALE_TEMPORARY_MS = 24 * 3_600_000;
 
 /** The temporary name a snapshot taken now is written under (never a final name). */
 export function snapshotTempBase(backupDir: string, takenAt: Date): string {
-  return join(backupDir, `snapshot_${takenAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.db`);
+  return join(
+    backupDir,
+    `snapshot_${takenAt
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}.db`,
+  );
 }
 
 /**
@@ -132,7 +147,17 @@ export async function streamFromCandidates(
     if (result.ok) {
       const s = result.snapshot;
       if (s.report) verifiedWhileReceiving.set(s.partialPath, s.report);
-      return { partialPath: s.partialPath, bytes: s.bytes, sha256: s.sha256, digests: s.digests, member: member.name, host: member.host, method: 'client', takenAt: takenAt.toISOString(), durationMs: s.durationMs };
+      return {
+        partialPath: s.partialPath,
+        bytes: s.bytes,
+        sha256: s.sha256,
+        digests: s.digests,
+        member: member.name,
+        host: member.host,
+        method: 'client',
+        takenAt: takenAt.toISOString(),
+        durationMs: s.durationMs,
+      };
     }
     failures.push(result.error);
     if (options.signal?.aborted) break;
@@ -157,7 +182,10 @@ export async function acceptSnapshot(
 ): Promise<AcceptedSnapshot> {
   const early = verifiedWhileReceiving.get(taken.partialPath);
   verifiedWhileReceiving.delete(taken.partialPath);
-  const size = await stat(taken.partialPath).then((info) => info.size, () => -1);
+  const size = await stat(taken.partialPath).then(
+    (info) => info.size,
+    () => -1,
+  );
   const report =
     early && early.fileSize === size
       ? early
@@ -218,7 +246,15 @@ export function buildRecord(parts: AttemptParts, end = new Date()): CatalogRecor
     result: ok ? 'ok' : 'failed',
     ...(parts.taken ? { member: parts.taken.member, host: parts.taken.host, method: parts.taken.method } : {}),
     ...(parts.accepted && report
-      ? { file: parts.accepted.file, size: report.fileSize, sha256: report.sha256, revision: report.status.revision, keys: report.status.totalKey, hash: report.status.hash, hasHash: report.hasHash }
+      ? {
+          file: parts.accepted.file,
+          size: report.fileSize,
+          sha256: report.sha256,
+          revision: report.status.revision,
+          keys: report.status.totalKey,
+          hash: report.status.hash,
+          hasHash: report.hasHash,
+        }
       : {}),
     ...((source?.version ?? parts.survey?.version) ? { etcdVersion: source?.version ?? parts.survey?.version } : {}),
     ...((source?.clusterId ?? parts.survey?.clusterId) ? { clusterId: source?.clusterId ?? parts.survey?.clusterId } : {}),
@@ -235,8 +271,13 @@ export interface CatalogedSnapshot extends SnapshotFileEntry {
   knowledge: 'recorded' | 'unrecorded' | 'failed-record';
 }
 
-export async function catalogedSnapshots(locations: BackupLocations): Promise<{ snapshots: CatalogedSnapshot[]; catalogMissing: boolean; skippedLines: number }> {
-  const [files, catalog] = await Promise.all([listSnapshotFiles(locations.backupDir), readCatalog(locations.catalogFile).catch(() => ({ records: [], skipped: [], exists: false }))]);
+export async function catalogedSnapshots(
+  locations: BackupLocations,
+): Promise<{ snapshots: CatalogedSnapshot[]; catalogMissing: boolean; skippedLines: number }> {
+  const [files, catalog] = await Promise.all([
+    listSnapshotFiles(locations.backupDir),
+    readCatalog(locations.catalogFile).catch(() => ({ records: [], skipped: [], exists: false })),
+  ]);
   const byName = new Map<string, CatalogRecord>();
   for (const record of catalog.records) {
     if (!record.file) continue;
@@ -263,7 +304,11 @@ export interface PruneResult {
  * A snapshot counts as verified when the catalog recorded it as good with the same size, or when it
  * verifies now (no record).
  */
-export async function planPrune(locations: BackupLocations, policy: RetentionPolicy, now = Date.now()): Promise<RetentionPlan<CatalogedSnapshot & { verified: boolean }>> {
+export async function planPrune(
+  locations: BackupLocations,
+  policy: RetentionPolicy,
+  now = Date.now(),
+): Promise<RetentionPlan<CatalogedSnapshot & { verified: boolean }>> {
   const { snapshots } = await catalogedSnapshots(locations);
   const ours = snapshots.filter((s) => s.ours);
   const entries = [];

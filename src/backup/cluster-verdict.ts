@@ -127,9 +127,12 @@ export function clusterVerdict(members: readonly MemberSummary[], options: Verdi
     if (!m.ok) return { name: m.name, state: 'down', detail: m.error ?? 'no answer' };
     if (m.isLearner) return { name: m.name, state: 'learner', detail: 'a learner: answers but does not vote' };
     const id = m.memberId ?? m.name;
-    if (group.clusterId !== undefined && m.clusterId !== group.clusterId) return { name: m.name, state: 'split', detail: `answers for cluster id ${m.clusterId ?? '?'}, the others for ${group.clusterId}` };
-    if (!m.leaderId || m.leaderId === '0' || parseMemberErrors(m.alarms).noLeader) return { name: m.name, state: 'no-leader', detail: 'answers but sees no leader (cut off from the other members, or an election is under way)' };
-    if (m.leaderId !== group.leaderId) return { name: m.name, state: 'other-leader', detail: `sees leader ${m.leaderId}, the others see ${group.leaderId ?? 'none'}` };
+    if (group.clusterId !== undefined && m.clusterId !== group.clusterId)
+      return { name: m.name, state: 'split', detail: `answers for cluster id ${m.clusterId ?? '?'}, the others for ${group.clusterId}` };
+    if (!m.leaderId || m.leaderId === '0' || parseMemberErrors(m.alarms).noLeader)
+      return { name: m.name, state: 'no-leader', detail: 'answers but sees no leader (cut off from the other members, or an election is under way)' };
+    if (m.leaderId !== group.leaderId)
+      return { name: m.name, state: 'other-leader', detail: `sees leader ${m.leaderId}, the others see ${group.leaderId ?? 'none'}` };
     if (seen.has(id)) return { name: m.name, state: 'split', detail: `reports member id ${id}, like another member` };
     seen.add(id);
     return { name: m.name, state: 'healthy' };
@@ -140,7 +143,8 @@ export function clusterVerdict(members: readonly MemberSummary[], options: Verdi
   const quorum: QuorumSummary = { members: voters.length, needed, healthy, held: healthy >= needed };
 
   const alarmMap = new Map<string, string[]>();
-  for (const m of answering) for (const alarm of new Set(parseMemberErrors(m.alarms).alarms)) alarmMap.set(alarm, [...(alarmMap.get(alarm) ?? []), m.name]);
+  for (const m of answering)
+    for (const alarm of new Set(parseMemberErrors(m.alarms).alarms)) alarmMap.set(alarm, [...(alarmMap.get(alarm) ?? []), m.name]);
   const alarms = [...alarmMap].map(([alarm, reportedBy]) => ({ alarm, reportedBy }));
 
   const split = splitBrainFindings(answering);
@@ -149,19 +153,24 @@ export function clusterVerdict(members: readonly MemberSummary[], options: Verdi
   const memberProblems = notHealthy.map((v) => `member ${v.name} is ${v.state === 'down' ? 'down' : 'not healthy'}: ${v.detail}`);
   if (!quorum.held) {
     const why = notHealthy.map((v) => `${v.name}: ${v.state === 'down' ? `down, ${v.detail}` : v.detail}`).join('; ');
-    unhealthyReasons.push(`${healthy} of ${voters.length} members healthy, quorum needs ${needed}: the cluster cannot serve writes${why ? ` (${why})` : ''}`);
+    unhealthyReasons.push(
+      `${healthy} of ${voters.length} members healthy, quorum needs ${needed}: the cluster cannot serve writes${why ? ` (${why})` : ''}`,
+    );
   }
   const warnings: string[] = [];
   const strict = options.requireAllMembers === true;
   if (quorum.held && memberProblems.length > 0) {
     const spare = healthy - needed;
     const margin = `quorum holds with ${healthy} of ${voters.length} (needs ${needed}), ${spare === 0 ? 'one more failure loses it' : `${spare} more failure(s) tolerated`}`;
-    for (const problem of memberProblems) (strict ? unhealthyReasons : warnings).push(`${problem}; ${margin}${strict ? ' (--require-all-members)' : ''}`);
+    for (const problem of memberProblems)
+      (strict ? unhealthyReasons : warnings).push(`${problem}; ${margin}${strict ? ' (--require-all-members)' : ''}`);
   }
   for (const { alarm, reportedBy } of alarms) {
     const hint = alarmHints[alarm];
     const disabling = disablingAlarms.has(alarm);
-    (strict || disabling ? unhealthyReasons : warnings).push(`alarm ${alarm} reported by ${list(reportedBy)}${hint ? `: ${hint}` : ''}${strict && !disabling ? ' (--require-all-members)' : ''}`);
+    (strict || disabling ? unhealthyReasons : warnings).push(
+      `alarm ${alarm} reported by ${list(reportedBy)}${hint ? `: ${hint}` : ''}${strict && !disabling ? ' (--require-all-members)' : ''}`,
+    );
   }
   return { quorum, members: verdicts, alarms, splitBrain: split.length > 0, unhealthyReasons, warnings };
 }

@@ -56,7 +56,8 @@ function refuseNonFolder(folder: string, variable: string): void {
     if (code === 'ENOENT') return;
     throw new UsageError(`${variable} ${folder} cannot be used: ${code ?? (error as Error).message}`, `point ${variable} at a folder`);
   }
-  if (!info.isDirectory()) throw new UsageError(`${variable} ${folder} is a file, not a folder`, `point ${variable} at a folder in the inventory, or move the file away`);
+  if (!info.isDirectory())
+    throw new UsageError(`${variable} ${folder} is a file, not a folder`, `point ${variable} at a folder in the inventory, or move the file away`);
 }
 
 /**

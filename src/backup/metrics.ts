@@ -20,9 +20,21 @@ export interface BackupMetrics {
 }
 
 const DEFINITIONS: { key: keyof Omit<BackupMetrics, 'cluster'>; name: string; help: string }[] = [
-  { key: 'lastSuccessTimestampSeconds', name: 'orchestrate_backup_last_success_timestamp_seconds', help: 'End time of the last backup whose snapshot was written and verified (0: never).' },
-  { key: 'lastAttemptTimestampSeconds', name: 'orchestrate_backup_last_attempt_timestamp_seconds', help: 'End time of the last backup attempt, successful or not.' },
-  { key: 'lastAttemptSuccess', name: 'orchestrate_backup_last_attempt_success', help: '1 if the last backup attempt produced a verified snapshot, else 0.' },
+  {
+    key: 'lastSuccessTimestampSeconds',
+    name: 'orchestrate_backup_last_success_timestamp_seconds',
+    help: 'End time of the last backup whose snapshot was written and verified (0: never).',
+  },
+  {
+    key: 'lastAttemptTimestampSeconds',
+    name: 'orchestrate_backup_last_attempt_timestamp_seconds',
+    help: 'End time of the last backup attempt, successful or not.',
+  },
+  {
+    key: 'lastAttemptSuccess',
+    name: 'orchestrate_backup_last_attempt_success',
+    help: '1 if the last backup attempt produced a verified snapshot, else 0.',
+  },
   { key: 'lastDurationSeconds', name: 'orchestrate_backup_last_duration_seconds', help: 'Wall time of the last backup attempt.' },
   { key: 'lastSizeBytes', name: 'orchestrate_backup_last_size_bytes', help: 'Size of the last verified snapshot.' },
   { key: 'lastRevision', name: 'orchestrate_backup_last_revision', help: 'etcd revision of the last verified snapshot.' },

@@ -49,7 +49,8 @@ export function checkPolicy(policy: RetentionPolicy): string[] {
   ];
   for (const [key, option] of counts) {
     const value = policy[key];
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) problems.push(`${option} must be a whole number of at least 1 (got ${value})`);
+    if (value !== undefined && (!Number.isInteger(value) || value < 1))
+      problems.push(`${option} must be a whole number of at least 1 (got ${value})`);
   }
   if (policy.ttlSeconds !== undefined && (!Number.isFinite(policy.ttlSeconds) || policy.ttlSeconds <= 0)) {
     problems.push(`--ttl must be a positive number of seconds (got ${policy.ttlSeconds})`);
@@ -73,7 +74,13 @@ export function isoWeek(ms: number): string {
   return `${year}-W${String(week).padStart(2, '0')}`;
 }
 
-function bucketKeep<E extends RetentionEntry>(newestFirst: E[], count: number, bucketOf: (ms: number) => string, label: string, kept: Map<E, string[]>): void {
+function bucketKeep<E extends RetentionEntry>(
+  newestFirst: E[],
+  count: number,
+  bucketOf: (ms: number) => string,
+  label: string,
+  kept: Map<E, string[]>,
+): void {
   const seen = new Set<string>();
   for (const entry of newestFirst) {
     if (seen.size >= count) break;
@@ -107,7 +114,8 @@ export function planRetention<E extends RetentionEntry>(entries: readonly E[], p
     const limit = policy.ttlSeconds * 1000;
     for (const entry of verified) if (now - entry.takenAt <= limit) kept.get(entry)!.push(`younger than ttl ${policy.ttlSeconds}s`);
   }
-  if (policy.hourly !== undefined) bucketKeep(verified, policy.hourly, (ms) => new Date(Math.floor(ms / HOUR) * HOUR).toISOString().slice(0, 13) + 'h', 'hourly', kept);
+  if (policy.hourly !== undefined)
+    bucketKeep(verified, policy.hourly, (ms) => new Date(Math.floor(ms / HOUR) * HOUR).toISOString().slice(0, 13) + 'h', 'hourly', kept);
   if (policy.daily !== undefined) bucketKeep(verified, policy.daily, (ms) => new Date(ms).toISOString().slice(0, 10), 'daily', kept);
   if (policy.weekly !== undefined) bucketKeep(verified, policy.weekly, isoWeek, 'weekly', kept);
 

@@ -74,7 +74,10 @@ async function rowFor(snapshot: CatalogedSnapshot, reverify: boolean, pointerIno
 }
 
 /** Every snapshot in the backup folder, newest first. `reverify` checks recorded files again too. */
-export async function inspectSnapshots(locations: BackupLocations, options: { reverify?: boolean; signal?: AbortSignal } = {}): Promise<SnapshotInventory> {
+export async function inspectSnapshots(
+  locations: BackupLocations,
+  options: { reverify?: boolean; signal?: AbortSignal } = {},
+): Promise<SnapshotInventory> {
   let { snapshots, catalogMissing, skippedLines } = await catalogedSnapshots(locations);
   let rebuilt = false;
   if (catalogMissing && snapshots.length > 0) {
@@ -116,7 +119,10 @@ export async function inspectSnapshots(locations: BackupLocations, options: { re
  * The newest snapshot that verifies now (checked against its catalog record when there is one).
  * Older files are only opened if newer ones fail, so this costs one verification in the usual case.
  */
-export async function newestGoodSnapshot(locations: BackupLocations, options: { signal?: AbortSignal } = {}): Promise<{ good?: SnapshotRow; rejected: SnapshotRow[] }> {
+export async function newestGoodSnapshot(
+  locations: BackupLocations,
+  options: { signal?: AbortSignal } = {},
+): Promise<{ good?: SnapshotRow; rejected: SnapshotRow[] }> {
   const { snapshots } = await catalogedSnapshots(locations);
   const pointerInode = await inodeOf(join(locations.backupDir, POINTER_NAME));
   const rejected: SnapshotRow[] = [];

@@ -16,7 +16,10 @@ const NAME_PATTERN = /^snapshot_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z_rev
 
 /** `snapshot_<UTC yyyymmddThhmmssZ>_rev<revision>.db`: names sort by time. */
 export function snapshotFileName(takenAt: Date, revision: number, suffix?: number): string {
-  const stamp = takenAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = takenAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `snapshot_${stamp}_rev${revision}${suffix && suffix > 1 ? `_${suffix}` : ''}.db`;
 }
 

@@ -5,10 +5,19 @@ import { printError } from './print-error.js';
 type CommandFn = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandFn> }> = {
-  validate: { summary: 'check inventories and playbooks (file:line:col errors)', load: async () => (await import('../commands/validate.js')).validateCommand },
+  validate: {
+    summary: 'check inventories and playbooks (file:line:col errors)',
+    load: async () => (await import('../commands/validate.js')).validateCommand,
+  },
   run: { summary: 'run a playbook: orchestrate run PLAYBOOK -i INVENTORY', load: async () => (await import('../commands/run.js')).runCommand },
-  backup: { summary: 'take a verified etcd snapshot: orchestrate backup INVENTORY', load: async () => (await import('../commands/backup.js')).backupCommand },
-  restore: { summary: 'restore every etcd member from a snapshot: orchestrate restore INVENTORY', load: async () => (await import('../commands/restore.js')).restoreCommand },
+  backup: {
+    summary: 'take a verified etcd snapshot: orchestrate backup INVENTORY',
+    load: async () => (await import('../commands/backup.js')).backupCommand,
+  },
+  restore: {
+    summary: 'restore every etcd member from a snapshot: orchestrate restore INVENTORY',
+    load: async () => (await import('../commands/restore.js')).restoreCommand,
+  },
   snapshots: { summary: 'list, verify and prune snapshots', load: async () => (await import('../commands/snapshots.js')).snapshotsCommand },
   status: { summary: 'cluster health and age of the newest good backup', load: async () => (await import('../commands/status.js')).statusCommand },
   lab: { summary: 'bring a local lab of real hosts up or down (root only)', load: async () => (await import('../commands/lab.js')).labCommand },

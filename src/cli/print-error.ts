@@ -10,7 +10,9 @@ export function printError(error: unknown): void {
     if (error.hint) process.stderr.write(`  fix: ${printable(error.hint, { keepNewlines: true })}\n`);
   } else {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`internal error: ${printable(message, { keepNewlines: true })}\n  This is a bug in orchestrate; run again with ORCHESTRATE_DEBUG=1 for details.\n`);
+    process.stderr.write(
+      `internal error: ${printable(message, { keepNewlines: true })}\n  This is a bug in orchestrate; run again with ORCHESTRATE_DEBUG=1 for details.\n`,
+    );
   }
   if (process.env.ORCHESTRATE_DEBUG === '1' && error instanceof Error && error.stack) {
     process.stderr.write(`${error.stack}\n`);

@@ -94,7 +94,9 @@ function printOutcome(outcome: BackupOutcome): void {
     );
     return;
   }
-  process.stderr.write(`error: backup failed: ${r?.error ?? 'see the task output above'}\n  the failed attempt is recorded in ${outcome.catalog}; metrics ${outcome.metricsFile}\n`);
+  process.stderr.write(
+    `error: backup failed: ${r?.error ?? 'see the task output above'}\n  the failed attempt is recorded in ${outcome.catalog}; metrics ${outcome.metricsFile}\n`,
+  );
 }
 
 export interface RunBackupOptions {
@@ -184,7 +186,13 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   return {
     ok,
     dryRun: false,
-    exitCode: ok ? (summary.exitCode === ExitCode.ok ? ExitCode.ok : summary.exitCode) : summary.exitCode === ExitCode.ok ? ExitCode.failed : summary.exitCode,
+    exitCode: ok
+      ? summary.exitCode === ExitCode.ok
+        ? ExitCode.ok
+        : summary.exitCode
+      : summary.exitCode === ExitCode.ok
+        ? ExitCode.failed
+        : summary.exitCode,
     record,
     ...base,
     ...(registered.warning ? { warning: registered.warning } : {}),

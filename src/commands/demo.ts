@@ -44,9 +44,16 @@ export async function demoCommand(args: string[]): Promise<number> {
   const inventory = join(dir, 'inventory.yml');
   const lab = ['--dir', dir];
   const steps: DemoStep[] = [
-    { title: 'Bring up a lab of real hosts (sshd + etcd under TLS, one per loopback address)', argv: ['lab', 'up', '--members', values.members, '--net', values.net, ...lab] },
+    {
+      title: 'Bring up a lab of real hosts (sshd + etcd under TLS, one per loopback address)',
+      argv: ['lab', 'up', '--members', values.members, '--net', values.net, ...lab],
+    },
     { title: 'Validate the generated inventory', argv: ['validate', inventory] },
-    { title: 'Cluster status before the backup (exits 6 while no verified backup is fresh enough)', argv: ['status', inventory, '--max-age', '6h'], expect: [ExitCode.ok, ExitCode.stale] },
+    {
+      title: 'Cluster status before the backup (exits 6 while no verified backup is fresh enough)',
+      argv: ['status', inventory, '--max-age', '6h'],
+      expect: [ExitCode.ok, ExitCode.stale],
+    },
     { title: 'Take a verified backup', argv: ['backup', inventory] },
     { title: 'List the snapshots', argv: ['snapshots', 'list', inventory] },
     { title: 'Lose data: delete every pod and add a rogue key', argv: ['lab', 'damage', ...lab] },

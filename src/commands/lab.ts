@@ -43,10 +43,15 @@ function printUp(info: LabUpResult): void {
     `               deploy-host client ${info.pki.clientCertFile} + ${info.pki.clientKeyFile}`,
     `  logs         sshd: ${info.logsDir}/<address>-sshd.log; units: <upper>/${info.unitLogDir}/<unit>.log; start/stop: <upper>/${info.systemctlLog}`,
     '  hosts:',
-    ...info.hosts.map((host) => `    ${host.address.padEnd(15)} ${host.name.padEnd(20)} sshd pid ${String(host.pid).padEnd(8)} upper ${host.upperDir}`),
+    ...info.hosts.map(
+      (host) => `    ${host.address.padEnd(15)} ${host.name.padEnd(20)} sshd pid ${String(host.pid).padEnd(8)} upper ${host.upperDir}`,
+    ),
   );
   for (const conflict of info.knownHosts?.conflicting ?? []) {
-    out.push(`warning: ${info.userKnownHostsFile} has an untagged line for a lab address: ${conflict.slice(0, 80)}`, '  fix: ssh-keygen -R <address> if ssh reports a changed host key');
+    out.push(
+      `warning: ${info.userKnownHostsFile} has an untagged line for a lab address: ${conflict.slice(0, 80)}`,
+      '  fix: ssh-keygen -R <address> if ssh reports a changed host key',
+    );
   }
   if (first) {
     out.push(

@@ -65,7 +65,9 @@ function printer(json: boolean): (event: RestoreEvent) => void {
         if (event.hosts.length) process.stdout.write(`${event.at.slice(11, 23)} == ${event.phase}: ${event.title}\n`);
         break;
       case 'step':
-        process.stdout.write(`${event.at.slice(11, 23)}    ${event.ok ? 'ok  ' : 'FAIL'} ${event.host}: ${event.title} (${(event.ms / 1000).toFixed(1)}s)${event.detail ? `\n         ${event.detail}` : ''}\n`);
+        process.stdout.write(
+          `${event.at.slice(11, 23)}    ${event.ok ? 'ok  ' : 'FAIL'} ${event.host}: ${event.title} (${(event.ms / 1000).toFixed(1)}s)${event.detail ? `\n         ${event.detail}` : ''}\n`,
+        );
         break;
       case 'phase-end':
         break;

@@ -74,5 +74,8 @@ export async function runCommand(args: string[]): Promise<number> {
 }
 
 function splitList(values: string[]): string[] {
-  return values.flatMap((value) => value.split(',')).map((tag) => tag.trim()).filter((tag) => tag !== '');
+  return values
+    .flatMap((value) => value.split(','))
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== '');
 }

@@ -54,7 +54,9 @@ async function listCommand(args: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const now = Date.now();
-  process.stdout.write(`snapshots in ${locations.backupDir} (catalog ${locations.catalogFile}${found.rebuilt ? ', rebuilt from the files just now' : ''})\n`);
+  process.stdout.write(
+    `snapshots in ${locations.backupDir} (catalog ${locations.catalogFile}${found.rebuilt ? ', rebuilt from the files just now' : ''})\n`,
+  );
   if (found.skippedCatalogLines > 0) process.stdout.write(`note: ${found.skippedCatalogLines} unreadable catalog line(s) were skipped\n`);
   if (found.rows.length === 0) {
     process.stdout.write('no snapshots yet: take one with `orchestrate backup INVENTORY`\n');
@@ -77,7 +79,11 @@ async function listCommand(args: string[]): Promise<number> {
 }
 
 async function verifyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine('snapshots', args, { json: { type: 'boolean' }, 'require-hash': { type: 'boolean' }, ...helpOption });
+  const { values, positionals } = parseCommandLine('snapshots', args, {
+    json: { type: 'boolean' },
+    'require-hash': { type: 'boolean' },
+    ...helpOption,
+  });
   if (values.help) return help();
   if (positionals.length === 0) throw new UsageError('no snapshot file given', 'orchestrate snapshots verify FILE...');
   const { verifySnapshotFile, describeProblems } = await import('../etcd/snapshot-file.js');
@@ -91,8 +97,12 @@ async function verifyCommand(args: string[]): Promise<number> {
     if (values.json) continue;
     if (report.ok) {
       const s = report.status;
-      const hash = report.hasHash ? 'sha256 trailer ok' : 'no sha256 trailer (a raw member/snap/db copy: orchestrate restore skips the hash check for it; etcdctl/etcdutl snapshot restore need --skip-hash-check)';
-      process.stdout.write(`${file}: ok, ${hash}\n  revision ${s.revision}, ${s.totalKey} keys, hash ${s.hash}, total size ${s.totalSize} (${formatBytes(report.fileSize)} file), sha256 ${report.sha256}\n`);
+      const hash = report.hasHash
+        ? 'sha256 trailer ok'
+        : 'no sha256 trailer (a raw member/snap/db copy: orchestrate restore skips the hash check for it; etcdctl/etcdutl snapshot restore need --skip-hash-check)';
+      process.stdout.write(
+        `${file}: ok, ${hash}\n  revision ${s.revision}, ${s.totalKey} keys, hash ${s.hash}, total size ${s.totalSize} (${formatBytes(report.fileSize)} file), sha256 ${report.sha256}\n`,
+      );
     } else {
       process.stdout.write(`${file}: BAD\n${report.problems.map((p) => `  - ${p.code}: ${p.message}\n`).join('')}`);
       if (!report.problems.length) process.stdout.write(`  ${describeProblems(report)}\n`);
@@ -150,20 +160,36 @@ async function pruneCommand(args: string[]): Promise<number> {
   const problems = checkPolicy(policy);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   if (!hasPolicy(policy)) {
-    throw new UsageError('no retention policy: nothing would be deleted', 'give --keep-last N, --ttl SECONDS or --hourly/--daily/--weekly N, or set backup_keep_last etc. in the inventory');
+    throw new UsageError(
+      'no retention policy: nothing would be deleted',
+      'give --keep-last N, --ttl SECONDS or --hourly/--daily/--weekly N, or set backup_keep_last etc. in the inventory',
+    );
   }
   const plan = await planPrune(locations, policy);
   const dryRun = values['dry-run'] === true;
-  const deleted = dryRun ? [] : await deleteSnapshots(locations.backupDir, plan.delete.map((d) => d.entry.path));
+  const deleted = dryRun
+    ? []
+    : await deleteSnapshots(
+        locations.backupDir,
+        plan.delete.map((d) => d.entry.path),
+      );
   if (values.json) {
-    const row = (d: (typeof plan.keep)[number]) => ({ file: d.entry.name, takenAt: new Date(d.entry.takenAt).toISOString(), verified: d.entry.verified, reasons: d.reasons });
+    const row = (d: (typeof plan.keep)[number]) => ({
+      file: d.entry.name,
+      takenAt: new Date(d.entry.takenAt).toISOString(),
+      verified: d.entry.verified,
+      reasons: d.reasons,
+    });
     process.stdout.write(`${JSON.stringify({ dryRun, policy, keep: plan.keep.map(row), delete: plan.delete.map(row), deleted })}\n`);
     return ExitCode.ok;
   }
   const now = Date.now();
   process.stdout.write(`retention ${JSON.stringify(policy)} in ${locations.backupDir}${dryRun ? ' (dry run: nothing deleted)' : ''}\n`);
   for (const d of plan.keep) process.stdout.write(`  keep    ${d.entry.name} (${formatAge(now - d.entry.takenAt)} old): ${d.reasons.join('; ')}\n`);
-  for (const d of plan.delete) process.stdout.write(`  ${dryRun ? 'would delete' : 'deleted'} ${d.entry.name} (${formatAge(now - d.entry.takenAt)} old): ${d.reasons.join('; ')}\n`);
+  for (const d of plan.delete)
+    process.stdout.write(
+      `  ${dryRun ? 'would delete' : 'deleted'} ${d.entry.name} (${formatAge(now - d.entry.takenAt)} old): ${d.reasons.join('; ')}\n`,
+    );
   return ExitCode.ok;
 }
 

@@ -76,7 +76,8 @@ export function statusReport(inputs: StatusInputs): StatusReport {
     alarms: verdict.alarms,
     memberStates: verdict.members,
     requireAllMembers: inputs.requireAllMembers,
-    newestVerifiedSnapshot: good && ageMs !== undefined ? { ...good, takenAt: new Date(good.takenAt).toISOString(), ageSeconds: Math.round(ageMs / 1000) } : null,
+    newestVerifiedSnapshot:
+      good && ageMs !== undefined ? { ...good, takenAt: new Date(good.takenAt).toISOString(), ageSeconds: Math.round(ageMs / 1000) } : null,
     rejectedSnapshots: newest.rejected.map((r) => ({ file: r.path, problems: r.problems })),
     lastAttempt: lastAttempt ?? null,
     maxAgeSeconds: maxAgeMs / 1000,

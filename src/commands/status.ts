@@ -49,7 +49,8 @@ export async function statusCommand(args: string[]): Promise<number> {
   const maxAgeMs = parseDuration(maxAgeText);
   if (maxAgeMs === undefined) throw new UsageError(`--max-age must be a duration such as 6h, 30m, 2d or seconds, not "${maxAgeText}"`);
   const timeoutSeconds = values.timeout === undefined ? 5 : Number(values.timeout);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not "${values.timeout}"`);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+    throw new UsageError(`--timeout must be a positive number of seconds, not "${values.timeout}"`);
 
   const { loadInventory } = await import('../config/inventory.js');
   const { etcdMembers } = await import('../config/etcd-vars.js');

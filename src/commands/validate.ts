@@ -24,7 +24,11 @@ export async function validateCommand(args: string[]): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message, 'run orchestrate validate --help');
   }
-  if (files.length === 0) throw new UsageError('validate needs at least one file', 'name the files, e.g. orchestrate validate inventories/example.yml playbooks/backup.yml');
+  if (files.length === 0)
+    throw new UsageError(
+      'validate needs at least one file',
+      'name the files, e.g. orchestrate validate inventories/example.yml playbooks/backup.yml',
+    );
 
   const reports = [];
   for (const file of files) reports.push(await validateFile(file, moduleCatalog));
@@ -37,7 +41,12 @@ export async function validateCommand(args: string[]): Promise<number> {
   const warnings = problems.length - errors;
   const invalid = reports.filter((report) => !isValid(report)).length;
   if (errors > 0 || warnings > 0) {
-    const counts = [errors > 0 ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings > 0 ? `${warnings} warning${warnings === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+    const counts = [
+      errors > 0 ? `${errors} error${errors === 1 ? '' : 's'}` : '',
+      warnings > 0 ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
     process.stderr.write(`${counts}${invalid > 0 ? ` (${invalid} of ${reports.length} file${reports.length === 1 ? '' : 's'} invalid)` : ''}\n`);
   }
   return invalid > 0 ? ExitCode.config : ExitCode.ok;

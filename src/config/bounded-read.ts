@@ -97,7 +97,10 @@ export function decodeUtf8(buffer: Buffer): { text: string } | { problem: Utf8Pr
     return { text: strictUtf8.decode(buffer) };
   } catch {
     const offset = firstInvalidUtf8Offset(buffer);
-    const before = buffer.subarray(0, offset).toString('utf8').replace(/^\ufeff/, '');
+    const before = buffer
+      .subarray(0, offset)
+      .toString('utf8')
+      .replace(/^\ufeff/, '');
     const lastNewline = before.lastIndexOf('\n');
     const line = before.split('\n').length;
     return { problem: { line, col: before.length - lastNewline, byte: buffer[offset] ?? 0 } };

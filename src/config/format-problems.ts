@@ -13,7 +13,9 @@ import type { ConfigProblem } from '../errors.js';
  */
 export function formatProblems(problems: readonly ConfigProblem[]): string {
   const fileCache = new Map<string, string[] | undefined>();
-  return sortProblems(problems).map((problem) => formatProblem(problem, fileCache)).join('');
+  return sortProblems(problems)
+    .map((problem) => formatProblem(problem, fileCache))
+    .join('');
 }
 
 /** By file (`firstFiles`, then in order of first mention), then line and column; problems without a position first in their file. */
@@ -29,7 +31,12 @@ export function sortProblems(problems: readonly ConfigProblem[], firstFiles: rea
     .sort((a, b) => {
       const fa = fileOrder.get(a.problem.loc?.file ?? '') ?? 0;
       const fb = fileOrder.get(b.problem.loc?.file ?? '') ?? 0;
-      return fa - fb || (a.problem.loc?.line ?? 0) - (b.problem.loc?.line ?? 0) || (a.problem.loc?.col ?? 0) - (b.problem.loc?.col ?? 0) || a.index - b.index;
+      return (
+        fa - fb ||
+        (a.problem.loc?.line ?? 0) - (b.problem.loc?.line ?? 0) ||
+        (a.problem.loc?.col ?? 0) - (b.problem.loc?.col ?? 0) ||
+        a.index - b.index
+      );
     })
     .map(({ problem }) => problem);
 }
@@ -56,7 +63,9 @@ function formatProblem(problem: ConfigProblem, fileCache: Map<string, string[] |
  * rewrite the screen; a newline could fake another message) are shown as escapes; tabs are kept.
  */
 export function printable(text: string, options: { keepNewlines?: boolean } = {}): string {
-  const unsafe = options.keepNewlines ? /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g : /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+  const unsafe = options.keepNewlines
+    ? /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g
+    : /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
   return text.replace(unsafe, (char) => {
     const named: Record<string, string> = { '\n': '\\n', '\r': '\\r' };
     return named[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;

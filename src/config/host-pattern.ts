@@ -95,7 +95,12 @@ function matchTerm(inventory: Inventory, term: string): string[] | undefined {
   if (group) return group;
   if (inventory.hosts.has(term)) return [term];
   if (term.includes('*') || term.includes('?')) {
-    const glob = new RegExp(`^${term.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
+    const glob = new RegExp(
+      `^${term
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replaceAll('*', '.*')
+        .replaceAll('?', '.')}$`,
+    );
     const hosts = new Set<string>();
     for (const [name, members] of inventory.groups) if (glob.test(name)) for (const host of members) hosts.add(host);
     for (const name of inventory.hosts.keys()) if (glob.test(name)) hosts.add(name);

@@ -33,7 +33,27 @@ const literalVars = [
 ];
 
 /** Folders that must never be an etcd data dir: a restore moves the data dir aside and replaces it. */
-const systemDirs = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib']);
+const systemDirs = new Set([
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib64',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/var',
+  '/var/lib',
+]);
 
 // etcd joins names into `--initial-cluster name=url,...`: commas, `=` and spaces would corrupt it.
 const ETCD_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
@@ -56,7 +76,8 @@ export function checkInventory(inventory: Inventory, options: CheckOptions = {})
   const memberNames = inventory.groups.get(ETCD_GROUP) ?? [];
   const checkGroups = options.checkGroups ?? true;
   if (memberNames.length === 0) {
-    if (checkGroups && (options.requireEtcd || inventory.groups.has(ETCD_GROUP))) problems.push(missingEtcdProblem(inventory, options.requireEtcd ? 'error' : 'warning'));
+    if (checkGroups && (options.requireEtcd || inventory.groups.has(ETCD_GROUP)))
+      problems.push(missingEtcdProblem(inventory, options.requireEtcd ? 'error' : 'warning'));
   } else {
     checkMembers(inventory, memberNames, report);
     if (checkGroups && memberNames.length % 2 === 0) problems.push(...evenMembersWarning(meta, memberNames.length));
@@ -109,7 +130,11 @@ function checkHostVars(host: InventoryHost, report: Report): void {
   }
   const backupDir = host.vars.backup_dir;
   if (typeof backupDir === 'string' && CONTROL.test(backupDir)) {
-    report(host, ['backup_dir'], { code: 'inventory.invalid-path', message: 'backup_dir contains a control character (newline, tab or NUL)', expected: 'a folder path on one line' });
+    report(host, ['backup_dir'], {
+      code: 'inventory.invalid-path',
+      message: 'backup_dir contains a control character (newline, tab or NUL)',
+      expected: 'a folder path on one line',
+    });
   }
 }
 
@@ -130,7 +155,13 @@ function checkLocalFolders(host: InventoryHost, inventoryDir: string, report: Re
       if (code === 'ENOTDIR') problem = `${name} ${folder} is inside a file, not a folder`;
       else if (code === 'ELOOP') problem = `${name} ${folder} is a symlink loop`;
     }
-    if (problem) report(host, [name], { code: 'inventory.not-a-folder', message: problem, expected: 'a folder (created when missing)', hint: `point ${name} at a folder, or move the file away` });
+    if (problem)
+      report(host, [name], {
+        code: 'inventory.not-a-folder',
+        message: problem,
+        expected: 'a folder (created when missing)',
+        hint: `point ${name} at a folder, or move the file away`,
+      });
   }
   const metrics = host.vars.backup_metrics_file;
   if (typeof metrics === 'string' && metrics !== '' && !CONTROL.test(metrics) && !metrics.includes('{{')) {
@@ -142,7 +173,13 @@ function checkLocalFolders(host: InventoryHost, inventoryDir: string, report: Re
     } catch {
       // missing: it is created
     }
-    if (kind) report(host, ['backup_metrics_file'], { code: 'inventory.not-a-file', message: `backup_metrics_file ${file} is ${kind}`, expected: 'a file path (created when missing)', hint: 'point backup_metrics_file at a .prom file' });
+    if (kind)
+      report(host, ['backup_metrics_file'], {
+        code: 'inventory.not-a-file',
+        message: `backup_metrics_file ${file} is ${kind}`,
+        expected: 'a file path (created when missing)',
+        hint: 'point backup_metrics_file at a .prom file',
+      });
   }
 }
 
@@ -186,7 +223,13 @@ function checkMembers(inventory: Inventory, memberNames: string[], report: Repor
     for (const name of ['etcd_ca_file', 'etcd_cert_file', 'etcd_key_file']) {
       const value = host.vars[name];
       if (typeof value !== 'string') continue;
-      const problem = !value.startsWith('/') ? 'is not an absolute path' : CONTROL.test(value) ? 'contains a control character' : value.split('/').includes('..') ? 'contains ".."' : undefined;
+      const problem = !value.startsWith('/')
+        ? 'is not an absolute path'
+        : CONTROL.test(value)
+          ? 'contains a control character'
+          : value.split('/').includes('..')
+            ? 'contains ".."'
+            : undefined;
       if (problem) {
         report(host, [name], {
           code: 'inventory.invalid-path',
@@ -209,7 +252,10 @@ function checkMembers(inventory: Inventory, memberNames: string[], report: Repor
     if (!reference) {
       reference = member;
     } else if (member.token !== reference.token) {
-      const own = host.vars.etcd_cluster_token === undefined ? `etcd_cluster_token of ${host.name} is the default "${member.token}"` : `etcd_cluster_token "${member.token}"`;
+      const own =
+        host.vars.etcd_cluster_token === undefined
+          ? `etcd_cluster_token of ${host.name} is the default "${member.token}"`
+          : `etcd_cluster_token "${member.token}"`;
       report(host, ['etcd_cluster_token'], {
         code: 'inventory.conflicting-etcd-token',
         message: `${own}, not "${reference.token}" as for ${reference.host}`,
@@ -218,7 +264,6 @@ function checkMembers(inventory: Inventory, memberNames: string[], report: Repor
       });
     }
   }
-
 }
 
 function evenMembersWarning(meta: InventoryMeta, count: number): ConfigProblem[] {
@@ -226,12 +271,17 @@ function evenMembersWarning(meta: InventoryMeta, count: number): ConfigProblem[]
   if (!path) return [];
   const fewer = count - 1;
   return [
-    problemAt(meta.source, path, {
-      severity: 'warning',
-      code: 'inventory.even-etcd-members',
-      message: `group "etcd" has ${count} members; an even count tolerates no more failed members than ${fewer} member${fewer === 1 ? '' : 's'} would`,
-      hint: 'use an odd number of members (1, 3, 5 or 7)',
-    }, 'key'),
+    problemAt(
+      meta.source,
+      path,
+      {
+        severity: 'warning',
+        code: 'inventory.even-etcd-members',
+        message: `group "etcd" has ${count} members; an even count tolerates no more failed members than ${fewer} member${fewer === 1 ? '' : 's'} would`,
+        hint: 'use an odd number of members (1, 3, 5 or 7)',
+      },
+      'key',
+    ),
   ];
 }
 
@@ -245,7 +295,10 @@ function checkDataDir(host: InventoryHost, dataDir: string, report: Report): voi
   else if (CONTROL.test(dataDir)) report(host, ['etcd_data_dir'], fields('contains a control character (newline, tab or NUL)'));
   else if (dataDir.split('/').includes('..')) report(host, ['etcd_data_dir'], fields('contains ".."'));
   else if (systemDirs.has(dataDir.replace(/\/+$/, '') || '/')) {
-    report(host, ['etcd_data_dir'], { ...fields('is a system folder; a restore moves the data dir aside and replaces it'), hint: 'use a folder of its own, e.g. /var/lib/etcd' });
+    report(host, ['etcd_data_dir'], {
+      ...fields('is a system folder; a restore moves the data dir aside and replaces it'),
+      hint: 'use a folder of its own, e.g. /var/lib/etcd',
+    });
   }
 }
 

@@ -25,7 +25,9 @@ export async function loadInventory(file: string, options: LoadInventoryOptions 
   const read = await readConfigText(file, 'check the path of the inventory');
   if ('problem' in read) {
     const { problem } = read;
-    throw new ConfigError([problem.code === 'file.unreadable' ? { ...problem, message: problem.message.replace(/^cannot read /, 'cannot read inventory ') } : problem]);
+    throw new ConfigError([
+      problem.code === 'file.unreadable' ? { ...problem, message: problem.message.replace(/^cannot read /, 'cannot read inventory ') } : problem,
+    ]);
   }
   return parseInventory(file, read.text, options);
 }
@@ -292,11 +294,16 @@ function groupDepths(source: YamlSource, groups: Map<string, GroupDef>, problems
         if (reported.has(`${name}>${child}`)) continue;
         reported.add(`${name}>${child}`);
         problems.push(
-          problemAt(source, childPath, {
-            code: 'inventory.group-cycle',
-            message: `group "${child}" is its own ancestor (${[...stack, name, child].join(' > ')})`,
-            hint: `remove "${child}" from the children of "${name}"`,
-          }, 'key'),
+          problemAt(
+            source,
+            childPath,
+            {
+              code: 'inventory.group-cycle',
+              message: `group "${child}" is its own ancestor (${[...stack, name, child].join(' > ')})`,
+              hint: `remove "${child}" from the children of "${name}"`,
+            },
+            'key',
+          ),
         );
         continue;
       }

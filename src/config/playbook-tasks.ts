@@ -33,7 +33,17 @@ export const noInheritance: Inherited = { when: [], tags: [], vars: {} };
 const MAX_IMPORT_DEPTH = 20;
 
 /** Names the engine defines itself; a registered result under one of them would hide it. */
-const reservedNames = new Set(['hostvars', 'groups', 'group_names', 'inventory_hostname', 'ansible_facts', 'item', 'play_hosts', 'ansible_play_hosts', 'omit']);
+const reservedNames = new Set([
+  'hostvars',
+  'groups',
+  'group_names',
+  'inventory_hostname',
+  'ansible_facts',
+  'item',
+  'play_hosts',
+  'ansible_play_hosts',
+  'omit',
+]);
 
 type TaskSchema = { properties: Record<string, Record<string, unknown>> };
 
@@ -63,7 +73,10 @@ export function normalizeConditions(value: unknown): string[] | undefined {
 /** `tags: a,b` or a list; as in Ansible, a string is split on commas. */
 export function normalizeTags(value: unknown): string[] {
   const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [];
-  return items.filter((item): item is string => typeof item === 'string').map((tag) => tag.trim()).filter((tag) => tag !== '');
+  return items
+    .filter((item): item is string => typeof item === 'string')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== '');
 }
 
 function toNumber(value: unknown): number | undefined {
@@ -101,28 +114,43 @@ async function normalizeTask(raw: Record<string, unknown>, taskPath: YamlPath, s
     const moduleSuggestion = nearest(key, scope.catalog.names());
     const keywordSuggestion = nearest(key, keywords.supported);
     if (known.length > 0 || (keywordSuggestion !== undefined && moduleSuggestion === undefined)) {
-      report(scope, [...taskPath, key], {
-        code: 'playbook.unknown-keyword',
-        message: `unknown task keyword "${key}"`,
-        expected: `one module plus task keywords (${keywords.supported.slice(0, 8).join(', ')}, ...)`,
-        hint: didYouMean(key, [...keywords.supported, ...scope.catalog.names()]) ?? `remove "${key}"`,
-      }, 'key');
+      report(
+        scope,
+        [...taskPath, key],
+        {
+          code: 'playbook.unknown-keyword',
+          message: `unknown task keyword "${key}"`,
+          expected: `one module plus task keywords (${keywords.supported.slice(0, 8).join(', ')}, ...)`,
+          hint: didYouMean(key, [...keywords.supported, ...scope.catalog.names()]) ?? `remove "${key}"`,
+        },
+        'key',
+      );
     } else {
-      report(scope, [...taskPath, key], {
-        code: 'playbook.unknown-module',
-        message: `unknown module "${key}"`,
-        expected: 'a module name such as shell, command, service, file or copy',
-        hint: moduleSuggestion === undefined ? `known modules: ${scope.catalog.names().join(', ')}` : `did you mean "${moduleSuggestion}"?`,
-      }, 'key');
+      report(
+        scope,
+        [...taskPath, key],
+        {
+          code: 'playbook.unknown-module',
+          message: `unknown module "${key}"`,
+          expected: 'a module name such as shell, command, service, file or copy',
+          hint: moduleSuggestion === undefined ? `known modules: ${scope.catalog.names().join(', ')}` : `did you mean "${moduleSuggestion}"?`,
+        },
+        'key',
+      );
     }
   }
   if (known.length > 1) {
     const [first, second] = known;
-    report(scope, [...taskPath, second?.key ?? ''], {
-      code: 'playbook.two-modules',
-      message: `a task runs one module, but this one has "${first?.key}" and "${second?.key}"`,
-      hint: 'split it into two tasks',
-    }, 'key');
+    report(
+      scope,
+      [...taskPath, second?.key ?? ''],
+      {
+        code: 'playbook.two-modules',
+        message: `a task runs one module, but this one has "${first?.key}" and "${second?.key}"`,
+        hint: 'split it into two tasks',
+      },
+      'key',
+    );
     return [];
   }
   const chosen = known[0];
@@ -155,7 +183,13 @@ function lookupModule(catalog: ModuleCatalog, name: string): ModuleCatalogEntry 
 /** Where each top-level argument was written, so that argument errors point at it. */
 type ArgOrigins = Map<string, { path: YamlPath; inString: boolean }>;
 
-function moduleArguments(raw: Record<string, unknown>, moduleKey: string, entry: ModuleCatalogEntry, taskPath: YamlPath, scope: TaskScope): Record<string, unknown> | undefined {
+function moduleArguments(
+  raw: Record<string, unknown>,
+  moduleKey: string,
+  entry: ModuleCatalogEntry,
+  taskPath: YamlPath,
+  scope: TaskScope,
+): Record<string, unknown> | undefined {
   const modulePath = [...taskPath, moduleKey];
   const value = raw[moduleKey];
   const origins: ArgOrigins = new Map();
@@ -186,7 +220,12 @@ function moduleArguments(raw: Record<string, unknown>, moduleKey: string, entry:
   const validate = moduleValidator(entry.schema);
   if (!validate(args)) {
     const describe = (argPath: string[]): string => (argPath.length === 0 ? `module ${entry.id}` : `${entry.id} argument "${argPath.join('.')}"`);
-    for (const issue of translateAjvErrors(validate.errors, { codePrefix: 'playbook.module', ignoreTemplated: true, describe, keyNoun: 'argument' })) {
+    for (const issue of translateAjvErrors(validate.errors, {
+      codePrefix: 'playbook.module',
+      ignoreTemplated: true,
+      describe,
+      keyNoun: 'argument',
+    })) {
       const [first, ...rest] = issue.path;
       const origin = first === undefined ? undefined : origins.get(first);
       if (!origin) report(scope, modulePath, issue.fields, 'key');
@@ -213,7 +252,11 @@ function stringArguments(value: string, entry: ModuleCatalogEntry, modulePath: Y
     return { [entry.freeForm]: value };
   }
   if (parsed.unclosed !== undefined) {
-    report(scope, modulePath, { code: 'playbook.unclosed-quote', message: `unclosed ${parsed.unclosed} in the arguments of ${entry.id}`, hint: `close the ${parsed.unclosed}` });
+    report(scope, modulePath, {
+      code: 'playbook.unclosed-quote',
+      message: `unclosed ${parsed.unclosed} in the arguments of ${entry.id}`,
+      hint: `close the ${parsed.unclosed}`,
+    });
     return undefined;
   }
   if (!allKeyValue) {
@@ -246,7 +289,12 @@ function buildTask(raw: Record<string, unknown>, moduleId: string, args: Record<
   }
   const loops = (['loop', 'with_items', 'with_list'] as const).filter((key) => raw[key] !== undefined);
   if (loops.length > 1) {
-    report(scope, [...taskPath, loops[1] as string], { code: 'playbook.two-loops', message: `a task has one loop, but this one has ${loops.join(' and ')}`, hint: 'keep one of them' }, 'key');
+    report(
+      scope,
+      [...taskPath, loops[1] as string],
+      { code: 'playbook.two-loops', message: `a task has one loop, but this one has ${loops.join(' and ')}`, hint: 'keep one of them' },
+      'key',
+    );
   }
   const loopKey = loops[0];
   if (loopKey) task.loop = raw[loopKey];
@@ -286,22 +334,35 @@ async function importTasks(raw: Record<string, unknown>, taskPath: YamlPath, sco
   for (const other of Object.keys(raw)) {
     if (allowed.has(other)) continue;
     const isModule = !keywords.has(other);
-    report(scope, [...taskPath, other], {
-      code: 'playbook.import-keyword',
-      message: isModule ? `${key} cannot be combined with a module ("${other}")` : `${other} cannot be used with ${key}`,
-      expected: `${key} with only name, when, tags and vars`,
-      hint: isModule ? 'put the module in a task of its own' : `move ${other} into the tasks of the imported file`,
-    }, 'key');
+    report(
+      scope,
+      [...taskPath, other],
+      {
+        code: 'playbook.import-keyword',
+        message: isModule ? `${key} cannot be combined with a module ("${other}")` : `${other} cannot be used with ${key}`,
+        expected: `${key} with only name, when, tags and vars`,
+        hint: isModule ? 'put the module in a task of its own' : `move ${other} into the tasks of the imported file`,
+      },
+      'key',
+    );
   }
   if (typeof file !== 'string') return []; // the schema has reported it
   if (file.includes('{{') || file.includes('{%')) {
-    report(scope, [...taskPath, key], { code: 'playbook.dynamic-import', message: `${key} needs a static file name, not a template`, hint: 'write the file name out' });
+    report(scope, [...taskPath, key], {
+      code: 'playbook.dynamic-import',
+      message: `${key} needs a static file name, not a template`,
+      hint: 'write the file name out',
+    });
     return [];
   }
   const target = path.join(path.dirname(scope.source.file), file);
   const resolved = path.resolve(target);
   if (scope.stack.includes(resolved) || scope.stack.length >= MAX_IMPORT_DEPTH) {
-    report(scope, [...taskPath, key], { code: 'playbook.import-loop', message: `${file} imports itself (through ${scope.stack.map((f) => path.basename(f)).join(' > ')})`, hint: 'remove the import that closes the loop' });
+    report(scope, [...taskPath, key], {
+      code: 'playbook.import-loop',
+      message: `${file} imports itself (through ${scope.stack.map((f) => path.basename(f)).join(' > ')})`,
+      hint: 'remove the import that closes the loop',
+    });
     return [];
   }
   const tasks = await loadTaskFile(target, scope, [...taskPath, key], {
@@ -321,7 +382,11 @@ async function importTasks(raw: Record<string, unknown>, taskPath: YamlPath, sco
 export async function loadTaskFile(file: string, scope: TaskScope, referencePath: YamlPath, inherited: Inherited): Promise<Task[] | undefined> {
   const parsed = await readYaml(file);
   if (parsed.problems.some((p) => p.code === 'file.unreadable')) {
-    report(scope, referencePath, { code: 'playbook.missing-file', message: `cannot read ${file}`, hint: 'check the file name; it is relative to the file that names it' });
+    report(scope, referencePath, {
+      code: 'playbook.missing-file',
+      message: `cannot read ${file}`,
+      hint: 'check the file name; it is relative to the file that names it',
+    });
     return undefined;
   }
   scope.problems.push(...parsed.problems);

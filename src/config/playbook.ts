@@ -4,7 +4,16 @@ import * as path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { sortProblems } from './format-problems.js';
 import type { ModuleCatalog } from './module-catalog.js';
-import { describeTaskPath, loadTaskFile, noInheritance, normalizeConditions, normalizeTags, normalizeTaskList, type Inherited, type TaskScope } from './playbook-tasks.js';
+import {
+  describeTaskPath,
+  loadTaskFile,
+  noInheritance,
+  normalizeConditions,
+  normalizeTags,
+  normalizeTaskList,
+  type Inherited,
+  type TaskScope,
+} from './playbook-tasks.js';
 import { configValidator, translateAjvErrors } from './schema-validation.js';
 import type { Play, Playbook, Task, Vars } from './types.js';
 import { locate, problemAt, readYaml, type YamlPath } from './yaml-source.js';
@@ -55,7 +64,13 @@ function describePlaybookPath(plays: unknown[], at: string[]): string | undefine
   if (at.length === 1) return `play ${playIndex + 1}`;
   const play: unknown = plays[playIndex];
   const section = at[1];
-  if (at.length === 3 && section !== undefined && ['tasks', 'pre_tasks', 'post_tasks'].includes(section) && typeof play === 'object' && play !== null) {
+  if (
+    at.length === 3 &&
+    section !== undefined &&
+    ['tasks', 'pre_tasks', 'post_tasks'].includes(section) &&
+    typeof play === 'object' &&
+    play !== null
+  ) {
     return describeTaskPath((play as Record<string, unknown>)[section], at, 2);
   }
   return undefined;
@@ -115,11 +130,18 @@ async function loadRoles(list: unknown, listPath: YamlPath, scope: TaskScope): P
   for (const [index, entry] of list.entries()) {
     const entryPath = [...listPath, index];
     const record = isRecord(entry) ? entry : undefined;
-    const name = typeof entry === 'string' ? entry : typeof record?.role === 'string' ? record.role : typeof record?.name === 'string' ? record.name : undefined;
+    const name =
+      typeof entry === 'string' ? entry : typeof record?.role === 'string' ? record.role : typeof record?.name === 'string' ? record.name : undefined;
     const namePath = record ? [...entryPath, typeof record.role === 'string' ? 'role' : 'name'] : entryPath;
     if (name === undefined) {
       if (record) {
-        scope.problems.push(problemAt(scope.source, entryPath, { code: 'playbook.role-name', message: 'a role entry needs `role: <name>`', hint: 'add role: followed by the role name' }));
+        scope.problems.push(
+          problemAt(scope.source, entryPath, {
+            code: 'playbook.role-name',
+            message: 'a role entry needs `role: <name>`',
+            hint: 'add role: followed by the role name',
+          }),
+        );
       }
       continue;
     }
@@ -145,8 +167,14 @@ async function loadRoles(list: unknown, listPath: YamlPath, scope: TaskScope): P
       );
       continue;
     }
-    const defaults = await loadRoleVars(await firstExisting([path.join(roleDir, 'defaults', 'main.yml'), path.join(roleDir, 'defaults', 'main.yaml')]), scope);
-    const roleVars = await loadRoleVars(await firstExisting([path.join(roleDir, 'vars', 'main.yml'), path.join(roleDir, 'vars', 'main.yaml')]), scope);
+    const defaults = await loadRoleVars(
+      await firstExisting([path.join(roleDir, 'defaults', 'main.yml'), path.join(roleDir, 'defaults', 'main.yaml')]),
+      scope,
+    );
+    const roleVars = await loadRoleVars(
+      await firstExisting([path.join(roleDir, 'vars', 'main.yml'), path.join(roleDir, 'vars', 'main.yaml')]),
+      scope,
+    );
     const params: Vars = {};
     for (const [key, value] of Object.entries(record ?? {})) if (!['role', 'name', 'vars', 'tags', 'when'].includes(key)) params[key] = value;
     const inherited: Inherited = {
@@ -168,7 +196,10 @@ async function loadRoleVars(file: string | undefined, scope: TaskScope): Promise
   if (parsed.value === undefined || parsed.value === null) return {};
   const validate = configValidator('playbook', '#/$defs/roleDefaults');
   if (!validate(parsed.value)) {
-    for (const issue of translateAjvErrors(validate.errors, { codePrefix: 'playbook.role-vars', describe: (p) => (p.length === 0 ? path.basename(path.dirname(file)) + '/main.yml' : undefined) })) {
+    for (const issue of translateAjvErrors(validate.errors, {
+      codePrefix: 'playbook.role-vars',
+      describe: (p) => (p.length === 0 ? path.basename(path.dirname(file)) + '/main.yml' : undefined),
+    })) {
       scope.problems.push(problemAt(parsed.source, issue.path, issue.fields, issue.target));
     }
     return {};

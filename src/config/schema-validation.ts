@@ -205,7 +205,11 @@ function translateOne(error: ErrorObject, options: TranslateOptions): SchemaIssu
       return {
         path,
         target: 'value',
-        fields: withText({ code, message: `${label(path, options)} must be ${typeWords(error.params.type)}, not ${describeValue(error.data)}`, expected: expected ?? typeWords(error.params.type) }),
+        fields: withText({
+          code,
+          message: `${label(path, options)} must be ${typeWords(error.params.type)}, not ${describeValue(error.data)}`,
+          expected: expected ?? typeWords(error.params.type),
+        }),
       };
     case 'enum':
       return {
@@ -221,7 +225,11 @@ function translateOne(error: ErrorObject, options: TranslateOptions): SchemaIssu
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return { path, target: 'value', fields: withText({ code, message: `${label(path, options)} ${error.message ?? 'is out of range'}, not ${String(error.data)}` }) };
+      return {
+        path,
+        target: 'value',
+        fields: withText({ code, message: `${label(path, options)} ${error.message ?? 'is out of range'}, not ${String(error.data)}` }),
+      };
     case 'minLength':
     case 'minItems':
     case 'minProperties':
@@ -229,7 +237,11 @@ function translateOne(error: ErrorObject, options: TranslateOptions): SchemaIssu
     case 'not':
       // `"keyword": { "not": {} }` marks an Ansible keyword orchestrate deliberately does not support.
       if (path.length > 0 && Object.keys(error.schema as object).length === 0) {
-        return { path, target: 'key', fields: withText({ code: `${options.codePrefix}.unsupported`, message: `${path[path.length - 1]} is not supported by orchestrate` }) };
+        return {
+          path,
+          target: 'key',
+          fields: withText({ code: `${options.codePrefix}.unsupported`, message: `${path[path.length - 1]} is not supported by orchestrate` }),
+        };
       }
       return { path, target: 'value', fields: withText({ code, message: `${label(path, options)}: these arguments cannot be used together` }) };
     case 'anyOf':
@@ -237,7 +249,11 @@ function translateOne(error: ErrorObject, options: TranslateOptions): SchemaIssu
       return {
         path,
         target: 'value',
-        fields: withText({ code, message: `${label(path, options)} cannot be ${describeValue(error.data)}`, expected: expected ?? describeAlternatives(error.schema) }),
+        fields: withText({
+          code,
+          message: `${label(path, options)} cannot be ${describeValue(error.data)}`,
+          expected: expected ?? describeAlternatives(error.schema),
+        }),
       };
     case 'pattern':
     case 'format':

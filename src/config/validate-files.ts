@@ -25,7 +25,9 @@ export async function validateFile(file: string, catalog: ModuleCatalog): Promis
   const parsed = await readYaml(file);
   const { value, source } = parsed;
   if (parsed.problems.some((p) => p.code === 'file.unreadable')) return { file, kind: 'unknown', problems: parsed.problems };
-  const looksLikeIni = value === undefined && /^\s*\[[^\]\n]+\]\s*$/m.test(source.text.split('\n').find((line) => line.trim() !== '' && !line.trim().startsWith('#')) ?? '');
+  const looksLikeIni =
+    value === undefined &&
+    /^\s*\[[^\]\n]+\]\s*$/m.test(source.text.split('\n').find((line) => line.trim() !== '' && !line.trim().startsWith('#')) ?? '');
   if (Array.isArray(value)) return validatePlaybook(file, catalog);
   if ((typeof value === 'object' && value !== null) || looksLikeIni) return validateInventory(file, source.text);
   if (value === undefined) {
@@ -51,7 +53,12 @@ async function validatePlaybook(file: string, catalog: ModuleCatalog): Promise<F
   try {
     const playbook = await loadPlaybook(file, catalog);
     const tasks = playbook.plays.reduce((sum, play) => sum + play.tasks.length, 0);
-    return { file, kind: 'playbook', problems: playbook.warnings ?? [], summary: `playbook, ${plural(playbook.plays.length, 'play')}, ${plural(tasks, 'task')}` };
+    return {
+      file,
+      kind: 'playbook',
+      problems: playbook.warnings ?? [],
+      summary: `playbook, ${plural(playbook.plays.length, 'play')}, ${plural(tasks, 'task')}`,
+    };
   } catch (error) {
     if (error instanceof ConfigError) return { file, kind: 'playbook', problems: error.problems };
     throw error;

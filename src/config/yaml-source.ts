@@ -8,19 +8,7 @@
 // A file that declares `%YAML 1.2` is read as 1.2; a `mode: 0644` there reads as 644 and is an error.
 // Timestamps stay strings (ajv and the templating layer expect JSON values, not Date objects).
 import { CONFIG_FILE_LIMIT, FileReadError, decodeUtf8, readBoundedFile } from './bounded-read.js';
-import {
-  LineCounter,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  parseDocument,
-  visit,
-  type Document,
-  type Node,
-  type Pair,
-  type YAMLMap,
-} from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { ConfigProblem, SourceLocation } from '../errors.js';
 
 export type YamlPath = readonly (string | number)[];
@@ -75,7 +63,9 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     return { source, value: doc.toJS(), problems };
   } catch (error) {
     // yaml refuses to expand aliases beyond a limit (the "billion laughs" document).
-    problems.push(problemAtOffset(source, 0, { code: 'yaml.aliases', message: `YAML: ${(error as Error).message}`, hint: 'use fewer aliases (*name)' }));
+    problems.push(
+      problemAtOffset(source, 0, { code: 'yaml.aliases', message: `YAML: ${(error as Error).message}`, hint: 'use fewer aliases (*name)' }),
+    );
     return { source, value: undefined, problems };
   }
 }

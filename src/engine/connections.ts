@@ -30,9 +30,7 @@ export class ConnectionPool {
     let spec = this.specs.get(name);
     if (!spec) {
       const host = this.inventory.hosts.get(name);
-      spec = host
-        ? connectionFor(host)
-        : { host: name, address: '127.0.0.1', port: 22, user: currentUser(), local: true, become: false };
+      spec = host ? connectionFor(host) : { host: name, address: '127.0.0.1', port: 22, user: currentUser(), local: true, become: false };
       this.specs.set(name, spec);
     }
     return spec;

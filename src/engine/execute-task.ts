@@ -95,7 +95,8 @@ export async function runTaskOnHost(invocation: TaskInvocation, hostName: string
     }
     return finish(await runLoop(invocation, hostName, masker, steps, delegatedTo));
   } catch (error) {
-    if (error instanceof UnreachableError) return finish({ status: 'unreachable', value: { unreachable: true, msg: error.message }, msg: error.message, planned: false });
+    if (error instanceof UnreachableError)
+      return finish({ status: 'unreachable', value: { unreachable: true, msg: error.message }, msg: error.message, planned: false });
     if (error instanceof InterruptedError || run.signal.aborted) {
       return finish({ status: 'failed', value: { failed: true, msg: 'interrupted' }, msg: 'interrupted', planned: false });
     }
@@ -107,10 +108,21 @@ export async function runTaskOnHost(invocation: TaskInvocation, hostName: string
 
 function skippedAttempt(task: Task): Attempt {
   const reason = `Conditional result was False (${describeCondition(task.when)})`;
-  return { status: 'skipped', value: { changed: false, skipped: true, skip_reason: reason, false_condition: describeCondition(task.when) }, msg: reason, planned: false };
+  return {
+    status: 'skipped',
+    value: { changed: false, skipped: true, skip_reason: reason, false_condition: describeCondition(task.when) },
+    msg: reason,
+    planned: false,
+  };
 }
 
-async function runLoop(invocation: TaskInvocation, hostName: string, masker: Masker, steps: PlannedStep[], delegatedTo: string | undefined): Promise<Attempt> {
+async function runLoop(
+  invocation: TaskInvocation,
+  hostName: string,
+  masker: Masker,
+  steps: PlannedStep[],
+  delegatedTo: string | undefined,
+): Promise<Attempt> {
   const { task, playScope } = invocation;
   const loopVar = task.loopVar ?? 'item';
   const extras = { ...(task.vars ? { taskVars: task.vars } : {}), ...(task.roleDefaults ? { roleDefaults: task.roleDefaults } : {}) };
@@ -148,7 +160,12 @@ async function runLoop(invocation: TaskInvocation, hostName: string, masker: Mas
   const msg = failed ? `One or more items failed${firstFailure ? `: ${firstFailure}` : ''}` : 'All items completed';
   const status: Attempt['status'] = failed ? 'failed' : allSkipped && items.length > 0 ? 'skipped' : changed ? 'changed' : 'ok';
   const value: Record<string, unknown> = { results, changed, failed, msg, ...(status === 'skipped' ? { skipped: true } : {}) };
-  return { status, value: planned ? new Deferred(task.register ?? 'results') : value, msg: status === 'skipped' ? 'all items skipped' : msg, planned };
+  return {
+    status,
+    value: planned ? new Deferred(task.register ?? 'results') : value,
+    msg: status === 'skipped' ? 'all items skipped' : msg,
+    planned,
+  };
 }
 
 function loopItems(loop: unknown, scope: Scope): unknown[] | Deferred {
@@ -180,7 +197,12 @@ async function runWithRetries(
     const done = allConditions([task.until], withRegistered(scope, task, value));
     if (isDeferred(done) || done) return judged;
     if (attempt > retries) {
-      return { ...judged, status: 'failed', msg: `${judged.msg ? `${judged.msg}; ` : ''}until condition "${task.until}" still false after ${attempt} attempts`, value: { ...value, failed: true } };
+      return {
+        ...judged,
+        status: 'failed',
+        msg: `${judged.msg ? `${judged.msg}; ` : ''}until condition "${task.until}" still false after ${attempt} attempts`,
+        value: { ...value, failed: true },
+      };
     }
     await invocation.onRetry(hostName, attempt, retries - attempt + 1, judged.msg);
     if (run.signal.aborted) throw new InterruptedError();
@@ -378,4 +400,3 @@ function displayOf(result: Record<string, unknown>, msg: string | undefined, mas
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-

@@ -24,7 +24,8 @@ async function parseOne(value: string, cwd: string): Promise<Vars> {
   try {
     return parseKeyValues(text, '-e');
   } catch (error) {
-    if (error instanceof ArgumentFormError) throw new UsageError(`-e ${value}: expected key=value, a JSON/YAML mapping or @file`, 'for example: -e etcd_port=2379');
+    if (error instanceof ArgumentFormError)
+      throw new UsageError(`-e ${value}: expected key=value, a JSON/YAML mapping or @file`, 'for example: -e etcd_port=2379');
     throw error;
   }
 }

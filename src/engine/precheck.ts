@@ -46,7 +46,8 @@ export function precheck(input: PrecheckInput): PrecheckResult {
 
   const report = (task: Task | Play, code: string, message: string, hint?: string): void => {
     const key = `${task.loc.file}:${task.loc.line}:${message}`;
-    if (!problems.has(key)) problems.set(key, { severity: 'error', code, message, ...(hint ? { hint } : {}), loc: task.loc, ...lineTextOf(task.loc) });
+    if (!problems.has(key))
+      problems.set(key, { severity: 'error', code, message, ...(hint ? { hint } : {}), loc: task.loc, ...lineTextOf(task.loc) });
   };
 
   for (const play of playbook.plays) {
@@ -97,7 +98,10 @@ export function precheck(input: PrecheckInput): PrecheckResult {
         }
       }
       // From here on, what this task registers or sets is a run-time value.
-      const names = [...(task.register ? [task.register] : []), ...(module.id === 'set_fact' ? Object.keys(raw).filter((k) => k !== 'cacheable') : [])];
+      const names = [
+        ...(task.register ? [task.register] : []),
+        ...(module.id === 'set_fact' ? Object.keys(raw).filter((k) => k !== 'cacheable') : []),
+      ];
       for (const name of names) {
         for (const host of inventory.hosts.keys()) if (!(name in facts.of(host))) facts.set(host, name, new Deferred(name));
       }
@@ -136,7 +140,12 @@ export function precheck(input: PrecheckInput): PrecheckResult {
         if (isDeferred(delegate)) continue;
         const name = String(delegate).trim();
         if (!inventory.hosts.has(name) && name !== localhostName) {
-          report(task, 'task.unknown-delegate', `${taskLabel(task)}: delegate_to "${name}" is not a host of the inventory`, 'use an inventory host name or localhost');
+          report(
+            task,
+            'task.unknown-delegate',
+            `${taskLabel(task)}: delegate_to "${name}" is not a host of the inventory`,
+            'use an inventory host name or localhost',
+          );
           continue;
         }
         connect.add(name);

@@ -32,7 +32,15 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   if (!options.openTransports && reachedOverSsh(inventory)) void import('../transport/ssh-transport.js').catch(() => undefined);
   const { playbook, catalog } = await playbookFrom(options.playbook, options.catalog);
   phase('playbook loaded');
-  const checked = precheck({ inventory, playbook, catalog, extraVars, tags, dryRun, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
+  const checked = precheck({
+    inventory,
+    playbook,
+    catalog,
+    extraVars,
+    tags,
+    dryRun,
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+  });
   phase('pre-check done');
 
   // Connections start as soon as the pre-check has passed, not earlier, by choice: a playbook with a
@@ -122,7 +130,10 @@ async function playbookWarnings(playbook: Playbook): Promise<string[]> {
  * keeps start-up short); if it names any other module, or loading with the core catalog finds an unknown
  * module (one used in a role file, say), the full catalog is used.
  */
-export async function playbookFrom(source: string | Playbook, given: ModuleRegistry | undefined): Promise<{ playbook: Playbook; catalog: ModuleRegistry }> {
+export async function playbookFrom(
+  source: string | Playbook,
+  given: ModuleRegistry | undefined,
+): Promise<{ playbook: Playbook; catalog: ModuleRegistry }> {
   const full = async (): Promise<ModuleRegistry> => (await import('../modules/registry.js')).moduleCatalog;
   if (typeof source !== 'string') {
     if (given) return { playbook: source, catalog: given };
@@ -135,7 +146,8 @@ export async function playbookFrom(source: string | Playbook, given: ModuleRegis
     try {
       return { playbook: await loadPlaybook(file, coreCatalog), catalog: coreCatalog };
     } catch (error) {
-      const unknownName = error instanceof ConfigError && error.problems.some((p) => p.code === 'playbook.unknown-module' || p.code === 'playbook.unknown-keyword');
+      const unknownName =
+        error instanceof ConfigError && error.problems.some((p) => p.code === 'playbook.unknown-module' || p.code === 'playbook.unknown-keyword');
       if (!unknownName) throw error;
     }
   }

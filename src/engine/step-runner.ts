@@ -68,7 +68,14 @@ export async function runStep(step: Step, target: StepTarget, options: StepRunOp
         planned,
       };
     case 'upload':
-      return { result: await transport.upload(step.source, step.dest, { mode: step.mode, become: step.become ?? options.become, ...(step.sha256 !== undefined ? { sha256: step.sha256 } : {}) }), planned };
+      return {
+        result: await transport.upload(step.source, step.dest, {
+          mode: step.mode,
+          become: step.become ?? options.become,
+          ...(step.sha256 !== undefined ? { sha256: step.sha256 } : {}),
+        }),
+        planned,
+      };
     case 'download':
       return { result: await transport.download(step.src, step.dest, { mode: step.mode }), planned };
   }
@@ -97,9 +104,10 @@ export function describeStep(step: Step, target: StepTarget, options: Pick<StepR
       return masker.mask(step.command) + stdin + sudo;
     }
     case 'upload': {
-      const what = 'path' in step.source
-        ? `file ${step.source.path} (deploy host)`
-        : `${step.secret ? 'secret content' : 'content'} (${Buffer.byteLength(step.source.content)} bytes)`;
+      const what =
+        'path' in step.source
+          ? `file ${step.source.path} (deploy host)`
+          : `${step.secret ? 'secret content' : 'content'} (${Buffer.byteLength(step.source.content)} bytes)`;
       return masker.mask(`upload ${what} -> ${target.name}:${step.dest} (mode ${formatMode(step.mode)})`);
     }
     case 'download':

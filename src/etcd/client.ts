@@ -39,9 +39,7 @@ export interface ListedMember {
   isLearner: boolean;
 }
 
-export type MemberListResult =
-  | { ok: true; clusterId: string; memberId: string; members: ListedMember[] }
-  | { ok: false; error: string };
+export type MemberListResult = { ok: true; clusterId: string; memberId: string; members: ListedMember[] } | { ok: false; error: string };
 
 export interface CallTimeouts {
   /** Deadline for one call, connection included. Default 5 s. */
@@ -101,7 +99,9 @@ async function credentialsFor(member: EtcdMember): Promise<IOptions['credentials
     try {
       return await readBoundedFile(file, SMALL_FILE_LIMIT);
     } catch (error) {
-      throw new Error(`member ${member.name}: cannot read the ${label} ${file} on the deploy host: ${error instanceof FileReadError ? error.reason : errorText(error)}`);
+      throw new Error(
+        `member ${member.name}: cannot read the ${label} ${file} on the deploy host: ${error instanceof FileReadError ? error.reason : errorText(error)}`,
+      );
     }
   };
   const rootCertificate = await read('CA certificate', member.caFile);
@@ -273,7 +273,9 @@ export async function memberList(member: EtcdMember, options: CallTimeouts = {})
  * are left out.
  */
 export function chooseSnapshotOrder(health: readonly MemberHealth[]): MemberHealth[] {
-  const healthy = health.filter((h) => h.result.ok && !h.result.status.isLearner && h.result.status.errors.length === 0 && h.result.status.leader !== '0');
+  const healthy = health.filter(
+    (h) => h.result.ok && !h.result.status.isLearner && h.result.status.errors.length === 0 && h.result.status.leader !== '0',
+  );
   const isLeader = (h: MemberHealth) => h.result.ok && h.result.status.isLeader;
   return [...healthy.filter((h) => !isLeader(h)), ...healthy.filter(isLeader)];
 }
@@ -353,7 +355,10 @@ export async function streamSnapshot(member: EtcdMember, dest: string, options: 
     client = await EtcdMemberClient.open(member, options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
     file = await PartialFile.create(dest);
     if (options.verify) {
-      const verifyOptions: VerifyOptions = { ...(typeof options.verify === 'object' ? options.verify : {}), ...(options.signal ? { signal: options.signal } : {}) };
+      const verifyOptions: VerifyOptions = {
+        ...(typeof options.verify === 'object' ? options.verify : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      };
       verifying = verifyWhileReceiving(file, finished, verifyOptions).catch((error: Error) => error);
     }
     armIdle();

@@ -46,7 +46,10 @@ export class PartialFile {
   private waiters: { bytes: number; resolve: (reached: boolean) => void }[] = [];
   private ended = false;
 
-  private constructor(readonly path: string, handle: FileHandle) {
+  private constructor(
+    readonly path: string,
+    handle: FileHandle,
+  ) {
     this.handle = handle;
   }
 

@@ -134,7 +134,12 @@ class GrowingSource implements ByteSource {
 }
 
 /** sha256 of the data part and of the whole file in one sequential pass. */
-async function hashFile(handle: FileHandle, fileSize: number, dataSize: number, signal?: AbortSignal): Promise<{ data: Buffer; whole: string; trailer: Buffer }> {
+async function hashFile(
+  handle: FileHandle,
+  fileSize: number,
+  dataSize: number,
+  signal?: AbortSignal,
+): Promise<{ data: Buffer; whole: string; trailer: Buffer }> {
   const hash = createHash('sha256');
   const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
   let position = 0;
@@ -218,13 +223,18 @@ async function examineTree(source: ByteSource, signal: AbortSignal | undefined, 
       }
     },
     notABucket(key) {
-      problems.push({ code: 'etcd.not-a-bucket', message: `top-level key ${JSON.stringify(key.toString('latin1'))} is not a bucket (etcdctl: cannot get hash of bucket)` });
+      problems.push({
+        code: 'etcd.not-a-bucket',
+        message: `top-level key ${JSON.stringify(key.toString('latin1'))} is not a bucket (etcdctl: cannot get hash of bucket)`,
+      });
     },
   });
   for (const p of walk.problems) problems.push(p);
-  if (walk.droppedProblems > 0) problems.push({ code: walk.problems[0]?.code ?? 'page.bad-element', message: `... and ${walk.droppedProblems} more structural problems` });
+  if (walk.droppedProblems > 0)
+    problems.push({ code: walk.problems[0]?.code ?? 'page.bad-element', message: `... and ${walk.droppedProblems} more structural problems` });
   if (!sawKeyBucket) problems.push({ code: 'etcd.no-key-bucket', message: 'no `key` bucket: this bbolt file is not an etcd database' });
-  if (badRevisionKeys > 0) problems.push({ code: 'etcd.bad-revision-key', message: `${badRevisionKeys} key(s) in the \`key\` bucket are too short to be revisions` });
+  if (badRevisionKeys > 0)
+    problems.push({ code: 'etcd.bad-revision-key', message: `${badRevisionKeys} key(s) in the \`key\` bucket are too short to be revisions` });
   return { meta, buckets, problems, status: { hash: crc.digest(), revision, totalKey, totalSize: meta.pgid * meta.pageSize } };
 }
 
@@ -246,19 +256,29 @@ function compose(path: string, facts: FileFacts, tree: TreeFindings, options: Ve
       message: `size ${facts.fileSize} is neither a multiple of 512 (a raw bbolt db) nor 512n+32 (a snapshot with its sha256 trailer): the file is truncated or has bytes appended`,
     });
   } else if (!hasHash && options.requireHash) {
-    problems.push({ code: 'trailer.missing', message: 'no sha256 trailer: this is a raw bbolt db, not a file from etcd snapshot save (or its last 32 bytes were cut off)' });
+    problems.push({
+      code: 'trailer.missing',
+      message: 'no sha256 trailer: this is a raw bbolt db, not a file from etcd snapshot save (or its last 32 bytes were cut off)',
+    });
   }
   if (hasHash && !facts.dataSha256.equals(facts.trailer)) {
-    problems.push({ code: 'trailer.mismatch', message: 'the sha256 trailer does not match the content: the file was changed or damaged after etcd wrote it' });
+    problems.push({
+      code: 'trailer.mismatch',
+      message: 'the sha256 trailer does not match the content: the file was changed or damaged after etcd wrote it',
+    });
   }
   if (tree.status && tree.status.totalSize > dataSize) {
-    problems.push({ code: 'file.truncated', message: `the database needs ${tree.status.totalSize} bytes (${tree.meta!.pgid} pages of ${tree.meta!.pageSize}) but the file holds ${dataSize}: it is truncated` });
+    problems.push({
+      code: 'file.truncated',
+      message: `the database needs ${tree.status.totalSize} bytes (${tree.meta!.pgid} pages of ${tree.meta!.pageSize}) but the file holds ${dataSize}: it is truncated`,
+    });
   }
   problems.push(...tree.problems);
   if (tree.status) {
     const expected = options.expect ?? {};
     const compare = (what: string, recorded: string | number | undefined, actual: string | number) => {
-      if (recorded !== undefined && recorded !== actual) problems.push({ code: 'expected.mismatch', message: `${what} is ${actual} but ${recorded} was recorded when the snapshot was taken` });
+      if (recorded !== undefined && recorded !== actual)
+        problems.push({ code: 'expected.mismatch', message: `${what} is ${actual} but ${recorded} was recorded when the snapshot was taken` });
     };
     compare('sha256', expected.sha256, facts.sha256);
     compare('hash', expected.hash, tree.status.hash);
@@ -305,7 +325,10 @@ export async function verifySnapshotFile(path: string, options: VerifyOptions = 
     return compose(path, { fileSize: stat.size, sha256: digests.whole, dataSha256: digests.data, trailer: digests.trailer }, tree, options, started);
   } catch (error) {
     const code = options.signal?.aborted ? 'aborted' : 'file.unreadable';
-    return failedReport(path, started, { code, message: options.signal?.aborted ? `verification of ${path} was interrupted` : `cannot read ${path}: ${(error as Error).message}` });
+    return failedReport(path, started, {
+      code,
+      message: options.signal?.aborted ? `verification of ${path} was interrupted` : `cannot read ${path}: ${(error as Error).message}`,
+    });
   } finally {
     await handle.close();
   }
@@ -316,7 +339,11 @@ export async function verifySnapshotFile(path: string, options: VerifyOptions = 
  * soon as it is on disk), so most of the verification is done when the last byte arrives. `finished`
  * resolves with the digests once the writer is done (or rejects if the transfer failed).
  */
-export async function verifyWhileReceiving(file: GrowingFile, finished: Promise<StreamDigests>, options: VerifyOptions = {}): Promise<SnapshotReport> {
+export async function verifyWhileReceiving(
+  file: GrowingFile,
+  finished: Promise<StreamDigests>,
+  options: VerifyOptions = {},
+): Promise<SnapshotReport> {
   const started = Date.now();
   const handle = await open(file.path, 'r');
   try {
@@ -327,7 +354,18 @@ export async function verifyWhileReceiving(file: GrowingFile, finished: Promise<
     });
     const digests = await finished;
     const dataSize = hasSha256Trailer(digests.bytes) ? digests.bytes - TRAILER_SIZE : digests.bytes;
-    return compose(file.path, { fileSize: digests.bytes, sha256: digests.sha256, dataSha256: digests.dataSha256, trailer: digests.tail.subarray(digests.tail.length - (digests.bytes - dataSize)) }, tree, options, started);
+    return compose(
+      file.path,
+      {
+        fileSize: digests.bytes,
+        sha256: digests.sha256,
+        dataSha256: digests.dataSha256,
+        trailer: digests.tail.subarray(digests.tail.length - (digests.bytes - dataSize)),
+      },
+      tree,
+      options,
+      started,
+    );
   } finally {
     await handle.close();
   }

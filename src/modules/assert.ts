@@ -17,7 +17,12 @@ export const assertModule = defineModule<AssertArgs>({
   schema: {
     type: 'object',
     properties: {
-      that: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: ['string', 'boolean'] }, minItems: 1 }] },
+      that: {
+        anyOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'array', items: { type: ['string', 'boolean'] }, minItems: 1 },
+        ],
+      },
       fail_msg: {},
       msg: {},
       success_msg: {},

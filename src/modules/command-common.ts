@@ -41,7 +41,11 @@ export function prefixChdir(chdir: string | undefined, command: string): string 
 }
 
 /** Run one command line and describe it the way Ansible's command/shell modules do. */
-export async function* runCommandLine(command: string, display: string | string[], stdin: string | undefined): AsyncGenerator<Step, ModuleOutcome, StepResult> {
+export async function* runCommandLine(
+  command: string,
+  display: string | string[],
+  stdin: string | undefined,
+): AsyncGenerator<Step, ModuleOutcome, StepResult> {
   const start = new Date();
   const raw = yield execStep(command, stdin === undefined ? {} : { stdin });
   const end = new Date();

@@ -37,7 +37,8 @@ export const copyModule = defineModule<CopyArgs>({
     const problems: string[] = [];
     const problem = modeProblem(args.mode);
     if (problem) problems.push(problem);
-    if (args.content !== undefined && args.dest.endsWith('/')) problems.push(`dest "${args.dest}" is a directory: with content, dest must name the file to write`);
+    if (args.content !== undefined && args.dest.endsWith('/'))
+      problems.push(`dest "${args.dest}" is a directory: with content, dest must name the file to write`);
     return problems;
   },
   async *plan(ctx, args) {

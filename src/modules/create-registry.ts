@@ -25,7 +25,8 @@ export interface ModuleRegistry extends ModuleCatalogView {
 
 const collectionPrefixes = ['ansible.builtin.', 'ansible.legacy.', 'ansible.posix.'];
 
-export function createRegistry(modules: readonly ModuleDefinition<any>[]): ModuleRegistry { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function createRegistry(modules: readonly ModuleDefinition<any>[]): ModuleRegistry {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const byId = new Map<string, ModuleDefinition>();
   const byName = new Map<string, ModuleDefinition>();
   for (const module of modules) {
@@ -93,9 +94,7 @@ function describeAjvError(error: ErrorObject): string {
   if (error.keyword === 'required') return `missing argument "${String(error.params.missingProperty)}"`;
   if (error.keyword === 'enum') return `${where} must be one of: ${(error.params.allowedValues as unknown[]).map(String).join(', ')}`;
   if (error.keyword === 'oneOf') {
-    const names = Array.isArray(error.schema)
-      ? (error.schema as { required?: string[] }[]).flatMap((branch) => branch.required ?? [])
-      : [];
+    const names = Array.isArray(error.schema) ? (error.schema as { required?: string[] }[]).flatMap((branch) => branch.required ?? []) : [];
     return names.length > 0 ? `give exactly one of: ${names.join(', ')}` : `${where} must match exactly one alternative`;
   }
   if (error.keyword === 'not' && error.schemaPath === '#/not') return 'these arguments cannot be used together';

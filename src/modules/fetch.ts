@@ -36,16 +36,16 @@ export const fetchModule = defineModule<FetchArgs>({
   },
   async *plan(ctx, args) {
     const base = deployHostPath(args.dest, ctx.vars);
-    const dest = toBool(args.flat)
-      ? args.dest.endsWith('/') ? join(base, baseName(args.src)) : base
-      : join(base, ctx.host.name, args.src);
+    const dest = toBool(args.flat) ? (args.dest.endsWith('/') ? join(base, baseName(args.src)) : base) : join(base, ctx.host.name, args.src);
     const mode = args.mode === undefined ? 0o600 : parseMode(args.mode);
 
     const probe = asExec(yield checkStep(shellJoin(['sha256sum', '--', args.src])));
     const remoteSha = probe?.exitCode === 0 ? probe.stdout.trim().split(/\s+/)[0] : undefined;
     if (probe && remoteSha === undefined) {
       const msg = `the remote file ${args.src} does not exist or is not readable: ${probe.stderr.trim()}`;
-      return toBool(args.fail_on_missing, true) ? { changed: false, failed: true, msg, result: { dest } } : { changed: false, msg, result: { dest, file: args.src } };
+      return toBool(args.fail_on_missing, true)
+        ? { changed: false, failed: true, msg, result: { dest } }
+        : { changed: false, msg, result: { dest, file: args.src } };
     }
     if (remoteSha !== undefined && (await localSha256(dest)) === remoteSha) {
       return { changed: false, result: { dest, checksum: remoteSha, remote_checksum: remoteSha } };
@@ -58,7 +58,12 @@ export const fetchModule = defineModule<FetchArgs>({
     };
     const written = asTransfer(yield { kind: 'download', src: args.src, dest, mode });
     if (written && remoteSha !== undefined && written.sha256 !== remoteSha) {
-      return { changed: true, failed: true, msg: `${args.src} changed while it was fetched (sha256 ${written.sha256}, expected ${remoteSha})`, result: { dest } };
+      return {
+        changed: true,
+        failed: true,
+        msg: `${args.src} changed while it was fetched (sha256 ${written.sha256}, expected ${remoteSha})`,
+        result: { dest },
+      };
     }
     return { changed: true, result: { dest, mode: formatMode(mode), ...(remoteSha ? { checksum: remoteSha, remote_checksum: remoteSha } : {}) } };
   },

@@ -32,7 +32,9 @@ export const serviceModule = defineModule<ServiceArgs>({
   },
   check(args) {
     // systemctl would read a leading "-" as an option (`-H host` even reaches another machine).
-    return typeof args.name === 'string' && args.name.startsWith('-') ? [`name ${JSON.stringify(args.name)} is not a unit name (it starts with "-")`] : [];
+    return typeof args.name === 'string' && args.name.startsWith('-')
+      ? [`name ${JSON.stringify(args.name)} is not a unit name (it starts with "-")`]
+      : [];
   },
   async *plan(_ctx, args) {
     const { name } = args;
@@ -42,7 +44,8 @@ export const serviceModule = defineModule<ServiceArgs>({
 
     if (toBool(args.daemon_reload)) {
       const reload = asExec(yield execStep(shellJoin(['systemctl', 'daemon-reload'])));
-      if (reload && reload.exitCode !== 0) return fail(`systemctl daemon-reload failed: ${stripTrailingNewline(reload.stderr) || execFailure(reload)}`);
+      if (reload && reload.exitCode !== 0)
+        return fail(`systemctl daemon-reload failed: ${stripTrailingNewline(reload.stderr) || execFailure(reload)}`);
       changed = true;
     }
 
@@ -53,7 +56,8 @@ export const serviceModule = defineModule<ServiceArgs>({
       enabledNow = probe ? probe.exitCode === 0 : undefined;
       if (enabledNow !== wanted) {
         const toggle = asExec(yield execStep(shellJoin(['systemctl', wanted ? 'enable' : 'disable', name])));
-        if (toggle && toggle.exitCode !== 0) return fail(`systemctl ${wanted ? 'enable' : 'disable'} ${name} failed: ${stripTrailingNewline(toggle.stderr) || execFailure(toggle)}`);
+        if (toggle && toggle.exitCode !== 0)
+          return fail(`systemctl ${wanted ? 'enable' : 'disable'} ${name} failed: ${stripTrailingNewline(toggle.stderr) || execFailure(toggle)}`);
         changed = true;
         enabledNow = wanted;
       }

@@ -102,7 +102,11 @@ export async function readJournal(path: string): Promise<RestoreJournal | undefi
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new RefusedError(`cannot read the restore journal ${path}: ${(error as Error).message}`, 'check the file permissions', 'restore.journal-unreadable');
+    throw new RefusedError(
+      `cannot read the restore journal ${path}: ${(error as Error).message}`,
+      'check the file permissions',
+      'restore.journal-unreadable',
+    );
   }
   try {
     const parsed = JSON.parse(text) as RestoreJournal;
@@ -111,7 +115,7 @@ export async function readJournal(path: string): Promise<RestoreJournal | undefi
   } catch (error) {
     throw new RefusedError(
       `the restore journal ${path} is damaged (${(error as Error).message})`,
-      'inspect it by hand: it records where each member\'s old data dir was moved; move it away only once every member is known to be fine',
+      "inspect it by hand: it records where each member's old data dir was moved; move it away only once every member is known to be fine",
       'restore.journal-damaged',
     );
   }

@@ -54,9 +54,13 @@ export function judgeLoginAccess(probe: AccessProbe, login: { user: string; beco
     const fix = viaSudo
       ? `sudo for ${login.user} must give root (sudo -n id -u prints 0)`
       : `set ansible_become: true for this host (${login.user} needs passwordless sudo) or log in as root`;
-    problems.push(`commands run as ${effectiveUser} (uid ${uid}), not root: a restore stops and starts etcd and the Kubernetes units and swaps the data dir${blocked}; ${fix}`);
+    problems.push(
+      `commands run as ${effectiveUser} (uid ${uid}), not root: a restore stops and starts etcd and the Kubernetes units and swaps the data dir${blocked}; ${fix}`,
+    );
   } else if (unwritable.length > 0) {
-    problems.push(`${unwritable.join(', ')} ${unwritable.length === 1 ? 'is' : 'are'} missing or not writable even by root (a read-only mount?); the restore creates and renames dirs there`);
+    problems.push(
+      `${unwritable.join(', ')} ${unwritable.length === 1 ? 'is' : 'are'} missing or not writable even by root (a read-only mount?); the restore creates and renames dirs there`,
+    );
   }
   return { effectiveUser, problems };
 }

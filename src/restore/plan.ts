@@ -66,16 +66,31 @@ const serviceHost = (s: HostServices) => s.host;
  * alone, it finds no one to hand over to and exits at once.
  */
 export async function followersThenLeader(members: readonly EtcdMember[], hosts: string[]): Promise<string[][]> {
-  const observations = await observeCluster(members.filter((m) => hosts.includes(m.host)), 1_500);
+  const observations = await observeCluster(
+    members.filter((m) => hosts.includes(m.host)),
+    1_500,
+  );
   const leader = observations.find((o) => o.status && o.status.leaderId !== '0' && o.status.leaderId === o.status.memberId);
   if (!leader) return [hosts];
   return [hosts.filter((h) => h !== leader.host), [leader.host]];
 }
 
-export function stopPhases(services: HostServices[], members: PlanMember[], seconds: number): PlannedPhase<'stop-kube-node' | 'stop-kube-master' | 'stop-etcd'>[] {
+export function stopPhases(
+  services: HostServices[],
+  members: PlanMember[],
+  seconds: number,
+): PlannedPhase<'stop-kube-node' | 'stop-kube-master' | 'stop-etcd'>[] {
   const kube = (group: 'kube_node' | 'kube_master', units: (s: HostServices) => string[]) =>
     perHost(services, serviceHost, (s) =>
-      units(s).length ? [{ title: `stop ${[...units(s)].reverse().join(', ')}`, module: kubeServicesModule, args: { group, state: 'stopped', wait_seconds: seconds } }] : [],
+      units(s).length
+        ? [
+            {
+              title: `stop ${[...units(s)].reverse().join(', ')}`,
+              module: kubeServicesModule,
+              args: { group, state: 'stopped', wait_seconds: seconds },
+            },
+          ]
+        : [],
     );
   return [
     { id: 'stop-kube-node', title: 'stop the kube_node services, waiting until they are inactive', hosts: kube('kube_node', (s) => s.kubeNode) },
@@ -83,8 +98,14 @@ export function stopPhases(services: HostServices[], members: PlanMember[], seco
     {
       id: 'stop-etcd',
       title: 'stop etcd on every member, waiting until it is inactive',
-      hosts: perHost(members, memberHost, (m) => [{ title: `stop ${m.member.service}`, module: etcdServiceModule, args: { state: 'stopped', wait_seconds: seconds } }]),
-      waves: (hosts) => followersThenLeader(members.map((m) => m.member), hosts),
+      hosts: perHost(members, memberHost, (m) => [
+        { title: `stop ${m.member.service}`, module: etcdServiceModule, args: { state: 'stopped', wait_seconds: seconds } },
+      ]),
+      waves: (hosts) =>
+        followersThenLeader(
+          members.map((m) => m.member),
+          hosts,
+        ),
       wavesNote: 'the followers first, then the leader',
     },
   ];
@@ -98,20 +119,36 @@ export function startPhases(
 ): PlannedPhase<'start-etcd' | 'verify-cluster' | 'start-kube-master' | 'start-kube-node'>[] {
   const kube = (group: 'kube_node' | 'kube_master', units: (s: HostServices) => string[]) =>
     perHost(services, serviceHost, (s) =>
-      units(s).length ? [{ title: `start ${units(s).join(', ')}`, module: kubeServicesModule, args: { group, state: 'started', wait_seconds: timeouts.serviceSeconds } }] : [],
+      units(s).length
+        ? [
+            {
+              title: `start ${units(s).join(', ')}`,
+              module: kubeServicesModule,
+              args: { group, state: 'started', wait_seconds: timeouts.serviceSeconds },
+            },
+          ]
+        : [],
     );
   return [
     {
       id: 'start-etcd',
       title: 'start etcd on every member together',
-      hosts: perHost(members, memberHost, (m) => [{ title: `start ${m.member.service}`, module: etcdServiceModule, args: { state: 'started', wait_seconds: timeouts.serviceSeconds } }]),
+      hosts: perHost(members, memberHost, (m) => [
+        { title: `start ${m.member.service}`, module: etcdServiceModule, args: { state: 'started', wait_seconds: timeouts.serviceSeconds } },
+      ]),
     },
     {
       id: 'verify-cluster',
       title: 'wait for quorum, then verify the cluster through the etcd client',
-      hosts: new Map([[DEPLOY_HOST, [{ title: 'verify the cluster', module: etcdVerifyClusterModule, args: { timeout_seconds: timeouts.etcdSeconds, ...verify } }]]]),
+      hosts: new Map([
+        [DEPLOY_HOST, [{ title: 'verify the cluster', module: etcdVerifyClusterModule, args: { timeout_seconds: timeouts.etcdSeconds, ...verify } }]],
+      ]),
     },
-    { id: 'start-kube-master', title: 'start the kube_master services, waiting until active (the API comes back here)', hosts: kube('kube_master', (s) => s.kubeMaster) },
+    {
+      id: 'start-kube-master',
+      title: 'start the kube_master services, waiting until active (the API comes back here)',
+      hosts: kube('kube_master', (s) => s.kubeMaster),
+    },
     { id: 'start-kube-node', title: 'start the kube_node services, waiting until active', hosts: kube('kube_node', (s) => s.kubeNode) },
   ];
 }
@@ -127,16 +164,24 @@ export function buildRestorePlan(input: RestorePlanInput): PlannedPhase<RestoreP
       id: 'copy-snapshot',
       title: 'copy the snapshot to every member, its sha256 checked there (nothing is stopped yet)',
       hosts: perHost(members, memberHost, (m) => [
-        { title: `copy the snapshot to ${m.paths.snapshotCopy}`, module: etcdSnapshotCopyModule, args: { run_id: runId, src: input.snapshot.path, sha256: input.snapshot.sha256 } },
+        {
+          title: `copy the snapshot to ${m.paths.snapshotCopy}`,
+          module: etcdSnapshotCopyModule,
+          args: { run_id: runId, src: input.snapshot.path, sha256: input.snapshot.sha256 },
+        },
       ]),
     };
     restore = {
       id: 'restore-data',
-      title: "restore each member with its own identity into a new dir beside its data dir (etcd still runs on the old one)",
+      title: 'restore each member with its own identity into a new dir beside its data dir (etcd still runs on the old one)',
       hosts: perHost(members, memberHost, (m) => {
         if (!m.tool) throw new Error(`no restore tool known for ${m.member.host}`);
         return [
-          { title: `restore as ${m.member.name} into ${m.paths.newDir}`, module: etcdRestoreModule, args: { run_id: runId, tool: m.tool, skip_hash_check: skipHashCheck, timeout_seconds: timeouts.dataSeconds } },
+          {
+            title: `restore as ${m.member.name} into ${m.paths.newDir}`,
+            module: etcdRestoreModule,
+            args: { run_id: runId, tool: m.tool, skip_hash_check: skipHashCheck, timeout_seconds: timeouts.dataSeconds },
+          },
         ];
       }),
     };
@@ -150,14 +195,27 @@ export function buildRestorePlan(input: RestorePlanInput): PlannedPhase<RestoreP
         {
           title: `restore ${m.member.name} on the deploy host and upload it to ${m.paths.uploadArchive}`,
           module: etcdRestoreOnDeployHostModule,
-          args: { run_id: runId, snapshot: input.snapshot.path, tool: deployHost.tool, work_dir: deployHost.workDir, skip_hash_check: skipHashCheck, timeout_seconds: timeouts.dataSeconds },
+          args: {
+            run_id: runId,
+            snapshot: input.snapshot.path,
+            tool: deployHost.tool,
+            work_dir: deployHost.workDir,
+            skip_hash_check: skipHashCheck,
+            timeout_seconds: timeouts.dataSeconds,
+          },
         },
       ]),
     };
     restore = {
       id: 'restore-data',
       title: 'unpack each restored dir beside the data dir (etcd still runs on the old one)',
-      hosts: perHost(members, memberHost, (m) => [{ title: `unpack into ${m.paths.newDir}`, module: etcdRestoreModule, args: { run_id: runId, from: 'archive', timeout_seconds: timeouts.dataSeconds } }]),
+      hosts: perHost(members, memberHost, (m) => [
+        {
+          title: `unpack into ${m.paths.newDir}`,
+          module: etcdRestoreModule,
+          args: { run_id: runId, from: 'archive', timeout_seconds: timeouts.dataSeconds },
+        },
+      ]),
     };
   }
   const swap: PlannedPhase<'swap-data'> = {
@@ -165,7 +223,9 @@ export function buildRestorePlan(input: RestorePlanInput): PlannedPhase<RestoreP
     title: 'move the old data dir aside (kept, never deleted) and the restored one into place',
     hosts: perHost(members, memberHost, (m) => [
       {
-        title: m.hadOldData ? `${m.paths.dataDir} -> ${m.paths.asideDir}; ${m.paths.newDir} -> ${m.paths.dataDir}` : `${m.paths.newDir} -> ${m.paths.dataDir} (no old data dir)`,
+        title: m.hadOldData
+          ? `${m.paths.dataDir} -> ${m.paths.asideDir}; ${m.paths.newDir} -> ${m.paths.dataDir}`
+          : `${m.paths.newDir} -> ${m.paths.dataDir} (no old data dir)`,
         module: dataMoveAsideModule,
         args: { run_id: runId, had_old_data: m.hadOldData },
       },
@@ -176,10 +236,19 @@ export function buildRestorePlan(input: RestorePlanInput): PlannedPhase<RestoreP
     title: 'remove the snapshot copies (the old data dirs stay)',
     hosts:
       input.mode === 'member'
-        ? perHost(members, memberHost, () => [{ title: 'remove the snapshot copy', module: etcdSnapshotCopyModule, args: { run_id: runId, state: 'absent' } }])
+        ? perHost(members, memberHost, () => [
+            { title: 'remove the snapshot copy', module: etcdSnapshotCopyModule, args: { run_id: runId, state: 'absent' } },
+          ])
         : new Map(),
   };
-  return [copy, restore, ...stopPhases(input.services, members, timeouts.serviceSeconds), swap, ...startPhases(input.services, members, timeouts, { revision: input.snapshot.revision }), cleanup];
+  return [
+    copy,
+    restore,
+    ...stopPhases(input.services, members, timeouts.serviceSeconds),
+    swap,
+    ...startPhases(input.services, members, timeouts, { revision: input.snapshot.revision }),
+    cleanup,
+  ];
 }
 
 export interface RollbackPlanInput {
@@ -206,10 +275,14 @@ export function buildRollbackPlan(input: RollbackPlanInput): PlannedPhase<Rollba
   const swapped = begun('swap-data');
   const revert: PlannedPhase<'revert-data'> = {
     id: 'revert-data',
-    title: swapped ? 'put each old data dir back (the restored one is moved aside, not deleted)' : 'drop the scratch copies (the old data dirs were never moved)',
+    title: swapped
+      ? 'put each old data dir back (the restored one is moved aside, not deleted)'
+      : 'drop the scratch copies (the old data dirs were never moved)',
     hosts: perHost(members, memberHost, (m) => [
       {
-        title: swapped ? `${m.paths.dataDir} -> ${m.paths.restoredAsideDir}; ${m.paths.asideDir} -> ${m.paths.dataDir}` : `remove ${m.paths.newDir} and the snapshot copy`,
+        title: swapped
+          ? `${m.paths.dataDir} -> ${m.paths.restoredAsideDir}; ${m.paths.asideDir} -> ${m.paths.dataDir}`
+          : `remove ${m.paths.newDir} and the snapshot copy`,
         module: dataMoveBackModule,
         args: { run_id: journal.runId, had_old_data: m.hadOldData },
       },

@@ -43,7 +43,11 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
       m.host,
       [
         access([restorePaths(m.dataDir, options.runId).parentDir]),
-        { title: 'preflight', module: etcdPreflightModule, args: { run_id: options.runId, needed_bytes: options.neededBytes(m.host), need_tool: options.needToolOnMembers } },
+        {
+          title: 'preflight',
+          module: etcdPreflightModule,
+          args: { run_id: options.runId, needed_bytes: options.neededBytes(m.host), need_tool: options.needToolOnMembers },
+        },
       ],
     ]),
   );

@@ -73,8 +73,11 @@ export function formatReport(report: RestoreReport): string {
     for (const p of report.rollback.problems) lines.push(`    problem: ${p}`);
     for (const w of report.rollback.warnings) lines.push(`    warning: ${w}`);
   }
-  lines.push(`  snapshot: ${report.snapshot.path} (revision ${report.snapshot.revision}, ${report.snapshot.totalKey} keys, taken ${report.snapshot.takenAt})`);
-  const downtime = report.rto.apiDowntimeMs === undefined ? 'n/a (the API was not stopped, or is not up again)' : formatDuration(report.rto.apiDowntimeMs);
+  lines.push(
+    `  snapshot: ${report.snapshot.path} (revision ${report.snapshot.revision}, ${report.snapshot.totalKey} keys, taken ${report.snapshot.takenAt})`,
+  );
+  const downtime =
+    report.rto.apiDowntimeMs === undefined ? 'n/a (the API was not stopped, or is not up again)' : formatDuration(report.rto.apiDowntimeMs);
   lines.push(`  RTO:      ${formatDuration(report.rto.wallMs)} wall time, API down ${downtime}`);
   lines.push(`  RPO:      ${formatDuration(report.rpoMs)} (age of the snapshot: writes after it are gone)`);
   if (report.rto.phases.length) {
@@ -82,7 +85,9 @@ export function formatReport(report: RestoreReport): string {
     for (const p of report.rto.phases) lines.push(`    ${p.id.padEnd(18)} ${formatDuration(p.ms)}`);
   }
   if (report.verdict?.ok && report.verdict.leader) {
-    lines.push(`  cluster:  verified - one leader (${report.verdict.leader.name}), cluster id ${report.verdict.clusterId}, revision ${report.verdict.revision}`);
+    lines.push(
+      `  cluster:  verified - one leader (${report.verdict.leader.name}), cluster id ${report.verdict.clusterId}, revision ${report.verdict.revision}`,
+    );
   } else if (report.verdict && !report.verdict.ok) {
     lines.push(`  cluster:  NOT verified - ${report.verdict.problems.join('; ')}`);
   }

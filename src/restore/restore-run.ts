@@ -84,7 +84,12 @@ export function shouldRunRestorePhase(journal: RestoreJournal, phase: RestorePha
  * The report's words for a Ctrl-C: where the run stopped and, when it had stopped services and not started
  * etcd again, what stays down (by design a Ctrl-C does not roll back: the operator chooses).
  */
-export function interruptedFailure(journal: RestoreJournal, journalFile: string, failedPhase: string | undefined, lastPhase: string | undefined): string {
+export function interruptedFailure(
+  journal: RestoreJournal,
+  journalFile: string,
+  failedPhase: string | undefined,
+  lastPhase: string | undefined,
+): string {
   const where = failedPhase ? ` during ${failedPhase}` : lastPhase ? ` after ${lastPhase}` : ' before the first phase';
   const begun = (phase: RestorePhase) => journal.begun.includes(phase);
   let down = '';
@@ -96,7 +101,13 @@ export function interruptedFailure(journal: RestoreJournal, journalFile: string,
   return `interrupted${where}; the journal ${journalFile} records each member's state: run the same command again to continue, or --rollback to undo${down}`;
 }
 
-function memberReports(members: readonly EtcdMember[], journal: RestoreJournal | undefined, paths: ReadonlyMap<string, MemberRestorePaths>, hadOld: ReadonlyMap<string, boolean>, rollback?: RollbackOutcome): MemberReport[] {
+function memberReports(
+  members: readonly EtcdMember[],
+  journal: RestoreJournal | undefined,
+  paths: ReadonlyMap<string, MemberRestorePaths>,
+  hadOld: ReadonlyMap<string, boolean>,
+  rollback?: RollbackOutcome,
+): MemberReport[] {
   return members.map((m) => {
     const p = paths.get(m.host)!;
     const report: MemberReport = { host: m.host, name: m.name, dataDir: p.dataDir };
@@ -112,9 +123,11 @@ function memberReports(members: readonly EtcdMember[], journal: RestoreJournal |
     else if (swapped) {
       if (hadOld.get(m.host)) report.oldDataAt = p.asideDir;
       report.state = 'restored data in place';
-    } else if (journal.begun.includes('swap-data')) report.state = `swap not confirmed: the data dir is ${p.dataDir} or ${p.asideDir}; re-run to finish or --rollback`;
+    } else if (journal.begun.includes('swap-data'))
+      report.state = `swap not confirmed: the data dir is ${p.dataDir} or ${p.asideDir}; re-run to finish or --rollback`;
     else report.state = 'old data in place (never moved)';
-    if (rollback?.status === 'rollback-failed' && swapped) report.state = `restored data still in place (rollback failed here); old data at ${p.asideDir}`;
+    if (rollback?.status === 'rollback-failed' && swapped)
+      report.state = `restored data still in place (rollback failed here); old data at ${p.asideDir}`;
     return report;
   });
 }
@@ -189,7 +202,11 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
     const message = `the snapshot is ${formatDuration(ageMs)} old (limit ${formatDuration(maxAge)}): every write since ${snapshot.takenAt} will be lost`;
     if (options.dryRun) warn(`${message}; a real run needs --yes --accept-old-snapshot`);
     else if (!(options.yes && options.acceptOldSnapshot)) {
-      throw new RefusedError(`${message}; nothing was changed`, 'restore it anyway with --yes --accept-old-snapshot, or take a fresh backup (or raise --max-snapshot-age)', 'restore.snapshot-too-old');
+      throw new RefusedError(
+        `${message}; nothing was changed`,
+        'restore it anyway with --yes --accept-old-snapshot, or take a fresh backup (or raise --max-snapshot-age)',
+        'restore.snapshot-too-old',
+      );
     }
   }
   if (!snapshot.hasHash) warn(`${snapshot.path} has no sha256 trailer (a raw member/snap/db copy): restoring with --skip-hash-check`);
@@ -203,10 +220,20 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
   let deployHost: { tool: RestoreTool; workDir: string } | undefined;
   if (mode === 'deploy-host') {
     const tool = await localRestoreTool();
-    if (!tool) throw new RefusedError('--restore-on deploy-host needs etcdutl or etcdctl on the deploy host, and neither is on the PATH', 'install etcd-client here, or restore on the members', 'restore.no-local-tool');
+    if (!tool)
+      throw new RefusedError(
+        '--restore-on deploy-host needs etcdutl or etcdctl on the deploy host, and neither is on the PATH',
+        'install etcd-client here, or restore on the members',
+        'restore.no-local-tool',
+      );
     const free = await localFreeBytes(tmpdir());
     const needed = members.length * bytesNeededFor(snapshot.size);
-    if (free !== undefined && free < needed) throw new RefusedError(`${tmpdir()} on the deploy host has ${Math.floor(free / 1048576)} MiB free; restoring ${members.length} members there needs ${Math.ceil(needed / 1048576)} MiB`, 'free space or set TMPDIR', 'restore.no-local-space');
+    if (free !== undefined && free < needed)
+      throw new RefusedError(
+        `${tmpdir()} on the deploy host has ${Math.floor(free / 1048576)} MiB free; restoring ${members.length} members there needs ${Math.ceil(needed / 1048576)} MiB`,
+        'free space or set TMPDIR',
+        'restore.no-local-space',
+      );
     deployHost = { tool, workDir: join(tmpdir(), `orchestrate-restore-${runId}`) };
   }
 
@@ -225,7 +252,11 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
     });
     for (const w of preflight.warnings) warn(w);
     if (preflight.problems.length) {
-      throw new RefusedError(`preflight failed, nothing was changed:\n  - ${preflight.problems.join('\n  - ')}`, 'fix the problems above and run again', 'restore.preflight-failed');
+      throw new RefusedError(
+        `preflight failed, nothing was changed:\n  - ${preflight.problems.join('\n  - ')}`,
+        'fix the problems above and run again',
+        'restore.preflight-failed',
+      );
     }
     const hadOld = new Map(members.map((m) => [m.host, resuming?.members[m.host]?.hadOldData ?? preflight.facts.get(m.host)!.had_old_data]));
     const current = resuming ? [] : await observeCluster(members, 2_000);
@@ -237,7 +268,23 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
     lap('preflight');
     // 4. The plan, as data: the preview drives its modules without changing anything, the executor runs them.
     const plan = buildRestorePlan({ runId, mode, members: planMembers, services, snapshot, timeouts, ...(deployHost ? { deployHost } : {}) });
-    emit({ type: 'summary', text: summaryText({ members, snapshot, ageMs, current, planMembers, services, mode, journalFile, runId, resuming: Boolean(resuming), preflight: preflight.facts }), at: now() });
+    emit({
+      type: 'summary',
+      text: summaryText({
+        members,
+        snapshot,
+        ageMs,
+        current,
+        planMembers,
+        services,
+        mode,
+        journalFile,
+        runId,
+        resuming: Boolean(resuming),
+        preflight: preflight.facts,
+      }),
+      at: now(),
+    });
     const printable = await previewPlan(plan, inventory, transports);
     emit({ type: 'plan', phases: printable, at: now() });
     lap('plan');
@@ -250,21 +297,44 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
       resumed: Boolean(resuming),
       status: 'dry-run',
       exitCode: ExitCode.ok,
-      snapshot: { path: snapshot.path, sha256: snapshot.sha256, revision: snapshot.revision, totalKey: snapshot.totalKey, size: snapshot.size, takenAt: snapshot.takenAt },
+      snapshot: {
+        path: snapshot.path,
+        sha256: snapshot.sha256,
+        revision: snapshot.revision,
+        totalKey: snapshot.totalKey,
+        size: snapshot.size,
+        takenAt: snapshot.takenAt,
+      },
       rto: { wallMs: Date.now() - started, phases: [] },
       rpoMs: ageMs,
       members: memberReports(members, undefined, paths, hadOld),
       journal: journalFile,
       warnings,
     });
-    if (options.dryRun) return { ...baseReport(), plan: printable, members: members.map((m) => ({ host: m.host, name: m.name, dataDir: paths.get(m.host)!.dataDir, ...(hadOld.get(m.host) ? { oldDataAt: paths.get(m.host)!.asideDir } : {}) })) };
+    if (options.dryRun)
+      return {
+        ...baseReport(),
+        plan: printable,
+        members: members.map((m) => ({
+          host: m.host,
+          name: m.name,
+          dataDir: paths.get(m.host)!.dataDir,
+          ...(hadOld.get(m.host) ? { oldDataAt: paths.get(m.host)!.asideDir } : {}),
+        })),
+      };
 
     // 5. Confirmation: a terminal prompt, or --yes; never silently.
     if (!options.yes) {
       if (!options.confirm) {
-        throw new RefusedError('refusing to restore without confirmation: there is no terminal to ask on and --yes was not given; nothing was changed', 'review the plan with --dry-run, then run again with --yes', 'restore.not-confirmed');
+        throw new RefusedError(
+          'refusing to restore without confirmation: there is no terminal to ask on and --yes was not given; nothing was changed',
+          'review the plan with --dry-run, then run again with --yes',
+          'restore.not-confirmed',
+        );
       }
-      const ok = await options.confirm(`Replace the data of all ${members.length} etcd members with this snapshot (revision ${snapshot.revision}, ${formatDuration(ageMs)} old)?`);
+      const ok = await options.confirm(
+        `Replace the data of all ${members.length} etcd members with this snapshot (revision ${snapshot.revision}, ${formatDuration(ageMs)} old)?`,
+      );
       if (!ok) throw new RefusedError('not confirmed; nothing was changed', 'run again and answer yes, or pass --yes', 'restore.not-confirmed');
     }
 
@@ -279,8 +349,21 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
       status: 'in-progress',
       startedAt: new Date(started).toISOString(),
       updatedAt: now(),
-      snapshot: { path: snapshot.path, sha256: snapshot.sha256, size: snapshot.size, revision: snapshot.revision, totalKey: snapshot.totalKey, hasHash: snapshot.hasHash, takenAt: snapshot.takenAt },
-      members: Object.fromEntries(planMembers.map((m) => [m.member.host, { name: m.member.name, paths: m.paths, hadOldData: m.hadOldData, service: m.member.service, ...(m.tool ? { tool: m.tool } : {}) }])),
+      snapshot: {
+        path: snapshot.path,
+        sha256: snapshot.sha256,
+        size: snapshot.size,
+        revision: snapshot.revision,
+        totalKey: snapshot.totalKey,
+        hasHash: snapshot.hasHash,
+        takenAt: snapshot.takenAt,
+      },
+      members: Object.fromEntries(
+        planMembers.map((m) => [
+          m.member.host,
+          { name: m.member.name, paths: m.paths, hadOldData: m.hadOldData, service: m.member.service, ...(m.tool ? { tool: m.tool } : {}) },
+        ]),
+      ),
       begun: [],
       done: {},
       marks: {},
@@ -380,7 +463,12 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
   }
 }
 
-function rtoOf(journal: RestoreJournal, started: number, outcomes: readonly PhaseOutcome[], preparation: readonly { id: string; ms: number }[]): RestoreReport['rto'] {
+function rtoOf(
+  journal: RestoreJournal,
+  started: number,
+  outcomes: readonly PhaseOutcome[],
+  preparation: readonly { id: string; ms: number }[],
+): RestoreReport['rto'] {
   const down = journal.marks['api-down'];
   const up = journal.marks['api-up'];
   const rto: RestoreReport['rto'] = { wallMs: Date.now() - started, phases: [...preparation, ...outcomes.map((o) => ({ id: o.id, ms: o.ms }))] };
@@ -405,27 +493,37 @@ interface SummaryInput {
 function summaryText(input: SummaryInput): string {
   const { snapshot } = input;
   const lines: string[] = [];
-  lines.push(`Restore of etcd cluster "${input.members[0]!.token}" (${input.members.length} members), run ${input.runId}${input.resuming ? ' (continuing)' : ''}`);
+  lines.push(
+    `Restore of etcd cluster "${input.members[0]!.token}" (${input.members.length} members), run ${input.runId}${input.resuming ? ' (continuing)' : ''}`,
+  );
   lines.push(`  snapshot  ${snapshot.path}`);
-  lines.push(`            revision ${snapshot.revision}, ${snapshot.totalKey} keys, ${(snapshot.size / 1048576).toFixed(1)} MiB, sha256 ${snapshot.sha256.slice(0, 16)}..., ${snapshot.hasHash ? 'hash trailer ok' : 'no hash trailer'}`);
+  lines.push(
+    `            revision ${snapshot.revision}, ${snapshot.totalKey} keys, ${(snapshot.size / 1048576).toFixed(1)} MiB, sha256 ${snapshot.sha256.slice(0, 16)}..., ${snapshot.hasHash ? 'hash trailer ok' : 'no hash trailer'}`,
+  );
   lines.push(`            taken ${snapshot.takenAt} (${formatDuration(input.ageMs)} ago, ${snapshot.takenAtSource})`);
   const answered = input.current.filter((o) => o.status);
   if (answered.length) {
     const revision = Math.max(...answered.map((o) => o.status!.revision));
     const leader = answered.find((o) => o.status!.leaderId === o.status!.memberId);
     const lost = revision - snapshot.revision;
-    lines.push(`  cluster   answers now: revision ${revision}${leader ? `, leader ${leader.name}` : ''} (${answered.length}/${input.members.length} members)${lost > 0 ? ` - ${lost} revisions newer than the snapshot will be lost` : ''}`);
+    lines.push(
+      `  cluster   answers now: revision ${revision}${leader ? `, leader ${leader.name}` : ''} (${answered.length}/${input.members.length} members)${lost > 0 ? ` - ${lost} revisions newer than the snapshot will be lost` : ''}`,
+    );
   } else if (!input.resuming) {
     lines.push('  cluster   does not answer now');
   }
   lines.push(`  identity  --initial-cluster ${initialClusterFlag(input.members)} --initial-cluster-token ${input.members[0]!.token}`);
-  lines.push(`  mode      ${input.mode === 'member' ? 'each member restores its own data dir' : 'every data dir is restored on the deploy host and uploaded'}`);
+  lines.push(
+    `  mode      ${input.mode === 'member' ? 'each member restores its own data dir' : 'every data dir is restored on the deploy host and uploaded'}`,
+  );
   lines.push('  members (data dir -> old data kept at):');
   for (const m of input.planMembers) {
     const facts = input.preflight.get(m.member.host);
     const free = facts?.free_kib !== undefined ? `, ${(facts.free_kib / 1048576).toFixed(1)} GiB free` : '';
     const certs = facts?.certificates.length ? `, certificates valid ${Math.min(...facts.certificates.map((c) => c.daysLeft))}+ days` : '';
-    lines.push(`    ${m.member.name} (${m.member.host}) ${m.paths.dataDir} -> ${m.hadOldData ? m.paths.asideDir : '(no data dir now)'}  [${m.tool ?? 'deploy host tool'}${free}${certs}]`);
+    lines.push(
+      `    ${m.member.name} (${m.member.host}) ${m.paths.dataDir} -> ${m.hadOldData ? m.paths.asideDir : '(no data dir now)'}  [${m.tool ?? 'deploy host tool'}${free}${certs}]`,
+    );
   }
   // Hosts with the same units are named together: "kube-proxy, kubelet on 127.0.0.1, 127.0.0.2".
   const order = (key: 'kubeNode' | 'kubeMaster', reverse: boolean) => {
@@ -434,10 +532,21 @@ function summaryText(input: SummaryInput): string {
       const units = (reverse ? [...s[key]].reverse() : s[key]).join(', ');
       byUnits.set(units, [...(byUnits.get(units) ?? []), s.host]);
     }
-    return [...byUnits].map(([units, hosts]) => `${units} on ${hosts.length === input.services.length && hosts.length > 2 ? `all ${hosts.length} hosts` : hosts.join(', ')}`).join('; ') || 'none';
+    return (
+      [...byUnits]
+        .map(
+          ([units, hosts]) =>
+            `${units} on ${hosts.length === input.services.length && hosts.length > 2 ? `all ${hosts.length} hosts` : hosts.join(', ')}`,
+        )
+        .join('; ') || 'none'
+    );
   };
-  lines.push(`  stop      kube_node (${order('kubeNode', true)}), then kube_master (${order('kubeMaster', true)}), then etcd on every member (followers first, leader last)`);
-  lines.push(`  start     etcd on every member together, then kube_master (${order('kubeMaster', false)}), then kube_node (${order('kubeNode', false)})`);
+  lines.push(
+    `  stop      kube_node (${order('kubeNode', true)}), then kube_master (${order('kubeMaster', true)}), then etcd on every member (followers first, leader last)`,
+  );
+  lines.push(
+    `  start     etcd on every member together, then kube_master (${order('kubeMaster', false)}), then kube_node (${order('kubeNode', false)})`,
+  );
   lines.push(`  journal   ${input.journalFile}`);
   lines.push(`This replaces the data of every etcd member; the Kubernetes API is down from the kube_master stop until they start again.`);
   return `${lines.join('\n')}\n`;

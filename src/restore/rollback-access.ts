@@ -32,7 +32,10 @@ export async function rollbackAccessProblems(options: RollbackAccessOptions): Pr
       return [host, [loginAccessAction('login user can stop units and put data dirs back', dir ? [dir] : [])]];
     }),
   );
-  const outcome = await runPhase({ id: 'rollback-access', title: 'read-only check of the login on every host', hosts }, readOnlyPhaseContext(options.inventory, options.transports));
+  const outcome = await runPhase(
+    { id: 'rollback-access', title: 'read-only check of the login on every host', hosts },
+    readOnlyPhaseContext(options.inventory, options.transports),
+  );
   const labelOf = hostLabels(options.members);
   const problems: string[] = [];
   for (const host of hosts.keys()) {

@@ -5,7 +5,16 @@ import type { EtcdMember, Inventory } from '../config/types.js';
 import { ExitCode, RefusedError } from '../errors.js';
 import type { OpenTransportsOptions } from '../transport/open-transports.js';
 import type { Transport } from '../transport/types.js';
-import { DEPLOY_HOST, journalPath, JournalWriter, readJournal, rollbackDone, type JournalStatus, type RestoreJournal, type RollbackPhase } from './journal.js';
+import {
+  DEPLOY_HOST,
+  journalPath,
+  JournalWriter,
+  readJournal,
+  rollbackDone,
+  type JournalStatus,
+  type RestoreJournal,
+  type RollbackPhase,
+} from './journal.js';
 import { buildRollbackPlan, DEFAULT_TIMEOUTS, type PlanTimeouts } from './plan.js';
 import { rollbackAccessProblems } from './rollback-access.js';
 import type { RestoreReport } from './report.js';
@@ -130,7 +139,11 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
   const journalFile = journalPath(inventory.dir, members[0]!.token);
   const journal = await readJournal(journalFile);
   if (!journal) {
-    throw new RefusedError(`no restore of this cluster is recorded (${journalFile} does not exist); nothing to roll back`, 'a rollback undoes a restore made by orchestrate from this inventory', 'restore.nothing-to-roll-back');
+    throw new RefusedError(
+      `no restore of this cluster is recorded (${journalFile} does not exist); nothing to roll back`,
+      'a rollback undoes a restore made by orchestrate from this inventory',
+      'restore.nothing-to-roll-back',
+    );
   }
   if (journal.status === 'rolled-back' || journal.status === 'aborted') {
     throw new RefusedError(
@@ -140,7 +153,12 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
     );
   }
   const unknown = members.filter((m) => !journal.members[m.host]).map((m) => m.host);
-  if (unknown.length) throw new RefusedError(`the journal of restore ${journal.runId} has no record of ${unknown.join(', ')}`, 'roll back with the inventory the restore ran with', 'restore.journal-mismatch');
+  if (unknown.length)
+    throw new RefusedError(
+      `the journal of restore ${journal.runId} has no record of ${unknown.join(', ')}`,
+      'roll back with the inventory the restore ran with',
+      'restore.journal-mismatch',
+    );
 
   const plan = buildRollbackPlan({ journal, members, services, timeouts });
   const lines = [
@@ -157,7 +175,14 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
     resumed: false,
     status: 'dry-run',
     exitCode: ExitCode.ok,
-    snapshot: { path: journal.snapshot.path, sha256: journal.snapshot.sha256, revision: journal.snapshot.revision, totalKey: journal.snapshot.totalKey, size: journal.snapshot.size, takenAt: journal.snapshot.takenAt },
+    snapshot: {
+      path: journal.snapshot.path,
+      sha256: journal.snapshot.sha256,
+      revision: journal.snapshot.revision,
+      totalKey: journal.snapshot.totalKey,
+      size: journal.snapshot.size,
+      takenAt: journal.snapshot.takenAt,
+    },
     rto: { wallMs: 0, phases: [] },
     rpoMs: 0,
     members: members.map((m) => ({ host: m.host, name: m.name, dataDir: journal.members[m.host]!.paths.dataDir })),
@@ -182,8 +207,14 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
     emit({ type: 'plan', phases: printable, at: now() });
     if (options.dryRun) return { ...report, plan: printable };
     if (!options.yes) {
-      if (!options.confirm) throw new RefusedError('refusing to roll back without confirmation: no terminal and no --yes; nothing was changed', 'run again with --yes', 'restore.not-confirmed');
-      if (!(await options.confirm(`Put the old data dirs back on all ${members.length} members?`))) throw new RefusedError('not confirmed; nothing was changed', undefined, 'restore.not-confirmed');
+      if (!options.confirm)
+        throw new RefusedError(
+          'refusing to roll back without confirmation: no terminal and no --yes; nothing was changed',
+          'run again with --yes',
+          'restore.not-confirmed',
+        );
+      if (!(await options.confirm(`Put the old data dirs back on all ${members.length} members?`)))
+        throw new RefusedError('not confirmed; nothing was changed', undefined, 'restore.not-confirmed');
     }
     const writer = new JournalWriter(journalFile, journal);
     const session: Session = { inventory, members, services, transports, timeouts, signal: new AbortController().signal, emit };

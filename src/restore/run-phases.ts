@@ -82,7 +82,16 @@ const runsInPreview = (step: Step): boolean => (step.kind === 'exec' || step.kin
 
 export async function runPhase(phase: PlannedPhase, ctx: PhaseRunContext): Promise<PhaseOutcome> {
   const startedAt = new Date();
-  const outcome: PhaseOutcome = { id: phase.id, ms: 0, startedAt, endedAt: startedAt, failures: new Map(), skipped: [], outcomes: new Map(), steps: new Map() };
+  const outcome: PhaseOutcome = {
+    id: phase.id,
+    ms: 0,
+    startedAt,
+    endedAt: startedAt,
+    failures: new Map(),
+    skipped: [],
+    outcomes: new Map(),
+    steps: new Map(),
+  };
   const hosts = [...phase.hosts.keys()];
   const toRun = hosts.filter((host) => ctx.shouldRun(phase.id, host));
   outcome.skipped = hosts.filter((host) => !toRun.includes(host));
@@ -101,7 +110,13 @@ export async function runPhase(phase: PlannedPhase, ctx: PhaseRunContext): Promi
       outcome.failures.set(host, 'not in the inventory');
       return;
     }
-    const moduleContext: ModuleContext = { host: inventoryHost, inventory: ctx.inventory, vars: inventoryHost.vars, dryRun: ctx.dryRun, become: false };
+    const moduleContext: ModuleContext = {
+      host: inventoryHost,
+      inventory: ctx.inventory,
+      vars: inventoryHost.vars,
+      dryRun: ctx.dryRun,
+      become: false,
+    };
     for (const action of phase.hosts.get(host) ?? []) {
       if (ctx.signal.aborted && !ctx.dryRun) {
         outcome.failures.set(host, 'interrupted before this step');
@@ -126,7 +141,16 @@ export async function runPhase(phase: PlannedPhase, ctx: PhaseRunContext): Promi
         problem = (error as Error).message ?? String(error);
       }
       if (!ctx.dryRun || problem) {
-        ctx.emit({ type: 'step', phase: phase.id, host: host === DEPLOY_HOST ? 'deploy host' : host, title: action.title, ok: !problem, ms: Date.now() - started, ...(problem ? { detail: problem } : {}), at: new Date().toISOString() });
+        ctx.emit({
+          type: 'step',
+          phase: phase.id,
+          host: host === DEPLOY_HOST ? 'deploy host' : host,
+          title: action.title,
+          ok: !problem,
+          ms: Date.now() - started,
+          ...(problem ? { detail: problem } : {}),
+          at: new Date().toISOString(),
+        });
       }
       if (problem) {
         outcome.failures.set(host, `${action.title}: ${problem}`);
@@ -138,7 +162,14 @@ export async function runPhase(phase: PlannedPhase, ctx: PhaseRunContext): Promi
   for (const wave of waves) await Promise.all(wave.map(runHost));
   outcome.endedAt = new Date();
   outcome.ms = outcome.endedAt.getTime() - startedAt.getTime();
-  ctx.emit({ type: 'phase-end', phase: phase.id, ms: outcome.ms, failed: Object.fromEntries(outcome.failures), skipped: outcome.skipped, at: outcome.endedAt.toISOString() });
+  ctx.emit({
+    type: 'phase-end',
+    phase: phase.id,
+    ms: outcome.ms,
+    failed: Object.fromEntries(outcome.failures),
+    skipped: outcome.skipped,
+    at: outcome.endedAt.toISOString(),
+  });
   return outcome;
 }
 
@@ -158,7 +189,11 @@ export function readOnlyPhaseContext(inventory: Inventory, transports: ReadonlyM
 }
 
 /** The preview: every phase driven with read-only steps only; nothing on any host changes. */
-export async function previewPlan(phases: readonly PlannedPhase[], inventory: Inventory, transports: ReadonlyMap<string, Transport>): Promise<PrintablePhase[]> {
+export async function previewPlan(
+  phases: readonly PlannedPhase[],
+  inventory: Inventory,
+  transports: ReadonlyMap<string, Transport>,
+): Promise<PrintablePhase[]> {
   const printable: PrintablePhase[] = [];
   for (const phase of phases) {
     const outcome = await runPhase(phase, readOnlyPhaseContext(inventory, transports));

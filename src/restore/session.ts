@@ -27,7 +27,12 @@ export function hostsOf(members: readonly EtcdMember[], services: readonly HostS
 }
 
 /** Connect to every host at once; if any cannot be reached, close the others and say which and why. */
-export async function connectAll(inventory: Inventory, hosts: readonly string[], options: OpenTransportsOptions, nothingChanged: boolean): Promise<Map<string, Transport>> {
+export async function connectAll(
+  inventory: Inventory,
+  hosts: readonly string[],
+  options: OpenTransportsOptions,
+  nothingChanged: boolean,
+): Promise<Map<string, Transport>> {
   const specs = hosts.map((name) => {
     const host = inventory.hosts.get(name);
     if (!host) throw new Error(`host ${name} is not in the inventory`);

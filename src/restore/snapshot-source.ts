@@ -21,11 +21,20 @@ export async function checkSnapshotFile(path: string, expect?: { sha256?: string
   let mtime: Date;
   try {
     const info = await stat(absolute);
-    if (!info.isFile()) throw new RefusedError(`snapshot ${absolute} is not a file`, 'give the path of a snapshot taken with orchestrate backup or etcdctl snapshot save', 'restore.snapshot-missing');
+    if (!info.isFile())
+      throw new RefusedError(
+        `snapshot ${absolute} is not a file`,
+        'give the path of a snapshot taken with orchestrate backup or etcdctl snapshot save',
+        'restore.snapshot-missing',
+      );
     mtime = info.mtime;
   } catch (error) {
     if (error instanceof RefusedError) throw error;
-    throw new RefusedError(`snapshot ${absolute} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'check the path given with --snapshot', 'restore.snapshot-missing');
+    throw new RefusedError(
+      `snapshot ${absolute} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      'check the path given with --snapshot',
+      'restore.snapshot-missing',
+    );
   }
   const report = await verifySnapshotFile(absolute, expect ? { expect } : {});
   if (!report.ok) {

@@ -318,7 +318,10 @@ class Scanner {
         // Likewise for '...': 'a''it'\''s''b' is one word.
         return `'${shellQuote(value)}'`;
       case 'comment':
-        if (/[\n\r]/.test(value)) throw new ShellContextError(`a {{ }} value with a line break cannot stand in a shell comment: ${describeValue(value)} would end the comment`);
+        if (/[\n\r]/.test(value))
+          throw new ShellContextError(
+            `a {{ }} value with a line break cannot stand in a shell comment: ${describeValue(value)} would end the comment`,
+          );
         return value;
       case 'heredoc':
         return this.insertInHeredoc(frame, value);
@@ -342,7 +345,8 @@ class Scanner {
     const complete = lines.slice(0, -1);
     complete.forEach((line, index) => {
       const whole = index === 0 ? frame.line + line : line;
-      if (this.endsHeredoc(frame, whole)) throw new ShellContextError(`a {{ }} value would end the here-document early (a line reading ${frame.delimiter})`);
+      if (this.endsHeredoc(frame, whole))
+        throw new ShellContextError(`a {{ }} value would end the here-document early (a line reading ${frame.delimiter})`);
     });
     frame.line = complete.length > 0 ? lines.at(-1)! : frame.line + escaped;
     frame.lineHasValue = true;

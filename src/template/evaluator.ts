@@ -64,7 +64,13 @@ function evaluateUnguarded(node: Expr, ctx: EvalContext): unknown {
       return lookupName(node.name, ctx);
     case 'list': {
       const items = node.items.map((item) => evaluateDefined(item, ctx));
-      return items.some(isDeferred) ? describeDeferred(node, ctx, node.items.map((item, i) => [item, items[i]])) : items;
+      return items.some(isDeferred)
+        ? describeDeferred(
+            node,
+            ctx,
+            node.items.map((item, i) => [item, items[i]]),
+          )
+        : items;
     }
     case 'dict':
       return evaluateDict(node, ctx);
@@ -117,14 +123,20 @@ function evaluateAttribute(objectNode: Expr, name: string, node: Expr, ctx: Eval
   const lookup = readMember(object, name);
   if (lookup.found) return lookup.value;
   const missing = missingMember(textOf(objectNode, ctx), object, name);
-  return describeType(object) ? new Missing(new TemplateError(missing.error.message.replace(' has no', `${describeType(object)} has no`), missing.error.variable)) : missing;
+  return describeType(object)
+    ? new Missing(new TemplateError(missing.error.message.replace(' has no', `${describeType(object)} has no`), missing.error.variable))
+    : missing;
 }
 
 function evaluateItem(node: Extract<Expr, { type: 'item' }>, ctx: EvalContext): unknown {
   const object = evaluateNode(node.object, ctx);
   if (isMissing(object)) return object;
   const index = evaluateDefined(node.index, ctx);
-  if (isDeferred(object) || isDeferred(index)) return describeDeferred(node, ctx, [[node.object, object], [node.index, index]]);
+  if (isDeferred(object) || isDeferred(index))
+    return describeDeferred(node, ctx, [
+      [node.object, object],
+      [node.index, index],
+    ]);
   const lookup = readMember(object, index);
   if (lookup.found) return lookup.value;
   const subject = JSON.stringify(textOf(node.object, ctx));
@@ -133,7 +145,12 @@ function evaluateItem(node: Extract<Expr, { type: 'item' }>, ctx: EvalContext): 
     return new Missing(new TemplateError(`${subject} has no index ${toJson(index)} (it has ${Array.from(object).length} items)`, variable));
   }
   const known = keysOf(object);
-  return new Missing(new TemplateError(`${subject}${describeType(object)} has no key ${toJson(index)}${typeof index === 'string' ? didYouMean(index, known) : ''}`, variable));
+  return new Missing(
+    new TemplateError(
+      `${subject}${describeType(object)} has no key ${toJson(index)}${typeof index === 'string' ? didYouMean(index, known) : ''}`,
+      variable,
+    ),
+  );
 }
 
 function evaluateSlice(node: Extract<Expr, { type: 'slice' }>, ctx: EvalContext): unknown {
@@ -244,7 +261,11 @@ function evaluateFilter(node: Extract<Expr, { type: 'filter' }>, ctx: EvalContex
   const call = evaluateArguments(node, ctx);
   const operands: [Expr, unknown][] = [[node.input, input], ...call.operands];
   if (operands.some(([, value]) => isDeferred(value))) return describeDeferred(node, ctx, operands);
-  const context = filterContext(ctx, textOf(node.input, ctx), node.args.map((arg) => textOf(arg, ctx)));
+  const context = filterContext(
+    ctx,
+    textOf(node.input, ctx),
+    node.args.map((arg) => textOf(arg, ctx)),
+  );
   return applyFilter(node.name, input, call.args, call.kwargs, context);
 }
 
@@ -253,7 +274,11 @@ function evaluateTest(node: Extract<Expr, { type: 'test' }>, ctx: EvalContext): 
   const call = evaluateArguments(node, ctx);
   const operands: [Expr, unknown][] = [[node.input, value], ...call.operands];
   if (operands.some(([, operand]) => isDeferred(operand))) return describeDeferred(node, ctx, operands);
-  const context = filterContext(ctx, textOf(node.input, ctx), node.args.map((arg) => textOf(arg, ctx)));
+  const context = filterContext(
+    ctx,
+    textOf(node.input, ctx),
+    node.args.map((arg) => textOf(arg, ctx)),
+  );
   return applyTest(node.name, value, call.args, call.kwargs, context) !== node.negated;
 }
 
@@ -261,7 +286,8 @@ function evaluateUnary(node: Extract<Expr, { type: 'unary' }>, ctx: EvalContext)
   const operand = evaluateDefined(node.operand, ctx);
   if (isDeferred(operand)) return describeDeferred(node, ctx, [[node.operand, operand]]);
   if (node.op === 'not') return !isTrue(operand);
-  if (typeof operand !== 'number' && typeof operand !== 'boolean') throw new TemplateError(`bad operand type for unary ${node.op}: ${typeName(operand)}`);
+  if (typeof operand !== 'number' && typeof operand !== 'boolean')
+    throw new TemplateError(`bad operand type for unary ${node.op}: ${typeName(operand)}`);
   return node.op === '-' ? -Number(operand) : Number(operand);
 }
 
@@ -276,7 +302,11 @@ function evaluateBinary(node: Extract<Expr, { type: 'binary' }>, ctx: EvalContex
     return isDeferred(right) ? describeDeferred(node, ctx, [[node.right, right]]) : right;
   }
   const right = evaluateDefined(node.right, ctx);
-  if (isDeferred(left) || isDeferred(right)) return describeDeferred(node, ctx, [[node.left, left], [node.right, right]]);
+  if (isDeferred(left) || isDeferred(right))
+    return describeDeferred(node, ctx, [
+      [node.left, left],
+      [node.right, right],
+    ]);
   return binaryOperation(node.op, left, right);
 }
 
@@ -304,7 +334,10 @@ function compareValues(op: string, a: unknown, b: unknown): boolean {
 }
 
 function evaluateCompare(node: Extract<Expr, { type: 'compare' }>, ctx: EvalContext): unknown {
-  const operands: [Expr, unknown][] = [node.first, ...node.rest.map(([, operand]) => operand)].map((operand) => [operand, evaluateDefined(operand, ctx)]);
+  const operands: [Expr, unknown][] = [node.first, ...node.rest.map(([, operand]) => operand)].map((operand) => [
+    operand,
+    evaluateDefined(operand, ctx),
+  ]);
   if (operands.some(([, value]) => isDeferred(value))) return describeDeferred(node, ctx, operands);
   return node.rest.every(([op], i) => compareValues(op, operands[i]?.[1], operands[i + 1]?.[1]));
 }

@@ -327,7 +327,9 @@ export class ExpressionParser {
       if (this.isOp('|')) {
         this.next();
         const name = this.parseQualifiedName(filterNames, 'filter');
-        const call = this.isOp('(') ? this.parseCallArguments() : { args: { args: [], kwargs: [] }, end: this.tokens[this.index - 1]?.end ?? expr.end };
+        const call = this.isOp('(')
+          ? this.parseCallArguments()
+          : { args: { args: [], kwargs: [] }, end: this.tokens[this.index - 1]?.end ?? expr.end };
         expr = { type: 'filter', input: expr, name, ...call.args, start: expr.start, end: call.end };
       } else if (this.isName('is')) {
         this.next();

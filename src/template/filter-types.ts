@@ -31,12 +31,7 @@ export interface TestSpec {
   apply(value: unknown, args: unknown[], ctx: FilterContext): boolean;
 }
 
-export function bindArguments(
-  what: string,
-  params: readonly string[],
-  args: readonly unknown[],
-  kwargs: ReadonlyMap<string, unknown>,
-): unknown[] {
+export function bindArguments(what: string, params: readonly string[], args: readonly unknown[], kwargs: ReadonlyMap<string, unknown>): unknown[] {
   const bound: unknown[] = params.map(() => undefined);
   let positional = 0;
   let keywordOnly = false;

@@ -56,7 +56,8 @@ function flatten(items: unknown[], levels: number | undefined, skipNulls: boolea
   const out: unknown[] = [];
   for (const item of items) {
     if (skipNulls && (item === null || item === 'None')) continue;
-    if (Array.isArray(item) && (levels === undefined || levels > 0)) out.push(...flatten(item, levels === undefined ? undefined : levels - 1, skipNulls));
+    if (Array.isArray(item) && (levels === undefined || levels > 0))
+      out.push(...flatten(item, levels === undefined ? undefined : levels - 1, skipNulls));
     else out.push(item);
   }
   return out;
@@ -98,7 +99,9 @@ function mergeLists(old: unknown[], value: unknown[], listMerge: string): unknow
     case 'prepend_rp':
       return [...value, ...old.filter((item) => !value.some((other) => equals(other, item)))];
     default:
-      throw new TemplateError(`combine: list_merge must be one of replace, keep, append, prepend, append_rp, prepend_rp, not ${JSON.stringify(listMerge)}`);
+      throw new TemplateError(
+        `combine: list_merge must be one of replace, keep, append, prepend, append_rp, prepend_rp, not ${JSON.stringify(listMerge)}`,
+      );
   }
 }
 
@@ -221,7 +224,11 @@ export const collectionFilters: Record<string, FilterSpec> = {
   flatten: {
     params: ['levels', 'skip_nulls'],
     apply: (input, [levels, skipNulls]) =>
-      flatten(expectList(input, 'flatten'), levels === undefined || levels === null ? undefined : optionalInteger(levels, 0, 'flatten'), isTrue(skipNulls ?? true)),
+      flatten(
+        expectList(input, 'flatten'),
+        levels === undefined || levels === null ? undefined : optionalInteger(levels, 0, 'flatten'),
+        isTrue(skipNulls ?? true),
+      ),
   },
   union: { params: ['other'], apply: (input, [other]) => unique([...toList(input), ...toList(other)]) },
   intersect: { params: ['other'], apply: (input, [other]) => unique(toList(input).filter((item) => contains(toList(other), item))) },

@@ -43,7 +43,8 @@ export const regexFilters: Record<string, FilterSpec> = {
       if (wanted.length === 0) return match[0];
       return wanted.map((reference) => {
         const spelled = expectString(reference, 'regex_search group');
-        if (!/^\\(\d+|g<[^>]+>)$/.test(spelled)) throw new TemplateError(`regex_search: a group is written '\\\\1' or '\\\\g<name>', not ${JSON.stringify(spelled)}`);
+        if (!/^\\(\d+|g<[^>]+>)$/.test(spelled))
+          throw new TemplateError(`regex_search: a group is written '\\\\1' or '\\\\g<name>', not ${JSON.stringify(spelled)}`);
         return expandReplacement(spelled, match);
       });
     },

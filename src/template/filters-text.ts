@@ -121,9 +121,7 @@ function ansibleBool(value: unknown): unknown {
 function indent(text: string, width: unknown, first: unknown, blank: unknown): string {
   const pad = typeof width === 'string' ? width : ' '.repeat(optionalInteger(width, 4, 'indent'));
   const lines = text.split('\n');
-  return lines
-    .map((line, i) => ((i > 0 || isTrue(first ?? false)) && (line || isTrue(blank ?? false)) ? pad + line : line))
-    .join('\n');
+  return lines.map((line, i) => ((i > 0 || isTrue(first ?? false)) && (line || isTrue(blank ?? false)) ? pad + line : line)).join('\n');
 }
 
 function capitalize(text: string): string {
@@ -166,13 +164,19 @@ export const textFilters: Record<string, FilterSpec> = {
       return parts.slice(0, limit + 1).join(to) + from + parts.slice(limit + 1).join(from);
     },
   },
-  split: { params: ['sep', 'maxsplit'], apply: (input, [sep, max]) => pythonSplit(expectString(input, 'split'), sep, optionalInteger(max, -1, 'split')) },
+  split: {
+    params: ['sep', 'maxsplit'],
+    apply: (input, [sep, max]) => pythonSplit(expectString(input, 'split'), sep, optionalInteger(max, -1, 'split')),
+  },
   format: { params: ['*args'], apply: (input, [args]) => formatPercent(expectString(input, 'format'), args as unknown[]) },
   indent: { params: ['width', 'first', 'blank'], apply: (input, [width, first, blank]) => indent(toText(input), width, first, blank) },
   to_json: {
     params: ['indent', 'sort_keys', '**options'],
     apply: (input, [width, sortKeys]) =>
-      toJson(input, { indent: width === undefined || width === null ? undefined : optionalInteger(width, 0, 'to_json'), sortKeys: isTrue(sortKeys ?? false) }),
+      toJson(input, {
+        indent: width === undefined || width === null ? undefined : optionalInteger(width, 0, 'to_json'),
+        sortKeys: isTrue(sortKeys ?? false),
+      }),
   },
   to_nice_json: {
     params: ['indent', 'sort_keys', '**options'],
@@ -189,8 +193,14 @@ export const textFilters: Record<string, FilterSpec> = {
       }
     },
   },
-  to_yaml: { params: ['indent', '**options'], apply: (input, [width]) => stringifyYaml(toPlain(input), { indent: optionalInteger(width, 2, 'to_yaml') }) },
-  to_nice_yaml: { params: ['indent', '**options'], apply: (input, [width]) => stringifyYaml(toPlain(input), { indent: optionalInteger(width, 4, 'to_nice_yaml') }) },
+  to_yaml: {
+    params: ['indent', '**options'],
+    apply: (input, [width]) => stringifyYaml(toPlain(input), { indent: optionalInteger(width, 2, 'to_yaml') }),
+  },
+  to_nice_yaml: {
+    params: ['indent', '**options'],
+    apply: (input, [width]) => stringifyYaml(toPlain(input), { indent: optionalInteger(width, 4, 'to_nice_yaml') }),
+  },
   from_yaml: {
     params: [],
     apply(input) {
@@ -221,7 +231,8 @@ export const textFilters: Record<string, FilterSpec> = {
     params: ['hashtype'],
     apply(input, [kind]) {
       const algorithm = toText(kind ?? 'sha1');
-      if (!['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(algorithm)) throw new TemplateError(`hash: unsupported hash type "${algorithm}"`);
+      if (!['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'].includes(algorithm))
+        throw new TemplateError(`hash: unsupported hash type "${algorithm}"`);
       return createHash(algorithm).update(toText(input), 'utf8').digest('hex');
     },
   },

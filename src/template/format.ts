@@ -17,7 +17,8 @@ export function formatPercent(template: string, args: unknown[]): string {
     if (kind === 's') text = toText(value);
     else if (kind === 'r') text = typeof value === 'string' ? `'${value}'` : toJson(value);
     else {
-      if (typeof value !== 'number' && typeof value !== 'boolean') throw new TemplateError(`%${kind} format: a number is required, not ${typeName(value)}`);
+      if (typeof value !== 'number' && typeof value !== 'boolean')
+        throw new TemplateError(`%${kind} format: a number is required, not ${typeName(value)}`);
       const number = Number(value);
       if (kind === 'f') text = number.toFixed(precision === undefined ? 6 : Number(precision));
       else if (kind === 'x') text = Math.trunc(number).toString(16);

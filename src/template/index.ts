@@ -74,7 +74,9 @@ export function renderDeep(value: unknown, scope: Scope, options: RenderOptions 
   if (typeof value === 'string') return render(value, scope, options);
   if (Array.isArray(value)) return value.map((item) => renderDeep(item, scope, options, depth + 1));
   if (value instanceof Map) {
-    return new Map([...value].map(([key, item]) => [typeof key === 'string' ? renderKey(key, scope) : key, renderDeep(item, scope, options, depth + 1)]));
+    return new Map(
+      [...value].map(([key, item]) => [typeof key === 'string' ? renderKey(key, scope) : key, renderDeep(item, scope, options, depth + 1)]),
+    );
   }
   if (isPlainObject(value)) {
     const result: Record<string, unknown> = {};

@@ -3,17 +3,7 @@
 // after a block tag or comment is removed.
 import { syntaxError } from './errors.js';
 
-export type TokenKind =
-  | 'text'
-  | 'var_begin'
-  | 'var_end'
-  | 'block_begin'
-  | 'block_end'
-  | 'name'
-  | 'string'
-  | 'number'
-  | 'op'
-  | 'eof';
+export type TokenKind = 'text' | 'var_begin' | 'var_end' | 'block_begin' | 'block_end' | 'name' | 'string' | 'number' | 'op' | 'eof';
 
 export interface Token {
   kind: TokenKind;
@@ -171,7 +161,18 @@ function lexTag(source: string, pos: number, tagStart: number, close: string | n
 }
 
 const simpleEscapes: Record<string, string> = {
-  n: '\n', t: '\t', r: '\r', '0': '\0', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '\n': '',
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '\n': '',
 };
 
 /** A Python string literal; unknown escapes such as `\d` keep their backslash, as in Python. */

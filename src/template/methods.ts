@@ -24,7 +24,13 @@ const stringMethods: Record<string, Method> = {
   upper: { params: [], call: (self: string) => self.toUpperCase() },
   replace: { params: ['old', 'new'], call: (self: string, [old, replacement]) => self.split(toText(old)).join(toText(replacement)) },
   find: { params: ['sub'], call: (self: string, [sub]) => self.indexOf(toText(sub)) },
-  join: { params: ['iterable'], call: (self: string, [items]) => toList(items).map((item) => toText(item)).join(self) },
+  join: {
+    params: ['iterable'],
+    call: (self: string, [items]) =>
+      toList(items)
+        .map((item) => toText(item))
+        .join(self),
+  },
   isdigit: { params: [], call: (self: string) => /^\d+$/.test(self) },
 };
 

@@ -62,7 +62,9 @@ class TemplateParser extends ExpressionParser {
       case 'set':
         return this.parseSet();
       default: {
-        const where = knownTags.includes(tag.value) ? `{% ${tag.value} %} without a matching opening tag` : `unknown tag "${tag.value}"${didYouMean(tag.value, knownTags)}`;
+        const where = knownTags.includes(tag.value)
+          ? `{% ${tag.value} %} without a matching opening tag`
+          : `unknown tag "${tag.value}"${didYouMean(tag.value, knownTags)}`;
         throw this.fail(tag, where);
       }
     }

@@ -16,7 +16,12 @@ export function missingMember(objectText: string, object: unknown, key: unknown)
 
 /** Read `a.b.0` from a value; numeric parts index lists. Missing parts give a Missing, Deferred values propagate. */
 export function readPath(value: unknown, path: unknown, describe: string): unknown {
-  const parts = typeof path === 'number' ? [path] : String(path).split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+  const parts =
+    typeof path === 'number'
+      ? [path]
+      : String(path)
+          .split('.')
+          .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
   let current = value;
   let text = describe;
   for (const part of parts) {

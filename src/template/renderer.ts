@@ -140,7 +140,11 @@ export function joinParts(parts: Part[]): string | Deferred {
   let text: string;
   if (parts.some((part) => part instanceof ShellValue)) {
     const pieces: ShellPiece[] = parts.map((part) =>
-      typeof part === 'string' ? { text: part } : part instanceof ShellValue ? { value: part.text, preQuoted: part.preQuoted } : { value: part.toString(), verbatim: true },
+      typeof part === 'string'
+        ? { text: part }
+        : part instanceof ShellValue
+          ? { value: part.text, preQuoted: part.preQuoted }
+          : { value: part.toString(), verbatim: true },
     );
     try {
       text = joinShellPieces(pieces);

@@ -38,19 +38,31 @@ export function compareVersions(a: string, b: string): number {
 }
 
 const versionOperators: Record<string, (order: number) => boolean> = {
-  '<': (o) => o < 0, lt: (o) => o < 0,
-  '<=': (o) => o <= 0, le: (o) => o <= 0,
-  '>': (o) => o > 0, gt: (o) => o > 0,
-  '>=': (o) => o >= 0, ge: (o) => o >= 0,
-  '==': (o) => o === 0, '=': (o) => o === 0, eq: (o) => o === 0,
-  '!=': (o) => o !== 0, '<>': (o) => o !== 0, ne: (o) => o !== 0,
+  '<': (o) => o < 0,
+  lt: (o) => o < 0,
+  '<=': (o) => o <= 0,
+  le: (o) => o <= 0,
+  '>': (o) => o > 0,
+  gt: (o) => o > 0,
+  '>=': (o) => o >= 0,
+  ge: (o) => o >= 0,
+  '==': (o) => o === 0,
+  '=': (o) => o === 0,
+  eq: (o) => o === 0,
+  '!=': (o) => o !== 0,
+  '<>': (o) => o !== 0,
+  ne: (o) => o !== 0,
 };
 
 function regexTest(kind: 'match' | 'search'): TestSpec {
   return {
     params: ['pattern', 'ignorecase', 'multiline'],
     apply(value, [pattern, ignorecase, multiline]) {
-      const regex = compileRegex(expectString(pattern, kind), { ignorecase: isTrue(ignorecase ?? false), multiline: isTrue(multiline ?? false), sticky: kind === 'match' });
+      const regex = compileRegex(expectString(pattern, kind), {
+        ignorecase: isTrue(ignorecase ?? false),
+        multiline: isTrue(multiline ?? false),
+        sticky: kind === 'match',
+      });
       return regex.test(expectString(value, `the "${kind}" test`));
     },
   };
@@ -60,12 +72,16 @@ const compareTest = (check: (order: number) => boolean): TestSpec => ({ params: 
 const equalTest: TestSpec = { params: ['other'], apply: (value, [other]) => equals(value, other) };
 const notEqualTest: TestSpec = { params: ['other'], apply: (value, [other]) => !equals(value, other) };
 const typeTest = (check: (value: unknown) => boolean): TestSpec => ({ params: [], apply: (value) => check(value) });
-const flagTest = (flag: string, name: string, negate = false): TestSpec => ({ params: [], apply: (value) => resultFlag(value, flag, name) !== negate });
+const flagTest = (flag: string, name: string, negate = false): TestSpec => ({
+  params: [],
+  apply: (value) => resultFlag(value, flag, name) !== negate,
+});
 const versionTest: TestSpec = {
   params: ['version', 'operator', 'strict', 'version_type'],
   apply(value, [version, operator]) {
     const check = versionOperators[toText(operator ?? 'eq')];
-    if (!check) throw new TemplateError(`version: unknown operator ${JSON.stringify(operator)} (use one of ${Object.keys(versionOperators).join(' ')})`);
+    if (!check)
+      throw new TemplateError(`version: unknown operator ${JSON.stringify(operator)} (use one of ${Object.keys(versionOperators).join(' ')})`);
     return check(compareVersions(toText(value), toText(version)));
   },
 };
@@ -104,8 +120,16 @@ export const tests: Record<string, TestSpec> = {
   odd: typeTest((value) => Math.abs(expectNumber(value, 'odd') % 2) === 1),
   lower: typeTest((value) => typeof value === 'string' && value === value.toLowerCase()),
   upper: typeTest((value) => typeof value === 'string' && value === value.toUpperCase()),
-  truthy: { params: ['convert_bool'], apply: (value, [convert]) => (isTrue(convert ?? false) && typeof value === 'string' ? ['yes', 'on', '1', 'true'].includes(value.toLowerCase()) : isTrue(value)) },
-  falsy: { params: ['convert_bool'], apply: (value, [convert]) => !(isTrue(convert ?? false) && typeof value === 'string' ? ['yes', 'on', '1', 'true'].includes(value.toLowerCase()) : isTrue(value)) },
+  truthy: {
+    params: ['convert_bool'],
+    apply: (value, [convert]) =>
+      isTrue(convert ?? false) && typeof value === 'string' ? ['yes', 'on', '1', 'true'].includes(value.toLowerCase()) : isTrue(value),
+  },
+  falsy: {
+    params: ['convert_bool'],
+    apply: (value, [convert]) =>
+      !(isTrue(convert ?? false) && typeof value === 'string' ? ['yes', 'on', '1', 'true'].includes(value.toLowerCase()) : isTrue(value)),
+  },
   succeeded: flagTest('failed', 'succeeded', true),
   success: flagTest('failed', 'success', true),
   failed: flagTest('failed', 'failed'),

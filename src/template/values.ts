@@ -82,9 +82,7 @@ export function toJson(value: unknown, options: JsonOptions = {}, depth = 0): st
     const entries = entriesOf(value).map(([key, item]) => [keyText(key), item] as const);
     if (entries.length === 0) return '{}';
     if (options.sortKeys) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const items = entries.map(
-      ([key, item]) => `${pad(depth + 1)}${JSON.stringify(key)}: ${toJson(item, options, depth + 1)}`,
-    );
+    const items = entries.map(([key, item]) => `${pad(depth + 1)}${JSON.stringify(key)}: ${toJson(item, options, depth + 1)}`);
     return `{${items.join(itemSeparator)}${pad(depth)}}`;
   }
   throw new TemplateError(`cannot serialise a value of type ${typeName(value)}`);

@@ -121,7 +121,11 @@ export class LocalTransport implements Transport {
 
   async upload(source: UploadSource, destPath: string, options: TransferOptions): Promise<TransferResult> {
     if (needsSudo(this.user, options.become ?? this.become)) {
-      return uploadThroughShell(this.fileAccess(), source, destPath, { mode: options.mode, sudo: true, ...(options.sha256 !== undefined ? { sha256: options.sha256 } : {}) });
+      return uploadThroughShell(this.fileAccess(), source, destPath, {
+        mode: options.mode,
+        sudo: true,
+        ...(options.sha256 !== undefined ? { sha256: options.sha256 } : {}),
+      });
     }
     return this.copyIntoPlace(source, destPath, options.mode, options.sha256);
   }

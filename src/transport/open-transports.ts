@@ -15,7 +15,10 @@ export interface OpenTransportsOptions extends SshTransportOptions {
  * One transport per distinct `spec.host`, keyed by it: a connected Transport or the UnreachableError
  * saying why not. Never throws for a host's failure.
  */
-export async function openTransports(specs: readonly ConnectionSpec[], options: OpenTransportsOptions = {}): Promise<Map<string, Transport | UnreachableError>> {
+export async function openTransports(
+  specs: readonly ConnectionSpec[],
+  options: OpenTransportsOptions = {},
+): Promise<Map<string, Transport | UnreachableError>> {
   const unique = [...new Map(specs.map((spec) => [spec.host, spec])).values()];
   const results = new Map<string, Transport | UnreachableError>();
   const { concurrency = 50, local, ...sshOptions } = options;

@@ -91,11 +91,15 @@ export class RemoteShell {
       sink.exited(command.status);
       sink.ended();
     };
-    command.stdout = new EndMarkerScanner(marker, (chunk) => sink.stdout(chunk), (suffix) => {
-      const status = /^ ([0-9]{1,3})$/.exec(suffix);
-      command.status = status ? Number(status[1]) : null;
-      bothEnded();
-    });
+    command.stdout = new EndMarkerScanner(
+      marker,
+      (chunk) => sink.stdout(chunk),
+      (suffix) => {
+        const status = /^ ([0-9]{1,3})$/.exec(suffix);
+        command.status = status ? Number(status[1]) : null;
+        bothEnded();
+      },
+    );
     command.stderr = new EndMarkerScanner(marker, (chunk) => sink.stderr(chunk), bothEnded);
     this.current = command;
     this.channel.write(`${line} </dev/null; printf '\\036%s %d\\n' ${nonce} "$?"; printf '\\036%s\\n' ${nonce} >&2\n`);

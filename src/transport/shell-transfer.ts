@@ -102,7 +102,8 @@ export async function downloadThroughShell(
       : sha256Command(src);
     const hashed = await runChecked(access, read, options.sudo, `cannot read ${src}`);
     const expectedSha256 = parseSha256Output(hashed.stdout);
-    if (!expectedSha256) throw new TaskFailedError(`${access.host}: cannot read ${src}: no sha256 in ${JSON.stringify(hashed.stdout)}`, undefined, 'transfer.failed');
+    if (!expectedSha256)
+      throw new TaskFailedError(`${access.host}: cannot read ${src}: no sha256 in ${JSON.stringify(hashed.stdout)}`, undefined, 'transfer.failed');
     const tmp = tempPathFor(localPath);
     try {
       await access.getRaw(stage ?? src, tmp);

@@ -52,13 +52,20 @@ export async function authAttempts(spec: ConnectionSpec, sources: AuthSources, p
         encrypted ? `load it into ssh-agent (ssh-add ${file}) and make sure SSH_AUTH_SOCK is set` : 'check ansible_ssh_private_key_file',
       );
     }
-    attempts.push({ method: { type: 'publickey', username, key: data }, description: `key ${file} (${key.type} ${fingerprint(key.getPublicSSH())})` });
+    attempts.push({
+      method: { type: 'publickey', username, key: data },
+      description: `key ${file} (${key.type} ${fingerprint(key.getPublicSSH())})`,
+    });
   }
   if (sources.agentSocket) {
     attempts.push({ method: { type: 'agent', username, agent: sources.agentSocket }, description: `ssh-agent keys (${sources.agentSocket})` });
   }
   if (attempts.length === 0) {
-    throw new UnreachableError(spec.host, 'no key to authenticate with', 'set ansible_ssh_private_key_file, put a key in ~/.ssh/id_ed25519, or start ssh-agent (SSH_AUTH_SOCK)');
+    throw new UnreachableError(
+      spec.host,
+      'no key to authenticate with',
+      'set ansible_ssh_private_key_file, put a key in ~/.ssh/id_ed25519, or start ssh-agent (SSH_AUTH_SOCK)',
+    );
   }
   return attempts;
 }

@@ -41,7 +41,11 @@ export function describeConnectFailure(spec: ConnectionSpec, errors: Ssh2Error[]
     case 'EAI_AGAIN':
       return new UnreachableError(host, `cannot resolve ${spec.address}`, 'check ansible_host and DNS');
     case 'ECONNRESET':
-      return new UnreachableError(host, `${where} reset the connection during the SSH handshake`, 'sshd may refuse this client (MaxStartups, tcp wrappers, a firewall)');
+      return new UnreachableError(
+        host,
+        `${where} reset the connection during the SSH handshake`,
+        'sshd may refuse this client (MaxStartups, tcp wrappers, a firewall)',
+      );
     default:
       return new UnreachableError(host, `cannot connect to ${where}: ${fatal.message}`);
   }

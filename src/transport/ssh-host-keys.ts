@@ -69,14 +69,21 @@ export async function verifyHostKey(check: HostKeyCheck, key: Buffer): Promise<R
   const others = [...new Set(lookup.knownKeys.map((entry) => entry.keyType))];
   throw new UnreachableError(
     host,
-    `unknown host key for ${name}: ${shown} is not in ${file}` + (others.length > 0 ? ` (it lists only ${others.join(', ')} keys for this host)` : ''),
+    `unknown host key for ${name}: ${shown} is not in ${file}` +
+      (others.length > 0 ? ` (it lists only ${others.join(', ')} keys for this host)` : ''),
     `check the fingerprint out of band (on the host: ssh-keygen -lf /etc/ssh/ssh_host_${keyType.replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub), ` +
       `then trust it with: ssh-keyscan -p ${port} -t ${shellQuote(keyType)} ${shellQuote(address)} >> ${shellQuote(file)}, or run with --accept-new-host-keys`,
   );
 }
 
 const rsaAlgorithms: ServerHostKeyAlgorithm[] = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-const defaultHostKeyAlgorithms: ServerHostKeyAlgorithm[] = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', ...rsaAlgorithms];
+const defaultHostKeyAlgorithms: ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  ...rsaAlgorithms,
+];
 
 /**
  * Ask for a host key type already in known_hosts first, as OpenSSH does; otherwise a host known by its

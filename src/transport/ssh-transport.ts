@@ -195,7 +195,10 @@ export class SshTransport implements Transport {
       try {
         knownEntries = (await readKnownHosts(this.knownHostsFile)).entries;
       } catch (error) {
-        throw new UnreachableError(this.host, `cannot read known hosts file ${this.knownHostsFile}: ${error instanceof FileReadError ? error.reason : (error as Error).message}`);
+        throw new UnreachableError(
+          this.host,
+          `cannot read known hosts file ${this.knownHostsFile}: ${error instanceof FileReadError ? error.reason : (error as Error).message}`,
+        );
       }
       sock = early.take();
     } catch (error) {
@@ -342,7 +345,10 @@ export class SshTransport implements Transport {
     const session = this.sftpSession;
     if (session && this.sftpUsers === 0) {
       this.sftpSession = undefined; // a transfer starting now opens a new session
-      void session.then((sftp) => sftp.end(), () => undefined);
+      void session.then(
+        (sftp) => sftp.end(),
+        () => undefined,
+      );
     }
   }
 
@@ -526,22 +532,24 @@ export class SshTransport implements Transport {
   }
 
   private async putRaw(source: UploadSource, farPath: string): Promise<void> {
-    await this.withSftp((sftp) =>
-      new Promise<void>((resolve, reject) => {
-        const done = (error?: Error | null): void => (error ? reject(this.transferError(`cannot write ${farPath}`, error)) : resolve());
-        if ('path' in source) sftp.fastPut(source.path, farPath, { mode: 0o600 }, done);
-        else sftp.writeFile(farPath, source.content, { mode: 0o600 }, done);
-      }),
+    await this.withSftp(
+      (sftp) =>
+        new Promise<void>((resolve, reject) => {
+          const done = (error?: Error | null): void => (error ? reject(this.transferError(`cannot write ${farPath}`, error)) : resolve());
+          if ('path' in source) sftp.fastPut(source.path, farPath, { mode: 0o600 }, done);
+          else sftp.writeFile(farPath, source.content, { mode: 0o600 }, done);
+        }),
     );
   }
 
   private async getRaw(farPath: string, localPath: string): Promise<void> {
-    await this.withSftp((sftp) =>
-      new Promise<void>((resolve, reject) => {
-        sftp.fastGet(farPath, localPath, { mode: 0o600 }, (error?: Error | null) =>
-          error ? reject(this.transferError(`cannot read ${farPath}`, error)) : resolve(),
-        );
-      }),
+    await this.withSftp(
+      (sftp) =>
+        new Promise<void>((resolve, reject) => {
+          sftp.fastGet(farPath, localPath, { mode: 0o600 }, (error?: Error | null) =>
+            error ? reject(this.transferError(`cannot read ${farPath}`, error)) : resolve(),
+          );
+        }),
     );
   }
 
@@ -570,7 +578,14 @@ export class SshTransport implements Transport {
           if (error) {
             release();
             this.sftpSession = undefined;
-            return reject(this.lost ?? new TaskFailedError(`${this.host}: cannot start sftp: ${error.message}`, 'is the sftp subsystem enabled in sshd_config?', 'transfer.failed'));
+            return reject(
+              this.lost ??
+                new TaskFailedError(
+                  `${this.host}: cannot start sftp: ${error.message}`,
+                  'is the sftp subsystem enabled in sshd_config?',
+                  'transfer.failed',
+                ),
+            );
           }
           sftp.on('close', () => {
             release();
@@ -611,4 +626,3 @@ class ChannelOpenRefusedError extends TaskFailedError {
     super(`${host}: the server refused a new session: ${detail}`, 'sshd limits sessions per connection (MaxSessions)', 'ssh.channel-refused');
   }
 }
-

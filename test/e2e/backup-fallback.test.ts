@@ -41,7 +41,12 @@ async function onHost(lab: LabInfo, host: LabHostInfo, command: string, input?: 
 }
 
 async function replaceEtcdctl(lab: LabInfo, host: LabHostInfo, behaviour: string): Promise<void> {
-  await onHost(lab, host, `[ -e ${savedEtcdctl} ] || cp -p ${realEtcdctl} ${savedEtcdctl}; cat > ${realEtcdctl} && chmod 755 ${realEtcdctl} && : > /${fakeLog}`, fakeScript(behaviour));
+  await onHost(
+    lab,
+    host,
+    `[ -e ${savedEtcdctl} ] || cp -p ${realEtcdctl} ${savedEtcdctl}; cat > ${realEtcdctl} && chmod 755 ${realEtcdctl} && : > /${fakeLog}`,
+    fakeScript(behaviour),
+  );
 }
 
 async function restoreEtcdctl(lab: LabInfo, host: LabHostInfo): Promise<void> {
@@ -109,17 +114,25 @@ describe('backup --method etcdctl falls back across members and cleans up (e2e, 
     await rm(dirname(labDir), { recursive: true, force: true });
   });
 
-  it('--dry-run prints what runs: the first member\'s save (umask 077, timeout), download and cleanup, and the fallback order; nothing runs', async () => {
-    const result = await runCliFromSource(['backup', lab.inventoryFile, '--method', 'etcdctl', '--dry-run', '--known-hosts', lab.knownHostsFile], { timeoutMs: 60_000 });
+  it("--dry-run prints what runs: the first member's save (umask 077, timeout), download and cleanup, and the fallback order; nothing runs", async () => {
+    const result = await runCliFromSource(['backup', lab.inventoryFile, '--method', 'etcdctl', '--dry-run', '--known-hosts', lab.knownHostsFile], {
+      timeoutMs: 60_000,
+    });
     expect(result.code, result.stderr).to.equal(0);
     const lines = result.stdout.split('\n').map((line) => line.trim());
     const described = lines.find((line) => line.includes('snapshot with etcdctl on'));
-    expect(described, result.stdout).to.match(/^> create .*\/backups \(0700\) on the deploy host; snapshot with etcdctl on (etcd-127\.0\.113\.\d) \(if that fails: (etcd-127\.0\.113\.\d), then (etcd-127\.0\.113\.\d), the same way\) \[on the deploy host\]$/);
+    expect(described, result.stdout).to.match(
+      /^> create .*\/backups \(0700\) on the deploy host; snapshot with etcdctl on (etcd-127\.0\.113\.\d) \(if that fails: (etcd-127\.0\.113\.\d), then (etcd-127\.0\.113\.\d), the same way\) \[on the deploy host\]$/,
+    );
     const order = /on (\S+) \(if that fails: (\S+), then (\S+),/.exec(described!)!.slice(1);
     expect([...order].sort()).to.deep.equal(lab.hosts.map((h) => h.name).sort());
     const first = lab.hosts.find((h) => h.name === order[0])!;
     const save = lines.find((line) => line.includes(' snapshot save '))!;
-    expect(save).to.match(new RegExp(`^\\$ find /var/lib .* -mmin \\+1440 .*; umask 077 && env 'ETCDCTL_API=3' timeout --foreground -k 5 120 /usr/bin/etcdctl '--endpoints=https://${first.address.replaceAll('.', '\\.')}:2379' .* snapshot save (/var/lib/orchestrate-snapshot-[0-9a-f]{12}\\.db)$`));
+    expect(save).to.match(
+      new RegExp(
+        `^\\$ find /var/lib .* -mmin \\+1440 .*; umask 077 && env 'ETCDCTL_API=3' timeout --foreground -k 5 120 /usr/bin/etcdctl '--endpoints=https://${first.address.replaceAll('.', '\\.')}:2379' .* snapshot save (/var/lib/orchestrate-snapshot-[0-9a-f]{12}\\.db)$`,
+      ),
+    );
     const remote = / snapshot save (\S+)$/.exec(save)![1]!;
     expect(lines).to.include.members([`$ rm -f -- ${remote} ${remote}.part`]);
     expect(lines.some((line) => line.startsWith(`> download ${first.address}:${remote} -> `))).to.equal(true);
@@ -159,7 +172,9 @@ describe('backup --method etcdctl falls back across members and cleans up (e2e, 
     const error = outcome.record!.error!;
     expect(error).to.match(/^no member gave a snapshot with etcdctl: /);
     for (const host of lab.hosts) {
-      expect(error).to.contain(`${host.name}: etcdctl snapshot save on ${host.address} failed: non-zero return code: Error: stand-in etcdctl: snapshot failed`);
+      expect(error).to.contain(
+        `${host.name}: etcdctl snapshot save on ${host.address} failed: non-zero return code: Error: stand-in etcdctl: snapshot failed`,
+      );
       expect(await fakeCalls(host), host.address).to.have.length(1);
     }
     expect(await leftovers(lab)).to.deep.equal(nothingLeft(lab));
@@ -168,7 +183,7 @@ describe('backup --method etcdctl falls back across members and cleans up (e2e, 
 
   const connectTimeoutMs = 4_000;
 
-  it('the first candidate\'s sshd does not answer: after the connect timeout the next member gives the snapshot; nothing is left anywhere', async () => {
+  it("the first candidate's sshd does not answer: after the connect timeout the next member gives the snapshot; nothing is left anywhere", async () => {
     // Healthy followers come first, in inventory order (chooseSnapshotOrder): the first of them is the first candidate.
     const leader = await leaderAddress(lab);
     const first = lab.hosts.find((h) => h.address !== leader)!;
@@ -181,7 +196,9 @@ describe('backup --method etcdctl falls back across members and cleans up (e2e, 
       expect(outcome.record).to.include({ result: 'ok', method: 'etcdctl' });
       expect(outcome.record!.host).to.be.oneOf(lab.hosts.filter((h) => h !== first).map((h) => h.address));
       // It waited for the stopped member once (so it did try it first), then moved on at once.
-      expect(elapsedMs).to.be.at.least(connectTimeoutMs - 500).and.below(connectTimeoutMs + 5_000);
+      expect(elapsedMs)
+        .to.be.at.least(connectTimeoutMs - 500)
+        .and.below(connectTimeoutMs + 5_000);
       const reference = await etcdctlSnapshotStatus(outcome.record!.file!);
       expect(outcome.record!.hash).to.equal(reference.hash);
       expect(await leftovers(lab)).to.deep.equal(nothingLeft(lab));
@@ -193,7 +210,7 @@ describe('backup --method etcdctl falls back across members and cleans up (e2e, 
     expect(back.stdout.trim()).to.equal('back');
   });
 
-  it('--method client (the default) opens no SSH connection: with every member\'s sshd stopped it succeeds, well within the connect timeout', async () => {
+  it("--method client (the default) opens no SSH connection: with every member's sshd stopped it succeeds, well within the connect timeout", async () => {
     for (const host of lab.hosts) await freezeSshd(host, frozenSshd);
     try {
       const started = performance.now();

@@ -35,7 +35,10 @@ async function backup(inventoryFile: string, extra: Partial<Parameters<typeof ru
 
 async function catalogLines(file: string): Promise<Record<string, unknown>[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 function metric(text: string, name: string): number {
@@ -109,7 +112,11 @@ describe('orchestrate backup on a lab (e2e)', function () {
     expect((await stat(join(backupDir, 'snapshot.db'))).ino).to.equal(info.ino);
     // What Debian's etcdctl says about the file is what was recorded.
     const reference = await etcdctlSnapshotStatus(file);
-    expect({ revision: record.revision, keys: record.keys, hash: record.hash }).to.deep.equal({ revision: reference.revision, keys: reference.totalKey, hash: reference.hash });
+    expect({ revision: record.revision, keys: record.keys, hash: record.hash }).to.deep.equal({
+      revision: reference.revision,
+      keys: reference.totalKey,
+      hash: reference.hash,
+    });
     expect(record.revision).to.be.at.least(21);
     const { stdout } = await execFileAsync('sha256sum', [file]);
     expect(stdout.split(' ')[0]).to.equal(record.sha256);
@@ -135,7 +142,11 @@ describe('orchestrate backup on a lab (e2e)', function () {
   });
 
   it('--dry-run shows the steps and changes nothing', async () => {
-    const before = { files: (await readdir(backupDir)).sort(), catalog: await readFile(catalogFile, 'utf8'), metrics: await readFile(metricsFile, 'utf8') };
+    const before = {
+      files: (await readdir(backupDir)).sort(),
+      catalog: await readFile(catalogFile, 'utf8'),
+      metrics: await readFile(metricsFile, 'utf8'),
+    };
     const outcome = await backup(lab.inventoryFile, { dryRun: true });
     expect(outcome.dryRun).to.equal(true);
     expect(outcome.exitCode).to.equal(0);
@@ -270,7 +281,10 @@ describe('orchestrate backup on a lab (e2e)', function () {
     expect(before.rows.every((r) => r.status === 'ok' && r.checked === 'catalog')).to.equal(true);
     expect(before.rows[0]!.isPointer).to.equal(true);
     await rm(catalogFile);
-    const again = JSON.parse((await captured(() => snapshotsCommand(['list', lab.inventoryFile, '--json']))).stdout) as { rebuilt: boolean; rows: { status: string }[] };
+    const again = JSON.parse((await captured(() => snapshotsCommand(['list', lab.inventoryFile, '--json']))).stdout) as {
+      rebuilt: boolean;
+      rows: { status: string }[];
+    };
     expect(again.rebuilt).to.equal(true);
     expect(again.rows.map((r) => r.status)).to.deep.equal(before.rows.map(() => 'ok'));
     expect((await catalogLines(catalogFile)).every((r) => r.rebuilt === true)).to.equal(true);
@@ -287,11 +301,16 @@ describe('orchestrate backup on a lab (e2e)', function () {
     await writeFile(join(backupDir, 'hand-made.db'), 'not a snapshot');
     const total = (await readdir(backupDir)).filter((n) => n.startsWith('snapshot_')).length;
 
-    const dry = JSON.parse((await captured(() => snapshotsCommand(['prune', lab.inventoryFile, '--ttl', '7d', '--dry-run', '--json']))).stdout) as { delete: { file: string }[]; keep: { file: string }[] };
+    const dry = JSON.parse((await captured(() => snapshotsCommand(['prune', lab.inventoryFile, '--ttl', '7d', '--dry-run', '--json']))).stdout) as {
+      delete: { file: string }[];
+      keep: { file: string }[];
+    };
     expect(dry.delete.map((d) => d.file).sort()).to.deep.equal(old.map((f) => f.split('/').pop()).sort());
     expect((await readdir(backupDir)).filter((n) => n.startsWith('snapshot_'))).to.have.length(total);
 
-    const pruned = JSON.parse((await captured(() => snapshotsCommand(['prune', lab.inventoryFile, '--keep-last', '2', '--json']))).stdout) as { deleted: string[] };
+    const pruned = JSON.parse((await captured(() => snapshotsCommand(['prune', lab.inventoryFile, '--keep-last', '2', '--json']))).stdout) as {
+      deleted: string[];
+    };
     expect(pruned.deleted).to.have.length(total - 2);
     const left = (await readdir(backupDir)).sort();
     expect(left.filter((n) => n.startsWith('snapshot_'))).to.have.length(2);
@@ -321,7 +340,10 @@ describe('orchestrate backup on a lab (e2e)', function () {
   });
 
   it('refuses a catalog inside the backup folder before doing anything', async () => {
-    const inventory = (await readFile(lab.inventoryFile, 'utf8')).replace(/backup_dir: .*/, 'backup_dir: backups\n    backup_catalog_dir: backups/catalog');
+    const inventory = (await readFile(lab.inventoryFile, 'utf8')).replace(
+      /backup_dir: .*/,
+      'backup_dir: backups\n    backup_catalog_dir: backups/catalog',
+    );
     const file = join(labDir, 'inventory-catalog-inside.yml');
     await writeFile(file, inventory);
     await mkdir(join(labDir, 'backups'), { recursive: true });

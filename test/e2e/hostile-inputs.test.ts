@@ -115,7 +115,10 @@ const where = (file: string, needle: string) => async (dir: string) => [`${file}
 function concat(...parts: ((dir: string) => Promise<(string | RegExp)[]> | (string | RegExp)[])[]) {
   return async (dir: string) => (await Promise.all(parts.map((part) => part(dir)))).flat();
 }
-const fixed = (...fragments: (string | RegExp)[]) => () => fragments;
+const fixed =
+  (...fragments: (string | RegExp)[]) =>
+  () =>
+    fragments;
 
 async function corruptCopy(dir: string, name: string): Promise<void> {
   const bytes = await readFile(join(dir, 'snapshot.db'));
@@ -179,7 +182,11 @@ const cases: Case[] = [
   },
   {
     name: 'validate: a cluster token with a line break (it labels metrics and names the catalog)',
-    setup: (dir) => writeFile(join(dir, 'token.yml'), 'all:\n  vars:\n    etcd_cluster_token: "c0\\nevil_metric 1"\n  children:\n    etcd:\n      hosts:\n        127.0.0.11:\n'),
+    setup: (dir) =>
+      writeFile(
+        join(dir, 'token.yml'),
+        'all:\n  vars:\n    etcd_cluster_token: "c0\\nevil_metric 1"\n  children:\n    etcd:\n      hosts:\n        127.0.0.11:\n',
+      ),
     args: () => ['validate', 'token.yml'],
     code: 2,
     stderr: fixed('token.yml:3:', 'etcd_cluster_token', 'control character'),
@@ -298,7 +305,11 @@ const cases: Case[] = [
     args: () => ['run', 'playbook-injection.yml', '-i', 'inventory-local.yml', '-e', '{"extra": "$(touch pwned-7); x"}', '--dry-run'],
     code: 0,
     // Inside "...", the quotes close around the shellQuote'd value and reopen: one word, literal text.
-    stdout: (dir) => [`printf '%s|' ""'$(touch ${dir}/pwned-2)'"" "a"'"; touch ${dir}/pwned-4; "'"b"`, `printf '%s|' '$(touch pwned-7); x'`, 'nothing was changed'],
+    stdout: (dir) => [
+      `printf '%s|' ""'$(touch ${dir}/pwned-2)'"" "a"'"; touch ${dir}/pwned-4; "'"b"`,
+      `printf '%s|' '$(touch pwned-7); x'`,
+      'nothing was changed',
+    ],
   },
   {
     name: "run -e 'x=$(touch ...)' with a space is not key=value: a usage error naming -e",
@@ -469,7 +480,11 @@ const cases: Case[] = [
   },
   {
     name: 'validate: bytes that are not UTF-8 are named with their line',
-    setup: (dir) => writeFile(join(dir, 'latin1.yml'), Buffer.from('all:\n  children:\n    etcd:\n      hosts:\n        127.0.0.11:\n          etcd_name: "caf\xe9"\n', 'latin1')),
+    setup: (dir) =>
+      writeFile(
+        join(dir, 'latin1.yml'),
+        Buffer.from('all:\n  children:\n    etcd:\n      hosts:\n        127.0.0.11:\n          etcd_name: "caf\xe9"\n', 'latin1'),
+      ),
     args: () => ['validate', 'latin1.yml'],
     code: 2,
     stderr: fixed('latin1.yml:6:', 'not UTF-8', 'byte 0xe9', 'fix: save the file as UTF-8'),
@@ -484,7 +499,11 @@ const cases: Case[] = [
   },
   {
     name: 'validate: terminal escape sequences in a file are printed escaped, never raw',
-    setup: (dir) => writeFile(join(dir, 'escape.yml'), 'all:\n  children:\n    etcd:\n      hosts:\n        127.0.0.11:\n          etcd_name: "\x1b]0;owned\x07\x1b[2J"\n'),
+    setup: (dir) =>
+      writeFile(
+        join(dir, 'escape.yml'),
+        'all:\n  children:\n    etcd:\n      hosts:\n        127.0.0.11:\n          etcd_name: "\x1b]0;owned\x07\x1b[2J"\n',
+      ),
     args: () => ['validate', 'escape.yml'],
     code: 2,
     stderr: fixed('escape.yml:6:', '\\u001b'),

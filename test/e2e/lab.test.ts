@@ -10,16 +10,7 @@ import { labProcesses, labSeedKeys, labStatus, labUp, readLabState, type LabStat
 import { portInUse } from '../../src/lab/host-start.js';
 import { isAlive, processesInMountNamespaces } from '../../src/lab/processes.js';
 import { etcdctl, clientUrl } from '../../src/lab/etcdctl.js';
-import {
-  etcdctlInLab,
-  pickFreeLabNet,
-  readSystemctlLog,
-  sshToLabHost,
-  startLab,
-  stopLab,
-  tempLabDir,
-  type LabInfo,
-} from '../helpers/lab.js';
+import { etcdctlInLab, pickFreeLabNet, readSystemctlLog, sshToLabHost, startLab, stopLab, tempLabDir, type LabInfo } from '../helpers/lab.js';
 
 // 127.0.100 unless another run holds it (several people share this machine).
 const candidateNets = ['127.0.100', '127.0.110', '127.0.111'];
@@ -109,7 +100,14 @@ describe('lab (e2e, root)', function () {
       const address = lab.hosts[0]?.address ?? '';
       const result = spawnSync(
         'etcdctl',
-        [`--endpoints=${clientUrl(address)}`, `--cacert=${lab.pki.caFile}`, '--dial-timeout=1s', '--command-timeout=1s', 'get', '/registry/namespaces/default'],
+        [
+          `--endpoints=${clientUrl(address)}`,
+          `--cacert=${lab.pki.caFile}`,
+          '--dial-timeout=1s',
+          '--command-timeout=1s',
+          'get',
+          '/registry/namespaces/default',
+        ],
         { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' }, timeout: 10_000 },
       );
       expect(result.status).not.to.equal(0);

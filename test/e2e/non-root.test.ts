@@ -83,7 +83,9 @@ describe('backup and restore as a non-root SSH user (127.0.114.x)', function () 
     this.timeout(25_000);
     const result = await orchestrate(['backup', withBecome, '--method', 'etcdctl', '--known-hosts', lab.knownHostsFile, '--json'], 20_000);
     expect(result.code, tail(result)).to.equal(0);
-    const { record } = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { record: { result: string; method?: string; file?: string; host?: string } };
+    const { record } = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as {
+      record: { result: string; method?: string; file?: string; host?: string };
+    };
     expect(record.result).to.equal('ok');
     expect(record.method).to.equal('etcdctl');
     expect(lab.hosts.map((h) => h.address)).to.include(record.host);
@@ -99,13 +101,24 @@ describe('backup and restore as a non-root SSH user (127.0.114.x)', function () 
     expect(snapshot, 'the backup test ran first').to.be.a('string');
     await damage(lab, '/registry/rogue/non-root');
     keysBeforeRestore = await keyValues(lab);
-    const ownersBefore = await Promise.all(lab.hosts.map((h) => sshToLabHost(lab, h.address, 'stat -c %U:%G /var/lib/etcd').then((r) => r.stdout.trim())));
+    const ownersBefore = await Promise.all(
+      lab.hosts.map((h) => sshToLabHost(lab, h.address, 'stat -c %U:%G /var/lib/etcd').then((r) => r.stdout.trim())),
+    );
     expect(ownersBefore).to.deep.equal(lab.hosts.map(() => dataOwner));
 
     const result = await orchestrate(['restore', withBecome, '--snapshot', snapshot, '--known-hosts', lab.knownHostsFile, '--yes', '--json'], 35_000);
     expect(result.code, tail(result)).to.equal(0);
-    const line = result.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"type":"report"'));
-    const report = JSON.parse(line ?? '{}') as { status?: string; runId?: string; journal?: string; members?: { host: string; oldDataAt?: string }[] };
+    const line = result.stdout
+      .trim()
+      .split('\n')
+      .reverse()
+      .find((l) => l.startsWith('{"type":"report"'));
+    const report = JSON.parse(line ?? '{}') as {
+      status?: string;
+      runId?: string;
+      journal?: string;
+      members?: { host: string; oldDataAt?: string }[];
+    };
     expect(report.status, tail(result)).to.equal('completed');
     journalFile = report.journal!;
 
@@ -117,11 +130,17 @@ describe('backup and restore as a non-root SSH user (127.0.114.x)', function () 
     expect(report.members).to.have.length(lab.hosts.length);
     for (const member of report.members ?? []) {
       const restored = await ownersUnder(lab, member.host, '/var/lib/etcd');
-      expect(restored.some((row) => row.endsWith(' member/snap/db')), `${member.host}: ${restored.join('; ')}`).to.equal(true);
+      expect(
+        restored.some((row) => row.endsWith(' member/snap/db')),
+        `${member.host}: ${restored.join('; ')}`,
+      ).to.equal(true);
       for (const row of restored) expect(row, `${member.host}: restored data dir`).to.match(new RegExp(`^${dataOwner} `));
       expect(member.oldDataAt).to.equal(`/var/lib/etcd.before-restore-${report.runId}`);
       const aside = await ownersUnder(lab, member.host, member.oldDataAt!);
-      expect(aside.some((row) => row.endsWith(' member/wal')), `${member.host}: old data kept`).to.equal(true);
+      expect(
+        aside.some((row) => row.endsWith(' member/wal')),
+        `${member.host}: old data kept`,
+      ).to.equal(true);
       for (const row of aside) expect(row, `${member.host}: old data`).to.match(new RegExp(`^${dataOwner} `));
     }
   });
@@ -164,7 +183,11 @@ describe('backup and restore as a non-root SSH user (127.0.114.x)', function () 
     expect(keysBeforeRestore, 'the restore test ran first').to.be.instanceOf(Map);
     const result = await orchestrate(['restore', '--rollback', withBecome, '--known-hosts', lab.knownHostsFile, '--yes', '--json'], 35_000);
     expect(result.code, tail(result)).to.equal(0);
-    const line = result.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"type":"report"'));
+    const line = result.stdout
+      .trim()
+      .split('\n')
+      .reverse()
+      .find((l) => l.startsWith('{"type":"report"'));
     const report = JSON.parse(line ?? '{}') as { status?: string; runId?: string; members?: { host: string; restoredDataAt?: string }[] };
     expect(report.status, tail(result)).to.equal('rolled-back');
     await waitHealthy(lab);

@@ -47,7 +47,10 @@ function tail(result: CliResult): string {
  * The CLI from source, no terminal (as cron or CI), its `--json` events handed to `onEvent` as they arrive
  * together with its pid; `started` gets the pid at once. Killed after `timeoutMs` (below each test's own).
  */
-function orchestrate(args: string[], options: { timeoutMs?: number; onEvent?: (event: CliEvent, pid: number) => void; started?: (pid: number) => void } = {}): Promise<CliResult> {
+function orchestrate(
+  args: string[],
+  options: { timeoutMs?: number; onEvent?: (event: CliEvent, pid: number) => void; started?: (pid: number) => void } = {},
+): Promise<CliResult> {
   return runCliFromSource(args, {
     env: { CI: '1' },
     timeoutMs: options.timeoutMs ?? 75_000,
@@ -69,7 +72,11 @@ function orchestrate(args: string[], options: { timeoutMs?: number; onEvent?: (e
 }
 
 function reportOf(result: CliResult): RestoreReport {
-  const line = result.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"type":"report"'));
+  const line = result.stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{"type":"report"'));
   if (!line) throw new Error(`no JSON report: ${tail(result)}`);
   return JSON.parse(line) as RestoreReport;
 }
@@ -119,7 +126,12 @@ function gateScript(program: string, pattern: string): string {
 }
 
 async function installGate(lab: LabInfo, host: LabHostInfo, program: 'etcdctl' | 'systemctl', pattern: string): Promise<void> {
-  const put = await sshToLabHost(lab, host.address, `rm -rf ${GATE_DIR} && cat > /usr/local/sbin/${program} && chmod 755 /usr/local/sbin/${program}`, { input: gateScript(program, pattern) });
+  const put = await sshToLabHost(
+    lab,
+    host.address,
+    `rm -rf ${GATE_DIR} && cat > /usr/local/sbin/${program} && chmod 755 /usr/local/sbin/${program}`,
+    { input: gateScript(program, pattern) },
+  );
   expect(put.code, `${host.address}: ${put.stderr}`).to.equal(0);
   const resolved = await sshToLabHost(lab, host.address, `command -v ${program}`);
   expect(resolved.stdout.trim(), `${host.address}: the gate comes first on root's PATH`).to.equal(`/usr/local/sbin/${program}`);
@@ -141,7 +153,11 @@ async function heldPid(host: LabHostInfo): Promise<number | undefined> {
   return /^\d+\n$/.test(text) ? Number(text) : undefined;
 }
 
-const alive = (pid: number): Promise<boolean> => stat(`/proc/${pid}`).then(() => true, () => false);
+const alive = (pid: number): Promise<boolean> =>
+  stat(`/proc/${pid}`).then(
+    () => true,
+    () => false,
+  );
 
 /** `ls` of the data dir's parent on a member, the etcd* entries (nsenter when its sshd is down). */
 async function dataParent(lab: LabInfo, host: LabHostInfo, via: 'ssh' | 'nsenter' = 'ssh'): Promise<string[]> {
@@ -154,7 +170,10 @@ async function dataParent(lab: LabInfo, host: LabHostInfo, via: 'ssh' | 'nsenter
 async function walFiles(lab: LabInfo, host: LabHostInfo, dir: string): Promise<string[]> {
   const listing = await sshToLabHost(lab, host.address, `ls -1 ${dir}/member/wal`);
   expect(listing.code, `${host.address}: ${listing.stderr}`).to.equal(0);
-  return listing.stdout.trim().split('\n').filter((name) => name.endsWith('.wal'));
+  return listing.stdout
+    .trim()
+    .split('\n')
+    .filter((name) => name.endsWith('.wal'));
 }
 
 async function etcdActive(host: LabHostInfo): Promise<boolean> {
@@ -179,7 +198,10 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
     await waitHealthy(lab);
     const statuses = await memberStatuses(lab);
     expect(new Set(statuses.map((s) => s.leader)).size, 'every member names the same leader').to.equal(1);
-    expect(statuses.filter((s) => s.leader === s.memberId), 'exactly one leader').to.have.length(1);
+    expect(
+      statuses.filter((s) => s.leader === s.memberId),
+      'exactly one leader',
+    ).to.have.length(1);
     expect(new Set(statuses.map((s) => s.clusterId)).size).to.equal(1);
     for (const s of statuses) expect(s.memberId, `${s.address} keeps its own identity`).to.equal(memberIds.get(s.address));
   }
@@ -195,7 +217,8 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
       expect(entries, host.address).to.include('etcd');
       expect(entries, `${host.address}: the old data was never moved`).not.to.include(`etcd.before-restore-${runId}`);
       // Whatever scratch is left belongs to this run: the resumed run reuses (or replaces) it.
-      for (const name of entries.filter((n) => n.includes('.restore-'))) expect(name, host.address).to.match(new RegExp(`^etcd\\.restore-${runId}(\\.snapshot\\.db)?$`));
+      for (const name of entries.filter((n) => n.includes('.restore-')))
+        expect(name, host.address).to.match(new RegExp(`^etcd\\.restore-${runId}(\\.snapshot\\.db)?$`));
     }
   }
 
@@ -214,7 +237,10 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
     for (const host of lab.hosts) {
       const entries = await dataParent(lab, host);
       expect(entries, host.address).to.include.members(['etcd', `etcd.before-restore-${runId}`]);
-      expect(entries.filter((n) => n.includes('.restore-')), `${host.address}: no scratch left`).to.deep.equal([]);
+      expect(
+        entries.filter((n) => n.includes('.restore-')),
+        `${host.address}: no scratch left`,
+      ).to.deep.equal([]);
       expect(await walFiles(lab, host, `/var/lib/etcd.before-restore-${runId}`), `${host.address}: old data kept`).not.to.be.empty;
     }
     expect((await journal()).status).to.equal('completed');
@@ -268,12 +294,18 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
     expect(interrupted.stderr).to.contain('interrupted: finishing the commands in flight');
     expect(interrupted.stderr).not.to.match(/\n\s+at /);
     const report = reportOf(interrupted);
-    expect(report.failure).to.match(/^interrupted ((during|after) copy-snapshot|during restore-data); /).and.to.contain(journalFile()).and.to.contain('run the same command again');
+    expect(report.failure)
+      .to.match(/^interrupted ((during|after) copy-snapshot|during restore-data); /)
+      .and.to.contain(journalFile())
+      .and.to.contain('run the same command again');
     expect(report.failure).not.to.contain('stays stopped');
     for (const member of report.members) expect(member.state, member.host).to.equal('old data in place (never moved)');
     const recorded = await journal();
     expect(recorded.status).to.equal('in-progress');
-    expect(recorded.begun.filter((p) => p.startsWith('stop-') || p === 'swap-data'), 'nothing was stopped').to.deep.equal([]);
+    expect(
+      recorded.begun.filter((p) => p.startsWith('stop-') || p === 'swap-data'),
+      'nothing was stopped',
+    ).to.deep.equal([]);
     await expectUntouched(keysBefore, report.runId);
 
     const resumed = await orchestrate(['restore', lab.inventoryFile, '--yes', '--json']);
@@ -288,11 +320,17 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
     let held: number[] = [];
     try {
       let cliPid = 0;
-      const run = tracked(orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { started: (pid) => (cliPid = pid) }));
-      held = await until('every member to be restoring', async () => {
-        const pids = await Promise.all(lab.hosts.map(heldPid));
-        return pids.every((p) => p !== undefined) ? (pids as number[]) : undefined;
-      }, run.cli);
+      const run = tracked(
+        orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { started: (pid) => (cliPid = pid) }),
+      );
+      held = await until(
+        'every member to be restoring',
+        async () => {
+          const pids = await Promise.all(lab.hosts.map(heldPid));
+          return pids.every((p) => p !== undefined) ? (pids as number[]) : undefined;
+        },
+        run.cli,
+      );
       process.kill(cliPid, 'SIGINT');
       const interrupted = await run.result;
       expect(interrupted.code, tail(interrupted)).to.equal(130);
@@ -306,12 +344,15 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
       for (const host of lab.hosts) {
         expect(recorded.done[host.address], host.address).to.include('copy-snapshot').and.not.to.include('restore-data');
       }
-      expect(recorded.begun.filter((p) => p.startsWith('stop-') || p === 'swap-data'), 'nothing was stopped').to.deep.equal([]);
+      expect(
+        recorded.begun.filter((p) => p.startsWith('stop-') || p === 'swap-data'),
+        'nothing was stopped',
+      ).to.deep.equal([]);
       for (const host of lab.hosts) await removeGate(host, 'etcdctl');
       await expectUntouched(keysBefore, report.runId);
 
       const resumed = await orchestrate(['restore', lab.inventoryFile, '--yes', '--json']);
-        expect(phaseStart(resumed, 'copy-snapshot')?.hosts, 'the copies of the interrupted run are reused').to.deep.equal([]);
+      expect(phaseStart(resumed, 'copy-snapshot')?.hosts, 'the copies of the interrupted run are reused').to.deep.equal([]);
       await expectConverged(resumed, report.runId);
     } finally {
       for (const host of lab.hosts) await removeGate(host, 'etcdctl');
@@ -326,16 +367,22 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
     for (const host of lab.hosts) await installGate(lab, host, 'systemctl', '"stop etcd"');
     try {
       let cliPid = 0;
-      const run = tracked(orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { started: (pid) => (cliPid = pid) }));
+      const run = tracked(
+        orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { started: (pid) => (cliPid = pid) }),
+      );
       // etcd stops in waves (followers, then the leader): release each stop as it comes, and press Ctrl-C while
       // the last one is held, so every member is stopped and the swap is next.
       const released = new Set<LabHostInfo>();
       while (released.size < lab.hosts.length) {
-        const holding = await until('the next etcd stop', async () => {
-          const found = [];
-          for (const host of lab.hosts) if (!released.has(host) && (await heldPid(host)) !== undefined) found.push(host);
-          return found.length ? found : undefined;
-        }, run.cli);
+        const holding = await until(
+          'the next etcd stop',
+          async () => {
+            const found = [];
+            for (const host of lab.hosts) if (!released.has(host) && (await heldPid(host)) !== undefined) found.push(host);
+            return found.length ? found : undefined;
+          },
+          run.cli,
+        );
         for (const host of holding) {
           if (released.size === lab.hosts.length - 1) process.kill(cliPid, 'SIGINT');
           await releaseGate(host);
@@ -345,7 +392,10 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
       const interrupted = await run.result;
       expect(interrupted.code, tail(interrupted)).to.equal(130);
       const report = reportOf(interrupted);
-      expect(report.failure).to.match(/^interrupted after stop-etcd; /).and.to.contain('run the same command again').and.to.contain('--rollback');
+      expect(report.failure)
+        .to.match(/^interrupted after stop-etcd; /)
+        .and.to.contain('run the same command again')
+        .and.to.contain('--rollback');
       expect(report.failure).to.contain('until then etcd stays stopped (the cluster and the Kubernetes API are down)');
       expect(interrupted.stderr).not.to.match(/\n\s+at /);
       for (const member of report.members) expect(member.state, member.host).to.equal('old data in place (never moved)');
@@ -366,9 +416,12 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
       }
 
       const resumed = await orchestrate(['restore', lab.inventoryFile, '--yes', '--json']);
-        await expectConverged(resumed, report.runId);
+      await expectConverged(resumed, report.runId);
       for (const host of lab.hosts) {
-        expect(await walFiles(lab, host, `/var/lib/etcd.before-restore-${report.runId}`), `${host.address}: the old data moved aside whole`).to.deep.equal(walBefore.get(host.address));
+        expect(
+          await walFiles(lab, host, `/var/lib/etcd.before-restore-${report.runId}`),
+          `${host.address}: the old data moved aside whole`,
+        ).to.deep.equal(walBefore.get(host.address));
       }
     } finally {
       for (const host of lab.hosts) {
@@ -411,9 +464,13 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
       for (const host of lab.hosts) {
         const entries = await dataParent(lab, host, host === victim ? 'nsenter' : 'ssh');
         expect(entries, host.address).to.include('etcd');
-        expect(entries.filter((n) => n.startsWith('etcd.before-restore-') && n.endsWith(report.runId)), host.address).to.deep.equal([]);
+        expect(
+          entries.filter((n) => n.startsWith('etcd.before-restore-') && n.endsWith(report.runId)),
+          host.address,
+        ).to.deep.equal([]);
         const scratch = entries.filter((n) => n.includes(`.restore-${report.runId}`));
-        if (host === victim) expect(scratch, `${host.address}: its snapshot copy is still there`).to.include(`etcd.restore-${report.runId}.snapshot.db`);
+        if (host === victim)
+          expect(scratch, `${host.address}: its snapshot copy is still there`).to.include(`etcd.restore-${report.runId}.snapshot.db`);
         else expect(scratch, `${host.address}: scratch dropped`).to.deep.equal([]);
       }
     } finally {
@@ -427,13 +484,18 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
     // By design a failed rollback must be finished before another restore: the rerun refuses and says how.
     const refused = await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes']);
     expect(refused.code, tail(refused)).to.equal(5);
-    expect(refused.stderr).to.contain(`the restore ${failedRun} of this cluster was being rolled back and did not finish`).and.to.contain('orchestrate restore --rollback INVENTORY');
+    expect(refused.stderr)
+      .to.contain(`the restore ${failedRun} of this cluster was being rolled back and did not finish`)
+      .and.to.contain('orchestrate restore --rollback INVENTORY');
     const rollback = await orchestrate(['restore', lab.inventoryFile, '--rollback', '--yes', '--json']);
     const undone = reportOf(rollback);
     expect(rollback.code, `${undone.failure ?? ''}\n${tail(rollback)}`).to.equal(0);
     expect(undone.status).to.equal('aborted');
     expect(rollback.stdout).to.contain(`${victim.name} (${victim.address}): /var/lib/etcd was never moved (it stays)`);
-    expect((await dataParent(lab, victim)).filter((n) => n.includes(`.restore-${failedRun}`)), 'the scratch on the lost member is gone').to.deep.equal([]);
+    expect(
+      (await dataParent(lab, victim)).filter((n) => n.includes(`.restore-${failedRun}`)),
+      'the scratch on the lost member is gone',
+    ).to.deep.equal([]);
     expect(await keyValues(lab)).to.deep.equal(keysBefore);
 
     await expectConverged(await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json']));

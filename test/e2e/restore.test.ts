@@ -12,8 +12,6 @@ import { runCliFromSource, type CliResult } from '../helpers/cli.js';
 import { damage, keyValues, memberStatuses, putKey, waitHealthy } from '../helpers/lab-data.js';
 import { etcdctlInLab, readSystemctlLog, sshToLabHost, startLab, stopLab, tempLabDir, type LabInfo, type SystemctlEvent } from '../helpers/lab.js';
 
-
-
 /** Runs the CLI from source with no terminal on stdin (like CI). */
 function orchestrate(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
   return runCliFromSource(args, { ...(options.env ? { env: options.env } : {}), timeoutMs: options.timeoutMs ?? 240_000 });
@@ -33,21 +31,24 @@ interface JsonReport {
 }
 
 function reportOf(result: CliResult): JsonReport {
-  const line = result.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"type":"report"'));
+  const line = result.stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{"type":"report"'));
   if (!line) throw new Error(`no JSON report in the output (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
   return JSON.parse(line) as JsonReport;
 }
-
-
-
-
-
 
 async function memberList(lab: LabInfo): Promise<string[]> {
   const result = await etcdctlInLab(lab, ['member', 'list', '-w', 'simple'], [lab.hosts[0]!.address]);
   if (result.code !== 0) throw new Error(`member list failed: ${result.stderr}`);
   // id, status, name, peer urls, client urls
-  return result.stdout.trim().split('\n').map((line) => line.split(', ').slice(2, 4).join(' ')).sort();
+  return result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.split(', ').slice(2, 4).join(' '))
+    .sort();
 }
 
 /** A fingerprint of everything a restore could change on the hosts: service start/stop log and the data dirs. */
@@ -55,12 +56,15 @@ async function hostState(lab: LabInfo): Promise<string[]> {
   return Promise.all(
     lab.hosts.map(async (host) => {
       const log = await readSystemctlLog(lab, host.address);
-      const listing = await sshToLabHost(lab, host.address, "ls -1a /var/lib | grep '^etcd' ; ls -1 /var/lib/etcd/member/snap /var/lib/etcd/member/wal");
+      const listing = await sshToLabHost(
+        lab,
+        host.address,
+        "ls -1a /var/lib | grep '^etcd' ; ls -1 /var/lib/etcd/member/snap /var/lib/etcd/member/wal",
+      );
       return `${host.address}: ${log.length} systemctl events; ${listing.stdout.trim().split('\n').join(' ')}`;
     }),
   );
 }
-
 
 /** Take a snapshot into the inventory's backup_dir: `orchestrate backup` when it works, else etcdctl (a fallback). */
 async function backUp(lab: LabInfo): Promise<string> {
@@ -84,7 +88,11 @@ async function checkServiceOrder(lab: LabInfo, since: string): Promise<void> {
   for (const host of lab.hosts) {
     for (const event of await readSystemctlLog(lab, host.address)) if (event.time > since) events.push({ ...event, host: host.address });
   }
-  const times = (action: 'start' | 'stop', units: string[]) => events.filter((e) => e.action === action && units.includes(e.unit)).map((e) => e.time).sort();
+  const times = (action: 'start' | 'stop', units: string[]) =>
+    events
+      .filter((e) => e.action === action && units.includes(e.unit))
+      .map((e) => e.time)
+      .sort();
   const node = ['kubelet', 'kube-proxy'];
   const master = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
   const etcd = ['etcd'];
@@ -96,7 +104,10 @@ async function checkServiceOrder(lab: LabInfo, since: string): Promise<void> {
     ['start kube_master', times('start', master)],
     ['start kube_node', times('start', node)],
   ];
-  for (const [label, list] of sequence) expect(list.length, `${label} on every host`).to.equal(label.endsWith('etcd') ? lab.hosts.length : lab.hosts.length * (label.includes('node') ? 2 : 3));
+  for (const [label, list] of sequence)
+    expect(list.length, `${label} on every host`).to.equal(
+      label.endsWith('etcd') ? lab.hosts.length : lab.hosts.length * (label.includes('node') ? 2 : 3),
+    );
   for (let i = 1; i < sequence.length; i++) {
     const [previousLabel, previous] = sequence[i - 1]!;
     const [label, current] = sequence[i]!;
@@ -134,7 +145,7 @@ function restoreSuite(net: string, size: number): void {
       if (dirname(lab.dir).startsWith(join(tmpdir(), 'orchestrate-lab-'))) await rm(dirname(lab.dir), { recursive: true, force: true });
     });
 
-    it('--dry-run prints every member\'s own identity, the service order and where old data goes, and changes nothing', async () => {
+    it("--dry-run prints every member's own identity, the service order and where old data goes, and changes nothing", async () => {
       const before = await hostState(lab);
       const keysBefore = await keyValues(lab);
       const result = await orchestrate(['restore', lab.inventoryFile, '--dry-run']);
@@ -142,12 +153,28 @@ function restoreSuite(net: string, size: number): void {
       const out = result.stdout;
       const cluster = lab.hosts.map((h) => `${h.name}=${h.peerUrl}`).join(',');
       for (const host of lab.hosts) {
-        expect(out).to.contain(`--name ${host.name} --initial-cluster '${cluster}' --initial-cluster-token etcd-cluster-0 --initial-advertise-peer-urls ${host.peerUrl}`);
+        expect(out).to.contain(
+          `--name ${host.name} --initial-cluster '${cluster}' --initial-cluster-token etcd-cluster-0 --initial-advertise-peer-urls ${host.peerUrl}`,
+        );
       }
       expect(out).to.match(/mv \/var\/lib\/etcd \/var\/lib\/etcd\.before-restore-\d{8}T\d{6}Z/);
-      const order = ['1. copy-snapshot', '2. restore-data', '3. stop-kube-node', '4. stop-kube-master', '5. stop-etcd', '6. swap-data', '7. start-etcd', '8. verify-cluster', '9. start-kube-master', '10. start-kube-node'];
+      const order = [
+        '1. copy-snapshot',
+        '2. restore-data',
+        '3. stop-kube-node',
+        '4. stop-kube-master',
+        '5. stop-etcd',
+        '6. swap-data',
+        '7. start-etcd',
+        '8. verify-cluster',
+        '9. start-kube-master',
+        '10. start-kube-node',
+      ];
       const positions = order.map((label) => out.indexOf(label));
-      expect(positions.every((p) => p >= 0), 'every phase printed').to.equal(true);
+      expect(
+        positions.every((p) => p >= 0),
+        'every phase printed',
+      ).to.equal(true);
       expect([...positions].sort((a, b) => a - b)).to.deep.equal(positions);
       expect(await hostState(lab)).to.deep.equal(before);
       expect(await keyValues(lab)).to.deep.equal(keysBefore);
@@ -231,7 +258,12 @@ function restoreSuite(net: string, size: number): void {
       const tls = `--cacert=${lab.pki.caFile} --cert=${lab.pki.certFile} --key=${lab.pki.keyFile}`;
       await Promise.all(
         lab.hosts.map(async (host) => {
-          const saved = await sshToLabHost(lab, host.address, `ETCDCTL_API=3 timeout 30 etcdctl --endpoints=${host.clientUrl} ${tls} snapshot save /var/lib/kubeasz-snapshot.db >/dev/null 2>&1`, { timeoutMs: 60_000 });
+          const saved = await sshToLabHost(
+            lab,
+            host.address,
+            `ETCDCTL_API=3 timeout 30 etcdctl --endpoints=${host.clientUrl} ${tls} snapshot save /var/lib/kubeasz-snapshot.db >/dev/null 2>&1`,
+            { timeoutMs: 60_000 },
+          );
           expect(saved.code, `${host.address}: snapshot save: ${saved.stderr}`).to.equal(0);
         }),
       );
@@ -294,9 +326,14 @@ function restoreSuite(net: string, size: number): void {
       it('a run killed right after one member swapped is finished by the next run', async () => {
         await damage(lab, '/registry/rogue/before-crash');
         const first = lab.hosts[0]!.address;
-        const killed = await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes'], { env: { ORCHESTRATE_FAILPOINT: `swap-data:${first}` } });
+        const killed = await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes'], {
+          env: { ORCHESTRATE_FAILPOINT: `swap-data:${first}` },
+        });
         expect(killed.signal, killed.stderr).to.equal('SIGKILL');
-        const journal = JSON.parse(await readFile(join(lab.dir, '.orchestrate', 'restore-journal', 'etcd-cluster-0.json'), 'utf8')) as { status: string; done: Record<string, string[]> };
+        const journal = JSON.parse(await readFile(join(lab.dir, '.orchestrate', 'restore-journal', 'etcd-cluster-0.json'), 'utf8')) as {
+          status: string;
+          done: Record<string, string[]>;
+        };
         expect(journal.status).to.equal('in-progress');
         expect(journal.done[first]).to.include('swap-data');
         // No member is ever without a data dir.
@@ -316,7 +353,11 @@ function restoreSuite(net: string, size: number): void {
         await damage(lab, '/registry/rogue/tool-broken');
         const broken = lab.hosts[2]!.address;
         const since = new Date().toISOString();
-        await sshToLabHost(lab, broken, "mv /usr/bin/etcdctl /usr/bin/etcdctl.real && printf '#!/bin/sh\\necho injected failure >&2\\nexit 1\\n' > /usr/bin/etcdctl && chmod 755 /usr/bin/etcdctl");
+        await sshToLabHost(
+          lab,
+          broken,
+          "mv /usr/bin/etcdctl /usr/bin/etcdctl.real && printf '#!/bin/sh\\necho injected failure >&2\\nexit 1\\n' > /usr/bin/etcdctl && chmod 755 /usr/bin/etcdctl",
+        );
         try {
           const failed = await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json']);
           const report = reportOf(failed);
@@ -341,7 +382,11 @@ function restoreSuite(net: string, size: number): void {
         await damage(lab, '/registry/rogue/before-broken-unit');
         const damaged = await keyValues(lab);
         const broken = lab.hosts[0]!.address;
-        await sshToLabHost(lab, broken, "sed -i 's#^ExecStart=/usr/bin/etcd #ExecStart=/usr/bin/etcd --no-such-flag #' /etc/systemd/system/etcd.service");
+        await sshToLabHost(
+          lab,
+          broken,
+          "sed -i 's#^ExecStart=/usr/bin/etcd #ExecStart=/usr/bin/etcd --no-such-flag #' /etc/systemd/system/etcd.service",
+        );
         try {
           const result = await orchestrate(['restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json', '--etcd-timeout', '20']);
           const report = reportOf(result);

@@ -113,7 +113,11 @@ describe('orchestrate run (end to end, lab 127.0.102)', function () {
     const retries = events.filter((e) => e.event === 'host_retry' && e.task === 'count attempts on a flaky check (succeeds on the third try)');
     expect(retries).to.have.length(6);
     const ignored = hostResults.filter((e) => e.task === 'a check that may fail');
-    expect(ignored.map((e) => [e.status, e.ignored])).to.deep.equal([['failed', true], ['failed', true], ['failed', true]]);
+    expect(ignored.map((e) => [e.status, e.ignored])).to.deep.equal([
+      ['failed', true],
+      ['failed', true],
+      ['failed', true],
+    ]);
     const once = hostResults.filter((e) => e.task === 'cluster-wide status, once, from the deploy host');
     expect(once.map((e) => e.delegated_to ?? null)).to.include('localhost');
     expect(once.filter((e) => e.run_once_from !== undefined)).to.have.length(2);
@@ -122,7 +126,7 @@ describe('orchestrate run (end to end, lab 127.0.102)', function () {
     for (const host of lab.hosts) expect(recap.hosts[host.address]).to.deep.include({ failed: 0, ignored: 1 });
   });
 
-  it('hands NODE_EXTRA_CA_CERTS (kept from Node\'s start-up by bin/orchestrate) back to the commands it runs', async () => {
+  it("hands NODE_EXTRA_CA_CERTS (kept from Node's start-up by bin/orchestrate) back to the commands it runs", async () => {
     const playbook = join(work, 'env.yml');
     writeFileSync(
       playbook,
@@ -160,17 +164,16 @@ describe('orchestrate run (end to end, lab 127.0.102)', function () {
   it('with ignore_errors the hosts go on and the run succeeds', async () => {
     const result = await cli(['run', join(fixtures, 'failing-task-ignored.yml'), ...base()]);
     expect(result.code, result.stdout).to.equal(0);
-    expect(result.stdout).to.match(/\d\d:\d\d:\d\d\.\d{3} \[127\.0\.102\.1\] failed \(ignored\): fails \(\d+\.\d\ds\) - non-zero return code \(rc=7\)/);
+    expect(result.stdout).to.match(
+      /\d\d:\d\d:\d\d\.\d{3} \[127\.0\.102\.1\] failed \(ignored\): fails \(\d+\.\d\ds\) - non-zero return code \(rc=7\)/,
+    );
     expect(result.stdout).to.match(/\[127\.0\.102\.3\] changed: after the failure/);
     expect(result.stdout).to.match(/127\.0\.102\.2\s+: ok=1\s+changed=1\s+unreachable=0\s+failed=0\s+skipped=0\s+ignored=1/);
   });
 
   it('an unreachable host fails fast with its name and the cause; the others run (exit code 4)', async () => {
     const inventory = join(work, 'with-dead-host.yml');
-    writeFileSync(
-      inventory,
-      `${readFileSync(lab.inventoryFile, 'utf8')}    dead:\n      hosts:\n        127.0.102.250: {}\n`,
-    );
+    writeFileSync(inventory, `${readFileSync(lab.inventoryFile, 'utf8')}    dead:\n      hosts:\n        127.0.102.250: {}\n`);
     const result = await cli(['run', join(fixtures, 'ping.yml'), '-i', inventory, '--known-hosts', lab.knownHostsFile, '--connect-timeout', '5']);
     expect(result.code, result.stdout + result.stderr).to.equal(4);
     expect(result.stdout).to.match(/\[127\.0\.102\.250\] UNREACHABLE: ping .*127\.0\.102\.250.*(refused|ECONNREFUSED)/i);
@@ -197,7 +200,9 @@ describe('orchestrate run (end to end, lab 127.0.102)', function () {
   });
 
   it('--dry-run prints the plan, masks secrets, and leaves every host untouched', async () => {
-    const before = await Promise.all(lab.hosts.map(async (h) => ({ files: hostFiles(lab, h.upperDir), systemctl: await readSystemctlLog(lab, h.address) })));
+    const before = await Promise.all(
+      lab.hosts.map(async (h) => ({ files: hostFiles(lab, h.upperDir), systemctl: await readSystemctlLog(lab, h.address) })),
+    );
     const fetchDir = join(work, 'fetched');
     const args = ['run', join(fixtures, 'changes-everything.yml'), ...base(), '--dry-run', '-e', `fetch_dir=${fetchDir}`];
     const plain = await cli(args);
@@ -212,7 +217,9 @@ describe('orchestrate run (end to end, lab 127.0.102)', function () {
     const json = await cli([...args, '--json']);
     expect(json.code).to.equal(0);
     const events = jsonLines(json.stdout);
-    const plan = events.find((e) => e.event === 'plan') as { hosts: { host: string; tasks: { task: string; status: string; steps: { text: string; ran: boolean; read_only: boolean }[] }[] }[] };
+    const plan = events.find((e) => e.event === 'plan') as {
+      hosts: { host: string; tasks: { task: string; status: string; steps: { text: string; ran: boolean; read_only: boolean }[] }[] }[];
+    };
     expect(plan.hosts.map((h) => h.host)).to.deep.equal(lab.hosts.map((h) => h.address));
     const first = plan.hosts[0]!.tasks;
     expect(first.map((t) => t.task)).to.deep.equal([
@@ -233,7 +240,9 @@ describe('orchestrate run (end to end, lab 127.0.102)', function () {
     expect(first[6]!.status).to.equal('ok');
     expect(JSON.stringify(events)).to.not.contain('do-not-print-me');
 
-    const after = await Promise.all(lab.hosts.map(async (h) => ({ files: hostFiles(lab, h.upperDir), systemctl: await readSystemctlLog(lab, h.address) })));
+    const after = await Promise.all(
+      lab.hosts.map(async (h) => ({ files: hostFiles(lab, h.upperDir), systemctl: await readSystemctlLog(lab, h.address) })),
+    );
     expect(after).to.deep.equal(before);
     expect(existsSync(fetchDir)).to.equal(false);
     const health = await etcdctlInLab(lab, ['endpoint', 'health']);

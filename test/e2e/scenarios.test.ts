@@ -13,8 +13,6 @@ import { runCliFromSource, type CliResult } from '../helpers/cli.js';
 import { damage, keyValues, memberStatuses, putKey, waitHealthy, type MemberStatus } from '../helpers/lab-data.js';
 import { etcdctlInLab, readSystemctlLog, sshToLabHost, startLab, stopLab, tempLabDir, type LabHostInfo, type LabInfo } from '../helpers/lab.js';
 
-
-
 /**
  * Runs the CLI from source, stdin not a terminal (as cron or CI would). The deadline is below the test's
  * own, so a hung run fails with its output instead of a bare mocha timeout.
@@ -40,7 +38,11 @@ function tail(result: CliResult): string {
 }
 
 function restoreReport(result: CliResult): RestoreReport {
-  const line = result.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{"type":"report"'));
+  const line = result.stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{"type":"report"'));
   if (!line) throw new Error(`no JSON report: ${tail(result)}`);
   return JSON.parse(line) as RestoreReport;
 }
@@ -63,10 +65,6 @@ async function backUp(lab: LabInfo, extra: string[] = []): Promise<BackupRecord>
   return outcome.record;
 }
 
-
-
-
-
 function expectOneLeader(statuses: MemberStatus[], size: number): void {
   expect(new Set(statuses.map((s) => s.leader)).size, 'every member names the same leader').to.equal(1);
   expect(statuses.filter((s) => s.leader === s.memberId)).to.have.length(1);
@@ -74,7 +72,6 @@ function expectOneLeader(statuses: MemberStatus[], size: number): void {
   expect(new Set(statuses.map((s) => s.memberId)).size).to.equal(size);
   expect(statuses.map((s) => s.memberId)).not.to.include('8e9e05c52164694d');
 }
-
 
 async function etcdPid(host: LabHostInfo): Promise<string> {
   return (await readFile(join(host.upperDir, 'var', 'lib', 'lab-systemd', 'etcd.pid'), 'utf8').catch(() => '')).trim();
@@ -88,7 +85,12 @@ async function etcdPid(host: LabHostInfo): Promise<string> {
 async function hostFingerprint(lab: LabInfo, host: LabHostInfo): Promise<string> {
   const varLib = join(host.upperDir, 'var', 'lib');
   const pid = await etcdPid(host);
-  const alive = pid !== '' && (await stat(`/proc/${pid}`).then(() => true, () => false));
+  const alive =
+    pid !== '' &&
+    (await stat(`/proc/${pid}`).then(
+      () => true,
+      () => false,
+    ));
   const dirs = (await readdir(varLib)).filter((name) => name.startsWith('etcd')).sort();
   const wal = (await readdir(join(varLib, 'etcd', 'member', 'wal')).catch(() => [] as string[])).sort();
   const snap = (await readdir(join(varLib, 'etcd', 'member', 'snap')).catch(() => [] as string[])).sort();
@@ -118,7 +120,13 @@ async function certificateWithDates(lab: LabInfo, dir: string, name: string, not
   const work = join(dir, `${name}.ca`);
   await mkdir(work, { recursive: true });
   await writeFile(join(work, 'index.txt'), '');
-  await writeFile(join(work, 'serial'), `${createHash('sha256').update(name + Date.now()).digest('hex').slice(0, 16)}\n`);
+  await writeFile(
+    join(work, 'serial'),
+    `${createHash('sha256')
+      .update(name + Date.now())
+      .digest('hex')
+      .slice(0, 16)}\n`,
+  );
   const config = join(work, 'ca.cnf');
   await writeFile(
     config,
@@ -148,7 +156,25 @@ async function certificateWithDates(lab: LabInfo, dir: string, name: string, not
   };
   await run(['req', '-new', '-key', lab.pki.keyFile, '-subj', `/CN=${name}`, '-out', csr]);
   const caKey = join(dirname(lab.pki.caFile), 'ca-key.pem');
-  await run(['ca', '-batch', '-config', config, '-cert', lab.pki.caFile, '-keyfile', caKey, '-in', csr, '-out', out, '-notext', '-startdate', asn1Time(notBefore), '-enddate', asn1Time(notAfter)]);
+  await run([
+    'ca',
+    '-batch',
+    '-config',
+    config,
+    '-cert',
+    lab.pki.caFile,
+    '-keyfile',
+    caKey,
+    '-in',
+    csr,
+    '-out',
+    out,
+    '-notext',
+    '-startdate',
+    asn1Time(notBefore),
+    '-enddate',
+    asn1Time(notAfter),
+  ]);
   return out;
 }
 
@@ -207,7 +233,11 @@ describe('scenarios on a 3-member lab (127.0.108.x)', function () {
     const file = record.file!;
     expect(file).to.match(/\/snapshot_\d{8}T\d{6}Z_rev\d+(_\d+)?\.db$/);
     expect((await stat(file)).mode & 0o777).to.equal(0o600);
-    expect(createHash('sha256').update(await readFile(file)).digest('hex')).to.equal(record.sha256);
+    expect(
+      createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex'),
+    ).to.equal(record.sha256);
     const verified = await orchestrate(['snapshots', 'verify', file]);
     expect(verified.code, tail(verified)).to.equal(0);
     expect(verified.stdout).to.contain(`${file}: ok, sha256 trailer ok`);
@@ -237,13 +267,23 @@ describe('scenarios on a 3-member lab (127.0.108.x)', function () {
     expect(refused.code, tail(refused)).to.equal(5);
     expect(refused.stderr).to.contain('preflight failed');
     for (const host of lab.hosts) {
-      expect(refused.stderr).to.contain(`${host.name} (${host.address}): the certificate ${expired} (CN=etcd-expired) expired on ${expiredAt.toISOString()}`);
+      expect(refused.stderr).to.contain(
+        `${host.name} (${host.address}): the certificate ${expired} (CN=etcd-expired) expired on ${expiredAt.toISOString()}`,
+      );
     }
     expect(refused.stderr).to.not.match(/\n\s+at /); // no stack trace
 
-    const warned = await orchestrate(['restore', await inventoryWith(lab, 'inventory-soon-cert.yml', 'etcd_cert_file', soon), '--snapshot', baseline.file!, '--dry-run']);
+    const warned = await orchestrate([
+      'restore',
+      await inventoryWith(lab, 'inventory-soon-cert.yml', 'etcd_cert_file', soon),
+      '--snapshot',
+      baseline.file!,
+      '--dry-run',
+    ]);
     expect(warned.code, tail(warned)).to.equal(0);
-    expect(warned.stderr).to.match(new RegExp(`warning: .*the certificate ${soon.replace(/[.]/g, '\\.')} \\(CN=etcd-expires-soon\\) expires in 2 day\\(s\\)`));
+    expect(warned.stderr).to.match(
+      new RegExp(`warning: .*the certificate ${soon.replace(/[.]/g, '\\.')} \\(CN=etcd-expires-soon\\) expires in 2 day\\(s\\)`),
+    );
     expect(await Promise.all(lab.hosts.map((h) => hostFingerprint(lab, h)))).to.deep.equal(before);
   });
 
@@ -289,7 +329,11 @@ describe('scenarios on a 3-member lab (127.0.108.x)', function () {
     await putKey(lab, '/registry/configmaps/default/raw-copy-marker', 'from member/snap/db');
     // A put returns once the leader committed it; wait until this member has applied it too (serializable read).
     for (let i = 0; ; i++) {
-      const seen = await etcdctlInLab(lab, ['get', '/registry/configmaps/default/raw-copy-marker', '--consistency=s', '--print-value-only'], [source.address]);
+      const seen = await etcdctlInLab(
+        lab,
+        ['get', '/registry/configmaps/default/raw-copy-marker', '--consistency=s', '--print-value-only'],
+        [source.address],
+      );
       if (seen.stdout.trim() === 'from member/snap/db') break;
       if (i >= 50) throw new Error(`${source.address} never applied the marker`);
       await new Promise((r) => setTimeout(r, 100));
@@ -299,7 +343,21 @@ describe('scenarios on a 3-member lab (127.0.108.x)', function () {
     try {
       const copied = await runProgram(
         'scp',
-        ['-q', '-i', lab.keyFile, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${lab.knownHostsFile}`, '-o', 'ConnectTimeout=10', `root@${source.address}:/var/lib/etcd/member/snap/db`, raw],
+        [
+          '-q',
+          '-i',
+          lab.keyFile,
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          `UserKnownHostsFile=${lab.knownHostsFile}`,
+          '-o',
+          'ConnectTimeout=10',
+          `root@${source.address}:/var/lib/etcd/member/snap/db`,
+          raw,
+        ],
         { timeoutMs: 60_000 },
       );
       expect(copied.code, copied.stderr).to.equal(0);
@@ -349,7 +407,14 @@ describe('scenarios on a 3-member lab (127.0.108.x)', function () {
     );
     for (const host of lab.hosts) {
       const pid = await etcdPid(host);
-      expect(pid === '' || !(await stat(`/proc/${pid}`).then(() => true, () => false)), `etcd on ${host.address} is stopped`).to.equal(true);
+      expect(
+        pid === '' ||
+          !(await stat(`/proc/${pid}`).then(
+            () => true,
+            () => false,
+          )),
+        `etcd on ${host.address} is stopped`,
+      ).to.equal(true);
     }
 
     const status = await orchestrate(['status', lab.inventoryFile, '--max-age', '1h', '--timeout', '2']);
@@ -361,7 +426,11 @@ describe('scenarios on a 3-member lab (127.0.108.x)', function () {
     expect(status.stdout).to.contain(`newest verified snapshot: ${record.file}`);
     expect(status.stdout).to.match(/^ {2}taken \S+ \([^)]*\bago\), revision \d+/m);
     const statusJson = await orchestrate(['status', lab.inventoryFile, '--max-age', '1h', '--timeout', '2', '--json']);
-    const parsed = JSON.parse(statusJson.stdout) as { healthy: number; stale: boolean; newestVerifiedSnapshot: { path: string; ageSeconds: number } | null };
+    const parsed = JSON.parse(statusJson.stdout) as {
+      healthy: number;
+      stale: boolean;
+      newestVerifiedSnapshot: { path: string; ageSeconds: number } | null;
+    };
     expect(parsed.healthy).to.equal(0);
     expect(parsed.stale).to.equal(false);
     expect(parsed.newestVerifiedSnapshot?.path).to.equal(record.file);

@@ -96,7 +96,9 @@ describe('status: cluster health on a 3-member lab (127.0.112.x)', function () {
 
     const strict = await status(lab!, ['--max-age', '1h', '--require-all-members']);
     expect(strict.code, tail(strict)).to.equal(7);
-    expect(strict.stdout).to.match(new RegExp(`^UNHEALTHY: member ${victim.name.replace(/\./g, '\\.')} is down: .*\\(--require-all-members\\)$`, 'm'));
+    expect(strict.stdout).to.match(
+      new RegExp(`^UNHEALTHY: member ${victim.name.replace(/\./g, '\\.')} is down: .*\\(--require-all-members\\)$`, 'm'),
+    );
 
     const json = await statusJson(lab!, ['--max-age', '1h']);
     expect(json).to.deep.include({ exitCode: 0, unhealthy: false, healthy: 2 });

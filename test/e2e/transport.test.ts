@@ -3,7 +3,19 @@
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -306,7 +318,9 @@ describe('transport end to end', function () {
       const file = join(work, 'changed_known_hosts');
       const content = `[${sshd.address}]:${sshd.port} ${type} ${base64}\n`;
       writeFileSync(file, content);
-      const storedFingerprint = execFileSync('ssh-keygen', ['-lf', `${otherKey}.pub`]).toString().split(' ')[1]!;
+      const storedFingerprint = execFileSync('ssh-keygen', ['-lf', `${otherKey}.pub`])
+        .toString()
+        .split(' ')[1]!;
       const error = (await failure(transport({}, { knownHostsFile: file, acceptNewHostKeys: true }).connect())) as UnreachableError;
       expect(error).to.be.instanceOf(UnreachableError);
       expect(error.message).to.contain('HAS CHANGED');

@@ -27,7 +27,14 @@ export function runCliFromSource(args: string[], options: RunCliOptions): Promis
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', tsxLoader, '--input-type=module', '-e', `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`, ...args],
+      [
+        '--import',
+        tsxLoader,
+        '--input-type=module',
+        '-e',
+        `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`,
+        ...args,
+      ],
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
     );
     let stdout = '';

@@ -39,10 +39,55 @@ export interface TestEtcd {
 
 async function makeCertificates(dir: string, ip: string): Promise<{ caFile: string; certFile: string; keyFile: string }> {
   const run = (args: string[]) => execFileAsync('openssl', args, { cwd: dir, timeout: 30_000 });
-  await run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test-etcd-ca']);
+  await run([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'ca-key.pem',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=test-etcd-ca',
+  ]);
   await writeFile(join(dir, 'ext.cnf'), `subjectAltName=IP:${ip},IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n`);
-  await run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'etcd-key.pem', '-out', 'etcd.csr', '-subj', '/CN=etcd']);
-  await run(['x509', '-req', '-in', 'etcd.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'etcd.pem', '-days', '2', '-extfile', 'ext.cnf']);
+  await run([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'etcd-key.pem',
+    '-out',
+    'etcd.csr',
+    '-subj',
+    '/CN=etcd',
+  ]);
+  await run([
+    'x509',
+    '-req',
+    '-in',
+    'etcd.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca-key.pem',
+    '-CAcreateserial',
+    '-out',
+    'etcd.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  ]);
   return { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'etcd.pem'), keyFile: join(dir, 'etcd-key.pem') };
 }
 
@@ -69,16 +114,26 @@ export async function startEtcd(options: TestEtcdOptions = {}): Promise<TestEtcd
   const endpoint = `${scheme}://${ip}:${clientPort}`;
   const peerUrl = `http://${ip}:${peerPort}`;
   const args = [
-    '--name', name,
-    '--data-dir', dataDir,
-    '--listen-client-urls', endpoint,
-    '--advertise-client-urls', endpoint,
-    '--listen-peer-urls', peerUrl,
-    '--initial-advertise-peer-urls', peerUrl,
-    '--initial-cluster', `${name}=${peerUrl}`,
-    '--initial-cluster-token', `test-${ip}`,
-    '--initial-cluster-state', 'new',
-    '--log-level', 'error',
+    '--name',
+    name,
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    endpoint,
+    '--advertise-client-urls',
+    endpoint,
+    '--listen-peer-urls',
+    peerUrl,
+    '--initial-advertise-peer-urls',
+    peerUrl,
+    '--initial-cluster',
+    `${name}=${peerUrl}`,
+    '--initial-cluster-token',
+    `test-${ip}`,
+    '--initial-cluster-state',
+    'new',
+    '--log-level',
+    'error',
   ];
   if (options.quotaBackendBytes) args.push('--quota-backend-bytes', String(options.quotaBackendBytes));
   if (tls) args.push('--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth');
@@ -157,7 +212,13 @@ export async function putMany(etcd: TestEtcd, entries: Iterable<{ key: string; v
   const client = new Etcd3({
     hosts: etcd.endpoint,
     ...(etcd.tls
-      ? { credentials: { rootCertificate: await readFile(etcd.tls.caFile), certChain: await readFile(etcd.tls.certFile), privateKey: await readFile(etcd.tls.keyFile) } }
+      ? {
+          credentials: {
+            rootCertificate: await readFile(etcd.tls.caFile),
+            certChain: await readFile(etcd.tls.certFile),
+            privateKey: await readFile(etcd.tls.keyFile),
+          },
+        }
       : {}),
     defaultCallOptions: () => ({ deadline: Date.now() + 30_000 }),
   });

@@ -39,7 +39,12 @@ export async function memberStatuses(lab: LabInfo): Promise<MemberStatus[]> {
       Status: { header: { member_id: number | string; cluster_id: number | string }; leader: number | string };
     }[];
     const hex = (value: number | string) => BigInt(value).toString(16);
-    rows.push({ address: host.address, memberId: hex(row!.Status.header.member_id), leader: hex(row!.Status.leader), clusterId: hex(row!.Status.header.cluster_id) });
+    rows.push({
+      address: host.address,
+      memberId: hex(row!.Status.header.member_id),
+      leader: hex(row!.Status.leader),
+      clusterId: hex(row!.Status.header.cluster_id),
+    });
   }
   return rows;
 }

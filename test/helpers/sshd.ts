@@ -90,7 +90,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdFixture>
 
   const publicLine = readFileSync(`${hostKeyFile}.pub`, 'utf8').trim();
   const [hostKeyType = '', hostKeyBase64 = ''] = publicLine.split(' ');
-  const hostFingerprint = execFileSync('ssh-keygen', ['-lf', `${hostKeyFile}.pub`]).toString().split(' ')[1] ?? '';
+  const hostFingerprint =
+    execFileSync('ssh-keygen', ['-lf', `${hostKeyFile}.pub`])
+      .toString()
+      .split(' ')[1] ?? '';
   return {
     dir,
     address,

@@ -34,7 +34,12 @@ describe('package root', () => {
 
   it('holds the files the code reads at run time', () => {
     expect(existsSync(join(packageRoot(), 'package.json'))).to.equal(true);
-    for (const file of [packagePath('schemas', 'inventory.schema.json'), packagePath('playbooks', 'backup.yml'), packagePath('src', 'lab', 'assets', 'systemctl.sh'), packagePath('bin', 'orchestrate')]) {
+    for (const file of [
+      packagePath('schemas', 'inventory.schema.json'),
+      packagePath('playbooks', 'backup.yml'),
+      packagePath('src', 'lab', 'assets', 'systemctl.sh'),
+      packagePath('bin', 'orchestrate'),
+    ]) {
       expect(existsSync(file), file).to.equal(true);
     }
   });

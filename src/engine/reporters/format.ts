@@ -53,7 +53,10 @@ export function formatRecap(summary: RunSummary): string {
   const field = (name: keyof HostStats, stats: HostStats) => `${name}=${stats[name]}`.padEnd(name.length + 6);
   const lines = hosts.map(
     ([host, stats]) =>
-      `${host.padEnd(width)} : ${(['ok', 'changed', 'unreachable', 'failed', 'skipped', 'ignored'] as const).map((name) => field(name, stats)).join(' ').trimEnd()}`,
+      `${host.padEnd(width)} : ${(['ok', 'changed', 'unreachable', 'failed', 'skipped', 'ignored'] as const)
+        .map((name) => field(name, stats))
+        .join(' ')
+        .trimEnd()}`,
   );
   const verdict = summary.interrupted
     ? 'interrupted'
@@ -90,7 +93,11 @@ function stepLine(step: PlannedStep): string {
 
 /** The dry-run plan: per host, in order, every task with the exact commands and transfers. */
 export function formatPlan(plan: HostPlan[]): string {
-  const out: string[] = ['', `DRY RUN: nothing was changed. What would run, per host, in order`, '("(checked)": a read-only check that did run; "$" and ">": commands and transfers that would run)'];
+  const out: string[] = [
+    '',
+    `DRY RUN: nothing was changed. What would run, per host, in order`,
+    '("(checked)": a read-only check that did run; "$" and ">": commands and transfers that would run)',
+  ];
   for (const host of plan) {
     out.push('', `${host.host}`);
     host.tasks.forEach((task, index) => {

@@ -19,9 +19,29 @@ export function toRecords(event: RunEvent): Record<string, unknown>[] {
     case 'play_start':
       return [{ event: 'play_start', play: event.play, hosts: event.hosts }];
     case 'task_start':
-      return [{ event: 'task_start', play: event.play, task: event.task, module: event.module, hosts: event.hosts, file: event.loc.file, line: event.loc.line }];
+      return [
+        {
+          event: 'task_start',
+          play: event.play,
+          task: event.task,
+          module: event.module,
+          hosts: event.hosts,
+          file: event.loc.file,
+          line: event.loc.line,
+        },
+      ];
     case 'host_retry':
-      return [{ event: 'host_retry', play: event.play, task: event.task, host: event.host, attempt: event.attempt, retries_left: event.retriesLeft, msg: event.msg ?? null }];
+      return [
+        {
+          event: 'host_retry',
+          play: event.play,
+          task: event.task,
+          host: event.host,
+          attempt: event.attempt,
+          retries_left: event.retriesLeft,
+          msg: event.msg ?? null,
+        },
+      ];
     case 'host_result':
       return [hostResultRecord(event.play, event.task, event.module, event.result)];
     case 'warning':

@@ -30,7 +30,9 @@ export class PlainReporter implements Reporter {
       case 'task_start':
         return;
       case 'host_retry':
-        out(`${clock()} [${event.host}] retrying: ${event.task} (attempt ${event.attempt} failed, ${event.retriesLeft} left)${event.msg ? ` - ${event.msg}` : ''}\n`);
+        out(
+          `${clock()} [${event.host}] retrying: ${event.task} (attempt ${event.attempt} failed, ${event.retriesLeft} left)${event.msg ? ` - ${event.msg}` : ''}\n`,
+        );
         return;
       case 'host_result':
         // A run_once result is shared with every host of the batch; like Ansible, print it once.

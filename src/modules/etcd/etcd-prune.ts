@@ -47,14 +47,25 @@ export const etcdPruneModule = defineModule<EtcdPruneArgs>({
   local: true,
   schema: {
     type: 'object',
-    properties: { keep_last: countSchema, ttl_seconds: { type: 'number', exclusiveMinimum: 0 }, hourly: countSchema, daily: countSchema, weekly: countSchema },
+    properties: {
+      keep_last: countSchema,
+      ttl_seconds: { type: 'number', exclusiveMinimum: 0 },
+      hourly: countSchema,
+      daily: countSchema,
+      weekly: countSchema,
+    },
     additionalProperties: false,
   },
   async *plan(ctx, args) {
     const policy = policyFrom(args, ctx.vars);
     const problems = checkPolicy(policy);
     if (problems.length > 0) return { changed: false, failed: true, msg: `bad retention policy: ${problems.join('; ')}` };
-    if (!hasPolicy(policy)) return { changed: false, skipped: true, msg: 'no retention policy set (backup_keep_last, backup_ttl_seconds, backup_keep_hourly/daily/weekly): every snapshot is kept' };
+    if (!hasPolicy(policy))
+      return {
+        changed: false,
+        skipped: true,
+        msg: 'no retention policy set (backup_keep_last, backup_ttl_seconds, backup_keep_hourly/daily/weekly): every snapshot is kept',
+      };
     const locations = backupLocations(ctx.inventory);
     const plan = (yield {
       kind: 'call',

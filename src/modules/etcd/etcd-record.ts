@@ -61,7 +61,10 @@ export const etcdRecordModule = defineModule<EtcdRecordArgs>({
     additionalProperties: false,
   },
   async *plan(ctx, args) {
-    const locations = backupLocations(ctx.inventory, typeof ctx.vars.backup_metrics_file === 'string' ? { metricsFile: ctx.vars.backup_metrics_file } : {});
+    const locations = backupLocations(
+      ctx.inventory,
+      typeof ctx.vars.backup_metrics_file === 'string' ? { metricsFile: ctx.vars.backup_metrics_file } : {},
+    );
     const record: CatalogRecord = buildRecord(attemptFromResults(locations.cluster, args));
     const written = (yield {
       kind: 'call',
@@ -69,7 +72,12 @@ export const etcdRecordModule = defineModule<EtcdRecordArgs>({
       readOnly: false,
       run: () => recordAttempt(locations, record),
     }) as Awaited<ReturnType<typeof recordAttempt>> | undefined;
-    const result = { record, catalog: locations.catalogFile, written: written?.written ?? false, ...(written?.warning ? { warning: written.warning } : {}) };
+    const result = {
+      record,
+      catalog: locations.catalogFile,
+      written: written?.written ?? false,
+      ...(written?.warning ? { warning: written.warning } : {}),
+    };
     const summary = record.result === 'ok' ? `ok: ${record.file}` : `failed: ${record.error}`;
     return { changed: written?.written ?? false, msg: written?.warning ? `${summary} (${written.warning})` : summary, result };
   },

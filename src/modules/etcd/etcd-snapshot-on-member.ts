@@ -56,8 +56,22 @@ export const etcdSnapshotOnMemberModule = defineModule<EtcdSnapshotOnMemberArgs>
   schema: {
     type: 'object',
     properties: {
-      member: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', required: ['name'] }] },
-      members: { type: 'array', minItems: 1, items: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', required: ['name'] }] } },
+      member: {
+        anyOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'object', required: ['name'] },
+        ],
+      },
+      members: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          anyOf: [
+            { type: 'string', minLength: 1 },
+            { type: 'object', required: ['name'] },
+          ],
+        },
+      },
       dest_dir: { type: 'string', minLength: 1 },
       etcdctl: { type: 'string', minLength: 1 },
       remote_dir: { type: 'string', pattern: '^/' },
@@ -69,7 +83,11 @@ export const etcdSnapshotOnMemberModule = defineModule<EtcdSnapshotOnMemberArgs>
   async *plan(ctx, args) {
     const { members, unknown } = membersByName(ctx.inventory, args.members ?? [args.member]);
     if (unknown.length > 0 || members.length === 0) {
-      return { changed: false, failed: true, msg: `not ${unknown.length > 1 ? 'etcd members' : 'an etcd member'} of the inventory: ${unknown.join(', ')}` };
+      return {
+        changed: false,
+        failed: true,
+        msg: `not ${unknown.length > 1 ? 'etcd members' : 'an etcd member'} of the inventory: ${unknown.join(', ')}`,
+      };
     }
     const options: MemberOptions = {
       dir: args.dest_dir ?? backupDir(ctx.inventory),
@@ -120,9 +138,7 @@ async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): 
   const started = Date.now();
   let stage = `etcdctl snapshot save on ${host}`;
   try {
-    const saved = asExec(
-      yield execStep(saveOnMemberCommand(member, remotePath, options), { host, timeoutMs: (options.timeoutSeconds + 15) * 1000 }),
-    );
+    const saved = asExec(yield execStep(saveOnMemberCommand(member, remotePath, options), { host, timeoutMs: (options.timeoutSeconds + 15) * 1000 }));
     if (!saved) {
       yield { kind: 'download', host, src: remotePath, dest: localPath, mode: 0o600 };
       return { planned: true };
@@ -170,7 +186,9 @@ async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): 
 
 /** By its stable code, not instanceof: under tsx a test can load errors.ts twice (once required, once imported). */
 function isUnreachable(error: unknown): error is UnreachableError {
-  return error instanceof Error && (error as { code?: unknown }).code === 'host.unreachable' && typeof (error as { host?: unknown }).host === 'string';
+  return (
+    error instanceof Error && (error as { code?: unknown }).code === 'host.unreachable' && typeof (error as { host?: unknown }).host === 'string'
+  );
 }
 
 /** `unreachable over SSH: connection refused by 10.0.0.1:22 (fix: ...)`: the stage already names the host. */

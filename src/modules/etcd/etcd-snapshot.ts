@@ -47,6 +47,10 @@ export const etcdSnapshotModule = defineModule<EtcdSnapshotArgs>({
     }) as TakenSnapshot | Error | undefined;
     if (!taken) return { changed: true };
     if (taken instanceof Error) return { changed: false, failed: true, msg: taken.message };
-    return { changed: true, msg: `${taken.bytes} bytes from ${taken.member} in ${(taken.durationMs / 1000).toFixed(1)}s`, result: takenResult(taken) };
+    return {
+      changed: true,
+      msg: `${taken.bytes} bytes from ${taken.member} in ${(taken.durationMs / 1000).toFixed(1)}s`,
+      result: takenResult(taken),
+    };
   },
 });

@@ -27,11 +27,21 @@ export const etcdVerifyModule = defineModule<EtcdVerifyArgs>({
     if (typeof args.snapshot !== 'object' || (ctx.dryRun && ok?.state === 'ok' && !takenOf(ok.value))) {
       // --dry-run: the snapshot exists only at run time (the registered result is a placeholder); show
       // the step that would check it.
-      yield { kind: 'call', description: `verify the new snapshot (sha256 trailer, bbolt pages, revision/keys/hash); if good: name it ${dir}/snapshot_<time>_rev<revision>.db, point snapshot.db at it`, readOnly: false, run: async () => undefined };
+      yield {
+        kind: 'call',
+        description: `verify the new snapshot (sha256 trailer, bbolt pages, revision/keys/hash); if good: name it ${dir}/snapshot_<time>_rev<revision>.db, point snapshot.db at it`,
+        readOnly: false,
+        run: async () => undefined,
+      };
       return { changed: true };
     }
     const outcome = outcomeOf(args.snapshot);
-    if (outcome.state !== 'ok') return { changed: false, failed: true, msg: `no snapshot to verify (${outcome.state}${'msg' in outcome && outcome.msg ? `: ${outcome.msg}` : ''})` };
+    if (outcome.state !== 'ok')
+      return {
+        changed: false,
+        failed: true,
+        msg: `no snapshot to verify (${outcome.state}${'msg' in outcome && outcome.msg ? `: ${outcome.msg}` : ''})`,
+      };
     const taken = takenOf(outcome.value);
     if (!taken) return { changed: false, failed: true, msg: 'the snapshot argument is not the result of etcd.snapshot' };
     const accepted = (yield {

@@ -10,7 +10,8 @@ import { etcdVerifyModule } from './etcd-verify.js';
 
 export { etcdMetricsModule, etcdPruneModule, etcdRecordModule, etcdSnapshotModule, etcdSnapshotOnMemberModule, etcdStatusModule, etcdVerifyModule };
 
-export const backupModules: ModuleDefinition<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+export const backupModules: ModuleDefinition<any>[] = [
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   etcdStatusModule,
   etcdSnapshotModule,
   etcdSnapshotOnMemberModule,

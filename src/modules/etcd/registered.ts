@@ -59,7 +59,9 @@ export function takenOf(value: Registered): TakenSnapshot | undefined {
     partialPath,
     bytes: value.bytes,
     sha256: str('sha256') ?? '',
-    ...(dataSha && tail ? { digests: { dataSha256: Buffer.from(dataSha, 'hex'), tail: Buffer.from(tail, 'hex'), sha256: str('sha256') ?? '', bytes: value.bytes } } : {}),
+    ...(dataSha && tail
+      ? { digests: { dataSha256: Buffer.from(dataSha, 'hex'), tail: Buffer.from(tail, 'hex'), sha256: str('sha256') ?? '', bytes: value.bytes } }
+      : {}),
     member,
     host: str('host') ?? '',
     method: value.method === 'etcdctl' ? 'etcdctl' : 'client',

@@ -27,9 +27,36 @@ export function remoteSnapshotPath(member: EtcdMember, remoteDir?: string): stri
  * goes on and renames its finished `.part` after the cleanup has run, leaving a full copy on the member.
  */
 export function saveOnMemberCommand(member: EtcdMember, remotePath: string, options: { etcdctl?: string; timeoutSeconds: number }): string {
-  const sweep = shellJoin(['find', dirname(remotePath), '-maxdepth', '1', '-type', 'f', '-name', `${remoteSnapshotPrefix}*`, '-mmin', `+${staleRemoteMinutes}`, '-exec', 'rm', '-f', '--', '{}', '+']);
+  const sweep = shellJoin([
+    'find',
+    dirname(remotePath),
+    '-maxdepth',
+    '1',
+    '-type',
+    'f',
+    '-name',
+    `${remoteSnapshotPrefix}*`,
+    '-mmin',
+    `+${staleRemoteMinutes}`,
+    '-exec',
+    'rm',
+    '-f',
+    '--',
+    '{}',
+    '+',
+  ]);
   const seconds = options.timeoutSeconds;
-  const argv = ['timeout', '--foreground', '-k', '5', String(seconds), options.etcdctl ?? 'etcdctl', `--endpoints=${member.clientUrl}`, '--dial-timeout=5s', `--command-timeout=${seconds}s`];
+  const argv = [
+    'timeout',
+    '--foreground',
+    '-k',
+    '5',
+    String(seconds),
+    options.etcdctl ?? 'etcdctl',
+    `--endpoints=${member.clientUrl}`,
+    '--dial-timeout=5s',
+    `--command-timeout=${seconds}s`,
+  ];
   if (member.caFile) argv.push(`--cacert=${member.caFile}`);
   if (member.certFile) argv.push(`--cert=${member.certFile}`);
   if (member.keyFile) argv.push(`--key=${member.keyFile}`);

@@ -48,6 +48,9 @@ export const dataMoveBackModule = defineModule<DataMoveArgs>({
     const run = asExec(yield execStep(revertSwapCommand(paths, toBool(args.had_old_data, true)), { timeoutMs: 60_000 }));
     if (run && run.exitCode !== 0) return { changed: false, failed: true, msg: `${execFailure(run)}: ${run.stderr.trim() || 'no output'}` };
     const said = run?.stdout.trim();
-    return outcomeOf(said, 'already-reverted', { data_dir: paths.dataDir, ...(said === 'reverted' ? { restored_data_at: paths.restoredAsideDir } : {}) });
+    return outcomeOf(said, 'already-reverted', {
+      data_dir: paths.dataDir,
+      ...(said === 'reverted' ? { restored_data_at: paths.restoredAsideDir } : {}),
+    });
   },
 });

@@ -34,7 +34,13 @@ export interface EtcdPreflightResult {
 }
 
 /** Every certificate in a PEM text (a CA bundle may hold several), judged at `now`. */
-export function judgeCertificates(pem: string, label: string, file: string, now: Date, warnDays: number): { facts: CertificateFact[]; problems: string[]; warnings: string[] } {
+export function judgeCertificates(
+  pem: string,
+  label: string,
+  file: string,
+  now: Date,
+  warnDays: number,
+): { facts: CertificateFact[]; problems: string[]; warnings: string[] } {
   const facts: CertificateFact[] = [];
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -53,7 +59,8 @@ export function judgeCertificates(pem: string, label: string, file: string, now:
     const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000);
     const subject = certificate.subject.replace(/\n/g, ', ');
     facts.push({ file, subject, notAfter: notAfter.toISOString(), daysLeft });
-    if (notAfter <= now) problems.push(`the ${label} ${file} (${subject}) expired on ${notAfter.toISOString()}; etcd will not start with it - renew it first`);
+    if (notAfter <= now)
+      problems.push(`the ${label} ${file} (${subject}) expired on ${notAfter.toISOString()}; etcd will not start with it - renew it first`);
     else if (notBefore > now) problems.push(`the ${label} ${file} (${subject}) is not valid before ${notBefore.toISOString()}; check the clocks`);
     else if (daysLeft < warnDays) warnings.push(`the ${label} ${file} (${subject}) expires in ${daysLeft} day(s), on ${notAfter.toISOString()}`);
   }
@@ -85,7 +92,8 @@ export const etcdPreflightModule = defineModule<EtcdPreflightArgs>({
     const tool = asExec(yield checkStep(toolCommand()));
     const parsed = tool?.exitCode === 0 ? parseTool(tool.stdout) : undefined;
     if (parsed) result.tool = parsed;
-    else if (tool && toBool(args.need_tool, true)) problem('neither etcdutl nor etcdctl is on the PATH; install etcd\'s tools there or use --restore-on deploy-host');
+    else if (tool && toBool(args.need_tool, true))
+      problem("neither etcdutl nor etcdctl is on the PATH; install etcd's tools there or use --restore-on deploy-host");
 
     const data = asExec(yield checkStep(dirExistsCommand(paths.dataDir)));
     result.had_old_data = data?.stdout.trim() === 'yes';
@@ -98,12 +106,16 @@ export const etcdPreflightModule = defineModule<EtcdPreflightArgs>({
         if (free === undefined) problem(`cannot read the free space of ${paths.parentDir}: ${df.stderr.trim() || 'no output'}`);
         else {
           result.free_kib = free;
-          if (free * 1024 < needed) problem(`${paths.parentDir} has ${mib(free * 1024)} free; the restore needs ${mib(needed)} (snapshot copy + restored data + margin)`);
+          if (free * 1024 < needed)
+            problem(`${paths.parentDir} has ${mib(free * 1024)} free; the restore needs ${mib(needed)} (snapshot copy + restored data + margin)`);
         }
       }
     }
 
-    for (const [label, file] of [['CA file', member.caFile], ['certificate', member.certFile]] as const) {
+    for (const [label, file] of [
+      ['CA file', member.caFile],
+      ['certificate', member.certFile],
+    ] as const) {
       if (!file) continue;
       // Certificates are public: read them here and judge them with node's X509 parser (no openssl needed on the host).
       const read = asExec(yield checkStep(shellJoin(['cat', file])));

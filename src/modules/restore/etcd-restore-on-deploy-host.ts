@@ -72,10 +72,19 @@ export const etcdRestoreOnDeployHostModule = defineModule<RestoreOnDeployHostArg
       },
     }) as { archive: string; sha256: string } | undefined;
     const transfer = asTransfer(
-      yield { kind: 'upload', source: { path: prepared?.archive ?? `<deferred: ${archive}, made by the step above>` }, dest: paths.uploadArchive, mode: 0o600 },
+      yield {
+        kind: 'upload',
+        source: { path: prepared?.archive ?? `<deferred: ${archive}, made by the step above>` },
+        dest: paths.uploadArchive,
+        mode: 0o600,
+      },
     );
     if (transfer && prepared && transfer.sha256 !== prepared.sha256) {
-      return { changed: true, failed: true, msg: `sha256 of ${paths.uploadArchive} on the member is ${transfer.sha256}, the archive has ${prepared.sha256}` };
+      return {
+        changed: true,
+        failed: true,
+        msg: `sha256 of ${paths.uploadArchive} on the member is ${transfer.sha256}, the archive has ${prepared.sha256}`,
+      };
     }
     return { changed: true, result: { archive: paths.uploadArchive } };
   },

@@ -39,7 +39,9 @@ export const etcdSnapshotCopyModule = defineModule<EtcdSnapshotCopyArgs>({
       return { changed: true, result: { dest } };
     }
     // The snapshot's sha256 was verified on the deploy host: the member's copy is checked against it.
-    const transfer = asTransfer(yield { kind: 'upload', source: { path: args.src! }, dest, mode: 0o600, ...(args.sha256 ? { sha256: args.sha256 } : {}) });
+    const transfer = asTransfer(
+      yield { kind: 'upload', source: { path: args.src! }, dest, mode: 0o600, ...(args.sha256 ? { sha256: args.sha256 } : {}) },
+    );
     if (transfer && transfer.sha256 !== args.sha256) {
       return { changed: true, failed: true, msg: `sha256 of ${dest} on the member is ${transfer.sha256}, the verified snapshot has ${args.sha256}` };
     }

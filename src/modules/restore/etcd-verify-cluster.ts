@@ -31,7 +31,7 @@ export const etcdVerifyClusterModule = defineModule<EtcdVerifyClusterArgs>({
     const timeoutSeconds = args.timeout_seconds ?? 60;
     const expect = { ...(args.revision !== undefined ? { revision: args.revision } : {}), quorumOnly: toBool(args.quorum_only) };
     const what = expect.quorumOnly
-      ? 'a quorum answers with one leader and the inventory\'s members'
+      ? "a quorum answers with one leader and the inventory's members"
       : `all answer, one leader, one cluster id, members = inventory${args.revision !== undefined ? `, revision = ${args.revision}` : ''}`;
     const waited = (yield {
       kind: 'call',

@@ -77,25 +77,45 @@ export function checkIdentities(members: readonly EtcdMember[]): IdentityCheck {
     return new Map([...seen].filter(([, hosts]) => hosts.length > 1));
   };
   for (const [name, hosts] of duplicates((m) => m.name)) {
-    error('restore.duplicate-etcd-name', `etcd member name "${name}" is used by ${hosts.join(', ')}`, 'give every etcd host its own NODE_NAME (etcd --name)');
+    error(
+      'restore.duplicate-etcd-name',
+      `etcd member name "${name}" is used by ${hosts.join(', ')}`,
+      'give every etcd host its own NODE_NAME (etcd --name)',
+    );
   }
   for (const [url, hosts] of duplicates((m) => m.peerUrl)) {
     error('restore.duplicate-peer-url', `peer URL ${url} is used by ${hosts.join(', ')}`, 'each etcd member needs its own peer URL');
   }
   const tokens = [...new Set(members.map((m) => m.token))];
   if (tokens.length > 1) {
-    error('restore.several-tokens', `the etcd members disagree on the cluster token (${tokens.join(', ')})`, 'set one initial cluster token for the whole etcd group');
+    error(
+      'restore.several-tokens',
+      `the etcd members disagree on the cluster token (${tokens.join(', ')})`,
+      'set one initial cluster token for the whole etcd group',
+    );
   }
   for (const m of members) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(m.name)) {
-      error('restore.bad-etcd-name', `${m.host}: etcd member name "${m.name}" cannot be used in --initial-cluster`, 'use letters, digits, ".", "_" and "-" only');
+      error(
+        'restore.bad-etcd-name',
+        `${m.host}: etcd member name "${m.name}" cannot be used in --initial-cluster`,
+        'use letters, digits, ".", "_" and "-" only',
+      );
     }
     if (!/^https?:\/\/[^\s,=]+$/.test(m.peerUrl)) {
-      error('restore.bad-peer-url', `${m.host}: peer URL "${m.peerUrl}" is not an http(s) URL usable in --initial-cluster`, 'e.g. https://10.0.0.1:2380');
+      error(
+        'restore.bad-peer-url',
+        `${m.host}: peer URL "${m.peerUrl}" is not an http(s) URL usable in --initial-cluster`,
+        'e.g. https://10.0.0.1:2380',
+      );
     }
     const dir = normalizeDataDir(m.dataDir);
     if (!posix.isAbsolute(m.dataDir) || dir === '/') {
-      error('restore.bad-data-dir', `${m.host}: etcd data dir "${m.dataDir}" must be an absolute path other than / (e.g. /var/lib/etcd)`, 'set ETCD_DATA_DIR to the data dir the etcd unit uses');
+      error(
+        'restore.bad-data-dir',
+        `${m.host}: etcd data dir "${m.dataDir}" must be an absolute path other than / (e.g. /var/lib/etcd)`,
+        'set ETCD_DATA_DIR to the data dir the etcd unit uses',
+      );
     }
   }
   if (members.length % 2 === 0) {

@@ -20,7 +20,8 @@ export {
   kubeServicesModule,
 };
 
-export const restoreModules: ModuleDefinition<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+export const restoreModules: ModuleDefinition<any>[] = [
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   etcdPreflightModule,
   etcdSnapshotCopyModule,
   etcdRestoreModule,

@@ -15,7 +15,8 @@ export function memberContext(ctx: ModuleContext, runId: string): MemberContext 
   const members = etcdMembers(ctx.inventory);
   const member = members.find((m) => m.host === ctx.host.name);
   if (!member) return { changed: false, failed: true, msg: `${ctx.host.name} is not in the etcd group: restore modules run on etcd members only` };
-  if (!/^[0-9A-Za-z]+$/.test(runId)) return { changed: false, failed: true, msg: `run_id "${runId}" must be letters and digits (it becomes part of directory names)` };
+  if (!/^[0-9A-Za-z]+$/.test(runId))
+    return { changed: false, failed: true, msg: `run_id "${runId}" must be letters and digits (it becomes part of directory names)` };
   return { member, members, paths: restorePaths(member.dataDir, runId) };
 }
 

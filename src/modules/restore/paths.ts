@@ -21,7 +21,10 @@ export interface MemberRestorePaths {
 
 /** A run id is a UTC timestamp, so the aside dir names sort by time and say when they were made. */
 export function newRunId(now: Date = new Date()): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export function restorePaths(dataDir: string, runId: string): MemberRestorePaths {

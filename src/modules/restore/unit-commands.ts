@@ -16,7 +16,8 @@ export interface HostServices {
 
 export function topologyOf(inventory: Inventory): EtcdTopology {
   const values = new Set([...inventory.hosts.values()].map((h) => h.vars.etcd_topology ?? 'systemd'));
-  if (values.size > 1) throw new UsageError(`the hosts disagree on etcd_topology (${[...values].join(', ')})`, 'set etcd_topology once, under all:vars');
+  if (values.size > 1)
+    throw new UsageError(`the hosts disagree on etcd_topology (${[...values].join(', ')})`, 'set etcd_topology once, under all:vars');
   const [value] = values;
   if (value === undefined || value === 'systemd') return 'systemd';
   if (value === 'static-pod') {

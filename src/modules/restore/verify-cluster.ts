@@ -54,7 +54,11 @@ export interface ClusterVerdict {
 
 const label = (o: MemberObservation): string => `${o.name} (${o.host})`;
 
-export function judgeCluster(members: readonly EtcdMember[], observations: readonly MemberObservation[], expect: ClusterExpectation = {}): ClusterVerdict {
+export function judgeCluster(
+  members: readonly EtcdMember[],
+  observations: readonly MemberObservation[],
+  expect: ClusterExpectation = {},
+): ClusterVerdict {
   const problems: string[] = [];
   const warnings: string[] = [];
   let definitive = false;
@@ -64,7 +68,8 @@ export function judgeCluster(members: readonly EtcdMember[], observations: reado
   for (const o of observations) {
     if (!o.status) (silentOk ? warnings : problems).push(`${label(o)} does not answer at ${o.endpoint}: ${o.error ?? 'no status'}`);
   }
-  if (expect.quorumOnly && answered.length < quorum) problems.push(`only ${answered.length} of ${members.length} members answer; a quorum needs ${quorum}`);
+  if (expect.quorumOnly && answered.length < quorum)
+    problems.push(`only ${answered.length} of ${members.length} members answer; a quorum needs ${quorum}`);
   const missing = members.filter((m) => !observations.some((o) => o.host === m.host));
   for (const m of missing) problems.push(`${m.name} (${m.host}) was not asked`);
 
@@ -87,7 +92,13 @@ export function judgeCluster(members: readonly EtcdMember[], observations: reado
   }
   const leaderIds = new Set(answered.map((o) => o.status.leaderId));
   if (answered.length > 0 && selfLeaders.length <= 1) {
-    if (leaderIds.has('0')) problems.push(`no leader yet on ${answered.filter((o) => o.status.leaderId === '0').map(label).join(', ')}`);
+    if (leaderIds.has('0'))
+      problems.push(
+        `no leader yet on ${answered
+          .filter((o) => o.status.leaderId === '0')
+          .map(label)
+          .join(', ')}`,
+      );
     else if (leaderIds.size > 1) problems.push(`members disagree on the leader (${[...leaderIds].join(', ')})`);
   }
 

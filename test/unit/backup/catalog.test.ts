@@ -22,7 +22,10 @@ describe('backup catalog', () => {
     await appendCatalogRecord(file, record('a'));
     await appendCatalogRecord(file, record('b', 'failed'));
     const content = await readCatalog(file);
-    expect(content.records.map((r) => [r.id, r.result])).to.deep.equal([['a', 'ok'], ['b', 'failed']]);
+    expect(content.records.map((r) => [r.id, r.result])).to.deep.equal([
+      ['a', 'ok'],
+      ['b', 'failed'],
+    ]);
     expect((await stat(file)).mode & 0o777).to.equal(0o600);
     expect((await stat(join(dir, 'deep', 'catalog'))).mode & 0o777).to.equal(0o700);
   });

@@ -20,7 +20,9 @@ describe('backup locations', () => {
   });
 
   it('follows backup_dir, backup_catalog_dir and backup_metrics_file; --metrics-file wins', () => {
-    const inv = inventory('    backup_dir: /var/backups/etcd\n    backup_catalog_dir: /var/lib/orchestrate\n    backup_metrics_file: /var/lib/node_exporter/textfile/etcd.prom');
+    const inv = inventory(
+      '    backup_dir: /var/backups/etcd\n    backup_catalog_dir: /var/lib/orchestrate\n    backup_metrics_file: /var/lib/node_exporter/textfile/etcd.prom',
+    );
     expect(backupLocations(inv)).to.include({
       cluster: 'etcd-cluster-0',
       backupDir: '/var/backups/etcd',

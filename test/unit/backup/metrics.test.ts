@@ -37,7 +37,10 @@ describe('backup metrics', () => {
   });
 
   it('renders HELP and TYPE lines and one labelled sample per metric, escaping the label', () => {
-    const text = renderMetrics({ ...metricsFromRecords('c1', [record('ok', '2026-11-22T10:00:00Z', { size: 5, revision: 3 })]), cluster: 'we"ird\\name' });
+    const text = renderMetrics({
+      ...metricsFromRecords('c1', [record('ok', '2026-11-22T10:00:00Z', { size: 5, revision: 3 })]),
+      cluster: 'we"ird\\name',
+    });
     const lines = text.trimEnd().split('\n');
     expect(lines.filter((l) => l.startsWith('# HELP '))).to.have.length(7);
     expect(lines.filter((l) => l.startsWith('# TYPE ') && l.endsWith(' gauge'))).to.have.length(7);

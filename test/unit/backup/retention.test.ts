@@ -22,14 +22,49 @@ describe('planRetention', () => {
     { name: 'keep-last 2', entries: entries('1h', '2h', '3h', '4h'), policy: { keepLast: 2 }, deleted: ['3h', '4h'] },
     { name: 'keep-last larger than the count', entries: entries('1h', '2h'), policy: { keepLast: 10 }, deleted: [] },
     { name: 'ttl 1 day', entries: entries('1h', '23h', '25h', '3d'), policy: { ttlSeconds: 86_400 }, deleted: ['25h', '3d'] },
-    { name: 'ttl never deletes the newest verified snapshot, however old', entries: entries('10d', '20d'), policy: { ttlSeconds: 3600 }, deleted: ['20d'] },
-    { name: 'unverified files are never counted and never deleted', entries: entries('1h!', '2h', '3h!', '4h'), policy: { keepLast: 1 }, deleted: ['4h'] },
-    { name: 'the newest verified is kept even when newer unverified files exist', entries: entries('1m!', '5d'), policy: { ttlSeconds: 60 }, deleted: [] },
-    { name: 'hourly 2: the newest of each of the last two hours with a snapshot', entries: entries('10m', '20m', '70m', '80m', '130m'), policy: { hourly: 2 }, deleted: ['20m', '80m', '130m'] },
-    { name: 'daily 3 over a week of twice-daily snapshots', entries: entries('1h', '13h', '25h', '37h', '49h', '61h', '73h'), policy: { daily: 3 }, deleted: ['25h', '49h', '61h', '73h'] },
+    {
+      name: 'ttl never deletes the newest verified snapshot, however old',
+      entries: entries('10d', '20d'),
+      policy: { ttlSeconds: 3600 },
+      deleted: ['20d'],
+    },
+    {
+      name: 'unverified files are never counted and never deleted',
+      entries: entries('1h!', '2h', '3h!', '4h'),
+      policy: { keepLast: 1 },
+      deleted: ['4h'],
+    },
+    {
+      name: 'the newest verified is kept even when newer unverified files exist',
+      entries: entries('1m!', '5d'),
+      policy: { ttlSeconds: 60 },
+      deleted: [],
+    },
+    {
+      name: 'hourly 2: the newest of each of the last two hours with a snapshot',
+      entries: entries('10m', '20m', '70m', '80m', '130m'),
+      policy: { hourly: 2 },
+      deleted: ['20m', '80m', '130m'],
+    },
+    {
+      name: 'daily 3 over a week of twice-daily snapshots',
+      entries: entries('1h', '13h', '25h', '37h', '49h', '61h', '73h'),
+      policy: { daily: 3 },
+      deleted: ['25h', '49h', '61h', '73h'],
+    },
     { name: 'weekly 2', entries: entries('1d', '3d', '8d', '9d', '16d', '30d'), policy: { weekly: 2 }, deleted: ['3d', '9d', '16d', '30d'] },
-    { name: 'policies combine: kept by any', entries: entries('1h', '2h', '3h', '2d', '10d'), policy: { keepLast: 2, daily: 2 }, deleted: ['3h', '10d'] },
-    { name: 'grandfather-father-son', entries: entries('30m', '90m', '5h', '26h', '50h', '8d', '15d', '40d'), policy: { hourly: 2, daily: 2, weekly: 3 }, deleted: ['5h', '50h', '40d'] },
+    {
+      name: 'policies combine: kept by any',
+      entries: entries('1h', '2h', '3h', '2d', '10d'),
+      policy: { keepLast: 2, daily: 2 },
+      deleted: ['3h', '10d'],
+    },
+    {
+      name: 'grandfather-father-son',
+      entries: entries('30m', '90m', '5h', '26h', '50h', '8d', '15d', '40d'),
+      policy: { hourly: 2, daily: 2, weekly: 3 },
+      deleted: ['5h', '50h', '40d'],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

@@ -25,12 +25,17 @@ describe('snapshot store', () => {
     const at = new Date('2026-11-22T09:08:07.654Z');
     expect(snapshotFileName(at, 1234)).to.equal('snapshot_20261122T090807Z_rev1234.db');
     expect(snapshotFileName(at, 1234, 2)).to.equal('snapshot_20261122T090807Z_rev1234_2.db');
-    expect(parseSnapshotFileName('snapshot_20261122T090807Z_rev1234_2.db')).to.deep.equal({ takenAt: new Date('2026-11-22T09:08:07Z'), revision: 1234 });
+    expect(parseSnapshotFileName('snapshot_20261122T090807Z_rev1234_2.db')).to.deep.equal({
+      takenAt: new Date('2026-11-22T09:08:07Z'),
+      revision: 1234,
+    });
     for (const name of ['snapshot.db', 'snapshot_20261122T090807Z_rev1.db.partial-abc123', 'backup.db', 'snapshot_2026_rev1.db']) {
       expect(parseSnapshotFileName(name), name).to.equal(undefined);
     }
     // Names sort by time.
-    const names = [new Date('2026-01-02T00:00:00Z'), new Date('2025-12-31T23:59:59Z'), new Date('2026-01-01T00:00:00Z')].map((d) => snapshotFileName(d, 1));
+    const names = [new Date('2026-01-02T00:00:00Z'), new Date('2025-12-31T23:59:59Z'), new Date('2026-01-01T00:00:00Z')].map((d) =>
+      snapshotFileName(d, 1),
+    );
     expect([...names].sort()).to.deep.equal([names[1], names[2], names[0]]);
   });
 

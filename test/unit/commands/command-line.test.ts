@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from '../../../src/commands/command-line.js';
+import {
+  connectionOptions,
+  helpOption,
+  parseCommandLine,
+  positiveInteger,
+  singleArgument,
+  withInterrupts,
+} from '../../../src/commands/command-line.js';
 import { UsageError } from '../../../src/errors.js';
 
 function usageError(fn: () => unknown): UsageError {
@@ -14,7 +21,10 @@ function usageError(fn: () => unknown): UsageError {
 
 describe('command-line helpers', () => {
   it('parses options and positionals, and names --help of the command for an unknown option', () => {
-    const { values, positionals } = parseCommandLine('backup', ['inv.yml', '--known-hosts', 'kh', '--accept-new-host-keys'], { ...connectionOptions, ...helpOption });
+    const { values, positionals } = parseCommandLine('backup', ['inv.yml', '--known-hosts', 'kh', '--accept-new-host-keys'], {
+      ...connectionOptions,
+      ...helpOption,
+    });
     expect(positionals).to.deep.equal(['inv.yml']);
     expect(values['known-hosts']).to.equal('kh');
     expect(values['accept-new-host-keys']).to.equal(true);
@@ -32,7 +42,14 @@ describe('command-line helpers', () => {
     expect(extra.hint).to.equal('give one playbook; orchestrate run PLAYBOOK -i INVENTORY');
   });
 
-  for (const [text, ok] of [['3', true], ['0', false], ['-1', false], ['1.5', false], ['ten', false], ['', false]] as const) {
+  for (const [text, ok] of [
+    ['3', true],
+    ['0', false],
+    ['-1', false],
+    ['1.5', false],
+    ['ten', false],
+    ['', false],
+  ] as const) {
     it(`positiveInteger(${JSON.stringify(text)}) ${ok ? 'accepts' : 'refuses'} it`, () => {
       if (ok) expect(positiveInteger(text, '--forks')).to.equal(Number(text));
       else expect(usageError(() => positiveInteger(text, '--forks')).message).to.match(/^--forks must be a positive whole number/);
@@ -59,10 +76,14 @@ describe('command-line helpers', () => {
 
   it('follows a linked abort signal', async () => {
     const outer = new AbortController();
-    const seen = await withInterrupts({ first: 'a', second: 'b' }, async (signal) => {
-      outer.abort();
-      return signal.aborted;
-    }, outer.signal);
+    const seen = await withInterrupts(
+      { first: 'a', second: 'b' },
+      async (signal) => {
+        outer.abort();
+        return signal.aborted;
+      },
+      outer.signal,
+    );
     expect(seen).to.equal(true);
   });
 });

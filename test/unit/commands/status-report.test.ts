@@ -10,7 +10,18 @@ const hour = 3_600_000;
 function member(index: number, ok: boolean): MemberSummary {
   const base = { name: `etcd${index}`, host: `10.0.0.${index}`, endpoint: `https://10.0.0.${index}:2379`, durationMs: 2 };
   if (!ok) return { ...base, ok: false, error: 'connection refused at 10.0.0.' + index + ':2379 (etcd not running, or not listening there)' };
-  return { ...base, ok: true, isLeader: index === 1, leaderId: 'a1', isLearner: false, memberId: `a${index}`, clusterId: 'c0ffee', revision: 42, dbSize: 20480, version: '3.4.23' };
+  return {
+    ...base,
+    ok: true,
+    isLeader: index === 1,
+    leaderId: 'a1',
+    isLearner: false,
+    memberId: `a${index}`,
+    clusterId: 'c0ffee',
+    revision: 42,
+    dbSize: 20480,
+    version: '3.4.23',
+  };
 }
 
 function survey(upFlags: boolean[]): ClusterSurvey {
@@ -20,7 +31,18 @@ function survey(upFlags: boolean[]): ClusterSurvey {
 }
 
 function snapshot(ageMs: number): SnapshotRow {
-  return { name: 'snapshot_x.db', path: '/backups/snapshot_x.db', takenAt: now - ageMs, size: 20512, revision: 42, keys: 7, status: 'ok', checked: 'catalog', isPointer: true, foreign: false };
+  return {
+    name: 'snapshot_x.db',
+    path: '/backups/snapshot_x.db',
+    takenAt: now - ageMs,
+    size: 20512,
+    revision: 42,
+    keys: 7,
+    status: 'ok',
+    checked: 'catalog',
+    isPointer: true,
+    foreign: false,
+  };
 }
 
 function inputs(upFlags: boolean[], ageMs: number | undefined, extra: Partial<StatusInputs> = {}): StatusInputs {
@@ -39,14 +61,78 @@ function inputs(upFlags: boolean[], ageMs: number | undefined, extra: Partial<St
 
 describe('status report (text, JSON, exit code)', () => {
   const cases: { title: string; up: boolean[]; ageMs?: number; require?: boolean; exit: number; lines: RegExp[] }[] = [
-    { title: 'all healthy, fresh backup', up: [true, true, true], ageMs: hour, exit: 0, lines: [/^cluster prod \(id c0ffee\): 3\/3 members healthy, leader etcd1$/m, /^quorum held: 3 of 3 voting members healthy, needs 2 \(1 more failure\(s\) tolerated\)$/m, /^ok: the newest verified snapshot is 1h 0m old \(max 2h\)$/m] },
-    { title: 'all healthy, stale backup', up: [true, true, true], ageMs: 3 * hour, exit: 6, lines: [/^STALE: the newest verified snapshot is 3h 0m old, more than --max-age 2h$/m] },
-    { title: 'one member down, fresh: a warning, exit 0', up: [true, true, false], ageMs: hour, exit: 0, lines: [/^WARNING: member etcd3 is down: connection refused at 10\.0\.0\.3:2379 .*one more failure loses it$/m, /^etcd3\s+\S+\s+DOWN\s/m, /^ok: /m] },
-    { title: 'one member down with --require-all-members: exit 7', up: [true, true, false], ageMs: hour, require: true, exit: 7, lines: [/^UNHEALTHY: member etcd3 is down: .*\(--require-all-members\)$/m] },
-    { title: 'one member down, stale: 6 with the warning', up: [true, true, false], ageMs: 3 * hour, exit: 6, lines: [/^WARNING: member etcd3 is down/m, /^STALE: /m] },
-    { title: 'two members down, fresh: exit 7 whatever the backup age', up: [true, false, false], ageMs: hour, exit: 7, lines: [/^UNHEALTHY: 1 of 3 members healthy, quorum needs 2: the cluster cannot serve writes \(etcd2: down, .*; etcd3: down, .*\)$/m, /^quorum LOST: 1 of 3 voting members healthy, needs 2$/m, /^ok: /m] },
-    { title: 'every member down and no backup at all: 7, and both facts reported', up: [false, false, false], exit: 7, lines: [/^cluster prod: 0\/3 members healthy, leader none$/m, /^UNHEALTHY: 0 of 3 members healthy, quorum needs 2/m, /^STALE: no verified snapshot in \/backups$/m] },
-    { title: 'two members down and stale: 7, stale reported too', up: [true, false, false], ageMs: 30 * hour, exit: 7, lines: [/^UNHEALTHY: /m, /^STALE: the newest verified snapshot is 30h 0m old/m] },
+    {
+      title: 'all healthy, fresh backup',
+      up: [true, true, true],
+      ageMs: hour,
+      exit: 0,
+      lines: [
+        /^cluster prod \(id c0ffee\): 3\/3 members healthy, leader etcd1$/m,
+        /^quorum held: 3 of 3 voting members healthy, needs 2 \(1 more failure\(s\) tolerated\)$/m,
+        /^ok: the newest verified snapshot is 1h 0m old \(max 2h\)$/m,
+      ],
+    },
+    {
+      title: 'all healthy, stale backup',
+      up: [true, true, true],
+      ageMs: 3 * hour,
+      exit: 6,
+      lines: [/^STALE: the newest verified snapshot is 3h 0m old, more than --max-age 2h$/m],
+    },
+    {
+      title: 'one member down, fresh: a warning, exit 0',
+      up: [true, true, false],
+      ageMs: hour,
+      exit: 0,
+      lines: [
+        /^WARNING: member etcd3 is down: connection refused at 10\.0\.0\.3:2379 .*one more failure loses it$/m,
+        /^etcd3\s+\S+\s+DOWN\s/m,
+        /^ok: /m,
+      ],
+    },
+    {
+      title: 'one member down with --require-all-members: exit 7',
+      up: [true, true, false],
+      ageMs: hour,
+      require: true,
+      exit: 7,
+      lines: [/^UNHEALTHY: member etcd3 is down: .*\(--require-all-members\)$/m],
+    },
+    {
+      title: 'one member down, stale: 6 with the warning',
+      up: [true, true, false],
+      ageMs: 3 * hour,
+      exit: 6,
+      lines: [/^WARNING: member etcd3 is down/m, /^STALE: /m],
+    },
+    {
+      title: 'two members down, fresh: exit 7 whatever the backup age',
+      up: [true, false, false],
+      ageMs: hour,
+      exit: 7,
+      lines: [
+        /^UNHEALTHY: 1 of 3 members healthy, quorum needs 2: the cluster cannot serve writes \(etcd2: down, .*; etcd3: down, .*\)$/m,
+        /^quorum LOST: 1 of 3 voting members healthy, needs 2$/m,
+        /^ok: /m,
+      ],
+    },
+    {
+      title: 'every member down and no backup at all: 7, and both facts reported',
+      up: [false, false, false],
+      exit: 7,
+      lines: [
+        /^cluster prod: 0\/3 members healthy, leader none$/m,
+        /^UNHEALTHY: 0 of 3 members healthy, quorum needs 2/m,
+        /^STALE: no verified snapshot in \/backups$/m,
+      ],
+    },
+    {
+      title: 'two members down and stale: 7, stale reported too',
+      up: [true, false, false],
+      ageMs: 30 * hour,
+      exit: 7,
+      lines: [/^UNHEALTHY: /m, /^STALE: the newest verified snapshot is 30h 0m old/m],
+    },
   ];
   for (const c of cases) {
     it(`${c.title} -> ${c.exit}`, () => {
@@ -63,7 +149,19 @@ describe('status report (text, JSON, exit code)', () => {
   it('--json keeps every field it had and adds quorum, unhealthy, unhealthyReasons and warnings', () => {
     const report = statusReport(inputs([true, false, false], 3 * hour));
     const json = JSON.parse(JSON.stringify(report.json)) as Record<string, unknown>;
-    for (const field of ['cluster', 'members', 'leader', 'healthy', 'newestVerifiedSnapshot', 'rejectedSnapshots', 'lastAttempt', 'maxAgeSeconds', 'stale', 'verdict', 'exitCode']) {
+    for (const field of [
+      'cluster',
+      'members',
+      'leader',
+      'healthy',
+      'newestVerifiedSnapshot',
+      'rejectedSnapshots',
+      'lastAttempt',
+      'maxAgeSeconds',
+      'stale',
+      'verdict',
+      'exitCode',
+    ]) {
       expect(json, field).to.have.property(field);
     }
     expect(json.healthy).to.equal(1);
@@ -88,7 +186,9 @@ describe('status report (text, JSON, exit code)', () => {
     expect(report.exitCode).to.equal(7);
     expect(report.text).to.match(/^cluster prod \(ids c1, c2, c3\): 1\/3 members healthy, leaders etcd1, etcd2, etcd3$/m);
     expect(report.text).to.match(/^etcd2\s+\S+\s+SPLIT\s+leader/m);
-    expect(report.text).to.contain('UNHEALTHY: split brain: the members disagree on the cluster id (etcd1 reports cluster id c1; etcd2 reports cluster id c2; etcd3 reports cluster id c3)');
+    expect(report.text).to.contain(
+      'UNHEALTHY: split brain: the members disagree on the cluster id (etcd1 reports cluster id c1; etcd2 reports cluster id c2; etcd3 reports cluster id c3)',
+    );
     expect(report.json.splitBrain).to.equal(true);
   });
 

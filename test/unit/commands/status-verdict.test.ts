@@ -23,7 +23,14 @@ function up(index: number, overrides: Partial<MemberSummary> = {}): MemberSummar
 }
 
 function down(index: number): MemberSummary {
-  return { name: `etcd${index}`, host: `10.0.0.${index}`, endpoint: `https://10.0.0.${index}:2379`, ok: false, error: `connection refused at 10.0.0.${index}:2379`, durationMs: 1 };
+  return {
+    name: `etcd${index}`,
+    host: `10.0.0.${index}`,
+    endpoint: `https://10.0.0.${index}:2379`,
+    ok: false,
+    error: `connection refused at 10.0.0.${index}:2379`,
+    durationMs: 1,
+  };
 }
 
 /** n members, the last k of them down (the leader, etcd1, stays up while any member does). */
@@ -61,7 +68,8 @@ describe('cluster verdict (status exit 7)', () => {
       if (held) {
         expect(verdict.unhealthyReasons).to.deep.equal([]);
         expect(verdict.warnings).to.have.length(k);
-        for (let i = n - k + 1; i <= n; i++) expect(verdict.warnings.join('\n')).to.contain(`member etcd${i} is down: connection refused at 10.0.0.${i}:2379`);
+        for (let i = n - k + 1; i <= n; i++)
+          expect(verdict.warnings.join('\n')).to.contain(`member etcd${i} is down: connection refused at 10.0.0.${i}:2379`);
       } else {
         expect(verdict.unhealthyReasons).to.have.length(1);
         expect(verdict.unhealthyReasons[0]).to.match(new RegExp(`^${n - k} of ${n} members healthy, quorum needs ${quorumSize(n)}`));
@@ -79,9 +87,13 @@ describe('cluster verdict (status exit 7)', () => {
       '1 of 3 members healthy, quorum needs 2: the cluster cannot serve writes (etcd2: down, connection refused at 10.0.0.2:2379; etcd3: down, connection refused at 10.0.0.3:2379)',
     );
     const held = clusterVerdict(cluster(3, 1));
-    expect(held.warnings).to.deep.equal(['member etcd3 is down: connection refused at 10.0.0.3:2379; quorum holds with 2 of 3 (needs 2), one more failure loses it']);
+    expect(held.warnings).to.deep.equal([
+      'member etcd3 is down: connection refused at 10.0.0.3:2379; quorum holds with 2 of 3 (needs 2), one more failure loses it',
+    ]);
     expect(clusterVerdict(cluster(5, 1)).warnings[0]).to.contain('quorum holds with 4 of 5 (needs 3), 1 more failure(s) tolerated');
-    expect(clusterVerdict(cluster(3, 1), { requireAllMembers: true }).unhealthyReasons[0]).to.match(/^member etcd3 is down: .*\(--require-all-members\)$/);
+    expect(clusterVerdict(cluster(3, 1), { requireAllMembers: true }).unhealthyReasons[0]).to.match(
+      /^member etcd3 is down: .*\(--require-all-members\)$/,
+    );
   });
 
   it('a member that answers but sees no leader does not count (the lone survivor of a 3-member cluster)', () => {
@@ -131,7 +143,10 @@ describe('cluster verdict (status exit 7)', () => {
   });
 
   it('parses the errors etcd puts into a status answer', () => {
-    expect(parseMemberErrors(['etcdserver: no leader', 'memberID:1 alarm:NOSPACE ', 'something odd '])).to.deep.equal({ noLeader: true, alarms: ['NOSPACE', 'something odd'] });
+    expect(parseMemberErrors(['etcdserver: no leader', 'memberID:1 alarm:NOSPACE ', 'something odd '])).to.deep.equal({
+      noLeader: true,
+      alarms: ['NOSPACE', 'something odd'],
+    });
     expect(parseMemberErrors(undefined)).to.deep.equal({ noLeader: false, alarms: [] });
   });
 

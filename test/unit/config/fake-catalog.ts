@@ -4,8 +4,16 @@ import type { ModuleCatalog, ModuleCatalogEntry } from '../../../src/config/modu
 const boolish = { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['yes', 'no', 'true', 'false'] }] };
 
 const entries: ModuleCatalogEntry[] = [
-  { id: 'shell', freeForm: 'cmd', schema: { type: 'object', properties: { cmd: { type: 'string' }, chdir: { type: 'string' } }, required: ['cmd'], additionalProperties: false } },
-  { id: 'command', freeForm: 'cmd', schema: { type: 'object', properties: { cmd: { type: 'string' }, chdir: { type: 'string' } }, required: ['cmd'], additionalProperties: false } },
+  {
+    id: 'shell',
+    freeForm: 'cmd',
+    schema: { type: 'object', properties: { cmd: { type: 'string' }, chdir: { type: 'string' } }, required: ['cmd'], additionalProperties: false },
+  },
+  {
+    id: 'command',
+    freeForm: 'cmd',
+    schema: { type: 'object', properties: { cmd: { type: 'string' }, chdir: { type: 'string' } }, required: ['cmd'], additionalProperties: false },
+  },
   { id: 'debug', freeForm: 'msg', schema: { type: 'object', properties: { msg: {}, var: { type: 'string' } }, additionalProperties: false } },
   {
     id: 'service',
@@ -20,13 +28,33 @@ const entries: ModuleCatalogEntry[] = [
     id: 'file',
     schema: {
       type: 'object',
-      properties: { path: { type: 'string' }, name: { type: 'string' }, state: { enum: ['directory', 'absent', 'touch', 'file'] }, mode: { type: ['string', 'integer'] } },
+      properties: {
+        path: { type: 'string' },
+        name: { type: 'string' },
+        state: { enum: ['directory', 'absent', 'touch', 'file'] },
+        mode: { type: ['string', 'integer'] },
+      },
       additionalProperties: false,
     },
   },
-  { id: 'copy', schema: { type: 'object', properties: { src: { type: 'string' }, content: { type: 'string' }, dest: { type: 'string' }, mode: { type: ['string', 'integer'] } }, required: ['dest'], additionalProperties: false } },
+  {
+    id: 'copy',
+    schema: {
+      type: 'object',
+      properties: { src: { type: 'string' }, content: { type: 'string' }, dest: { type: 'string' }, mode: { type: ['string', 'integer'] } },
+      required: ['dest'],
+      additionalProperties: false,
+    },
+  },
   { id: 'set_fact', schema: { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, minProperties: 1 } },
-  { id: 'wait_for', schema: { type: 'object', properties: { host: { type: 'string' }, port: { type: 'integer' }, timeout: { type: 'integer' } }, additionalProperties: false } },
+  {
+    id: 'wait_for',
+    schema: {
+      type: 'object',
+      properties: { host: { type: 'string' }, port: { type: 'integer' }, timeout: { type: 'integer' } },
+      additionalProperties: false,
+    },
+  },
 ];
 
 // Exact names only: the loader itself must map `ansible.builtin.shell` to `shell`.

@@ -44,7 +44,11 @@ describe('selectHosts', () => {
   const unknown: [string, string | undefined, string[]][] = [
     ['etcdd', undefined, ['hosts: "etcdd" is neither a group nor a host of test/fixtures/config/good/inventory.yml|did you mean "etcd"?']],
     ['etcd:&nope', undefined, ['hosts: "nope" is neither a group nor a host of test/fixtures/config/good/inventory.yml|']],
-    ['etcd', 'kube_mastr', ['--limit: "kube_mastr" is neither a group nor a host of test/fixtures/config/good/inventory.yml|did you mean "kube_master"?']],
+    [
+      'etcd',
+      'kube_mastr',
+      ['--limit: "kube_mastr" is neither a group nor a host of test/fixtures/config/good/inventory.yml|did you mean "kube_master"?'],
+    ],
     ['zz*', undefined, ['hosts: "zz*" is neither a group nor a host of test/fixtures/config/good/inventory.yml|']],
     [':', undefined, ['hosts: the host pattern is empty|']],
   ];

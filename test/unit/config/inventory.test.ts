@@ -83,7 +83,10 @@ all:
   });
 
   it('puts hosts listed only under all into ungrouped, and accepts {} and empty host entries', () => {
-    const { inventory: small } = parseInventory('inline/ungrouped.yml', 'all:\n  hosts:\n    a: {}\n    b:\n  children:\n    etcd:\n      hosts:\n        b:\n        c:\n');
+    const { inventory: small } = parseInventory(
+      'inline/ungrouped.yml',
+      'all:\n  hosts:\n    a: {}\n    b:\n  children:\n    etcd:\n      hosts:\n        b:\n        c:\n',
+    );
     expect(small.groups.get('ungrouped')).to.deep.equal(['a']);
     expect(small.groups.get('etcd')).to.deep.equal(['b', 'c']);
   });
@@ -119,8 +122,30 @@ describe('connection variables', () => {
   );
   const table: [string, Record<string, unknown>][] = [
     ['plain', { host: 'plain', address: 'plain', port: 22, user: userInfo().username, local: false, become: false }],
-    ['full', { host: 'full', address: '10.9.9.9', port: 2222, user: 'deploy', local: false, become: true, privateKeyFile: path.resolve('some/dir/keys/id_ed25519') }],
-    ['home', { host: 'home', address: 'home', port: 22, user: userInfo().username, local: false, become: false, privateKeyFile: path.join(homedir(), '.ssh/id_rsa') }],
+    [
+      'full',
+      {
+        host: 'full',
+        address: '10.9.9.9',
+        port: 2222,
+        user: 'deploy',
+        local: false,
+        become: true,
+        privateKeyFile: path.resolve('some/dir/keys/id_ed25519'),
+      },
+    ],
+    [
+      'home',
+      {
+        host: 'home',
+        address: 'home',
+        port: 22,
+        user: userInfo().username,
+        local: false,
+        become: false,
+        privateKeyFile: path.join(homedir(), '.ssh/id_rsa'),
+      },
+    ],
     ['here', { host: 'here', address: 'here', port: 22, user: userInfo().username, local: true, become: false }],
   ];
   for (const [host, expected] of table) {
@@ -141,9 +166,39 @@ describe('etcd members and kubeasz defaults', () => {
   it('applies defaults per member, in file order', () => {
     const tls = { caFile: '/etc/kubernetes/ssl/ca.pem', certFile: '/etc/kubernetes/ssl/etcd.pem', keyFile: '/etc/kubernetes/ssl/etcd-key.pem' };
     expect(etcdMembers(inventory)).to.deep.equal([
-      { host: '192.168.1.1', name: 'etcd-192.168.1.1', address: '192.168.1.1', peerUrl: 'https://192.168.1.1:2380', clientUrl: 'https://192.168.1.1:2379', dataDir: '/var/lib/etcd', token: 'etcd-cluster-0', service: 'etcd', ...tls },
-      { host: '192.168.1.2', name: 'etcd-two', address: '192.168.1.2', peerUrl: 'https://192.168.1.2:2380', clientUrl: 'https://192.168.1.2:2379', dataDir: '/var/lib/etcd', token: 'etcd-cluster-0', service: 'etcd', ...tls },
-      { host: '192.168.1.3', name: 'etcd-192.168.1.3', address: '10.1.1.3', peerUrl: 'https://10.1.1.3:2380', clientUrl: 'https://10.1.1.3:2379', dataDir: '/var/lib/etcd', token: 'etcd-cluster-0', service: 'etcd', ...tls },
+      {
+        host: '192.168.1.1',
+        name: 'etcd-192.168.1.1',
+        address: '192.168.1.1',
+        peerUrl: 'https://192.168.1.1:2380',
+        clientUrl: 'https://192.168.1.1:2379',
+        dataDir: '/var/lib/etcd',
+        token: 'etcd-cluster-0',
+        service: 'etcd',
+        ...tls,
+      },
+      {
+        host: '192.168.1.2',
+        name: 'etcd-two',
+        address: '192.168.1.2',
+        peerUrl: 'https://192.168.1.2:2380',
+        clientUrl: 'https://192.168.1.2:2379',
+        dataDir: '/var/lib/etcd',
+        token: 'etcd-cluster-0',
+        service: 'etcd',
+        ...tls,
+      },
+      {
+        host: '192.168.1.3',
+        name: 'etcd-192.168.1.3',
+        address: '10.1.1.3',
+        peerUrl: 'https://10.1.1.3:2380',
+        clientUrl: 'https://10.1.1.3:2379',
+        dataDir: '/var/lib/etcd',
+        token: 'etcd-cluster-0',
+        service: 'etcd',
+        ...tls,
+      },
     ]);
   });
 
@@ -169,27 +224,55 @@ describe('etcd members and kubeasz defaults', () => {
     expect(warnings).to.deep.equal([]);
     expect(etcdMembers(none)).to.deep.equal([]);
     expect(problemsOf(() => requireEtcd(none))).to.deep.equal(['error inventory.missing-etcd-group 1:1']);
-    expect(problemsOf(() => parseInventory('inline/none.yml', 'all:\n  hosts:\n    a:\n', { requireEtcd: true }))).to.deep.equal(['error inventory.missing-etcd-group 1:1']);
+    expect(problemsOf(() => parseInventory('inline/none.yml', 'all:\n  hosts:\n    a:\n', { requireEtcd: true }))).to.deep.equal([
+      'error inventory.missing-etcd-group 1:1',
+    ]);
   });
 
   it('warns about an empty etcd group, and makes it an error when etcd is required', () => {
     const text = 'all:\n  children:\n    etcd:\n      hosts: {}\n';
-    expect(parseInventory('inline/empty.yml', text).warnings.map((p) => `${p.code} ${p.loc?.line}:${p.loc?.col}`)).to.deep.equal(['inventory.empty-etcd-group 3:5']);
+    expect(parseInventory('inline/empty.yml', text).warnings.map((p) => `${p.code} ${p.loc?.line}:${p.loc?.col}`)).to.deep.equal([
+      'inventory.empty-etcd-group 3:5',
+    ]);
     expect(problemsOf(() => parseInventory('inline/empty.yml', text, { requireEtcd: true }))).to.deep.equal(['error inventory.empty-etcd-group 3:5']);
   });
 });
 
 describe('inventory checks', () => {
   const table: [string, string, string[]][] = [
-    ['a group-level etcd_name shared by all members is reported once', 'all:\n  children:\n    etcd:\n      vars:\n        etcd_name: same\n      hosts:\n        a:\n        b:\n        c:\n', ['error inventory.duplicate-etcd-name 5:20']],
+    [
+      'a group-level etcd_name shared by all members is reported once',
+      'all:\n  children:\n    etcd:\n      vars:\n        etcd_name: same\n      hosts:\n        a:\n        b:\n        c:\n',
+      ['error inventory.duplicate-etcd-name 5:20'],
+    ],
     ['control characters in a host name', 'all:\n  hosts:\n    "bad\\nhost":\n', ['error inventory.invalid-name 3:5']],
     ['a host name starting with a dash', 'all:\n  hosts:\n    -oProxyCommand=x:\n', ['error inventory.invalid-name 3:5']],
     ['spaces in ansible_host', 'all:\n  hosts:\n    a:\n      ansible_host: "10.0.0.1 -p 2"\n', ['error inventory.invalid-connection-var 4:21']],
-    ['a templated etcd variable', 'all:\n  children:\n    etcd:\n      hosts:\n        a:\n          etcd_name: "{{ x }}"\n', ['error inventory.templated-var 6:22', 'error inventory.invalid-etcd-name 6:22']],
-    ['a relative TLS file', 'all:\n  children:\n    etcd:\n      vars:\n        etcd_ca_file: ca.pem\n      hosts:\n        a:\n', ['error inventory.invalid-path 5:23']],
-    ['a newline in the data dir', 'all:\n  children:\n    etcd:\n      hosts:\n        a:\n          etcd_data_dir: "/var/lib/etcd\\n/x"\n', ['error inventory.invalid-etcd-data-dir 6:26']],
-    ['a URL with a path', 'all:\n  children:\n    etcd:\n      hosts:\n        a:\n          etcd_client_url: https://a:2379/v3\n', ['error inventory.invalid-etcd-url 6:28']],
-    ['a port out of range and an unknown group key', 'all:\n  vars:\n    ansible_port: 70000\n  hostz:\n', ['error inventory.maximum 3:19', 'error inventory.unknown-key 4:3']],
+    [
+      'a templated etcd variable',
+      'all:\n  children:\n    etcd:\n      hosts:\n        a:\n          etcd_name: "{{ x }}"\n',
+      ['error inventory.templated-var 6:22', 'error inventory.invalid-etcd-name 6:22'],
+    ],
+    [
+      'a relative TLS file',
+      'all:\n  children:\n    etcd:\n      vars:\n        etcd_ca_file: ca.pem\n      hosts:\n        a:\n',
+      ['error inventory.invalid-path 5:23'],
+    ],
+    [
+      'a newline in the data dir',
+      'all:\n  children:\n    etcd:\n      hosts:\n        a:\n          etcd_data_dir: "/var/lib/etcd\\n/x"\n',
+      ['error inventory.invalid-etcd-data-dir 6:26'],
+    ],
+    [
+      'a URL with a path',
+      'all:\n  children:\n    etcd:\n      hosts:\n        a:\n          etcd_client_url: https://a:2379/v3\n',
+      ['error inventory.invalid-etcd-url 6:28'],
+    ],
+    [
+      'a port out of range and an unknown group key',
+      'all:\n  vars:\n    ansible_port: 70000\n  hostz:\n',
+      ['error inventory.maximum 3:19', 'error inventory.unknown-key 4:3'],
+    ],
     ['a list instead of a mapping', '- all\n', ['error inventory.not-a-mapping 1:1']],
     ['an empty file', '# nothing\n', ['error inventory.not-a-mapping 1:1']],
   ];

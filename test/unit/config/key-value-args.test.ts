@@ -5,7 +5,11 @@ describe('key=value module arguments', () => {
   const table: [string, Record<string, string>, string[]][] = [
     ['name=etcd state=stopped', { name: 'etcd', state: 'stopped' }, []],
     ['name={{ item }} state=started enabled=yes', { name: '{{ item }}', state: 'started', enabled: 'yes' }, []],
-    [`NODE_IPS="{% for host in groups['etcd'] %}{{ host }} {% endfor %}"`, { NODE_IPS: "{% for host in groups['etcd'] %}{{ host }} {% endfor %}" }, []],
+    [
+      `NODE_IPS="{% for host in groups['etcd'] %}{{ host }} {% endfor %}"`,
+      { NODE_IPS: "{% for host in groups['etcd'] %}{{ host }} {% endfor %}" },
+      [],
+    ],
     ['var="ETCD_CLUSTER_STATUS"', { var: 'ETCD_CLUSTER_STATUS' }, []],
     [`msg='it is "quoted"' other="a \\" b"`, { msg: 'it is "quoted"', other: 'a " b' }, []],
     ['path={{ dir }}/{{ name | default("x y") }}', { path: '{{ dir }}/{{ name | default("x y") }}' }, []],
@@ -25,6 +29,6 @@ describe('key=value module arguments', () => {
   it('reports an unclosed quote or template block', () => {
     expect(splitArgs('msg="open').unclosed).to.equal('"');
     expect(splitArgs('msg={{ open').unclosed).to.equal('{{');
-    expect(splitArgs("msg={% if x %}").unclosed).to.equal(undefined);
+    expect(splitArgs('msg={% if x %}').unclosed).to.equal(undefined);
   });
 });

@@ -131,7 +131,8 @@ describe('loadPlaybook: structure', () => {
 
   it('orders pre_tasks, roles, tasks, post_tasks and applies play tags', async () => {
     const dir = make({
-      'site.yml': '- hosts: all\n  tags: [site]\n  post_tasks: [{ debug: msg=post }]\n  tasks: [{ debug: msg=main }]\n  roles: [r]\n  pre_tasks: [{ debug: msg=pre }]\n',
+      'site.yml':
+        '- hosts: all\n  tags: [site]\n  post_tasks: [{ debug: msg=post }]\n  tasks: [{ debug: msg=main }]\n  roles: [r]\n  pre_tasks: [{ debug: msg=pre }]\n',
       'roles/r/tasks/main.yaml': '- debug: msg=role\n',
     });
     const playbook = await loadPlaybook(join(dir, 'site.yml'), fakeCatalog);
@@ -170,7 +171,8 @@ describe('loadPlaybook: structure', () => {
 
   it('refuses a task without a module, two loops, a reserved register name and a missing import', async () => {
     const dir = make({
-      'p.yml': '- hosts: all\n  tasks:\n    - name: nothing\n    - debug: msg=x\n      loop: [1]\n      with_items: [2]\n      register: hostvars\n    - import_tasks: missing.yml\n      shell: ls\n',
+      'p.yml':
+        '- hosts: all\n  tasks:\n    - name: nothing\n    - debug: msg=x\n      loop: [1]\n      with_items: [2]\n      register: hostvars\n    - import_tasks: missing.yml\n      shell: ls\n',
     });
     expect(await problemsOf(join(dir, 'p.yml'))).to.deep.equal([
       'error playbook.no-module 3:7',
@@ -209,7 +211,10 @@ describe('task keyword normalization', () => {
   const conditions: [unknown, string[] | undefined][] = [
     ['x == 1', ['x == 1']],
     [true, ['true']],
-    [['a', false], ['a', 'false']],
+    [
+      ['a', false],
+      ['a', 'false'],
+    ],
     [undefined, undefined],
     [[], undefined],
   ];

@@ -30,10 +30,18 @@ describe('orchestrate validate', () => {
   });
 
   it('exits 2 and prints the problems of every file when one is invalid', async () => {
-    const result = await run(['test/fixtures/config/bad/inventory-duplicate-etcd-name.yml', 'inventories/example.yml', 'test/fixtures/config/bad/inventory-even-members.yml']);
+    const result = await run([
+      'test/fixtures/config/bad/inventory-duplicate-etcd-name.yml',
+      'inventories/example.yml',
+      'test/fixtures/config/bad/inventory-even-members.yml',
+    ]);
     expect(result.code).to.equal(2);
-    expect(result.out).to.equal('OK inventories/example.yml (inventory, 5 hosts, 3 etcd members)\nOK test/fixtures/config/bad/inventory-even-members.yml (inventory, 2 hosts, 2 etcd members)\n');
-    expect(result.err).to.match(/^test\/fixtures\/config\/bad\/inventory-duplicate-etcd-name\.yml:10:22: error: etcd_name "etcd-a" is also used by 10\.0\.0\.1\n/);
+    expect(result.out).to.equal(
+      'OK inventories/example.yml (inventory, 5 hosts, 3 etcd members)\nOK test/fixtures/config/bad/inventory-even-members.yml (inventory, 2 hosts, 2 etcd members)\n',
+    );
+    expect(result.err).to.match(
+      /^test\/fixtures\/config\/bad\/inventory-duplicate-etcd-name\.yml:10:22: error: etcd_name "etcd-a" is also used by 10\.0\.0\.1\n/,
+    );
     expect(result.err).to.contain('inventory-even-members.yml:3:5: warning:');
     expect(result.err.endsWith('1 error, 1 warning (1 of 3 files invalid)\n')).to.equal(true);
   });

@@ -39,7 +39,13 @@ describe('yaml-source', () => {
 
   it('attaches the offending line to a problem', () => {
     const problem = problemAt(source, ['all', 'children', 'etcd', 'hosts', 'a/b', 'etcd_name'], { code: 't', message: 'm' });
-    expect(problem).to.deep.equal({ severity: 'error', code: 't', message: 'm', loc: { file: 'inv.yml', line: 7, col: 22 }, lineText: '          etcd_name: x' });
+    expect(problem).to.deep.equal({
+      severity: 'error',
+      code: 't',
+      message: 'm',
+      loc: { file: 'inv.yml', line: 7, col: 22 },
+      lineText: '          etcd_name: x',
+    });
   });
 
   describe('YAML 1.1, as Ansible reads it', () => {
@@ -69,8 +75,12 @@ describe('yaml-source', () => {
     });
 
     it('refuses a mode that reads as decimal, and 0644 under a %YAML 1.2 directive', () => {
-      expect(parseYaml('t.yml', 'mode: 644\n').problems.map((p) => p.message)).to.deep.equal(['mode 644 is read as the decimal number 644 (octal 1204), not as octal 644']);
-      expect(parseYaml('t.yml', '%YAML 1.2\n---\nmode: 0644\n').problems.map((p) => p.message)).to.deep.equal(['mode 0644 is read as the decimal number 644 (octal 1204), not as octal 0644']);
+      expect(parseYaml('t.yml', 'mode: 644\n').problems.map((p) => p.message)).to.deep.equal([
+        'mode 644 is read as the decimal number 644 (octal 1204), not as octal 644',
+      ]);
+      expect(parseYaml('t.yml', '%YAML 1.2\n---\nmode: 0644\n').problems.map((p) => p.message)).to.deep.equal([
+        'mode 0644 is read as the decimal number 644 (octal 1204), not as octal 0644',
+      ]);
     });
 
     it('refuses tags whose meaning would be lost (Ansible Vault, !unsafe)', () => {
@@ -95,7 +105,15 @@ describe('formatProblems', () => {
   it('prints position, line, caret, expected and fix; sorted by file and position', () => {
     const problems: ConfigProblem[] = [
       { severity: 'warning', code: 'w', message: 'later', loc: { file: 'a.yml', line: 12, col: 3 }, lineText: '  x: 1' },
-      { severity: 'error', code: 'e', message: 'earlier', expected: 'a thing', hint: 'do it', loc: { file: 'a.yml', line: 2, col: 5 }, lineText: '\tab: c' },
+      {
+        severity: 'error',
+        code: 'e',
+        message: 'earlier',
+        expected: 'a thing',
+        hint: 'do it',
+        loc: { file: 'a.yml', line: 2, col: 5 },
+        lineText: '\tab: c',
+      },
       { severity: 'error', code: 'n', message: 'no position', hint: 'check the path' },
     ];
     expect(formatProblems(problems)).to.equal(
@@ -116,14 +134,20 @@ describe('formatProblems', () => {
   });
 
   it('widens the caret padding for double-width characters', () => {
-    const out = formatProblems([{ severity: 'error', code: 'e', message: 'm', loc: { file: 'r.yml', line: 1, col: 9 }, lineText: '- name: 停止 etcd' }]);
+    const out = formatProblems([
+      { severity: 'error', code: 'e', message: 'm', loc: { file: 'r.yml', line: 1, col: 9 }, lineText: '- name: 停止 etcd' },
+    ]);
     expect(out.split('\n')[2]).to.equal('    |         ^');
-    const wide = formatProblems([{ severity: 'error', code: 'e', message: 'm', loc: { file: 'r.yml', line: 1, col: 12 }, lineText: '- name: 停止 etcd' }]);
+    const wide = formatProblems([
+      { severity: 'error', code: 'e', message: 'm', loc: { file: 'r.yml', line: 1, col: 12 }, lineText: '- name: 停止 etcd' },
+    ]);
     expect(wide.split('\n')[2]).to.equal('    |              ^');
   });
 
   it('reads the line from the file when a problem carries only a position', () => {
-    const out = formatProblems([{ severity: 'error', code: 'e', message: 'm', loc: { file: 'test/fixtures/config/good/inventory.yml', line: 2, col: 1 } }]);
+    const out = formatProblems([
+      { severity: 'error', code: 'e', message: 'm', loc: { file: 'test/fixtures/config/good/inventory.yml', line: 2, col: 1 } },
+    ]);
     expect(out).to.equal('test/fixtures/config/good/inventory.yml:2:1: error: m\n  2 | all:\n    | ^\n');
   });
 });

@@ -27,10 +27,21 @@ describe('live reporter', () => {
     const reporter = new LiveReporter();
     const out = await captured(async () => {
       await reporter.event({ type: 'play_start', play: 'p', hosts: ['a', 'b'] });
-      for (const [task, statusOfB] of [['first', 'ok'], ['second', 'changed'], ['third', 'failed']] as const) {
+      for (const [task, statusOfB] of [
+        ['first', 'ok'],
+        ['second', 'changed'],
+        ['third', 'failed'],
+      ] as const) {
         await reporter.event({ type: 'task_start', play: 'p', task, module: 'shell', loc, hosts: ['a', 'b'] });
         await reporter.event({ type: 'host_result', play: 'p', task, module: 'shell', loc, result: result('a', 'ok') });
-        await reporter.event({ type: 'host_result', play: 'p', task, module: 'shell', loc, result: result('b', statusOfB, statusOfB === 'failed' ? 'rc=1' : undefined) });
+        await reporter.event({
+          type: 'host_result',
+          play: 'p',
+          task,
+          module: 'shell',
+          loc,
+          result: result('b', statusOfB, statusOfB === 'failed' ? 'rc=1' : undefined),
+        });
       }
       await reporter.close();
     });

@@ -28,7 +28,10 @@ const summary: RunSummary = {
   interrupted: false,
   dryRun: false,
   durationMs: 1500,
-  stats: { '127.0.0.1': { ok: 2, changed: 1, failed: 0, skipped: 0, unreachable: 0, ignored: 0 }, '127.0.0.2': { ok: 0, changed: 0, failed: 1, skipped: 0, unreachable: 0, ignored: 0 } },
+  stats: {
+    '127.0.0.1': { ok: 2, changed: 1, failed: 0, skipped: 0, unreachable: 0, ignored: 0 },
+    '127.0.0.2': { ok: 0, changed: 0, failed: 1, skipped: 0, unreachable: 0, ignored: 0 },
+  },
   hostFacts: {},
   results: [],
 };
@@ -54,7 +57,14 @@ describe('plain output', () => {
     const out: string[] = [];
     const reporter = new PlainReporter(false, { out: (t) => out.push(t), err: (t) => out.push(t) });
     reporter.event({ type: 'host_result', play: 'p', task: 'once', module: 'shell', loc, result: ok });
-    reporter.event({ type: 'host_result', play: 'p', task: 'once', module: 'shell', loc, result: { ...ok, host: '127.0.0.2', runOnceFrom: '127.0.0.1' } });
+    reporter.event({
+      type: 'host_result',
+      play: 'p',
+      task: 'once',
+      module: 'shell',
+      loc,
+      result: { ...ok, host: '127.0.0.2', runOnceFrom: '127.0.0.1' },
+    });
     expect(out).to.have.length(1);
     expect(out[0]).to.contain('[127.0.0.1] ok: once');
   });
@@ -69,7 +79,22 @@ describe('plain output', () => {
       summary: {
         ...summary,
         dryRun: true,
-        plan: [{ host: 'h', tasks: [{ play: 'p', task: 'restart', module: 'service', loc, status: 'changed', planned: true, steps: [{ kind: 'exec', text: 'systemctl restart etcd', readOnly: false, ran: false, on: 'h' }] }] }],
+        plan: [
+          {
+            host: 'h',
+            tasks: [
+              {
+                play: 'p',
+                task: 'restart',
+                module: 'service',
+                loc,
+                status: 'changed',
+                planned: true,
+                steps: [{ kind: 'exec', text: 'systemctl restart etcd', readOnly: false, ran: false, on: 'h' }],
+              },
+            ],
+          },
+        ],
       },
     });
     expect(out.join('')).to.contain('   1. restart [service]: would change\n        $ systemctl restart etcd');

@@ -22,17 +22,29 @@ async function run(
   const paths = files(inventory, playbook);
   dirs.push(paths.dir);
   const reporter = new RecordingReporter();
-  const summary = await runPlaybook({ inventory: paths.inventory, playbook: paths.playbook, reporter, openTransports: network.openTransports, ...options });
+  const summary = await runPlaybook({
+    inventory: paths.inventory,
+    playbook: paths.playbook,
+    reporter,
+    openTransports: network.openTransports,
+    ...options,
+  });
   return { summary, reporter, network };
 }
 
 function msgs(reporter: RecordingReporter, task: string): Record<string, unknown> {
-  return Object.fromEntries(reporter.of('host_result').filter((e) => e.task === task).map((e) => [e.result.host, e.result.display.msg]));
+  return Object.fromEntries(
+    reporter
+      .of('host_result')
+      .filter((e) => e.task === task)
+      .map((e) => [e.result.host, e.result.display.msg]),
+  );
 }
 
 describe('engine: variables', () => {
   it('precedence: role defaults < inventory (host > group > all) < play vars < task vars < facts < extra vars', async () => {
-    const { reporter } = await run(`
+    const { reporter } = await run(
+      `
 - hosts: etcd
   gather_facts: false
   vars:
@@ -53,7 +65,10 @@ describe('engine: variables', () => {
     - name: extra vars win
       debug: { msg: "{{ top }}" }
       vars: { top: task }
-`, fakeNetwork(), { extraVars: { top: 'extra' } });
+`,
+      fakeNetwork(),
+      { extraVars: { top: 'extra' } },
+    );
     expect(msgs(reporter, 'inventory')).to.deep.equal({ '10.0.0.1': 'inventory-host', '10.0.0.2': 'inventory-group', '10.0.0.3': 'inventory-group' });
     expect(msgs(reporter, 'play over inventory')['10.0.0.2']).to.equal('play');
     expect(msgs(reporter, 'task vars over play vars')['10.0.0.2']).to.equal('task');
@@ -73,14 +88,19 @@ all:
     kube_master:
       hosts: { 10.0.0.1: {} }
 `;
-    const { reporter } = await run(`
+    const { reporter } = await run(
+      `
 - hosts: etcd
   gather_facts: false
   tasks:
     - name: magic
       debug:
         msg: "{{ inventory_hostname }} {{ group_names | join(',') }} {{ groups['etcd'] | length }} {{ play_hosts | length }} {{ hostvars['10.0.0.2'].cluster_dir }} {{ ansible_check_mode }}"
-`, fakeNetwork(), {}, inventory);
+`,
+      fakeNetwork(),
+      {},
+      inventory,
+    );
     expect(msgs(reporter, 'magic')).to.deep.equal({
       '10.0.0.1': '10.0.0.1 etcd,kube_master 2 2 /etc/kubeasz/clusters/10.0.0.2 False',
       '10.0.0.2': '10.0.0.2 etcd 2 2 /etc/kubeasz/clusters/10.0.0.2 False',
@@ -91,7 +111,8 @@ all:
     const network = fakeNetwork();
     let error: unknown;
     try {
-      await run(`
+      await run(
+        `
 - hosts: etcd
   gather_facts: false
   tasks:
@@ -99,7 +120,9 @@ all:
       shell: echo ok
     - name: broken
       shell: echo {{ etcd_endpointz }}
-`, network);
+`,
+        network,
+      );
     } catch (e) {
       error = e;
     }
@@ -145,13 +168,16 @@ all:
     const network = fakeNetwork();
     let error: unknown;
     try {
-      await run(`
+      await run(
+        `
 - hosts: etcd
   gather_facts: false
   vars: { svc_state: running }
   tasks:
     - service: { name: etcd, state: "{{ svc_state }}" }
-`, network);
+`,
+        network,
+      );
     } catch (e) {
       error = e;
     }
@@ -162,7 +188,8 @@ all:
     const network = fakeNetwork();
     let error: unknown;
     try {
-      await run(`
+      await run(
+        `
 - hosts: etcd
   gather_facts: false
   tasks:
@@ -170,7 +197,10 @@ all:
       delegate_to: 10.9.9.9
     - file: { path: /etc/x, mode: "{{ file_mode }}" }
     - shell: echo {{ ansible_hostname }}
-`, network, { extraVars: { file_mode: 644 } });
+`,
+        network,
+        { extraVars: { file_mode: 644 } },
+      );
     } catch (e) {
       error = e;
     }
@@ -188,7 +218,8 @@ all:
 
 describe('engine: tasks', () => {
   it('when, loop, register: results per item, skipped items and hosts', async () => {
-    const { summary, reporter } = await run(`
+    const { summary, reporter } = await run(
+      `
 - hosts: etcd
   gather_facts: false
   tasks:
@@ -200,12 +231,26 @@ describe('engine: tasks', () => {
     - name: only first
       shell: echo first
       when: inventory_hostname == groups['etcd'][0]
-`, fakeNetwork((command) => ({ stdout: `${command.split(' ')[1]}\n` })));
+`,
+      fakeNetwork((command) => ({ stdout: `${command.split(' ')[1]}\n` })),
+    );
     const looped = summary.hostFacts['10.0.0.1']?.looped as { results: Record<string, unknown>[]; changed: boolean };
-    expect(looped.results.map((r) => [r.item, r.stdout ?? null, r.skipped ?? false])).to.deep.equal([['a', 'a', false], ['b', null, true], ['c', 'c', false]]);
+    expect(looped.results.map((r) => [r.item, r.stdout ?? null, r.skipped ?? false])).to.deep.equal([
+      ['a', 'a', false],
+      ['b', null, true],
+      ['c', 'c', false],
+    ]);
     expect(looped.changed).to.equal(true);
-    const first = reporter.of('host_result').filter((e) => e.task === 'only first').map((e) => [e.result.host, e.result.status]).sort();
-    expect(first).to.deep.equal([['10.0.0.1', 'changed'], ['10.0.0.2', 'skipped'], ['10.0.0.3', 'skipped']]);
+    const first = reporter
+      .of('host_result')
+      .filter((e) => e.task === 'only first')
+      .map((e) => [e.result.host, e.result.status])
+      .sort();
+    expect(first).to.deep.equal([
+      ['10.0.0.1', 'changed'],
+      ['10.0.0.2', 'skipped'],
+      ['10.0.0.3', 'skipped'],
+    ]);
   });
 
   it('set_fact in a loop over groups sees the facts of the previous items (kubeasz endpoints)', async () => {
@@ -222,7 +267,8 @@ describe('engine: tasks', () => {
 
   it('until/retries/delay: retried until the condition holds, with retry events', async () => {
     let calls = 0;
-    const { summary, reporter } = await run(`
+    const { summary, reporter } = await run(
+      `
 - hosts: 10.0.0.1
   gather_facts: false
   tasks:
@@ -232,7 +278,9 @@ describe('engine: tasks', () => {
       until: "'is healthy' in health.stdout"
       retries: 5
       delay: 0
-`, fakeNetwork(() => (++calls < 3 ? { exitCode: 1, stdout: 'unhealthy' } : { stdout: '127.0.0.1 is healthy' })));
+`,
+      fakeNetwork(() => (++calls < 3 ? { exitCode: 1, stdout: 'unhealthy' } : { stdout: '127.0.0.1 is healthy' })),
+    );
     expect(calls).to.equal(3);
     expect((summary.hostFacts['10.0.0.1']?.health as Record<string, unknown>).attempts).to.equal(3);
     expect(reporter.of('host_retry').map((e) => e.retriesLeft)).to.deep.equal([5, 4]);
@@ -241,7 +289,8 @@ describe('engine: tasks', () => {
 
   it('until exhausted: the task fails after retries + 1 attempts', async () => {
     let calls = 0;
-    const { summary, reporter } = await run(`
+    const { summary, reporter } = await run(
+      `
 - hosts: 10.0.0.1
   gather_facts: false
   tasks:
@@ -251,10 +300,12 @@ describe('engine: tasks', () => {
       until: r.rc == 0
       retries: 2
       delay: 0
-`, fakeNetwork(() => {
-      calls++;
-      return { exitCode: 1 };
-    }));
+`,
+      fakeNetwork(() => {
+        calls++;
+        return { exitCode: 1 };
+      }),
+    );
     expect(calls).to.equal(3);
     const result = reporter.of('host_result')[0]!.result;
     expect(result.status).to.equal('failed');
@@ -263,7 +314,8 @@ describe('engine: tasks', () => {
 
   it('run_once + delegate_to localhost: one command on the deploy host, the result registered on every host', async () => {
     const network = fakeNetwork((command, host) => ({ stdout: `${host}:${command}` }));
-    const { summary, reporter } = await run(`
+    const { summary, reporter } = await run(
+      `
 - hosts: etcd
   gather_facts: false
   tasks:
@@ -276,7 +328,9 @@ describe('engine: tasks', () => {
       command: hostname
       delegate_to: "{{ groups['etcd'][0] }}"
       register: where
-`, network);
+`,
+      network,
+    );
     expect(network.commandsOn('localhost')).to.deep.equal(['date']);
     for (const host of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) {
       expect((summary.hostFacts[host]?.stamp as Record<string, unknown>).stdout).to.equal('localhost:date');
@@ -284,27 +338,34 @@ describe('engine: tasks', () => {
     }
     expect(network.commandsOn('10.0.0.1')).to.deep.equal(['hostname', 'hostname', 'hostname']);
     expect(network.commandsOn('10.0.0.2')).to.deep.equal([]);
-    const once = reporter.of('host_result').filter((e) => e.task === 'local once').map((e) => e.result.runOnceFrom ?? e.result.delegatedTo);
+    const once = reporter
+      .of('host_result')
+      .filter((e) => e.task === 'local once')
+      .map((e) => e.result.runOnceFrom ?? e.result.delegatedTo);
     expect(once).to.deep.equal(['localhost', '10.0.0.1', '10.0.0.1']);
   });
 
   it('connections: opened once, in parallel, only for hosts that run steps, and closed at the end', async () => {
     const network = fakeNetwork();
-    await run(`
+    await run(
+      `
 - hosts: etcd
   gather_facts: false
   tasks:
     - debug: { msg: local only }
     - shell: echo hi
       when: inventory_hostname != '10.0.0.3'
-`, network);
+`,
+      network,
+    );
     expect(network.opened).to.deep.equal([['10.0.0.1', '10.0.0.2']]);
     expect([...network.transports.values()].every((t) => t.closed)).to.equal(true);
   });
 
   it('ignore_errors keeps the host; a failure without it removes the host from the rest of the run', async () => {
     const network = fakeNetwork((command) => (command.startsWith('fail') ? { exitCode: 1, stderr: 'boom' } : undefined));
-    const { summary, reporter } = await run(`
+    const { summary, reporter } = await run(
+      `
 - hosts: etcd
   gather_facts: false
   tasks:
@@ -320,7 +381,9 @@ describe('engine: tasks', () => {
   tasks:
     - name: next play
       command: echo next
-`, network);
+`,
+      network,
+    );
     expect(network.commandsOn('10.0.0.2')).to.deep.equal(['fail-here', 'fail-now']);
     expect(network.commandsOn('10.0.0.1')).to.deep.equal(['fail-here', 'true', 'echo after', 'echo next']);
     expect(summary.stats['10.0.0.2']).to.deep.include({ failed: 1, ignored: 1 });
@@ -333,7 +396,8 @@ describe('engine: tasks', () => {
 
   it('failed_when and changed_when see the registered result', async () => {
     const network = fakeNetwork((command) => (command.includes('grep') ? { exitCode: 1, stdout: '' } : { stdout: 'ERROR: disk full' }));
-    const { summary, reporter } = await run(`
+    const { summary, reporter } = await run(
+      `
 - hosts: 10.0.0.1
   gather_facts: false
   tasks:
@@ -346,7 +410,9 @@ describe('engine: tasks', () => {
       shell: do-it
       register: d
       failed_when: "'ERROR' in d.stdout"
-`, network);
+`,
+      network,
+    );
     const [first, second] = reporter.of('host_result').map((e) => e.result);
     expect(first?.status).to.equal('ok');
     expect(second?.status).to.equal('failed');
@@ -355,13 +421,16 @@ describe('engine: tasks', () => {
 
   it('an unreachable host is reported as such, the others go on, exit code 4', async () => {
     const network = fakeNetwork(() => undefined, { unreachable: ['10.0.0.3'] });
-    const { summary, reporter } = await run(`
+    const { summary, reporter } = await run(
+      `
 - hosts: etcd
   gather_facts: false
   tasks:
     - shell: echo one
     - shell: echo two
-`, network);
+`,
+      network,
+    );
     const results = reporter.of('host_result').map((e) => [e.result.host, e.result.status]);
     expect(results.filter(([h]) => h === '10.0.0.3')).to.deep.equal([['10.0.0.3', 'unreachable']]);
     expect(network.commandsOn('10.0.0.1')).to.deep.equal(['echo one', 'echo two']);
@@ -383,22 +452,29 @@ describe('engine: tasks', () => {
       running--;
       return undefined;
     });
-    await run(`
+    await run(
+      `
 - hosts: etcd
   gather_facts: false
   tasks:
     - command: a
-`, network, { forks: 2 });
+`,
+      network,
+      { forks: 2 },
+    );
     expect(peak).to.equal(2);
     order.length = 0;
-    await run(`
+    await run(
+      `
 - hosts: etcd
   gather_facts: false
   serial: 2
   tasks:
     - command: a
     - command: b
-`, network);
+`,
+      network,
+    );
     expect(order.slice(4)).to.deep.equal(['10.0.0.3:a', '10.0.0.3:b']);
     expect(order.slice(0, 4).sort()).to.deep.equal(['10.0.0.1:a', '10.0.0.1:b', '10.0.0.2:a', '10.0.0.2:b']);
   });
@@ -423,12 +499,16 @@ describe('engine: tasks', () => {
   });
 
   it('--limit narrows every play', async () => {
-    const { network } = await run(`
+    const { network } = await run(
+      `
 - hosts: etcd
   gather_facts: false
   tasks:
     - command: x
-`, fakeNetwork(), { limit: '10.0.0.2' });
+`,
+      fakeNetwork(),
+      { limit: '10.0.0.2' },
+    );
     expect(network.log.map((e) => e.host)).to.deep.equal(['10.0.0.2']);
   });
 
@@ -442,7 +522,10 @@ describe('engine: tasks', () => {
     - command: as-user
       become: false
 `);
-    expect(network.log.map((e) => [e.text, e.become ?? false])).to.deep.equal([['as-root', true], ['as-user', false]]);
+    expect(network.log.map((e) => [e.text, e.become ?? false])).to.deep.equal([
+      ['as-root', true],
+      ['as-user', false],
+    ]);
   });
 
   it('an abort stops before the next task and the summary says interrupted (exit 130)', async () => {
@@ -454,13 +537,17 @@ describe('engine: tasks', () => {
       }
       return undefined;
     });
-    const { summary } = await run(`
+    const { summary } = await run(
+      `
 - hosts: etcd
   gather_facts: false
   tasks:
     - command: slow
     - command: never-started
-`, network, { signal: controller.signal });
+`,
+      network,
+      { signal: controller.signal },
+    );
     expect(network.log.map((e) => e.text)).to.not.include('never-started');
     expect(summary.interrupted).to.equal(true);
     expect(summary.exitCode).to.equal(130);
@@ -473,7 +560,8 @@ next line`;
 
   it('a templated value reaches the shell as one word, whatever it contains', async () => {
     const network = fakeNetwork(() => undefined, { shell: true });
-    const { summary } = await run(`
+    const { summary } = await run(
+      `
 - hosts: 10.0.0.1
   gather_facts: false
   tasks:
@@ -481,7 +569,10 @@ next line`;
       register: shell_out
     - command: printf '%s|' {{ value }}
       register: command_out
-`, network, { extraVars: { value: hostile } });
+`,
+      network,
+      { extraVars: { value: hostile } },
+    );
     expect((summary.hostFacts['10.0.0.1']?.shell_out as Record<string, unknown>).stdout).to.equal(`${hostile}|`);
     expect((summary.hostFacts['10.0.0.1']?.command_out as Record<string, unknown>).stdout).to.equal(`${hostile}|`);
   });
@@ -490,7 +581,8 @@ next line`;
 describe('engine: dry-run', () => {
   it('runs read-only checks, only plans the rest, and shows run-time values as deferred', async () => {
     const network = fakeNetwork((command) => (command.startsWith('systemctl is-active') ? { exitCode: 0, stdout: 'active' } : undefined));
-    const { summary, reporter } = await run(`
+    const { summary, reporter } = await run(
+      `
 - hosts: etcd
   gather_facts: false
   vars:
@@ -505,8 +597,11 @@ describe('engine: dry-run', () => {
       shell: echo {{ snap.stdout }}
     - name: write
       copy: { content: hello, dest: /etc/x }
-`, network, { dryRun: true });
-    expect(network.log.map((e) => e.text).every((t) => t.startsWith('systemctl is-active') || t.startsWith('stat ') )).to.equal(true);
+`,
+      network,
+      { dryRun: true },
+    );
+    expect(network.log.map((e) => e.text).every((t) => t.startsWith('systemctl is-active') || t.startsWith('stat '))).to.equal(true);
     const plan = summary.plan!.find((p) => p.host === '10.0.0.1')!;
     expect(plan.tasks.map((t) => [t.task, t.status, t.planned])).to.deep.equal([
       ['keep etcd running', 'ok', false],
@@ -527,7 +622,8 @@ describe('engine: dry-run', () => {
   });
 
   it('a condition on a run-time value plans the task and says what it depends on', async () => {
-    const { summary } = await run(`
+    const { summary } = await run(
+      `
 - hosts: 10.0.0.1
   gather_facts: false
   tasks:
@@ -537,7 +633,10 @@ describe('engine: dry-run', () => {
     - name: restart when unhealthy
       service: { name: etcd, state: restarted }
       when: health.rc != 0
-`, fakeNetwork(), { dryRun: true });
+`,
+      fakeNetwork(),
+      { dryRun: true },
+    );
     const task = summary.plan![0]!.tasks[1]!;
     expect(task.planned).to.equal(true);
     expect(task.note).to.contain('health.rc != 0');
@@ -557,12 +656,19 @@ describe('engine: dry-run', () => {
       delegate_to: "{{ leader }}"
       run_once: true
 `;
-    const dry = await run(playbook, fakeNetwork(() => ({ stdout: '10.0.0.3' })), { dryRun: true });
+    const dry = await run(
+      playbook,
+      fakeNetwork(() => ({ stdout: '10.0.0.3' })),
+      { dryRun: true },
+    );
     const step = dry.summary.plan![0]!.tasks[2]!.steps[0]!;
     expect(step).to.include({ text: 'etcdctl snapshot save /tmp/s.db', ran: false, on: '<deferred: pick.stdout>' });
     expect(dry.network.log).to.deep.equal([]);
 
-    const real = await run(playbook, fakeNetwork(() => ({ stdout: '10.0.0.3' })));
+    const real = await run(
+      playbook,
+      fakeNetwork(() => ({ stdout: '10.0.0.3' })),
+    );
     expect(real.network.commandsOn('10.0.0.3')).to.deep.equal(['etcdctl snapshot save /tmp/s.db']);
     // Known before the run: 10.0.0.1 (run_once); the delegate is connected when first needed.
     expect(real.network.opened).to.deep.equal([['10.0.0.1'], ['10.0.0.3']]);
@@ -570,7 +676,8 @@ describe('engine: dry-run', () => {
   });
 
   it('secrets are masked in plans and results, templated ones and step-declared ones too', async () => {
-    const { reporter, summary } = await run(`
+    const { reporter, summary } = await run(
+      `
 - hosts: 10.0.0.1
   gather_facts: false
   vars:
@@ -579,7 +686,10 @@ describe('engine: dry-run', () => {
   tasks:
     - shell: echo {{ etcd_secret }}
       ignore_errors: true
-`, fakeNetwork((command) => ({ exitCode: 1, stderr: `bad ${command}` })), { dryRun: false });
+`,
+      fakeNetwork((command) => ({ exitCode: 1, stderr: `bad ${command}` })),
+      { dryRun: false },
+    );
     const result = reporter.of('host_result')[0]!.result;
     expect(result.steps[0]!.text).to.equal('echo ********');
     expect(result.display.stderrTail).to.equal('bad echo ********');
@@ -597,12 +707,16 @@ describe('engine: dry-run', () => {
       },
     });
     const catalog = createRegistry([...allModules, login]);
-    const { summary } = await run(`
+    const { summary } = await run(
+      `
 - hosts: 10.0.0.1
   gather_facts: false
   tasks:
     - test.login: { token: abcd-1234-efgh }
-`, fakeNetwork(), { dryRun: true, catalog });
+`,
+      fakeNetwork(),
+      { dryRun: true, catalog },
+    );
     expect(summary.plan![0]!.tasks[0]!.steps.map((step) => step.text)).to.deep.equal([
       'login --token ********',
       'upload secret content (20 bytes) -> 10.0.0.1:/etc/token (mode 0600)',

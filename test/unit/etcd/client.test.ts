@@ -7,14 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EtcdMember } from '../../../src/config/types.js';
-import {
-  chooseSnapshotOrder,
-  describeEtcdError,
-  memberList,
-  memberStatus,
-  streamSnapshot,
-  type MemberHealth,
-} from '../../../src/etcd/client.js';
+import { chooseSnapshotOrder, describeEtcdError, memberList, memberStatus, streamSnapshot, type MemberHealth } from '../../../src/etcd/client.js';
 import { verifySnapshotFile } from '../../../src/etcd/snapshot-file.js';
 import { putMany, startEtcd, type TestEtcd } from '../../helpers/etcd.js';
 
@@ -44,7 +37,10 @@ describe('etcd client (per member, deadlines)', function () {
     dir = await mkdtemp(join(tmpdir(), 'orchestrate-client-'));
     etcd = await startEtcd({ ip: '127.0.103.3', tls: true });
     member = memberOf(etcd);
-    await putMany(etcd, Array.from({ length: 200 }, (_, i) => ({ key: `k/${i}`, value: `v${i}` })));
+    await putMany(
+      etcd,
+      Array.from({ length: 200 }, (_, i) => ({ key: `k/${i}`, value: `v${i}` })),
+    );
   });
   after(async () => {
     await etcd?.destroy();
@@ -85,7 +81,11 @@ describe('etcd client (per member, deadlines)', function () {
   });
 
   it('an interrupted stream leaves no file at all', async () => {
-    await putMany(etcd, Array.from({ length: 60 }, (_, i) => ({ key: `big/${i}`, value: Buffer.alloc(1_000_000, i) })), 4);
+    await putMany(
+      etcd,
+      Array.from({ length: 60 }, (_, i) => ({ key: `big/${i}`, value: Buffer.alloc(1_000_000, i) })),
+      4,
+    );
     const controller = new AbortController();
     const work = join(dir, 'interrupt');
     await import('node:fs/promises').then((fs) => fs.mkdir(work));
@@ -93,7 +93,14 @@ describe('etcd client (per member, deadlines)', function () {
     // Abort as soon as data has reached the temporary file.
     for (let i = 0; i < 2000 && !controller.signal.aborted; i++) {
       const names = await readdir(work);
-      const sizes = await Promise.all(names.map((n) => stat(join(work, n)).then((s) => s.size, () => 0)));
+      const sizes = await Promise.all(
+        names.map((n) =>
+          stat(join(work, n)).then(
+            (s) => s.size,
+            () => 0,
+          ),
+        ),
+      );
       if (sizes.some((s) => s > 0)) controller.abort();
       else await new Promise((r) => setTimeout(r, 2));
     }
@@ -186,10 +193,12 @@ describe('etcd client helpers', () => {
   }
 
   it('shortens gRPC errors to what an operator needs', () => {
-    expect(describeEtcdError('14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 10.0.0.1:2379. Resolution note: ')).to.equal(
-      'connection refused at 10.0.0.1:2379 (etcd not running, or not listening there)',
-    );
+    expect(
+      describeEtcdError('14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 10.0.0.1:2379. Resolution note: '),
+    ).to.equal('connection refused at 10.0.0.1:2379 (etcd not running, or not listening there)');
     expect(describeEtcdError('4 DEADLINE_EXCEEDED: Deadline exceeded after 1.002s')).to.equal('no answer before the deadline');
-    expect(describeEtcdError('14 UNAVAILABLE: No connection established. Last error: Error: self-signed certificate in certificate chain')).to.match(/^TLS: .*check etcd_ca_file/);
+    expect(describeEtcdError('14 UNAVAILABLE: No connection established. Last error: Error: self-signed certificate in certificate chain')).to.match(
+      /^TLS: .*check etcd_ca_file/,
+    );
   });
 });

@@ -46,10 +46,13 @@ describe('verifySnapshotFile against etcdctl snapshot status', function () {
     for (let i = 0; i < 5; i++) await etcd.etcdctl(['put', `tiny/${i}`, `value-${i}`]);
     await save('tiny');
     // many: thousands of keys (branch pages), large values (overflow pages), deletes, a lease.
-    await putMany(etcd, (function* () {
-      for (let i = 0; i < 4000; i++) yield { key: `many/${String(i).padStart(5, '0')}`, value: `v-${i}-${'x'.repeat(i % 300)}` };
-      for (let i = 0; i < 12; i++) yield { key: `large/${i}`, value: Buffer.alloc(150_000 + i * 1000, i + 1) };
-    })());
+    await putMany(
+      etcd,
+      (function* () {
+        for (let i = 0; i < 4000; i++) yield { key: `many/${String(i).padStart(5, '0')}`, value: `v-${i}-${'x'.repeat(i % 300)}` };
+        for (let i = 0; i < 12; i++) yield { key: `large/${i}`, value: Buffer.alloc(150_000 + i * 1000, i + 1) };
+      })(),
+    );
     await etcd.etcdctl(['del', '--prefix', 'many/001']);
     await etcd.etcdctl(['lease', 'grant', '600']);
     await save('many');
@@ -57,7 +60,10 @@ describe('verifySnapshotFile against etcdctl snapshot status', function () {
     const revision = JSON.parse(await etcd.etcdctl(['endpoint', 'status', '-w', 'json']))[0].Status.header.revision as number;
     await etcd.etcdctl(['compaction', String(revision - 100)]);
     await etcd.etcdctl(['defrag']);
-    await putMany(etcd, Array.from({ length: 300 }, (_, i) => ({ key: `after/${i}`, value: `after-${i}` })));
+    await putMany(
+      etcd,
+      Array.from({ length: 300 }, (_, i) => ({ key: `after/${i}`, value: `after-${i}` })),
+    );
     await save('compacted');
     await etcd.stop();
     snapshots.raw = join(dir, 'raw-member-snap.db');
@@ -72,7 +78,11 @@ describe('verifySnapshotFile against etcdctl snapshot status', function () {
   for (const name of ['tiny', 'many', 'compacted']) {
     it(`reports what etcdctl reports for the ${name} snapshot`, async () => {
       const file = snapshots[name]!;
-      const [report, reference, content] = await Promise.all([verifySnapshotFile(file, { requireHash: true }), etcdctlSnapshotStatus(file), readFile(file)]);
+      const [report, reference, content] = await Promise.all([
+        verifySnapshotFile(file, { requireHash: true }),
+        etcdctlSnapshotStatus(file),
+        readFile(file),
+      ]);
       expect(report.problems).to.deep.equal([]);
       expect(report.ok).to.equal(true);
       expect(report.hasHash).to.equal(true);

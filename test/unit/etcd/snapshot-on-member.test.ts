@@ -26,7 +26,15 @@ const pki = { etcd_ca_file: '/pki/ca.pem', etcd_cert_file: '/pki/etcd.pem', etcd
 
 function inventoryOf(vars: Record<string, Record<string, unknown>> = {}): Inventory {
   const entries = hosts.map((name): [string, InventoryHost] => [name, { name, vars: { ...pki, ...vars[name] }, groups: ['all', 'etcd'] }]);
-  return { file: '/inv/hosts.yml', dir: '/inv', hosts: new Map(entries), groups: new Map([['all', hosts], ['etcd', hosts]]) };
+  return {
+    file: '/inv/hosts.yml',
+    dir: '/inv',
+    hosts: new Map(entries),
+    groups: new Map([
+      ['all', hosts],
+      ['etcd', hosts],
+    ]),
+  };
 }
 
 function contextOf(inventory = inventoryOf()): ModuleContext {
@@ -96,18 +104,51 @@ describe('etcd.snapshot-on-member: tries each member in turn', () => {
     expect(save).to.include({ host: '10.0.0.1', timeoutMs: 75_000 });
     expect(steps[2]).to.deep.include({ kind: 'download', host: '10.0.0.1', src: remote, mode: 0o600 });
     expect((steps[2] as { dest: string }).dest).to.match(/^\/srv\/backups\/snapshot_\d{8}T\d{6}Z\.db\.partial-[0-9a-f]{12}$/);
-    expect(steps[3]).to.deep.include({ kind: 'exec', host: '10.0.0.1', command: `rm -f -- ${remote} ${remote}.part`, cleanup: true, timeoutMs: 15_000 });
+    expect(steps[3]).to.deep.include({
+      kind: 'exec',
+      host: '10.0.0.1',
+      command: `rm -f -- ${remote} ${remote}.part`,
+      cleanup: true,
+      timeoutMs: 15_000,
+    });
     expect(outcome.failed).to.equal(undefined);
     expect(outcome.msg).to.equal('20512 bytes from etcd-10.0.0.1 via etcdctl');
-    expect(outcome.result).to.include({ method: 'etcdctl', bytes: 20512, sha256: 'a'.repeat(64), member: 'etcd-10.0.0.1', host: '10.0.0.1', partial_path: (steps[2] as { dest: string }).dest });
+    expect(outcome.result).to.include({
+      method: 'etcdctl',
+      bytes: 20512,
+      sha256: 'a'.repeat(64),
+      member: 'etcd-10.0.0.1',
+      host: '10.0.0.1',
+      partial_path: (steps[2] as { dest: string }).dest,
+    });
   });
 
   const fallbacks: [string, Record<string, { save?: Answer; download?: Answer }>, RegExp][] = [
-    ['etcdctl exits non-zero', { '10.0.0.1': { save: failed(1, 'Error: context deadline exceeded\n') } }, /^etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: non-zero return code: Error: context deadline exceeded$/],
-    ['etcdctl hangs (timeout exits 124)', { '10.0.0.1': { save: failed(124, '') } }, /^etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: etcdctl gave no snapshot within 60s \(member stopped\?\)$/],
-    ['the download fails', { '10.0.0.1': { download: new Error('10.0.0.1: cannot read /var/lib/x: No such file') } }, /^etcd-10\.0\.0\.1: copying \/var\/lib\/orchestrate-snapshot-[0-9a-f]{12}\.db from 10\.0\.0\.1 failed: 10\.0\.0\.1: cannot read \/var\/lib\/x: No such file$/],
-    ['the member cannot be reached', { '10.0.0.1': { save: new UnreachableError('10.0.0.1', 'cannot connect: ECONNREFUSED', 'is sshd running there?') } }, /^etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: unreachable over SSH: cannot connect: ECONNREFUSED \(fix: is sshd running there\?\)$/],
-    ['the SSH connection is lost during the download', { '10.0.0.1': { download: new UnreachableError('10.0.0.1', 'lost the SSH connection to 10.0.0.1:22') } }, /^etcd-10\.0\.0\.1: copying \/var\/lib\/orchestrate-snapshot-[0-9a-f]{12}\.db from 10\.0\.0\.1 failed: unreachable over SSH: lost the SSH connection to 10\.0\.0\.1:22$/],
+    [
+      'etcdctl exits non-zero',
+      { '10.0.0.1': { save: failed(1, 'Error: context deadline exceeded\n') } },
+      /^etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: non-zero return code: Error: context deadline exceeded$/,
+    ],
+    [
+      'etcdctl hangs (timeout exits 124)',
+      { '10.0.0.1': { save: failed(124, '') } },
+      /^etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: etcdctl gave no snapshot within 60s \(member stopped\?\)$/,
+    ],
+    [
+      'the download fails',
+      { '10.0.0.1': { download: new Error('10.0.0.1: cannot read /var/lib/x: No such file') } },
+      /^etcd-10\.0\.0\.1: copying \/var\/lib\/orchestrate-snapshot-[0-9a-f]{12}\.db from 10\.0\.0\.1 failed: 10\.0\.0\.1: cannot read \/var\/lib\/x: No such file$/,
+    ],
+    [
+      'the member cannot be reached',
+      { '10.0.0.1': { save: new UnreachableError('10.0.0.1', 'cannot connect: ECONNREFUSED', 'is sshd running there?') } },
+      /^etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: unreachable over SSH: cannot connect: ECONNREFUSED \(fix: is sshd running there\?\)$/,
+    ],
+    [
+      'the SSH connection is lost during the download',
+      { '10.0.0.1': { download: new UnreachableError('10.0.0.1', 'lost the SSH connection to 10.0.0.1:22') } },
+      /^etcd-10\.0\.0\.1: copying \/var\/lib\/orchestrate-snapshot-[0-9a-f]{12}\.db from 10\.0\.0\.1 failed: unreachable over SSH: lost the SSH connection to 10\.0\.0\.1:22$/,
+    ],
   ];
   for (const [why, script, failure] of fallbacks) {
     it(`${why} on the first member: its copy is removed, the second member gives the snapshot`, async () => {
@@ -141,8 +182,12 @@ describe('etcd.snapshot-on-member: tries each member in turn', () => {
     const parts = outcome.msg!.replace(/^no member gave a snapshot with etcdctl: /, '').split('; ');
     expect(parts).to.have.length(3);
     expect(parts[0]).to.equal('etcd-10.0.0.1: etcdctl snapshot save on 10.0.0.1 failed: non-zero return code: Error: permission denied');
-    expect(parts[1]).to.match(/^etcd-10\.0\.0\.2: copying \/var\/lib\/orchestrate-snapshot-[0-9a-f]{12}\.db from 10\.0\.0\.2 failed: sha256 mismatch$/);
-    expect(parts[2]).to.equal('etcd-10.0.0.3: etcdctl snapshot save on 10.0.0.3 failed: etcdctl gave no snapshot within 60s (member stopped?): context deadline exceeded');
+    expect(parts[1]).to.match(
+      /^etcd-10\.0\.0\.2: copying \/var\/lib\/orchestrate-snapshot-[0-9a-f]{12}\.db from 10\.0\.0\.2 failed: sha256 mismatch$/,
+    );
+    expect(parts[2]).to.equal(
+      'etcd-10.0.0.3: etcdctl snapshot save on 10.0.0.3 failed: etcdctl gave no snapshot within 60s (member stopped?): context deadline exceeded',
+    );
   });
 
   it('every member unreachable over SSH: one error naming each member and "unreachable", each cleanup still tried', async () => {
@@ -159,12 +204,14 @@ describe('etcd.snapshot-on-member: tries each member in turn', () => {
 
   it('a cleanup that fails (host gone) is best-effort: the next member is still tried', async () => {
     const script = answers({ '10.0.0.1': { save: failed(1, 'boom') } });
-    const { steps, outcome } = await drive(base, (step) => (isExec(step) && step.cleanup && step.host === '10.0.0.1' ? new UnreachableError('10.0.0.1', 'lost') : script(step)));
+    const { steps, outcome } = await drive(base, (step) =>
+      isExec(step) && step.cleanup && step.host === '10.0.0.1' ? new UnreachableError('10.0.0.1', 'lost') : script(step),
+    );
     expect(saves(steps).map((s) => s.host)).to.deep.equal(['10.0.0.1', '10.0.0.2']);
     expect(outcome.result).to.include({ host: '10.0.0.2' });
   });
 
-  it('--dry-run: the first member\'s steps (save, download, cleanup) and the fallback order; nothing else', async () => {
+  it("--dry-run: the first member's steps (save, download, cleanup) and the fallback order; nothing else", async () => {
     const { steps, outcome } = await drive(base, () => undefined);
     expect(steps.map((s) => (s.kind === 'exec' ? (s.cleanup ? 'cleanup' : 'save') : s.kind))).to.deep.equal(['call', 'save', 'download', 'cleanup']);
     expect(steps.slice(1).every((s) => (s.kind === 'exec' || s.kind === 'download') && s.host === '10.0.0.1')).to.equal(true);
@@ -172,7 +219,10 @@ describe('etcd.snapshot-on-member: tries each member in turn', () => {
   });
 
   it('one `member` (the old form) means no fallback; unknown members and both forms are refused', async () => {
-    const single = await drive({ member: 'etcd-10.0.0.2', dest_dir: '/srv/backups' }, answers({ '10.0.0.2': { save: failed(124, 'context deadline exceeded\n') } }));
+    const single = await drive(
+      { member: 'etcd-10.0.0.2', dest_dir: '/srv/backups' },
+      answers({ '10.0.0.2': { save: failed(124, 'context deadline exceeded\n') } }),
+    );
     expect(saves(single.steps).map((s) => s.host)).to.deep.equal(['10.0.0.2']);
     expect(single.outcome.msg).to.equal(
       'no member gave a snapshot with etcdctl: etcd-10.0.0.2: etcdctl snapshot save on 10.0.0.2 failed: etcdctl gave no snapshot within 120s (member stopped?): context deadline exceeded',
@@ -186,11 +236,20 @@ describe('etcd.snapshot-on-member: tries each member in turn', () => {
 describe('etcd.snapshot-on-member: hostile names and paths stay single words', () => {
   const hostile = "/srv/it's $(touch PWNED) `id`;x";
   const inventory = inventoryOf({
-    '10.0.0.1': { etcd_name: "etcd-1'; reboot; '", etcd_data_dir: `${hostile}/etcd`, etcd_client_url: 'https://10.0.0.1:2379 $(id)', etcd_cert_file: '/pki/a b.pem' },
+    '10.0.0.1': {
+      etcd_name: "etcd-1'; reboot; '",
+      etcd_data_dir: `${hostile}/etcd`,
+      etcd_client_url: 'https://10.0.0.1:2379 $(id)',
+      etcd_cert_file: '/pki/a b.pem',
+    },
   });
 
   it('every inventory value reaches the shell quoted; the name only appears in messages', async () => {
-    const { steps } = await drive({ members: ["etcd-1'; reboot; '"], etcdctl: '/opt/my bin/etcdctl;id', dest_dir: '/srv/backups' }, answers({}), contextOf(inventory));
+    const { steps } = await drive(
+      { members: ["etcd-1'; reboot; '"], etcdctl: '/opt/my bin/etcdctl;id', dest_dir: '/srv/backups' },
+      answers({}),
+      contextOf(inventory),
+    );
     const [save] = saves(steps);
     expect(save!.command).to.contain(`find '/srv/it'\\''s $(touch PWNED) \`id\`;x' -maxdepth 1`);
     expect(save!.command).to.contain(`timeout --foreground -k 5 120 '/opt/my bin/etcdctl;id' '--endpoints=https://10.0.0.1:2379 $(id)'`);
@@ -217,12 +276,15 @@ describe('etcd.snapshot-on-member: hostile names and paths stay single words', (
       await rm(dir, { recursive: true, force: true });
     });
 
-    it('the save command: etcdctl gets each argument intact, stays in the command\'s process group, writes 0600 under umask 022; only stale copies are swept', async () => {
+    it("the save command: etcdctl gets each argument intact, stays in the command's process group, writes 0600 under umask 022; only stale copies are swept", async () => {
       const remoteDir = join(dir, "it's $(touch PWNED) `id`;x");
       await mkdir(remoteDir);
       // A stand-in etcdctl: records its argv one per line, writes the snapshot file as etcdctl would (no mode of its own).
       const fake = join(dir, 'my etcdctl;id');
-      await writeFile(fake, `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv"\nps -o pgid= -p $$ > "${dir}/pgid"\nfor last; do :; done\nprintf snapshot > "$last"\n`);
+      await writeFile(
+        fake,
+        `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv"\nps -o pgid= -p $$ > "${dir}/pgid"\nfor last; do :; done\nprintf snapshot > "$last"\n`,
+      );
       await chmod(fake, 0o755);
       const stale = join(remoteDir, 'orchestrate-snapshot-0123456789ab.db.part');
       const fresh = join(remoteDir, 'orchestrate-snapshot-ba9876543210.db');
@@ -240,7 +302,17 @@ describe('etcd.snapshot-on-member: hostile names and paths stay single words', (
       expect((await readFile(join(dir, 'pgid'), 'utf8')).trim()).to.equal((await readFile(join(dir, 'outer-pgid'), 'utf8')).trim());
 
       const argv = (await readFile(join(dir, 'argv'), 'utf8')).split('\n').slice(0, -1);
-      expect(argv).to.deep.equal(['--endpoints=https://10.0.0.1:2379 $(id)', '--dial-timeout=5s', '--command-timeout=10s', '--cacert=/pki/ca.pem', '--cert=/pki/a b.pem', '--key=/pki/etcd-key.pem', 'snapshot', 'save', target]);
+      expect(argv).to.deep.equal([
+        '--endpoints=https://10.0.0.1:2379 $(id)',
+        '--dial-timeout=5s',
+        '--command-timeout=10s',
+        '--cacert=/pki/ca.pem',
+        '--cert=/pki/a b.pem',
+        '--key=/pki/etcd-key.pem',
+        'snapshot',
+        'save',
+        target,
+      ]);
       expect((await stat(target)).mode & 0o777).to.equal(0o600);
       const left = (await readdir(remoteDir)).sort();
       expect(left).to.deep.equal(['keep-me.db', 'orchestrate-snapshot-00000000000a.db', 'orchestrate-snapshot-ba9876543210.db']);
@@ -362,7 +434,12 @@ async function runOnMember(
         const result = new Map<string, Transport | UnreachableError>();
         for (const spec of specs) {
           opened.push({ host: spec.host, local: spec.local === true });
-          result.set(spec.host, options.unreachable?.includes(spec.host) ? new UnreachableError(spec.host, 'cannot connect: ECONNREFUSED') : new ScriptedTransport(spec.host, scripts[spec.host] ?? {}, log));
+          result.set(
+            spec.host,
+            options.unreachable?.includes(spec.host)
+              ? new UnreachableError(spec.host, 'cannot connect: ECONNREFUSED')
+              : new ScriptedTransport(spec.host, scripts[spec.host] ?? {}, log),
+          );
         }
         return result;
       },
@@ -383,7 +460,7 @@ describe('etcd.snapshot-on-member through the engine (fake transports)', () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it('the first member\'s etcdctl fails: the save and the cleanup run on it, then the whole attempt runs on the second member', async () => {
+  it("the first member's etcdctl fails: the save and the cleanup run on it, then the whole attempt runs on the second member", async () => {
     const { summary, log, backupDir, msg } = await runOnMember({ '10.0.0.1': { save: failed(1, 'Error: etcdserver: request timed out') } });
     dirs.push(backupDir);
     expect(summary.exitCode).to.equal(0);
@@ -397,11 +474,15 @@ describe('etcd.snapshot-on-member through the engine (fake transports)', () => {
     const copied = summary.hostFacts['10.0.0.1']!.copied as Record<string, unknown>;
     expect(copied).to.include({ member: 'etcd-10.0.0.2', host: '10.0.0.2', method: 'etcdctl', failed: false });
     expect(await readFile(copied.partial_path as string, 'utf8')).to.equal('snapshot bytes');
-    expect(msg).to.match(/^14 bytes from etcd-10\.0\.0\.2 via etcdctl \(after etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: non-zero return code: Error: etcdserver: request timed out\)$/);
+    expect(msg).to.match(
+      /^14 bytes from etcd-10\.0\.0\.2 via etcdctl \(after etcd-10\.0\.0\.1: etcdctl snapshot save on 10\.0\.0\.1 failed: non-zero return code: Error: etcdserver: request timed out\)$/,
+    );
   });
 
   it('the download from the first member throws: the plan hears of it, removes the copy there and uses the second member', async () => {
-    const { summary, log, backupDir } = await runOnMember({ '10.0.0.1': { downloadError: new Error('10.0.0.1: cannot read /var/lib/x: connection reset') } });
+    const { summary, log, backupDir } = await runOnMember({
+      '10.0.0.1': { downloadError: new Error('10.0.0.1: cannot read /var/lib/x: connection reset') },
+    });
     dirs.push(backupDir);
     expect(summary.exitCode).to.equal(0);
     expect(removesIn(log).map((e) => e.host)).to.deep.equal(['10.0.0.1', '10.0.0.2']);
@@ -417,16 +498,20 @@ describe('etcd.snapshot-on-member through the engine (fake transports)', () => {
     expect(summary.exitCode).to.equal(3);
     expect(savesIn(log).map((e) => e.host)).to.deep.equal(['10.0.0.1', '10.0.0.3']);
     expect(removesIn(log).map((e) => e.host)).to.deep.equal(['10.0.0.1', '10.0.0.3']);
-    expect(msg).to.match(/^no member gave a snapshot with etcdctl: etcd-10\.0\.0\.1: .*within 5s \(member stopped\?\); etcd-10\.0\.0\.2: etcdctl snapshot save on 10\.0\.0\.2 failed: unreachable over SSH: cannot connect: ECONNREFUSED; etcd-10\.0\.0\.3: copying .* from 10\.0\.0\.3 failed: sha256 mismatch$/);
+    expect(msg).to.match(
+      /^no member gave a snapshot with etcdctl: etcd-10\.0\.0\.1: .*within 5s \(member stopped\?\); etcd-10\.0\.0\.2: etcdctl snapshot save on 10\.0\.0\.2 failed: unreachable over SSH: cannot connect: ECONNREFUSED; etcd-10\.0\.0\.3: copying .* from 10\.0\.0\.3 failed: sha256 mismatch$/,
+    );
     expect(await readdir(backupDir)).to.deep.equal([]);
   });
 
-  it('the first member\'s SSH is unreachable: the task is not unreachable, the second member gives the snapshot, the third is never contacted', async () => {
+  it("the first member's SSH is unreachable: the task is not unreachable, the second member gives the snapshot, the third is never contacted", async () => {
     const { summary, log, backupDir, result, opened } = await runOnMember({}, { unreachable: ['10.0.0.1'] });
     dirs.push(backupDir);
     expect(summary.exitCode).to.equal(0);
     expect(result).to.include({ host: '10.0.0.1', delegatedTo: 'localhost', status: 'changed' });
-    expect(result!.display.msg).to.equal('14 bytes from etcd-10.0.0.2 via etcdctl (after etcd-10.0.0.1: etcdctl snapshot save on 10.0.0.1 failed: unreachable over SSH: cannot connect: ECONNREFUSED)');
+    expect(result!.display.msg).to.equal(
+      '14 bytes from etcd-10.0.0.2 via etcdctl (after etcd-10.0.0.1: etcdctl snapshot save on 10.0.0.1 failed: unreachable over SSH: cannot connect: ECONNREFUSED)',
+    );
     expect(summary.stats['10.0.0.1']).to.include({ changed: 1, unreachable: 0, failed: 0, ignored: 0 });
     // Nothing but the deploy host up front; each member when its first step runs, and only those tried.
     expect(opened).to.deep.equal([
@@ -438,7 +523,12 @@ describe('etcd.snapshot-on-member through the engine (fake transports)', () => {
     const copied = summary.hostFacts['10.0.0.1']!.copied as Record<string, unknown>;
     expect(copied).to.include({ member: 'etcd-10.0.0.2', host: '10.0.0.2', failed: false });
     // The steps report the member they ran on.
-    expect(result!.steps.map((s) => [s.kind, s.on])).to.deep.equal([['call', 'localhost'], ['exec', '10.0.0.2'], ['download', '10.0.0.2'], ['exec', '10.0.0.2']]);
+    expect(result!.steps.map((s) => [s.kind, s.on])).to.deep.equal([
+      ['call', 'localhost'],
+      ['exec', '10.0.0.2'],
+      ['download', '10.0.0.2'],
+      ['exec', '10.0.0.2'],
+    ]);
   });
 
   it('every member unreachable: the task fails (ignored under ignore_errors, not counted unreachable), one error naming each member and "unreachable"', async () => {
@@ -476,7 +566,7 @@ describe('etcd.snapshot-on-member through the engine (fake transports)', () => {
     expect(removesIn(log).map((e) => [e.host, e.hadSignal])).to.deep.equal([['10.0.0.1', false]]);
   });
 
-  it('interrupted while the download ran to its end: the member\'s copy and the local copy are both removed, exit 130', async () => {
+  it("interrupted while the download ran to its end: the member's copy and the local copy are both removed, exit 130", async () => {
     const controller = new AbortController();
     const { summary, log, backupDir } = await runOnMember({ '10.0.0.1': { during: () => controller.abort() } }, { signal: controller.signal });
     dirs.push(backupDir);
@@ -486,7 +576,7 @@ describe('etcd.snapshot-on-member through the engine (fake transports)', () => {
     expect(await readdir(backupDir)).to.deep.equal([]);
   });
 
-  it('--dry-run prints the first member\'s steps on that member, runs none of them and opens no SSH connection', async () => {
+  it("--dry-run prints the first member's steps on that member, runs none of them and opens no SSH connection", async () => {
     const { summary, log, backupDir, opened } = await runOnMember({}, { dryRun: true });
     dirs.push(backupDir);
     expect(log).to.deep.equal([]);
@@ -498,6 +588,8 @@ describe('etcd.snapshot-on-member through the engine (fake transports)', () => {
       ['download', '10.0.0.1', false],
       ['exec', '10.0.0.1', false],
     ]);
-    expect(steps[2]!.text).to.match(/^download 10\.0\.0\.1:\/var\/lib\/orchestrate-snapshot-[0-9a-f]{12}\.db -> .*\.partial-[0-9a-f]{12} on the deploy host \(mode 0600\)$/);
+    expect(steps[2]!.text).to.match(
+      /^download 10\.0\.0\.1:\/var\/lib\/orchestrate-snapshot-[0-9a-f]{12}\.db -> .*\.partial-[0-9a-f]{12} on the deploy host \(mode 0600\)$/,
+    );
   });
 });

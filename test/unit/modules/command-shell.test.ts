@@ -74,7 +74,7 @@ describe('command module', () => {
 describe('shell module', () => {
   it('passes the playbook text through; executable and chdir are quoted', async () => {
     expect((await drive(shellModule, { cmd: 'echo $HOME | wc -c' })).lines).to.deep.equal(['echo $HOME | wc -c']);
-    expect((await drive(shellModule, { cmd: 'echo "$0"', executable: '/bin/bash' })).lines).to.deep.equal(["/bin/bash -c 'echo \"$0\"'"]);
+    expect((await drive(shellModule, { cmd: 'echo "$0"', executable: '/bin/bash' })).lines).to.deep.equal(['/bin/bash -c \'echo "$0"\'']);
     expect((await drive(shellModule, { cmd: 'pwd', chdir: '/var/lib/etcd' })).lines).to.deep.equal(['cd -- /var/lib/etcd || exit 1; pwd']);
   });
 

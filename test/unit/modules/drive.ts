@@ -33,11 +33,24 @@ export function dryRun(responder: Responder): Responder {
 
 export function context(overrides: Partial<ModuleContext> = {}): ModuleContext {
   const host: InventoryHost = { name: '10.0.0.1', vars: {}, groups: ['all', 'etcd'] };
-  const inventory: Inventory = { file: '/inv/hosts.yml', dir: '/inv', hosts: new Map([[host.name, host]]), groups: new Map([['all', [host.name]], ['etcd', [host.name]]]) };
+  const inventory: Inventory = {
+    file: '/inv/hosts.yml',
+    dir: '/inv',
+    hosts: new Map([[host.name, host]]),
+    groups: new Map([
+      ['all', [host.name]],
+      ['etcd', [host.name]],
+    ]),
+  };
   return { host, inventory, vars: { playbook_dir: '/play' }, dryRun: false, become: false, ...overrides };
 }
 
-export async function drive<A>(module: ModuleDefinition<A>, args: A, respond: Responder = scripted(), ctx: ModuleContext = context()): Promise<Driven> {
+export async function drive<A>(
+  module: ModuleDefinition<A>,
+  args: A,
+  respond: Responder = scripted(),
+  ctx: ModuleContext = context(),
+): Promise<Driven> {
   const steps: Step[] = [];
   const plan = module.plan(ctx, args);
   let next = await plan.next();

@@ -16,7 +16,14 @@ const file600 = exec(0, '8180 600 12 998 998 etcd etcd 1700000000\n');
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('file modes', () => {
-  const good: [unknown, number][] = [['0600', 0o600], ['600', 0o600], ['0o750', 0o750], ['1777', 0o1777], [384, 0o600], [493, 0o755]];
+  const good: [unknown, number][] = [
+    ['0600', 0o600],
+    ['600', 0o600],
+    ['0o750', 0o750],
+    ['1777', 0o1777],
+    [384, 0o600],
+    [493, 0o755],
+  ];
   for (const [input, mode] of good) it(`accepts ${JSON.stringify(input)}`, () => expect(parseMode(input)).to.equal(mode));
 
   it('refuses the YAML 1.2 decimal trap (mode: 0644 read as 644) with the fix', () => {
@@ -33,8 +40,16 @@ describe('file modes', () => {
 
 describe('file module', () => {
   it('creates a missing directory and sets its mode', async () => {
-    const { lines, outcome } = await drive(fileModule, { path: '/var/backups/etcd', state: 'directory', mode: '0700' }, scripted([[/^stat/, missing]]));
-    expect(lines).to.deep.equal(["stat -c '%f %a %s %u %g %U %G %Y' -- /var/backups/etcd", 'mkdir -p -- /var/backups/etcd', 'chmod 0700 -- /var/backups/etcd']);
+    const { lines, outcome } = await drive(
+      fileModule,
+      { path: '/var/backups/etcd', state: 'directory', mode: '0700' },
+      scripted([[/^stat/, missing]]),
+    );
+    expect(lines).to.deep.equal([
+      "stat -c '%f %a %s %u %g %U %G %Y' -- /var/backups/etcd",
+      'mkdir -p -- /var/backups/etcd',
+      'chmod 0700 -- /var/backups/etcd',
+    ]);
     expect(outcome.changed).to.equal(true);
   });
 
@@ -45,7 +60,9 @@ describe('file module', () => {
   });
 
   it('absent removes an existing path, and is no change when already gone', async () => {
-    expect((await drive(fileModule, { path: '/tmp/x y', state: 'absent' }, scripted([[/^stat/, file600]]))).lines[1]).to.equal("rm -rf -- '/tmp/x y'");
+    expect((await drive(fileModule, { path: '/tmp/x y', state: 'absent' }, scripted([[/^stat/, file600]]))).lines[1]).to.equal(
+      "rm -rf -- '/tmp/x y'",
+    );
     const gone = await drive(fileModule, { path: '/tmp/x', state: 'absent' }, scripted([[/^stat/, missing]]));
     expect(gone.lines).to.have.length(1);
     expect(gone.outcome.changed).to.equal(false);
@@ -56,7 +73,7 @@ describe('file module', () => {
     expect(lines.slice(1)).to.deep.equal(['touch -- /f', 'chown etcd:etcd -- /f']);
   });
 
-  it('accepts Ansible\'s aliases name and dest for path, and exactly one of them', async () => {
+  it("accepts Ansible's aliases name and dest for path, and exactly one of them", async () => {
     for (const alias of ['name', 'dest'] as const) {
       const { lines } = await drive(fileModule, { [alias]: '/var/lib/x', state: 'directory' }, scripted([[/^stat/, missing]]));
       expect(lines[1]).to.equal('mkdir -p -- /var/lib/x');
@@ -97,7 +114,11 @@ describe('copy module', () => {
 
   it('different content: upload with the wanted mode', async () => {
     const probe = exec(0, `644 root root\n${'0'.repeat(64)}  /etc/x\n`);
-    const { lines, outcome } = await drive(copyModule, { content: 'new', dest: '/etc/x', mode: '0640' }, scripted([[/sha256sum/, probe]], { sha256: sha('new'), bytes: 3 }));
+    const { lines, outcome } = await drive(
+      copyModule,
+      { content: 'new', dest: '/etc/x', mode: '0640' },
+      scripted([[/sha256sum/, probe]], { sha256: sha('new'), bytes: 3 }),
+    );
     expect(lines[1]).to.equal('upload content:new -> /etc/x 640');
     expect(outcome.changed).to.equal(true);
   });
@@ -105,7 +126,11 @@ describe('copy module', () => {
   it('a new file without a mode gets 0644; an existing one keeps its mode', async () => {
     const fresh = await drive(copyModule, { content: 'a', dest: '/n' }, scripted([[/sha256sum/, exec(1)]], { sha256: sha('a'), bytes: 1 }));
     expect(fresh.lines[1]).to.equal('upload content:a -> /n 644');
-    const kept = await drive(copyModule, { content: 'a', dest: '/n' }, scripted([[/sha256sum/, exec(0, `600 root root\n${'0'.repeat(64)}  /n\n`)]], { sha256: sha('a'), bytes: 1 }));
+    const kept = await drive(
+      copyModule,
+      { content: 'a', dest: '/n' },
+      scripted([[/sha256sum/, exec(0, `600 root root\n${'0'.repeat(64)}  /n\n`)]], { sha256: sha('a'), bytes: 1 }),
+    );
     expect(kept.lines[1]).to.equal('upload content:a -> /n 600');
   });
 
@@ -120,7 +145,12 @@ describe('copy module', () => {
     try {
       writeFileSync(join(dir, 'ca.pem'), 'CERT');
       const ctx = context({ vars: { playbook_dir: dir } });
-      const { lines } = await drive(copyModule, { src: 'ca.pem', dest: '/etc/ssl/' }, scripted([[/sha256sum/, exec(1)]], { sha256: sha('CERT'), bytes: 4 }), ctx);
+      const { lines } = await drive(
+        copyModule,
+        { src: 'ca.pem', dest: '/etc/ssl/' },
+        scripted([[/sha256sum/, exec(1)]], { sha256: sha('CERT'), bytes: 4 }),
+        ctx,
+      );
       expect(lines[1]).to.equal(`upload ${join(dir, 'ca.pem')} -> /etc/ssl/ca.pem 644`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -146,8 +176,12 @@ describe('fetch module', () => {
   });
 
   it('flat: dest is the file; dest/ takes the remote name', async () => {
-    expect((await drive(fetchModule, { src: '/a/snap.db', dest: '/b/x.db', flat: true }, probe)).lines[2]).to.equal('download /a/snap.db -> /b/x.db 600');
-    expect((await drive(fetchModule, { src: '/a/snap.db', dest: '/b/', flat: 'yes' }, probe)).lines[2]).to.equal('download /a/snap.db -> /b/snap.db 600');
+    expect((await drive(fetchModule, { src: '/a/snap.db', dest: '/b/x.db', flat: true }, probe)).lines[2]).to.equal(
+      'download /a/snap.db -> /b/x.db 600',
+    );
+    expect((await drive(fetchModule, { src: '/a/snap.db', dest: '/b/', flat: 'yes' }, probe)).lines[2]).to.equal(
+      'download /a/snap.db -> /b/snap.db 600',
+    );
   });
 
   it('a local file with the same sha256 is not downloaded again', async () => {

@@ -36,8 +36,21 @@ describe('module registry', () => {
   });
 
   it('refuses a module registered twice or a name used twice', () => {
-    const a = defineModule({ id: 'x.a', schema: {}, async *plan() { return { changed: false }; } });
-    const b = defineModule({ id: 'x.b', aliases: ['x.a'], schema: {}, async *plan() { return { changed: false }; } });
+    const a = defineModule({
+      id: 'x.a',
+      schema: {},
+      async *plan() {
+        return { changed: false };
+      },
+    });
+    const b = defineModule({
+      id: 'x.b',
+      aliases: ['x.a'],
+      schema: {},
+      async *plan() {
+        return { changed: false };
+      },
+    });
     expect(() => createRegistry([a, a])).to.throw(/twice/);
     expect(() => createRegistry([a, b])).to.throw(/two modules/);
   });

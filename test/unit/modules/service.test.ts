@@ -2,25 +2,73 @@ import { expect } from 'chai';
 import { serviceModule, type ServiceArgs } from '../../../src/modules/service.js';
 import { drive, dryRun, exec, scripted } from './drive.js';
 
-const active = scripted([[/is-active/, exec(0, 'active\n')], [/is-enabled/, exec(0, 'enabled\n')]]);
-const inactive = scripted([[/is-active/, exec(3, 'inactive\n')], [/is-enabled/, exec(1, 'disabled\n')]]);
+const active = scripted([
+  [/is-active/, exec(0, 'active\n')],
+  [/is-enabled/, exec(0, 'enabled\n')],
+]);
+const inactive = scripted([
+  [/is-active/, exec(3, 'inactive\n')],
+  [/is-enabled/, exec(1, 'disabled\n')],
+]);
 
 describe('service module', () => {
   const table: { name: string; args: ServiceArgs; facts: typeof active; lines: string[]; changed: boolean }[] = [
     { name: 'started, already active', args: { name: 'etcd', state: 'started' }, facts: active, lines: ['systemctl is-active etcd'], changed: false },
-    { name: 'started, inactive', args: { name: 'etcd', state: 'started' }, facts: inactive, lines: ['systemctl is-active etcd', 'systemctl start etcd'], changed: true },
-    { name: 'stopped, active', args: { name: 'etcd', state: 'stopped' }, facts: active, lines: ['systemctl is-active etcd', 'systemctl stop etcd'], changed: true },
-    { name: 'stopped, already inactive', args: { name: 'etcd', state: 'stopped' }, facts: inactive, lines: ['systemctl is-active etcd'], changed: false },
-    { name: 'restarted always restarts', args: { name: 'etcd', state: 'restarted' }, facts: active, lines: ['systemctl is-active etcd', 'systemctl restart etcd'], changed: true },
+    {
+      name: 'started, inactive',
+      args: { name: 'etcd', state: 'started' },
+      facts: inactive,
+      lines: ['systemctl is-active etcd', 'systemctl start etcd'],
+      changed: true,
+    },
+    {
+      name: 'stopped, active',
+      args: { name: 'etcd', state: 'stopped' },
+      facts: active,
+      lines: ['systemctl is-active etcd', 'systemctl stop etcd'],
+      changed: true,
+    },
+    {
+      name: 'stopped, already inactive',
+      args: { name: 'etcd', state: 'stopped' },
+      facts: inactive,
+      lines: ['systemctl is-active etcd'],
+      changed: false,
+    },
+    {
+      name: 'restarted always restarts',
+      args: { name: 'etcd', state: 'restarted' },
+      facts: active,
+      lines: ['systemctl is-active etcd', 'systemctl restart etcd'],
+      changed: true,
+    },
     {
       name: 'daemon_reload, enabled=yes on a disabled unit, started',
       args: { name: 'kube-apiserver', state: 'started', enabled: 'yes', daemon_reload: true },
       facts: inactive,
-      lines: ['systemctl daemon-reload', 'systemctl is-enabled kube-apiserver', 'systemctl enable kube-apiserver', 'systemctl is-active kube-apiserver', 'systemctl start kube-apiserver'],
+      lines: [
+        'systemctl daemon-reload',
+        'systemctl is-enabled kube-apiserver',
+        'systemctl enable kube-apiserver',
+        'systemctl is-active kube-apiserver',
+        'systemctl start kube-apiserver',
+      ],
       changed: true,
     },
-    { name: 'enabled=no on an enabled unit', args: { name: 'etcd', enabled: 'no' }, facts: active, lines: ['systemctl is-enabled etcd', 'systemctl disable etcd'], changed: true },
-    { name: 'a hostile unit name stays one word', args: { name: 'etcd; reboot', state: 'stopped' }, facts: active, lines: ["systemctl is-active 'etcd; reboot'", "systemctl stop 'etcd; reboot'"], changed: true },
+    {
+      name: 'enabled=no on an enabled unit',
+      args: { name: 'etcd', enabled: 'no' },
+      facts: active,
+      lines: ['systemctl is-enabled etcd', 'systemctl disable etcd'],
+      changed: true,
+    },
+    {
+      name: 'a hostile unit name stays one word',
+      args: { name: 'etcd; reboot', state: 'stopped' },
+      facts: active,
+      lines: ["systemctl is-active 'etcd; reboot'", "systemctl stop 'etcd; reboot'"],
+      changed: true,
+    },
   ];
   for (const row of table) {
     it(row.name, async () => {
@@ -43,7 +91,10 @@ describe('service module', () => {
   });
 
   it('a failing systemctl fails the task with its stderr', async () => {
-    const failing = scripted([[/is-active/, exec(3)], [/start/, exec(1, '', 'Job for etcd.service failed\n')]]);
+    const failing = scripted([
+      [/is-active/, exec(3)],
+      [/start/, exec(1, '', 'Job for etcd.service failed\n')],
+    ]);
     const { outcome } = await drive(serviceModule, { name: 'etcd', state: 'started' }, failing);
     expect(outcome.failed).to.equal(true);
     expect(outcome.msg).to.contain('Job for etcd.service failed');

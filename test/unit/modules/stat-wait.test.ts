@@ -10,19 +10,34 @@ import { drive, exec, scripted } from './drive.js';
 
 describe('stat module', () => {
   it('parses GNU stat output into Ansible fields', async () => {
-    const { lines, outcome } = await drive(statModule, { path: '/etc/kubernetes/ssl/ca.pem' }, scripted([[/^stat/, exec(0, '81a4 644 1234 0 0 root root 1700000000\n')]]));
+    const { lines, outcome } = await drive(
+      statModule,
+      { path: '/etc/kubernetes/ssl/ca.pem' },
+      scripted([[/^stat/, exec(0, '81a4 644 1234 0 0 root root 1700000000\n')]]),
+    );
     expect(lines).to.deep.equal(["stat -c '%f %a %s %u %g %U %G %Y' -- /etc/kubernetes/ssl/ca.pem"]);
     expect(outcome.result?.stat).to.deep.include({ exists: true, mode: '0644', size: 1234, isreg: true, isdir: false, pw_name: 'root' });
   });
 
   it('a missing path is exists: false, not a failure', async () => {
-    const { outcome } = await drive(statModule, { path: '/nope' }, scripted([[/^stat/, exec(1, '', "stat: cannot statx '/nope': No such file or directory")]]));
+    const { outcome } = await drive(
+      statModule,
+      { path: '/nope' },
+      scripted([[/^stat/, exec(1, '', "stat: cannot statx '/nope': No such file or directory")]]),
+    );
     expect(outcome.result?.stat).to.deep.equal({ exists: false, path: '/nope' });
     expect(outcome.failed).to.equal(undefined);
   });
 
   it('get_checksum adds a read-only checksum step', async () => {
-    const { steps, outcome } = await drive(statModule, { path: '/f', get_checksum: true, checksum_algorithm: 'sha256' }, scripted([[/^stat/, exec(0, '81a4 644 1 0 0 root root 1\n')], [/sha256sum/, exec(0, 'abc  /f\n')]]));
+    const { steps, outcome } = await drive(
+      statModule,
+      { path: '/f', get_checksum: true, checksum_algorithm: 'sha256' },
+      scripted([
+        [/^stat/, exec(0, '81a4 644 1 0 0 root root 1\n')],
+        [/sha256sum/, exec(0, 'abc  /f\n')],
+      ]),
+    );
     expect(steps.every((s) => s.kind === 'exec' && s.readOnly)).to.equal(true);
     expect((outcome.result?.stat as Record<string, unknown>).checksum).to.equal('abc');
   });

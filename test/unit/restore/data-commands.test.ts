@@ -46,7 +46,13 @@ describe('restore data dir commands', () => {
     { title: 'member without old data', before: { fresh: 'new' }, hadOld: false, out: 'swapped-no-old-data', after: { data: 'new' } },
     { title: 'member without old data, already swapped', before: { data: 'new' }, hadOld: false, out: 'already-swapped', after: { data: 'new' } },
     { title: 'restored dir lost: refuses', before: { data: 'old' }, out: '', code: 3, after: { data: 'old' } },
-    { title: 'aside name taken: refuses, touches nothing', before: { data: 'old', aside: 'other', fresh: 'new' }, out: '', code: 3, after: { data: 'old', aside: 'other', fresh: 'new' } },
+    {
+      title: 'aside name taken: refuses, touches nothing',
+      before: { data: 'old', aside: 'other', fresh: 'new' },
+      out: '',
+      code: 3,
+      after: { data: 'old', aside: 'other', fresh: 'new' },
+    },
   ];
   for (const c of swapCases) {
     it(`swap: ${c.title}`, () => {
@@ -86,7 +92,9 @@ describe('restore data dir commands', () => {
   it('parses sha256sum, df -Pk and command -v output', () => {
     expect(parseSha256Output(`${'a'.repeat(64)}  /x\n`)).to.equal('a'.repeat(64));
     expect(parseSha256Output('sha256sum: /x: No such file or directory')).to.equal(undefined);
-    expect(parseDfAvailableKiB('Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 263174212 23000000 83000000 23% /\n')).to.equal(83000000);
+    expect(parseDfAvailableKiB('Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 263174212 23000000 83000000 23% /\n')).to.equal(
+      83000000,
+    );
     expect(parseDfAvailableKiB('')).to.equal(undefined);
     expect(parseTool('/usr/local/bin/etcdutl\n')).to.equal('etcdutl');
     expect(parseTool('/usr/bin/etcdctl\n')).to.equal('etcdctl');

@@ -22,7 +22,12 @@ export class FakeTransport implements Transport {
     return { exitCode: 0, stdout: '', stderr: '', durationMs: 1, ...answer };
   }
   async upload(source: { path: string } | { content: string | Buffer }, remotePath: string, _options: TransferOptions): Promise<TransferResult> {
-    this.calls.push({ host: this.host, kind: 'upload', text: `${'path' in source ? source.path : '<content>'} -> ${remotePath}`, at: this.calls.length });
+    this.calls.push({
+      host: this.host,
+      kind: 'upload',
+      text: `${'path' in source ? source.path : '<content>'} -> ${remotePath}`,
+      at: this.calls.length,
+    });
     return { bytes: 1, sha256: this.uploadSha };
   }
   async download(): Promise<TransferResult> {

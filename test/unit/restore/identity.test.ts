@@ -35,7 +35,11 @@ describe('restore identity planning', () => {
       const members = cluster(n);
       const expectedCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
       const lines = members.map((m) =>
-        restoreCommandLine(m, members, { tool: 'etcdutl', snapshotPath: '/var/lib/etcd.restore-X.snapshot.db', targetDir: '/var/lib/etcd.restore-X' }),
+        restoreCommandLine(m, members, {
+          tool: 'etcdutl',
+          snapshotPath: '/var/lib/etcd.restore-X.snapshot.db',
+          targetDir: '/var/lib/etcd.restore-X',
+        }),
       );
       expect(new Set(lines).size).to.equal(n);
       members.forEach((m, i) => {
@@ -60,7 +64,9 @@ describe('restore identity planning', () => {
 
   it('keeps hostile inventory values as single words', () => {
     const evil = member(1, { name: 'a;touch /tmp/x', dataDir: "/var/lib/et'cd $(id)" });
-    const words = wordsOf(restoreCommandLine(evil, [evil], { tool: 'etcdutl', snapshotPath: '/s b.db', targetDir: "/var/lib/et'cd $(id).restore-1" }));
+    const words = wordsOf(
+      restoreCommandLine(evil, [evil], { tool: 'etcdutl', snapshotPath: '/s b.db', targetDir: "/var/lib/et'cd $(id).restore-1" }),
+    );
     expect(flag(words, '--name')).to.equal('a;touch /tmp/x');
     expect(flag(words, '--data-dir')).to.equal("/var/lib/et'cd $(id).restore-1");
     expect(words[3]).to.equal('/s b.db');
@@ -78,7 +84,12 @@ describe('restore identity checks', () => {
     { title: 'one member', members: cluster(1), errors: [], warnings: [] },
     { title: 'four members (even)', members: cluster(4), errors: [], warnings: ['restore.even-member-count'] },
     { title: 'no members', members: [], errors: ['restore.no-etcd-members'], warnings: [] },
-    { title: 'duplicate names', members: [member(1), member(2, { name: 'etcd1' }), member(3)], errors: ['restore.duplicate-etcd-name'], warnings: [] },
+    {
+      title: 'duplicate names',
+      members: [member(1), member(2, { name: 'etcd1' }), member(3)],
+      errors: ['restore.duplicate-etcd-name'],
+      warnings: [],
+    },
     {
       title: 'duplicate peer URLs',
       members: [member(1), member(2, { peerUrl: 'https://10.0.0.1:2380' }), member(3)],
@@ -89,7 +100,12 @@ describe('restore identity checks', () => {
     { title: 'a comma in a name', members: [member(1, { name: 'a,b' }), member(2), member(3)], errors: ['restore.bad-etcd-name'], warnings: [] },
     { title: 'a relative data dir', members: [member(1, { dataDir: 'etcd' }), member(2), member(3)], errors: ['restore.bad-data-dir'], warnings: [] },
     { title: 'the root as data dir', members: [member(1, { dataDir: '/' }), member(2), member(3)], errors: ['restore.bad-data-dir'], warnings: [] },
-    { title: 'a peer URL that is not a URL', members: [member(1, { peerUrl: '10.0.0.1:2380' }), member(2), member(3)], errors: ['restore.bad-peer-url'], warnings: [] },
+    {
+      title: 'a peer URL that is not a URL',
+      members: [member(1, { peerUrl: '10.0.0.1:2380' }), member(2), member(3)],
+      errors: ['restore.bad-peer-url'],
+      warnings: [],
+    },
   ];
   for (const c of cases) {
     it(c.title, () => {

@@ -22,7 +22,9 @@ function journal(begun: RestoreJournal['begun'], status: JournalStatus = 'in-pro
     startedAt: '',
     updatedAt: '',
     snapshot: { path: '/s.db', sha256: 'b'.repeat(64), size: 1, revision: 1, totalKey: 1, hasHash: true, takenAt: '' },
-    members: Object.fromEntries(members.map((m) => [m.host, { name: m.name, paths: restorePaths(m.dataDir, RUN), hadOldData: true, service: 'etcd' }])),
+    members: Object.fromEntries(
+      members.map((m) => [m.host, { name: m.name, paths: restorePaths(m.dataDir, RUN), hadOldData: true, service: 'etcd' }]),
+    ),
     begun,
     done: {},
     marks: {},
@@ -31,11 +33,34 @@ function journal(begun: RestoreJournal['begun'], status: JournalStatus = 'in-pro
 
 describe('a restore interrupted with Ctrl-C: what the report says', () => {
   const cases: { title: string; begun: RestoreJournal['begun']; failed?: string; last?: string; where: string; down?: RegExp }[] = [
-    { title: 'during a phase that failed on the signal', begun: ['copy-snapshot'], failed: 'copy-snapshot', last: 'copy-snapshot', where: 'interrupted during copy-snapshot' },
-    { title: 'after a phase that completed (the signal came while its last command ran)', begun: ['copy-snapshot', 'restore-data'], last: 'restore-data', where: 'interrupted after restore-data' },
+    {
+      title: 'during a phase that failed on the signal',
+      begun: ['copy-snapshot'],
+      failed: 'copy-snapshot',
+      last: 'copy-snapshot',
+      where: 'interrupted during copy-snapshot',
+    },
+    {
+      title: 'after a phase that completed (the signal came while its last command ran)',
+      begun: ['copy-snapshot', 'restore-data'],
+      last: 'restore-data',
+      where: 'interrupted after restore-data',
+    },
     { title: 'before any phase ran', begun: [], where: 'interrupted before the first phase' },
-    { title: 'with kube_node stopped', begun: ['copy-snapshot', 'restore-data', 'stop-kube-node'], last: 'stop-kube-node', where: 'after stop-kube-node', down: /until then the kube_node services stay stopped$/ },
-    { title: 'with the API stopped', begun: ['copy-snapshot', 'restore-data', 'stop-kube-node', 'stop-kube-master'], failed: 'stop-kube-master', where: 'during stop-kube-master', down: /the Kubernetes API is down\)$/ },
+    {
+      title: 'with kube_node stopped',
+      begun: ['copy-snapshot', 'restore-data', 'stop-kube-node'],
+      last: 'stop-kube-node',
+      where: 'after stop-kube-node',
+      down: /until then the kube_node services stay stopped$/,
+    },
+    {
+      title: 'with the API stopped',
+      begun: ['copy-snapshot', 'restore-data', 'stop-kube-node', 'stop-kube-master'],
+      failed: 'stop-kube-master',
+      where: 'during stop-kube-master',
+      down: /the Kubernetes API is down\)$/,
+    },
     {
       title: 'with etcd stopped and the swap not begun',
       begun: ['copy-snapshot', 'restore-data', 'stop-kube-node', 'stop-kube-master', 'stop-etcd'],
@@ -55,7 +80,15 @@ describe('a restore interrupted with Ctrl-C: what the report says', () => {
   }
 
   it('says nothing stays down once etcd was started again', () => {
-    const begun: RestoreJournal['begun'] = ['copy-snapshot', 'restore-data', 'stop-kube-node', 'stop-kube-master', 'stop-etcd', 'swap-data', 'start-etcd'];
+    const begun: RestoreJournal['begun'] = [
+      'copy-snapshot',
+      'restore-data',
+      'stop-kube-node',
+      'stop-kube-master',
+      'stop-etcd',
+      'swap-data',
+      'start-etcd',
+    ];
     expect(interruptedFailure(journal(begun), FILE, undefined, 'verify-cluster')).not.to.contain('until then');
   });
 });
@@ -69,9 +102,21 @@ describe('--rollback: exit code and preview', () => {
   });
 
   it('previews a swap back only when the restore may have swapped', () => {
-    const notSwapped = rollbackMemberLines(journal(['copy-snapshot', 'restore-data', 'stop-kube-node', 'stop-kube-master', 'stop-etcd'], 'rollback-failed'), members);
-    expect(notSwapped).to.deep.equal(members.map((m) => `  ${m.name} (${m.host}): /var/lib/etcd was never moved (it stays); /var/lib/etcd.restore-${RUN} and the snapshot copy are removed`));
-    const swapped = rollbackMemberLines(journal(['copy-snapshot', 'restore-data', 'stop-kube-node', 'stop-kube-master', 'stop-etcd', 'swap-data'], 'completed'), members);
-    expect(swapped[0]).to.equal(`  etcd1 (10.0.0.1): /var/lib/etcd.before-restore-${RUN} -> /var/lib/etcd; the restored data goes to /var/lib/etcd.rolled-back-${RUN}`);
+    const notSwapped = rollbackMemberLines(
+      journal(['copy-snapshot', 'restore-data', 'stop-kube-node', 'stop-kube-master', 'stop-etcd'], 'rollback-failed'),
+      members,
+    );
+    expect(notSwapped).to.deep.equal(
+      members.map(
+        (m) => `  ${m.name} (${m.host}): /var/lib/etcd was never moved (it stays); /var/lib/etcd.restore-${RUN} and the snapshot copy are removed`,
+      ),
+    );
+    const swapped = rollbackMemberLines(
+      journal(['copy-snapshot', 'restore-data', 'stop-kube-node', 'stop-kube-master', 'stop-etcd', 'swap-data'], 'completed'),
+      members,
+    );
+    expect(swapped[0]).to.equal(
+      `  etcd1 (10.0.0.1): /var/lib/etcd.before-restore-${RUN} -> /var/lib/etcd; the restored data goes to /var/lib/etcd.rolled-back-${RUN}`,
+    );
   });
 });

@@ -20,7 +20,10 @@ describe('judgeLoginAccess', () => {
   it('refuses a non-root user without become, naming the user, what it cannot do and the fix', () => {
     const { problems } = judgeLoginAccess(probe('orchestrate-access 2000 deploy\nno\n'), { user: 'deploy', become: false }, ['/var/lib']);
     expect(problems).to.have.length(1);
-    expect(problems[0]).to.contain('commands run as deploy (uid 2000), not root').and.to.contain('cannot write /var/lib').and.to.contain('set ansible_become: true');
+    expect(problems[0])
+      .to.contain('commands run as deploy (uid 2000), not root')
+      .and.to.contain('cannot write /var/lib')
+      .and.to.contain('set ansible_become: true');
   });
 
   it('refuses a non-root user even where the parent is writable: units still need root', () => {
@@ -29,7 +32,9 @@ describe('judgeLoginAccess', () => {
   });
 
   it('names sudo and NOPASSWD when become cannot get through sudo -n', () => {
-    const { problems } = judgeLoginAccess(probe('', { exitCode: 1, stderr: 'sudo: a password is required\n' }), { user: 'deploy', become: true }, ['/var/lib']);
+    const { problems } = judgeLoginAccess(probe('', { exitCode: 1, stderr: 'sudo: a password is required\n' }), { user: 'deploy', become: true }, [
+      '/var/lib',
+    ]);
     expect(problems[0]).to.contain('through sudo -n').and.to.contain('a password is required').and.to.contain('NOPASSWD');
   });
 
@@ -78,13 +83,21 @@ describe('runPreflight: login access', () => {
     const inv = inventory(vars);
     const calls: RecordedCall[] = [];
     const answer = (_host: string, command: string): Partial<ExecResult> => {
-      if (command.includes('orchestrate-access')) return { stdout: `orchestrate-access ${effectiveUid} ${effectiveUid === 0 ? 'root' : 'deploy'}\nyes\n` };
+      if (command.includes('orchestrate-access'))
+        return { stdout: `orchestrate-access ${effectiveUid} ${effectiveUid === 0 ? 'root' : 'deploy'}\nyes\n` };
       if (command.startsWith('command -v')) return { stdout: '/usr/bin/etcdctl\n' };
       if (command.startsWith('if [ -d')) return { stdout: 'yes\n' };
       return {};
     };
     const transports = new Map(names.map((h) => [h, new FakeTransport(h, calls, answer)]));
-    const result = await runPreflight({ inventory: inv, members: etcdMembers(inv), transports, runId: 'R1', neededBytes: () => 0, needToolOnMembers: true });
+    const result = await runPreflight({
+      inventory: inv,
+      members: etcdMembers(inv),
+      transports,
+      runId: 'R1',
+      neededBytes: () => 0,
+      needToolOnMembers: true,
+    });
     return { result, calls };
   }
 
@@ -93,14 +106,24 @@ describe('runPreflight: login access', () => {
     expect(result.problems).to.have.length(3);
     for (const host of names) expect(result.problems.some((p) => p.includes(host) && p.includes('set ansible_become: true'))).to.equal(true);
     expect(calls.filter((c) => c.text.startsWith('command -v'))).to.deep.equal([]);
-    expect(calls.filter((c) => c.text.includes('orchestrate-access')).map((c) => c.host).sort()).to.deep.equal([...names].sort());
+    expect(
+      calls
+        .filter((c) => c.text.includes('orchestrate-access'))
+        .map((c) => c.host)
+        .sort(),
+    ).to.deep.equal([...names].sort());
   });
 
   it('passes as root through become and runs the member checks, checking the data dir parent', async () => {
     const { result, calls } = await preflight({ ansible_become: true }, 0);
     expect(result.problems).to.deep.equal([]);
     expect([...result.facts.keys()].sort()).to.deep.equal(names.slice(0, 2));
-    expect(calls.find((c) => c.host === '10.0.0.1' && c.text.includes('orchestrate-access'))?.text).to.contain("[ -w /var/lib ]");
-    expect(calls.filter((c) => c.text.startsWith('command -v')).map((c) => c.host).sort()).to.deep.equal(names.slice(0, 2));
+    expect(calls.find((c) => c.host === '10.0.0.1' && c.text.includes('orchestrate-access'))?.text).to.contain('[ -w /var/lib ]');
+    expect(
+      calls
+        .filter((c) => c.text.startsWith('command -v'))
+        .map((c) => c.host)
+        .sort(),
+    ).to.deep.equal(names.slice(0, 2));
   });
 });

@@ -26,7 +26,14 @@ function inventory(vars: Record<string, unknown> = {}): Inventory {
     file: '/inv.yml',
     dir: '/',
     hosts: new Map<string, InventoryHost>(
-      hosts.map((h) => [h, { name: h, vars: { etcd_ca_file: '/pki/ca.pem', etcd_cert_file: '/pki/etcd.pem', etcd_key_file: '/pki/etcd-key.pem', ...vars }, groups: ['all'] }]),
+      hosts.map((h) => [
+        h,
+        {
+          name: h,
+          vars: { etcd_ca_file: '/pki/ca.pem', etcd_cert_file: '/pki/etcd.pem', etcd_key_file: '/pki/etcd-key.pem', ...vars },
+          groups: ['all'],
+        },
+      ]),
     ),
     groups: new Map([
       ['all', hosts],
@@ -38,7 +45,13 @@ function inventory(vars: Record<string, unknown> = {}): Inventory {
 }
 
 /** Drives a module the way the executor does, answering each step from `answer`. */
-async function drive<A>(module: ModuleDefinition<A>, host: string, args: A, answer: (step: Step) => StepResult, inv = inventory()): Promise<{ steps: Step[]; outcome: ModuleOutcome }> {
+async function drive<A>(
+  module: ModuleDefinition<A>,
+  host: string,
+  args: A,
+  answer: (step: Step) => StepResult,
+  inv = inventory(),
+): Promise<{ steps: Step[]; outcome: ModuleOutcome }> {
   const hostEntry = inv.hosts.get(host)!;
   const generator = module.plan({ host: hostEntry, inventory: inv, vars: hostEntry.vars, dryRun: false, become: false }, args);
   const steps: Step[] = [];
@@ -56,7 +69,27 @@ let pki: string;
 let goodPem: string;
 before(() => {
   pki = mkdtempSync(join(tmpdir(), 'restore-pki-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(pki, 'k.pem'), '-out', join(pki, 'c.pem'), '-days', '30', '-subj', '/CN=etcd-test'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(pki, 'k.pem'),
+      '-out',
+      join(pki, 'c.pem'),
+      '-days',
+      '30',
+      '-subj',
+      '/CN=etcd-test',
+    ],
+    { stdio: 'ignore' },
+  );
   goodPem = readFileSync(join(pki, 'c.pem'), 'utf8');
 });
 after(() => rmSync(pki, { recursive: true, force: true }));
@@ -65,9 +98,15 @@ describe('certificate judgement', () => {
   it('accepts a valid certificate, warns near expiry, refuses an expired or not yet valid one', () => {
     const now = new Date();
     expect(judgeCertificates(goodPem, 'certificate', '/c.pem', now, 7)).to.deep.include({ problems: [], warnings: [] });
-    expect(judgeCertificates(goodPem, 'certificate', '/c.pem', new Date(now.getTime() + 27 * 86_400_000), 7).warnings.join()).to.contain('expires in 2 day(s)');
-    expect(judgeCertificates(goodPem, 'certificate', '/c.pem', new Date(now.getTime() + 31 * 86_400_000), 7).problems.join()).to.contain('expired on');
-    expect(judgeCertificates(goodPem, 'certificate', '/c.pem', new Date(now.getTime() - 2 * 86_400_000), 7).problems.join()).to.contain('not valid before');
+    expect(judgeCertificates(goodPem, 'certificate', '/c.pem', new Date(now.getTime() + 27 * 86_400_000), 7).warnings.join()).to.contain(
+      'expires in 2 day(s)',
+    );
+    expect(judgeCertificates(goodPem, 'certificate', '/c.pem', new Date(now.getTime() + 31 * 86_400_000), 7).problems.join()).to.contain(
+      'expired on',
+    );
+    expect(judgeCertificates(goodPem, 'certificate', '/c.pem', new Date(now.getTime() - 2 * 86_400_000), 7).problems.join()).to.contain(
+      'not valid before',
+    );
     expect(judgeCertificates(`${goodPem}${goodPem}`, 'CA file', '/ca.pem', now, 7).facts).to.have.length(2);
     expect(judgeCertificates('not a certificate', 'CA file', '/ca.pem', now, 7).problems.join()).to.contain('holds no PEM certificate');
   });
@@ -126,15 +165,22 @@ describe('restore modules', () => {
   it('etcd.snapshot-copy uploads 0600 beside the data dir, checked against the verified sha256, and refuses a mismatch', async () => {
     const sha = 'd'.repeat(64);
     const good = await drive(etcdSnapshotCopyModule, '10.0.0.1', { run_id: RUN, src: '/b/s.db', sha256: sha }, () => ({ bytes: 1, sha256: sha }));
-    expect(good.steps).to.deep.equal([{ kind: 'upload', source: { path: '/b/s.db' }, dest: `/var/lib/etcd.restore-${RUN}.snapshot.db`, mode: 0o600, sha256: sha }]);
+    expect(good.steps).to.deep.equal([
+      { kind: 'upload', source: { path: '/b/s.db' }, dest: `/var/lib/etcd.restore-${RUN}.snapshot.db`, mode: 0o600, sha256: sha },
+    ]);
     expect(good.outcome.failed).to.equal(undefined);
-    const bad = await drive(etcdSnapshotCopyModule, '10.0.0.1', { run_id: RUN, src: '/b/s.db', sha256: sha }, () => ({ bytes: 1, sha256: 'e'.repeat(64) }));
+    const bad = await drive(etcdSnapshotCopyModule, '10.0.0.1', { run_id: RUN, src: '/b/s.db', sha256: sha }, () => ({
+      bytes: 1,
+      sha256: 'e'.repeat(64),
+    }));
     expect(bad.outcome.failed).to.equal(true);
   });
 
   it('etcd.restore finds the tool when asked for auto, and reports a failed restore with its stderr', async () => {
     const { steps, outcome } = await drive(etcdRestoreModule, '10.0.0.3', { run_id: RUN }, (step) =>
-      command(step).startsWith('command -v') ? ok('/usr/local/bin/etcdutl\n') : { ...ok(), exitCode: 2, stderr: 'Error: snapshot missing hash but --skip-hash-check=false' },
+      command(step).startsWith('command -v')
+        ? ok('/usr/local/bin/etcdutl\n')
+        : { ...ok(), exitCode: 2, stderr: 'Error: snapshot missing hash but --skip-hash-check=false' },
     );
     expect(command(steps[1]!)).to.match(/^rm -rf \/var\/lib\/etcd\.restore-\S+ && etcdutl snapshot restore .* --name etcd-10\.0\.0\.3 /);
     expect(outcome.failed).to.equal(true);
@@ -160,7 +206,13 @@ describe('restore modules', () => {
   });
 
   it('refuses a static-pod topology (kubeadm) for now, without touching the host', async () => {
-    const { steps, outcome } = await drive(etcdServiceModule, '10.0.0.1', { state: 'stopped' }, () => ok(), inventory({ etcd_topology: 'static-pod' }));
+    const { steps, outcome } = await drive(
+      etcdServiceModule,
+      '10.0.0.1',
+      { state: 'stopped' },
+      () => ok(),
+      inventory({ etcd_topology: 'static-pod' }),
+    );
     expect(steps).to.deep.equal([]);
     expect(outcome.msg).to.contain('static-pod');
   });

@@ -30,7 +30,15 @@ describe('playbooks/restore.yml', () => {
   it('uses the restore modules for every step that touches data or services', async () => {
     const playbook = await loadPlaybook(file, moduleCatalog);
     const modules = new Set(playbook.plays.flatMap((play) => play.tasks.map((task) => task.module)));
-    for (const id of ['etcd.preflight', 'etcd.snapshot-copy', 'etcd.restore', 'kube.services', 'etcd.service', 'data.move-aside', 'etcd.verify-cluster']) {
+    for (const id of [
+      'etcd.preflight',
+      'etcd.snapshot-copy',
+      'etcd.restore',
+      'kube.services',
+      'etcd.service',
+      'data.move-aside',
+      'etcd.verify-cluster',
+    ]) {
       expect(modules.has(id), id).to.equal(true);
     }
   });

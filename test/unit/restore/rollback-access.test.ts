@@ -49,8 +49,24 @@ describe('restore --rollback: the login must act as root on every host before an
       startedAt: '2026-11-22T10:15:00.000Z',
       updatedAt: '2026-11-22T10:16:00.000Z',
       snapshot: { path: '/s.db', sha256: 'b'.repeat(64), size: 1, revision: 1, totalKey: 1, hasHash: true, takenAt: '2026-11-22T10:00:00.000Z' },
-      members: Object.fromEntries(members.map((m) => [m.host, { name: m.name, paths: restorePaths(m.dataDir, RUN), hadOldData: true, service: 'etcd' }])),
-      begun: swapped ? ['copy-snapshot', 'restore-data', 'stop-kube-node', 'stop-kube-master', 'stop-etcd', 'swap-data', 'start-etcd', 'verify-cluster', 'start-kube-master', 'start-kube-node', 'cleanup'] : ['copy-snapshot', 'restore-data'],
+      members: Object.fromEntries(
+        members.map((m) => [m.host, { name: m.name, paths: restorePaths(m.dataDir, RUN), hadOldData: true, service: 'etcd' }]),
+      ),
+      begun: swapped
+        ? [
+            'copy-snapshot',
+            'restore-data',
+            'stop-kube-node',
+            'stop-kube-master',
+            'stop-etcd',
+            'swap-data',
+            'start-etcd',
+            'verify-cluster',
+            'start-kube-master',
+            'start-kube-node',
+            'cleanup',
+          ]
+        : ['copy-snapshot', 'restore-data'],
       done: {},
       marks: {},
     };
@@ -86,7 +102,13 @@ describe('restore --rollback: the login must act as root on every host before an
     const lines = refused.message.split('\n').filter((line) => line.startsWith('  - '));
     expect(lines).to.have.length(names.length);
     for (const member of memberNames) {
-      expect(lines.some((line) => line.startsWith(`  - etcd-${member} (${member}): commands run as deploy (uid 1000), not root`) && line.includes('set ansible_become: true'))).to.equal(true);
+      expect(
+        lines.some(
+          (line) =>
+            line.startsWith(`  - etcd-${member} (${member}): commands run as deploy (uid 1000), not root`) &&
+            line.includes('set ansible_become: true'),
+        ),
+      ).to.equal(true);
     }
     expect(lines.some((line) => line.startsWith('  - 10.0.0.9: commands run as deploy'))).to.equal(true);
     expect(refused.message).to.contain('nothing was changed');
@@ -101,11 +123,21 @@ describe('restore --rollback: the login must act as root on every host before an
     const inv = inventory({ ansible_become: true });
     await writeJournal(inv, true);
     const calls: RecordedCall[] = [];
-    const answer = (_h: string, command: string): Partial<ExecResult> => (isProbe(command) ? { exitCode: 1, stdout: '', stderr: 'sudo: a password is required\n' } : {});
-    const attempt = rollbackCluster({ inventory: inv, dryRun: true, openConnections: async (hosts) => new Map(hosts.map((h) => [h, new FakeTransport(h, calls, answer)])) });
-    const error = await attempt.then(() => undefined, (e: unknown) => e);
+    const answer = (_h: string, command: string): Partial<ExecResult> =>
+      isProbe(command) ? { exitCode: 1, stdout: '', stderr: 'sudo: a password is required\n' } : {};
+    const attempt = rollbackCluster({
+      inventory: inv,
+      dryRun: true,
+      openConnections: async (hosts) => new Map(hosts.map((h) => [h, new FakeTransport(h, calls, answer)])),
+    });
+    const error = await attempt.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(RefusedError);
-    expect((error as Error).message).to.contain('etcd-10.0.0.1 (10.0.0.1): commands cannot run as deploy through sudo -n').and.to.contain('NOPASSWD');
+    expect((error as Error).message)
+      .to.contain('etcd-10.0.0.1 (10.0.0.1): commands cannot run as deploy through sudo -n')
+      .and.to.contain('NOPASSWD');
     expect(calls.every((c) => isProbe(c.text))).to.equal(true);
   });
 
@@ -123,7 +155,12 @@ describe('restore --rollback: the login must act as root on every host before an
       expect(calls.slice(0, firstOther).every((c) => isProbe(c.text))).to.equal(true);
       expect(calls.slice(firstOther).every((c) => !isProbe(c.text))).to.equal(true);
       // Only the scratch had to go: the kube host is neither probed nor touched.
-      expect(calls.filter((c) => isProbe(c.text)).map((c) => c.host).sort()).to.deep.equal(memberNames);
+      expect(
+        calls
+          .filter((c) => isProbe(c.text))
+          .map((c) => c.host)
+          .sort(),
+      ).to.deep.equal(memberNames);
       expect(calls.some((c) => c.host === '10.0.0.9')).to.equal(false);
       expect((JSON.parse(readFileSync(journalFile, 'utf8')) as RestoreJournal).status).to.equal('aborted');
     });

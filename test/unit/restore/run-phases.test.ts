@@ -28,11 +28,20 @@ const inventory: Inventory = {
   groups: new Map([['all', hosts]]),
 };
 
-function context(calls: RecordedCall[], overrides: Partial<PhaseRunContext> = {}, failOn?: string): { ctx: PhaseRunContext; events: RestoreEvent[]; done: string[] } {
+function context(
+  calls: RecordedCall[],
+  overrides: Partial<PhaseRunContext> = {},
+  failOn?: string,
+): { ctx: PhaseRunContext; events: RestoreEvent[]; done: string[] } {
   const events: RestoreEvent[] = [];
   const done: string[] = [];
   const transports = new Map(
-    hosts.map((h) => [h, new FakeTransport(h, calls, (host, command) => (command.startsWith('change') && host === failOn ? { exitCode: 1, stderr: `boom on ${host}` } : { stdout: `seen-${host}` }))]),
+    hosts.map((h) => [
+      h,
+      new FakeTransport(h, calls, (host, command) =>
+        command.startsWith('change') && host === failOn ? { exitCode: 1, stderr: `boom on ${host}` } : { stdout: `seen-${host}` },
+      ),
+    ]),
   );
   const ctx: PhaseRunContext = {
     inventory,
@@ -54,7 +63,12 @@ function context(calls: RecordedCall[], overrides: Partial<PhaseRunContext> = {}
 const phase = (id: string, actions = 2): PlannedPhase => ({
   id,
   title: id,
-  hosts: new Map(hosts.map((h) => [h, Array.from({ length: actions }, (_, i) => ({ title: `${id} ${i}`, module: probeThenChange, args: { name: `${id}-${i}` } }))])),
+  hosts: new Map(
+    hosts.map((h) => [
+      h,
+      Array.from({ length: actions }, (_, i) => ({ title: `${id} ${i}`, module: probeThenChange, args: { name: `${id}-${i}` } })),
+    ]),
+  ),
 });
 
 describe('runPhase', () => {
@@ -121,16 +135,57 @@ describe('runPhase', () => {
 });
 
 describe('what a re-run does after an interruption', () => {
-  const journal = (begun: RestoreJournal['begun'], done: RestoreJournal['done']): RestoreJournal =>
-    ({ begun, done }) as unknown as RestoreJournal;
+  const journal = (begun: RestoreJournal['begun'], done: RestoreJournal['done']): RestoreJournal => ({ begun, done }) as unknown as RestoreJournal;
   const cases: { title: string; journal: RestoreJournal; phase: Parameters<typeof shouldRunRestorePhase>[1]; host: string; run: boolean }[] = [
-    { title: 'a copy already done on the host is skipped', journal: journal(['copy-snapshot'], { h1: ['copy-snapshot'] }), phase: 'copy-snapshot', host: 'h1', run: false },
-    { title: 'a copy not done on the host runs', journal: journal(['copy-snapshot'], { h1: ['copy-snapshot'] }), phase: 'copy-snapshot', host: 'h2', run: true },
-    { title: 'stops are redone until etcd was started on the new data', journal: journal(['stop-etcd', 'swap-data'], { h1: ['stop-etcd', 'swap-data'] }), phase: 'stop-etcd', host: 'h1', run: true },
-    { title: 'stops are not redone once etcd started on the new data', journal: journal(['stop-etcd', 'swap-data', 'start-etcd'], {}), phase: 'stop-kube-master', host: 'h1', run: false },
-    { title: 'a swap done on the host is not redone', journal: journal(['swap-data'], { h1: ['swap-data'] }), phase: 'swap-data', host: 'h1', run: false },
-    { title: 'etcd is started again until the cluster was verified', journal: journal(['start-etcd'], { h1: ['start-etcd'] }), phase: 'start-etcd', host: 'h1', run: true },
-    { title: 'etcd is not restarted after verification', journal: journal(['start-etcd', 'verify-cluster'], { localhost: ['verify-cluster'] }), phase: 'start-etcd', host: 'h1', run: false },
+    {
+      title: 'a copy already done on the host is skipped',
+      journal: journal(['copy-snapshot'], { h1: ['copy-snapshot'] }),
+      phase: 'copy-snapshot',
+      host: 'h1',
+      run: false,
+    },
+    {
+      title: 'a copy not done on the host runs',
+      journal: journal(['copy-snapshot'], { h1: ['copy-snapshot'] }),
+      phase: 'copy-snapshot',
+      host: 'h2',
+      run: true,
+    },
+    {
+      title: 'stops are redone until etcd was started on the new data',
+      journal: journal(['stop-etcd', 'swap-data'], { h1: ['stop-etcd', 'swap-data'] }),
+      phase: 'stop-etcd',
+      host: 'h1',
+      run: true,
+    },
+    {
+      title: 'stops are not redone once etcd started on the new data',
+      journal: journal(['stop-etcd', 'swap-data', 'start-etcd'], {}),
+      phase: 'stop-kube-master',
+      host: 'h1',
+      run: false,
+    },
+    {
+      title: 'a swap done on the host is not redone',
+      journal: journal(['swap-data'], { h1: ['swap-data'] }),
+      phase: 'swap-data',
+      host: 'h1',
+      run: false,
+    },
+    {
+      title: 'etcd is started again until the cluster was verified',
+      journal: journal(['start-etcd'], { h1: ['start-etcd'] }),
+      phase: 'start-etcd',
+      host: 'h1',
+      run: true,
+    },
+    {
+      title: 'etcd is not restarted after verification',
+      journal: journal(['start-etcd', 'verify-cluster'], { localhost: ['verify-cluster'] }),
+      phase: 'start-etcd',
+      host: 'h1',
+      run: false,
+    },
   ];
   for (const c of cases) {
     it(c.title, () => expect(shouldRunRestorePhase(c.journal, c.phase, c.host)).to.equal(c.run));

@@ -55,13 +55,65 @@ describe('judgeCluster', () => {
   });
 
   const failing: { title: string; change: (o: MemberObservation[]) => void; contains: string; definitive: boolean }[] = [
-    { title: 'a member that does not answer', change: (o) => { delete o[2]!.status; delete o[2]!.members; o[2]!.error = 'deadline exceeded'; }, contains: 'etcd3 (127.0.105.3) does not answer', definitive: false },
-    { title: 'no leader yet', change: (o) => o.forEach((x) => { x.status!.leaderId = '0'; }), contains: 'no leader yet', definitive: false },
-    { title: 'two cluster ids', change: (o) => { o[0]!.status!.clusterId = 'dd'; }, contains: '2 cluster ids', definitive: true },
-    { title: 'a wrong peer URL in the member list', change: (o) => { o[1]!.members = fullList.map((m, i) => (i === 0 ? { ...m, peerUrls: ['https://10.9.9.9:2380'] } : m)); }, contains: 'etcd2 (127.0.105.2) lists members', definitive: true },
-    { title: 'a member missing from the list', change: (o) => { o[0]!.members = fullList.slice(0, 2); }, contains: 'the inventory has', definitive: true },
-    { title: 'a revision other than the snapshot\'s', change: (o) => { o[1]!.status!.revision = 41; }, contains: 'etcd2 (127.0.105.2) is at revision 41; the snapshot is at 42', definitive: false },
-    { title: 'an unpublished member name', change: (o) => { o[0]!.members = fullList.map((m, i) => (i === 2 ? { ...m, name: '' } : m)); }, contains: 'has not published its name', definitive: false },
+    {
+      title: 'a member that does not answer',
+      change: (o) => {
+        delete o[2]!.status;
+        delete o[2]!.members;
+        o[2]!.error = 'deadline exceeded';
+      },
+      contains: 'etcd3 (127.0.105.3) does not answer',
+      definitive: false,
+    },
+    {
+      title: 'no leader yet',
+      change: (o) =>
+        o.forEach((x) => {
+          x.status!.leaderId = '0';
+        }),
+      contains: 'no leader yet',
+      definitive: false,
+    },
+    {
+      title: 'two cluster ids',
+      change: (o) => {
+        o[0]!.status!.clusterId = 'dd';
+      },
+      contains: '2 cluster ids',
+      definitive: true,
+    },
+    {
+      title: 'a wrong peer URL in the member list',
+      change: (o) => {
+        o[1]!.members = fullList.map((m, i) => (i === 0 ? { ...m, peerUrls: ['https://10.9.9.9:2380'] } : m));
+      },
+      contains: 'etcd2 (127.0.105.2) lists members',
+      definitive: true,
+    },
+    {
+      title: 'a member missing from the list',
+      change: (o) => {
+        o[0]!.members = fullList.slice(0, 2);
+      },
+      contains: 'the inventory has',
+      definitive: true,
+    },
+    {
+      title: "a revision other than the snapshot's",
+      change: (o) => {
+        o[1]!.status!.revision = 41;
+      },
+      contains: 'etcd2 (127.0.105.2) is at revision 41; the snapshot is at 42',
+      definitive: false,
+    },
+    {
+      title: 'an unpublished member name',
+      change: (o) => {
+        o[0]!.members = fullList.map((m, i) => (i === 2 ? { ...m, name: '' } : m));
+      },
+      contains: 'has not published its name',
+      definitive: false,
+    },
   ];
   for (const c of failing) {
     it(`refuses ${c.title}`, () => {

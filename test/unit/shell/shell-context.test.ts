@@ -101,7 +101,11 @@ describe('shell values escaped for their place (shell-context)', () => {
   });
 
   it('runs the template engine end to end: a {{ }} inside double quotes stays literal', () => {
-    const command = render('printf "%s|" "{{ a }}" {{ b }} \'{{ c }}\'', { a: `$(touch ${canary})`, b: '; x', c: "'" }, { shellQuote: true }) as string;
+    const command = render(
+      'printf "%s|" "{{ a }}" {{ b }} \'{{ c }}\'',
+      { a: `$(touch ${canary})`, b: '; x', c: "'" },
+      { shellQuote: true },
+    ) as string;
     expect(sh(command)).to.equal(`$(touch ${canary})|; x|'|`);
     expect(existsSync(canary)).to.equal(false);
   });

@@ -20,7 +20,7 @@ const deferredTable: [string, string][] = [
   ["etcd_status['stdout']", "result of etcd_status['stdout']"],
   ['etcd_status.nonexistent.deeper', 'result of etcd_status.nonexistent.deeper'],
   ['etcd_status.stdout | from_json', 'result of etcd_status.stdout | from_json'],
-  ["(etcd_status.stdout | from_json).health | bool", "(result of etcd_status.stdout | from_json).health | bool"],
+  ['(etcd_status.stdout | from_json).health | bool', '(result of etcd_status.stdout | from_json).health | bool'],
   ["etcd_status.stdout | default('')", "result of etcd_status.stdout | default('')"],
   ['etcd_status.rc == 0', 'result of etcd_status.rc == 0'],
   ['0 != etcd_status.rc', '0 != result of etcd_status.rc'],
@@ -39,10 +39,13 @@ const deferredTable: [string, string][] = [
   ['xs[etcd_status.rc]', 'xs[result of etcd_status.rc]'],
   ['[etcd_status.rc, 1]', '[result of etcd_status.rc, 1]'],
   ["{'rc': etcd_status.rc}", "{'rc': result of etcd_status.rc}"],
-  ["xs | join(etcd_status.stdout)", 'xs | join(result of etcd_status.stdout)'],
-  ["groups.etcd | map('extract', hostvars, 'probe') | map(attribute='rc') | join(',')", "groups.etcd | map('extract', hostvars, 'probe') | map(attribute='rc') | join(',')"],
-  ["hostvars.h1.probe.rc == 0 and hostvars.h2.probe.rc == 0", 'result of probe on h1.rc == 0 and hostvars.h2.probe.rc == 0'],
-  ["[etcd_status] | to_json", '[result of etcd_status] | to_json'],
+  ['xs | join(etcd_status.stdout)', 'xs | join(result of etcd_status.stdout)'],
+  [
+    "groups.etcd | map('extract', hostvars, 'probe') | map(attribute='rc') | join(',')",
+    "groups.etcd | map('extract', hostvars, 'probe') | map(attribute='rc') | join(',')",
+  ],
+  ['hostvars.h1.probe.rc == 0 and hostvars.h2.probe.rc == 0', 'result of probe on h1.rc == 0 and hostvars.h2.probe.rc == 0'],
+  ['[etcd_status] | to_json', '[result of etcd_status] | to_json'],
 ];
 
 describe('template Deferred propagation', () => {

@@ -160,7 +160,7 @@ describe('template safety: no prototype access', () => {
   it('builds dictionaries without touching Object.prototype', () => {
     render("{{ {'__proto__': {'polluted': 1}} | combine({'__proto__': {'polluted': 2}}) }}", {});
     render("{{ [{'key': '__proto__', 'value': {'polluted': 3}}] | items2dict }}", {});
-    render("{{ '{\"__proto__\": {\"polluted\": 4}}' | from_json | combine({}) }}", {});
+    render('{{ \'{"__proto__": {"polluted": 4}}\' | from_json | combine({}) }}', {});
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
   });
 });

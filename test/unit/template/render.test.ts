@@ -65,7 +65,10 @@ const table: [string, unknown][] = [
   ["{{ groups['etcd'] | map('extract', hostvars, 'etcd_name') | join(',') }}", 'etcd1,etcd2,etcd3'],
   ['{{ hostvars[inventory_hostname].etcd_name }}', 'etcd2'],
   ["{{ hostvars[groups['etcd'][0]]['etcd_name'] }}", 'etcd1'],
-  ["{{ groups.etcd | map('regex_replace', '^(.*)$', 'https://\\\\1:2379') | join(',') }}", 'https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379'],
+  [
+    "{{ groups.etcd | map('regex_replace', '^(.*)$', 'https://\\\\1:2379') | join(',') }}",
+    'https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379',
+  ],
   ["{{ inventory_hostname in groups['kube_master'] }}", false],
 ];
 
