@@ -16,7 +16,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandFn>
   },
   restore: {
     summary: 'restore every etcd member from a snapshot: orchestrate restore INVENTORY',
-    load: async () => (await import('../commands/restore.js')).restoreCommand,
+    load: async () => (await import('../commands/restore/index.js')).restoreCommand,
   },
   snapshots: { summary: 'list, verify and prune snapshots', load: async () => (await import('../commands/snapshots.js')).snapshotsCommand },
   status: { summary: 'cluster health and age of the newest good backup', load: async () => (await import('../commands/status.js')).statusCommand },

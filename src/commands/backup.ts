@@ -2,7 +2,7 @@
 import { ConfigError, ExitCode, UsageError } from '../errors.js';
 import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
-import type { CatalogRecord } from '../backup/catalog.js';
+import type { CatalogRecord } from '../etcd/backup/catalog.js';
 import type { OutputMode } from '../engine/types.js';
 
 const usage = `usage: orchestrate backup INVENTORY [options]
@@ -18,6 +18,7 @@ options:
       --metrics-file FILE  Prometheus textfile to write (default: backup_metrics_file, else
                            <inventory dir>/.orchestrate/metrics/orchestrate_backup.prom)
       --method M           client (default: etcd client from this host) or etcdctl (on a member, over SSH)
+      --playbook FILE      run your copy of playbooks/backup.yml (its phases keep their tags)
   -e, --extra-vars VARS    key=value, JSON/YAML mapping or @file (e.g. backup_keep_last=14)
       --accept-new-host-keys  for --method etcdctl: trust and record host keys not seen before
       --known-hosts FILE   known hosts file (default ~/.ssh/known_hosts)
@@ -46,6 +47,7 @@ export async function backupCommand(args: string[]): Promise<number> {
     json: { type: 'boolean' },
     'metrics-file': { type: 'string' },
     method: { type: 'string' },
+    playbook: { type: 'string' },
     'extra-vars': { type: 'string', short: 'e', multiple: true },
     ...connectionOptions,
     ...helpOption,
@@ -62,7 +64,7 @@ export async function backupCommand(args: string[]): Promise<number> {
 
   const outcome = await runBackup({
     inventoryFile,
-    playbook: backupPlaybookPath,
+    playbook: values.playbook ?? backupPlaybookPath,
     dryRun: values['dry-run'] === true,
     output: values.json ? 'silent' : 'auto',
     extraVarsText: values['extra-vars'] ?? [],
@@ -121,10 +123,11 @@ export interface RunBackupOptions {
 export async function runBackup(options: RunBackupOptions): Promise<BackupOutcome> {
   const { loadInventory } = await import('../config/inventory.js');
   const { formatProblems } = await import('../config/format-problems.js');
-  const { ETCD_GROUP } = await import('../config/etcd-vars.js');
-  const { backupLocations } = await import('../backup/locations.js');
+  const { backupLocations } = await import('../etcd/backup/locations.js');
   const { parseExtraVars, runPlaybook } = await import('../engine/index.js');
-  const { buildRecord, recordAttempt, updateMetrics } = await import('../backup/backup-flow.js');
+  const { RunState } = await import('../modules/run-state.js');
+  const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
+  const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
 
   const { resolve } = await import('node:path');
   const loaded = await loadInventory(resolve(options.inventoryFile), { requireEtcd: true });
@@ -148,6 +151,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   };
 
   const notices = { first: 'interrupted: stopping the backup (Ctrl-C again to exit at once)', second: 'interrupted again: exiting now' };
+  const state = new RunState();
   let summary;
   try {
     summary = await withInterrupts(
@@ -161,6 +165,9 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
           output: options.output ?? 'auto',
           acceptNewHostKeys: options.acceptNewHostKeys ?? false,
           signal,
+          state,
+          // A failed phase ends the attempt; it is still recorded and counted.
+          phased: { policy: { runsAfterFailure: (phase) => phase === 'record' || phase === 'metrics' } },
           ...(options.knownHostsFile ? { knownHostsFile: options.knownHostsFile } : {}),
           ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
         }),
@@ -173,11 +180,9 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   }
 
   if (summary.dryRun) return { ok: summary.exitCode === ExitCode.ok, dryRun: true, exitCode: summary.exitCode, ...base };
-  const first = inventory.groups.get(ETCD_GROUP)?.[0];
-  const facts = first ? summary.hostFacts[first] : undefined;
-  const registered = facts?.record as { record?: CatalogRecord; warning?: string } | undefined;
-  const record = registered?.record;
-  if (!record || typeof record !== 'object' || !('result' in record)) {
+  const attempt = state.peek(backupAttemptKey);
+  const record = attempt?.record;
+  if (!record) {
     const why = summary.interrupted ? 'interrupted' : 'the run ended before the attempt was recorded';
     const outcome = await recordFailure(why);
     return { ...outcome, exitCode: summary.interrupted ? ExitCode.interrupted : outcome.exitCode };
@@ -195,6 +200,6 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
         : summary.exitCode,
     record,
     ...base,
-    ...(registered.warning ? { warning: registered.warning } : {}),
+    ...(attempt.recordWarning ? { warning: attempt.recordWarning } : {}),
   };
 }

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { helpOption, parseCommandLine, singleArgument } from './command-line.js';
-import type { RetentionPolicy } from '../backup/retention.js';
+import type { RetentionPolicy } from '../etcd/backup/retention.js';
 
 const usage = `usage: orchestrate snapshots <list|verify|prune> ...
 
@@ -37,7 +37,7 @@ export async function snapshotsCommand(args: string[]): Promise<number> {
 async function locationsFor(positionals: string[], command: 'list' | 'prune') {
   const inventoryFile = singleArgument(positionals, 'inventory', `orchestrate snapshots ${command} INVENTORY`);
   const { loadInventory } = await import('../config/inventory.js');
-  const { backupLocations } = await import('../backup/locations.js');
+  const { backupLocations } = await import('../etcd/backup/locations.js');
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   return { inventory, locations: backupLocations(inventory) };
 }
@@ -46,8 +46,8 @@ async function listCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine('snapshots', args, { verify: { type: 'boolean' }, json: { type: 'boolean' }, ...helpOption });
   if (values.help) return help();
   const { locations } = await locationsFor(positionals, 'list');
-  const { inspectSnapshots } = await import('../backup/snapshot-inventory.js');
-  const { formatAge, formatBytes, formatTable } = await import('../backup/format.js');
+  const { inspectSnapshots } = await import('../etcd/backup/snapshot-inventory.js');
+  const { formatAge, formatBytes, formatTable } = await import('../etcd/backup/format.js');
   const found = await inspectSnapshots(locations, { reverify: values.verify === true });
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ backupDir: locations.backupDir, ...found })}\n`);
@@ -87,7 +87,7 @@ async function verifyCommand(args: string[]): Promise<number> {
   if (values.help) return help();
   if (positionals.length === 0) throw new UsageError('no snapshot file given', 'orchestrate snapshots verify FILE...');
   const { verifySnapshotFile, describeProblems } = await import('../etcd/snapshot-file.js');
-  const { formatBytes } = await import('../backup/format.js');
+  const { formatBytes } = await import('../etcd/backup/format.js');
   let allOk = true;
   const reports = [];
   for (const file of positionals) {
@@ -132,10 +132,10 @@ async function pruneCommand(args: string[]): Promise<number> {
   });
   if (values.help) return help();
   const { inventory, locations } = await locationsFor(positionals, 'prune');
-  const { planPrune, deleteSnapshots } = await import('../backup/backup-flow.js');
-  const { checkPolicy, hasPolicy } = await import('../backup/retention.js');
+  const { planPrune, deleteSnapshots } = await import('../etcd/backup/backup-flow.js');
+  const { checkPolicy, hasPolicy } = await import('../etcd/backup/retention.js');
   const { policyFrom } = await import('../modules/etcd/etcd-prune.js');
-  const { parseDuration, formatAge } = await import('../backup/format.js');
+  const { parseDuration, formatAge } = await import('../etcd/backup/format.js');
 
   let policy: RetentionPolicy = {};
   const keepLast = count(values['keep-last'], '--keep-last');

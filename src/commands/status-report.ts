@@ -1,11 +1,11 @@
 // What `orchestrate status` prints and exits with, from what it gathered: a pure function, so the
 // text, the JSON and the exit code are tested without a cluster. Unhealthy (7) wins over stale (6);
 // both are reported.
-import type { ClusterSurvey } from '../backup/backup-flow.js';
-import type { CatalogRecord } from '../backup/catalog.js';
-import { clusterVerdict, parseMemberErrors, type ClusterVerdict, type MemberState } from '../backup/cluster-verdict.js';
-import { formatAge, formatBytes, formatTable } from '../backup/format.js';
-import type { SnapshotRow } from '../backup/snapshot-inventory.js';
+import type { ClusterSurvey } from '../etcd/cluster/observe.js';
+import type { CatalogRecord } from '../etcd/backup/catalog.js';
+import { judgeCluster, parseMemberErrors, type ClusterVerdict, type MemberState } from '../etcd/cluster/verdict.js';
+import { formatAge, formatBytes, formatTable } from '../etcd/backup/format.js';
+import type { SnapshotRow } from '../etcd/backup/snapshot-inventory.js';
 import { ExitCode } from '../errors.js';
 
 export interface StatusInputs {
@@ -49,7 +49,7 @@ function quorumLine(verdict: ClusterVerdict): string {
 
 export function statusReport(inputs: StatusInputs): StatusReport {
   const { survey, newest, lastAttempt, now, maxAgeMs, maxAgeText } = inputs;
-  const verdict = clusterVerdict(survey.members, { requireAllMembers: inputs.requireAllMembers });
+  const verdict = judgeCluster(survey.members, { kind: 'healthy', requireAllMembers: inputs.requireAllMembers });
   const good = newest.good;
   const ageMs = good ? now - good.takenAt : undefined;
   const stale = ageMs === undefined || ageMs > maxAgeMs;
@@ -59,7 +59,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
       : stale
         ? `the newest verified snapshot is ${formatAge(ageMs)} old, more than --max-age ${maxAgeText}`
         : `the newest verified snapshot is ${formatAge(ageMs)} old (max ${maxAgeText})`;
-  const unhealthy = verdict.unhealthyReasons.length > 0;
+  const unhealthy = verdict.problems.length > 0;
   const exitCode = unhealthy ? ExitCode.unhealthy : stale ? ExitCode.stale : ExitCode.ok;
   const leaders = survey.members.filter((m) => m.ok && m.isLeader).map((m) => m.name);
 
@@ -70,7 +70,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
     healthy: verdict.quorum.healthy,
     quorum: verdict.quorum,
     unhealthy,
-    unhealthyReasons: verdict.unhealthyReasons,
+    unhealthyReasons: verdict.problems,
     warnings: verdict.warnings,
     splitBrain: verdict.splitBrain,
     alarms: verdict.alarms,
@@ -112,7 +112,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   }
   for (const bad of newest.rejected) text += `newer snapshot that FAILS verification: ${bad.path}: ${bad.problems}\n`;
   if (lastAttempt) text += `last attempt: ${lastAttempt.result} at ${lastAttempt.end}${lastAttempt.error ? `: ${lastAttempt.error}` : ''}\n`;
-  for (const reason of verdict.unhealthyReasons) text += `UNHEALTHY: ${reason}\n`;
+  for (const reason of verdict.problems) text += `UNHEALTHY: ${reason}\n`;
   for (const warning of verdict.warnings) text += `WARNING: ${warning}\n`;
   text += `${stale ? 'STALE' : 'ok'}: ${backupVerdict}\n`;
   return { exitCode, verdict, stale, json, text };

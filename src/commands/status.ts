@@ -44,7 +44,7 @@ export async function statusCommand(args: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const inventoryFile = singleArgument(positionals, 'inventory', 'orchestrate status INVENTORY [--max-age 6h]');
-  const { parseDuration } = await import('../backup/format.js');
+  const { parseDuration } = await import('../etcd/backup/format.js');
   const maxAgeText = values['max-age'] ?? DEFAULT_MAX_AGE;
   const maxAgeMs = parseDuration(maxAgeText);
   if (maxAgeMs === undefined) throw new UsageError(`--max-age must be a duration such as 6h, 30m, 2d or seconds, not "${maxAgeText}"`);
@@ -54,10 +54,10 @@ export async function statusCommand(args: string[]): Promise<number> {
 
   const { loadInventory } = await import('../config/inventory.js');
   const { etcdMembers } = await import('../config/etcd-vars.js');
-  const { backupLocations } = await import('../backup/locations.js');
-  const { surveyCluster } = await import('../backup/backup-flow.js');
-  const { newestGoodSnapshot } = await import('../backup/snapshot-inventory.js');
-  const { readCatalog } = await import('../backup/catalog.js');
+  const { backupLocations } = await import('../etcd/backup/locations.js');
+  const { surveyCluster } = await import('../etcd/cluster/observe.js');
+  const { newestGoodSnapshot } = await import('../etcd/backup/snapshot-inventory.js');
+  const { readCatalog } = await import('../etcd/backup/catalog.js');
   const { statusReport } = await import('./status-report.js');
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   const locations = backupLocations(inventory);
@@ -65,7 +65,7 @@ export async function statusCommand(args: string[]): Promise<number> {
   const [survey, newest, catalog] = await Promise.all([
     surveyCluster(etcdMembers(inventory), { timeoutMs: timeoutSeconds * 1000 }),
     newestGoodSnapshot(locations),
-    readCatalog(locations.catalogFile).catch(() => ({ records: [] as import('../backup/catalog.js').CatalogRecord[] })),
+    readCatalog(locations.catalogFile).catch(() => ({ records: [] as import('../etcd/backup/catalog.js').CatalogRecord[] })),
   ]);
   const lastAttempt = catalog.records.filter((r) => !r.rebuilt && r.cluster === locations.cluster).at(-1);
   const report = statusReport({

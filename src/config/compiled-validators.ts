@@ -24,8 +24,18 @@ const annotationKeywords = ['x-expected', 'x-hint'];
 // is on at run time too so that both paths use one set of options.
 const ajvOptions: Record<ValidatorKind, Options> = {
   config: { allErrors: true, verbose: true, strict: true, allowUnionTypes: true, validateSchema: false, code: { source: true } },
-  // Lenient about annotations module authors add; coercion as at run time ("8" for an integer is fine).
-  module: { allErrors: true, verbose: true, strict: false, allowUnionTypes: true, coerceTypes: true, validateSchema: false, code: { source: true } },
+  // Lenient about annotations module authors add; coercion as at run time ("8" for an integer is fine); a
+  // schema's `default`s are filled in, so a module's argument type (derived from its schema) holds them.
+  module: {
+    allErrors: true,
+    verbose: true,
+    strict: false,
+    allowUnionTypes: true,
+    coerceTypes: true,
+    useDefaults: true,
+    validateSchema: false,
+    code: { source: true },
+  },
 };
 
 // A synchronous require: ajv is CommonJS, the validators are asked for synchronously, and ajv is needed only

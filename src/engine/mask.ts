@@ -1,40 +1,9 @@
-// Secrets never reach the screen, the JSON stream or the plan: step-declared secrets and the values of
-// variables whose names say they are secret.
+// The values of variables whose names say they are secret: masked wherever a step or result is printed.
 import { LazyTemplate, renderDeep } from '../template/index.js';
 import type { Scope } from './scope.js';
 
-export const maskText = '********';
-
 /** Variable names whose values are masked wherever they appear in printed commands and output. */
 const secretNamePattern = /(password|passwd|passphrase|secret|private_key_content|api_key)/i;
-
-/** Shorter values would mask ordinary words. */
-const minSecretLength = 4;
-
-export class Masker {
-  private readonly secrets: string[] = [];
-
-  constructor(initial: Iterable<string> = []) {
-    for (const secret of initial) this.add(secret);
-  }
-
-  add(secret: string | undefined): void {
-    if (typeof secret !== 'string' || secret.length < minSecretLength || this.secrets.includes(secret)) return;
-    this.secrets.push(secret);
-    // Longest first, so a secret containing another is masked whole.
-    this.secrets.sort((a, b) => b.length - a.length);
-  }
-
-  mask(text: string): string {
-    let result = text;
-    for (const secret of this.secrets) result = result.split(secret).join(maskText);
-    return result;
-  }
-
-  get size(): number {
-    return this.secrets.length;
-  }
-}
 
 /** Values of the scope's secret-named variables (templated ones rendered; one that cannot be is skipped). */
 export function secretsInScope(scope: Scope): string[] {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Inventory, Play, Playbook, Task, Vars } from '../config/types.js';
 import { ConfigError, type ConfigProblem, type SourceLocation } from '../errors.js';
 import { selectHosts } from '../config/host-pattern.js';
-import type { ModuleDefinition } from '../modules/define.js';
+import type { AnyModule } from '../modules/define.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import { Deferred, isDeferred, render, renderDeep, TemplateError } from '../template/index.js';
 import { ArgumentFormError, containsDeferred, normalizeArgs, renderArgs } from './args.js';
@@ -23,6 +23,8 @@ export interface PrecheckInput {
   limit?: string;
   tags: TagFilter;
   dryRun: boolean;
+  /** Facts the command set before the run (a procedure's per-host values); the check starts from a copy. */
+  facts?: FactStore;
 }
 
 export interface PrecheckResult {
@@ -41,6 +43,7 @@ export function precheck(input: PrecheckInput): PrecheckResult {
   const connect = new Set<string>();
   const playHosts: string[][] = [];
   const facts = new FactStore();
+  if (input.facts) for (const host of inventory.hosts.keys()) facts.merge(host, input.facts.of(host));
   /** Every name a task registers or sets, with where: to explain an undefined one used too early. */
   const setBy = namesSetByTasks(playbook, catalog);
 
@@ -74,7 +77,7 @@ export function precheck(input: PrecheckInput): PrecheckResult {
     for (const task of play.tasks) {
       if (!taskSelected(task, input.tags)) continue;
       const label = taskLabel(task);
-      let module: ModuleDefinition;
+      let module: AnyModule;
       try {
         module = catalog.get(task.module);
       } catch {
@@ -100,14 +103,14 @@ export function precheck(input: PrecheckInput): PrecheckResult {
       // From here on, what this task registers or sets is a run-time value.
       const names = [
         ...(task.register ? [task.register] : []),
-        ...(module.id === 'set_fact' ? Object.keys(raw).filter((k) => k !== 'cacheable') : []),
+        ...(module.meta.setsFacts ? Object.keys(raw).filter((k) => k !== 'cacheable') : []),
       ];
       for (const name of names) {
         for (const host of inventory.hosts.keys()) if (!(name in facts.of(host))) facts.set(host, name, new Deferred(name));
       }
     }
 
-    function checkTaskOnHost(task: Task, module: ModuleDefinition, raw: Record<string, unknown>, host: string): void {
+    function checkTaskOnHost(task: Task, module: AnyModule, raw: Record<string, unknown>, host: string): void {
       const base = buildScope(playScope, host, extrasOf(task));
       const when = task.loop === undefined ? allConditions(task.when, base) : true;
       if (when === false) return;
@@ -130,7 +133,7 @@ export function precheck(input: PrecheckInput): PrecheckResult {
           }
         }
         checkResultConditions(task, scope);
-        if (module.local) continue;
+        if (module.meta.runsOn === 'deploy-host') continue;
         if (task.delegateTo === undefined) {
           connect.add(host);
           continue;
@@ -191,7 +194,8 @@ function namesSetByTasks(playbook: Playbook, catalog: ModuleRegistry): Map<strin
   for (const play of playbook.plays) {
     for (const task of play.tasks) {
       if (task.register && !names.has(task.register)) names.set(task.register, task.loc);
-      if (catalog.lookup(task.module)?.id === 'set_fact' && task.args && typeof task.args === 'object') {
+      const id = catalog.lookup(task.module)?.id;
+      if (id !== undefined && catalog.get(id).meta.setsFacts === true && task.args && typeof task.args === 'object') {
         for (const name of Object.keys(task.args)) if (!names.has(name)) names.set(name, task.loc);
       }
     }

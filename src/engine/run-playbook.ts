@@ -10,12 +10,14 @@ import type { Inventory, Playbook } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { coreCatalog } from '../modules/core-catalog.js';
 import type { ModuleRegistry } from '../modules/registry.js';
-import { ConnectionPool } from './connections.js';
-import { FactStore } from './facts.js';
+import type { ConnectionOptions } from './connections.js';
 import { exitCodeOf, runLinear } from './linear.js';
-import { precheck } from './precheck.js';
+import { runPhased, type PhaseEvent, type PhasedRun, type PhasePolicy } from './phased.js';
+import { RunRecorder } from './recorder.js';
 import { createReporter } from './reporters/create.js';
-import type { Reporter, RunPlaybookOptions, RunSummary } from './types.js';
+import type { TagFilter } from './selection.js';
+import { EngineSession } from './session.js';
+import type { HostPlan, HostStats, Reporter, RunPlaybookOptions, RunSummary } from './types.js';
 
 export const defaultForks = 50;
 
@@ -23,7 +25,6 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const started = performance.now();
   const phase = phaseTimer(started);
   const dryRun = options.dryRun ?? false;
-  const extraVars = options.extraVars ?? {};
   const tags = { ...(options.tags ? { tags: options.tags } : {}), ...(options.skipTags ? { skipTags: options.skipTags } : {}) };
 
   const { inventory, warnings } = await inventoryFrom(options.inventory);
@@ -32,15 +33,14 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   if (!options.openTransports && reachedOverSsh(inventory)) void import('../transport/ssh-transport.js').catch(() => undefined);
   const { playbook, catalog } = await playbookFrom(options.playbook, options.catalog);
   phase('playbook loaded');
-  const checked = precheck({
+  const session = new EngineSession({
     inventory,
-    playbook,
     catalog,
-    extraVars,
-    tags,
-    dryRun,
-    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    extraVars: options.extraVars ?? {},
+    connection: connectionOptionsOf(options),
+    ...(options.state ? { state: options.state } : {}),
   });
+  const checked = session.check(playbook, { tags, dryRun, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
   phase('pre-check done');
 
   // Connections start as soon as the pre-check has passed, not earlier, by choice: a playbook with a
@@ -51,53 +51,103 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   // one would hold the process until its connect timeout. What needs no connection is done while the
   // handshakes run (~100 ms, mostly the servers' work): the reporter (listr2 on a terminal), the warnings and
   // the run_start event. The first task waits for the connections, so its duration does not include them.
-  const connections = new ConnectionPool(inventory, {
-    acceptNewHostKeys: options.acceptNewHostKeys ?? false,
-    ...(options.knownHostsFile !== undefined ? { knownHostsFile: options.knownHostsFile } : {}),
-    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-    ...(options.openTransports ? { openTransports: options.openTransports } : {}),
-  });
-  const facts = new FactStore();
-  let outcome;
   let reporter: Reporter;
+  let pass: PassOutcome;
   try {
-    const connecting = connections.openAll(checked.connect);
+    const connecting = session.connections.openAll(checked.connect);
     // Awaited below; should it fail before that (a broken installation), that is not an unhandled rejection.
     connecting.catch(() => undefined);
     reporter = options.reporter ?? (await createReporter(options.output ?? 'auto', { dryRun }));
-    for (const warning of [...warnings, ...(await playbookWarnings(playbook))]) await reporter.event({ type: 'warning', message: warning });
+    for (const warning of [...warnings, ...playbookWarnings(playbook)]) await reporter.event({ type: 'warning', message: warning });
     await reporter.event({ type: 'run_start', playbook: playbook.file, dryRun });
     await connecting;
     phase(`${checked.connect.length} connections open`);
     const signal = options.signal ?? new AbortController().signal;
-    outcome = await runLinear({
-      run: { inventory, catalog, connections, dryRun, signal },
-      playbook,
-      playHosts: checked.playHosts,
-      extraVars,
-      facts,
-      forks: Math.max(1, options.forks ?? defaultForks),
+    pass = await runPass(session, playbook, checked.playHosts, {
+      dryRun,
+      signal,
       tags,
+      forks: Math.max(1, options.forks ?? defaultForks),
       reporter,
+      ...(options.phased ? { phased: options.phased } : {}),
     });
     phase('tasks done');
   } finally {
-    await connections.closeAll();
+    await session.close();
     phase('connections closed');
   }
   const summary: RunSummary = {
-    exitCode: exitCodeOf(outcome.stats, outcome.interrupted),
-    interrupted: outcome.interrupted,
+    exitCode: exitCodeOf(pass.stats, pass.interrupted),
+    interrupted: pass.interrupted,
     dryRun,
     durationMs: performance.now() - started,
-    stats: outcome.stats,
-    hostFacts: facts.snapshot(),
-    results: outcome.results,
-    ...(dryRun ? { plan: outcome.plan } : {}),
+    stats: pass.stats,
+    hostFacts: session.facts.snapshot(),
+    results: pass.results,
+    ...(dryRun ? { plan: pass.plan } : {}),
+    ...(pass.phased ? { phased: pass.phased } : {}),
   };
   await reporter.event({ type: 'recap', summary });
   await reporter.close();
   return summary;
+}
+
+export interface PassOptions {
+  dryRun: boolean;
+  signal: AbortSignal;
+  tags: TagFilter;
+  forks: number;
+  reporter: Reporter;
+  /** Run with the journaled-phase strategy under this policy instead of the linear one. */
+  phased?: { policy: PhasePolicy; onEvent?: (event: PhaseEvent) => void; onlyHosts?: ReadonlySet<string> };
+}
+
+export interface PassOutcome {
+  stats: Record<string, HostStats>;
+  results: RunSummary['results'];
+  plan: HostPlan[];
+  interrupted: boolean;
+  phased?: PhasedRun;
+}
+
+/** One pass of a playbook over a session's connections, with either strategy. */
+export async function runPass(session: EngineSession, playbook: Playbook, playHosts: string[][], options: PassOptions): Promise<PassOutcome> {
+  const recorder = new RunRecorder(options.reporter, session.catalog, options.dryRun);
+  const input = {
+    session,
+    run: session.runContext(options.dryRun, options.signal),
+    playbook,
+    playHosts,
+    forks: options.forks,
+    tags: options.tags,
+    reporter: options.reporter,
+    recorder,
+  };
+  let interrupted: boolean;
+  let phased: PhasedRun | undefined;
+  if (options.phased) {
+    const { policy, onEvent, onlyHosts } = options.phased;
+    phased = await runPhased({ ...input, policy, interrupt: options.signal, ...(onEvent ? { onEvent } : {}), ...(onlyHosts ? { onlyHosts } : {}) });
+    interrupted = phased.interrupted;
+  } else {
+    interrupted = await runLinear(input);
+  }
+  return {
+    stats: Object.fromEntries(recorder.stats),
+    results: recorder.results,
+    plan: recorder.plan(),
+    interrupted: interrupted || options.signal.aborted,
+    ...(phased ? { phased } : {}),
+  };
+}
+
+export function connectionOptionsOf(options: Pick<RunPlaybookOptions, 'acceptNewHostKeys' | 'knownHostsFile' | 'connectTimeoutMs' | 'openTransports'>): ConnectionOptions {
+  return {
+    acceptNewHostKeys: options.acceptNewHostKeys ?? false,
+    ...(options.knownHostsFile !== undefined ? { knownHostsFile: options.knownHostsFile } : {}),
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.openTransports ? { openTransports: options.openTransports } : {}),
+  };
 }
 
 /** ORCHESTRATE_TIMING=1: where the time of a run goes, on stderr (start-up work is measured by the benchmark). */
@@ -118,7 +168,7 @@ async function inventoryFrom(source: string | Inventory): Promise<{ inventory: I
   return { inventory: loaded.inventory, warnings: loaded.warnings.map((w) => formatProblems([w]).trimEnd()) };
 }
 
-async function playbookWarnings(playbook: Playbook): Promise<string[]> {
+function playbookWarnings(playbook: Playbook): string[] {
   const warnings = (playbook.warnings ?? []).filter((p) => p.severity === 'warning');
   if (warnings.length === 0) return [];
   return warnings.map((w) => formatProblems([w]).trimEnd());

@@ -1,22 +1,15 @@
 // The engine's public shapes: options of a run, results per host and task, progress events, the summary.
 import type { ConnectionSpec, Inventory, Playbook, Vars } from '../config/types.js';
 import type { ExitCodeValue, SourceLocation, UnreachableError } from '../errors.js';
-import type { Step } from './step.js';
+import type { PlannedStep } from '../modules/step.js';
 import type { Transport } from '../transport/types.js';
 import type { ModuleRegistry } from '../modules/registry.js';
+import type { RunState } from '../modules/run-state.js';
+import type { PhaseEvent, PhasedRun, PhasePolicy } from './phased.js';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 
-/** One step as printed (secrets masked) and whether it was executed. */
-export interface PlannedStep {
-  kind: Step['kind'];
-  text: string;
-  readOnly: boolean;
-  /** False under --dry-run for steps that were only printed. */
-  ran: boolean;
-  /** Where it runs: the host, the delegate, or `localhost` for work in this process. */
-  on: string;
-}
+export type { PlannedStep } from '../modules/step.js';
 
 /** What the progress display shows of a result: short, masked. */
 export interface ResultDisplay {
@@ -109,6 +102,8 @@ export interface RunSummary {
   results: (TaskRef & { result: HostTaskResult })[];
   /** --dry-run: per host, in order, what every task would do. */
   plan?: HostPlan[];
+  /** With the journaled-phase strategy: each phase's outcome. */
+  phased?: PhasedRun;
 }
 
 export type OpenTransportsFn = (
@@ -145,4 +140,8 @@ export interface RunPlaybookOptions {
   openTransports?: OpenTransportsFn;
   /** Replace the module catalog (tests). */
   catalog?: ModuleRegistry;
+  /** Typed values the modules share with the command (the backup attempt); a new one by default. */
+  state?: RunState;
+  /** Run the playbook as a procedure: the journaled-phase strategy under this policy (backup, restore). */
+  phased?: { policy: PhasePolicy; onEvent?: (event: PhaseEvent) => void };
 }

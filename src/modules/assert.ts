@@ -11,16 +11,16 @@ export interface AssertArgs {
   quiet?: boolean | string;
 }
 
-export const assertModule = defineModule<AssertArgs>({
+export const assertModule = defineModule({
   id: 'assert',
-  local: true,
+  meta: { runsOn: 'deploy-host' },
   schema: {
     type: 'object',
     properties: {
       that: {
         anyOf: [
           { type: 'string', minLength: 1 },
-          { type: 'array', items: { type: ['string', 'boolean'] }, minItems: 1 },
+          { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'boolean' }] }, minItems: 1 },
         ],
       },
       fail_msg: {},
@@ -30,7 +30,7 @@ export const assertModule = defineModule<AssertArgs>({
     },
     required: ['that'],
     additionalProperties: false,
-  },
+  } as const,
   async *plan(ctx, args) {
     const conditions = Array.isArray(args.that) ? args.that : [args.that];
     for (const condition of conditions) {

@@ -1,8 +1,9 @@
 // What `command` and `shell` share: creates/removes guards, chdir, and Ansible's result fields.
 import { shellJoin, shellQuote } from '../shell/quote.js';
-import type { Step, StepResult } from '../engine/step.js';
+import type { Step, StepResult } from './step.js';
 import type { ModuleOutcome } from './define.js';
-import { asExec, checkStep, execFailure, execStep, splitLines, stripTrailingNewline } from './helpers.js';
+import { splitLines, stripTrailingNewline } from './helpers.js';
+import { check, exec, execFailure } from './plan-steps.js';
 
 export interface CommandGuards {
   chdir?: string;
@@ -19,13 +20,13 @@ export const guardProperties = {
 } as const;
 
 /** `creates` / `removes`: a read-only check first; returns an outcome when the command must not run. */
-export async function* guardOutcome(args: CommandGuards, display: string): AsyncGenerator<Step, ModuleOutcome | undefined, StepResult> {
+export async function* guardOutcome(args: CommandGuards, display: string): AsyncGenerator<Step, ModuleOutcome | undefined, unknown> {
   if (args.creates !== undefined) {
-    const found = asExec(yield checkStep(prefixChdir(args.chdir, shellJoin(['test', '-e', args.creates]))));
+    const found = (yield* check(prefixChdir(args.chdir, shellJoin(['test', '-e', args.creates]))));
     if (found?.exitCode === 0) return skippedBecause(display, `Did not run command since '${args.creates}' exists`);
   }
   if (args.removes !== undefined) {
-    const found = asExec(yield checkStep(prefixChdir(args.chdir, shellJoin(['test', '-e', args.removes]))));
+    const found = (yield* check(prefixChdir(args.chdir, shellJoin(['test', '-e', args.removes]))));
     if (found && found.exitCode !== 0) return skippedBecause(display, `Did not run command since '${args.removes}' does not exist`);
   }
   return undefined;
@@ -45,11 +46,10 @@ export async function* runCommandLine(
   command: string,
   display: string | string[],
   stdin: string | undefined,
-): AsyncGenerator<Step, ModuleOutcome, StepResult> {
+): AsyncGenerator<Step, ModuleOutcome, unknown> {
   const start = new Date();
-  const raw = yield execStep(command, stdin === undefined ? {} : { stdin });
+  const result = yield* exec(command, stdin === undefined ? {} : { stdin });
   const end = new Date();
-  const result = asExec(raw);
   if (!result) return { changed: true, result: { cmd: display } };
   const stdout = stripTrailingNewline(result.stdout);
   const stderr = stripTrailingNewline(result.stderr);

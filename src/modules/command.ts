@@ -10,8 +10,9 @@ export interface CommandArgs extends CommandGuards {
   argv?: string[];
 }
 
-export const commandModule = defineModule<CommandArgs>({
+export const commandModule = defineModule({
   id: 'command',
+  meta: { runsOn: 'host' },
   freeForm: 'cmd',
   shellArgs: ['cmd'],
   schema: {

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { shellJoin } from '../shell/quote.js';
 import { defineModule, type ModuleOutcome } from './define.js';
 import { formatMode, modeProblem, parseMode } from './file-mode.js';
-import { asExec, asTransfer, checkStep } from './helpers.js';
+import { check, upload } from './plan-steps.js';
 import { deployHostPath, localSha256, sha256Of } from './local-files.js';
 import { applyAttributes } from './file.js';
 
@@ -17,8 +17,9 @@ export interface CopyArgs {
   group?: string;
 }
 
-export const copyModule = defineModule<CopyArgs>({
+export const copyModule = defineModule({
   id: 'copy',
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: {
@@ -47,7 +48,7 @@ export const copyModule = defineModule<CopyArgs>({
     const wantedSha = localPath ? await localSha256(localPath) : sha256Of(args.content ?? '');
     if (wantedSha === undefined) return { changed: false, failed: true, msg: `src ${localPath} does not exist on the deploy host`, result: { dest } };
 
-    const probe = asExec(yield checkStep(`${shellJoin(['stat', '-c', '%a %U %G', '--', dest])} && ${shellJoin(['sha256sum', '--', dest])}`));
+    const probe = (yield* check(`${shellJoin(['stat', '-c', '%a %U %G', '--', dest])} && ${shellJoin(['sha256sum', '--', dest])}`));
     const current = probe?.exitCode === 0 ? parseProbe(probe.stdout) : undefined;
     const wantedMode = args.mode === undefined ? undefined : parseMode(args.mode);
     const result = (changed: boolean): ModuleOutcome => ({
@@ -59,7 +60,7 @@ export const copyModule = defineModule<CopyArgs>({
     if (current?.sha256 !== wantedSha) {
       const mode = wantedMode ?? current?.mode ?? 0o644;
       const source = localPath ? { path: localPath } : { content: args.content ?? '' };
-      const written = asTransfer(yield { kind: 'upload', source, dest, mode });
+      const written = (yield* upload({ source, dest, mode }));
       if (written && written.sha256 !== wantedSha) {
         return { changed: true, failed: true, msg: `uploaded ${dest} has sha256 ${written.sha256}, expected ${wantedSha}`, result: { dest } };
       }

@@ -1,6 +1,6 @@
 // The core modules (Ansible's names). A playbook that uses only these loads nothing else, which keeps
 // `orchestrate run` quick to start; all.ts adds the etcd, backup and restore modules.
-import type { ModuleDefinition } from './define.js';
+import type { AnyModule } from './define.js';
 import { assertModule } from './assert.js';
 import { commandModule } from './command.js';
 import { copyModule } from './copy.js';
@@ -15,8 +15,7 @@ import { shellModule } from './shell.js';
 import { statModule } from './stat.js';
 import { waitForModule } from './wait-for.js';
 
-// Each module declares its own argument type; a catalog only sees the common shape.
-export type AnyModule = ModuleDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type { AnyModule } from './define.js';
 
 export const coreModules: AnyModule[] = [
   commandModule,

@@ -8,9 +8,9 @@ export interface DebugArgs {
   verbosity?: number;
 }
 
-export const debugModule = defineModule<DebugArgs>({
+export const debugModule = defineModule({
   id: 'debug',
-  local: true,
+  meta: { runsOn: 'deploy-host', prints: true },
   freeForm: 'msg',
   schema: {
     type: 'object',

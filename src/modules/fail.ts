@@ -1,9 +1,9 @@
 // `fail`: stop this host with a message.
 import { defineModule } from './define.js';
 
-export const failModule = defineModule<{ msg?: unknown }>({
+export const failModule = defineModule({
   id: 'fail',
-  local: true,
+  meta: { runsOn: 'deploy-host' },
   freeForm: 'msg',
   schema: { type: 'object', properties: { msg: {} }, additionalProperties: false },
   async *plan(_ctx, args) {

@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { shellJoin } from '../shell/quote.js';
 import { defineModule } from './define.js';
 import { formatMode, modeProblem, parseMode } from './file-mode.js';
-import { asExec, asTransfer, booleanSchema, checkStep, toBool } from './helpers.js';
+import { booleanSchema, toBool } from './helpers.js';
+import { check, download } from './plan-steps.js';
 import { deployHostPath, localSha256 } from './local-files.js';
 
 export interface FetchArgs {
@@ -15,8 +16,9 @@ export interface FetchArgs {
   mode?: string | number;
 }
 
-export const fetchModule = defineModule<FetchArgs>({
+export const fetchModule = defineModule({
   id: 'fetch',
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: {
@@ -39,7 +41,7 @@ export const fetchModule = defineModule<FetchArgs>({
     const dest = toBool(args.flat) ? (args.dest.endsWith('/') ? join(base, baseName(args.src)) : base) : join(base, ctx.host.name, args.src);
     const mode = args.mode === undefined ? 0o600 : parseMode(args.mode);
 
-    const probe = asExec(yield checkStep(shellJoin(['sha256sum', '--', args.src])));
+    const probe = (yield* check(shellJoin(['sha256sum', '--', args.src])));
     const remoteSha = probe?.exitCode === 0 ? probe.stdout.trim().split(/\s+/)[0] : undefined;
     if (probe && remoteSha === undefined) {
       const msg = `the remote file ${args.src} does not exist or is not readable: ${probe.stderr.trim()}`;
@@ -56,7 +58,7 @@ export const fetchModule = defineModule<FetchArgs>({
       readOnly: false,
       run: async () => mkdir(dirname(dest), { recursive: true, mode: 0o700 }),
     };
-    const written = asTransfer(yield { kind: 'download', src: args.src, dest, mode });
+    const written = (yield* download({ src: args.src, dest, mode }));
     if (written && remoteSha !== undefined && written.sha256 !== remoteSha) {
       return {
         changed: true,

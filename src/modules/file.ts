@@ -3,9 +3,10 @@
 import { shellJoin } from '../shell/quote.js';
 import { defineModule, type ModuleOutcome } from './define.js';
 import { formatMode, modeProblem, parseMode } from './file-mode.js';
-import { asExec, booleanSchema, execFailure, execStep, toBool } from './helpers.js';
+import { booleanSchema, toBool } from './helpers.js';
+import { check, exec, execFailure } from './plan-steps.js';
 import { statRemote, type RemoteStat } from './remote-stat.js';
-import type { Step, StepResult } from '../engine/step.js';
+import type { Step, StepResult } from './step.js';
 
 export interface FileArgs {
   path?: string;
@@ -19,8 +20,9 @@ export interface FileArgs {
   recurse?: boolean | string;
 }
 
-export const fileModule = defineModule<FileArgs>({
+export const fileModule = defineModule({
   id: 'file',
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: {
@@ -53,7 +55,7 @@ export const fileModule = defineModule<FileArgs>({
 
     if (state === 'absent') {
       if (before && !before.exists) return { changed: false, result: { path, state: 'absent' } };
-      const removed = asExec(yield execStep(shellJoin(['rm', '-rf', '--', path])));
+      const removed = (yield* exec(shellJoin(['rm', '-rf', '--', path])));
       if (removed && removed.exitCode !== 0) return failed(`rm -rf ${path} failed: ${removed.stderr.trim() || execFailure(removed)}`);
       return { changed: true, result: { path, state: 'absent' } };
     }
@@ -61,12 +63,12 @@ export const fileModule = defineModule<FileArgs>({
     if (state === 'directory') {
       if (before?.exists && before.type !== 'directory') return failed(`${path} exists and is not a directory`);
       if (!before?.exists) {
-        const made = asExec(yield execStep(shellJoin(['mkdir', '-p', '--', path])));
+        const made = (yield* exec(shellJoin(['mkdir', '-p', '--', path])));
         if (made && made.exitCode !== 0) return failed(`mkdir -p ${path} failed: ${made.stderr.trim() || execFailure(made)}`);
         changed = true;
       }
     } else if (state === 'touch') {
-      const touched = asExec(yield execStep(shellJoin(['touch', '--', path])));
+      const touched = (yield* exec(shellJoin(['touch', '--', path])));
       if (touched && touched.exitCode !== 0) return failed(`touch ${path} failed: ${touched.stderr.trim() || execFailure(touched)}`);
       changed = true;
     } else if (before && !before.exists) {
@@ -88,13 +90,13 @@ export async function* applyAttributes(
   path: string,
   args: { mode?: string | number; owner?: string; group?: string; recurse?: boolean | string },
   current: RemoteStat | undefined,
-): AsyncGenerator<Step, boolean | string, StepResult> {
+): AsyncGenerator<Step, boolean | string, unknown> {
   let changed = false;
   const recurse = toBool(args.recurse) ? ['-R'] : [];
   if (args.mode !== undefined) {
     const mode = parseMode(args.mode);
     if (recurse.length > 0 || current?.mode !== mode) {
-      const chmod = asExec(yield execStep(shellJoin(['chmod', ...recurse, formatMode(mode), '--', path])));
+      const chmod = (yield* exec(shellJoin(['chmod', ...recurse, formatMode(mode), '--', path])));
       if (chmod && chmod.exitCode !== 0) return `chmod ${formatMode(mode)} ${path} failed: ${chmod.stderr.trim() || execFailure(chmod)}`;
       changed = true;
     }
@@ -103,7 +105,7 @@ export async function* applyAttributes(
   const groupDiffers = args.group !== undefined && (recurse.length > 0 || current?.group !== args.group);
   if (ownerDiffers || groupDiffers) {
     const spec = ownerDiffers ? `${args.owner}${groupDiffers ? `:${args.group}` : ''}` : `:${args.group}`;
-    const chown = asExec(yield execStep(shellJoin(['chown', ...recurse, spec, '--', path])));
+    const chown = (yield* exec(shellJoin(['chown', ...recurse, spec, '--', path])));
     if (chown && chown.exitCode !== 0) return `chown ${spec} ${path} failed: ${chown.stderr.trim() || execFailure(chown)}`;
     changed = true;
   }

@@ -10,9 +10,9 @@ export interface PauseArgs {
 /** Longer waits belong in a scheduler, not in a playbook run. */
 export const maxPauseSeconds = 3600;
 
-export const pauseModule = defineModule<PauseArgs>({
+export const pauseModule = defineModule({
   id: 'pause',
-  local: true,
+  meta: { runsOn: 'deploy-host' },
   schema: {
     type: 'object',
     properties: {

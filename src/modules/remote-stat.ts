@@ -1,7 +1,7 @@
 // One read-only `stat` of a remote path, parsed; shared by file, copy and stat.
 import { shellJoin } from '../shell/quote.js';
-import type { Step, StepResult } from '../engine/step.js';
-import { asExec, checkStep } from './helpers.js';
+import type { Step, StepResult } from './step.js';
+import { check } from './plan-steps.js';
 
 export interface RemoteStat {
   exists: boolean;
@@ -27,8 +27,8 @@ export function statCommand(path: string, follow = false): string {
  * Stat a path. Returns undefined when the check was not run (dry-run with deferred arguments),
  * or an error message when stat failed for another reason than a missing file.
  */
-export async function* statRemote(path: string, follow = false): AsyncGenerator<Step, RemoteStat | string | undefined, StepResult> {
-  const result = asExec(yield checkStep(statCommand(path, follow)));
+export async function* statRemote(path: string, follow = false): AsyncGenerator<Step, RemoteStat | string | undefined, unknown> {
+  const result = (yield* check(statCommand(path, follow)));
   if (!result) return undefined;
   if (result.exitCode !== 0) {
     if (/No such file|Not a directory/i.test(result.stderr)) return { exists: false };

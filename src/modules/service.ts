@@ -2,7 +2,8 @@
 // --dry-run), so `started` on an active unit is "ok", not "changed".
 import { shellJoin } from '../shell/quote.js';
 import { defineModule, type ModuleOutcome } from './define.js';
-import { asExec, booleanSchema, checkStep, execFailure, execStep, stripTrailingNewline, toBool } from './helpers.js';
+import { booleanSchema, stripTrailingNewline, toBool } from './helpers.js';
+import { check, exec, execFailure } from './plan-steps.js';
 
 export interface ServiceArgs {
   name: string;
@@ -14,9 +15,10 @@ export interface ServiceArgs {
   no_block?: boolean | string;
 }
 
-export const serviceModule = defineModule<ServiceArgs>({
+export const serviceModule = defineModule({
   id: 'service',
   aliases: ['systemd', 'systemd_service', 'ansible.builtin.systemd_service', 'ansible.builtin.systemd', 'ansible.builtin.service'],
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: {
@@ -43,7 +45,7 @@ export const serviceModule = defineModule<ServiceArgs>({
     const noBlock = toBool(args.no_block) ? ['--no-block'] : [];
 
     if (toBool(args.daemon_reload)) {
-      const reload = asExec(yield execStep(shellJoin(['systemctl', 'daemon-reload'])));
+      const reload = (yield* exec(shellJoin(['systemctl', 'daemon-reload'])));
       if (reload && reload.exitCode !== 0)
         return fail(`systemctl daemon-reload failed: ${stripTrailingNewline(reload.stderr) || execFailure(reload)}`);
       changed = true;
@@ -52,10 +54,10 @@ export const serviceModule = defineModule<ServiceArgs>({
     let enabledNow: boolean | undefined;
     if (args.enabled !== undefined) {
       const wanted = toBool(args.enabled);
-      const probe = asExec(yield checkStep(shellJoin(['systemctl', 'is-enabled', name])));
+      const probe = (yield* check(shellJoin(['systemctl', 'is-enabled', name])));
       enabledNow = probe ? probe.exitCode === 0 : undefined;
       if (enabledNow !== wanted) {
-        const toggle = asExec(yield execStep(shellJoin(['systemctl', wanted ? 'enable' : 'disable', name])));
+        const toggle = (yield* exec(shellJoin(['systemctl', wanted ? 'enable' : 'disable', name])));
         if (toggle && toggle.exitCode !== 0)
           return fail(`systemctl ${wanted ? 'enable' : 'disable'} ${name} failed: ${stripTrailingNewline(toggle.stderr) || execFailure(toggle)}`);
         changed = true;
@@ -65,12 +67,12 @@ export const serviceModule = defineModule<ServiceArgs>({
 
     let activeState: string | undefined;
     if (args.state !== undefined) {
-      const probe = asExec(yield checkStep(shellJoin(['systemctl', 'is-active', name])));
+      const probe = (yield* check(shellJoin(['systemctl', 'is-active', name])));
       const active = probe ? probe.exitCode === 0 : undefined;
       activeState = probe ? stripTrailingNewline(probe.stdout) || (active ? 'active' : 'inactive') : undefined;
       const verb = actionFor(args.state, active);
       if (verb) {
-        const run = asExec(yield execStep(shellJoin(['systemctl', ...noBlock, verb, name])));
+        const run = (yield* exec(shellJoin(['systemctl', ...noBlock, verb, name])));
         if (run && run.exitCode !== 0) return fail(`systemctl ${verb} ${name} failed: ${stripTrailingNewline(run.stderr) || execFailure(run)}`);
         changed = true;
         activeState = args.state === 'stopped' ? 'inactive' : 'active';

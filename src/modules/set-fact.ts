@@ -1,9 +1,9 @@
 // `set_fact`: host variables from templated values (they outrank inventory and play vars).
 import { defineModule } from './define.js';
 
-export const setFactModule = defineModule<Record<string, unknown>>({
+export const setFactModule = defineModule({
   id: 'set_fact',
-  local: true,
+  meta: { runsOn: 'deploy-host', setsFacts: true },
   schema: {
     type: 'object',
     propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },

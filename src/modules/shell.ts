@@ -9,8 +9,9 @@ export interface ShellArgs extends CommandGuards {
   executable?: string;
 }
 
-export const shellModule = defineModule<ShellArgs>({
+export const shellModule = defineModule({
   id: 'shell',
+  meta: { runsOn: 'host' },
   freeForm: 'cmd',
   shellArgs: ['cmd'],
   schema: {

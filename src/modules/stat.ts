@@ -2,7 +2,8 @@
 import { shellJoin } from '../shell/quote.js';
 import { defineModule } from './define.js';
 import { formatMode } from './file-mode.js';
-import { asExec, booleanSchema, checkStep, toBool } from './helpers.js';
+import { booleanSchema, toBool } from './helpers.js';
+import { check } from './plan-steps.js';
 import { statRemote } from './remote-stat.js';
 
 export interface StatArgs {
@@ -12,8 +13,9 @@ export interface StatArgs {
   checksum_algorithm?: 'sha1' | 'sha256';
 }
 
-export const statModule = defineModule<StatArgs>({
+export const statModule = defineModule({
   id: 'stat',
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: {
@@ -46,7 +48,7 @@ export const statModule = defineModule<StatArgs>({
     };
     if (toBool(args.get_checksum) && found.type === 'file') {
       const algorithm = args.checksum_algorithm ?? 'sha1';
-      const sum = asExec(yield checkStep(shellJoin([`${algorithm}sum`, '--', args.path])));
+      const sum = (yield* check(shellJoin([`${algorithm}sum`, '--', args.path])));
       if (sum?.exitCode === 0) stat.checksum = sum.stdout.trim().split(/\s+/)[0];
     }
     return { changed: false, result: { stat } };

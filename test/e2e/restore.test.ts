@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadInventory } from '../../src/config/inventory.js';
 import { etcdMembers } from '../../src/config/etcd-vars.js';
-import { waitForVerifiedCluster } from '../../src/modules/restore/cluster-probe.js';
+import { waitForVerifiedCluster } from '../../src/etcd/cluster/wait.js';
 import { runCliFromSource, type CliResult } from '../helpers/cli.js';
 import { damage, keyValues, memberStatuses, putKey, waitHealthy } from '../helpers/lab-data.js';
 import { etcdctlInLab, readSystemctlLog, sshToLabHost, startLab, stopLab, tempLabDir, type LabInfo, type SystemctlEvent } from '../helpers/lab.js';
@@ -282,7 +282,7 @@ function restoreSuite(net: string, size: number): void {
       );
       const { inventory } = await loadInventory(lab.inventoryFile);
       const members = etcdMembers(inventory);
-      const waited = await waitForVerifiedCluster(members, {}, { timeoutMs: 30_000 });
+      const waited = await waitForVerifiedCluster(members, { kind: 'restored', members }, { timeoutMs: 30_000 });
       expect(waited.verdict.ok).to.equal(false);
       expect(waited.verdict.definitive).to.equal(true);
       const text = waited.verdict.problems.join('\n');

@@ -3,11 +3,14 @@
 // policy comes from the arguments or the inventory (backup_keep_last, backup_ttl_seconds,
 // backup_keep_hourly, backup_keep_daily, backup_keep_weekly); no policy keeps everything.
 import type { Vars } from '../../config/types.js';
-import { backupLocations } from '../../backup/locations.js';
-import { deleteSnapshots, planPrune } from '../../backup/backup-flow.js';
-import { checkPolicy, hasPolicy, type RetentionPlan, type RetentionPolicy } from '../../backup/retention.js';
+import { backupLocations } from '../../etcd/backup/locations.js';
+import { deleteSnapshots, planPrune } from '../../etcd/backup/backup-flow.js';
+import { checkPolicy, hasPolicy, type RetentionPlan, type RetentionPolicy } from '../../etcd/backup/retention.js';
 import { defineModule } from '../define.js';
+import { call } from '../plan-steps.js';
+import { backupAttemptKey } from './backup-attempt.js';
 
+/** Counts per retention rule; each falls back to the inventory's backup_* variable. */
 export interface EtcdPruneArgs {
   keep_last?: number;
   ttl_seconds?: number;
@@ -16,7 +19,7 @@ export interface EtcdPruneArgs {
   weekly?: number;
 }
 
-const countSchema = { type: 'integer', minimum: 1 };
+const countSchema = { type: 'integer', minimum: 1 } as const;
 
 function numberVar(vars: Vars, name: string): number | undefined {
   const value = vars[name];
@@ -42,9 +45,9 @@ export function policyFrom(args: EtcdPruneArgs, vars: Vars): RetentionPolicy {
   return policy;
 }
 
-export const etcdPruneModule = defineModule<EtcdPruneArgs>({
+export const etcdPruneModule = defineModule({
   id: 'etcd.prune',
-  local: true,
+  meta: { runsOn: 'deploy-host' },
   schema: {
     type: 'object',
     properties: {
@@ -57,6 +60,11 @@ export const etcdPruneModule = defineModule<EtcdPruneArgs>({
     additionalProperties: false,
   },
   async *plan(ctx, args) {
+    // Within a backup, only after a good attempt: a failed one must not cost an old snapshot.
+    const attempt = ctx.state.peek(backupAttemptKey);
+    if (attempt && !ctx.dryRun && attempt.record?.result !== 'ok') {
+      return { changed: false, skipped: true, msg: 'the backup attempt failed: nothing is pruned' };
+    }
     const policy = policyFrom(args, ctx.vars);
     const problems = checkPolicy(policy);
     if (problems.length > 0) return { changed: false, failed: true, msg: `bad retention policy: ${problems.join('; ')}` };
@@ -67,21 +75,11 @@ export const etcdPruneModule = defineModule<EtcdPruneArgs>({
         msg: 'no retention policy set (backup_keep_last, backup_ttl_seconds, backup_keep_hourly/daily/weekly): every snapshot is kept',
       };
     const locations = backupLocations(ctx.inventory);
-    const plan = (yield {
-      kind: 'call',
-      description: `plan retention in ${locations.backupDir}: ${JSON.stringify(policy)} (verified snapshots only; the newest is always kept)`,
-      readOnly: true,
-      run: () => planPrune(locations, policy),
-    }) as RetentionPlan<{ name: string; path: string; takenAt: number; verified: boolean }> | undefined;
+    const plan = (yield* call(`plan retention in ${locations.backupDir}: ${JSON.stringify(policy)} (verified snapshots only; the newest is always kept)`, true, () => planPrune(locations, policy)));
     if (!plan) return { changed: false };
     const deleted: string[] = [];
     for (const { entry, reasons } of plan.delete) {
-      const done = (yield {
-        kind: 'call',
-        description: `delete ${entry.path} (${reasons.join('; ')})`,
-        readOnly: false,
-        run: () => deleteSnapshots(locations.backupDir, [entry.path]),
-      }) as string[] | undefined;
+      const done = (yield* call(`delete ${entry.path} (${reasons.join('; ')})`, false, () => deleteSnapshots(locations.backupDir, [entry.path])));
       if (done) deleted.push(...done);
     }
     const result = {

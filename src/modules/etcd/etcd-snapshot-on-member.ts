@@ -12,28 +12,15 @@
 import { rm } from 'node:fs/promises';
 import type { EtcdMember } from '../../config/types.js';
 import { backupDir } from '../../config/etcd-vars.js';
-import { snapshotTempBase, type TakenSnapshot } from '../../backup/backup-flow.js';
-import { ensureBackupDir, removeStaleTemporaries } from '../../backup/snapshot-store.js';
+import { snapshotTempBase, type TakenSnapshot } from '../../etcd/backup/backup-flow.js';
+import { ensureBackupDir, removeStaleTemporaries } from '../../etcd/backup/snapshot-store.js';
 import { partialPathFor } from '../../etcd/partial-file.js';
-import type { Step, StepResult } from '../../engine/step.js';
+import type { Step } from '../step.js';
 import type { UnreachableError } from '../../errors.js';
 import { defineModule } from '../define.js';
-import { asExec, asTransfer, execFailure, execStep } from '../helpers.js';
-import { membersByName, takenResult } from './registered.js';
+import { call, download, exec, execFailure, outputTail } from '../plan-steps.js';
+import { backupAttempt, failAttempt, snapshotSources } from './backup-attempt.js';
 import { remoteSnapshotPath, removeOnMemberCommand, saveOnMemberCommand } from './snapshot-on-member-commands.js';
-
-export interface EtcdSnapshotOnMemberArgs {
-  /** One member (a name, or an entry of etcd.status's `candidates`): no fallback. */
-  member?: unknown;
-  /** Members in order of preference (etcd.status's `candidates`): each is tried until one delivers. */
-  members?: unknown[];
-  dest_dir?: string;
-  /** etcdctl on the members (kubeasz: /opt/kube/bin/etcdctl). */
-  etcdctl?: string;
-  /** Absolute folder on the members for the temporary copy; default: beside the data dir (same disk, not a tmpfs). */
-  remote_dir?: string;
-  timeout_seconds?: number;
-}
 
 /** Removing a member's temporary copy is best-effort and must not hold an interrupted run for long. */
 const cleanupTimeoutMs = 15_000;
@@ -51,78 +38,66 @@ interface MemberOptions {
 
 type MemberAttempt = { taken: TakenSnapshot } | { failure: string } | { planned: true };
 
-export const etcdSnapshotOnMemberModule = defineModule<EtcdSnapshotOnMemberArgs>({
+export const etcdSnapshotOnMemberModule = defineModule({
   id: 'etcd.snapshot-on-member',
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: {
-      member: {
-        anyOf: [
-          { type: 'string', minLength: 1 },
-          { type: 'object', required: ['name'] },
-        ],
-      },
-      members: {
-        type: 'array',
-        minItems: 1,
-        items: {
-          anyOf: [
-            { type: 'string', minLength: 1 },
-            { type: 'object', required: ['name'] },
-          ],
-        },
-      },
+      // Member names (or hosts) in order of preference, each tried until one delivers; default: etcd.status's candidates.
+      members: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
       dest_dir: { type: 'string', minLength: 1 },
+      // etcdctl on the members (kubeasz: /opt/kube/bin/etcdctl).
       etcdctl: { type: 'string', minLength: 1 },
+      // Absolute folder on the members for the temporary copy; default: beside the data dir (same disk, not a tmpfs).
       remote_dir: { type: 'string', pattern: '^/' },
-      timeout_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 86400 },
+      timeout_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 86400, default: 120 },
     },
-    oneOf: [{ required: ['member'] }, { required: ['members'] }],
     additionalProperties: false,
   },
   async *plan(ctx, args) {
-    const { members, unknown } = membersByName(ctx.inventory, args.members ?? [args.member]);
-    if (unknown.length > 0 || members.length === 0) {
-      return {
-        changed: false,
-        failed: true,
-        msg: `not ${unknown.length > 1 ? 'etcd members' : 'an etcd member'} of the inventory: ${unknown.join(', ')}`,
-      };
-    }
+    const attempt = backupAttempt(ctx);
+    const sources = snapshotSources(ctx, args.members);
+    const { members } = sources;
     const options: MemberOptions = {
       dir: args.dest_dir ?? backupDir(ctx.inventory),
-      timeoutSeconds: args.timeout_seconds ?? 120,
+      timeoutSeconds: args.timeout_seconds,
       ...(args.etcdctl ? { etcdctl: args.etcdctl } : {}),
       ...(args.remote_dir ? { remoteDir: args.remote_dir } : {}),
     };
     const [first, ...others] = members;
+    if (sources.problem !== undefined && (first !== undefined || !ctx.dryRun)) return failAttempt(attempt, sources.problem);
+    if (!first) {
+      if (ctx.dryRun) {
+        yield* call(`snapshot with etcdctl on the first healthy member (etcd.status) -> ${options.dir}`, false, () => Promise.resolve());
+        return { changed: true };
+      }
+      return failAttempt(attempt, sources.problem ?? 'no member to take a snapshot from');
+    }
     const fallback = others.length > 0 ? ` (if that fails: ${others.map((m) => m.name).join(', then ')}, the same way)` : '';
-    yield {
-      kind: 'call',
-      description: `create ${options.dir} (0700) on the deploy host; snapshot with etcdctl on ${first!.name}${fallback}`,
-      readOnly: false,
-      run: async (signal: AbortSignal) => {
-        options.signal = signal;
-        await ensureBackupDir(options.dir);
-        await removeStaleTemporaries(options.dir, staleLocalMs);
-      },
-    };
+    yield* call(`create ${options.dir} (0700) on the deploy host; snapshot with etcdctl on ${first.name}${fallback}`, false, async (signal) => {
+      options.signal = signal;
+      await ensureBackupDir(options.dir);
+      await removeStaleTemporaries(options.dir, staleLocalMs);
+    });
     const failures: string[] = [];
     for (const member of members) {
-      const attempt = yield* snapshotFromMember(member, options);
+      const tried = yield* snapshotFromMember(member, options);
       // --dry-run: the first member's steps show what runs; the others run only if it fails.
-      if ('planned' in attempt) return { changed: true };
-      if ('failure' in attempt) {
-        failures.push(`${member.name}: ${attempt.failure}`);
+      if ('planned' in tried) return { changed: true };
+      if ('failure' in tried) {
+        failures.push(`${member.name}: ${tried.failure}`);
         // Interrupted: this member's copy is gone; starting on the next one would only be stopped.
         if (options.signal?.aborted) break;
         continue;
       }
-      const { taken } = attempt;
+      const { taken } = tried;
+      attempt.taken = taken;
       const after = failures.length > 0 ? ` (after ${failures.join('; ')})` : '';
-      return { changed: true, msg: `${taken.bytes} bytes from ${member.name} via etcdctl${after}`, result: takenResult(taken) };
+      const result = { partial_path: taken.partialPath, bytes: taken.bytes, sha256: taken.sha256, member: taken.member, host: taken.host, method: taken.method };
+      return { changed: true, msg: `${taken.bytes} bytes from ${member.name} via etcdctl${after}`, result };
     }
-    return { changed: false, failed: true, msg: `no member gave a snapshot with etcdctl: ${failures.join('; ')}` };
+    return failAttempt(attempt, `no member gave a snapshot with etcdctl: ${failures.join('; ')}`);
   },
 });
 
@@ -130,7 +105,7 @@ export const etcdSnapshotOnMemberModule = defineModule<EtcdSnapshotOnMemberArgs>
  * One member: save, download, and always remove the member's copy. A failed step is thrown in at its
  * yield (the engine does so), so a lost connection or a failed download ends this attempt, not the task.
  */
-async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): AsyncGenerator<Step, MemberAttempt, StepResult> {
+async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): AsyncGenerator<Step, MemberAttempt, unknown> {
   const host = member.host;
   const remotePath = remoteSnapshotPath(member, options.remoteDir);
   const takenAt = new Date();
@@ -138,21 +113,21 @@ async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): 
   const started = Date.now();
   let stage = `etcdctl snapshot save on ${host}`;
   try {
-    const saved = asExec(yield execStep(saveOnMemberCommand(member, remotePath, options), { host, timeoutMs: (options.timeoutSeconds + 15) * 1000 }));
+    const saved = (yield* exec(saveOnMemberCommand(member, remotePath, options), { host, timeoutMs: (options.timeoutSeconds + 15) * 1000 }));
     if (!saved) {
-      yield { kind: 'download', host, src: remotePath, dest: localPath, mode: 0o600 };
+      yield* download({ host, src: remotePath, dest: localPath, mode: 0o600 });
       return { planned: true };
     }
     if (saved.exitCode !== 0) {
       const why = saved.exitCode === 124 ? `etcdctl gave no snapshot within ${options.timeoutSeconds}s (member stopped?)` : execFailure(saved);
-      const stderr = saved.stderr.trim().split('\n').slice(-3).join(' ');
-      return { failure: `${stage} failed: ${why}${stderr ? `: ${stderr}` : ''}` };
+      const stderr = saved.stderr.trim() === '' ? '' : `: ${outputTail(saved)}`;
+      return { failure: `${stage} failed: ${why}${stderr}` };
     }
     // The transport writes the download under its own temporary name (removed if the copy fails), checks
     // its sha256 against the member's and renames it to `localPath`, itself a temporary name that only
     // etcd.verify promotes.
     stage = `copying ${remotePath} from ${host}`;
-    const transfer = asTransfer(yield { kind: 'download', host, src: remotePath, dest: localPath, mode: 0o600 });
+    const transfer = (yield* download({ host, src: remotePath, dest: localPath, mode: 0o600 }));
     if (!transfer) return { failure: `${stage} failed: no result` };
     if (options.signal?.aborted) {
       // Interrupted while the copy ran to its end: the run stops before etcd.verify, so nothing would remove it.
@@ -177,7 +152,7 @@ async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): 
     return { failure: `${stage} failed: ${error instanceof Error ? error.message : String(error)}` };
   } finally {
     try {
-      yield execStep(removeOnMemberCommand(remotePath), { host, timeoutMs: cleanupTimeoutMs, cleanup: true });
+      yield* exec(removeOnMemberCommand(remotePath), { host, timeoutMs: cleanupTimeoutMs, cleanup: true });
     } catch {
       // Best effort (the host may be gone): the next save on this member sweeps what is left.
     }

@@ -1,56 +1,56 @@
-// `etcd.snapshot`: stream Maintenance.Snapshot from the first member of `members` that delivers one, to
-// a temporary name in the backup folder on the deploy host (no etcdctl needed there). Idle and total
-// deadlines; a failure leaves no file behind. `etcd.verify` gives the file its final name.
+// `etcd.snapshot`: stream Maintenance.Snapshot from the first member that delivers one (etcd.status's
+// candidates, or the `members` named), to a temporary name in the backup folder on the deploy host (no
+// etcdctl needed there). Idle and total deadlines; a failure leaves no file behind. `etcd.verify` gives
+// the file its final name.
 import { backupDir } from '../../config/etcd-vars.js';
-import { streamFromCandidates, type TakenSnapshot } from '../../backup/backup-flow.js';
+import { streamFromCandidates } from '../../etcd/backup/backup-flow.js';
 import { defineModule } from '../define.js';
-import { membersByName, takenResult } from './registered.js';
+import { call } from '../plan-steps.js';
+import { backupAttempt, failAttempt, snapshotSources } from './backup-attempt.js';
 
-export interface EtcdSnapshotArgs {
-  /** Member names (or the `candidates` of etcd.status), in order of preference. */
-  members: unknown[];
-  dest_dir?: string;
-  idle_timeout_seconds?: number;
-  total_timeout_seconds?: number;
-}
-
-export const etcdSnapshotModule = defineModule<EtcdSnapshotArgs>({
+export const etcdSnapshotModule = defineModule({
   id: 'etcd.snapshot',
-  local: true,
+  meta: { runsOn: 'deploy-host' },
   schema: {
     type: 'object',
     properties: {
-      members: { type: 'array', minItems: 1, items: { anyOf: [{ type: 'string' }, { type: 'object', required: ['name'] }] } },
+      // Member names (or hosts) in order of preference; default: etcd.status's candidates.
+      members: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
       dest_dir: { type: 'string', minLength: 1 },
       idle_timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
       total_timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
     },
-    required: ['members'],
     additionalProperties: false,
   },
   async *plan(ctx, args) {
-    const { members, unknown } = membersByName(ctx.inventory, args.members);
-    if (unknown.length > 0) return { changed: false, failed: true, msg: `not etcd members of the inventory: ${unknown.join(', ')}` };
+    const attempt = backupAttempt(ctx);
     const dir = args.dest_dir ?? backupDir(ctx.inventory);
-    const [first, ...others] = members;
+    const sources = snapshotSources(ctx, args.members);
+    const [first, ...others] = sources.members;
+    if (sources.problem !== undefined && (first !== undefined || !ctx.dryRun)) return failAttempt(attempt, sources.problem);
+    if (!first) {
+      if (ctx.dryRun) {
+        yield* call(`etcd maintenance.snapshot from the first healthy member (etcd.status) -> ${dir}/snapshot_<UTC time>.db.partial-* (0600, fsync)`, false, () => Promise.resolve());
+        return { changed: true };
+      }
+      return failAttempt(attempt, sources.problem ?? 'no member to take a snapshot from');
+    }
     const fallback = others.length ? ` (then ${others.map((m) => m.name).join(', ')} if it fails)` : '';
-    const taken = (yield {
-      kind: 'call',
-      description: `etcd maintenance.snapshot from ${first!.name} (${first!.clientUrl})${fallback} -> ${dir}/snapshot_<UTC time>.db.partial-* (0600, fsync)`,
-      readOnly: false,
-      run: (signal: AbortSignal) =>
-        streamFromCandidates(members, dir, {
-          signal,
-          ...(args.idle_timeout_seconds ? { idleTimeoutMs: args.idle_timeout_seconds * 1000 } : {}),
-          ...(args.total_timeout_seconds ? { totalTimeoutMs: args.total_timeout_seconds * 1000 } : {}),
-        }).catch((error: Error) => error),
-    }) as TakenSnapshot | Error | undefined;
+    const description = `etcd maintenance.snapshot from ${first.name} (${first.clientUrl})${fallback} -> ${dir}/snapshot_<UTC time>.db.partial-* (0600, fsync)`;
+    const taken = yield* call(description, false, (signal) =>
+      streamFromCandidates(sources.members, dir, {
+        signal,
+        ...(args.idle_timeout_seconds ? { idleTimeoutMs: args.idle_timeout_seconds * 1000 } : {}),
+        ...(args.total_timeout_seconds ? { totalTimeoutMs: args.total_timeout_seconds * 1000 } : {}),
+      }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+    );
     if (!taken) return { changed: true };
-    if (taken instanceof Error) return { changed: false, failed: true, msg: taken.message };
+    if (taken instanceof Error) return failAttempt(attempt, taken.message);
+    attempt.taken = taken;
     return {
       changed: true,
       msg: `${taken.bytes} bytes from ${taken.member} in ${(taken.durationMs / 1000).toFixed(1)}s`,
-      result: takenResult(taken),
+      result: { partial_path: taken.partialPath, bytes: taken.bytes, sha256: taken.sha256, member: taken.member, method: taken.method },
     };
   },
 });

@@ -1,5 +1,5 @@
 // The backup modules, for src/modules/all.ts.
-import type { ModuleDefinition } from '../define.js';
+import type { AnyModule } from '../define.js';
 import { etcdMetricsModule } from './etcd-metrics.js';
 import { etcdPruneModule } from './etcd-prune.js';
 import { etcdRecordModule } from './etcd-record.js';
@@ -10,8 +10,7 @@ import { etcdVerifyModule } from './etcd-verify.js';
 
 export { etcdMetricsModule, etcdPruneModule, etcdRecordModule, etcdSnapshotModule, etcdSnapshotOnMemberModule, etcdStatusModule, etcdVerifyModule };
 
-export const backupModules: ModuleDefinition<any>[] = [
-  // eslint-disable-line @typescript-eslint/no-explicit-any
+export const backupModules: AnyModule[] = [
   etcdStatusModule,
   etcdSnapshotModule,
   etcdSnapshotOnMemberModule,

@@ -2,50 +2,48 @@
 // undoes it (restored data moved aside, old data back). Both are idempotent: sent again after an
 // interruption they finish or report what is already so.
 import { defineModule, type ModuleOutcome } from '../define.js';
-import { asExec, booleanSchema, execFailure, execStep, toBool } from '../helpers.js';
-import { revertSwapCommand, swapCommand } from './data-commands.js';
+import { booleanSchema, toBool } from '../helpers.js';
+import { exec, execFailure } from '../plan-steps.js';
+import { revertSwapCommand, swapCommand } from '../../etcd/restore/data-commands.js';
 import { isOutcome, memberContext, runIdSchema } from './member-context.js';
 
-export interface DataMoveArgs {
-  run_id: string;
-  /** Whether the member had a data dir when the restore began (preflight). Default true. */
-  had_old_data?: boolean | string;
-}
-
+// had_old_data: whether the member had a data dir when the restore began (preflight). Default true.
 const schema = {
   type: 'object',
   properties: { run_id: runIdSchema, had_old_data: booleanSchema },
   required: ['run_id'],
   additionalProperties: false,
-};
+} as const;
 
 function outcomeOf(stdout: string | undefined, unchanged: string, result: Record<string, unknown>): ModuleOutcome {
   const said = stdout?.trim();
   return { changed: said !== unchanged, result: { ...result, ...(said ? { outcome: said } : {}) } };
 }
 
-export const dataMoveAsideModule = defineModule<DataMoveArgs>({
+export const dataMoveAsideModule = defineModule({
   id: 'data.move-aside',
+  meta: { runsOn: 'host' },
   schema,
   async *plan(ctx, args) {
     const found = memberContext(ctx, args.run_id);
     if (isOutcome(found)) return found;
     const { paths } = found;
     const hadOld = toBool(args.had_old_data, true);
-    const run = asExec(yield execStep(swapCommand(paths, hadOld), { timeoutMs: 60_000 }));
+    const run = (yield* exec(swapCommand(paths, hadOld), { timeoutMs: 60_000 }));
     if (run && run.exitCode !== 0) return { changed: false, failed: true, msg: `${execFailure(run)}: ${run.stderr.trim() || 'no output'}` };
     return outcomeOf(run?.stdout, 'already-swapped', { data_dir: paths.dataDir, ...(hadOld ? { old_data_at: paths.asideDir } : {}) });
   },
 });
 
-export const dataMoveBackModule = defineModule<DataMoveArgs>({
+export const dataMoveBackModule = defineModule({
   id: 'data.move-back',
+  meta: { runsOn: 'host' },
   schema,
   async *plan(ctx, args) {
     const found = memberContext(ctx, args.run_id);
     if (isOutcome(found)) return found;
     const { paths } = found;
-    const run = asExec(yield execStep(revertSwapCommand(paths, toBool(args.had_old_data, true)), { timeoutMs: 60_000 }));
+    const run = (yield* exec(revertSwapCommand(paths, toBool(args.had_old_data, true)), { timeoutMs: 60_000 }));
     if (run && run.exitCode !== 0) return { changed: false, failed: true, msg: `${execFailure(run)}: ${run.stderr.trim() || 'no output'}` };
     const said = run?.stdout.trim();
     return outcomeOf(said, 'already-reverted', {

@@ -3,9 +3,10 @@
 import { X509Certificate } from 'node:crypto';
 import { shellJoin } from '../../shell/quote.js';
 import { defineModule } from '../define.js';
-import { asExec, booleanSchema, checkStep, toBool } from '../helpers.js';
-import { dirExistsCommand, freeDiskCommand, parseDfAvailableKiB, parseTool, toolCommand } from './data-commands.js';
-import type { RestoreTool } from './identity.js';
+import { booleanSchema, toBool } from '../helpers.js';
+import { check } from '../plan-steps.js';
+import { dirExistsCommand, freeDiskCommand, parseDfAvailableKiB, parseTool, toolCommand } from '../../etcd/restore/data-commands.js';
+import type { RestoreTool } from '../../etcd/restore/identity.js';
 import { isOutcome, memberContext, runIdSchema } from './member-context.js';
 
 export interface EtcdPreflightArgs {
@@ -69,8 +70,9 @@ export function judgeCertificates(
 
 const mib = (bytes: number): string => `${Math.ceil(bytes / 1048576)} MiB`;
 
-export const etcdPreflightModule = defineModule<EtcdPreflightArgs>({
+export const etcdPreflightModule = defineModule({
   id: 'etcd.preflight',
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: {
@@ -89,18 +91,18 @@ export const etcdPreflightModule = defineModule<EtcdPreflightArgs>({
     const result: EtcdPreflightResult = { had_old_data: false, certificates: [], problems: [], warnings: [] };
     const problem = (text: string) => result.problems.push(text);
 
-    const tool = asExec(yield checkStep(toolCommand()));
+    const tool = (yield* check(toolCommand()));
     const parsed = tool?.exitCode === 0 ? parseTool(tool.stdout) : undefined;
     if (parsed) result.tool = parsed;
     else if (tool && toBool(args.need_tool, true))
       problem("neither etcdutl nor etcdctl is on the PATH; install etcd's tools there or use --restore-on deploy-host");
 
-    const data = asExec(yield checkStep(dirExistsCommand(paths.dataDir)));
+    const data = (yield* check(dirExistsCommand(paths.dataDir)));
     result.had_old_data = data?.stdout.trim() === 'yes';
 
     const needed = args.needed_bytes ?? 0;
     if (needed > 0) {
-      const df = asExec(yield checkStep(freeDiskCommand(paths.parentDir)));
+      const df = (yield* check(freeDiskCommand(paths.parentDir)));
       if (df) {
         const free = df.exitCode === 0 ? parseDfAvailableKiB(df.stdout) : undefined;
         if (free === undefined) problem(`cannot read the free space of ${paths.parentDir}: ${df.stderr.trim() || 'no output'}`);
@@ -118,7 +120,7 @@ export const etcdPreflightModule = defineModule<EtcdPreflightArgs>({
     ] as const) {
       if (!file) continue;
       // Certificates are public: read them here and judge them with node's X509 parser (no openssl needed on the host).
-      const read = asExec(yield checkStep(shellJoin(['cat', file])));
+      const read = (yield* check(shellJoin(['cat', file])));
       if (!read) continue;
       if (read.exitCode !== 0) {
         problem(`the ${label} ${file} is not readable: ${read.stderr.trim() || `exit ${read.exitCode}`}`);
@@ -131,7 +133,7 @@ export const etcdPreflightModule = defineModule<EtcdPreflightArgs>({
     }
     if (member.keyFile) {
       // The key is never read: only whether etcd can.
-      const key = asExec(yield checkStep(shellJoin(['test', '-r', member.keyFile])));
+      const key = (yield* check(shellJoin(['test', '-r', member.keyFile])));
       if (key && key.exitCode !== 0) problem(`the key file ${member.keyFile} is missing or unreadable`);
     }
     const failed = result.problems.length > 0;

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { shellJoin } from '../../shell/quote.js';
 import { defineModule } from '../define.js';
-import { asTransfer, booleanSchema, toBool } from '../helpers.js';
-import { restoreArgv, restoreCommandLine, type RestoreTool } from './identity.js';
+import { call, upload } from '../plan-steps.js';
+import { booleanSchema, toBool } from '../helpers.js';
+import { restoreArgv, restoreCommandLine, type RestoreTool } from '../../etcd/restore/identity.js';
 import { isOutcome, memberContext, runIdSchema } from './member-context.js';
 
 const run = promisify(execFile);
@@ -32,8 +33,9 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export const etcdRestoreOnDeployHostModule = defineModule<RestoreOnDeployHostArgs>({
+export const etcdRestoreOnDeployHostModule = defineModule({
   id: 'etcd.restore-on-deploy-host',
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: {
@@ -56,11 +58,7 @@ export const etcdRestoreOnDeployHostModule = defineModule<RestoreOnDeployHostArg
     const archive = join(dir, 'data.tar');
     const options = { tool: args.tool, snapshotPath: args.snapshot, targetDir: data, skipHashCheck: toBool(args.skip_hash_check) };
     const timeout = (args.timeout_seconds ?? 1800) * 1000;
-    const prepared = (yield {
-      kind: 'call',
-      description: `${restoreCommandLine(member, members, options)} && ${shellJoin(['tar', '-C', data, '-cf', archive, '.'])}`,
-      readOnly: false,
-      run: async (signal: AbortSignal) => {
+    const prepared = (yield* call(`${restoreCommandLine(member, members, options)} && ${shellJoin(['tar', '-C', data, '-cf', archive, '.'])}`, false, async (signal: AbortSignal) => {
         await rm(dir, { recursive: true, force: true });
         await mkdir(dir, { recursive: true, mode: 0o700 });
         const argv = restoreArgv(member, members, options);
@@ -69,16 +67,12 @@ export const etcdRestoreOnDeployHostModule = defineModule<RestoreOnDeployHostArg
         await run('tar', ['-C', data, '-cf', archive, '.'], { timeout, signal });
         await rm(data, { recursive: true, force: true });
         return { archive, sha256: await sha256File(archive) };
-      },
-    }) as { archive: string; sha256: string } | undefined;
-    const transfer = asTransfer(
-      yield {
-        kind: 'upload',
-        source: { path: prepared?.archive ?? `<deferred: ${archive}, made by the step above>` },
-        dest: paths.uploadArchive,
-        mode: 0o600,
-      },
-    );
+      }));
+    const transfer = yield* upload({
+      source: { path: prepared?.archive ?? `<deferred: ${archive}, made by the step above>` },
+      dest: paths.uploadArchive,
+      mode: 0o600,
+    });
     if (transfer && prepared && transfer.sha256 !== prepared.sha256) {
       return {
         changed: true,

@@ -2,9 +2,10 @@
 // dir beside its data dir (the old one is untouched until `data.move-aside`). `from: archive` unpacks a dir
 // restored on the deploy host instead (`etcd.restore-on-deploy-host`).
 import { defineModule } from '../define.js';
-import { asExec, booleanSchema, checkStep, execFailure, execStep, toBool } from '../helpers.js';
-import { parseTool, restoreIntoNewDirCommand, toolCommand, unpackNewDirCommand } from './data-commands.js';
-import type { RestoreTool } from './identity.js';
+import { booleanSchema, toBool } from '../helpers.js';
+import { check, exec, execFailure } from '../plan-steps.js';
+import { parseTool, restoreIntoNewDirCommand, toolCommand, unpackNewDirCommand } from '../../etcd/restore/data-commands.js';
+import type { RestoreTool } from '../../etcd/restore/identity.js';
 import { isOutcome, memberContext, runIdSchema } from './member-context.js';
 
 export interface EtcdRestoreArgs {
@@ -17,8 +18,9 @@ export interface EtcdRestoreArgs {
   timeout_seconds?: number;
 }
 
-export const etcdRestoreModule = defineModule<EtcdRestoreArgs>({
+export const etcdRestoreModule = defineModule({
   id: 'etcd.restore',
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: {
@@ -42,14 +44,14 @@ export const etcdRestoreModule = defineModule<EtcdRestoreArgs>({
     } else {
       let tool = args.tool === 'auto' || args.tool === undefined ? undefined : args.tool;
       if (!tool) {
-        const probe = asExec(yield checkStep(toolCommand()));
+        const probe = (yield* check(toolCommand()));
         tool = probe?.exitCode === 0 ? parseTool(probe.stdout) : undefined;
         if (probe && !tool) return { changed: false, failed: true, msg: 'neither etcdutl nor etcdctl is on the PATH' };
         tool ??= 'etcdutl';
       }
       command = restoreIntoNewDirCommand(member, members, paths, tool, toBool(args.skip_hash_check));
     }
-    const run = asExec(yield execStep(command, { timeoutMs }));
+    const run = (yield* exec(command, { timeoutMs }));
     if (run && run.exitCode !== 0) {
       return { changed: true, failed: true, msg: `${execFailure(run)}: ${run.stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}` };
     }

@@ -1,8 +1,8 @@
 // `etcd.snapshot-copy`: put the snapshot beside the member's data dir (0600), its sha256 checked on the
 // member by the transport; `state: absent` removes the copy once the restore is done.
 import { defineModule } from '../define.js';
-import { asExec, asTransfer, execStep } from '../helpers.js';
-import { cleanupCommand } from './data-commands.js';
+import { exec, upload } from '../plan-steps.js';
+import { cleanupCommand } from '../../etcd/restore/data-commands.js';
 import { isOutcome, memberContext, runIdSchema } from './member-context.js';
 
 export interface EtcdSnapshotCopyArgs {
@@ -14,8 +14,9 @@ export interface EtcdSnapshotCopyArgs {
   state?: 'present' | 'absent';
 }
 
-export const etcdSnapshotCopyModule = defineModule<EtcdSnapshotCopyArgs>({
+export const etcdSnapshotCopyModule = defineModule({
   id: 'etcd.snapshot-copy',
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: {
@@ -34,14 +35,12 @@ export const etcdSnapshotCopyModule = defineModule<EtcdSnapshotCopyArgs>({
     if (isOutcome(found)) return found;
     const dest = found.paths.snapshotCopy;
     if (args.state === 'absent') {
-      const removed = asExec(yield execStep(cleanupCommand(found.paths), { timeoutMs: 60_000 }));
+      const removed = (yield* exec(cleanupCommand(found.paths), { timeoutMs: 60_000 }));
       if (removed && removed.exitCode !== 0) return { changed: false, failed: true, msg: `cannot remove ${dest}: ${removed.stderr.trim()}` };
       return { changed: true, result: { dest } };
     }
     // The snapshot's sha256 was verified on the deploy host: the member's copy is checked against it.
-    const transfer = asTransfer(
-      yield { kind: 'upload', source: { path: args.src! }, dest, mode: 0o600, ...(args.sha256 ? { sha256: args.sha256 } : {}) },
-    );
+    const transfer = yield* upload({ source: { path: args.src! }, dest, mode: 0o600, ...(args.sha256 ? { sha256: args.sha256 } : {}) });
     if (transfer && transfer.sha256 !== args.sha256) {
       return { changed: true, failed: true, msg: `sha256 of ${dest} on the member is ${transfer.sha256}, the verified snapshot has ${args.sha256}` };
     }

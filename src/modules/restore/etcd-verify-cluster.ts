@@ -1,44 +1,36 @@
 // `etcd.verify-cluster`: wait (bounded) until every member answers through its own TLS client and the
-// cluster is one cluster: one leader, one cluster id, distinct member ids, the inventory's members, the
+// cluster is one cluster: one leader, one cluster id, distinct member ids, the expected members, the
 // snapshot's revision. Fails naming N leaders / 8e9e05c52164694d when dirs were restored without identity.
 import { etcdMembers } from '../../config/etcd-vars.js';
+import type { ClusterNeed } from '../../etcd/cluster/verdict.js';
+import { waitForVerifiedCluster } from '../../etcd/cluster/wait.js';
 import { defineModule } from '../define.js';
 import { booleanSchema, toBool } from '../helpers.js';
-import { waitForVerifiedCluster, type WaitResult } from './cluster-probe.js';
+import { call } from '../plan-steps.js';
 
-export interface EtcdVerifyClusterArgs {
-  /** The snapshot's revision; leave out after a rollback. */
-  revision?: number;
-  timeout_seconds?: number;
-  /** After a rollback a majority answering is enough (silent members become warnings). */
-  quorum_only?: boolean | string;
-}
-
-export const etcdVerifyClusterModule = defineModule<EtcdVerifyClusterArgs>({
+export const etcdVerifyClusterModule = defineModule({
   id: 'etcd.verify-cluster',
-  local: true,
+  meta: { runsOn: 'deploy-host' },
   schema: {
     type: 'object',
     properties: {
+      // The snapshot's revision; leave out after a rollback.
       revision: { type: 'integer', minimum: 0 },
-      timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
+      timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: 60 },
+      // After a rollback a majority answering is enough (silent members become warnings).
       quorum_only: booleanSchema,
     },
     additionalProperties: false,
   },
   async *plan(ctx, args) {
     const members = etcdMembers(ctx.inventory);
-    const timeoutSeconds = args.timeout_seconds ?? 60;
-    const expect = { ...(args.revision !== undefined ? { revision: args.revision } : {}), quorumOnly: toBool(args.quorum_only) };
-    const what = expect.quorumOnly
+    const quorumOnly = toBool(args.quorum_only);
+    const need: ClusterNeed = quorumOnly ? { kind: 'quorum', members } : { kind: 'restored', members, ...(args.revision !== undefined ? { revision: args.revision } : {}) };
+    const what = quorumOnly
       ? "a quorum answers with one leader and the inventory's members"
       : `all answer, one leader, one cluster id, members = inventory${args.revision !== undefined ? `, revision = ${args.revision}` : ''}`;
-    const waited = (yield {
-      kind: 'call',
-      description: `etcd status + member list on each of the ${members.length} members until ${what} (at most ${timeoutSeconds}s)`,
-      readOnly: false,
-      run: (signal: AbortSignal) => waitForVerifiedCluster(members, expect, { timeoutMs: timeoutSeconds * 1000, signal }),
-    }) as WaitResult | undefined;
+    const description = `etcd status + member list on each of the ${members.length} members until ${what} (at most ${args.timeout_seconds}s)`;
+    const waited = yield* call(description, false, (signal) => waitForVerifiedCluster(members, need, { timeoutMs: args.timeout_seconds * 1000, signal }));
     if (!waited) return { changed: false };
     const { verdict } = waited;
     const result = { verdict, observations: waited.observations, waited_ms: waited.waitedMs };

@@ -1,11 +1,12 @@
 // The restore modules, for src/modules/all.ts and for the restore command's plan.
-import type { ModuleDefinition } from '../define.js';
+import type { AnyModule } from '../define.js';
 import { dataMoveAsideModule, dataMoveBackModule } from './data-move.js';
 import { etcdPreflightModule } from './etcd-preflight.js';
 import { etcdRestoreModule } from './etcd-restore.js';
 import { etcdRestoreOnDeployHostModule } from './etcd-restore-on-deploy-host.js';
 import { etcdSnapshotCopyModule } from './etcd-snapshot-copy.js';
 import { etcdVerifyClusterModule } from './etcd-verify-cluster.js';
+import { loginAccessModule } from './login-access.js';
 import { etcdServiceModule, kubeServicesModule } from './services.js';
 
 export {
@@ -13,6 +14,7 @@ export {
   dataMoveBackModule,
   etcdPreflightModule,
   etcdRestoreModule,
+  loginAccessModule,
   etcdRestoreOnDeployHostModule,
   etcdServiceModule,
   etcdSnapshotCopyModule,
@@ -20,8 +22,8 @@ export {
   kubeServicesModule,
 };
 
-export const restoreModules: ModuleDefinition<any>[] = [
-  // eslint-disable-line @typescript-eslint/no-explicit-any
+export const restoreModules: AnyModule[] = [
+  loginAccessModule,
   etcdPreflightModule,
   etcdSnapshotCopyModule,
   etcdRestoreModule,

@@ -2,7 +2,7 @@
 import { etcdMembers } from '../../config/etcd-vars.js';
 import type { EtcdMember } from '../../config/types.js';
 import type { ModuleContext, ModuleOutcome } from '../define.js';
-import { restorePaths, type MemberRestorePaths } from './paths.js';
+import { restorePaths, type MemberRestorePaths } from '../../etcd/restore/paths.js';
 
 export interface MemberContext {
   member: EtcdMember;

@@ -4,9 +4,9 @@
 import { kubeMasterServices, kubeNodeServices } from '../../config/etcd-vars.js';
 import { OrchestrateError } from '../../errors.js';
 import { defineModule, type ModuleContext, type ModuleOutcome } from '../define.js';
-import { asExec, execFailure, execStep } from '../helpers.js';
+import { exec, execFailure } from '../plan-steps.js';
 import { etcdMembers } from '../../config/etcd-vars.js';
-import { startEtcdCommand, startUnitsCommand, stopUnitsCommand, topologyOf } from './unit-commands.js';
+import { startEtcdCommand, startUnitsCommand, stopUnitsCommand, topologyOf } from '../../etcd/restore/unit-commands.js';
 
 export interface EtcdServiceArgs {
   state: 'stopped' | 'started';
@@ -26,10 +26,11 @@ function topologyProblem(ctx: ModuleContext): ModuleOutcome | undefined {
   }
 }
 
-const stateSchema = { enum: ['stopped', 'started'] };
+const stateSchema = { enum: ['stopped', 'started'] } as const;
 
-export const etcdServiceModule = defineModule<EtcdServiceArgs>({
+export const etcdServiceModule = defineModule({
   id: 'etcd.service',
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: { state: stateSchema, wait_seconds: { type: 'number', exclusiveMinimum: 0 } },
@@ -43,14 +44,15 @@ export const etcdServiceModule = defineModule<EtcdServiceArgs>({
     if (!member) return { changed: false, failed: true, msg: `${ctx.host.name} is not an etcd member` };
     const wait = args.wait_seconds ?? 90;
     const command = args.state === 'stopped' ? stopUnitsCommand([member.service], wait) : startEtcdCommand(member.service);
-    const run = asExec(yield execStep(command, { timeoutMs: (wait + 30) * 1000 }));
+    const run = (yield* exec(command, { timeoutMs: (wait + 30) * 1000 }));
     if (run && run.exitCode !== 0) return { changed: true, failed: true, msg: `${execFailure(run)}: ${run.stderr.trim() || 'no output'}` };
     return { changed: true, result: { name: member.service, state: args.state } };
   },
 });
 
-export const kubeServicesModule = defineModule<KubeServicesArgs>({
+export const kubeServicesModule = defineModule({
   id: 'kube.services',
+  meta: { runsOn: 'host' },
   schema: {
     type: 'object',
     properties: { group: { enum: ['kube_master', 'kube_node'] }, state: stateSchema, wait_seconds: { type: 'number', exclusiveMinimum: 0 } },
@@ -66,7 +68,7 @@ export const kubeServicesModule = defineModule<KubeServicesArgs>({
     const wait = args.wait_seconds ?? 90;
     // Stop in reverse order of start (apiserver last down, first up).
     const command = args.state === 'stopped' ? stopUnitsCommand([...units].reverse(), wait) : startUnitsCommand(units, wait);
-    const run = asExec(yield execStep(command, { timeoutMs: (wait + 30) * 1000 }));
+    const run = (yield* exec(command, { timeoutMs: (wait + 30) * 1000 }));
     if (run && run.exitCode !== 0) return { changed: true, failed: true, msg: `${execFailure(run)}: ${run.stderr.trim() || 'no output'}` };
     return { changed: true, result: { names: units, state: args.state } };
   },

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { appendFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendCatalogRecord, readCatalog, rebuildCatalog, type CatalogRecord } from '../../../src/backup/catalog.js';
+import { appendCatalogRecord, readCatalog, rebuildCatalog, type CatalogRecord } from '../../../src/etcd/backup/catalog.js';
 
 function record(id: string, result: 'ok' | 'failed' = 'ok'): CatalogRecord {
   return { format: 1, id, cluster: 'etcd-cluster-0', start: '2026-11-22T10:00:00.000Z', end: '2026-11-22T10:00:01.000Z', durationMs: 1000, result };

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseInventory } from '../../../src/config/inventory.js';
-import { backupLocations, isInside } from '../../../src/backup/locations.js';
+import { backupLocations, isInside } from '../../../src/etcd/backup/locations.js';
 import { RefusedError } from '../../../src/errors.js';
 
 function inventory(vars: string): ReturnType<typeof parseInventory>['inventory'] {

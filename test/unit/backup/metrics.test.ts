@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CatalogRecord } from '../../../src/backup/catalog.js';
-import { metricsFromRecords, renderMetrics, writeMetricsFile } from '../../../src/backup/metrics.js';
+import type { CatalogRecord } from '../../../src/etcd/backup/catalog.js';
+import { metricsFromRecords, renderMetrics, writeMetricsFile } from '../../../src/etcd/backup/metrics.js';
 
 function record(result: 'ok' | 'failed', end: string, extra: Partial<CatalogRecord> = {}): CatalogRecord {
   return { format: 1, id: end, cluster: 'c1', start: end, end, durationMs: 1500, result, ...extra };

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkPolicy, isoWeek, planRetention, type RetentionEntry, type RetentionPolicy } from '../../../src/backup/retention.js';
+import { checkPolicy, isoWeek, planRetention, type RetentionEntry, type RetentionPolicy } from '../../../src/etcd/backup/retention.js';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 const H = 3_600_000;

@@ -10,7 +10,7 @@ import {
   removeStaleTemporaries,
   snapshotFileName,
   updatePointer,
-} from '../../../src/backup/snapshot-store.js';
+} from '../../../src/etcd/backup/snapshot-store.js';
 
 describe('snapshot store', () => {
   let dir: string;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { ClusterSurvey, MemberSummary } from '../../../src/backup/backup-flow.js';
-import type { SnapshotRow } from '../../../src/backup/snapshot-inventory.js';
+import type { ClusterSurvey, MemberObservation as MemberSummary } from '../../../src/etcd/cluster/observe.js';
+import type { SnapshotRow } from '../../../src/etcd/backup/snapshot-inventory.js';
 import { statusReport, type StatusInputs } from '../../../src/commands/status-report.js';
 import { statusCommand } from '../../../src/commands/status.js';
 

@@ -697,8 +697,9 @@ describe('engine: dry-run', () => {
   });
 
   it('a module can declare secrets for its steps; secret uploads show only their size', async () => {
-    const login = defineModule<{ token: string }>({
+    const login = defineModule({
       id: 'test.login',
+      meta: { runsOn: 'host' },
       schema: { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] },
       async *plan(_ctx, args) {
         yield { kind: 'exec', command: `login --token ${args.token}`, secrets: [args.token] };

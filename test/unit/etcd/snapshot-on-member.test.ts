@@ -10,12 +10,14 @@ import { promisify } from 'node:util';
 import type { Inventory, InventoryHost } from '../../../src/config/types.js';
 import { etcdMembers } from '../../../src/config/etcd-vars.js';
 import { runPlaybook } from '../../../src/engine/index.js';
-import type { ExecStep, Step, StepResult } from '../../../src/engine/step.js';
+import type { ExecStep, Step, StepResult } from '../../../src/modules/step.js';
 import type { HostTaskResult, RunSummary } from '../../../src/engine/types.js';
 import { UnreachableError } from '../../../src/errors.js';
 import type { ModuleContext, ModuleOutcome } from '../../../src/modules/define.js';
 import { createRegistry } from '../../../src/modules/create-registry.js';
-import { etcdSnapshotOnMemberModule, type EtcdSnapshotOnMemberArgs } from '../../../src/modules/etcd/etcd-snapshot-on-member.js';
+import { etcdSnapshotOnMemberModule } from '../../../src/modules/etcd/etcd-snapshot-on-member.js';
+import { RunState } from '../../../src/modules/run-state.js';
+import { drive as driveModule, dryRun } from '../modules/drive.js';
 import { removeOnMemberCommand, saveOnMemberCommand } from '../../../src/modules/etcd/snapshot-on-member-commands.js';
 import type { ExecOptions, ExecResult, TransferResult, Transport } from '../../../src/transport/types.js';
 import { files, RecordingReporter } from '../engine/fakes.js';
@@ -38,7 +40,7 @@ function inventoryOf(vars: Record<string, Record<string, unknown>> = {}): Invent
 }
 
 function contextOf(inventory = inventoryOf()): ModuleContext {
-  return { host: inventory.hosts.get(hosts[0]!)!, inventory, vars: {}, dryRun: false, become: false };
+  return { host: inventory.hosts.get(hosts[0]!)!, inventory, vars: {}, dryRun: false, become: false, state: new RunState() };
 }
 
 const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout, stderr: '', durationMs: 1 });
@@ -53,17 +55,12 @@ interface Driven {
   outcome: ModuleOutcome;
 }
 
-async function drive(args: EtcdSnapshotOnMemberArgs, answer: (step: Step) => Answer, ctx = contextOf()): Promise<Driven> {
-  const steps: Step[] = [];
-  const plan = etcdSnapshotOnMemberModule.plan(ctx, args);
-  let next = await plan.next();
-  for (let guard = 0; !next.done; guard++) {
-    if (guard > 50) throw new Error('the plan yielded more than 50 steps');
-    steps.push(next.value);
-    const result = answer(next.value);
-    next = result instanceof Error ? await plan.throw(result) : await plan.next(result);
-  }
-  return { steps, outcome: next.value };
+type Args = Parameters<typeof etcdSnapshotOnMemberModule.plan>[1];
+
+/** The shared driver; `undefined` answers every step as a dry-run would (only read-only steps would run). */
+async function drive(args: Partial<Args>, answer: (step: Step) => Answer, ctx = contextOf(), dry = false): Promise<Driven> {
+  const driven = await driveModule(etcdSnapshotOnMemberModule, args, dry ? dryRun(answer) : answer, ctx);
+  return { steps: driven.steps, outcome: driven.outcome };
 }
 
 /** The call step runs for real-looking results without touching /srv; saves and downloads per host. */
@@ -212,15 +209,15 @@ describe('etcd.snapshot-on-member: tries each member in turn', () => {
   });
 
   it("--dry-run: the first member's steps (save, download, cleanup) and the fallback order; nothing else", async () => {
-    const { steps, outcome } = await drive(base, () => undefined);
+    const { steps, outcome } = await drive(base, () => undefined, contextOf(), true);
     expect(steps.map((s) => (s.kind === 'exec' ? (s.cleanup ? 'cleanup' : 'save') : s.kind))).to.deep.equal(['call', 'save', 'download', 'cleanup']);
     expect(steps.slice(1).every((s) => (s.kind === 'exec' || s.kind === 'download') && s.host === '10.0.0.1')).to.equal(true);
     expect(outcome).to.deep.equal({ changed: true });
   });
 
-  it('one `member` (the old form) means no fallback; unknown members and both forms are refused', async () => {
+  it('one member named means no fallback; unknown members are refused', async () => {
     const single = await drive(
-      { member: 'etcd-10.0.0.2', dest_dir: '/srv/backups' },
+      { members: ['etcd-10.0.0.2'], dest_dir: '/srv/backups' },
       answers({ '10.0.0.2': { save: failed(124, 'context deadline exceeded\n') } }),
     );
     expect(saves(single.steps).map((s) => s.host)).to.deep.equal(['10.0.0.2']);
@@ -228,7 +225,7 @@ describe('etcd.snapshot-on-member: tries each member in turn', () => {
       'no member gave a snapshot with etcdctl: etcd-10.0.0.2: etcdctl snapshot save on 10.0.0.2 failed: etcdctl gave no snapshot within 120s (member stopped?): context deadline exceeded',
     );
     const unknown = await drive({ members: ['etcd-10.0.0.1', 'nope'] }, answers({}));
-    expect(unknown.outcome).to.include({ failed: true, msg: 'not an etcd member of the inventory: nope' });
+    expect(unknown.outcome).to.include({ failed: true, msg: 'not etcd members of the inventory: nope' });
     expect(unknown.steps).to.deep.equal([]);
   });
 });
@@ -258,13 +255,14 @@ describe('etcd.snapshot-on-member: hostile names and paths stay single words', (
     expect(remotePathOf(save!)).to.match(/^'\/srv\/it'\\''s \$\(touch PWNED\) `id`;x\/orchestrate-snapshot-[0-9a-f]{12}\.db'$/);
   });
 
-  it('arguments: a relative remote_dir (it could start with "-") and member together with members are refused', () => {
+  it('arguments: a relative remote_dir (it could start with "-") and an unknown argument are refused', () => {
     const registry = createRegistry([etcdSnapshotOnMemberModule]);
     const check = (args: Record<string, unknown>) => registry.validate('etcd.snapshot-on-member', args);
     expect(check({ members, remote_dir: '/var/tmp' })).to.deep.equal([]);
     expect(check({ members, remote_dir: '-rf' }).join()).to.match(/remote_dir must match pattern "\^\/"/);
-    expect(check({ member: members[0], members })).to.deep.equal(['give exactly one of: member, members']);
-    expect(check({ dest_dir: '/x' })).to.deep.equal(['give exactly one of: member, members']);
+    expect(check({ member: members[0], members })).to.deep.equal(['unknown argument "member"']);
+    // Without members, etcd.status's candidates are used.
+    expect(check({ dest_dir: '/x' })).to.deep.equal([]);
   });
 
   describe('run by /bin/sh', () => {

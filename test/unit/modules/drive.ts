@@ -1,16 +1,23 @@
-// Drives a module's plan the way the engine does, answering each step from a script, and records the steps.
+// Drives a module's plan through the one driver (drivePlan), with a scripted target answering each step,
+// and records every step the plan yielded.
 import type { Inventory, InventoryHost } from '../../../src/config/types.js';
-import type { Step, StepResult } from '../../../src/engine/step.js';
-import type { ModuleContext, ModuleDefinition, ModuleOutcome } from '../../../src/modules/define.js';
+import type { AnyModule, ModuleContext, ModuleDefinition, ModuleOutcome } from '../../../src/modules/define.js';
+import { drivePlan, type DriveResult } from '../../../src/modules/drive-plan.js';
+import type { StepTarget } from '../../../src/modules/run-step.js';
+import { RunState } from '../../../src/modules/run-state.js';
+import type { Step } from '../../../src/modules/step.js';
 import type { ExecResult } from '../../../src/transport/types.js';
+import { Masker } from '../../../src/util/mask.js';
 
-export type Responder = (step: Step) => StepResult;
+export type Responder = ((step: Step) => unknown) & { dryRun?: boolean };
 
 export interface Driven {
   steps: Step[];
   /** Exec steps as their command lines; transfers and calls as a short description. */
   lines: string[];
   outcome: ModuleOutcome;
+  /** What the driver printed for each step, and whether it ran. */
+  planned: DriveResult['steps'];
 }
 
 export function exec(exitCode: number, stdout = '', stderr = ''): ExecResult {
@@ -26,9 +33,11 @@ export function scripted(rules: [RegExp, ExecResult][] = [], transfer?: { sha256
   };
 }
 
-/** Dry-run: read-only steps get an answer, the others undefined. */
+/** Dry-run: the driver runs read-only steps only; they get the responder's answers. */
 export function dryRun(responder: Responder): Responder {
-  return (step) => ((step.kind === 'exec' || step.kind === 'call') && step.readOnly ? responder(step) : undefined);
+  const wrapped: Responder = (step) => responder(step);
+  wrapped.dryRun = true;
+  return wrapped;
 }
 
 export function context(overrides: Partial<ModuleContext> = {}): ModuleContext {
@@ -42,25 +51,53 @@ export function context(overrides: Partial<ModuleContext> = {}): ModuleContext {
       ['etcd', [host.name]],
     ]),
   };
-  return { host, inventory, vars: { playbook_dir: '/play' }, dryRun: false, become: false, ...overrides };
+  return { host, inventory, vars: { playbook_dir: '/play' }, dryRun: false, become: false, state: new RunState(), ...overrides };
 }
 
-export async function drive<A>(
-  module: ModuleDefinition<A>,
-  args: A,
-  respond: Responder = scripted(),
-  ctx: ModuleContext = context(),
-): Promise<Driven> {
+/** Answer a call step by running it for real (a responder opts in per step). */
+export const runCall = Symbol('run the call step');
+
+/** A target that answers from `respond`: an Error is thrown into the plan at the step's yield, as a failed step is. */
+export function scriptedTarget(name: string, respond: Responder): StepTarget {
+  return {
+    name,
+    run: (step, options) => {
+      const answer = respond(step);
+      if (answer === runCall && step.kind === 'call') return step.run(options.signal ?? new AbortController().signal);
+      return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+    },
+  };
+}
+
+export async function drive<A>(module: ModuleDefinition<A>, args: Partial<A>, respond: Responder = scripted(), ctx: ModuleContext = context()): Promise<Driven> {
   const steps: Step[] = [];
-  const plan = module.plan(ctx, args);
-  let next = await plan.next();
-  let guard = 0;
+  const recording = { ...(module as unknown as AnyModule), plan: (c: ModuleContext, a: never) => recordSteps(module.plan(c, a as A), steps) } as AnyModule;
+  const dry = respond.dryRun === true || ctx.dryRun;
+  const driven = await drivePlan(recording, { ...ctx, dryRun: dry }, args as Record<string, unknown>, scriptedTarget(ctx.host.name, respond), {
+    dryRun: dry,
+    become: ctx.become,
+    signal: new AbortController().signal,
+    masker: new Masker(),
+  });
+  if (steps.length > 100) throw new Error('plan yielded more than 100 steps');
+  return { steps, lines: steps.map(lineOf), outcome: driven.outcome, planned: driven.steps };
+}
+
+/** Passes a plan through unchanged, noting each step it yields. */
+async function* recordSteps(inner: ReturnType<AnyModule['plan']>, steps: Step[]): ReturnType<AnyModule['plan']> {
+  let next = await inner.next();
   while (!next.done) {
-    if (++guard > 100) throw new Error('plan yielded more than 100 steps');
     steps.push(next.value);
-    next = await plan.next(respond(next.value));
+    let input: unknown;
+    try {
+      input = yield next.value;
+    } catch (error) {
+      next = await inner.throw(error);
+      continue;
+    }
+    next = await inner.next(input);
   }
-  return { steps, lines: steps.map(lineOf), outcome: next.value };
+  return next.value;
 }
 
 function lineOf(step: Step): string {

@@ -38,6 +38,7 @@ describe('module registry', () => {
   it('refuses a module registered twice or a name used twice', () => {
     const a = defineModule({
       id: 'x.a',
+      meta: { runsOn: 'host' },
       schema: {},
       async *plan() {
         return { changed: false };
@@ -46,6 +47,7 @@ describe('module registry', () => {
     const b = defineModule({
       id: 'x.b',
       aliases: ['x.a'],
+      meta: { runsOn: 'host' },
       schema: {},
       async *plan() {
         return { changed: false };

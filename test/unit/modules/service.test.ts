@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { serviceModule, type ServiceArgs } from '../../../src/modules/service.js';
+import { serviceModule } from '../../../src/modules/service.js';
+
+type ServiceArgs = Parameters<typeof serviceModule.plan>[1];
 import { drive, dryRun, exec, scripted } from './drive.js';
 
 const active = scripted([

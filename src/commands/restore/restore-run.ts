@@ -1,0 +1,330 @@
+// `orchestrate restore`: the snapshot verified here, then playbooks/restore.yml run through the engine's
+// journaled-phase strategy in three passes over one set of connections: the preflight (read-only), the
+// preview (the whole procedure with only its read-only steps), and after confirmation the run itself,
+// with a journal written after every phase of every host, automatic rollback when etcd is not healthy and
+// verified, and a report with RTO and RPO. A re-run after an interruption continues from the journal.
+import { rm } from 'node:fs/promises';
+import type { Inventory } from '../../config/types.js';
+import { ConfigError, ExitCode, RefusedError } from '../../errors.js';
+import type { ConnectionOptions } from '../../engine/connections.js';
+import type { PhasedRun } from '../../engine/phased.js';
+import { observeCluster, type ObserveCluster } from '../../etcd/cluster/observe.js';
+import type { ClusterVerdict } from '../../etcd/cluster/verdict.js';
+import { archiveJournal, DEPLOY_HOST, isDone, JournalWriter, type RestoreJournal } from '../../etcd/restore/journal.js';
+import { Deferred } from '../../template/index.js';
+import { packagePath } from '../../package-root.js';
+import { Procedure } from '../procedure.js';
+import { now, printablePlan, restoreEventsOf, type Emit } from './events.js';
+import { bytesNeededFor, readPreflight, type PreflightReading } from './preflight.js';
+import type { RestoreReport } from './report.js';
+import { restorePolicy } from './restore-policy.js';
+import { prepareRestore, type RestoreContext } from './restore-context.js';
+import { openRollback, runRollback } from './rollback-run.js';
+import { interruptedFailure, memberReports, rtoOf, summaryText, type PlanMember } from './summary.js';
+
+export interface PlanTimeouts {
+  /** Each group of units to stop or start, waiting for the state. */
+  serviceSeconds: number;
+  /** Quorum and verification after etcd starts. */
+  etcdSeconds: number;
+  /** One restore. */
+  dataSeconds: number;
+}
+
+export const DEFAULT_TIMEOUTS: PlanTimeouts = { serviceSeconds: 90, etcdSeconds: 60, dataSeconds: 1800 };
+
+export interface RestoreRunOptions {
+  inventory: Inventory;
+  /** A file, or `latest` (default): the newest verified snapshot. */
+  snapshot?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  acceptOldSnapshot?: boolean;
+  /** Default 24 h. */
+  maxSnapshotAgeMs?: number;
+  /** `member` (default): each member restores its own dir; `deploy-host`: restored here and uploaded. */
+  mode?: 'member' | 'deploy-host';
+  /** Asks the operator on a terminal; leave out when there is none (then --yes is required). */
+  confirm?: (question: string) => Promise<boolean>;
+  emit?: Emit;
+  timeouts?: Partial<PlanTimeouts>;
+  connect?: ConnectionOptions;
+  /** Ctrl-C: stop at the next step boundary; the journal lets a re-run continue. */
+  signal?: AbortSignal;
+  /** The operator's copy of playbooks/restore.yml. */
+  playbook?: string;
+  /** The operator's copy of playbooks/restore-rollback.yml. */
+  rollbackPlaybook?: string;
+  /** How the members are asked for their state (tests give a fake; default: the etcd client). */
+  observe?: ObserveCluster;
+}
+
+export const restorePlaybookPath = packagePath('playbooks', 'restore.yml');
+/** Phases the restore's journal, rollback and report rely on. */
+/** Hosts whose Kubernetes services a restore stops and starts; an inventory may have none. */
+const KUBE_GROUPS = ['kube_master', 'kube_node'];
+const REQUIRED_PHASES = ['preflight', 'restore-data', 'stop-etcd', 'swap-data', 'start-etcd', 'verify-cluster'];
+
+export async function restoreCluster(options: RestoreRunOptions): Promise<RestoreReport> {
+  const ctx = await prepareRestore(options);
+  const procedure = await Procedure.open(
+    {
+      inventory: ctx.inventory,
+      playbookFile: options.playbook ?? restorePlaybookPath,
+      extraVars: restoreVars(ctx),
+      hostFacts: memberFacts(ctx),
+      requiredPhases: REQUIRED_PHASES,
+      optionalGroups: KUBE_GROUPS,
+      connection: options.connect ?? {},
+    },
+    !ctx.resuming,
+  );
+  ctx.lap('connect');
+  try {
+    const preflight = await runPreflight(ctx, procedure);
+    const planMembers = planMembersOf(ctx, preflight, procedure);
+    const current = ctx.resuming ? [] : await (options.observe ?? observeCluster)(ctx.members, { timeoutMs: 2_000 });
+    ctx.lap('preflight');
+    const preview = await procedure.pass({ dryRun: true, skipTags: ['preflight'] });
+    const plan = printablePlan(preview);
+    ctx.emit({ type: 'summary', text: summaryText({ ...ctx, current, planMembers, resuming: Boolean(ctx.resuming), preflight: preflight.facts }), at: now() });
+    ctx.emit({ type: 'plan', phases: plan, at: now() });
+    ctx.lap('plan');
+    if (options.dryRun) return { ...baseReport(ctx, planMembers), plan };
+    await confirm(ctx, options);
+    const writer = await startJournal(ctx, planMembers);
+    const run = await procedure.pass({
+      dryRun: false,
+      skipTags: ['preflight'],
+      policy: restorePolicy(writer, ctx.members, options.observe),
+      signal: ctx.signal,
+      onEvent: restoreEventsOf(ctx.emit),
+    });
+    const startedKubeMaster = run.phases.find((p) => p.id === 'start-kube-master');
+    if (startedKubeMaster && startedKubeMaster.ran.length > 0 && startedKubeMaster.failures.size === 0) await writer.mark('api-up', startedKubeMaster.endedAt);
+    return await conclude(ctx, procedure, writer, run, planMembers, options);
+  } finally {
+    await procedure.close();
+    if (ctx.deployHost) await rm(ctx.deployHost.workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** The variables restore.yml reads (documented at its top). */
+function restoreVars(ctx: RestoreContext): Record<string, unknown> {
+  return {
+    restore_run_id: ctx.runId,
+    restore_snapshot: ctx.snapshot.path,
+    restore_snapshot_sha256: ctx.snapshot.sha256,
+    restore_snapshot_revision: ctx.snapshot.revision,
+    restore_snapshot_has_hash: ctx.snapshot.hasHash,
+    restore_on: ctx.mode,
+    restore_tool_here: ctx.deployHost?.tool ?? 'etcdutl',
+    restore_work_dir: ctx.deployHost?.workDir ?? '',
+    restore_service_timeout: ctx.timeouts.serviceSeconds,
+    restore_etcd_timeout: ctx.timeouts.etcdSeconds,
+    restore_data_timeout: ctx.timeouts.dataSeconds,
+  };
+}
+
+/** Per member: the bytes it needs (none once restored), and what the preflight will tell (placeholders until then). */
+function memberFacts(ctx: RestoreContext): Map<string, Record<string, unknown>> {
+  const { resuming } = ctx;
+  return new Map(
+    ctx.members.map((m) => {
+      const journaled = resuming?.members[m.host];
+      return [
+        m.host,
+        {
+          restore_needed_bytes: resuming && isDone(resuming, m.host, 'restore-data') ? 0 : bytesNeededFor(ctx.snapshot.size),
+          restore_had_old_data: journaled ? journaled.hadOldData : new Deferred('restore_had_old_data (from the preflight)'),
+          restore_tool: journaled?.tool ?? new Deferred('restore_tool (from the preflight)'),
+        },
+      ];
+    }),
+  );
+}
+
+async function runPreflight(ctx: RestoreContext, procedure: Procedure): Promise<PreflightReading> {
+  const run = await procedure.pass({ dryRun: true, tags: ['preflight'] });
+  const preflight = readPreflight(run, ctx.members);
+  for (const warning of preflight.warnings) ctx.warn(warning);
+  if (preflight.problems.length > 0) {
+    throw new RefusedError(
+      `preflight failed, nothing was changed:\n  - ${preflight.problems.join('\n  - ')}`,
+      'fix the problems above and run again',
+      'restore.preflight-failed',
+    );
+  }
+  return preflight;
+}
+
+/** What the preflight found, as the facts restore.yml reads; a resumed run keeps what its journal recorded. */
+function planMembersOf(ctx: RestoreContext, preflight: PreflightReading, procedure: Procedure): PlanMember[] {
+  return ctx.members.map((member) => {
+    const facts = preflight.facts.get(member.host);
+    const journaled = ctx.resuming?.members[member.host];
+    const hadOldData = journaled?.hadOldData ?? facts?.had_old_data ?? false;
+    const tool = facts?.tool ?? journaled?.tool;
+    procedure.setHostFact(member.host, 'restore_had_old_data', hadOldData);
+    procedure.setHostFact(member.host, 'restore_tool', tool ?? 'auto');
+    return { member, paths: ctx.paths.get(member.host)!, hadOldData, ...(tool ? { tool } : {}) };
+  });
+}
+
+async function confirm(ctx: RestoreContext, options: RestoreRunOptions): Promise<void> {
+  if (options.yes) return;
+  if (!options.confirm) {
+    throw new RefusedError(
+      'refusing to restore without confirmation: there is no terminal to ask on and --yes was not given; nothing was changed',
+      'review the plan with --dry-run, then run again with --yes',
+      'restore.not-confirmed',
+    );
+  }
+  const question = `Replace the data of all ${ctx.members.length} etcd members with this snapshot (revision ${ctx.snapshot.revision}, ${Math.round(ctx.ageMs / 60_000)} min old)?`;
+  if (!(await options.confirm(question))) throw new RefusedError('not confirmed; nothing was changed', 'run again and answer yes, or pass --yes', 'restore.not-confirmed');
+  ctx.restartLap(); // the time spent waiting for an answer at the prompt is not the tool's
+}
+
+async function startJournal(ctx: RestoreContext, planMembers: readonly PlanMember[]): Promise<JournalWriter> {
+  if (ctx.previous && !ctx.resuming) await archiveJournal(ctx.journalFile, ctx.previous);
+  const { snapshot } = ctx;
+  const journal: RestoreJournal = ctx.resuming ?? {
+    version: 1,
+    runId: ctx.runId,
+    clusterToken: ctx.token,
+    inventory: ctx.inventory.file,
+    mode: ctx.mode,
+    status: 'in-progress',
+    startedAt: new Date(ctx.started).toISOString(),
+    updatedAt: now(),
+    snapshot: { path: snapshot.path, sha256: snapshot.sha256, size: snapshot.size, revision: snapshot.revision, totalKey: snapshot.totalKey, hasHash: snapshot.hasHash, takenAt: snapshot.takenAt },
+    members: Object.fromEntries(
+      planMembers.map((m) => [
+        m.member.host,
+        { name: m.member.name, paths: m.paths, hadOldData: m.hadOldData, service: m.member.service, ...(m.tool ? { tool: m.tool as 'etcdutl' | 'etcdctl' } : {}) },
+      ]),
+    ),
+    begun: [],
+    done: {},
+    marks: {},
+  };
+  const writer = new JournalWriter(ctx.journalFile, journal);
+  await writer.update((j) => {
+    j.marks[ctx.resuming ? `resumed-${Object.keys(j.marks).length}` : 'started'] = now();
+    delete j.error;
+  });
+  return writer;
+}
+
+function baseReport(ctx: RestoreContext, planMembers: readonly PlanMember[]): RestoreReport {
+  const { snapshot } = ctx;
+  return {
+    kind: 'restore',
+    runId: ctx.runId,
+    mode: ctx.mode,
+    dryRun: ctx.dryRun,
+    resumed: Boolean(ctx.resuming),
+    status: 'dry-run',
+    exitCode: ExitCode.ok,
+    snapshot: { path: snapshot.path, sha256: snapshot.sha256, revision: snapshot.revision, totalKey: snapshot.totalKey, size: snapshot.size, takenAt: snapshot.takenAt },
+    rto: { wallMs: Date.now() - ctx.started, phases: [] },
+    rpoMs: ctx.ageMs,
+    members: planMembers.map((m) => ({ host: m.member.host, name: m.member.name, dataDir: m.paths.dataDir, ...(m.hadOldData ? { oldDataAt: m.paths.asideDir } : {}) })),
+    journal: ctx.journalFile,
+    warnings: ctx.warnings,
+  };
+}
+
+function describeFailures(run: PhasedRun): string {
+  const failed = run.failed;
+  if (!failed) return '';
+  return `${failed.id} failed on ${[...failed.failures].map(([host, message]) => `${host === DEPLOY_HOST ? 'the deploy host' : host}: ${message}`).join('; ')}`;
+}
+
+/** After the run: interrupted (no rollback: the operator chooses), failed (rolled back), or completed. */
+async function conclude(ctx: RestoreContext, procedure: Procedure, writer: JournalWriter, run: PhasedRun, planMembers: readonly PlanMember[], options: RestoreRunOptions): Promise<RestoreReport> {
+  const report = baseReport(ctx, planMembers);
+  const hadOld = new Map(planMembers.map((m) => [m.member.host, m.hadOldData]));
+  const verdict = run.phases.find((p) => p.id === 'verify-cluster')?.results.get(DEPLOY_HOST)?.[0]?.result.result.verdict as ClusterVerdict | undefined;
+  if (verdict) report.verdict = verdict;
+  const failed = run.failed;
+  if (run.interrupted) {
+    await writer.update((j) => {
+      j.error = 'interrupted';
+    });
+    report.status = writer.journal.status;
+    report.exitCode = ExitCode.interrupted;
+    report.failure = interruptedFailure(writer.journal, ctx.journalFile, failed?.id, run.phases.at(-1)?.id);
+  } else if (failed && (failed.id === 'start-kube-master' || failed.id === 'start-kube-node' || failed.id === 'cleanup' || isAfterVerification(run, failed.id))) {
+    // etcd is restored and verified: rolling its data back would not bring these services up.
+    await writer.update((j) => {
+      j.status = 'completed';
+      j.error = describeFailures(run);
+      j.marks.finished = now();
+    });
+    report.status = 'completed';
+    report.exitCode = failed.id === 'cleanup' ? ExitCode.ok : ExitCode.failed;
+    if (failed.id === 'cleanup') ctx.warn(`cleanup: ${describeFailures(run)}`);
+    else report.failure = `${describeFailures(run)} - etcd itself is restored and verified; fix the service and start it`;
+  } else if (failed) {
+    return rollBackAfterFailure(ctx, procedure, writer, run, report, options, hadOld);
+  } else {
+    await writer.update((j) => {
+      j.status = 'completed';
+      j.marks.finished = now();
+    });
+    report.status = 'completed';
+  }
+  report.members = memberReports(ctx.members, writer.journal, ctx.paths, hadOld);
+  report.rto = rtoOf(writer.journal, ctx.started, run.phases, ctx.preparation);
+  return report;
+}
+
+/** A phase the operator added after the verification failed: the data is restored and verified. */
+function isAfterVerification(run: PhasedRun, failedId: string): boolean {
+  const ids = run.phases.map((p) => p.id);
+  const verified = ids.indexOf('verify-cluster');
+  const verification = run.phases[verified];
+  return verified >= 0 && ids.indexOf(failedId) > verified && verification !== undefined && verification.failures.size === 0;
+}
+
+async function rollBackAfterFailure(
+  ctx: RestoreContext,
+  procedure: Procedure,
+  writer: JournalWriter,
+  run: PhasedRun,
+  report: RestoreReport,
+  options: RestoreRunOptions,
+  hadOld: Map<string, boolean>,
+): Promise<RestoreReport> {
+  const reason = describeFailures(run);
+  ctx.emit({ type: 'warning', message: `${reason}; rolling back`, at: now() });
+  await writer.update((j) => {
+    j.error = reason;
+  });
+  let rollback;
+  try {
+    const rollbackProcedure = await openRollback(ctx.inventory, writer.journal, ctx.timeouts, options.rollbackPlaybook, procedure);
+    rollback = await runRollback(rollbackProcedure, writer, ctx.members, reason, ctx.emit);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    rollback = await failedRollback(writer, error);
+  }
+  report.status = rollback.status;
+  report.exitCode = ExitCode.failed;
+  report.failure = reason;
+  report.rollback = { status: rollback.status, problems: rollback.problems, warnings: rollback.warnings };
+  report.members = memberReports(ctx.members, writer.journal, ctx.paths, hadOld, rollback);
+  report.rto = rtoOf(writer.journal, ctx.started, [...run.phases, ...rollback.phases], ctx.preparation);
+  return report;
+}
+
+/** The rollback could not even start (a host unreachable): the journal says so, and --rollback finishes it. */
+async function failedRollback(writer: JournalWriter, error: unknown): Promise<Awaited<ReturnType<typeof runRollback>>> {
+  const message = error instanceof Error ? error.message : String(error);
+  await writer.update((j) => {
+    j.status = 'rollback-failed';
+    j.rollback ??= { reason: j.error ?? 'restore failed', startedAt: now(), begun: [], done: {} };
+  });
+  return { status: 'rollback-failed', problems: [`the rollback could not start: ${message}`], warnings: [], phases: [], restoredDataAt: new Map() };
+}

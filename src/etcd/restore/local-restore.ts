@@ -1,0 +1,26 @@
+// Checks on the deploy host for the second mode (restore here, upload to the members).
+import { execFile } from 'node:child_process';
+import { statfs } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { parseTool } from './data-commands.js';
+import type { RestoreTool } from './identity.js';
+
+const run = promisify(execFile);
+
+export async function localRestoreTool(): Promise<RestoreTool | undefined> {
+  try {
+    const { stdout } = await run('/bin/sh', ['-c', 'command -v etcdutl || command -v etcdctl'], { timeout: 5_000 });
+    return parseTool(stdout);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function localFreeBytes(dir: string): Promise<number | undefined> {
+  try {
+    const stats = await statfs(dir);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
+  }
+}

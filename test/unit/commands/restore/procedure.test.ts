@@ -1,0 +1,181 @@
+// `orchestrate restore` runs playbooks/restore.yml through the engine: the preflight and the preview are
+// passes of that file, so what it says is what the preview shows. Fake transports answer the members.
+import { expect } from 'chai';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { restoreCluster, restorePlaybookPath, type RestoreRunOptions } from '../../../../src/commands/restore/restore-run.js';
+import type { PrintablePhase } from '../../../../src/commands/restore/events.js';
+import type { Inventory, InventoryHost } from '../../../../src/config/types.js';
+import { ConfigError, RefusedError } from '../../../../src/errors.js';
+import type { MemberObservation } from '../../../../src/etcd/cluster/observe.js';
+import type { ExecResult, Transport } from '../../../../src/transport/types.js';
+import { FakeTransport, type RecordedCall } from './fake-transport.js';
+
+const SNAPSHOT = 'test/fixtures/hostile/snapshot.db';
+const isProbe = (command: string) => command.startsWith("printf 'orchestrate-access");
+const readOnlyPrefixes = ["printf 'orchestrate-access", 'command -v', 'if [ -d', 'df -P', 'cat ', 'test -r'];
+
+/** Members answer the preflight as a healthy, writable member with etcdctl would, as root unless told. */
+function memberAnswers(uid = 0): (host: string, command: string) => Partial<ExecResult> {
+  return (_host, command) => {
+    if (isProbe(command)) return { stdout: `orchestrate-access ${uid} ${uid === 0 ? 'root' : 'deploy'}\nyes\n` };
+    if (command.startsWith('command -v')) return { stdout: '/usr/bin/etcdctl\n' };
+    if (command.startsWith('if [ -d')) return { stdout: 'yes\n' };
+    if (command.startsWith('df -P')) return { stdout: 'Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 100000000 1 90000000 1% /\n' };
+    return {};
+  };
+}
+
+const noCluster = (members: readonly { name: string; host: string; clientUrl: string }[]): Promise<MemberObservation[]> =>
+  Promise.resolve(members.map((m) => ({ name: m.name, host: m.host, endpoint: m.clientUrl, ok: false, error: 'not asked in a unit test', durationMs: 0 })));
+
+describe('restore: playbooks/restore.yml is the procedure that runs', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'orchestrate-procedure-'));
+    copyFileSync(SNAPSHOT, join(dir, 'snapshot.db'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function inventory(n: number, vars: Record<string, unknown> = {}, kubeOnly: string[] = []): Inventory {
+    const members = Array.from({ length: n }, (_, i) => `127.0.0.${i + 1}`);
+    const all = [...members, ...kubeOnly];
+    const hosts = new Map<string, InventoryHost>(all.map((a) => [a, { name: a, vars: { etcd_cluster_token: 'tok', ...vars }, groups: ['all'] }]));
+    return {
+      file: join(dir, 'hosts.yml'),
+      dir,
+      hosts,
+      groups: new Map([
+        ['all', all],
+        ['etcd', members],
+        ['kube_master', members],
+        ['kube_node', all],
+      ]),
+    };
+  }
+
+  async function preview(inv: Inventory, options: Partial<RestoreRunOptions> = {}, uid = 0) {
+    const calls: RecordedCall[] = [];
+    const openTransports = (specs: readonly { host: string }[]) =>
+      Promise.resolve(new Map<string, Transport>(specs.map((s) => [s.host, new FakeTransport(s.host, calls, memberAnswers(uid))])));
+    const outcome = await restoreCluster({
+      inventory: inv,
+      snapshot: join(dir, 'snapshot.db'),
+      dryRun: true,
+      observe: noCluster,
+      connect: { openTransports },
+      ...options,
+    }).then(
+      (report) => ({ report, error: undefined }),
+      (error: unknown) => ({ report: undefined, error }),
+    );
+    return { ...outcome, calls };
+  }
+
+  const stepsOf = (plan: readonly PrintablePhase[], phase: string, host: string): string[] =>
+    plan
+      .find((p) => p.id === phase)
+      ?.hosts.find((h) => h.host === host)
+      ?.actions.flatMap((a) => a.steps) ?? [];
+
+  for (const n of [1, 3, 5]) {
+    it(`${n} member(s): the file's phases in order, each member's own identity, only read-only commands run`, async () => {
+      const { report, error, calls } = await preview(inventory(n));
+      expect(error).to.equal(undefined);
+      const plan = report!.plan!;
+      expect(plan.map((p) => p.id)).to.deep.equal([
+        'copy-snapshot',
+        'restore-data',
+        'stop-kube-node',
+        'stop-kube-master',
+        'stop-etcd',
+        'swap-data',
+        'start-etcd',
+        'verify-cluster',
+        'start-kube-master',
+        'start-kube-node',
+        'cleanup',
+      ]);
+      for (const call of calls) expect(readOnlyPrefixes.some((p) => call.text.startsWith(p)), call.text).to.equal(true);
+      const hosts = Array.from({ length: n }, (_, i) => `127.0.0.${i + 1}`);
+      const cluster = hosts.map((h) => `etcd-${h}=https://${h}:2380`).join(',');
+      const run = report!.runId;
+      for (const h of hosts) {
+        expect(stepsOf(plan, 'copy-snapshot', h)[0]).to.contain(`-> ${h}:/var/lib/etcd.restore-${run}.snapshot.db (mode 0600)`);
+        const [restore] = stepsOf(plan, 'restore-data', h);
+        expect(restore).to.contain(`snapshot restore /var/lib/etcd.restore-${run}.snapshot.db --name etcd-${h} --initial-cluster '${cluster}' --initial-cluster-token tok`);
+        expect(restore).not.to.contain('--skip-hash-check');
+        expect(stepsOf(plan, 'stop-kube-node', h)[0]).to.match(/^\$ systemctl stop kube-proxy kubelet \|\| exit/);
+        expect(stepsOf(plan, 'stop-etcd', h)[0]).to.match(/^\$ systemctl stop etcd \|\| exit/);
+        expect(stepsOf(plan, 'swap-data', h)[0]).to.contain(`mv /var/lib/etcd /var/lib/etcd.before-restore-${run}`);
+        expect(stepsOf(plan, 'cleanup', h)).to.deep.equal([`$ rm -f /var/lib/etcd.restore-${run}.snapshot.db`]);
+      }
+      expect(stepsOf(plan, 'verify-cluster', 'localhost')[0]).to.contain(`each of the ${n} members`).and.to.contain('revision = 2');
+    });
+  }
+
+  it('a raw db (no hash trailer) is restored with --skip-hash-check, and the preview says so', async () => {
+    truncateSync(join(dir, 'snapshot.db'), 20480);
+    const { report, error } = await preview(inventory(3));
+    expect(error).to.equal(undefined);
+    expect(stepsOf(report!.plan!, 'restore-data', '127.0.0.1')[0]).to.contain('--skip-hash-check');
+    expect(report!.warnings.join()).to.contain('no sha256 trailer');
+  });
+
+  it('deploy-host mode: every dir restored here with its own identity and uploaded, then unpacked on the member', async () => {
+    const { report, error } = await preview(inventory(3), { mode: 'deploy-host' });
+    expect(error).to.equal(undefined);
+    const copy = stepsOf(report!.plan!, 'copy-snapshot', '127.0.0.2');
+    expect(copy[0]).to.match(/^\[on the deploy host\] .*snapshot restore .*--name etcd-127\.0\.0\.2 /);
+    expect(copy[1]).to.match(/^upload file <deferred: .*data\.tar, made by the step above> \(deploy host\) -> 127\.0\.0\.2:\/var\/lib\/etcd\.restore-\w+\.tar/);
+    expect(stepsOf(report!.plan!, 'restore-data', '127.0.0.2')[0]).to.contain('tar');
+  });
+
+  it('a task the operator adds to a copy of the file shows in the preview, in its place', async () => {
+    const copy = join(dir, 'my-restore.yml');
+    const original = readFileSync(restorePlaybookPath, 'utf8');
+    const notify = `- name: Tell the team
+  hosts: etcd
+  gather_facts: false
+  tasks:
+    - name: Post to the channel before anything stops
+      shell: echo restoring {{ restore_run_id }}
+      tags: [notify]
+
+- name: Stop the kube_node services`;
+    writeFileSync(copy, original.replace('- name: Stop the kube_node services', notify));
+    const { report, error } = await preview(inventory(3), { playbook: copy });
+    expect(error).to.equal(undefined);
+    const ids = report!.plan!.map((p) => p.id);
+    expect(ids.indexOf('notify')).to.equal(ids.indexOf('restore-data') + 1);
+    expect(stepsOf(report!.plan!, 'notify', '127.0.0.3')).to.deep.equal([`$ echo restoring ${report!.runId}`]);
+  });
+
+  it('a copy of the file without a phase the command relies on is refused before any host is touched', async () => {
+    const copy = join(dir, 'broken.yml');
+    writeFileSync(copy, readFileSync(restorePlaybookPath, 'utf8').replace('tags: [swap-data]', 'tags: [swap]'));
+    const { error, calls } = await preview(inventory(3), { playbook: copy });
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as ConfigError).problems[0]!.message).to.contain('has no task tagged "swap-data"');
+    expect(calls).to.deep.equal([]);
+  });
+
+  it('the preflight refuses every host, kube-only ones included, whose commands do not run as root; member checks are skipped', async () => {
+    const { error, calls } = await preview(inventory(2, {}, ['127.0.0.9']), {}, 2000);
+    expect(error).to.be.instanceOf(RefusedError);
+    const lines = (error as Error).message.split('\n').filter((line) => line.startsWith('  - '));
+    expect(lines).to.have.length(3);
+    for (const host of ['127.0.0.1', '127.0.0.2', '127.0.0.9']) expect(lines.some((l) => l.includes(host) && l.includes('set ansible_become: true'))).to.equal(true);
+    expect(calls.filter((c) => c.text.startsWith('command -v'))).to.deep.equal([]);
+    expect(calls.every((c) => isProbe(c.text))).to.equal(true);
+  });
+
+  it('the preflight passes as root through become, runs the member checks and checks the data dir parent', async () => {
+    const { error, calls } = await preview(inventory(2, { ansible_become: true }, ['127.0.0.9']));
+    expect(error).to.equal(undefined);
+    expect(calls.find((c) => c.host === '127.0.0.1' && isProbe(c.text))?.text).to.contain('[ -w /var/lib ]');
+    expect(calls.find((c) => c.host === '127.0.0.9' && isProbe(c.text))?.text).not.to.contain('[ -w');
+    expect([...new Set(calls.filter((c) => c.text.startsWith('command -v')).map((c) => c.host))].sort()).to.deep.equal(['127.0.0.1', '127.0.0.2']);
+  });
+});
