@@ -70,7 +70,7 @@ export async function backupCommand(args: string[]): Promise<number> {
     extraVarsText: values['extra-vars'] ?? [],
     acceptNewHostKeys: values['accept-new-host-keys'] === true,
     ...(values['metrics-file'] !== undefined ? { metricsFile: values['metrics-file'] } : {}),
-    ...(values.method !== undefined ? { method: values.method as 'client' | 'etcdctl' } : {}),
+    ...(values.method !== undefined ? { method: values.method } : {}),
     ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
     ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
   });
@@ -129,8 +129,8 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
   const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
 
-  const { resolve } = await import('node:path');
-  const loaded = await loadInventory(resolve(options.inventoryFile), { requireEtcd: true });
+  const path = await import('node:path');
+  const loaded = await loadInventory(path.resolve(options.inventoryFile), { requireEtcd: true });
   for (const warning of loaded.warnings) process.stderr.write(formatProblems([warning]));
   const { inventory } = loaded;
   // Refuses a catalog inside backup_dir before anything runs.

@@ -43,7 +43,8 @@ export async function runCommand(args: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const playbook = singleArgument(positionals, 'playbook', 'orchestrate run PLAYBOOK -i INVENTORY');
-  if (!values.inventory) throw new UsageError('no inventory given', 'add -i INVENTORY');
+  const inventory = values.inventory;
+  if (!inventory) throw new UsageError('no inventory given', 'add -i INVENTORY');
   const forks = values.forks === undefined ? undefined : positiveInteger(values.forks, '--forks');
   const connectTimeout = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
 
@@ -56,7 +57,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const summary = await withInterrupts(notices, (signal) =>
     runPlaybook({
       playbook,
-      inventory: values.inventory!,
+      inventory,
       extraVars,
       dryRun: values['dry-run'] === true || values.check === true,
       output: values.json ? 'json' : 'auto',

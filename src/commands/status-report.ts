@@ -87,13 +87,13 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   };
 
   const lines: string[] = [];
-  const clusterIds = [...new Set(survey.members.filter((m) => m.ok && m.clusterId).map((m) => m.clusterId!))];
+  const clusterIds = [...new Set(survey.members.flatMap((m) => (m.ok && m.clusterId ? [m.clusterId] : [])))];
   const idText = clusterIds.length === 1 ? ` (id ${clusterIds[0]})` : clusterIds.length > 1 ? ` (ids ${clusterIds.join(', ')})` : '';
   const leaderText = leaders.length > 1 ? `leaders ${leaders.join(', ')}` : `leader ${leaders[0] ?? 'none'}`;
   lines.push(`cluster ${inputs.cluster}${idText}: ${verdict.quorum.healthy}/${survey.members.length} members healthy, ${leaderText}`);
   lines.push(quorumLine(verdict));
   const rows = survey.members.map((m, i) => {
-    const state = verdict.members[i]!;
+    const state = verdict.members[i] ?? { name: m.name, state: 'down' as const };
     const alarms = parseMemberErrors(m.alarms).alarms;
     return [
       m.name,

@@ -49,7 +49,7 @@ function splitTopLevel(text: string): string[] {
     const pair = text.slice(i, i + 2);
     if (quote) {
       if (c === '\\' && i + 1 < text.length) {
-        current += c + text[i + 1];
+        current += c + (text[i + 1] ?? '');
         i += 1;
         continue;
       }

@@ -7,7 +7,7 @@ export function evaluateCondition(condition: unknown, scope: Scope): boolean | D
   if (typeof condition === 'boolean') return condition;
   if (condition === null || condition === undefined) return false;
   if (typeof condition === 'number') return condition !== 0;
-  const text = String(condition);
+  const text = typeof condition === 'string' ? condition : JSON.stringify(condition);
   let value: unknown;
   if (text.includes('{{') || text.includes('{%')) {
     value = render(text, scope);

@@ -56,7 +56,7 @@ export class ConnectionPool {
 
   async get(name: string): Promise<Transport | UnreachableError> {
     if (!this.entries.has(name)) await this.openAll([name]);
-    return this.entries.get(name)!;
+    return this.entries.get(name) ?? new UnreachableError(name, 'no connection was opened');
   }
 
   async closeAll(): Promise<void> {

@@ -26,6 +26,8 @@ export interface StrategyInput {
 /** Returns whether the run was interrupted. */
 export async function runLinear(input: StrategyInput): Promise<boolean> {
   const { run, playbook, reporter, recorder } = input;
+  // Read afresh after every await: a Ctrl-C may come while a task runs.
+  const interrupted = (): boolean => run.signal.aborted;
   for (const [index, play] of playbook.plays.entries()) {
     const selected = input.playHosts[index] ?? [];
     for (const host of selected) recorder.statsOf(host);
@@ -40,7 +42,7 @@ export async function runLinear(input: StrategyInput): Promise<boolean> {
     for (const batch of serialBatches(hosts, play.serial)) {
       const playScope = playScopeOf(input, play, hosts, batch, selected);
       for (const task of tasks) {
-        if (run.signal.aborted) return true;
+        if (interrupted()) return true;
         const live = batch.filter((host) => !recorder.gone.has(host));
         if (live.length === 0) break;
         playScope.playHosts = hosts.filter((host) => !recorder.gone.has(host));
@@ -50,7 +52,7 @@ export async function runLinear(input: StrategyInput): Promise<boolean> {
         const invocation: TaskInvocation = { run, play, playScope, task, module, ref, onRetry: retryReporter(reporter, ref) };
         if (task.runOnce) await runOnce(invocation, live, input);
         else await mapLimit(live, input.forks, async (host) => recorder.record(ref, await runTaskOnHost(invocation, host)));
-        if (run.signal.aborted) return true;
+        if (interrupted()) return true;
       }
       if (batch.every((host) => recorder.gone.has(host))) {
         await reporter.event({ type: 'warning', message: `play "${playName}": every host of the batch failed or is unreachable; stopping` });
@@ -58,7 +60,7 @@ export async function runLinear(input: StrategyInput): Promise<boolean> {
       }
     }
   }
-  return run.signal.aborted;
+  return interrupted();
 }
 
 export function playScopeOf(input: Pick<StrategyInput, 'session' | 'run' | 'playbook'>, play: Playbook['plays'][number], hosts: string[], batch: string[], selected: string[]): PlayScope {

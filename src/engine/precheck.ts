@@ -38,155 +38,155 @@ export interface PrecheckResult {
 const maxCheckedItems = 20;
 
 export function precheck(input: PrecheckInput): PrecheckResult {
-  const { inventory, playbook, catalog } = input;
-  const problems = new Map<string, ConfigProblem>();
-  const connect = new Set<string>();
-  const playHosts: string[][] = [];
-  const facts = new FactStore();
-  if (input.facts) for (const host of inventory.hosts.keys()) facts.merge(host, input.facts.of(host));
+  const check = new Precheck(input);
+  const playHosts = input.playbook.plays.map((play) => check.play(play));
+  if (check.problems.size > 0) throw new ConfigError([...check.problems.values()]);
+  return { connect: [...check.connect], playHosts };
+}
+
+/** One pre-check: every problem collected (never just the first), the hosts that need a connection. */
+class Precheck {
+  readonly problems = new Map<string, ConfigProblem>();
+  readonly connect = new Set<string>();
+  private readonly facts = new FactStore();
   /** Every name a task registers or sets, with where: to explain an undefined one used too early. */
-  const setBy = namesSetByTasks(playbook, catalog);
+  private readonly setBy: Map<string, SourceLocation>;
 
-  const report = (task: Task | Play, code: string, message: string, hint?: string): void => {
+  constructor(private readonly input: PrecheckInput) {
+    if (input.facts) for (const host of input.inventory.hosts.keys()) this.facts.merge(host, input.facts.of(host));
+    this.setBy = namesSetByTasks(input.playbook, input.catalog);
+  }
+
+  report(task: Task | Play, code: string, message: string, hint?: string): void {
     const key = `${task.loc.file}:${task.loc.line}:${message}`;
-    if (!problems.has(key))
-      problems.set(key, { severity: 'error', code, message, ...(hint ? { hint } : {}), loc: task.loc, ...lineTextOf(task.loc) });
-  };
+    if (!this.problems.has(key)) this.problems.set(key, { severity: 'error', code, message, ...(hint ? { hint } : {}), loc: task.loc, ...lineTextOf(task.loc) });
+  }
 
-  for (const play of playbook.plays) {
+  /** The hosts the play selects; each of its tasks checked on them. */
+  play(play: Play): string[] {
+    const { input } = this;
     let hosts: string[] = [];
     try {
-      hosts = selectHosts(inventory, play.hosts, input.limit, { loc: play.loc });
+      hosts = selectHosts(input.inventory, play.hosts, input.limit, { loc: play.loc });
     } catch (error) {
-      if (error instanceof ConfigError) for (const p of error.problems) problems.set(`${p.code}:${p.message}`, p);
+      if (error instanceof ConfigError) for (const p of error.problems) this.problems.set(`${p.code}:${p.message}`, p);
       else throw error;
     }
-    playHosts.push(hosts);
-    const batches = serialBatches(hosts, play.serial);
     const playScope: PlayScope = {
-      inventory,
+      inventory: input.inventory,
       playVars: play.vars,
       extraVars: input.extraVars,
-      facts,
+      facts: this.facts,
       playHosts: hosts,
       batch: hosts,
       allPlayHosts: hosts,
       checkMode: input.dryRun,
-      playbookFile: playbook.file,
+      playbookFile: input.playbook.file,
     };
-    for (const task of play.tasks) {
-      if (!taskSelected(task, input.tags)) continue;
-      const label = taskLabel(task);
-      let module: AnyModule;
-      try {
-        module = catalog.get(task.module);
-      } catch {
-        report(task, 'task.unknown-module', `${label}: unknown module "${task.module}"`);
-        continue;
-      }
-      let raw: Record<string, unknown>;
-      try {
-        raw = normalizeArgs(task, module);
-      } catch (error) {
-        if (!(error instanceof ArgumentFormError)) throw error;
-        report(task, 'task.invalid-args', `${label}: ${error.message}`);
-        continue;
-      }
-      const checkHosts = task.runOnce ? batches.map((batch) => batch[0]).filter((h): h is string => h !== undefined) : hosts;
-      for (const host of checkHosts) {
-        try {
-          checkTaskOnHost(task, module, raw, host);
-        } catch (error) {
-          reportError(task, error);
-        }
-      }
-      // From here on, what this task registers or sets is a run-time value.
-      const names = [
-        ...(task.register ? [task.register] : []),
-        ...(module.meta.setsFacts ? Object.keys(raw).filter((k) => k !== 'cacheable') : []),
-      ];
-      for (const name of names) {
-        for (const host of inventory.hosts.keys()) if (!(name in facts.of(host))) facts.set(host, name, new Deferred(name));
-      }
-    }
-
-    function checkTaskOnHost(task: Task, module: AnyModule, raw: Record<string, unknown>, host: string): void {
-      const base = buildScope(playScope, host, extrasOf(task));
-      const when = task.loop === undefined ? allConditions(task.when, base) : true;
-      if (when === false) return;
-      let items: unknown[] = [undefined];
-      if (task.loop !== undefined) {
-        const rendered = typeof task.loop === 'string' ? render(task.loop, base) : renderDeep(task.loop, base);
-        if (isDeferred(rendered)) items = [rendered];
-        else if (Array.isArray(rendered)) items = rendered.slice(0, maxCheckedItems);
-        else if (rendered instanceof Map) items = [...rendered.keys()].slice(0, maxCheckedItems);
-        else throw new TemplateError(`loop must be a list, got ${JSON.stringify(rendered)?.slice(0, 80) ?? String(rendered)}`);
-      }
-      for (const item of items) {
-        const scope = task.loop === undefined ? base : buildScope(playScope, host, { ...extrasOf(task), loopVar: task.loopVar ?? 'item', item });
-        if (task.loop !== undefined && allConditions(task.when, scope) === false) continue;
-        const args = renderArgs(raw, module, scope);
-        if (!containsDeferred(args)) {
-          const argProblems = catalog.validate(module.id, args);
-          if (argProblems.length > 0) {
-            report(task, 'task.invalid-args', `${taskLabel(task)}: invalid arguments for ${module.id}: ${argProblems.join('; ')}`);
-          }
-        }
-        checkResultConditions(task, scope);
-        if (module.meta.runsOn === 'deploy-host') continue;
-        if (task.delegateTo === undefined) {
-          connect.add(host);
-          continue;
-        }
-        const delegate = render(task.delegateTo, scope);
-        // A delegate chosen at run time (a fact set by an earlier task) is connected on first use.
-        if (isDeferred(delegate)) continue;
-        const name = String(delegate).trim();
-        if (!inventory.hosts.has(name) && name !== localhostName) {
-          report(
-            task,
-            'task.unknown-delegate',
-            `${taskLabel(task)}: delegate_to "${name}" is not a host of the inventory`,
-            'use an inventory host name or localhost',
-          );
-          continue;
-        }
-        connect.add(name);
-      }
-    }
+    const batches = serialBatches(hosts, play.serial);
+    for (const task of play.tasks) if (taskSelected(task, input.tags)) this.task(task, hosts, batches, playScope);
+    return hosts;
   }
 
-  function checkResultConditions(task: Task, scope: Scope): void {
-    const bound = task.register ? { ...scope, [task.register]: new Deferred(task.register) } : scope;
-    for (const condition of [...(task.until !== undefined ? [task.until] : []), ...(task.changedWhen ?? []), ...(task.failedWhen ?? [])]) {
-      allConditions([condition], bound);
-    }
-  }
-
-  function reportError(task: Task, error: unknown): void {
-    if (error instanceof TemplateError) {
-      if (error.variable !== undefined) {
-        const name = error.variable.split(/[.[]/)[0] ?? error.variable;
-        report(
-          task,
-          'template.undefined-variable',
-          `${taskLabel(task)}: ${error.message}`,
-          setBy.has(name)
-            ? `"${name}" is set by the task at line ${setBy.get(name)?.line ?? '?'}; make sure that task runs before this one`
-            : /^ansible_(?!host$|port$|user$|become$|connection$)/.test(name)
-              ? `orchestrate does not gather facts (gather_facts is ignored): set "${name}" in the inventory or with -e`
-              : `define "${name}" in the inventory or the play's vars, pass -e ${name}=..., or write {{ ${error.variable} | default(...) }}`,
-        );
-      } else {
-        report(task, 'template.invalid', `${taskLabel(task)}: ${error.message}`);
-      }
+  private task(task: Task, hosts: string[], batches: string[][], playScope: PlayScope): void {
+    const label = taskLabel(task);
+    let module: AnyModule;
+    try {
+      module = this.input.catalog.get(task.module);
+    } catch {
+      this.report(task, 'task.unknown-module', `${label}: unknown module "${task.module}"`);
       return;
     }
-    report(task, 'task.invalid', `${taskLabel(task)}: ${error instanceof Error ? error.message : String(error)}`);
+    let raw: Record<string, unknown>;
+    try {
+      raw = normalizeArgs(task, module);
+    } catch (error) {
+      if (!(error instanceof ArgumentFormError)) throw error;
+      this.report(task, 'task.invalid-args', `${label}: ${error.message}`);
+      return;
+    }
+    const checkHosts = task.runOnce ? batches.map((batch) => batch[0]).filter((h): h is string => h !== undefined) : hosts;
+    for (const host of checkHosts) {
+      try {
+        this.taskOnHost(task, module, raw, host, playScope);
+      } catch (error) {
+        this.reportError(task, error);
+      }
+    }
+    // From here on, what this task registers or sets is a run-time value.
+    const names = [...(task.register ? [task.register] : []), ...(module.meta.setsFacts ? Object.keys(raw).filter((k) => k !== 'cacheable') : [])];
+    for (const name of names) {
+      for (const host of this.input.inventory.hosts.keys()) if (!(name in this.facts.of(host))) this.facts.set(host, name, new Deferred(name));
+    }
   }
 
-  if (problems.size > 0) throw new ConfigError([...problems.values()]);
-  return { connect: [...connect], playHosts };
+  private taskOnHost(task: Task, module: AnyModule, raw: Record<string, unknown>, host: string, playScope: PlayScope): void {
+    const base = buildScope(playScope, host, extrasOf(task));
+    const when = task.loop === undefined ? allConditions(task.when, base) : true;
+    if (when === false) return;
+    for (const item of loopItemsToCheck(task, base)) {
+      const scope = task.loop === undefined ? base : buildScope(playScope, host, { ...extrasOf(task), loopVar: task.loopVar ?? 'item', item });
+      if (task.loop !== undefined && allConditions(task.when, scope) === false) continue;
+      const args = renderArgs(raw, module, scope);
+      if (!containsDeferred(args)) {
+        const argProblems = this.input.catalog.validate(module.id, args);
+        if (argProblems.length > 0) this.report(task, 'task.invalid-args', `${taskLabel(task)}: invalid arguments for ${module.id}: ${argProblems.join('; ')}`);
+      }
+      checkResultConditions(task, scope);
+      if (module.meta.runsOn === 'host') this.connectFor(task, host, scope);
+    }
+  }
+
+  private connectFor(task: Task, host: string, scope: Scope): void {
+    if (task.delegateTo === undefined) {
+      this.connect.add(host);
+      return;
+    }
+    const delegate = render(task.delegateTo, scope);
+    // A delegate chosen at run time (a fact set by an earlier task) is connected on first use.
+    if (isDeferred(delegate)) return;
+    const name = String(delegate).trim();
+    if (!this.input.inventory.hosts.has(name) && name !== localhostName) {
+      this.report(task, 'task.unknown-delegate', `${taskLabel(task)}: delegate_to "${name}" is not a host of the inventory`, 'use an inventory host name or localhost');
+      return;
+    }
+    this.connect.add(name);
+  }
+
+  private reportError(task: Task, error: unknown): void {
+    if (!(error instanceof TemplateError)) {
+      this.report(task, 'task.invalid', `${taskLabel(task)}: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    if (error.variable === undefined) {
+      this.report(task, 'template.invalid', `${taskLabel(task)}: ${error.message}`);
+      return;
+    }
+    const name = error.variable.split(/[.[]/)[0] ?? error.variable;
+    const hint = this.setBy.has(name)
+      ? `"${name}" is set by the task at line ${this.setBy.get(name)?.line ?? '?'}; make sure that task runs before this one`
+      : /^ansible_(?!host$|port$|user$|become$|connection$)/.test(name)
+        ? `orchestrate does not gather facts (gather_facts is ignored): set "${name}" in the inventory or with -e`
+        : `define "${name}" in the inventory or the play's vars, pass -e ${name}=..., or write {{ ${error.variable} | default(...) }}`;
+    this.report(task, 'template.undefined-variable', `${taskLabel(task)}: ${error.message}`, hint);
+  }
+}
+
+/** The items a loop's task is checked with: a run-time list as its placeholder, a long one by its first items. */
+function loopItemsToCheck(task: Task, scope: Scope): unknown[] {
+  if (task.loop === undefined) return [undefined];
+  const rendered = typeof task.loop === 'string' ? render(task.loop, scope) : renderDeep(task.loop, scope);
+  if (isDeferred(rendered)) return [rendered];
+  if (Array.isArray(rendered)) return (rendered as unknown[]).slice(0, maxCheckedItems);
+  if (rendered instanceof Map) return [...(rendered as Map<unknown, unknown>).keys()].slice(0, maxCheckedItems);
+  throw new TemplateError(`loop must be a list, got ${String(JSON.stringify(rendered)).slice(0, 80)}`);
+}
+
+function checkResultConditions(task: Task, scope: Scope): void {
+  const bound = task.register ? { ...scope, [task.register]: new Deferred(task.register) } : scope;
+  for (const condition of [...(task.until !== undefined ? [task.until] : []), ...(task.changedWhen ?? []), ...(task.failedWhen ?? [])]) {
+    allConditions([condition], bound);
+  }
 }
 
 function namesSetByTasks(playbook: Playbook, catalog: ModuleRegistry): Map<string, SourceLocation> {

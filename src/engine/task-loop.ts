@@ -64,7 +64,7 @@ export async function runLoop(invocation: TaskInvocation, at: AttemptTarget): Pr
 function loopItems(loop: unknown, scope: Scope): unknown[] | Deferred {
   const value = typeof loop === 'string' ? render(loop, scope) : renderDeep(loop, scope);
   if (isDeferred(value)) return value;
-  if (Array.isArray(value)) return value;
-  if (value instanceof Map) return [...value.keys()];
-  throw new Error(`loop must be a list, got ${value === null ? 'null' : typeof value} (${JSON.stringify(value)?.slice(0, 80) ?? ''})`);
+  if (Array.isArray(value)) return value as unknown[];
+  if (value instanceof Map) return [...(value as Map<unknown, unknown>).keys()];
+  throw new Error(`loop must be a list, got ${value === null ? 'null' : typeof value} (${String(JSON.stringify(value)).slice(0, 80)})`);
 }

@@ -126,7 +126,7 @@ function silenceIpServernameWarning(): void {
     const code = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { code?: string }).code : rest[1];
     if (code === 'DEP0123') return;
     (original as (...args: unknown[]) => void)(warning, ...rest);
-  }) as typeof process.emitWarning;
+  });
 }
 
 type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
@@ -192,7 +192,7 @@ export class EtcdMemberClient {
       raftTerm: num(response.raftTerm),
       raftIndex: num(response.raftIndex),
       version: response.version,
-      errors: response.errors ?? [],
+      errors: response.errors as string[] | undefined ?? [],
     };
   }
 
@@ -359,7 +359,7 @@ export async function streamSnapshot(member: EtcdMember, dest: string, options: 
         ...(typeof options.verify === 'object' ? options.verify : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       };
-      verifying = verifyWhileReceiving(file, finished, verifyOptions).catch((error: Error) => error);
+      verifying = verifyWhileReceiving(file, finished, verifyOptions).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
     }
     armIdle();
     stream = await client.snapshotStream(Date.now() + totalTimeoutMs);

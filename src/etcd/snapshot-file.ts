@@ -270,7 +270,7 @@ function compose(path: string, facts: FileFacts, tree: TreeFindings, options: Ve
   if (tree.status && tree.status.totalSize > dataSize) {
     problems.push({
       code: 'file.truncated',
-      message: `the database needs ${tree.status.totalSize} bytes (${tree.meta!.pgid} pages of ${tree.meta!.pageSize}) but the file holds ${dataSize}: it is truncated`,
+      message: `the database needs ${tree.status.totalSize} bytes (${tree.meta?.pgid ?? 0} pages of ${tree.meta?.pageSize ?? 0}) but the file holds ${dataSize}: it is truncated`,
     });
   }
   problems.push(...tree.problems);

@@ -4,7 +4,7 @@
 // (`plan.throw`) so it can clean up or try another host, cleanup steps still run after an interrupt,
 // secrets masked in what is printed, and a ModuleFailure turned into the failed outcome.
 import type { Masker } from '../util/mask.js';
-import type { AnyModule, ModuleContext, ModuleOutcome } from './define.js';
+import type { AnyModule, ModuleContext, ModuleOutcome, ModulePlan } from './define.js';
 import { ModuleFailure } from './plan-steps.js';
 import { describeStep, type StepTarget } from './run-step.js';
 import { isCleanupStep, isReadOnly, namedHost, type PlannedStep, type Step } from './step.js';
@@ -50,7 +50,8 @@ export async function drivePlan(
     const problems = validateModuleArgs(module, args);
     if (problems.length > 0) return failed(`invalid arguments for ${module.id}: ${problems.join('; ')}`, steps, false);
   }
-  const plan = (module.plan as (c: ModuleContext, a: Record<string, unknown>) => ReturnType<AnyModule['plan']>)(ctx, args);
+  // Validated against the module's own schema above: these are its arguments.
+  const plan = (module.plan as (c: ModuleContext, a: Record<string, unknown>) => ModulePlan)(ctx, args);
   let planned = deferred;
   let changedSomething = false;
   // After an interrupt only cleanup steps run. The plan hears of the interrupt once (through the error of the

@@ -31,7 +31,7 @@ export function* download(step: Omit<DownloadStep, 'kind'>): StepPlan<TransferRe
 /** Work in this process (an etcd call, a file on the deploy host); read-only calls also run under --dry-run. */
 export function* call<T>(description: string, readOnly: boolean, run: (signal: AbortSignal) => Promise<T>): StepPlan<T> {
   const step: CallStep<T> = { kind: 'call', description, readOnly, run };
-  return (yield step as CallStep) as T | undefined;
+  return (yield step) as T | undefined;
 }
 
 /** Ends a plan as failed; the driver turns it into the task's failed outcome (its `result` is still registered). */

@@ -122,7 +122,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
 
   const json = values.json === true;
   const emit = printer(json);
-  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const interactive = process.stdin.isTTY && process.stderr.isTTY;
   const common = {
     inventory,
     dryRun: values['dry-run'] === true,

@@ -11,6 +11,7 @@ import type { PhasedRun } from '../../engine/phased.js';
 import { observeCluster, type ObserveCluster } from '../../etcd/cluster/observe.js';
 import type { ClusterVerdict } from '../../etcd/cluster/verdict.js';
 import { archiveJournal, DEPLOY_HOST, isDone, JournalWriter, type RestoreJournal } from '../../etcd/restore/journal.js';
+import { restorePaths } from '../../etcd/restore/paths.js';
 import { Deferred } from '../../template/index.js';
 import { packagePath } from '../../package-root.js';
 import { Procedure } from '../procedure.js';
@@ -167,7 +168,8 @@ function planMembersOf(ctx: RestoreContext, preflight: PreflightReading, procedu
     const tool = facts?.tool ?? journaled?.tool;
     procedure.setHostFact(member.host, 'restore_had_old_data', hadOldData);
     procedure.setHostFact(member.host, 'restore_tool', tool ?? 'auto');
-    return { member, paths: ctx.paths.get(member.host)!, hadOldData, ...(tool ? { tool } : {}) };
+    const paths = ctx.paths.get(member.host) ?? restorePaths(member.dataDir, ctx.runId);
+    return { member, paths, hadOldData, ...(tool ? { tool } : {}) };
   });
 }
 

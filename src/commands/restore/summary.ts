@@ -5,7 +5,7 @@ import type { PhaseOutcome } from '../../engine/phased.js';
 import type { MemberObservation } from '../../etcd/cluster/observe.js';
 import { initialClusterFlag } from '../../etcd/restore/identity.js';
 import { isDone, type RestoreJournal, type RestoreMode } from '../../etcd/restore/journal.js';
-import type { MemberRestorePaths } from '../../etcd/restore/paths.js';
+import { restorePaths, type MemberRestorePaths } from '../../etcd/restore/paths.js';
 import { formatDuration, type ChosenSnapshot } from '../../etcd/restore/snapshot-source.js';
 import type { HostServices } from '../../etcd/restore/unit-commands.js';
 import type { MemberFacts } from './preflight.js';
@@ -20,7 +20,7 @@ export function memberReports(
   rollback?: RollbackOutcome,
 ): MemberReport[] {
   return members.map((m) => {
-    const p = paths.get(m.host)!;
+    const p = paths.get(m.host) ?? restorePaths(m.dataDir, journal?.runId ?? 'unknown');
     const report: MemberReport = { host: m.host, name: m.name, dataDir: p.dataDir };
     const restoredAside = rollback?.restoredDataAt.get(m.host);
     if (restoredAside) {
@@ -98,9 +98,10 @@ export interface SummaryInput {
 
 export function summaryText(input: SummaryInput): string {
   const { snapshot } = input;
+  const token = input.members[0]?.token ?? '';
   const lines: string[] = [];
   lines.push(
-    `Restore of etcd cluster "${input.members[0]!.token}" (${input.members.length} members), run ${input.runId}${input.resuming ? ' (continuing)' : ''}`,
+    `Restore of etcd cluster "${token}" (${input.members.length} members), run ${input.runId}${input.resuming ? ' (continuing)' : ''}`,
   );
   lines.push(`  snapshot  ${snapshot.path}`);
   lines.push(
@@ -118,7 +119,7 @@ export function summaryText(input: SummaryInput): string {
   } else if (!input.resuming) {
     lines.push('  cluster   does not answer now');
   }
-  lines.push(`  identity  --initial-cluster ${initialClusterFlag(input.members)} --initial-cluster-token ${input.members[0]!.token}`);
+  lines.push(`  identity  --initial-cluster ${initialClusterFlag(input.members)} --initial-cluster-token ${token}`);
   lines.push(
     `  mode      ${input.mode === 'member' ? 'each member restores its own data dir' : 'every data dir is restored on the deploy host and uploaded'}`,
   );

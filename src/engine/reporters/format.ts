@@ -99,7 +99,7 @@ export function formatPlan(plan: HostPlan[]): string {
     '("(checked)": a read-only check that did run; "$" and ">": commands and transfers that would run)',
   ];
   for (const host of plan) {
-    out.push('', `${host.host}`);
+    out.push('', host.host);
     host.tasks.forEach((task, index) => {
       const note = task.note ? ` - ${task.note}` : '';
       out.push(`  ${String(index + 1).padStart(2)}. ${task.task} [${task.module}]: ${planStatus(task)}${note}`);

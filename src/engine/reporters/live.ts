@@ -99,7 +99,7 @@ export class LiveReporter implements Reporter {
     const finished = [...waiters.values()].map((waiter) => waiter.result);
     if (finished.every((result) => result !== undefined)) {
       // The display is behind the engine: animating a finished task would only slow the run down.
-      process.stdout.write(finishedTaskLines(title, finished as HostTaskResult[], counts));
+      process.stdout.write(finishedTaskLines(title, finished, counts));
       return Promise.resolve();
     }
     const list = new Listr(
@@ -111,7 +111,8 @@ export class LiveReporter implements Reporter {
               hosts.map((host) => ({
                 title: host,
                 task: async (_c, wrapper) => {
-                  const waiter = waiters.get(host)!;
+                  const waiter = waiters.get(host);
+                  if (!waiter) return;
                   waiter.output = (text) => {
                     wrapper.output = text;
                   };

@@ -169,7 +169,8 @@ export interface AttemptParts {
 /** The catalog record of an attempt, from whatever parts it got to. */
 export function buildRecord(parts: AttemptParts, end = new Date()): CatalogRecord {
   const ok = parts.accepted !== undefined && parts.error === undefined;
-  const source = parts.taken ? parts.survey?.members.find((m) => m.name === parts.taken!.member) : undefined;
+  const taken = parts.taken;
+  const source = taken ? parts.survey?.members.find((m) => m.name === taken.member) : undefined;
   const report = parts.accepted?.report;
   return {
     format: CATALOG_FORMAT,
@@ -216,7 +217,7 @@ export async function catalogedSnapshots(
   const byName = new Map<string, CatalogRecord>();
   for (const record of catalog.records) {
     if (!record.file) continue;
-    const name = record.file.split('/').pop()!;
+    const name = record.file.split('/').pop() ?? record.file;
     byName.set(name, record);
   }
   const snapshots = files.map((file): CatalogedSnapshot => {

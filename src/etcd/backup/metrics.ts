@@ -49,7 +49,7 @@ export function metricsFromRecords(cluster: string, records: readonly CatalogRec
   const last = ours.at(-1);
   const lastOk = [...ours].reverse().find((r) => r.result === 'ok');
   let consecutiveFailures = 0;
-  for (let i = ours.length - 1; i >= 0 && ours[i]!.result === 'failed'; i--) consecutiveFailures++;
+  for (let i = ours.length - 1; i >= 0 && ours[i]?.result === 'failed'; i--) consecutiveFailures++;
   return {
     cluster,
     lastSuccessTimestampSeconds: lastOk ? seconds(lastOk.end) : 0,
@@ -85,10 +85,11 @@ export function otherClusterSamples(text: string, cluster: string): Map<string, 
   const others = new Map<string, string[]>();
   for (const line of text.split('\n')) {
     const match = /^([a-z_]+)\{(.*)\} \S+$/.exec(line);
-    if (!match || !known.has(match[1]!) || match[2] === ours) continue;
-    const list = others.get(match[1]!) ?? [];
+    const name = match?.[1];
+    if (name === undefined || !known.has(name) || match?.[2] === ours) continue;
+    const list = others.get(name) ?? [];
     list.push(line);
-    others.set(match[1]!, list);
+    others.set(name, list);
   }
   return others;
 }

@@ -87,7 +87,7 @@ function bucketKeep<E extends RetentionEntry>(
     const bucket = bucketOf(entry.takenAt);
     if (seen.has(bucket)) continue;
     seen.add(bucket);
-    kept.get(entry)!.push(`${label} ${bucket}`);
+    kept.get(entry)?.push(`${label} ${bucket}`);
   }
 }
 
@@ -106,13 +106,13 @@ export function planRetention<E extends RetentionEntry>(entries: readonly E[], p
   }
 
   const newest = verified[0];
-  if (newest) kept.get(newest)!.push('newest verified snapshot (never deleted)');
+  if (newest) kept.get(newest)?.push('newest verified snapshot (never deleted)');
   if (policy.keepLast !== undefined) {
-    verified.slice(0, policy.keepLast).forEach((entry, i) => kept.get(entry)!.push(`keep-last ${policy.keepLast} (#${i + 1})`));
+    verified.slice(0, policy.keepLast).forEach((entry, i) => kept.get(entry)?.push(`keep-last ${policy.keepLast} (#${i + 1})`));
   }
   if (policy.ttlSeconds !== undefined) {
     const limit = policy.ttlSeconds * 1000;
-    for (const entry of verified) if (now - entry.takenAt <= limit) kept.get(entry)!.push(`younger than ttl ${policy.ttlSeconds}s`);
+    for (const entry of verified) if (now - entry.takenAt <= limit) kept.get(entry)?.push(`younger than ttl ${policy.ttlSeconds}s`);
   }
   if (policy.hourly !== undefined)
     bucketKeep(verified, policy.hourly, (ms) => new Date(Math.floor(ms / HOUR) * HOUR).toISOString().slice(0, 13) + 'h', 'hourly', kept);
@@ -120,7 +120,7 @@ export function planRetention<E extends RetentionEntry>(entries: readonly E[], p
   if (policy.weekly !== undefined) bucketKeep(verified, policy.weekly, isoWeek, 'weekly', kept);
 
   for (const entry of verified) {
-    const reasons = kept.get(entry)!;
+    const reasons = kept.get(entry) ?? [];
     if (reasons.length > 0) plan.keep.push({ entry, reasons });
     else plan.delete.push({ entry, reasons: [deleteReason(policy, entry, now)] });
   }

@@ -62,7 +62,7 @@ export function parseMemberErrors(errors: readonly string[] | undefined): { noLe
       continue;
     }
     const alarm = /alarm:\s*([A-Z_]+)/.exec(text);
-    alarms.push(alarm ? alarm[1]! : text.trim());
+    alarms.push(alarm?.[1] ?? text.trim());
   }
   return { noLeader, alarms };
 }

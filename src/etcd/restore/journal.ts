@@ -90,7 +90,9 @@ export async function readJournal(path: string): Promise<RestoreJournal | undefi
   }
   try {
     const parsed = JSON.parse(text) as RestoreJournal;
-    if (parsed.version !== 1 || typeof parsed.runId !== 'string' || typeof parsed.members !== 'object') throw new Error('unknown format');
+    // Read from disk: the declared type is what it should be, not what it is.
+    const shape = parsed as { version?: unknown; runId?: unknown; members?: unknown };
+    if (shape.version !== 1 || typeof shape.runId !== 'string' || typeof shape.members !== 'object') throw new Error('unknown format');
     return parsed;
   } catch (error) {
     throw new RefusedError(

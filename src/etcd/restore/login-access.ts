@@ -36,7 +36,7 @@ export function judgeLoginAccess(probe: AccessProbe, login: { user: string; beco
       : 'check that the login user has a working shell';
     return { problems: [`commands cannot run as ${login.user}${viaSudo ? ' through sudo -n (ansible_become)' : ''}: ${why}; ${fix}`] };
   }
-  const [, uid = '', effectiveUser = '?'] = lines[head]!.split(' ');
+  const [, uid = '', effectiveUser = '?'] = (lines[head] ?? '').split(' ');
   const problems: string[] = [];
   const answers = lines.slice(head + 1);
   const unwritable = dirs.filter((_, i) => answers[i]?.trim() !== 'yes');
