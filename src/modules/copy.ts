@@ -67,13 +67,10 @@ export const copyModule = defineModule({
       changed = true;
       if (args.owner === undefined && args.group === undefined) return result(true);
       // Mode was set by the upload; owner and group still need chown.
-      const attributes = yield* applyAttributes(dest, { owner: args.owner, group: args.group }, undefined);
-      if (typeof attributes === 'string') return { ...result(true), failed: true, msg: attributes };
+      yield* applyAttributes(dest, { owner: args.owner, group: args.group }, undefined);
       return result(true);
     }
-    const attributes = yield* applyAttributes(dest, args, current ? { exists: true, ...current } : undefined);
-    if (typeof attributes === 'string') return { ...result(changed), failed: true, msg: attributes };
-    return result(attributes);
+    return result(yield* applyAttributes(dest, args, current ? { exists: true, ...current } : undefined));
   },
 });
 

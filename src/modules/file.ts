@@ -4,7 +4,7 @@ import { shellJoin } from '../shell/quote.js';
 import { defineModule, type ModuleOutcome } from './define.js';
 import { formatMode, modeProblem, parseMode } from './file-mode.js';
 import { booleanSchema, toBool } from './helpers.js';
-import { check, exec, execFailure } from './plan-steps.js';
+import { exec, mustSucceed } from './plan-steps.js';
 import { statRemote, type RemoteStat } from './remote-stat.js';
 import type { Step, StepResult } from './step.js';
 
@@ -55,21 +55,18 @@ export const fileModule = defineModule({
 
     if (state === 'absent') {
       if (before && !before.exists) return { changed: false, result: { path, state: 'absent' } };
-      const removed = (yield* exec(shellJoin(['rm', '-rf', '--', path])));
-      if (removed && removed.exitCode !== 0) return failed(`rm -rf ${path} failed: ${removed.stderr.trim() || execFailure(removed)}`);
+      mustSucceed(yield* exec(shellJoin(['rm', '-rf', '--', path])), `rm -rf ${path}`, { path, state });
       return { changed: true, result: { path, state: 'absent' } };
     }
 
     if (state === 'directory') {
       if (before?.exists && before.type !== 'directory') return failed(`${path} exists and is not a directory`);
       if (!before?.exists) {
-        const made = (yield* exec(shellJoin(['mkdir', '-p', '--', path])));
-        if (made && made.exitCode !== 0) return failed(`mkdir -p ${path} failed: ${made.stderr.trim() || execFailure(made)}`);
+        mustSucceed(yield* exec(shellJoin(['mkdir', '-p', '--', path])), `mkdir -p ${path}`, { path, state });
         changed = true;
       }
     } else if (state === 'touch') {
-      const touched = (yield* exec(shellJoin(['touch', '--', path])));
-      if (touched && touched.exitCode !== 0) return failed(`touch ${path} failed: ${touched.stderr.trim() || execFailure(touched)}`);
+      mustSucceed(yield* exec(shellJoin(['touch', '--', path])), `touch ${path}`, { path, state });
       changed = true;
     } else if (before && !before.exists) {
       return failed(`file ${path} is absent, cannot continue (use state: touch or state: directory to create it)`);
@@ -77,27 +74,25 @@ export const fileModule = defineModule({
 
     // A path just created has no known mode/owner: plan the change.
     const known: RemoteStat | undefined = before?.exists && state !== 'touch' ? before : undefined;
-    const attributes = yield* applyAttributes(path, args, known);
-    if (typeof attributes === 'string') return failed(attributes);
-    changed ||= attributes;
+    const attributesChanged = yield* applyAttributes(path, args, known);
+    changed ||= attributesChanged;
     const mode = args.mode === undefined ? before?.mode : parseMode(args.mode);
     return { changed, result: { path, state, ...(mode !== undefined ? { mode: formatMode(mode) } : {}) } };
   },
 });
 
-/** chmod/chown where the wanted value differs from what stat saw. Returns whether it changed something, or an error. */
+/** chmod/chown where the wanted value differs from what stat saw. Returns whether it changed something; a failure ends the plan. */
 export async function* applyAttributes(
   path: string,
   args: { mode?: string | number; owner?: string; group?: string; recurse?: boolean | string },
   current: RemoteStat | undefined,
-): AsyncGenerator<Step, boolean | string, unknown> {
+): AsyncGenerator<Step, boolean, unknown> {
   let changed = false;
   const recurse = toBool(args.recurse) ? ['-R'] : [];
   if (args.mode !== undefined) {
     const mode = parseMode(args.mode);
     if (recurse.length > 0 || current?.mode !== mode) {
-      const chmod = (yield* exec(shellJoin(['chmod', ...recurse, formatMode(mode), '--', path])));
-      if (chmod && chmod.exitCode !== 0) return `chmod ${formatMode(mode)} ${path} failed: ${chmod.stderr.trim() || execFailure(chmod)}`;
+      mustSucceed(yield* exec(shellJoin(['chmod', ...recurse, formatMode(mode), '--', path])), `chmod ${formatMode(mode)} ${path}`, { path });
       changed = true;
     }
   }
@@ -105,8 +100,7 @@ export async function* applyAttributes(
   const groupDiffers = args.group !== undefined && (recurse.length > 0 || current?.group !== args.group);
   if (ownerDiffers || groupDiffers) {
     const spec = ownerDiffers ? `${args.owner}${groupDiffers ? `:${args.group}` : ''}` : `:${args.group}`;
-    const chown = (yield* exec(shellJoin(['chown', ...recurse, spec, '--', path])));
-    if (chown && chown.exitCode !== 0) return `chown ${spec} ${path} failed: ${chown.stderr.trim() || execFailure(chown)}`;
+    mustSucceed(yield* exec(shellJoin(['chown', ...recurse, spec, '--', path])), `chown ${spec} ${path}`, { path });
     changed = true;
   }
   return changed;

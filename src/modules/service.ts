@@ -1,9 +1,9 @@
 // `service` / `systemd`: bring a unit to a state. `systemctl is-active` runs first (read-only, also under
 // --dry-run), so `started` on an active unit is "ok", not "changed".
 import { shellJoin } from '../shell/quote.js';
-import { defineModule, type ModuleOutcome } from './define.js';
+import { defineModule } from './define.js';
 import { booleanSchema, stripTrailingNewline, toBool } from './helpers.js';
-import { check, exec, execFailure } from './plan-steps.js';
+import { check, exec, mustSucceed } from './plan-steps.js';
 
 export interface ServiceArgs {
   name: string;
@@ -41,13 +41,10 @@ export const serviceModule = defineModule({
   async *plan(_ctx, args) {
     const { name } = args;
     let changed = false;
-    const fail = (msg: string): ModuleOutcome => ({ changed, failed: true, msg, result: { name } });
     const noBlock = toBool(args.no_block) ? ['--no-block'] : [];
 
     if (toBool(args.daemon_reload)) {
-      const reload = (yield* exec(shellJoin(['systemctl', 'daemon-reload'])));
-      if (reload && reload.exitCode !== 0)
-        return fail(`systemctl daemon-reload failed: ${stripTrailingNewline(reload.stderr) || execFailure(reload)}`);
+      mustSucceed(yield* exec(shellJoin(['systemctl', 'daemon-reload'])), 'systemctl daemon-reload', { name });
       changed = true;
     }
 
@@ -57,9 +54,7 @@ export const serviceModule = defineModule({
       const probe = (yield* check(shellJoin(['systemctl', 'is-enabled', name])));
       enabledNow = probe ? probe.exitCode === 0 : undefined;
       if (enabledNow !== wanted) {
-        const toggle = (yield* exec(shellJoin(['systemctl', wanted ? 'enable' : 'disable', name])));
-        if (toggle && toggle.exitCode !== 0)
-          return fail(`systemctl ${wanted ? 'enable' : 'disable'} ${name} failed: ${stripTrailingNewline(toggle.stderr) || execFailure(toggle)}`);
+        mustSucceed(yield* exec(shellJoin(['systemctl', wanted ? 'enable' : 'disable', name])), `systemctl ${wanted ? 'enable' : 'disable'} ${name}`, { name });
         changed = true;
         enabledNow = wanted;
       }
@@ -72,8 +67,7 @@ export const serviceModule = defineModule({
       activeState = probe ? stripTrailingNewline(probe.stdout) || (active ? 'active' : 'inactive') : undefined;
       const verb = actionFor(args.state, active);
       if (verb) {
-        const run = (yield* exec(shellJoin(['systemctl', ...noBlock, verb, name])));
-        if (run && run.exitCode !== 0) return fail(`systemctl ${verb} ${name} failed: ${stripTrailingNewline(run.stderr) || execFailure(run)}`);
+        mustSucceed(yield* exec(shellJoin(['systemctl', ...noBlock, verb, name])), `systemctl ${verb} ${name}`, { name });
         changed = true;
         activeState = args.state === 'stopped' ? 'inactive' : 'active';
       }

@@ -21,6 +21,8 @@ options:
       --rollback               put back the data dirs the last restore moved aside, start etcd and services
       --restore-on WHERE       member (default: each member restores its own dir) or deploy-host
                                (restore every dir here with etcdutl/etcdctl and upload it)
+      --playbook FILE          run your copy of playbooks/restore.yml (keep the tags of its phases)
+      --rollback-playbook FILE run your copy of playbooks/restore-rollback.yml for a rollback
       --etcd-timeout S         seconds to wait for quorum and verification after etcd starts (default 60)
       --service-timeout S      seconds for each unit to stop or start (default 90)
       --json                   one JSON object per line on stdout (events, then the report)
@@ -90,6 +92,8 @@ export async function restoreCommand(args: string[]): Promise<number> {
     'max-snapshot-age': { type: 'string' },
     rollback: { type: 'boolean' },
     'restore-on': { type: 'string' },
+    playbook: { type: 'string' },
+    'rollback-playbook': { type: 'string' },
     'etcd-timeout': { type: 'string' },
     'service-timeout': { type: 'string' },
     json: { type: 'boolean' },
@@ -130,6 +134,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
     emit,
     ...(interactive ? { confirm: askOnTerminal } : {}),
     timeouts: { ...(etcdSeconds ? { etcdSeconds } : {}), ...(serviceSeconds ? { serviceSeconds } : {}) },
+    ...(values['rollback-playbook'] !== undefined ? { rollbackPlaybook: values['rollback-playbook'] } : {}),
     connect: {
       ...(values['known-hosts'] ? { knownHostsFile: values['known-hosts'] } : {}),
       ...(values['accept-new-host-keys'] ? { acceptNewHostKeys: true } : {}),
@@ -152,6 +157,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
       mode: where,
       signal,
       acceptOldSnapshot: values['accept-old-snapshot'] === true,
+      ...(values.playbook !== undefined ? { playbook: values.playbook } : {}),
       ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
       ...(maxSnapshotAgeMs !== undefined ? { maxSnapshotAgeMs } : {}),
     });

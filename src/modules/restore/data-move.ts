@@ -3,7 +3,7 @@
 // interruption they finish or report what is already so.
 import { defineModule, type ModuleOutcome } from '../define.js';
 import { booleanSchema, toBool } from '../helpers.js';
-import { exec, execFailure } from '../plan-steps.js';
+import { exec, mustSucceed } from '../plan-steps.js';
 import { revertSwapCommand, swapCommand } from '../../etcd/restore/data-commands.js';
 import { isOutcome, memberContext, runIdSchema } from './member-context.js';
 
@@ -29,8 +29,7 @@ export const dataMoveAsideModule = defineModule({
     if (isOutcome(found)) return found;
     const { paths } = found;
     const hadOld = toBool(args.had_old_data, true);
-    const run = (yield* exec(swapCommand(paths, hadOld), { timeoutMs: 60_000 }));
-    if (run && run.exitCode !== 0) return { changed: false, failed: true, msg: `${execFailure(run)}: ${run.stderr.trim() || 'no output'}` };
+    const run = mustSucceed(yield* exec(swapCommand(paths, hadOld), { timeoutMs: 60_000 }), 'swap the data dirs');
     return outcomeOf(run?.stdout, 'already-swapped', { data_dir: paths.dataDir, ...(hadOld ? { old_data_at: paths.asideDir } : {}) });
   },
 });
@@ -43,8 +42,7 @@ export const dataMoveBackModule = defineModule({
     const found = memberContext(ctx, args.run_id);
     if (isOutcome(found)) return found;
     const { paths } = found;
-    const run = (yield* exec(revertSwapCommand(paths, toBool(args.had_old_data, true)), { timeoutMs: 60_000 }));
-    if (run && run.exitCode !== 0) return { changed: false, failed: true, msg: `${execFailure(run)}: ${run.stderr.trim() || 'no output'}` };
+    const run = mustSucceed(yield* exec(revertSwapCommand(paths, toBool(args.had_old_data, true)), { timeoutMs: 60_000 }), 'put the old data dir back');
     const said = run?.stdout.trim();
     return outcomeOf(said, 'already-reverted', {
       data_dir: paths.dataDir,

@@ -3,7 +3,7 @@
 // restored on the deploy host instead (`etcd.restore-on-deploy-host`).
 import { defineModule } from '../define.js';
 import { booleanSchema, toBool } from '../helpers.js';
-import { check, exec, execFailure } from '../plan-steps.js';
+import { check, exec, mustSucceed } from '../plan-steps.js';
 import { parseTool, restoreIntoNewDirCommand, toolCommand, unpackNewDirCommand } from '../../etcd/restore/data-commands.js';
 import type { RestoreTool } from '../../etcd/restore/identity.js';
 import { isOutcome, memberContext, runIdSchema } from './member-context.js';
@@ -51,10 +51,7 @@ export const etcdRestoreModule = defineModule({
       }
       command = restoreIntoNewDirCommand(member, members, paths, tool, toBool(args.skip_hash_check));
     }
-    const run = (yield* exec(command, { timeoutMs }));
-    if (run && run.exitCode !== 0) {
-      return { changed: true, failed: true, msg: `${execFailure(run)}: ${run.stderr.trim().split('\n').slice(-3).join(' | ') || 'no output'}` };
-    }
+    mustSucceed(yield* exec(command, { timeoutMs }), args.from === 'archive' ? 'unpack the restored dir' : `restore ${member.name}`);
     return { changed: true, result: { name: member.name, restored_dir: paths.newDir } };
   },
 });

@@ -1,7 +1,7 @@
 // `etcd.snapshot-copy`: put the snapshot beside the member's data dir (0600), its sha256 checked on the
 // member by the transport; `state: absent` removes the copy once the restore is done.
 import { defineModule } from '../define.js';
-import { exec, upload } from '../plan-steps.js';
+import { exec, mustSucceed, upload } from '../plan-steps.js';
 import { cleanupCommand } from '../../etcd/restore/data-commands.js';
 import { isOutcome, memberContext, runIdSchema } from './member-context.js';
 
@@ -35,8 +35,7 @@ export const etcdSnapshotCopyModule = defineModule({
     if (isOutcome(found)) return found;
     const dest = found.paths.snapshotCopy;
     if (args.state === 'absent') {
-      const removed = (yield* exec(cleanupCommand(found.paths), { timeoutMs: 60_000 }));
-      if (removed && removed.exitCode !== 0) return { changed: false, failed: true, msg: `cannot remove ${dest}: ${removed.stderr.trim()}` };
+      mustSucceed(yield* exec(cleanupCommand(found.paths), { timeoutMs: 60_000 }), `remove ${dest}`);
       return { changed: true, result: { dest } };
     }
     // The snapshot's sha256 was verified on the deploy host: the member's copy is checked against it.

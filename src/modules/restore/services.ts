@@ -4,7 +4,7 @@
 import { kubeMasterServices, kubeNodeServices } from '../../config/etcd-vars.js';
 import { OrchestrateError } from '../../errors.js';
 import { defineModule, type ModuleContext, type ModuleOutcome } from '../define.js';
-import { exec, execFailure } from '../plan-steps.js';
+import { exec, mustSucceed } from '../plan-steps.js';
 import { etcdMembers } from '../../config/etcd-vars.js';
 import { startEtcdCommand, startUnitsCommand, stopUnitsCommand, topologyOf } from '../../etcd/restore/unit-commands.js';
 
@@ -44,8 +44,7 @@ export const etcdServiceModule = defineModule({
     if (!member) return { changed: false, failed: true, msg: `${ctx.host.name} is not an etcd member` };
     const wait = args.wait_seconds ?? 90;
     const command = args.state === 'stopped' ? stopUnitsCommand([member.service], wait) : startEtcdCommand(member.service);
-    const run = (yield* exec(command, { timeoutMs: (wait + 30) * 1000 }));
-    if (run && run.exitCode !== 0) return { changed: true, failed: true, msg: `${execFailure(run)}: ${run.stderr.trim() || 'no output'}` };
+    mustSucceed(yield* exec(command, { timeoutMs: (wait + 30) * 1000 }), `${args.state === 'stopped' ? 'stop' : 'start'} ${member.service}`);
     return { changed: true, result: { name: member.service, state: args.state } };
   },
 });
@@ -68,8 +67,7 @@ export const kubeServicesModule = defineModule({
     const wait = args.wait_seconds ?? 90;
     // Stop in reverse order of start (apiserver last down, first up).
     const command = args.state === 'stopped' ? stopUnitsCommand([...units].reverse(), wait) : startUnitsCommand(units, wait);
-    const run = (yield* exec(command, { timeoutMs: (wait + 30) * 1000 }));
-    if (run && run.exitCode !== 0) return { changed: true, failed: true, msg: `${execFailure(run)}: ${run.stderr.trim() || 'no output'}` };
+    mustSucceed(yield* exec(command, { timeoutMs: (wait + 30) * 1000 }), `${args.state === 'stopped' ? 'stop' : 'start'} ${units.join(', ')}`);
     return { changed: true, result: { names: units, state: args.state } };
   },
 });
