@@ -35,6 +35,9 @@ if [ -n "$missing" ]; then
   fi
 fi
 
+# etcd 3.5 for `lab up --etcd 3.5` (Debian 13's packages unpacked into a folder of the lab's own; apt sources untouched).
+sh scripts/lab-etcd35.sh
+
 # npm packages, when node_modules is absent or older than the lock file.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
