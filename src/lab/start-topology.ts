@@ -47,20 +47,51 @@ export async function startKubeaszHosts(context: BringUpContext): Promise<void> 
   ]);
 }
 
+/** Retries an etcdctl call that etcd refuses while the cluster settles ("unhealthy cluster", a learner not yet in sync). */
+async function retryEtcdctl(context: BringUpContext, endpoints: string[], args: string[], what: string, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await etcdctl(labClientFiles(context.state), endpoints, args, { timeoutMs: 10_000 });
+    if (result.code === 0) return result.stdout;
+    if (Date.now() > deadline) throw new LabError(`${what} failed: ${result.stderr.trim().split('\n').at(-1) ?? result.stdout.trim()}`);
+    await new Promise((resolveSleep) => setTimeout(resolveSleep, 500));
+  }
+}
+
+/**
+ * kubeadm join --control-plane: the new member is announced to the cluster, then its kubelet starts its
+ * etcd. With etcd 3.5 kubeadm adds it as a learner and promotes it once in sync (the cluster keeps its
+ * quorum meanwhile); with 3.4 it was a plain voting member.
+ */
+async function joinMember(context: BringUpContext, host: LabHostState, existing: LabHostState[]): Promise<void> {
+  const endpoints = existing.map((member) => clientUrl(member.address));
+  const learner = context.etcd.version === '3.5';
+  const added = await retryEtcdctl(
+    context,
+    endpoints,
+    ['member', 'add', host.name, `--peer-urls=https://${host.address}:2380`, ...(learner ? ['--learner'] : [])],
+    `adding etcd member ${host.name}`,
+  );
+  await systemctlInHost(host, ['enable', '--now', 'kubelet']);
+  if (learner) {
+    const id = /Member\s+([0-9a-f]+) added/.exec(added)?.[1];
+    if (!id) throw new LabError(`adding etcd member ${host.name}: no member id in "${added.trim()}"`);
+    await retryEtcdctl(context, endpoints, ['member', 'promote', id], `promoting etcd learner ${host.name}`);
+  }
+}
+
 export async function startKubeadmHosts(context: BringUpContext): Promise<void> {
   const members = byRole(context, 'member');
   const files = labClientFiles(context.state);
   for (const [index, host] of members.entries()) {
+    const name = host.inventoryName ?? host.address;
     if (index === 0) {
-      context.progress(`kubeadm init on ${host.inventoryName ?? host.address}: kubelet starts the static pods, etcd alone`);
+      context.progress(`kubeadm init on ${name}: kubelet starts the static pods, etcd alone`);
+      await systemctlInHost(host, ['enable', '--now', 'kubelet']);
     } else {
-      context.progress(`kubeadm join --control-plane on ${host.inventoryName ?? host.address}: member add, then kubelet`);
-      const peerUrl = `https://${host.address}:2380`;
-      const endpoints = members.slice(0, index).map((member) => clientUrl(member.address));
-      const added = await etcdctl(files, endpoints, ['member', 'add', host.name, `--peer-urls=${peerUrl}`], { timeoutMs: 15_000 });
-      if (added.code !== 0) throw new LabError(`adding etcd member ${host.name} failed: ${added.stderr.trim() || added.stdout.trim()}`);
+      context.progress(`kubeadm join --control-plane on ${name}: etcd member add${context.etcd.version === '3.5' ? ' (learner, then promote)' : ''}, kubelet`);
+      await joinMember(context, host, members.slice(0, index));
     }
-    await systemctlInHost(host, ['enable', '--now', 'kubelet']);
     await waitForHealthyCluster(files, [host], etcdTimeoutMs, 'kubeadm');
   }
   context.progress('starting kubelet on the other nodes and seeding /registry keys');

@@ -145,3 +145,39 @@ export function thawSshd(host: LabHostInfo, frozen: Set<number>): void {
   process.kill(host.pid, 'SIGCONT');
   frozen.delete(host.pid);
 }
+
+/** Polls `check` every 100 ms until it holds or `timeoutMs` passes; the last answer decides. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolveSleep) => setTimeout(resolveSleep, 100));
+  }
+  return check();
+}
+
+export interface KubeletEvent {
+  /** ISO-8601 UTC with milliseconds. */
+  time: string;
+  /** e.g. manifest-read, sandbox-created, container-created, container-exited, back-off, container-stopping. */
+  event: string;
+  /** key=value fields of the line, e.g. { pod: 'etcd-master-01', container: 'etcd', id: '...', attempt: '0' }. */
+  fields: Record<string, string>;
+}
+
+/** The stand-in kubelet's decision log of one host (kubeadm labs), oldest first. */
+export async function readKubeletLog(lab: LabInfo, address: string): Promise<KubeletEvent[]> {
+  const host = [...lab.hosts, ...lab.nodes].find((candidate) => candidate.address === address);
+  if (!host) throw new Error(`no lab host ${address}`);
+  const text = await readFile(join(host.upperDir, lab.kubeletLog), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => /^\d{4}-/.test(line))
+    .map((line) => {
+      const [time = '', event = '', ...rest] = line.split(' ');
+      const fields = Object.fromEntries(
+        rest.filter((word) => word.includes('=')).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
+      );
+      return { time, event, fields };
+    });
+}
