@@ -17,6 +17,8 @@ command -v etcdctl >/dev/null 2>&1 || missing="$missing etcd-client"
 command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v sudo >/dev/null 2>&1 || missing="$missing sudo"
+command -v socat >/dev/null 2>&1 || missing="$missing socat"   # the bastion of `lab up --bastion`
+command -v ip >/dev/null 2>&1 || missing="$missing iproute2"   # its network namespace
 if $want_bench; then
   command -v ansible-playbook >/dev/null 2>&1 || missing="$missing ansible"
   [ -x /usr/bin/time ] || missing="$missing time"   # GNU time: peak memory of the backup benchmark
@@ -34,6 +36,9 @@ if [ -n "$missing" ]; then
     exit 1
   fi
 fi
+
+# etcd 3.5 for `lab up --etcd 3.5` (Debian 13's packages unpacked into a folder of the lab's own; apt sources untouched).
+sh scripts/lab-etcd35.sh
 
 # npm packages, when node_modules is absent or older than the lock file.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

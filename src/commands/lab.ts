@@ -1,7 +1,9 @@
 // `orchestrate lab up|status|down|damage`: a local lab of real hosts (sshd + etcd under TLS) for tests and the demo.
 import { parseArgs } from 'node:util';
 import { ExitCode, UsageError } from '../errors.js';
-import { labDamage, labDown, labStatus, labUp, type LabStatusReport, type LabUpResult } from '../lab/index.js';
+import { labDamage, labDown, labStatus, labUp, type LabHostInfo, type LabStatusReport, type LabUpResult } from '../lab/index.js';
+import { defaultLabEtcdVersion, labEtcdVersions, parseLabEtcdVersion } from '../lab/etcd-versions.js';
+import { labTopologies, maxLabNodes, parseLabTopology, parseNodeCount } from '../lab/lab-layout.js';
 import { defaultLabMembers, defaultLabNet, maxLabMembers, parseMemberCount } from '../lab/paths.js';
 
 const usage = `usage: orchestrate lab <up|status|down|damage> [options]   (root only)
@@ -15,6 +17,10 @@ const usage = `usage: orchestrate lab <up|status|down|damage> [options]   (root 
 options:
   --dir DIR          lab folder (default ./lab)
   --members N        up: number of hosts, 1 to ${maxLabMembers} (default ${defaultLabMembers})
+  --etcd VERSION     up: ${labEtcdVersions.join(' or ')} (default ${defaultLabEtcdVersion}; 3.5 comes from Debian 13, see scripts/setup.sh)
+  --topology T       up: ${labTopologies.join(' (systemd units, default) or ')} (static pods under a stand-in kubelet)
+  --nodes M          up: kube_node-only hosts besides the members, 0 to ${maxLabNodes} (default 0)
+  --bastion          up: hosts in a network namespace of their own, reachable only through a jump host
   --net A.B.C        up: first three octets of the loopback network (default ${defaultLabNet})
   --keep-on-failure  up: leave a lab that failed to start in place, to read its logs
   --json             status: print the report as JSON
@@ -24,28 +30,41 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+function hostLine(host: LabHostInfo): string {
+  const name =
+    host.inventoryName === host.address
+      ? host.name
+      : `${host.inventoryName}${host.role === 'member' && host.name !== host.inventoryName ? ` (${host.name})` : ''}`;
+  return `    ${host.address.padEnd(15)} ${name.padEnd(20)} ${host.role.padEnd(7)} sshd pid ${String(host.pid).padEnd(8)} upper ${host.upperDir}`;
+}
+
 function printUp(info: LabUpResult): void {
   const out: string[] = [];
+  const shape = `${info.hosts.length} member(s)${info.nodes.length ? ` + ${info.nodes.length} node(s)` : ''}${info.bastion ? ' behind a bastion' : ''} on ${info.net}.x, ${info.topology} topology, etcd ${info.etcdVersion}`;
   if (info.alreadyRunning) {
-    out.push(`lab already running in ${info.dir} (${info.hosts.length} host(s) on ${info.net}.x); nothing changed.`);
+    out.push(`lab already running in ${info.dir} (${shape}); nothing changed.`);
     if (info.differsFromRequest) out.push(`note: ${info.differsFromRequest}`);
   } else {
-    out.push(`lab up: ${info.hosts.length} host(s) on ${info.net}.x in ${seconds(info.startupMs)}`);
+    out.push(`lab up: ${shape}, in ${seconds(info.startupMs)}`);
   }
   const first = info.hosts[0];
   out.push(
     `  folder       ${info.dir}`,
     `  inventory    ${info.inventoryFile}`,
+    `  ssh_config   ${info.sshConfigFile}`,
     `  ssh key      ${info.keyFile}  (root and ${info.deployUser}, passwordless sudo, on every host)`,
     `  known_hosts  ${info.knownHostsFile}  (also in ${info.userKnownHostsFile}, lines tagged orchestrate-lab:${info.dir})`,
     `  pki          CA ${info.pki.caFile}`,
-    `               etcd server/peer (also client) ${info.pki.certFile} + ${info.pki.keyFile}`,
+    info.topology === 'kubeadm'
+      ? "               members: kubeadm's /etc/kubernetes/pki/etcd/* and /etc/kubernetes/pki/apiserver-etcd-client.*"
+      : `               etcd server/peer (also client) ${info.pki.certFile} + ${info.pki.keyFile}`,
     `               deploy-host client ${info.pki.clientCertFile} + ${info.pki.clientKeyFile}`,
-    `  logs         sshd: ${info.logsDir}/<address>-sshd.log; units: <upper>/${info.unitLogDir}/<unit>.log; start/stop: <upper>/${info.systemctlLog}`,
+    `  logs         sshd: ${info.logsDir}/<address>-sshd.log; units: <upper>/${info.unitLogDir}/<unit>.log; start/stop: <upper>/${info.systemctlLog}${info.topology === 'kubeadm' ? `; kubelet: <upper>/${info.kubeletLog}` : ''}`,
+    ...(info.netns
+      ? [`  netns        ${info.netns.name} (members and nodes; reach them through the bastion, or nsenter --net=${info.netns.path})`]
+      : []),
     '  hosts:',
-    ...info.hosts.map(
-      (host) => `    ${host.address.padEnd(15)} ${host.name.padEnd(20)} sshd pid ${String(host.pid).padEnd(8)} upper ${host.upperDir}`,
-    ),
+    ...[...(info.bastion ? [info.bastion] : []), ...info.hosts, ...info.nodes].map(hostLine),
   );
   for (const conflict of info.knownHosts?.conflicting ?? []) {
     out.push(
@@ -54,10 +73,11 @@ function printUp(info: LabUpResult): void {
     );
   }
   if (first) {
+    const netns = info.netns ? `nsenter --net=${info.netns.path} ` : '';
     out.push(
       '  try:',
-      `    ssh -i ${info.keyFile} -o UserKnownHostsFile=${info.knownHostsFile} root@${first.address} cat /etc/lab-host`,
-      `    ETCDCTL_API=3 etcdctl --endpoints=${info.hosts.map((host) => host.clientUrl).join(',')} --cacert=${info.pki.caFile} --cert=${info.pki.clientCertFile} --key=${info.pki.clientKeyFile} endpoint status -w table`,
+      `    ssh -F ${info.sshConfigFile} ${first.inventoryName} cat /etc/lab-host`,
+      `    ${netns}etcdctl --endpoints=${info.hosts.map((host) => host.clientUrl).join(',')} --cacert=${info.pki.caFile} --cert=${info.pki.clientCertFile} --key=${info.pki.clientKeyFile} endpoint status -w table`,
       `    orchestrate lab down --dir ${info.dir}`,
     );
   }
@@ -65,7 +85,7 @@ function printUp(info: LabUpResult): void {
 }
 
 function statusHealthy(report: LabStatusReport): boolean {
-  return report.found && report.hosts.every((host) => host.running && host.sshd && host.etcd.healthy);
+  return report.found && report.hosts.every((host) => host.running && host.sshd && (host.role !== 'member' || host.etcd.healthy));
 }
 
 function printStatus(report: LabStatusReport): void {
@@ -73,17 +93,27 @@ function printStatus(report: LabStatusReport): void {
     process.stdout.write(`no lab in ${report.dir}\n`);
     return;
   }
-  const out = [`lab in ${report.dir}: ${report.hosts.length} host(s) on ${report.net}.x, phase ${report.phase}, created ${report.createdAt}`];
+  const out = [
+    `lab in ${report.dir}: ${report.hosts.length} host(s) on ${report.net}.x, ${report.topology} topology, etcd ${report.etcdVersion}, phase ${report.phase}, created ${report.createdAt}`,
+  ];
   for (const host of report.hosts) {
-    const etcd = host.etcd.status
-      ? `etcd healthy${host.etcd.status.isLeader ? ' LEADER' : ''} id ${host.etcd.status.memberId} rev ${host.etcd.status.revision} term ${host.etcd.status.raftTerm} db ${host.etcd.status.dbSize} B v${host.etcd.status.version}`
-      : `etcd UNHEALTHY (${host.etcd.error ?? 'unknown'})`;
+    const etcd =
+      host.role !== 'member'
+        ? host.role
+        : host.etcd.status
+          ? `etcd healthy${host.etcd.status.isLeader ? ' LEADER' : ''} id ${host.etcd.status.memberId} rev ${host.etcd.status.revision} term ${host.etcd.status.raftTerm} db ${host.etcd.status.dbSize} B v${host.etcd.status.version}`
+          : `etcd UNHEALTHY (${host.etcd.error ?? 'unknown'})`;
     const services = Object.entries(host.services)
       .map(([name, state]) => `${name}=${state}`)
       .join(' ');
+    const containers = host.containers
+      ?.map((c) => `${c.name}=${c.state.replace('CONTAINER_', '').toLowerCase()}${c.attempt > 0 ? `(attempt ${c.attempt})` : ''}`)
+      .join(' ');
+    const memory = host.memory ? `  mem ${(host.memory.pssKiB / 1024).toFixed(1)} MiB PSS in ${host.memory.processes} processes` : '';
     out.push(
-      `  ${host.address.padEnd(15)} ${host.running ? `pid ${host.pid}` : 'NOT RUNNING'}  sshd ${host.sshd ? 'up' : 'DOWN'}  ${etcd}`,
-      `  ${''.padEnd(15)} ${services}`,
+      `  ${host.address.padEnd(15)} ${host.inventoryName === host.address ? '' : `${host.inventoryName} `}${host.running ? `pid ${host.pid}` : 'NOT RUNNING'}  sshd ${host.sshd ? 'up' : 'DOWN'}  ${etcd}${memory}`,
+      ...(services ? [`  ${''.padEnd(15)} ${services}`] : []),
+      ...(containers ? [`  ${''.padEnd(15)} static pods: ${containers}`] : []),
     );
   }
   out.push(statusHealthy(report) ? 'all hosts up, every member healthy' : 'lab degraded: see above');
@@ -94,6 +124,10 @@ const labOptions = {
   dir: { type: 'string', default: 'lab' },
   members: { type: 'string' },
   net: { type: 'string' },
+  etcd: { type: 'string' },
+  topology: { type: 'string' },
+  nodes: { type: 'string' },
+  bastion: { type: 'boolean', default: false },
   'keep-on-failure': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -123,8 +157,15 @@ export async function labCommand(args: string[]): Promise<number> {
   }
   if (!action) throw new UsageError('lab needs an action: up, status, down or damage', 'run `orchestrate lab --help`');
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, 'run `orchestrate lab --help`');
-  const upOnly = values.members !== undefined || values.net !== undefined || values['keep-on-failure'];
-  if (action !== 'up' && upOnly) throw new UsageError(`--members, --net and --keep-on-failure apply to \`lab up\` only, not \`lab ${action}\``);
+  const upOnly =
+    [values.members, values.net, values.etcd, values.topology, values.nodes].some((value) => value !== undefined) ||
+    values.bastion ||
+    values['keep-on-failure'];
+  if (action !== 'up' && upOnly) {
+    throw new UsageError(
+      `--members, --nodes, --net, --etcd, --topology, --bastion and --keep-on-failure apply to \`lab up\` only, not \`lab ${action}\``,
+    );
+  }
   switch (action) {
     case 'up': {
       const began = Date.now();
@@ -132,6 +173,10 @@ export async function labCommand(args: string[]): Promise<number> {
         dir: values.dir,
         ...(values.members !== undefined ? { members: parseMemberCount(values.members) } : {}),
         ...(values.net !== undefined ? { net: values.net } : {}),
+        ...(values.etcd !== undefined ? { etcd: parseLabEtcdVersion(values.etcd) } : {}),
+        ...(values.topology !== undefined ? { topology: parseLabTopology(values.topology) } : {}),
+        ...(values.nodes !== undefined ? { nodes: parseNodeCount(values.nodes) } : {}),
+        ...(values.bastion ? { bastion: true } : {}),
         keepOnFailure: values['keep-on-failure'],
         onProgress: (message) => process.stdout.write(`  [${seconds(Date.now() - began).padStart(6)}] ${message}\n`),
       });

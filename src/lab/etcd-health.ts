@@ -1,5 +1,5 @@
 // Waiting for the lab's etcd members to form a healthy cluster, with a bound, and explaining it when they don't.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientUrl, etcdctl, type EtcdClientFiles } from './etcdctl.js';
 import { LabError } from './lab-error.js';
@@ -14,8 +14,29 @@ export interface MemberForHealth {
   upperDir: string;
 }
 
+/** The newest log of a member's etcd: its unit's (kubeasz) or its static pod container's (kubeadm). */
+export async function etcdLogTail(upperDir: string, topology: 'kubeasz' | 'kubeadm', lines = 6): Promise<string> {
+  let file = join(upperDir, 'var/log/lab-units/etcd.log');
+  if (topology === 'kubeadm') {
+    const podsDir = join(upperDir, 'var/log/pods');
+    const pods = (await readdir(podsDir).catch(() => [] as string[])).filter((name) => name.startsWith('kube-system_etcd-'));
+    const logs = (
+      await Promise.all(pods.map(async (pod) => (await readdir(join(podsDir, pod, 'etcd')).catch(() => [] as string[])).map((name) => join(podsDir, pod, 'etcd', name))))
+    ).flat();
+    const dated = await Promise.all(logs.map(async (path) => ({ path, mtime: (await stat(path).catch(() => undefined))?.mtimeMs ?? 0 })));
+    file = dated.sort((a, b) => b.mtime - a.mtime)[0]?.path ?? join(upperDir, 'var/log/lab-kubelet.log');
+  }
+  const log = await readFile(file, 'utf8').catch(() => '(no etcd log)');
+  return log.trim().split('\n').slice(-lines).join('\n    ');
+}
+
 /** Polls `etcdctl endpoint health` on every member until all are healthy or `timeoutMs` passes. */
-export async function waitForHealthyCluster(files: EtcdClientFiles, members: readonly MemberForHealth[], timeoutMs: number): Promise<void> {
+export async function waitForHealthyCluster(
+  files: EtcdClientFiles,
+  members: readonly MemberForHealth[],
+  timeoutMs: number,
+  topology: 'kubeasz' | 'kubeadm' = 'kubeasz',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const healthy = new Set<string>();
   while (healthy.size < members.length && Date.now() < deadline) {
@@ -28,8 +49,7 @@ export async function waitForHealthyCluster(files: EtcdClientFiles, members: rea
   if (unhealthy.length === 0) return;
   const details = await Promise.all(
     unhealthy.map(async (member) => {
-      const log = await readFile(join(member.upperDir, 'var/log/lab-units/etcd.log'), 'utf8').catch(() => '(no etcd log)');
-      return `${member.address}:\n    ${log.trim().split('\n').slice(-6).join('\n    ')}`;
+      return `${member.address}:\n    ${await etcdLogTail(member.upperDir, topology)}`;
     }),
   );
   throw new LabError(

@@ -6,6 +6,8 @@ export interface EtcdClientFiles {
   caFile: string;
   certFile: string;
   keyFile: string;
+  /** The lab's network namespace, when its members live in one (bastion labs). */
+  netnsPath?: string;
 }
 
 export function clientUrl(address: string): string {
@@ -16,13 +18,17 @@ export function etcdctl(
   files: EtcdClientFiles,
   endpoints: readonly string[],
   args: readonly string[],
-  options: { timeoutMs?: number; input?: string } = {},
+  options: { timeoutMs?: number; input?: string; netnsPath?: string } = {},
 ): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const commandTimeout = Math.max(1, Math.floor(timeoutMs / 1000) - 1);
+  // Members in a lab network namespace are reached from inside it.
+  const netns = options.netnsPath ?? files.netnsPath;
+  const [program, prefix] = netns ? ['nsenter', [`--net=${netns}`, '--', 'etcdctl']] : ['etcdctl', []];
   return runProgram(
-    'etcdctl',
+    program,
     [
+      ...prefix,
       `--endpoints=${endpoints.join(',')}`,
       `--cacert=${files.caFile}`,
       `--cert=${files.certFile}`,

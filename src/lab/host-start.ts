@@ -10,16 +10,25 @@ import { labSshPort, type LabHostPaths } from './paths.js';
 import { isAlive, mountNamespaceOf, processStartTime, waitUntil } from './processes.js';
 import { cleanEnv } from './run-program.js';
 
-// Paths arrive as positional parameters, never inside the script text.
+// Paths arrive as positional parameters, never inside the script text. $5: the host's own hostname (kubeadm
+// hosts get a UTS namespace of their own), $6: a network namespace file to bind into the host at
+// /run/netns/lab (the bastion reaches the members through it); then the program the holder becomes.
 const holderScript = `set -eu
-merged=$1 upper=$2 work=$3 config=$4
+merged=$1 upper=$2 work=$3 name=$4 netns=$5
+shift 5
 mount -t overlay overlay -o "lowerdir=/,upperdir=$upper,workdir=$work" "$merged"
 mount --rbind /dev "$merged/dev"
 mount --bind /proc "$merged/proc"
 mount --rbind /sys "$merged/sys"
 mount -t tmpfs -o mode=0755 tmpfs "$merged/run"
 mkdir -m 0755 "$merged/run/sshd"
-exec chroot "$merged" /usr/sbin/sshd -D -e -f "$config"
+if [ -n "$name" ]; then hostname "$name"; fi
+if [ -n "$netns" ]; then
+  mkdir -m 0755 "$merged/run/netns"
+  : >"$merged/run/netns/lab"
+  mount --bind "$netns" "$merged/run/netns/lab"
+fi
+exec chroot "$merged" "$@"
 `;
 
 export interface StartedHost {
@@ -27,15 +36,39 @@ export interface StartedHost {
   startTime: string;
 }
 
+export interface HolderOptions {
+  /** Set the host's hostname in a UTS namespace of its own (kubeadm hosts). */
+  hostname?: string;
+  /** Run the host in this network namespace (e.g. /run/netns/orchestrate-lab-...) instead of the deploy host's. */
+  netnsPath?: string;
+  /** Bind this network namespace into the host at /run/netns/lab (the bastion). */
+  bindNetnsPath?: string;
+  /** What the holder becomes inside the host; default sshd -D on the host's address. */
+  program?: readonly string[];
+}
+
 /** Spawns the holder fully detached (own session, stdio to the host's sshd log) and returns its pid at once. */
-export async function spawnHostHolder(host: LabHostPaths): Promise<StartedHost> {
+export async function spawnHostHolder(host: LabHostPaths, options: HolderOptions = {}): Promise<StartedHost> {
   const log = openSync(host.sshdLog, 'a', 0o600);
   try {
-    const child = spawn(
-      'unshare',
-      ['-m', '--propagation', 'private', 'sh', '-c', holderScript, 'lab-host', host.mergedDir, host.upperDir, host.workDir, labSshdConfigPath],
-      { detached: true, stdio: ['ignore', log, log], env: cleanEnv() },
-    );
+    const unshare = ['unshare', '-m', ...(options.hostname ? ['-u'] : []), '--propagation', 'private'];
+    const program = options.program ?? ['/usr/sbin/sshd', '-D', '-e', '-f', labSshdConfigPath];
+    const argv = [
+      ...(options.netnsPath ? ['nsenter', `--net=${options.netnsPath}`, '--'] : []),
+      ...unshare,
+      'sh',
+      '-c',
+      holderScript,
+      'lab-host',
+      host.mergedDir,
+      host.upperDir,
+      host.workDir,
+      options.hostname ?? '',
+      options.bindNetnsPath ?? '',
+      ...program,
+    ];
+    const [command = 'unshare', ...args] = argv;
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log], env: cleanEnv() });
     const pid = await new Promise<number>((resolvePid, reject) => {
       child.once('error', (error) => reject(new LabError(`starting host ${host.address}: ${error.message}`)));
       child.once('spawn', () => (child.pid ? resolvePid(child.pid) : reject(new LabError(`starting host ${host.address}: no pid`))));
@@ -94,14 +127,32 @@ export function portInUse(address: string, port: number, timeoutMs = 1_000): Pro
   });
 }
 
-export async function waitForSshd(host: LabHostPaths, pid: number, timeoutMs: number): Promise<void> {
+/**
+ * True when a socket in `pid`'s network namespace listens on `address:port` (read from /proc/<pid>/net/tcp).
+ * Works for hosts in a lab network namespace, which the deploy host cannot connect to.
+ */
+export async function listensInNamespaceOf(pid: number, address: string, port: number): Promise<boolean> {
+  const text = await readFile(`/proc/${pid}/net/tcp`, 'utf8').catch(() => '');
+  const octets = address.split('.').map(Number);
+  const wanted = `${octets
+    .reverse()
+    .map((octet) => octet.toString(16).padStart(2, '0'))
+    .join('')}:${port.toString(16).padStart(4, '0')}`.toUpperCase();
+  return text.split('\n').some((line) => {
+    const fields = line.trim().split(/\s+/);
+    return fields[1]?.toUpperCase() === wanted && fields[3] === '0A';
+  });
+}
+
+/** Waits for sshd: an SSH banner on the address, or (in a lab network namespace) a listening socket. */
+export async function waitForSshd(host: LabHostPaths, pid: number, timeoutMs: number, inNamespace = false): Promise<void> {
   let holderDied = false;
   const ready = await waitUntil(async () => {
     if (!(await isAlive(pid))) {
       holderDied = true;
       return true;
     }
-    return sshBanner(host.address, labSshPort, 1_000);
+    return inNamespace ? listensInNamespaceOf(pid, host.address, labSshPort) : sshBanner(host.address, labSshPort, 1_000);
   }, timeoutMs, 50);
   if (holderDied) throw await hostFailure(host, pid, 'exited before sshd was ready');
   if (!ready) throw await hostFailure(host, pid, `sshd did not answer on ${host.address}:${labSshPort} within ${timeoutMs} ms`);

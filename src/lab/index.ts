@@ -1,10 +1,17 @@
 // The lab's public API: bring N real hosts up on this machine, inspect them, take them down.
 export { labUp, labIsRunning, type LabUpOptions, type LabUpResult } from './lab-up.js';
 export { labDown, labProcesses, type LabDownReport } from './lab-down.js';
-export { labStatus, type LabStatusReport, type LabHostStatus, type ServiceState } from './lab-status.js';
+export { labStatus, type LabStatusReport, type LabHostStatus, type LabContainerStatus, type ServiceState } from './lab-status.js';
 export { labDamage, labRogueKey, type LabDamageReport } from './lab-damage.js';
 export { labInfoFromState, type LabInfo, type LabHostInfo, type LabPkiInfo } from './lab-info.js';
-export { readLabState, type LabState, type LabHostState } from './lab-state.js';
+export { readLabState, labClientFiles, type LabState, type LabHostState, type LabHostRole, type LabTopology } from './lab-state.js';
+export { labEtcdVersions, defaultLabEtcdVersion, etcd35Dir, etcdBinaries, parseLabEtcdVersion, type LabEtcdVersion } from './etcd-versions.js';
+export { labTopologies, defaultLabTopology, maxLabNodes, parseLabTopology, parseNodeCount, planLabHosts, type PlannedHost } from './lab-layout.js';
+export { labHostMemory, type HostMemory } from './memory.js';
+export { kubeadmManifests, manifestDir, staticPodNames, kubeadmEtcdDataDir, kubeadmEtcdPkiDir } from './kubeadm-manifests.js';
+export { kubeadmPkiFiles } from './kubeadm-pki.js';
+export { kubeletLogPath, criStateDir } from './kubeadm-files.js';
+export { renderLabInventory, renderLabSshConfig } from './inventory-writer.js';
 export { runInHost, hostSystemctl } from './host-exec.js';
 export { labSeedKeys, seededPodCount } from './seed-data.js';
 export { LabError, LabNeedsRootError } from './lab-error.js';

@@ -2,7 +2,7 @@
 // so a restore has something visible to undo.
 import { clientUrl, etcdctl } from './etcdctl.js';
 import { LabError, requireRoot } from './lab-error.js';
-import { readLabState } from './lab-state.js';
+import { hostRole, labClientFiles, readLabState } from './lab-state.js';
 import { labPaths, resolveLabDir } from './paths.js';
 
 export const labRogueKey = '/registry/rogue/oops';
@@ -19,8 +19,8 @@ export async function labDamage(options: { dir: string }): Promise<LabDamageRepo
   const state = await readLabState(paths.stateFile);
   const first = state?.hosts[0];
   if (!state || !first) throw new LabError(`no lab in ${dir}`, `bring one up with \`orchestrate lab up --dir ${dir}\``, 'lab.missing');
-  const files = { caFile: paths.caFile, certFile: paths.clientCertFile, keyFile: paths.clientKeyFile };
-  const endpoints = state.hosts.map((host) => clientUrl(host.address));
+  const files = labClientFiles(state);
+  const endpoints = state.hosts.filter((host) => hostRole(host) === 'member').map((host) => clientUrl(host.address));
   const deleted = await etcdctl(files, endpoints, ['del', '--prefix', '/registry/pods/']);
   if (deleted.code !== 0) throw new LabError(`deleting /registry/pods/ failed: ${deleted.stderr.trim()}`);
   const rogue = await etcdctl(files, endpoints, ['put', labRogueKey, 'written by `orchestrate lab damage`']);

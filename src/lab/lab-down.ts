@@ -7,7 +7,8 @@ import { withDirLock } from './dir-lock.js';
 import { clientUrl, etcdctl, parseEndpointStatus } from './etcdctl.js';
 import { removeLabKnownHosts } from './known-hosts-file.js';
 import { LabError, requireRoot } from './lab-error.js';
-import { readLabState, type LabHostState, type LabState } from './lab-state.js';
+import { hostRole, labClientFiles, readLabState, type LabHostState, type LabState } from './lab-state.js';
+import { deleteLabNetns } from './netns.js';
 import { labPaths, resolveLabDir, type LabPaths } from './paths.js';
 import { isSameProcessAlive, mountNamespaceOf, processesInMountNamespaces, terminateProcesses } from './processes.js';
 
@@ -31,11 +32,39 @@ async function pidFilePids(host: LabHostState): Promise<number[]> {
   return pids.filter((pid) => Number.isInteger(pid) && pid > 1);
 }
 
-/** The pid in a host's etcd pid file, when that process is still inside the host. */
+interface ContainerProcess {
+  pid: number;
+  /** The container's name in its pod, e.g. etcd. */
+  name: string;
+}
+
+/**
+ * Static pod containers the stand-in kubelet started (kubeadm labs), still running: their shim recorded
+ * "pid starttime", so a reused pid is never taken for one. A container with a bind-mounted volume lives in a
+ * mount namespace of its own, which the namespace scan does not see; this finds it.
+ */
+export async function containerProcesses(host: LabHostState): Promise<ContainerProcess[]> {
+  const dir = join(host.upperDir, 'var/lib/lab-cri/containers');
+  const ids = await readdir(dir).catch(() => [] as string[]);
+  const found = await Promise.all(
+    ids.map(async (id): Promise<ContainerProcess | undefined> => {
+      const [pidText, startTime] = (await readFile(join(dir, id, 'pid'), 'utf8').catch(() => '')).trim().split(' ');
+      const name = (await readFile(join(dir, id, 'meta'), 'utf8').catch(() => '')).split('\n')[1] ?? '';
+      const pid = Number(pidText);
+      if (!Number.isInteger(pid) || pid <= 1 || !startTime) return undefined;
+      return (await isSameProcessAlive({ pid, startTime })) ? { pid, name } : undefined;
+    }),
+  );
+  return found.filter((entry): entry is ContainerProcess => entry !== undefined);
+}
+
+/** The pid of a host's etcd (its unit's pid file, or its static pod container), when it still runs inside the host. */
 async function etcdPid(host: LabHostState): Promise<number | undefined> {
-  const pid = Number((await readFile(join(host.upperDir, 'var/lib/lab-systemd/etcd.pid'), 'utf8').catch(() => '')).trim());
-  if (!Number.isInteger(pid) || pid <= 1 || host.mountNamespace === undefined) return undefined;
-  return (await mountNamespaceOf(pid)) === host.mountNamespace ? pid : undefined;
+  const fromUnit = Number((await readFile(join(host.upperDir, 'var/lib/lab-systemd/etcd.pid'), 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(fromUnit) && fromUnit > 1 && host.mountNamespace !== undefined && (await mountNamespaceOf(fromUnit)) === host.mountNamespace) {
+    return fromUnit;
+  }
+  return (await containerProcesses(host)).find((container) => container.name === 'etcd')?.pid;
 }
 
 /**
@@ -43,9 +72,9 @@ async function etcdPid(host: LabHostState): Promise<number | undefined> {
  * stopping too; followers first, then the leader, makes `down` take about a second instead of seven.
  */
 async function etcdLeaderPid(paths: LabPaths, state: LabState): Promise<number | undefined> {
-  const files = { caFile: paths.caFile, certFile: paths.clientCertFile, keyFile: paths.clientKeyFile };
+  const files = labClientFiles(state);
   const leaders = await Promise.all(
-    state.hosts.map(async (host) => {
+    state.hosts.filter((host) => hostRole(host) === 'member').map(async (host) => {
       const pid = await etcdPid(host);
       if (pid === undefined) return undefined;
       const result = await etcdctl(files, [clientUrl(host.address)], ['endpoint', 'status', '--write-out=json'], { timeoutMs: 3_000 });
@@ -65,6 +94,7 @@ export async function labProcesses(state: LabState): Promise<number[]> {
     if (host.pid !== undefined && host.startTime !== undefined && (await isSameProcessAlive({ pid: host.pid, startTime: host.startTime }))) {
       pids.add(host.pid);
     }
+    for (const container of await containerProcesses(host)) pids.add(container.pid);
     for (const pid of await pidFilePids(host)) {
       // A pid file may name a reused pid: only a process inside a lab namespace (or, when the host's
       // namespace was never recorded, any namespace but ours) is the lab's.
@@ -76,16 +106,23 @@ export async function labProcesses(state: LabState): Promise<number[]> {
   return [...pids].sort((a, b) => a - b);
 }
 
-const generatedEntries = ['hosts', 'logs', 'ssh', 'pki', 'inventory.yml', 'known_hosts'];
+const generatedEntries = ['hosts', 'logs', 'ssh', 'pki', 'inventory.yml', 'ssh_config', 'known_hosts'];
 
 /** Takes the lab down without locking; `lab up` uses it to clear a half-started lab while it holds the lock. */
 export async function takeLabDown(paths: LabPaths, state: LabState): Promise<LabDownReport> {
   const pids = await labProcesses(state);
   const leader = await etcdLeaderPid(paths, state);
-  const survivors = [
+  let survivors = [
     ...(await terminateProcesses(pids.filter((pid) => pid !== leader))),
     ...(leader === undefined ? [] : await terminateProcesses([leader])),
   ];
+  // A stand-in kubelet may have started a container between the listing and its own end: look again.
+  for (let round = 0; round < 3 && survivors.length === 0; round++) {
+    const late = await labProcesses(state);
+    if (late.length === 0) break;
+    pids.push(...late);
+    survivors = await terminateProcesses(late);
+  }
   if (survivors.length > 0) {
     throw new LabError(
       `lab in ${paths.dir}: processes ${survivors.join(', ')} did not exit after SIGKILL; the lab's files were kept`,
@@ -93,6 +130,7 @@ export async function takeLabDown(paths: LabPaths, state: LabState): Promise<Lab
       'lab.stuck-processes',
     );
   }
+  if (state.netns) await deleteLabNetns(state.netns);
   const knownHostsLinesRemoved = await removeLabKnownHosts(state.userKnownHostsFile, state.knownHostsTag);
   const removed: string[] = [];
   for (const entry of generatedEntries) {
@@ -105,7 +143,7 @@ export async function takeLabDown(paths: LabPaths, state: LabState): Promise<Lab
   await rm(paths.stateFile, { force: true });
   removed.push(paths.stateFile);
   const keptEntries = (await readdir(paths.dir).catch(() => [] as string[])).filter((name) => name !== '.lab.lock');
-  return { dir: paths.dir, found: true, stoppedPids: pids, knownHostsLinesRemoved, removed, keptEntries };
+  return { dir: paths.dir, found: true, stoppedPids: [...new Set(pids)].sort((a, b) => a - b), knownHostsLinesRemoved, removed, keptEntries };
 }
 
 export async function labDown(options: { dir: string }): Promise<LabDownReport> {

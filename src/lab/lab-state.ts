@@ -1,12 +1,22 @@
 // lab.json: the record of one lab, written before anything starts and updated as it comes up,
 // so `lab down` can always find what `lab up` started, even after a crash half-way.
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { LabEtcdVersion } from './etcd-versions.js';
 import { LabError } from './lab-error.js';
+
+/** How the control plane runs: kubeasz's systemd units, or kubeadm's static pods under kubelet. */
+export type LabTopology = 'kubeasz' | 'kubeadm';
+/** member: an etcd member and control-plane host; node: kube_node only; bastion: the jump host. */
+export type LabHostRole = 'member' | 'node' | 'bastion';
 
 export interface LabHostState {
   address: string;
-  /** etcd member name, `etcd-<address>`. */
+  /** etcd member name (`etcd-<address>` kubeasz, the node name kubeadm); for other roles the inventory name. */
   name: string;
+  /** Absent in records of earlier versions: member. */
+  role?: LabHostRole;
+  /** The host's name in the inventory (kubeasz: its address; kubeadm: its node name). Absent: the address. */
+  inventoryName?: string;
   upperDir: string;
   workDir: string;
   mergedDir: string;
@@ -24,6 +34,11 @@ export interface LabState {
   phase: 'creating' | 'up';
   dir: string;
   net: string;
+  /** Absent in records of earlier versions: kubeasz and 3.4. */
+  topology?: LabTopology;
+  etcdVersion?: LabEtcdVersion;
+  /** The network namespace the lab created for its hosts (bastion labs), e.g. `orchestrate-lab-1a2b3c4d`. */
+  netns?: string;
   createdAt: string;
   /** Milliseconds `lab up` took, once up. */
   startupMs?: number;
@@ -61,4 +76,27 @@ export async function writeLabState(file: string, state: LabState): Promise<void
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   await rename(temporary, file);
+}
+
+export function hostRole(host: LabHostState): LabHostRole {
+  return host.role ?? 'member';
+}
+
+export function labTopology(state: LabState): LabTopology {
+  return state.topology ?? 'kubeasz';
+}
+
+export function labEtcdVersion(state: LabState): LabEtcdVersion {
+  return state.etcdVersion ?? '3.4';
+}
+
+/** The deploy host's client certificate of a lab, reaching its members from inside its network namespace if it has one. */
+export function labClientFiles(state: LabState): { caFile: string; certFile: string; keyFile: string; netnsPath?: string } {
+  const pki = `${state.dir}/pki`;
+  return {
+    caFile: `${pki}/ca.pem`,
+    certFile: `${pki}/client.pem`,
+    keyFile: `${pki}/client-key.pem`,
+    ...(state.netns ? { netnsPath: `/run/netns/${state.netns}` } : {}),
+  };
 }

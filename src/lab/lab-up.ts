@@ -1,43 +1,37 @@
-// `lab up`: N real hosts on this machine, each with its own filesystem view, sshd and etcd member.
-import { mkdir, rmdir, stat, writeFile } from 'node:fs/promises';
+// `lab up`: real hosts on this machine, each with its own filesystem view, sshd and (members) an etcd member,
+// in the topology asked for (kubeasz units or kubeadm static pods), optionally behind a bastion and with
+// kube_node-only hosts.
+import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { bringUp } from './bring-up.js';
 import { withDirLock } from './dir-lock.js';
-import { waitForHealthyCluster } from './etcd-health.js';
-import { prepareHostFiles } from './host-files.js';
-import { hostSystemctl } from './host-exec.js';
-import { portInUse, spawnHostHolder, waitForOwnNamespace, waitForSshd } from './host-start.js';
-import { writeLabInventory } from './inventory-writer.js';
-import { addLabKnownHosts, knownHostsLines, knownHostsTag, type KnownHostsEdit } from './known-hosts-file.js';
+import { defaultLabEtcdVersion, etcdBinaries, requireEtcdBinaries, type EtcdBinaries, type LabEtcdVersion } from './etcd-versions.js';
+import { portInUse } from './host-start.js';
+import { knownHostsTag, type KnownHostsEdit } from './known-hosts-file.js';
 import { takeLabDown } from './lab-down.js';
 import { LabError, requireRoot } from './lab-error.js';
 import { labInfoFromState, type LabInfo } from './lab-info.js';
-import { readLabState, writeLabState, type LabState } from './lab-state.js';
-import {
-  defaultLabMembers,
-  defaultLabNet,
-  etcdMemberName,
-  labAddresses,
-  labHostPaths,
-  labPaths,
-  parseLabNet,
-  parseMemberCount,
-  resolveLabDir,
-  type LabPaths,
-} from './paths.js';
-import { createLabPki } from './pki.js';
+import { defaultLabTopology, parseNodeCount, planLabHosts } from './lab-layout.js';
+import { hostRole, readLabState, writeLabState, type LabState, type LabTopology } from './lab-state.js';
+import { labNetnsName, netnsExists } from './netns.js';
+import { defaultLabMembers, defaultLabNet, labHostPaths, labPaths, parseLabNet, parseMemberCount, resolveLabDir, type LabPaths } from './paths.js';
 import { isSameProcessAlive } from './processes.js';
-import { labSeedKeys, seedLabData } from './seed-data.js';
-import { createClientKey, type HostPublicKey } from './ssh-keys.js';
-import { readSystemctlAsset } from './systemctl-asset.js';
-import { etcdServiceName, initialCluster, kubeServices } from './units.js';
 
 export interface LabUpOptions {
   dir: string;
   /** First three octets inside 127.0.0.0/8; default 127.0.100. */
   net?: string;
-  /** 1 to 7; default 3. */
+  /** etcd members (control-plane hosts), 1 to 7; default 3. */
   members?: number;
+  /** kube_node-only hosts (sshd, kubelet and kube-proxy stand-ins, no etcd), 0 to 200; default 0. */
+  nodes?: number;
+  /** etcd 3.4 (Debian 12's, default) or 3.5 (Debian 13's, fetched by scripts/setup.sh). */
+  etcd?: LabEtcdVersion;
+  /** kubeasz (systemd units, default) or kubeadm (static pods under a stand-in kubelet). */
+  topology?: LabTopology;
+  /** Put every host in a network namespace of the lab's own, reachable only through a bastion. */
+  bastion?: boolean;
   /** The deploy host's known_hosts that gets the lab's host keys; default ~/.ssh/known_hosts. */
   userKnownHostsFile?: string;
   /** Leave a lab that failed to come up in place, for its logs. */
@@ -46,13 +40,10 @@ export interface LabUpOptions {
 }
 
 export interface LabUpResult extends LabInfo {
-  /** Set when a running lab was found with another --net or --members than asked for. */
+  /** Set when a running lab was found with another shape than asked for. */
   differsFromRequest?: string;
   knownHosts?: KnownHostsEdit;
 }
-
-const sshdTimeoutMs = 10_000;
-const etcdTimeoutMs = 25_000;
 
 /** A lab counts as running when every host's holder (sshd) is still the process lab up started. */
 export async function labIsRunning(state: LabState): Promise<boolean> {
@@ -65,9 +56,13 @@ export async function labIsRunning(state: LabState): Promise<boolean> {
   return alive.every(Boolean);
 }
 
-async function refuseBusyAddresses(addresses: readonly string[]): Promise<void> {
+/** Addresses the lab will listen on in the deploy host's network (all of them, or only the bastion's). */
+async function refuseBusyAddresses(state: LabState): Promise<void> {
+  const visible = state.hosts.filter((host) => state.netns === undefined || hostRole(host) === 'bastion');
   const checks = await Promise.all(
-    addresses.flatMap((address) => [22, 2379, 2380].map(async (port) => ({ address, port, used: await portInUse(address, port) }))),
+    visible.flatMap((host) =>
+      (hostRole(host) === 'member' ? [22, 2379, 2380] : [22]).map(async (port) => ({ address: host.address, port, used: await portInUse(host.address, port) })),
+    ),
   );
   const busy = checks.filter((check) => check.used);
   if (busy.length > 0) {
@@ -77,25 +72,12 @@ async function refuseBusyAddresses(addresses: readonly string[]): Promise<void> 
       'lab.address-in-use',
     );
   }
-}
-
-export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
-  requireRoot('`lab up`');
-  const began = Date.now();
-  const dir = resolveLabDir(options.dir);
-  const net = parseLabNet(options.net ?? defaultLabNet);
-  const members = parseMemberCount(options.members ?? defaultLabMembers);
-  const progress = options.onProgress ?? ((): void => undefined);
-  const paths = labPaths(dir);
-  const createdDir = !(await stat(dir).catch(() => undefined));
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-
-  try {
-    return await bringUpLocked(options, { dir, net, members, began, createdDir, paths, progress });
-  } catch (error) {
-    // A folder this call created and left empty (e.g. refused before anything started) goes away again.
-    if (createdDir) await rmdir(dir).catch(() => undefined);
-    throw error;
+  if (state.netns && (await netnsExists(state.netns))) {
+    throw new LabError(
+      `network namespace ${state.netns} already exists, but no lab record in ${state.dir} names it`,
+      `if nothing runs in it: ip netns delete ${state.netns}`,
+      'lab.netns-exists',
+    );
   }
 }
 
@@ -103,22 +85,103 @@ interface UpPlan {
   dir: string;
   net: string;
   members: number;
+  nodes: number;
+  topology: LabTopology;
+  bastion: boolean;
+  etcd: EtcdBinaries;
   began: number;
   createdDir: boolean;
   paths: LabPaths;
   progress: (message: string) => void;
 }
 
+export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
+  requireRoot('`lab up`');
+  const began = Date.now();
+  const dir = resolveLabDir(options.dir);
+  const plan: UpPlan = {
+    dir,
+    net: parseLabNet(options.net ?? defaultLabNet),
+    members: parseMemberCount(options.members ?? defaultLabMembers),
+    nodes: parseNodeCount(options.nodes ?? 0),
+    topology: options.topology ?? defaultLabTopology,
+    bastion: options.bastion ?? false,
+    etcd: etcdBinaries(options.etcd ?? defaultLabEtcdVersion),
+    began,
+    createdDir: false,
+    paths: labPaths(dir),
+    progress: options.onProgress ?? ((): void => undefined),
+  };
+  await requireEtcdBinaries(plan.etcd);
+  plan.createdDir = !(await stat(dir).catch(() => undefined));
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  try {
+    return await bringUpLocked(options, plan);
+  } catch (error) {
+    // A folder this call created and left empty (e.g. refused before anything started) goes away again.
+    if (plan.createdDir) await rmdir(dir).catch(() => undefined);
+    throw error;
+  }
+}
+
+function shapeOf(state: LabState): string {
+  const members = state.hosts.filter((host) => hostRole(host) === 'member').length;
+  const nodes = state.hosts.filter((host) => hostRole(host) === 'node').length;
+  const bastion = state.hosts.some((host) => hostRole(host) === 'bastion');
+  return `${members} member(s)${nodes ? ` and ${nodes} node(s)` : ''}, ${state.topology ?? 'kubeasz'}, etcd ${state.etcdVersion ?? '3.4'}${bastion ? ', behind a bastion' : ''} on ${state.net}.x`;
+}
+
+function newState(options: LabUpOptions, plan: UpPlan, existing: LabState | undefined): LabState {
+  const { dir, net, paths } = plan;
+  const planned = planLabHosts({ net, members: plan.members, nodes: plan.nodes, topology: plan.topology, bastion: plan.bastion });
+  return {
+    version: 1,
+    phase: 'creating',
+    dir,
+    net,
+    topology: plan.topology,
+    etcdVersion: plan.etcd.version,
+    ...(plan.bastion ? { netns: labNetnsName(dir) } : {}),
+    createdAt: new Date(plan.began).toISOString(),
+    userKnownHostsFile: options.userKnownHostsFile ?? join(homedir(), '.ssh', 'known_hosts'),
+    knownHostsTag: knownHostsTag(dir),
+    createdDir: existing?.createdDir ?? plan.createdDir,
+    hosts: planned.map((host) => {
+      const hostPaths = labHostPaths(paths, host.address);
+      return {
+        address: host.address,
+        name: host.name,
+        role: host.role,
+        inventoryName: host.inventoryName,
+        upperDir: hostPaths.upperDir,
+        workDir: hostPaths.workDir,
+        mergedDir: hostPaths.mergedDir,
+        sshdLog: hostPaths.sshdLog,
+      };
+    }),
+  };
+}
+
 async function bringUpLocked(options: LabUpOptions, plan: UpPlan): Promise<LabUpResult> {
-  const { dir, net, members, began, createdDir, paths, progress } = plan;
+  const { dir, paths, progress } = plan;
   return withDirLock(paths.lockDir, `bringing the lab in ${dir} up`, async () => {
     const existing = await readLabState(paths.stateFile);
     if (existing && (await labIsRunning(existing))) {
       const info: LabUpResult = labInfoFromState(existing, true);
-      const netDiffers = options.net !== undefined && existing.net !== net;
-      const membersDiffer = options.members !== undefined && existing.hosts.length !== members;
-      if (netDiffers || membersDiffer) {
-        info.differsFromRequest = `it runs ${existing.hosts.length} member(s) on ${existing.net}.x, not ${members} on ${net}.x; run \`orchestrate lab down --dir ${dir}\` first to change it`;
+      // Only what was asked for explicitly counts; the rest is taken as the running lab has it.
+      const count = (role: string): number => existing.hosts.filter((host) => hostRole(host) === role).length;
+      const asked: UpPlan = {
+        ...plan,
+        net: options.net === undefined ? existing.net : plan.net,
+        members: options.members ?? count('member'),
+        nodes: options.nodes ?? count('node'),
+        topology: options.topology ?? existing.topology ?? 'kubeasz',
+        bastion: options.bastion ?? count('bastion') > 0,
+        etcd: options.etcd === undefined ? etcdBinaries(existing.etcdVersion ?? '3.4') : plan.etcd,
+      };
+      const wanted = newState(options, asked, existing);
+      if (shapeOf(wanted) !== shapeOf(existing)) {
+        info.differsFromRequest = `it runs ${shapeOf(existing)}, not ${shapeOf(wanted)}; run \`orchestrate lab down --dir ${dir}\` first to change it`;
       }
       return info;
     }
@@ -133,36 +196,14 @@ async function bringUpLocked(options: LabUpOptions, plan: UpPlan): Promise<LabUp
       );
     }
 
-    const addresses = labAddresses(net, members);
-    await refuseBusyAddresses(addresses);
-    const userKnownHostsFile = options.userKnownHostsFile ?? join(homedir(), '.ssh', 'known_hosts');
-    const state: LabState = {
-      version: 1,
-      phase: 'creating',
-      dir,
-      net,
-      createdAt: new Date(began).toISOString(),
-      userKnownHostsFile,
-      knownHostsTag: knownHostsTag(dir),
-      createdDir: existing?.createdDir ?? createdDir,
-      hosts: addresses.map((address) => {
-        const host = labHostPaths(paths, address);
-        return {
-          address,
-          name: etcdMemberName(address),
-          upperDir: host.upperDir,
-          workDir: host.workDir,
-          mergedDir: host.mergedDir,
-          sshdLog: host.sshdLog,
-        };
-      }),
-    };
+    const state = newState(options, plan, existing);
+    await refuseBusyAddresses(state);
     // Written before anything starts, so `lab down` can always find what was started.
     await writeLabState(paths.stateFile, state);
     try {
-      const result = await bringUp(paths, state, userKnownHostsFile, progress);
+      const result = await bringUp({ paths, state, etcd: plan.etcd, userKnownHostsFile: state.userKnownHostsFile, progress });
       state.phase = 'up';
-      state.startupMs = Date.now() - began;
+      state.startupMs = Date.now() - plan.began;
       await writeLabState(paths.stateFile, state);
       const info: LabUpResult = labInfoFromState(state, false);
       info.knownHosts = result.knownHosts;
@@ -175,70 +216,4 @@ async function bringUpLocked(options: LabUpOptions, plan: UpPlan): Promise<LabUp
       throw error;
     }
   });
-}
-
-async function bringUp(
-  paths: LabPaths,
-  state: LabState,
-  userKnownHostsFile: string,
-  progress: (message: string) => void,
-): Promise<{ knownHosts: KnownHostsEdit }> {
-  const addresses = state.hosts.map((host) => host.address);
-  // Everything hosts read at the deploy host's paths must exist before their overlays are mounted.
-  progress('creating CA, etcd and client certificates, and the SSH key pair');
-  await mkdir(paths.logsDir, { recursive: true, mode: 0o755 });
-  const [, authorizedKey, systemctlScript] = await Promise.all([createLabPki(paths, addresses), createClientKey(paths), readSystemctlAsset()]);
-
-  progress(`preparing ${state.hosts.length} host(s): host keys, sshd, deploy user, units, stand-in systemctl`);
-  const cluster = initialCluster(state.hosts);
-  const hostKeys = new Map<string, HostPublicKey[]>();
-  await Promise.all(
-    state.hosts.map(async (host) => {
-      const keys = await prepareHostFiles({
-        paths,
-        host: labHostPaths(paths, host.address),
-        name: host.name,
-        initialCluster: cluster,
-        systemctlScript,
-        authorizedKey,
-      });
-      hostKeys.set(host.address, keys);
-    }),
-  );
-  const ordered = new Map(addresses.map((address) => [address, hostKeys.get(address) ?? []]));
-  await writeFile(paths.knownHostsFile, `${knownHostsLines(ordered).join('\n')}\n`, { mode: 0o644 });
-  const knownHosts = await addLabKnownHosts(userKnownHostsFile, state.knownHostsTag, ordered);
-
-  progress('starting sshd in each host');
-  for (const host of state.hosts) {
-    const started = await spawnHostHolder(labHostPaths(paths, host.address));
-    host.pid = started.pid;
-    host.startTime = started.startTime;
-    await writeLabState(paths.stateFile, state);
-  }
-  for (const host of state.hosts) {
-    host.mountNamespace = await waitForOwnNamespace(labHostPaths(paths, host.address), host.pid ?? 0, 5_000);
-  }
-  await writeLabState(paths.stateFile, state);
-  await Promise.all(state.hosts.map((host) => waitForSshd(labHostPaths(paths, host.address), host.pid ?? 0, sshdTimeoutMs)));
-
-  progress('starting etcd on every member at once (they need each other for quorum)');
-  await Promise.all(state.hosts.map((host) => systemctlInHost(host.address, host.pid ?? 0, ['enable', '--now', etcdServiceName])));
-  const files = { caFile: paths.caFile, certFile: paths.clientCertFile, keyFile: paths.clientKeyFile };
-  await waitForHealthyCluster(files, state.hosts, etcdTimeoutMs);
-
-  progress('starting the Kubernetes stand-ins and seeding /registry keys');
-  await Promise.all([
-    ...state.hosts.map((host) => systemctlInHost(host.address, host.pid ?? 0, ['enable', '--now', ...kubeServices])),
-    seedLabData(files, addresses[0] ?? '', labSeedKeys(addresses)),
-  ]);
-  await writeLabInventory(paths, addresses);
-  return { knownHosts };
-}
-
-async function systemctlInHost(address: string, pid: number, args: string[]): Promise<void> {
-  const result = await hostSystemctl(pid, args);
-  if (result.code !== 0) {
-    throw new LabError(`host ${address}: systemctl ${args.join(' ')} exited with ${result.code ?? result.signal}: ${result.stderr.trim()}`);
-  }
 }

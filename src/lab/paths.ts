@@ -15,6 +15,8 @@ export interface LabPaths {
   /** A directory used as a lock so two `lab` commands never work on one lab at once. */
   lockDir: string;
   inventoryFile: string;
+  /** Host entries for ssh -F (ProxyJump through the bastion when there is one). */
+  sshConfigFile: string;
   /** known_hosts with only this lab's host keys. */
   knownHostsFile: string;
   sshDir: string;
@@ -68,6 +70,7 @@ export function labPaths(dir: string): LabPaths {
     stateFile: join(dir, 'lab.json'),
     lockDir: join(dir, '.lab.lock'),
     inventoryFile: join(dir, 'inventory.yml'),
+    sshConfigFile: join(dir, 'ssh_config'),
     knownHostsFile: join(dir, 'known_hosts'),
     sshDir,
     keyFile: join(sshDir, 'id_ed25519'),

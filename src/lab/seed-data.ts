@@ -48,12 +48,17 @@ export function labSeedKeys(addresses: readonly string[]): Map<string, string> {
   return keys;
 }
 
-/** Writes every key in one transaction (etcdctl txn reads `put key "value"` lines; values are Go-quoted). */
+/** etcd refuses a transaction of more than 128 operations (--max-txn-ops): larger seeds go in chunks. */
+const putsPerTransaction = 100;
+
+/** Writes the keys in transactions (etcdctl txn reads `put key "value"` lines; values are Go-quoted). */
 export async function seedLabData(files: EtcdClientFiles, address: string, keys: ReadonlyMap<string, string>): Promise<void> {
   const puts = [...keys].map(([key, value]) => `put ${key} ${JSON.stringify(value)}`);
-  const input = `\n${puts.join('\n')}\n\n\n`;
-  const result = await etcdctl(files, [clientUrl(address)], ['txn'], { input, timeoutMs: 15_000 });
-  if (result.code !== 0 || !result.stdout.startsWith('SUCCESS')) {
-    throw new LabError(`seeding /registry keys through ${address} failed: ${(result.stderr || result.stdout).trim()}`);
+  for (let start = 0; start < puts.length; start += putsPerTransaction) {
+    const input = `\n${puts.slice(start, start + putsPerTransaction).join('\n')}\n\n\n`;
+    const result = await etcdctl(files, [clientUrl(address)], ['txn'], { input, timeoutMs: 15_000 });
+    if (result.code !== 0 || !result.stdout.startsWith('SUCCESS')) {
+      throw new LabError(`seeding /registry keys through ${address} failed: ${(result.stderr || result.stdout).trim()}`);
+    }
   }
 }

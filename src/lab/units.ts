@@ -15,6 +15,8 @@ export interface EtcdUnitInput {
   address: string;
   /** `etcd-<address>=https://<address>:2380`, comma-joined, every member. */
   initialCluster: string;
+  /** /usr/bin/etcd (Debian's 3.4) or /usr/local/bin/etcd (3.5). */
+  etcdPath: string;
   caFile: string;
   certFile: string;
   keyFile: string;
@@ -36,7 +38,7 @@ Documentation=https://github.com/coreos
 [Service]
 Type=notify
 WorkingDirectory=${etcdDataDir}
-ExecStart=/usr/bin/etcd \\
+ExecStart=${input.etcdPath} \\
   --name=${input.name} \\
   --cert-file=${input.certFile} \\
   --key-file=${input.keyFile} \\

@@ -1,6 +1,6 @@
 // Writing into a host's upper layer before its overlay is mounted. A directory present in both layers takes
 // the upper one's owner and mode, so every directory created here copies them from the same path under /.
-import { chmod, chown, lstat, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 
 /** Creates `upper/<path>` and its parents, each with the owner and mode of `/<path>` when that exists. */
@@ -46,4 +46,12 @@ export async function writeUpperFile(upperDir: string, path: string, content: st
 /** The path inside the host that an upper-layer path stands for. */
 export function pathInHost(upperDir: string, upperPath: string): string {
   return `/${relative(upperDir, upperPath).split(sep).join('/')}`;
+}
+
+/** Creates the symbolic link `upper/<path>` -> `target` (a path as seen inside the host), replacing a file there. */
+export async function writeUpperSymlink(upperDir: string, path: string, target: string): Promise<void> {
+  await ensureUpperDir(upperDir, dirname(path));
+  const link = join(upperDir, path);
+  await rm(link, { force: true });
+  await symlink(target, link);
 }

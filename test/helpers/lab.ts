@@ -11,18 +11,16 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { clientUrl, etcdctl } from '../../src/lab/etcdctl.js';
 import { portInUse } from '../../src/lab/host-start.js';
-import { labDown, labUp, type LabDownReport, type LabHostInfo, type LabInfo } from '../../src/lab/index.js';
+import { labDown, labUp, type LabDownReport, type LabHostInfo, type LabInfo, type LabUpOptions } from '../../src/lab/index.js';
 import { runProgram, type RunResult } from '../../src/lab/run-program.js';
 
 export type { LabInfo, LabHostInfo, LabPkiInfo } from '../../src/lab/index.js';
 
-export interface StartLabOptions {
-  dir: string;
-  /** First three octets inside 127.0.0.0/8; default 127.0.100. */
-  net?: string;
-  /** 1 to 7; default 3. */
-  members?: number;
-}
+/**
+ * What a suite asks of its lab, e.g. `{ dir, net, members: 3, etcd: '3.5' }`. Everything else of
+ * `labUp`'s options is passed through; nothing here changes the lab's defaults.
+ */
+export type StartLabOptions = Omit<LabUpOptions, 'onProgress'>;
 
 /** A fresh folder under the system temp dir (mkdtemp: mode 0700, which the lab copes with). */
 const tempPrefix = 'orchestrate-lab-';
@@ -34,7 +32,7 @@ export function tempLabDir(): string {
 /** A fresh lab: whatever ran in `dir` before is taken down first. */
 export async function startLab(options: StartLabOptions): Promise<LabInfo> {
   await labDown({ dir: options.dir });
-  return labUp({ dir: options.dir, ...(options.net ? { net: options.net } : {}), ...(options.members ? { members: options.members } : {}) });
+  return labUp(options);
 }
 
 /** Stops every process of the lab by pid and removes its files (and tempLabDir's folder); a missing lab is fine. */
@@ -91,7 +89,13 @@ export function sshToLabHost(lab: LabInfo, address: string, command: string, opt
 
 /** etcdctl (v3, TLS with the deploy host's client certificate) against the given members (default: all). */
 export function etcdctlInLab(lab: LabInfo, args: readonly string[], addresses?: readonly string[]): Promise<RunResult> {
-  const files = { caFile: lab.pki.caFile, certFile: lab.pki.clientCertFile, keyFile: lab.pki.clientKeyFile };
+  // Behind a bastion, the members are reached from inside the lab's network namespace.
+  const files = {
+    caFile: lab.pki.caFile,
+    certFile: lab.pki.clientCertFile,
+    keyFile: lab.pki.clientKeyFile,
+    ...(lab.netns ? { netnsPath: lab.netns.path } : {}),
+  };
   const endpoints = (addresses ?? lab.hosts.map((host) => host.address)).map(clientUrl);
   return etcdctl(files, endpoints, args, { timeoutMs: 15_000 });
 }
@@ -140,4 +144,40 @@ export async function freezeSshd(host: LabHostInfo, frozen: Set<number>): Promis
 export function thawSshd(host: LabHostInfo, frozen: Set<number>): void {
   process.kill(host.pid, 'SIGCONT');
   frozen.delete(host.pid);
+}
+
+/** Polls `check` every 100 ms until it holds or `timeoutMs` passes; the last answer decides. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolveSleep) => setTimeout(resolveSleep, 100));
+  }
+  return check();
+}
+
+export interface KubeletEvent {
+  /** ISO-8601 UTC with milliseconds. */
+  time: string;
+  /** e.g. manifest-read, sandbox-created, container-created, container-exited, back-off, container-stopping. */
+  event: string;
+  /** key=value fields of the line, e.g. { pod: 'etcd-master-01', container: 'etcd', id: '...', attempt: '0' }. */
+  fields: Record<string, string>;
+}
+
+/** The stand-in kubelet's decision log of one host (kubeadm labs), oldest first. */
+export async function readKubeletLog(lab: LabInfo, address: string): Promise<KubeletEvent[]> {
+  const host = [...lab.hosts, ...lab.nodes].find((candidate) => candidate.address === address);
+  if (!host) throw new Error(`no lab host ${address}`);
+  const text = await readFile(join(host.upperDir, lab.kubeletLog), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => /^\d{4}-/.test(line))
+    .map((line) => {
+      const [time = '', event = '', ...rest] = line.split(' ');
+      const fields = Object.fromEntries(
+        rest.filter((word) => word.includes('=')).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
+      );
+      return { time, event, fields };
+    });
 }
