@@ -8,13 +8,15 @@ import type { ConnectionOptions } from '../../engine/connections.js';
 import type { PhaseOutcome } from '../../engine/phased.js';
 import type { ClusterVerdict } from '../../etcd/cluster/verdict.js';
 import { DEPLOY_HOST, journalPath, JournalWriter, readJournal, type JournalStatus, type RestoreJournal } from '../../etcd/restore/journal.js';
-import { topologyOf } from '../../etcd/restore/unit-commands.js';
+import { checkTopologyVariable } from '../../etcd/restore/unit-commands.js';
 import { packagePath } from '../../package-root.js';
 import { Procedure } from '../procedure.js';
 import { now, printablePlan, restoreEventsOf, type Emit } from './events.js';
 import { readPreflight } from './preflight.js';
 import type { RestoreReport } from './report.js';
+import { stateFromJournal } from './restore-members.js';
 import { rollbackPolicy, rollbackSkippedPhases } from './restore-policy.js';
+import { RunState } from '../../modules/run-state.js';
 import { DEFAULT_TIMEOUTS, type PlanTimeouts } from './restore-run.js';
 
 export const rollbackPlaybookPath = packagePath('playbooks', 'restore-rollback.yml');
@@ -42,6 +44,9 @@ export async function openRollback(
   connection: ConnectionOptions = {},
 ): Promise<Procedure> {
   const members = requireEtcd(inventory);
+  // The rollback acts on the members as the restore recorded them, and verifies against what the cluster was.
+  const state = new RunState();
+  stateFromJournal(state, journal, members);
   return Procedure.open(
     {
       inventory,
@@ -51,6 +56,7 @@ export async function openRollback(
       requiredPhases: REQUIRED_PHASES,
       optionalGroups: KUBE_GROUPS,
       connection,
+      state,
     },
     true,
     over,
@@ -122,7 +128,7 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
   const emit = options.emit ?? (() => undefined);
   const { inventory } = options;
   const members = requireEtcd(inventory);
-  topologyOf(inventory);
+  checkTopologyVariable(inventory);
   const timeouts: PlanTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const journalFile = journalPath(inventory.dir, members[0]?.token ?? 'cluster');
   const journal = await journalToUndo(journalFile, members);

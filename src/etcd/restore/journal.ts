@@ -5,7 +5,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RefusedError } from '../../errors.js';
 import type { RestoreTool } from './identity.js';
-import type { MemberRestorePaths } from './paths.js';
+import type { MemberRestorePaths, SwapMode } from './paths.js';
 
 export type RestoreMode = 'member' | 'deploy-host';
 
@@ -24,6 +24,16 @@ export type JournalStatus = 'in-progress' | 'completed' | 'rolling-back' | 'roll
 
 export interface JournalMember {
   name: string;
+  /** The member as the restore acted on it (checked against its configuration and the live cluster). */
+  identity?: {
+    peerUrl: string;
+    clientUrl: string;
+    dataDir: string;
+    walDir?: string;
+    topology: 'systemd' | 'kubeadm';
+    mode: SwapMode;
+    walMode?: SwapMode;
+  };
   paths: MemberRestorePaths;
   /** The data dir existed when the restore began (it is moved aside, never deleted). */
   hadOldData: boolean;
@@ -59,6 +69,12 @@ export interface RestoreJournal {
   done: Record<string, RestorePhase[]>;
   /** Wall-clock marks for the report (ISO). */
   marks: Record<string, string>;
+  /** Revisions were raised by this much (etcd 3.5.10+); 0 or absent: not bumped. */
+  bumpRevision?: number;
+  /** The live member list when the restore began: what a rollback must find again. */
+  membersBefore?: { name: string; peerUrls: string[] }[];
+  /** Per phase and host: when it began and ended (the report draws them). */
+  timings?: Record<string, Record<string, { start: string; end?: string }>>;
   rollback?: {
     reason: string;
     startedAt: string;
