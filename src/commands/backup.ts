@@ -124,6 +124,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { loadInventory } = await import('../config/inventory.js');
   const { formatProblems } = await import('../config/format-problems.js');
   const { backupLocations } = await import('../etcd/backup/locations.js');
+  const { etcdAccess } = await import('../config/etcd-vars.js');
   const { parseExtraVars, runPlaybook } = await import('../engine/index.js');
   const { RunState } = await import('../modules/run-state.js');
   const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
@@ -135,10 +136,15 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { inventory } = loaded;
   // Refuses a catalog inside backup_dir before anything runs.
   const locations = backupLocations(inventory, options.metricsFile ? { metricsFile: options.metricsFile } : {});
+  // Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own certificates).
+  const access = etcdAccess(inventory);
+  const configuredMethod = inventory.hosts.get(inventory.groups.get('etcd')?.[0] ?? '')?.vars.backup_method;
+  const method = options.method ?? (configuredMethod === undefined ? (access === 'ssh' ? 'etcdctl' : 'client') : undefined);
   const extraVars = {
+    backup_etcd_access: access,
     ...(await parseExtraVars(options.extraVarsText ?? [])),
     ...(options.metricsFile ? { backup_metrics_file: locations.metricsFile } : {}),
-    ...(options.method ? { backup_method: options.method } : {}),
+    ...(method ? { backup_method: method } : {}),
   };
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
   const start = new Date().toISOString();

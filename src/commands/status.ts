@@ -4,7 +4,9 @@
 // schedule fails loudly when the cluster breaks or backups silently stop.
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
-import { helpOption, parseCommandLine, singleArgument } from './command-line.js';
+import type { Inventory } from '../config/types.js';
+import type { EngineSession } from '../engine/session.js';
+import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument } from './command-line.js';
 
 const usage = `usage: orchestrate status INVENTORY [--max-age 24h] [--require-all-members] [--json]
 
@@ -17,6 +19,9 @@ options:
       --require-all-members    any member down or not healthy, or any alarm, is unhealthy (exit 7);
                                without it these are warnings while quorum holds
       --timeout S              seconds to wait for each member (default 5)
+      --known-hosts FILE       known hosts file, when etcd is asked on the members over SSH (etcd_access: ssh)
+      --accept-new-host-keys   trust and record host keys not seen before (same)
+      --connect-timeout S      seconds to connect to each host (same; default 10)
       --json                   one JSON object on stdout
   -h, --help                   this text
 
@@ -36,6 +41,7 @@ export async function statusCommand(args: string[]): Promise<number> {
     'max-age': { type: 'string' },
     'require-all-members': { type: 'boolean' },
     timeout: { type: 'string' },
+    ...connectionOptions,
     json: { type: 'boolean' },
     ...helpOption,
   });
@@ -62,8 +68,12 @@ export async function statusCommand(args: string[]): Promise<number> {
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   const locations = backupLocations(inventory);
 
+  const { etcdAccess } = await import('../config/etcd-vars.js');
+  // Without a client certificate here, each member is asked on the member (etcdctl over SSH, its own certificate).
+  const session = etcdAccess(inventory) === 'ssh' ? await sshSession(inventory, values) : undefined;
+  const observe = session ? (await import('../modules/etcd-access.js')).clusterObserver(session.state, inventory) : undefined;
   const [survey, newest, catalog] = await Promise.all([
-    surveyCluster(etcdMembers(inventory), { timeoutMs: timeoutSeconds * 1000 }),
+    surveyCluster(etcdMembers(inventory), { timeoutMs: timeoutSeconds * 1000 }, observe).finally(() => session?.close()),
     newestGoodSnapshot(locations),
     readCatalog(locations.catalogFile).catch(() => ({ records: [] as import('../etcd/backup/catalog.js').CatalogRecord[] })),
   ]);
@@ -81,4 +91,20 @@ export async function statusCommand(args: string[]): Promise<number> {
   });
   process.stdout.write(values.json ? `${JSON.stringify(report.json)}\n` : report.text);
   return report.exitCode;
+}
+
+/** Connections for asking etcd on the members (opened on first use, one per member). */
+async function sshSession(inventory: Inventory, values: { 'known-hosts'?: string; 'accept-new-host-keys'?: boolean; 'connect-timeout'?: string }): Promise<EngineSession> {
+  const { EngineSession: Session } = await import('../engine/session.js');
+  const { coreCatalog } = await import('../modules/core-catalog.js');
+  const connectSeconds = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
+  return new Session({
+    inventory,
+    catalog: coreCatalog,
+    connection: {
+      acceptNewHostKeys: values['accept-new-host-keys'] === true,
+      ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+      ...(connectSeconds !== undefined ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
+    },
+  });
 }

@@ -97,6 +97,19 @@ export function missingEtcdProblem(inventory: Inventory, severity: 'error' | 'wa
   return problem;
 }
 
+/**
+ * How orchestrate asks etcd: `client` (the deploy host's etcd client, with the inventory's client
+ * certificate) or `ssh` (etcdctl on each member over SSH, with the member's own certificate). `auto` (the
+ * default): ssh when the members speak TLS and the inventory gives the deploy host no client certificate.
+ */
+export function etcdAccess(inventory: Inventory): 'client' | 'ssh' {
+  const first = etcdMembers(inventory)[0];
+  const host = first ? inventory.hosts.get(first.host) : undefined;
+  const chosen = host?.vars.etcd_access;
+  if (chosen === 'client' || chosen === 'ssh') return chosen;
+  return first && first.clientUrl.startsWith('https:') && first.certFile === undefined ? 'ssh' : 'client';
+}
+
 /** Units stopped and started around a restore on control-plane hosts. */
 export function kubeMasterServices(host: InventoryHost): string[] {
   return listVar(host, 'kube_master_services') ?? [...etcdDefaults.kubeMasterServices];

@@ -55,7 +55,7 @@ export function restorePolicy(writer: JournalWriter, members: readonly EtcdMembe
 }
 
 /** A rollback is never cut short: it is what leaves the cluster usable. */
-export function rollbackPolicy(writer: JournalWriter, members: readonly EtcdMember[], restoredDataAt: Map<string, string>): PhasePolicy {
+export function rollbackPolicy(writer: JournalWriter, members: readonly EtcdMember[], restoredDataAt: Map<string, string>, observe?: ObserveCluster): PhasePolicy {
   return {
     shouldRun: (phase, host) => shouldRunRollbackPhase(writer.journal, phase, host),
     onBegin: (phase) =>
@@ -71,7 +71,7 @@ export function rollbackPolicy(writer: JournalWriter, members: readonly EtcdMemb
         if (!list.includes(phase)) list.push(phase);
       });
     },
-    waves: etcdStopWaves(members),
+    waves: etcdStopWaves(members, observe),
     interruptible: () => false,
     // A failed stop or swap-back halts it (going on could start etcd on the wrong data); after a failed
     // start it goes on, so that whatever can come up does.

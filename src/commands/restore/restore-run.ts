@@ -8,7 +8,7 @@ import type { Inventory } from '../../config/types.js';
 import { ConfigError, ExitCode, RefusedError } from '../../errors.js';
 import type { ConnectionOptions } from '../../engine/connections.js';
 import type { PhasedRun } from '../../engine/phased.js';
-import { observeCluster, type ObserveCluster } from '../../etcd/cluster/observe.js';
+import type { ObserveCluster } from '../../etcd/cluster/observe.js';
 import type { ClusterVerdict } from '../../etcd/cluster/verdict.js';
 import { archiveJournal, DEPLOY_HOST, JournalWriter, type RestoreJournal } from '../../etcd/restore/journal.js';
 import { packagePath } from '../../package-root.js';
@@ -17,7 +17,7 @@ import { now, printablePlan, restoreEventsOf, type Emit } from './events.js';
 import { readPreflight, type PreflightReading } from './preflight.js';
 import { journalMembers, memberFacts, setSettledFacts, settleMembers, stateFromJournal } from './restore-members.js';
 import { RunState } from '../../modules/run-state.js';
-import { observeClusterKey } from '../../modules/restore/restore-state.js';
+import { clusterObserver, observeClusterKey } from '../../modules/etcd-access.js';
 import type { RestoreReport } from './report.js';
 import { restorePolicy } from './restore-policy.js';
 import { prepareRestore, type RestoreContext } from './restore-context.js';
@@ -71,6 +71,7 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
   const ctx = await prepareRestore(options);
   const state = new RunState();
   if (options.observe) state.set(observeClusterKey, options.observe);
+  const observe = (): ObserveCluster => clusterObserver(state, ctx.inventory);
   // A resumed run acts on the members as its journal recorded them, not as they read now (half of them moved).
   if (ctx.resuming) stateFromJournal(state, ctx.resuming, ctx.members);
   const procedure = await Procedure.open(
@@ -92,7 +93,7 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
     const { planMembers, bump } = settleMembers(ctx, preflight, state);
     setSettledFacts(ctx.inventory, planMembers, bump, ctx.snapshot.revision, (host, name, value) => procedure.setHostFact(host, name, value));
     if (bump === 0 && !ctx.resuming) ctx.warn(noBumpWarning(ctx.snapshot.revision));
-    const current = ctx.resuming ? [] : await (options.observe ?? observeCluster)(ctx.members, { timeoutMs: 2_000 });
+    const current = ctx.resuming ? [] : await observe()(ctx.members, { timeoutMs: 2_000 });
     ctx.lap('preflight');
     const preview = await procedure.pass({ dryRun: true, skipTags: ['preflight', 'identities'] });
     const plan = printablePlan(preview);
@@ -106,7 +107,7 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
     const run = await procedure.pass({
       dryRun: false,
       skipTags: ['preflight', 'identities'],
-      policy: restorePolicy(writer, ctx.members, options.observe),
+      policy: restorePolicy(writer, ctx.members, observe()),
       signal: ctx.signal,
       onEvent: restoreEventsOf(ctx.emit),
     });

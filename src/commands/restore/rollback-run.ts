@@ -17,6 +17,7 @@ import type { RestoreReport } from './report.js';
 import { stateFromJournal } from './restore-members.js';
 import { rollbackPolicy, rollbackSkippedPhases } from './restore-policy.js';
 import { RunState } from '../../modules/run-state.js';
+import { clusterObserver } from '../../modules/etcd-access.js';
 import { DEFAULT_TIMEOUTS, type PlanTimeouts } from './restore-run.js';
 
 export const rollbackPlaybookPath = packagePath('playbooks', 'restore-rollback.yml');
@@ -74,7 +75,7 @@ export async function runRollback(procedure: Procedure, writer: JournalWriter, m
   const run = await procedure.pass({
     dryRun: false,
     skipTags: ['preflight', ...skipped],
-    policy: rollbackPolicy(writer, members, restoredDataAt),
+    policy: rollbackPolicy(writer, members, restoredDataAt, clusterObserver(procedure.session.state, procedure.session.inventory)),
     onEvent: restoreEventsOf(emit),
   });
   const problems = run.phases.flatMap((phase) =>

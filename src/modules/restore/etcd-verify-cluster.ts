@@ -6,6 +6,7 @@ import { waitForVerifiedCluster } from '../../etcd/cluster/wait.js';
 import { defineModule } from '../define.js';
 import { booleanSchema, toBool } from '../helpers.js';
 import { call } from '../plan-steps.js';
+import { clusterObserver } from '../etcd-access.js';
 import { restoreMembers } from './restore-state.js';
 
 export const etcdVerifyClusterModule = defineModule({
@@ -31,7 +32,8 @@ export const etcdVerifyClusterModule = defineModule({
       ? "a quorum answers with one leader and the inventory's members"
       : `all answer, one leader, one cluster id, members = inventory${args.revision !== undefined ? `, revision = ${args.revision}` : ''}`;
     const description = `etcd status + member list on each of the ${members.length} members until ${what} (at most ${args.timeout_seconds}s)`;
-    const waited = yield* call(description, false, (signal) => waitForVerifiedCluster(members, need, { timeoutMs: args.timeout_seconds * 1000, signal }));
+    const waited = yield* call(description, false, (signal) =>
+      waitForVerifiedCluster(members, need, { timeoutMs: args.timeout_seconds * 1000, signal, observe: clusterObserver(ctx.state, ctx.inventory) }),);
     if (!waited) return { changed: false };
     const { verdict } = waited;
     const result = { verdict, observations: waited.observations, waited_ms: waited.waitedMs };

@@ -4,12 +4,13 @@
 // one line per disagreement (host, field, values, fix); on success the checked members go to the run's
 // state, and every later step acts on them.
 import { etcdMembers, kubeNodeServices } from '../../config/etcd-vars.js';
-import { observeCluster, type ObservedMember } from '../../etcd/cluster/observe.js';
+import type { ObservedMember } from '../../etcd/cluster/observe.js';
 import { checkAgainstLive, duplicateIdentities, resolveMember, type ResolvedMember } from '../../etcd/members/resolve.js';
 import { defineModule, type ModuleContext } from '../define.js';
 import { booleanSchema, toBool } from '../helpers.js';
 import { call } from '../plan-steps.js';
-import { hostTopology, observeClusterKey, restoreClusterKey } from './restore-state.js';
+import { clusterObserver } from '../etcd-access.js';
+import { hostTopology, restoreClusterKey } from './restore-state.js';
 
 export const etcdIdentitiesModule = defineModule({
   id: 'etcd.identities',
@@ -44,7 +45,7 @@ export const etcdIdentitiesModule = defineModule({
     let live: ObservedMember[] | undefined;
     if (toBool(args.live, true)) {
       const timeoutMs = args.timeout_seconds * 1000;
-      const observe = ctx.state.peek(observeClusterKey) ?? observeCluster;
+      const observe = clusterObserver(ctx.state, ctx.inventory);
       const observed = yield* call(`etcd member list from the members that answer (${args.timeout_seconds}s deadline each)`, true, () =>
         observe(members, { timeoutMs, memberList: true }),
       );

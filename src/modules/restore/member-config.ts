@@ -20,6 +20,7 @@ import {
 import { defineModule } from '../define.js';
 import { check, mustSucceed } from '../plan-steps.js';
 import type { Step } from '../step.js';
+import { memberSettingsKey } from '../etcd-access.js';
 import { forcedTopology, restoreClusterKey } from './restore-state.js';
 
 export const etcdMemberConfigModule = defineModule({
@@ -54,6 +55,7 @@ export const etcdMemberConfigModule = defineModule({
     }
     if (forced === 'kubeadm' && !layout.manifest && !layout.staticPods.includes('kube-apiserver')) config.problems.push(`etcd_topology is kubeadm, but ${args.manifests_dir} holds no static pod of the control plane`);
     ctx.state.get(restoreClusterKey).configs.set(ctx.host.name, config);
+    ctx.state.get(memberSettingsKey).set(ctx.host.name, { topology: config.topology, settings: config.settings });
     const { settings } = config;
     const summary = config.topology === 'kubeadm' ? `kubeadm static pods (${config.staticPods.join(', ') || 'none'})` : `systemd unit ${unit}`;
     return {

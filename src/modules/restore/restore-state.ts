@@ -3,7 +3,6 @@
 // identities every module acts on once etcd.identities has checked the three sources against each other
 // (or, for a resumed run and a rollback, as the journal recorded them).
 import { etcdMembers } from '../../config/etcd-vars.js';
-import type { ObserveCluster } from '../../etcd/cluster/observe.js';
 import type { MemberConfig, Topology } from '../../etcd/members/read-config.js';
 import { resolveMember, type ResolvedMember } from '../../etcd/members/resolve.js';
 import type { SwapMode } from '../../etcd/restore/paths.js';
@@ -24,9 +23,6 @@ export interface RestoreClusterState {
   /** The members every later step acts on. */
   members?: ResolvedMember[];
 }
-
-/** How the modules ask the members (the etcd client; unit tests put a fake here). */
-export const observeClusterKey = stateKey<ObserveCluster | undefined>('observe-cluster', () => undefined);
 
 export const restoreClusterKey = stateKey<RestoreClusterState>('restore-cluster', () => ({ configs: new Map(), layouts: new Map() }));
 
