@@ -17,6 +17,8 @@ command -v etcdctl >/dev/null 2>&1 || missing="$missing etcd-client"
 command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v sudo >/dev/null 2>&1 || missing="$missing sudo"
+# age: the remote-copy tests check that our encrypted snapshots decrypt with the reference command-line tool.
+command -v age >/dev/null 2>&1 || missing="$missing age"
 if $want_bench; then
   command -v ansible-playbook >/dev/null 2>&1 || missing="$missing ansible"
   [ -x /usr/bin/time ] || missing="$missing time"   # GNU time: peak memory of the backup benchmark
