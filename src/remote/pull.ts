@@ -4,6 +4,7 @@
 // snapshot checks, and only then the final name. Any mismatch (an object altered on the server, a
 // truncated download) removes the temporary file and fails.
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { link, open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -97,12 +98,13 @@ async function download(
   const body: Readable = await store.get(copy.key, options.signal ? { signal: options.signal } : {});
   const stored = digestTap();
   const plain = digestTap();
-  const handle = await open(temp, 'wx', 0o600);
+  const keys = options.identity?.keys ?? [];
+  const stages = copy.encrypted ? [stored.tap, createAgeDecryptStream(keys), plain.tap] : [stored.tap, plain.tap];
+  // 'wx': created here, never an existing file or a planted symlink; owner-only like every snapshot.
+  const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
+  await pipeline([body, ...stages, out], options.signal ? { signal: options.signal } : {});
+  const handle = await open(temp, 'r');
   try {
-    const out = handle.createWriteStream({ highWaterMark: 1024 * 1024, autoClose: false });
-    const keys = options.identity?.keys ?? [];
-    const stages = copy.encrypted ? [stored.tap, createAgeDecryptStream(keys), plain.tap] : [stored.tap, plain.tap];
-    await pipeline([body, ...stages, out], options.signal ? { signal: options.signal } : {});
     await handle.sync();
   } finally {
     await handle.close();
