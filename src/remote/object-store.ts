@@ -35,7 +35,7 @@ export interface UploadedPart {
 export interface RequestOptions {
   signal?: AbortSignal;
   /** Bytes handed to the connection so far in this request (the progress a timeout is scaled by). */
-  onProgress?: (bytes: number) => void;
+  onProgress?: (bytes: number, bodyDone?: boolean) => void;
 }
 
 export interface ObjectStore {

@@ -7,8 +7,8 @@ import { backoffMs, type TransferPolicy } from './transfer-policy.js';
 
 export interface AttemptContext {
   signal: AbortSignal;
-  /** Call with the bytes moved so far in this attempt: resets the stall timer. */
-  progress: (bytes: number) => void;
+  /** Call with the bytes moved so far in this attempt (resets the stall timer); `bodyDone` once all are handed over. */
+  progress: (bytes: number, bodyDone?: boolean) => void;
   attempt: number;
 }
 
@@ -48,9 +48,11 @@ async function oneAttempt<T>(run: (context: AttemptContext) => Promise<T>, attem
     timeoutMs === undefined
       ? undefined
       : setTimeout(() => expire(`not done within ${Math.round(timeoutMs / 1000)}s (scaled to the rate measured so far)`), timeoutMs);
-  const progress = () => {
+  // Progress resets the stall timer while the request body is still being taken. Once all of it is handed
+  // over, socket buffers hide how fast the server reads, so only the deadline bounds the wait for the answer.
+  const progress = (_bytes: number, bodyDone = false) => {
     clearTimeout(stall);
-    stall = setTimeout(() => expire(`no progress for ${stallMs / 1000}s`), stallMs);
+    if (!bodyDone) stall = setTimeout(() => expire(`no progress for ${stallMs / 1000}s`), stallMs);
   };
   try {
     return await run({ signal: controller.signal, progress, attempt });

@@ -14,7 +14,7 @@ import type { RemoteSettings } from './settings-types.js';
 type Sdk = typeof import('@aws-sdk/client-s3');
 
 /** A Readable over a buffer in slices, reporting how much the connection has taken (backpressure makes it real progress). */
-export function progressBody(body: Buffer, onProgress?: (bytes: number) => void, slice = 256 * 1024): Readable {
+export function progressBody(body: Buffer, onProgress?: (bytes: number, bodyDone?: boolean) => void, slice = 256 * 1024): Readable {
   let offset = 0;
   return new Readable({
     highWaterMark: slice,
@@ -26,10 +26,13 @@ export function progressBody(body: Buffer, onProgress?: (bytes: number) => void,
       const end = Math.min(offset + slice, body.length);
       this.push(body.subarray(offset, end));
       offset = end;
-      onProgress?.(offset);
+      onProgress?.(offset, offset >= body.length);
     },
   });
 }
+
+const ignore = (): void => undefined;
+const silentLogger = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
 
 async function loadSdk(): Promise<Sdk> {
   // The SDK warns on Node 20 that its releases after January 2027 need Node 22; the version is pinned.
@@ -60,6 +63,8 @@ export async function openS3Store(settings: RemoteSettings, credentials: S3Crede
       ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
     },
     maxAttempts: 1,
+    // Quiet: the SDK would print its own warnings ("non-retryable streaming request") on stderr; our errors say it all.
+    logger: silentLogger,
     defaultsMode: 'standard',
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

@@ -51,6 +51,7 @@ export interface InventoryOptions {
   bucket?: string;
   encrypted?: boolean;
   secret?: string;
+  keyId?: string;
   extraRemote?: string;
 }
 
@@ -59,9 +60,13 @@ export async function remoteFixture(options: InventoryOptions): Promise<RemoteFi
   const dir = await mkdtemp(join(tmpdir(), 'orchestrate-remote-'));
   const keys = await ageKeygen(dir);
   const credentialsFile = join(dir, 's3-credentials');
-  await writeFile(credentialsFile, `[default]\naws_access_key_id = ${S3RVER_KEY_ID}\naws_secret_access_key = ${options.secret ?? S3RVER_SECRET}\n`, {
-    mode: 0o600,
-  });
+  await writeFile(
+    credentialsFile,
+    `[default]\naws_access_key_id = ${options.keyId ?? S3RVER_KEY_ID}\naws_secret_access_key = ${options.secret ?? S3RVER_SECRET}\n`,
+    {
+      mode: 0o600,
+    },
+  );
   const encryption = options.encrypted === false ? '      allow_unencrypted: true\n' : '';
   const inventoryFile = join(dir, 'inventory.yml');
   await writeFile(

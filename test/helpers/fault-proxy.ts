@@ -18,6 +18,8 @@ export interface FaultProxy {
   failNext(count: number, match?: RequestMatcher, status?: number): void;
   /** Read the next `count` matching requests and never answer. */
   stallNext(count: number, match?: RequestMatcher): void;
+  /** Forget every failure not yet injected and go back to full speed. */
+  reset(): void;
   /** Pass request bodies at most this fast (undefined: full speed). */
   throttle(bytesPerSecond: number | undefined): void;
   close(): Promise<void>;
@@ -85,6 +87,10 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     seen,
     failNext: (count, match = () => true, status = 500) => rules.push({ kind: 'fail', left: count, match, status }),
     stallNext: (count, match = () => true) => rules.push({ kind: 'stall', left: count, match, status: 0 }),
+    reset: () => {
+      rules.length = 0;
+      rate = undefined;
+    },
     throttle: (bytesPerSecond) => {
       rate = bytesPerSecond;
     },
