@@ -48,6 +48,8 @@ export interface RemoteCopyResult {
   alreadyThere: boolean;
   retries: number;
   durationMs: number;
+  /** Where the time went: the streamed upload, and the check of the remote copy. */
+  timings: { uploadMs: number; verifyMs: number };
   warnings: string[];
 }
 
@@ -85,7 +87,12 @@ async function alreadyCopied(ctx: CopyContext, key: string, snapshot: LocalSnaps
   return head !== undefined && head.size === known.size;
 }
 
-async function uploadAndVerify(ctx: CopyContext, snapshot: LocalSnapshot, key: string): Promise<{ record: RemoteCopyRecord; retries: number }> {
+async function uploadAndVerify(
+  ctx: CopyContext,
+  snapshot: LocalSnapshot,
+  key: string,
+): Promise<{ record: RemoteCopyRecord; retries: number; timings: RemoteCopyResult['timings'] }> {
+  const started = performance.now();
   const encrypted = ctx.settings.encryption !== undefined;
   const takenAt = snapshot.takenAt.toISOString();
   const base = {
@@ -115,6 +122,7 @@ async function uploadAndVerify(ctx: CopyContext, snapshot: LocalSnapshot, key: s
       'something else writes into backup_dir; take a new backup',
     );
   }
+  const uploadedAt = performance.now();
   const { value: verified } = await withRetries(() => verifyRemoteObject(ctx.store, uploaded, ctx.settings.verify, ctx.signal), {
     policy: ctx.policy,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -133,7 +141,7 @@ async function uploadAndVerify(ctx: CopyContext, snapshot: LocalSnapshot, key: s
     verifiedAt: now,
     ...(verified.head.etag ? { etag: verified.head.etag } : {}),
   };
-  return { record, retries: uploaded.retries };
+  return { record, retries: uploaded.retries, timings: { uploadMs: uploadedAt - started, verifyMs: performance.now() - uploadedAt } };
 }
 
 function asCopyError(error: unknown, ctx: CopyContext, key: string): RemoteCopyError {
@@ -165,15 +173,22 @@ export async function copySnapshotToRemote(ctx: CopyContext, snapshot: LocalSnap
   try {
     if (known && (await alreadyCopied(ctx, key, snapshot, known))) {
       await appendRemoteAttempt(ctx.attemptsFile, attempt({ result: 'ok', bytes: known.size, verifiedBy: 'already there' }));
-      return { record: known, alreadyThere: true, retries: 0, durationMs: Date.now() - started, warnings: [] };
+      return { record: known, alreadyThere: true, retries: 0, durationMs: Date.now() - started, timings: { uploadMs: 0, verifyMs: 0 }, warnings: [] };
     }
-    const { record, retries } = await uploadAndVerify(ctx, snapshot, key);
+    const { record, retries, timings } = await uploadAndVerify(ctx, snapshot, key);
     const view = await updateRemoteCatalog(ctx.store, ctx.settings, ctx.cluster, (copies) => mergeCopies(copies, [record]));
     await appendRemoteAttempt(
       ctx.attemptsFile,
       attempt({ result: 'ok', bytes: record.size, ...(record.verifiedBy ? { verifiedBy: record.verifiedBy } : {}), retries }),
     );
-    return { record, alreadyThere: false, retries, durationMs: Date.now() - started, warnings: view.warnings.map((w) => ctx.masker.mask(w)) };
+    return {
+      record,
+      alreadyThere: false,
+      retries,
+      durationMs: Date.now() - started,
+      timings,
+      warnings: view.warnings.map((w) => ctx.masker.mask(w)),
+    };
   } catch (error) {
     const failure = asCopyError(error, ctx, key);
     await appendRemoteAttempt(ctx.attemptsFile, attempt({ result: 'failed', error: failure.message, kind: failure.kind })).catch(() => undefined);
