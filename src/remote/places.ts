@@ -72,3 +72,23 @@ export function chooseLatest(places: readonly SnapshotPlaces[]): LatestChoice | 
 export function newestVerifiedRemote(copies: readonly RemoteCopyRecord[]): RemoteCopyRecord | undefined {
   return [...copies].filter((c) => c.verified).sort((a, b) => Date.parse(b.takenAt) - Date.parse(a.takenAt))[0];
 }
+
+export interface RemoteFreshness {
+  /** Age of the newest verified remote copy, ms; undefined when there is none. */
+  ageMs?: number;
+  stale: boolean;
+  message: string;
+}
+
+/** For `status --max-remote-age`: stale when the newest verified remote copy is older, or there is none (exit 6). */
+export function judgeRemoteFreshness(newestTakenAt: string | undefined, maxAgeMs: number, now = Date.now()): RemoteFreshness {
+  if (newestTakenAt === undefined) return { stale: true, message: 'no verified remote copy' };
+  const ageMs = Math.max(0, now - Date.parse(newestTakenAt));
+  const stale = ageMs > maxAgeMs;
+  const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)}h`;
+  return {
+    ageMs,
+    stale,
+    message: `newest verified remote copy is ${hours(ageMs)} old${stale ? `, older than --max-remote-age ${hours(maxAgeMs)}` : ''}`,
+  };
+}

@@ -150,16 +150,15 @@ export class RemoteBackups {
       throw this.failure(`cannot read ${this.store.name}/${copy.key}`, error);
     });
     if (check.ok && (!copy.verified || !copy.sha256)) {
-      const now = new Date().toISOString();
-      const verified: RemoteCopyRecord = {
-        ...copy,
+      await this.mark(copy, {
         sha256: check.stored.sha256,
         verified: true,
         verifiedBy: 'pull',
-        verifiedAt: now,
+        verifiedAt: new Date().toISOString(),
         rebuilt: false,
-      };
-      await updateRemoteCatalog(this.store, this.settings, this.cluster, (copies) => copies.map((c) => (c.key === copy.key ? verified : c)));
+      });
+    } else if (!check.ok) {
+      await this.mark(copy, { verified: false, problem: check.problems.join('; ') });
     }
     return check;
   }
@@ -196,8 +195,19 @@ export class RemoteBackups {
     try {
       return await pullCopy(this.store, copy, destDir, { ...(identity ? { identity } : {}), ...(signal ? { signal } : {}) });
     } catch (error) {
+      // A copy that does not match its record stops counting (for `latest` and retention) until checked again.
+      if (error instanceof RemoteCopyError && error.kind === 'verification') await this.mark(copy, { verified: false, problem: error.message });
       throw this.failure(`cannot pull ${this.store.name}/${copy.key}`, error);
     }
+  }
+
+  /** Change one copy's record in the remote catalog (best effort: a warning is all a failure costs). */
+  private async mark(copy: RemoteCopyRecord, change: Partial<RemoteCopyRecord>): Promise<void> {
+    const updated: RemoteCopyRecord = { ...copy, ...change };
+    if (updated.verified) delete updated.problem;
+    await updateRemoteCatalog(this.store, this.settings, this.cluster, (copies) => copies.map((c) => (c.key === copy.key ? updated : c))).catch(
+      () => undefined,
+    );
   }
 
   /** `s3://bucket/key`: the bucket must be the configured one (its endpoint and credentials are the ones known). */

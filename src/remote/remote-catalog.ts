@@ -33,6 +33,8 @@ export interface RemoteCopyRecord {
   etag?: string;
   /** Made from the object's metadata after the catalog was lost. */
   rebuilt?: boolean;
+  /** Why a later check found the copy bad (then `verified` is false: it counts for nothing, and is kept as evidence). */
+  problem?: string;
 }
 
 export interface RemoteCatalogFile {

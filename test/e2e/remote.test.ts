@@ -4,8 +4,8 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { catalogKey } from '../../src/remote/remote-catalog.js';
 import { IdentityError } from '../../src/remote/identity.js';
@@ -13,7 +13,9 @@ import { loadIdentityFor, type RemoteBackups } from '../../src/remote/remote-bac
 import { RemoteCopyError } from '../../src/remote/remote-errors.js';
 import { readRemoteAttempts } from '../../src/remote/remote-attempts.js';
 import { startS3Server, type S3Server } from '../helpers/s3-server.js';
-import { ageKeygen, openRemote, placeSnapshot, remoteFixture, type RemoteFixture } from './remote-helpers.js';
+import { judgeRemoteFreshness } from '../../src/remote/places.js';
+import { decryptLocalCopy, encryptLocalCopy } from '../../src/remote/local-encryption.js';
+import { ageKeygen, FAST_POLICY, openRemote, placeSnapshot, remoteFixture, SNAPSHOT_FIXTURE, type RemoteFixture } from './remote-helpers.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -138,6 +140,67 @@ describe('remote copies (s3rver on loopback)', function () {
     const dest = join(fixture.dir, 'altered');
     await expectRejection(remote.pull(copy, dest, identity), RemoteCopyError, /altered or damaged on the server/);
     expect(await readdir(dest)).to.deep.equal([]);
+    // It no longer counts: not for `latest`, not for retention (and it is kept as evidence).
+    const [after] = (await remote.catalog()).copies;
+    expect(after?.verified).to.equal(false);
+    expect(after?.problem).to.match(/altered or damaged on the server/);
+    await expectRejection(remote.choose('latest', [], join(fixture.dir, 'latest-after-damage'), identity), RemoteCopyError, /no verified snapshot/);
+  });
+
+  it('prunes each place by its policy: dry-run deletes nothing, the newest verified copy stays', async () => {
+    for (const [name, day] of [
+      ['snapshot_20261120T101500Z_rev2.db', 20],
+      ['snapshot_20261125T101500Z_rev2.db', 25],
+    ] as const) {
+      const snapshot = await placeSnapshot(fixture, name);
+      await remote.copy({ ...snapshot, takenAt: new Date(`2026-11-${day}T10:15:00Z`) });
+    }
+    const local = [
+      { name: 'snapshot_20261125T101500Z_rev2.db', path: '/x', takenAt: Date.parse('2026-11-25T10:15:00Z'), size: 1, status: 'ok' as const },
+    ];
+    const plan = await remote.planPrune(local, { keepLast: 1 });
+    expect(plan.local.delete).to.deep.equal([]);
+    // The Dec 1 copy was found altered above: unverified, it counts for nothing and is kept as evidence;
+    // keep-last 1 keeps the newest verified one (Nov 25) and lets Nov 20 go.
+    const reasons = new Map(plan.remote.keep.map((d) => [d.entry.copy.name, d.reasons.join('; ')]));
+    expect(reasons.get('snapshot_20261201T101500Z_rev2.db')).to.match(/not verified/);
+    expect(reasons.get('snapshot_20261125T101500Z_rev2.db')).to.match(/newest verified snapshot \(never deleted\)/);
+    const going = plan.remote.delete.map((d) => d.entry.copy.key);
+    expect(going).to.deep.equal(['prod/etcd/snapshots/remote-test/snapshot_20261120T101500Z_rev2.db.age']);
+    expect((await remote.prune(plan.remote, { dryRun: true })).deleted).to.deep.equal([]);
+    expect((await remote.catalog()).copies).to.have.length(3);
+    const pruned = await remote.prune(plan.remote);
+    expect(pruned.deleted).to.deep.equal(going);
+    expect((await remote.catalog({ reconcile: true })).copies.map((c) => c.name)).to.deep.equal([
+      'snapshot_20261201T101500Z_rev2.db',
+      'snapshot_20261125T101500Z_rev2.db',
+    ]);
+    for (const key of going) expect(await remote.store.head(key)).to.equal(undefined);
+  });
+
+  it('status reads the newest verified copy from the remote, and from the attempt log when the remote is down', async () => {
+    const fromRemote = await remote.newestCopy();
+    expect([fromRemote.source, fromRemote.takenAt]).to.deep.equal(['remote', '2026-11-25T10:15:00.000Z']);
+    const down = await remoteFixture({ endpoint: 'http://127.0.0.1:9' });
+    const offline = await openRemote(down, { ...FAST_POLICY });
+    try {
+      const attempts = join(down.dir, '.orchestrate', 'catalog', 'remote-test.remote.jsonl');
+      await mkdir(dirname(attempts), { recursive: true });
+      await writeFile(
+        attempts,
+        `${JSON.stringify({ cluster: 'remote-test', start: 'x', end: '2026-12-02T00:00:00Z', durationMs: 1, result: 'ok', name: 'n', takenAt: '2026-12-01T23:00:00Z' })}\n`,
+      );
+      const fallback = await offline.newestCopy();
+      expect([fallback.source, fallback.takenAt]).to.deep.equal(['attempt log', '2026-12-01T23:00:00Z']);
+      expect(fallback.warnings[0]).to.match(/cannot be reached .*ECONNREFUSED/);
+      expect(judgeRemoteFreshness(fallback.takenAt, 6 * 3_600_000, Date.parse('2026-12-02T03:00:00Z'))).to.deep.include({ stale: false });
+      expect(judgeRemoteFreshness(fallback.takenAt, 6 * 3_600_000, Date.parse('2026-12-02T06:00:00Z')).message).to.match(
+        /7\.0h old, older than --max-remote-age 6\.0h/,
+      );
+    } finally {
+      offline.close();
+      await rm(down.dir, { recursive: true, force: true });
+    }
   });
 
   it('uploads a multi-part object unencrypted and verifies every byte', async () => {
@@ -172,6 +235,43 @@ describe('remote copies (s3rver on loopback)', function () {
       plainRemote.close();
       await rm(plain.dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('encrypted local copies', () => {
+  let fixture: RemoteFixture;
+  before(async () => {
+    fixture = await remoteFixture({ endpoint: 'http://127.0.0.1:9' });
+  });
+  after(() => rm(fixture.dir, { recursive: true, force: true }));
+
+  it('writes <name>.age owner-only with both sha256s; age decrypts it; we decrypt and verify it back; a wrong key is refused', async () => {
+    const snapshot = await placeSnapshot(fixture);
+    const sealed = await encryptLocalCopy(snapshot.path, [fixture.keys.recipient], snapshot.sha256);
+    expect(sealed.path).to.equal(`${snapshot.path}.age`);
+    expect((await stat(sealed.path)).mode & 0o777).to.equal(0o600);
+    expect(sealed.plaintextSha256).to.equal(snapshot.sha256);
+    expect(sealed.sha256).to.equal(
+      createHash('sha256')
+        .update(await readFile(sealed.path))
+        .digest('hex'),
+    );
+    const { stdout } = await execFileAsync('age', ['-d', '-i', fixture.keys.identityFile, sealed.path], { encoding: 'buffer', maxBuffer: 1 << 24 });
+    expect(stdout.equals(await readFile(SNAPSHOT_FIXTURE))).to.equal(true);
+
+    const identity = await loadIdentityFor(undefined, { ORCHESTRATE_AGE_IDENTITY_FILE: fixture.keys.identityFile });
+    const restoreDir = join(fixture.dir, 'restore');
+    await mkdir(restoreDir);
+    const back = await decryptLocalCopy(sealed.path, restoreDir, identity, snapshot.sha256);
+    expect([back.path, back.sha256, back.revision, back.totalKey]).to.deep.equal([join(restoreDir, snapshot.name), snapshot.sha256, 2, 5]);
+
+    const stranger = await loadIdentityFor(undefined, { ORCHESTRATE_AGE_IDENTITY_FILE: (await ageKeygen(fixture.dir, 'other.txt')).identityFile });
+    await expectRejection(decryptLocalCopy(sealed.path, join(fixture.dir, 'nowhere'), stranger), IdentityError, /encrypted for other recipients/);
+    await expectRejection(
+      encryptLocalCopy(snapshot.path, [fixture.keys.recipient], 'f'.repeat(64)),
+      RemoteCopyError,
+      /changed since it was verified/,
+    );
   });
 });
 
