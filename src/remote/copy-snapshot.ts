@@ -4,7 +4,8 @@
 // failed); never a copy reported that did not complete.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ageCiphertextSize, createAgeEncryptStream } from './age-stream.js';
 import { updateRemoteCatalog } from './catalog-store.js';
 import { uploadObject } from './multipart-upload.js';
@@ -67,18 +68,24 @@ function hashingTap(): { tap: Transform; digest: () => { sha256: string; size: n
   return { tap, digest: () => ({ sha256: hash.digest('hex'), size }) };
 }
 
+/**
+ * The bytes to upload: the file, through age when recipients are set. One pipeline, so that a read error
+ * reaches the uploader and an upload that stops early (destroying the end) closes the file too.
+ */
 async function source(
   snapshot: LocalSnapshot,
   settings: RemoteSettings,
 ): Promise<{ stream: Readable; sizeEstimate: number; plaintext: () => { sha256: string; size: number } }> {
-  const file = createReadStream(snapshot.path, { highWaterMark: 1024 * 1024 });
   const { tap, digest } = hashingTap();
-  file.on('error', (error) => tap.destroy(error));
-  const plain = file.pipe(tap);
-  if (!settings.encryption) return { stream: plain, sizeEstimate: snapshot.size, plaintext: digest };
+  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const file = createReadStream(snapshot.path, { highWaterMark: 1024 * 1024 });
+  if (!settings.encryption) {
+    pipeline(file, tap, out).catch(() => undefined);
+    return { stream: out, sizeEstimate: snapshot.size, plaintext: digest };
+  }
   const encrypt = await createAgeEncryptStream(settings.encryption.recipients);
-  plain.on('error', (error) => encrypt.destroy(error));
-  return { stream: plain.pipe(encrypt), sizeEstimate: ageCiphertextSize(snapshot.size, encrypt.prefixSize - 16), plaintext: digest };
+  pipeline(file, tap, encrypt, out).catch(() => undefined);
+  return { stream: out, sizeEstimate: ageCiphertextSize(snapshot.size, encrypt.prefixSize - 16), plaintext: digest };
 }
 
 async function alreadyCopied(ctx: CopyContext, key: string, snapshot: LocalSnapshot, known: RemoteCopyRecord | undefined): Promise<boolean> {

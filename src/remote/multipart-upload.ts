@@ -123,6 +123,7 @@ export async function uploadObject(
   const started = performance.now();
   const partSize = options.partSize ?? choosePartSize(options.sizeEstimate);
   const retry = { policy: options.policy, ...(options.signal ? { signal: options.signal } : {}) };
+  const reader = new PartReader(source, partSize);
   let uploadId: string;
   try {
     ({ value: uploadId } = await withRetries(
@@ -131,10 +132,10 @@ export async function uploadObject(
       retry,
     ));
   } catch (error) {
+    await reader.cancel().catch(() => undefined);
     throw describe(error, store, key, options.masker);
   }
   const state: UploadState = { store, key, uploadId, options, rate: new RateMeter(), done: [], stored: 0, retries: 0 };
-  const reader = new PartReader(source, partSize);
   try {
     const parts = await sendAllParts(state, reader);
     const whole = reader.finish();

@@ -21,7 +21,7 @@ export class PartReader {
   private total = 0;
 
   constructor(
-    source: AsyncIterable<Buffer | Uint8Array>,
+    private readonly source: AsyncIterable<Buffer | Uint8Array>,
     readonly partSize: number,
   ) {
     this.iterator = source[Symbol.asyncIterator]();
@@ -75,5 +75,8 @@ export class PartReader {
     this.ended = true;
     this.carry = undefined;
     await this.iterator.return?.();
+    // A stream not yet iterated has no iterator state to end: destroy it directly.
+    const stream = this.source as { destroy?: () => void };
+    if (typeof stream.destroy === 'function') stream.destroy();
   }
 }
