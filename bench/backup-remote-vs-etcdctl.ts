@@ -120,7 +120,10 @@ export async function runRemoteBench(options: RemoteBenchOptions = {}): Promise<
       }
       const inventory = which === 'plain' ? plainInventory : sealedInventory;
       const first = must(await timed(cli, ['backup', inventory, '--json'], { env, peakRss: true }), 'orchestrate backup');
-      const second = must(await timed(process.execPath, [join(root, 'bench', 'remote-copy.mjs'), inventory], { env, peakRss: true }), 'remote copy');
+      const second = must(
+        await timed(process.execPath, ['--max-semi-space-size=2', join(root, 'bench', 'remote-copy.mjs'), inventory], { env, peakRss: true }),
+        'remote copy',
+      );
       return { total: first.ms + second.ms, first, second, detail: JSON.parse(second.stdout.trim().split('\n').at(-1)!) as PairRun['detail'] };
     };
 

@@ -70,19 +70,20 @@ function hashingTap(): { tap: Transform; digest: () => { sha256: string; size: n
 
 /**
  * The bytes to upload: the file, through age when recipients are set. One pipeline, so that a read error
- * reaches the uploader and an upload that stops early (destroying the end) closes the file too.
+ * reaches the uploader and an upload that stops early (destroying the end) closes the file too. Only an
+ * encrypted upload needs a hash of the plaintext on the way (a plain one is hashed by the uploader).
  */
 async function source(
   snapshot: LocalSnapshot,
   settings: RemoteSettings,
-): Promise<{ stream: Readable; sizeEstimate: number; plaintext: () => { sha256: string; size: number } }> {
-  const { tap, digest } = hashingTap();
+): Promise<{ stream: Readable; sizeEstimate: number; plaintext?: () => { sha256: string; size: number } }> {
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
   const file = createReadStream(snapshot.path, { highWaterMark: 1024 * 1024 });
   if (!settings.encryption) {
-    pipeline(file, tap, out).catch(() => undefined);
-    return { stream: out, sizeEstimate: snapshot.size, plaintext: digest };
+    pipeline(file, out).catch(() => undefined);
+    return { stream: out, sizeEstimate: snapshot.size };
   }
+  const { tap, digest } = hashingTap();
   const encrypt = await createAgeEncryptStream(settings.encryption.recipients);
   pipeline(file, tap, encrypt, out).catch(() => undefined);
   return { stream: out, sizeEstimate: ageCiphertextSize(snapshot.size, encrypt.prefixSize - 16), plaintext: digest };
@@ -121,7 +122,7 @@ async function uploadAndVerify(
     masker: ctx.masker,
     onRetry: (message) => ctx.onEvent?.(ctx.masker.mask(message)),
   });
-  const read = plaintext();
+  const read = plaintext ? plaintext() : { sha256: uploaded.sha256, size: uploaded.size };
   if (read.sha256 !== snapshot.sha256 || read.size !== snapshot.size) {
     throw new RemoteCopyError(
       `the local snapshot ${snapshot.path} changed while it was uploaded (sha256 ${read.sha256}, ${read.size} bytes; verified as ${snapshot.sha256}, ${snapshot.size} bytes)`,

@@ -31,7 +31,9 @@ export interface UploadedObject {
   sha256: string;
   partSize: number;
   /** Per part, in order: its MD5 and SHA-256 (raw), for checking the server's ETag or checksum. */
-  parts: { md5: Buffer; sha256: Buffer; size: number }[];
+  parts: { md5?: Buffer; sha256?: Buffer; size: number }[];
+  /** MD5 (hex) of the whole object, unless the server showed it keeps SHA-256 checksums. */
+  md5?: string;
   etag?: string;
   checksumSha256?: string;
   retries: number;
@@ -44,6 +46,7 @@ interface UploadState {
   uploadId: string;
   options: UploadOptions;
   rate: RateMeter;
+  reader: PartReader;
   done: UploadedPart[];
   stored: number;
   retries: number;
@@ -59,7 +62,7 @@ async function sendPart(state: UploadState, part: Part): Promise<void> {
         uploadId,
         part.number,
         part.data,
-        { md5: part.md5.toString('base64'), sha256: part.sha256.toString('base64') },
+        { ...(part.md5 ? { md5: part.md5.toString('base64') } : {}), ...(part.sha256 ? { sha256: part.sha256.toString('base64') } : {}) },
         { signal, onProgress: progress },
       ),
     {
@@ -70,6 +73,8 @@ async function sendPart(state: UploadState, part: Part): Promise<void> {
         options.onRetry?.(`part ${part.number}: try ${attempt} failed (${failure.detail}); again in ${(wait / 1000).toFixed(1)}s`),
     },
   );
+  // The first answer tells what the server checks: hash only that from now on.
+  if (state.done.length === 0) state.reader.useHashes(value.checksumSha256 ? 'sha256' : 'md5');
   state.rate.add(part.data.length, performance.now() - started);
   state.retries += attempts - 1;
   state.done.push(value);
@@ -78,15 +83,15 @@ async function sendPart(state: UploadState, part: Part): Promise<void> {
 }
 
 /** Read parts and keep up to `concurrency` of them uploading; the first failure stops the rest. */
-async function sendAllParts(state: UploadState, reader: PartReader): Promise<{ md5: Buffer; sha256: Buffer; size: number }[]> {
-  const hashes: { md5: Buffer; sha256: Buffer; size: number }[] = [];
+async function sendAllParts(state: UploadState, reader: PartReader): Promise<UploadedObject['parts']> {
+  const hashes: UploadedObject['parts'] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   for (;;) {
     if (failure !== undefined) break;
     const part = await reader.next();
     if (!part) break;
-    hashes.push({ md5: part.md5, sha256: part.sha256, size: part.data.length });
+    hashes.push({ ...(part.md5 ? { md5: part.md5 } : {}), ...(part.sha256 ? { sha256: part.sha256 } : {}), size: part.data.length });
     const task = sendPart(state, part)
       .catch((error: unknown) => {
         failure ??= error;
@@ -135,7 +140,7 @@ export async function uploadObject(
     await reader.cancel().catch(() => undefined);
     throw describe(error, store, key, options.masker);
   }
-  const state: UploadState = { store, key, uploadId, options, rate: new RateMeter(), done: [], stored: 0, retries: 0 };
+  const state: UploadState = { store, key, uploadId, options, rate: new RateMeter(), reader, done: [], stored: 0, retries: 0 };
   try {
     const parts = await sendAllParts(state, reader);
     const whole = reader.finish();
@@ -145,6 +150,7 @@ export async function uploadObject(
       key,
       size: whole.size,
       sha256: whole.sha256,
+      ...(whole.md5 ? { md5: whole.md5 } : {}),
       partSize,
       parts,
       ...(completed.etag ? { etag: completed.etag } : {}),

@@ -21,9 +21,9 @@ export interface ObjectSummary {
 
 export interface PartChecksums {
   /** base64 MD5 of the part (Content-MD5: every S3 server checks it). */
-  md5: string;
+  md5?: string;
   /** base64 SHA-256 of the part (x-amz-checksum-sha256: servers with flexible checksums check and keep it). */
-  sha256: string;
+  sha256?: string;
 }
 
 export interface UploadedPart {

@@ -1,20 +1,28 @@
 // Cuts a byte stream into parts of a fixed size, in a small pool of reused buffers (memory stays at
-// (parts in flight + 1) x part size whatever the object's size), hashing as it goes: each part's MD5 and
-// SHA-256 (sent with the part, checked by the server) and the SHA-256 of the whole object.
+// (parts in flight + 1) x part size whatever the object's size), hashing as it goes: the SHA-256 of the
+// whole object always; per part, the hashes the server checks (SHA-256 for a server that keeps checksums,
+// MD5 for one that checks Content-MD5 and builds its ETag from it); and, until the server has shown it
+// keeps SHA-256 checksums, the MD5 of the whole object (what some servers give as a multipart ETag).
+// Hashing is most of the CPU an upload costs, so nothing is hashed that the server cannot check.
 import { createHash, type Hash } from 'node:crypto';
 
 export interface Part {
   number: number;
   /** A view of a pooled buffer: release it with PartReader.release once the part is stored. */
   data: Buffer;
-  md5: Buffer;
-  sha256: Buffer;
+  md5?: Buffer;
+  sha256?: Buffer;
 }
+
+/** Which per-part hashes to compute: both until the first answer tells what the server checks. */
+export type PartHashes = 'both' | 'sha256' | 'md5';
 
 export class PartReader {
   private readonly iterator: AsyncIterator<Buffer | Uint8Array>;
   private readonly pool: Buffer[] = [];
   private readonly whole: Hash = createHash('sha256');
+  private wholeMd5: Hash | undefined = createHash('md5');
+  private hashes: PartHashes = 'both';
   private carry: Buffer | undefined;
   private ended = false;
   private count = 0;
@@ -57,7 +65,19 @@ export class PartReader {
     this.whole.update(data);
     this.total += filled;
     this.count += 1;
-    return { number: this.count, data, md5: createHash('md5').update(data).digest(), sha256: createHash('sha256').update(data).digest() };
+    this.wholeMd5?.update(data);
+    return {
+      number: this.count,
+      data,
+      ...(this.hashes !== 'sha256' ? { md5: createHash('md5').update(data).digest() } : {}),
+      ...(this.hashes !== 'md5' ? { sha256: createHash('sha256').update(data).digest() } : {}),
+    };
+  }
+
+  /** From now on compute only these per-part hashes; a server keeping SHA-256 checksums needs no whole-object MD5. */
+  useHashes(hashes: PartHashes): void {
+    this.hashes = hashes;
+    if (hashes === 'sha256') this.wholeMd5 = undefined;
   }
 
   /** Give a part's buffer back to the pool. */
@@ -66,8 +86,8 @@ export class PartReader {
   }
 
   /** After the last part: the SHA-256 (hex) and size of everything read. */
-  finish(): { sha256: string; size: number; parts: number } {
-    return { sha256: this.whole.digest('hex'), size: this.total, parts: this.count };
+  finish(): { sha256: string; md5?: string; size: number; parts: number } {
+    return { sha256: this.whole.digest('hex'), ...(this.wholeMd5 ? { md5: this.wholeMd5.digest('hex') } : {}), size: this.total, parts: this.count };
   }
 
   /** Stop reading the source (after a failure). */

@@ -183,8 +183,8 @@ class S3Store implements ObjectStore {
         PartNumber: partNumber,
         Body: progressBody(body, options?.onProgress),
         ContentLength: body.length,
-        ContentMD5: checksums.md5,
-        ChecksumSHA256: checksums.sha256,
+        ...(checksums.md5 ? { ContentMD5: checksums.md5 } : {}),
+        ...(checksums.sha256 ? { ChecksumSHA256: checksums.sha256 } : {}),
       }),
       sendOptions(options),
     );

@@ -4,6 +4,8 @@
 //                     checked on receipt) equals ours;
 //   server-md5-parts  the multipart ETag, MD5 over the parts' MD5s (each checked by the server with
 //                     Content-MD5), equals ours;
+//   server-md5        the ETag is the MD5 of the whole object as the server stored it (s3rver, some
+//                     other servers) and equals ours;
 //   read-back         download it and hash it (servers without either, SSE-KMS ETags, or `verify: read-back`).
 // A server checksum that disagrees is a failure; an ETag that disagrees only sends us to the read-back
 // (ETags of encrypted-at-rest objects are not MD5s).
@@ -12,14 +14,16 @@ import type { ObjectHead, ObjectStore } from './object-store.js';
 import { adviceFor, RemoteCopyError } from './remote-errors.js';
 import type { VerifyMode } from './settings-types.js';
 
-export type VerifiedBy = 'server-sha256' | 'server-md5-parts' | 'read-back';
+export type VerifiedBy = 'server-sha256' | 'server-md5-parts' | 'server-md5' | 'read-back';
 
 export interface SentObject {
   key: string;
   size: number;
   /** hex */
   sha256: string;
-  parts: { md5: Buffer; sha256: Buffer }[];
+  /** hex MD5 of the whole object, when it was computed. */
+  md5?: string;
+  parts: { md5?: Buffer; sha256?: Buffer }[];
 }
 
 /** S3's composite checksum of a multipart object: base64(H(H(part1) || H(part2) ...))-N. */
@@ -29,18 +33,20 @@ export function compositeChecksum(partDigests: readonly Buffer[], algorithm: 'sh
   return hash.digest();
 }
 
-export function expectedCompositeSha256(sent: SentObject): string {
-  return `${compositeChecksum(
-    sent.parts.map((p) => p.sha256),
-    'sha256',
-  ).toString('base64')}-${sent.parts.length}`;
+/** undefined when a part's hash was not computed (the server was not going to check it). */
+function digests(sent: SentObject, which: 'md5' | 'sha256'): Buffer[] | undefined {
+  const list = sent.parts.map((p) => p[which]);
+  return list.every((d): d is Buffer => d !== undefined) ? list : undefined;
 }
 
-export function expectedMultipartEtag(sent: SentObject): string {
-  return `${compositeChecksum(
-    sent.parts.map((p) => p.md5),
-    'md5',
-  ).toString('hex')}-${sent.parts.length}`;
+export function expectedCompositeSha256(sent: SentObject): string | undefined {
+  const list = digests(sent, 'sha256');
+  return list && `${compositeChecksum(list, 'sha256').toString('base64')}-${sent.parts.length}`;
+}
+
+export function expectedMultipartEtag(sent: SentObject): string | undefined {
+  const list = digests(sent, 'md5');
+  return list && `${compositeChecksum(list, 'md5').toString('hex')}-${sent.parts.length}`;
 }
 
 function mismatch(store: ObjectStore, key: string, what: string): RemoteCopyError {
@@ -55,10 +61,15 @@ function mismatch(store: ObjectStore, key: string, what: string): RemoteCopyErro
 export function judgeByServer(head: ObjectHead, sent: SentObject): VerifiedBy | 'mismatch' | undefined {
   if (head.checksumSha256) {
     const full = Buffer.from(sent.sha256, 'hex').toString('base64');
-    const ok = head.checksumSha256 === expectedCompositeSha256(sent) || head.checksumSha256 === full;
-    return ok ? 'server-sha256' : 'mismatch';
+    const composite = expectedCompositeSha256(sent);
+    if (head.checksumSha256 === composite || head.checksumSha256 === full) return 'server-sha256';
+    // A composite we cannot compute (parts hashed for MD5 only) proves nothing either way.
+    if (composite !== undefined || !head.checksumSha256.includes('-')) return 'mismatch';
   }
-  if (head.etag && head.etag.replaceAll('"', '') === expectedMultipartEtag(sent)) return 'server-md5-parts';
+  const etag = head.etag?.replaceAll('"', '');
+  if (etag === undefined) return undefined;
+  if (etag === expectedMultipartEtag(sent)) return 'server-md5-parts';
+  if (sent.md5 !== undefined && etag === sent.md5) return 'server-md5';
   return undefined;
 }
 

@@ -47,8 +47,8 @@ describe('remote copies (s3rver on loopback)', function () {
     const result = await remote.copy(snapshot);
     expect(result.record.verified).to.equal(true);
     expect(result.record.key).to.equal('prod/etcd/snapshots/remote-test/snapshot_20261201T101500Z_rev2.db.age');
-    // s3rver keeps neither SHA-256 checksums nor S3-style multipart ETags: the copy was read back.
-    expect(result.record.verifiedBy).to.equal('read-back');
+    // s3rver keeps no SHA-256 checksums; its multipart ETag is the MD5 of the whole object as stored.
+    expect(result.record.verifiedBy).to.equal('server-md5');
     expect(result.record.plaintextSha256).to.equal(snapshot.sha256);
     const stored = await readObject(remote, result.record.key);
     expect(createHash('sha256').update(stored).digest('hex')).to.equal(result.record.sha256);
@@ -203,8 +203,8 @@ describe('remote copies (s3rver on loopback)', function () {
     }
   });
 
-  it('uploads a multi-part object unencrypted and verifies every byte', async () => {
-    const plain = await remoteFixture({ endpoint: server.endpoint, encrypted: false });
+  it('uploads a multi-part object unencrypted and, with verify: read-back, reads every byte back', async () => {
+    const plain = await remoteFixture({ endpoint: server.endpoint, encrypted: false, extraRemote: '      verify: read-back\n' });
     const plainRemote = await openRemote(plain);
     try {
       const path = join(plain.backupDir, 'snapshot_20261202T000000Z_rev9.db');
@@ -220,6 +220,7 @@ describe('remote copies (s3rver on loopback)', function () {
       });
       expect(result.record.sha256).to.equal(sha256);
       expect(result.record.encrypted).to.equal(false);
+      expect(result.record.verifiedBy).to.equal('read-back');
       const head = await plainRemote.store.head(result.record.key);
       expect(head?.size).to.equal(data.length);
       // A second copy of the same snapshot finds the verified one and uploads nothing.

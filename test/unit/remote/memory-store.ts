@@ -8,6 +8,7 @@ interface Stored {
   data: Buffer;
   etag: string;
   metadata: Record<string, string>;
+  checksumSha256?: string;
 }
 
 export class MemoryStore implements ObjectStore {
@@ -21,6 +22,12 @@ export class MemoryStore implements ObjectStore {
   inFlight = 0;
   maxInFlight = 0;
   partDelayMs = 0;
+  /** Behave like a server with flexible checksums: check x-amz-checksum-sha256 and keep a composite. */
+  keepsChecksums = false;
+  /** How the multipart ETag is made: S3's MD5 of part MD5s, or the MD5 of the whole object (s3rver). */
+  etagStyle: 's3' | 'whole-md5' = 's3';
+  /** Per part: the checksums it was sent with. */
+  readonly sentChecksums: PartChecksums[] = [];
   private nextId = 1;
 
   private maybeFail(op: string): void {
@@ -32,7 +39,16 @@ export class MemoryStore implements ObjectStore {
   head(key: string): Promise<ObjectHead | undefined> {
     this.maybeFail('head');
     const object = this.objects.get(key);
-    return Promise.resolve(object ? { size: object.data.length, etag: object.etag, metadata: object.metadata } : undefined);
+    return Promise.resolve(
+      object
+        ? {
+            size: object.data.length,
+            etag: object.etag,
+            metadata: object.metadata,
+            ...(object.checksumSha256 ? { checksumSha256: object.checksumSha256 } : {}),
+          }
+        : undefined,
+    );
   }
 
   get(key: string, options?: RequestOptions & { range?: [number, number] }): Promise<Readable> {
@@ -81,12 +97,15 @@ export class MemoryStore implements ObjectStore {
       if (this.partDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.partDelayMs));
       if (options?.signal?.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' });
       this.maybeFail('part');
+      this.sentChecksums.push(checksums);
       const md5 = createHash('md5').update(body).digest();
-      if (md5.toString('base64') !== checksums.md5)
-        throw Object.assign(new Error('BadDigest'), { name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
+      const sha256 = createHash('sha256').update(body).digest('base64');
+      const badMd5 = checksums.md5 !== undefined && md5.toString('base64') !== checksums.md5;
+      const badSha256 = this.keepsChecksums && checksums.sha256 !== undefined && sha256 !== checksums.sha256;
+      if (badMd5 || badSha256) throw Object.assign(new Error('BadDigest'), { name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
       this.uploads.get(uploadId)?.parts.set(partNumber, Buffer.from(body));
       options?.onProgress?.(body.length, true);
-      return { partNumber, etag: `"${md5.toString('hex')}"` };
+      return { partNumber, etag: `"${md5.toString('hex')}"`, ...(this.keepsChecksums ? { checksumSha256: sha256 } : {}) };
     } finally {
       this.inFlight--;
     }
@@ -97,10 +116,15 @@ export class MemoryStore implements ObjectStore {
     const upload = this.uploads.get(uploadId);
     if (!upload) return Promise.reject(Object.assign(new Error('NoSuchUpload'), { name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } }));
     const buffers = parts.map((p) => upload.parts.get(p.partNumber) ?? Buffer.alloc(0));
-    const etag = `${createHash('md5')
+    const partsMd5 = `${createHash('md5')
       .update(Buffer.concat(buffers.map((b) => createHash('md5').update(b).digest())))
       .digest('hex')}-${parts.length}`;
-    this.objects.set(key, { data: Buffer.concat(buffers), etag, metadata: upload.metadata });
+    const data = Buffer.concat(buffers);
+    const etag = this.etagStyle === 's3' ? partsMd5 : createHash('md5').update(data).digest('hex');
+    const composite = `${createHash('sha256')
+      .update(Buffer.concat(buffers.map((b) => createHash('sha256').update(b).digest())))
+      .digest('base64')}-${parts.length}`;
+    this.objects.set(key, { data, etag, metadata: upload.metadata, ...(this.keepsChecksums ? { checksumSha256: composite } : {}) });
     this.uploads.delete(uploadId);
     return Promise.resolve({ etag });
   }

@@ -32,7 +32,12 @@ describe('remote multipart upload', () => {
       reader.release(part);
     }
     expect(sizes).to.deep.equal([100_000, 100_000, 100_000, 1]);
-    expect(reader.finish()).to.deep.equal({ sha256: createHash('sha256').update(data).digest('hex'), size: 300_001, parts: 4 });
+    expect(reader.finish()).to.deep.equal({
+      sha256: createHash('sha256').update(data).digest('hex'),
+      md5: createHash('md5').update(data).digest('hex'),
+      size: 300_001,
+      parts: 4,
+    });
   });
 
   it('an empty stream is one empty part', async () => {
@@ -59,6 +64,57 @@ describe('remote multipart upload', () => {
     expect(store.objects.get('k')?.etag).to.equal(expectedMultipartEtag(result));
     expect((await verifyRemoteObject(store, result, 'auto')).verifiedBy).to.equal('server-md5-parts');
     expect((await verifyRemoteObject(store, result, 'read-back')).verifiedBy).to.equal('read-back');
+  });
+
+  it('a server that keeps SHA-256 checksums: later parts carry only SHA-256, and the copy verifies without a read-back', async () => {
+    const store = new MemoryStore();
+    store.keepsChecksums = true;
+    const data = randomBytes(4 * 64 * 1024 + 5);
+    const result = await uploadObject(store, 'k', chunked(data), {
+      policy: { ...policy, concurrency: 1 },
+      sizeEstimate: data.length,
+      metadata: {},
+      partSize: 64 * 1024,
+    });
+    expect(store.sentChecksums.map((c) => [c.md5 !== undefined, c.sha256 !== undefined])).to.deep.equal([
+      [true, true],
+      [false, true],
+      [false, true],
+      [false, true],
+      [false, true],
+    ]);
+    expect(result.md5).to.equal(undefined);
+    const verdict = await verifyRemoteObject(store, result, 'auto');
+    expect(verdict.verifiedBy).to.equal('server-sha256');
+    expect(store.calls).not.to.include('get');
+    // A server checksum that disagrees is a failure, not a reason to read back.
+    store.objects.get('k')!.checksumSha256 = 'AAAA-5';
+    try {
+      await verifyRemoteObject(store, result, 'auto');
+      expect.fail('verification should fail');
+    } catch (error) {
+      expect((error as Error).message).to.match(/SHA-256 checksum AAAA-5 differs/);
+    }
+  });
+
+  it('a server whose ETag is the MD5 of the whole object (s3rver): parts carry only MD5, verified by that ETag', async () => {
+    const store = new MemoryStore();
+    store.etagStyle = 'whole-md5';
+    const data = randomBytes(3 * 64 * 1024);
+    const result = await uploadObject(store, 'k', chunked(data), {
+      policy: { ...policy, concurrency: 1 },
+      sizeEstimate: data.length,
+      metadata: {},
+      partSize: 64 * 1024,
+    });
+    expect(store.sentChecksums.map((c) => [c.md5 !== undefined, c.sha256 !== undefined])).to.deep.equal([
+      [true, true],
+      [true, false],
+      [true, false],
+    ]);
+    expect(result.md5).to.equal(createHash('md5').update(data).digest('hex'));
+    expect((await verifyRemoteObject(store, result, 'auto')).verifiedBy).to.equal('server-md5');
+    expect(store.calls).not.to.include('get');
   });
 
   it('retries a failed part from its own buffer', async () => {
