@@ -163,9 +163,5 @@ function rows(pairs: Record<'sdk' | 'plain' | 'sealed', PairRun[]>, rounds: numb
     { name: '  of which the copy', value: verify(pairs.sealed) },
     { name: 'ratio plain / pair', value: `${(med(pairs.plain, (r) => r.total) / base).toFixed(2)}x (goal <= 1.15x)` },
     { name: 'ratio age / pair', value: `${(med(pairs.sealed, (r) => r.total) / base).toFixed(2)}x (goal < 1.30x)` },
-    {
-      name: 'ratio without the read-back',
-      value: `plain ${((med(pairs.plain, (r) => r.total) - med(pairs.plain, (r) => r.detail?.verifyMs ?? 0)) / base).toFixed(2)}x, age ${((med(pairs.sealed, (r) => r.total) - med(pairs.sealed, (r) => r.detail?.verifyMs ?? 0)) / base).toFixed(2)}x (a server that keeps SHA-256 checksums or S3 multipart ETags needs none; s3rver keeps neither)`,
-    },
   ];
 }
