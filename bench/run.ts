@@ -16,6 +16,10 @@ const benches: Record<string, Bench> = {
     summary: 'backup of a ~1 GB member: orchestrate backup vs etcdctl snapshot save, time and peak memory',
     run: async () => (await import('./backup-vs-etcdctl.js')).runBackupBench(),
   },
+  'backup-remote-vs-etcdctl': {
+    summary: 'backup + remote copy of ~1 GiB (plain and age) vs etcdctl snapshot save + an SDK upload, time and peak memory',
+    run: async () => (await import('./backup-remote-vs-etcdctl.js')).runRemoteBench(),
+  },
   'restore-vs-script': {
     summary: '3-member restore of a few hundred MB: orchestrate restore vs a bare parallel script',
     run: async () => (await import('./restore-vs-script.js')).runRestoreBench(),

@@ -19,6 +19,8 @@ command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v sudo >/dev/null 2>&1 || missing="$missing sudo"
 command -v socat >/dev/null 2>&1 || missing="$missing socat"   # the bastion of `lab up --bastion`
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"   # its network namespace
+# age: the remote-copy tests check that our encrypted snapshots decrypt with the reference command-line tool.
+command -v age >/dev/null 2>&1 || missing="$missing age"
 if $want_bench; then
   command -v ansible-playbook >/dev/null 2>&1 || missing="$missing ansible"
   [ -x /usr/bin/time ] || missing="$missing time"   # GNU time: peak memory of the backup benchmark
