@@ -45,8 +45,9 @@ export function restorePolicy(writer: JournalWriter, members: readonly EtcdMembe
       await writer.markBegun(phase);
       if (phase === 'stop-kube-master' && !writer.journal.marks['api-down']) await writer.mark('api-down');
     },
+    onHostStart: (phase, host) => writer.time(phase, host, 'start'),
     onHostDone: async (phase, host) => {
-      await writer.markDone(host, phase);
+      await Promise.all([writer.markDone(host, phase), writer.time(phase, host, 'end')]);
       failpoint(phase, host);
     },
     waves: etcdStopWaves(members, observe),

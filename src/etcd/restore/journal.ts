@@ -187,6 +187,19 @@ export class JournalWriter {
     });
   }
 
+  /** When a host started and finished a phase (the report's timeline). */
+  time(phase: string, host: string, edge: 'start' | 'end', at: Date = new Date()): Promise<void> {
+    return this.update((j) => {
+      const phases = (j.timings ??= {});
+      const hosts = (phases[phase] ??= {});
+      const entry = (hosts[host] ??= { start: at.toISOString() });
+      if (edge === 'start') {
+        entry.start = at.toISOString();
+        delete entry.end;
+      } else entry.end = at.toISOString();
+    });
+  }
+
   mark(name: string, at: Date = new Date()): Promise<void> {
     return this.update((j) => {
       j.marks[name] = at.toISOString();
