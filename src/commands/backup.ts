@@ -4,8 +4,14 @@ import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 import type { CatalogRecord } from '../backup/catalog.js';
 import type { OutputMode } from '../engine/types.js';
+import type { LoadInventoryOptions } from '../config/inventory.js';
+import { acceptNewHostKeys, ansibleDefaults, inventoryArgument } from './ansible-defaults.js';
 
-const usage = `usage: orchestrate backup INVENTORY [options]
+const usage = `usage: orchestrate backup [INVENTORY] [options]
+
+INVENTORY is a YAML or INI inventory, or a folder holding one: a kubeasz cluster folder such as
+/etc/kubeasz/clusters/k8s-01 (its hosts and config.yml; snapshots go to its backup/ folder). Without
+it, inventory in ansible.cfg.
 
 Takes a verified etcd snapshot on this host: finds a healthy member (a follower if possible), streams
 a snapshot through the etcd client, verifies it, names it snapshot_<UTC time>_rev<revision>.db in
@@ -20,8 +26,10 @@ options:
       --method M           client (default: etcd client from this host) or etcdctl (on a member, over SSH)
   -e, --extra-vars VARS    key=value, JSON/YAML mapping or @file (e.g. backup_keep_last=14)
       --accept-new-host-keys  for --method etcdctl: trust and record host keys not seen before
+                           (also when ansible.cfg says host_key_checking = False)
       --known-hosts FILE   known hosts file (default ~/.ssh/known_hosts)
-      --connect-timeout S  for --method etcdctl: seconds to connect to each host (default 10)
+      --connect-timeout S  for --method etcdctl: seconds to connect to each host (default: timeout
+                           in ansible.cfg, else 10)
   -h, --help               this text
 
 exit codes: 0 a verified snapshot was written, 2 configuration or usage error (nothing ran),
@@ -54,11 +62,15 @@ export async function backupCommand(args: string[]): Promise<number> {
     process.stdout.write(usage);
     return ExitCode.ok;
   }
-  const inventoryFile = singleArgument(positionals, 'inventory', 'orchestrate backup INVENTORY');
-  const connectTimeout = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
+  if (positionals.length > 1) singleArgument(positionals, 'inventory', 'orchestrate backup INVENTORY');
   if (values.method !== undefined && values.method !== 'client' && values.method !== 'etcdctl') {
     throw new UsageError(`--method must be client or etcdctl, not "${values.method}"`);
   }
+  const defaults = await ansibleDefaults();
+  const inventoryFile = await inventoryArgument(positionals[0], defaults.settings, 'orchestrate backup INVENTORY');
+  const connectTimeout =
+    values['connect-timeout'] === undefined ? defaults.settings.timeout?.value : positiveInteger(values['connect-timeout'], '--connect-timeout');
+  const viaSsh = values.method === 'etcdctl';
 
   const outcome = await runBackup({
     inventoryFile,
@@ -66,7 +78,11 @@ export async function backupCommand(args: string[]): Promise<number> {
     dryRun: values['dry-run'] === true,
     output: values.json ? 'silent' : 'auto',
     extraVarsText: values['extra-vars'] ?? [],
-    acceptNewHostKeys: values['accept-new-host-keys'] === true,
+    inventoryOptions: defaults.inventoryOptions,
+    acceptNewHostKeys: viaSsh
+      ? acceptNewHostKeys(values['accept-new-host-keys'] === true, defaults.hostKeys)
+      : values['accept-new-host-keys'] === true,
+    ...(defaults.settings.forks ? { forks: defaults.settings.forks.value } : {}),
     ...(values['metrics-file'] !== undefined ? { metricsFile: values['metrics-file'] } : {}),
     ...(values.method !== undefined ? { method: values.method as 'client' | 'etcdctl' } : {}),
     ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
@@ -101,6 +117,10 @@ function printOutcome(outcome: BackupOutcome): void {
 
 export interface RunBackupOptions {
   inventoryFile: string;
+  /** ansible.cfg's defaults for the inventory (remote_user, private_key_file). */
+  inventoryOptions?: LoadInventoryOptions;
+  /** Hosts worked on at once (ansible.cfg's forks). */
+  forks?: number;
   playbook?: string;
   dryRun?: boolean;
   output?: OutputMode;
@@ -127,7 +147,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { buildRecord, recordAttempt, updateMetrics } = await import('../backup/backup-flow.js');
 
   const { resolve } = await import('node:path');
-  const loaded = await loadInventory(resolve(options.inventoryFile), { requireEtcd: true });
+  const loaded = await loadInventory(resolve(options.inventoryFile), { ...options.inventoryOptions, requireEtcd: true });
   for (const warning of loaded.warnings) process.stderr.write(formatProblems([warning]));
   const { inventory } = loaded;
   // Refuses a catalog inside backup_dir before anything runs.
@@ -161,6 +181,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
           output: options.output ?? 'auto',
           acceptNewHostKeys: options.acceptNewHostKeys ?? false,
           signal,
+          ...(options.forks ? { forks: options.forks } : {}),
           ...(options.knownHostsFile ? { knownHostsFile: options.knownHostsFile } : {}),
           ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
         }),

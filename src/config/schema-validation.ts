@@ -85,7 +85,7 @@ export function translateAjvErrors(allErrors: readonly ErrorObject[] | null | un
   errors = errors.filter((e) => !alternatives.some((prefix) => e.schemaPath.startsWith(prefix)));
   for (const error of errors) {
     if (error.keyword === 'additionalProperties') {
-      const known = supportedKeys(error.parentSchema as Annotated | undefined);
+      const known = supportedKeys(error.parentSchema);
       const unknown = String(error.params.additionalProperty);
       const match = didYouMean(unknown, known);
       if (match) misspelt.add(`${error.instancePath}\u0000${match.slice(match.indexOf('"') + 1, match.lastIndexOf('"'))}`);

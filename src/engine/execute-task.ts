@@ -1,4 +1,5 @@
 // One task on one host: when, loop, retries, the module's steps, changed_when/failed_when, register.
+import { implicitLocalhost } from '../config/host-pattern.js';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Inventory, Play, Task } from '../config/types.js';
@@ -295,7 +296,7 @@ async function attemptOnce(
     target = { transport, name, connect: (other) => connectionTo(other, run) };
   }
 
-  const host = run.inventory.hosts.get(hostName);
+  const host = run.inventory.hosts.get(hostName) ?? implicitLocalhost(run.inventory, hostName);
   if (!host) throw new Error(`host ${hostName} is not in the inventory`);
   const become = task.become ?? invocation.play.become ?? run.connections.specFor(hostName).become;
   const context: ModuleContext = { host, inventory: run.inventory, vars: scope, dryRun: run.dryRun, become };

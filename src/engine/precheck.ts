@@ -103,7 +103,8 @@ export function precheck(input: PrecheckInput): PrecheckResult {
         ...(module.id === 'set_fact' ? Object.keys(raw).filter((k) => k !== 'cacheable') : []),
       ];
       for (const name of names) {
-        for (const host of inventory.hosts.keys()) if (!(name in facts.of(host))) facts.set(host, name, new Deferred(name));
+        // The play's hosts too: an implicit localhost is not in the inventory.
+        for (const host of new Set([...inventory.hosts.keys(), ...hosts])) if (!(name in facts.of(host))) facts.set(host, name, new Deferred(name));
       }
     }
 

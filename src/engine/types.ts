@@ -1,5 +1,6 @@
 // The engine's public shapes: options of a run, results per host and task, progress events, the summary.
 import type { ConnectionSpec, Inventory, Playbook, Vars } from '../config/types.js';
+import type { LoadInventoryOptions } from '../config/inventory.js';
 import type { ExitCodeValue, SourceLocation, UnreachableError } from '../errors.js';
 import type { Step } from './step.js';
 import type { Transport } from '../transport/types.js';
@@ -145,4 +146,8 @@ export interface RunPlaybookOptions {
   openTransports?: OpenTransportsFn;
   /** Replace the module catalog (tests). */
   catalog?: ModuleRegistry;
+  /** How the inventory is loaded when given as a path (ansible.cfg's remote_user and private_key_file). */
+  inventoryOptions?: LoadInventoryOptions;
+  /** ansible.cfg's roles_path: where roles are looked for after `<playbook dir>/roles`. */
+  rolesPath?: readonly string[];
 }

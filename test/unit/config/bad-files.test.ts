@@ -202,10 +202,10 @@ ${dir}/playbook-missing-hosts.yml:4:3: error: unknown key "hots" in play 2
   {
     file: 'playbook-missing-role.yml',
     kind: 'playbook',
-    expected: `${dir}/playbook-missing-role.yml:3:7: error: role "cluster-restor" not found: there is no ${dir}/roles/cluster-restor/tasks/main.yml
+    expected: `${dir}/playbook-missing-role.yml:3:7: error: role "cluster-restor" not found in ${dir}/roles, ${dir}
   3 |     - cluster-restor
     |       ^
-  fix: create it, or check the spelling of "cluster-restor"
+  fix: check the spelling of "cluster-restor", or add the folder that holds it to roles_path in ansible.cfg
 `,
   },
   {
