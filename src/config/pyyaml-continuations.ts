@@ -18,17 +18,20 @@ export interface LineShift {
 
 export interface RelaxedText {
   text: string;
-  /** 1-based line number to its shift. */
+  /** 1-based line number to its shift (empty: nothing to change). */
   shifts: Map<number, LineShift>;
+  /** Where a quote opened that is never closed (1-based), for a better message than "missing quote at the end". */
+  unclosed?: { line: number; col: number };
 }
 
-/** The text with quoted-scalar continuation lines re-indented with spaces, or undefined when there is nothing to change. */
-export function relaxQuotedContinuations(text: string): RelaxedText | undefined {
+/** The text with quoted-scalar continuation lines re-indented with spaces. */
+export function relaxQuotedContinuations(text: string): RelaxedText {
   const lines = text.split('\n');
   const shifts = new Map<number, LineShift>();
   let quote: '"' | "'" | undefined;
   let required = 0;
   let blockIndent: number | undefined;
+  let opened = { line: 0, col: 0 };
   for (let index = 0; index < lines.length; index++) {
     let line = lines[index] as string;
     let start = 0;
@@ -39,7 +42,7 @@ export function relaxQuotedContinuations(text: string): RelaxedText | undefined 
         if (lead !== '') setLine(index, '', lead.length);
         continue;
       }
-      if (/^(---|\.\.\.)(\s|$)/.test(line)) return undefined; // a document marker ends the scalar for PyYAML too
+      if (/^(---|\.\.\.)(\s|$)/.test(line)) return { text, shifts: new Map(), unclosed: opened }; // a document marker: PyYAML fails too
       if (lead.includes('\t') || lead.length < required) {
         setLine(index, ' '.repeat(required) + rest, lead.length);
         line = lines[index] as string;
@@ -52,11 +55,13 @@ export function relaxQuotedContinuations(text: string): RelaxedText | undefined 
     }
     const scanned = scanLine(line, start, quote);
     quote = scanned.openQuote;
-    if (quote && scanned.quoteOpenedHere) required = keyColumn(line) + 1;
+    if (quote && scanned.quoteOpenedHere) {
+      required = keyColumn(line) + 1;
+      opened = { line: index + 1, col: scanned.openedAt + 1 };
+    }
     if (!quote && scanned.blockScalar) blockIndent = /^ */.exec(line)?.[0].length ?? 0;
   }
-  if (shifts.size === 0) return undefined;
-  return { text: lines.join('\n'), shifts };
+  return { text: lines.join('\n'), shifts, ...(quote ? { unclosed: opened } : {}) };
 
   function setLine(index: number, replacement: string, oldPrefix: number): void {
     const old = lines[index] as string;
@@ -76,6 +81,8 @@ interface Scanned {
   /** The quote still open at the end of the line. */
   openQuote: '"' | "'" | undefined;
   quoteOpenedHere: boolean;
+  /** 0-based column of the last quote opened on this line. */
+  openedAt: number;
   /** The line ends with a `|` or `>` block scalar header. */
   blockScalar: boolean;
 }
@@ -84,6 +91,7 @@ interface Scanned {
 function scanLine(line: string, from: number, initial: '"' | "'" | undefined): Scanned {
   let quote = initial;
   let openedHere = false;
+  let openedAt = 0;
   for (let i = from; i < line.length; i++) {
     const char = line[i] as string;
     if (quote === '"') {
@@ -101,11 +109,12 @@ function scanLine(line: string, from: number, initial: '"' | "'" | undefined): S
     if (char === '"' || char === "'") {
       quote = char;
       openedHere = true;
+      openedAt = i;
     } else if ((char === '|' || char === '>') && /^[|>][-+0-9]*[ \t]*(#.*)?$/.test(line.slice(i))) {
-      return { openQuote: undefined, quoteOpenedHere: false, blockScalar: true };
+      return { openQuote: undefined, quoteOpenedHere: false, openedAt, blockScalar: true };
     }
   }
-  return { openQuote: quote, quoteOpenedHere: openedHere && quote !== undefined, blockScalar: false };
+  return { openQuote: quote, quoteOpenedHere: openedHere && quote !== undefined, openedAt, blockScalar: false };
 }
 
 /** A quote (or any token) starts a value at the start of a line, or after `- `, `: `, `? `, `[`, `{` or `,`. */

@@ -49,11 +49,31 @@ const TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp';
  */
 export function parseYaml(file: string, text: string): ParsedYaml {
   const strict = parseYamlText(file, text);
-  if (!strict.problems.some((p) => p.severity === 'error')) return strict;
+  if (strict.source.doc.errors.length === 0) return strict;
   const relaxed = relaxQuotedContinuations(text);
-  if (!relaxed) return strict;
+  if (relaxed.unclosed) return withUnclosedQuote(strict, relaxed.unclosed);
+  if (relaxed.shifts.size === 0) return strict;
   const retried = parseYamlText(file, relaxed.text, { lines: text.split('\n'), shifts: relaxed.shifts });
-  return retried.problems.some((p) => p.severity === 'error') ? strict : retried;
+  // Kept when it cured every syntax error; what remains (a duplicate key, say) is reported on the file as PyYAML reads it.
+  return retried.source.doc.errors.length === 0 ? retried : strict;
+}
+
+/** yaml reports a quote never closed at the end of the file; the place to fix is where it opened. */
+function withUnclosedQuote(parsed: ParsedYaml, at: { line: number; col: number }): ParsedYaml {
+  const { source } = parsed;
+  const missing = parsed.problems.findIndex((p) => p.code === 'yaml.missing-char' && p.message.includes('quote'));
+  if (missing === -1) return parsed;
+  const problems = [...parsed.problems];
+  problems[missing] = withLocation(
+    source,
+    { file: source.file, line: at.line, col: at.col },
+    {
+      code: 'yaml.unclosed-quote',
+      message: 'YAML: this quote is never closed',
+      hint: 'close the quote; a quoted value may continue on the next lines, but it must end with the same quote',
+    },
+  );
+  return { ...parsed, problems };
 }
 
 function parseYamlText(file: string, text: string, original?: YamlSource['original']): ParsedYaml {

@@ -30,17 +30,55 @@ def split(line):
         return {"words": shlex.split(line, comments=True)}
     except ValueError as error:
         return {"error": str(error)}
-json.dump({"literal": [literal(t) for t in request["literal"]], "split": [split(l) for l in request["split"]]}, sys.stdout)
+def command_line(text):
+    try:
+        from ansible.parsing.splitter import join_args, split_args
+    except ImportError:
+        return {"missing": "ansible"}
+    try:
+        return {"text": join_args(split_args(text))}
+    except Exception as error:
+        return {"error": type(error).__name__}
+def yaml_value(text):
+    try:
+        import yaml
+    except ImportError:
+        return {"missing": "yaml"}
+    try:
+        return {"value": yaml.safe_load(text)}
+    except yaml.YAMLError as error:
+        return {"error": str(error).splitlines()[0]}
+json.dump({
+    "literal": [literal(t) for t in request.get("literal", [])],
+    "split": [split(l) for l in request.get("split", [])],
+    "commandLine": [command_line(t) for t in request.get("commandLine", [])],
+    "yaml": [yaml_value(t) for t in request.get("yaml", [])],
+}, sys.stdout, default=str)
 `;
 
 export interface PythonReadings {
   literal: ({ value: unknown } | { text: string } | { error: string } | { unsupported: string })[];
   split: ({ words: string[] } | { error: string })[];
+  /** Ansible's join_args(split_args(text)): what its shell and command modules run. */
+  commandLine: ({ text: string } | { error: string } | { missing: string })[];
+  /** PyYAML's safe_load (Ansible's YAML reader). */
+  yaml: ({ value: unknown } | { error: string } | { missing: string })[];
+}
+
+export interface PythonRequest {
+  literal?: string[];
+  split?: string[];
+  commandLine?: string[];
+  yaml?: string[];
 }
 
 export function pythonReadings(literal: string[], split: string[]): PythonReadings | undefined {
+  return askPython({ literal, split });
+}
+
+export function askPython(request: PythonRequest): PythonReadings | undefined {
   try {
-    const out = execFileSync('python3', ['-c', script], { input: JSON.stringify({ literal, split }), encoding: 'utf8', timeout: 30_000 });
+    const out = execFileSync('python3', ['-c', script], { input: JSON.stringify(request), encoding: 'utf8', timeout: 30_000 });
     return JSON.parse(out) as PythonReadings;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
