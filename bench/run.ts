@@ -16,6 +16,10 @@ const benches: Record<string, Bench> = {
     summary: 'backup of a ~1 GB member: orchestrate backup vs etcdctl snapshot save, time and peak memory',
     run: async () => (await import('./backup-vs-etcdctl.js')).runBackupBench(),
   },
+  'inventory-validate': {
+    summary: 'a 1,000-host inventory (INI and YAML) validated: orchestrate vs ansible-inventory --list',
+    run: async () => (await import('./inventory-validate.js')).inventoryValidateBench(),
+  },
   'restore-vs-script': {
     summary: '3-member restore of a few hundred MB: orchestrate restore vs a bare parallel script',
     run: async () => (await import('./restore-vs-script.js')).runRestoreBench(),

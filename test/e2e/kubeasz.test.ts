@@ -95,8 +95,9 @@ describe('a kubeasz cluster folder on the lab (e2e, 127.0.131)', function () {
 
   after(async function () {
     this.timeout(60_000);
-    if (lab) await stopLab(lab.dir);
-    if (base) rmSync(base, { recursive: true, force: true });
+    // Unset when before() failed early.
+    if ((lab as LabInfo | undefined) !== undefined) await stopLab(lab.dir);
+    rmSync(base, { recursive: true, force: true });
   });
 
   it('backup <cluster folder>: a verified snapshot in cluster_dir/backup, snapshot.db pointing at it', async () => {
