@@ -62,7 +62,25 @@ export function etcdMemberFor(host: InventoryHost): EtcdMember {
   if (caFile) member.caFile = caFile;
   if (certFile) member.certFile = certFile;
   if (keyFile) member.keyFile = keyFile;
+  const onMember = {
+    ...optional('caFile', stringVar(host, 'etcd_member_ca_file')),
+    ...optional('certFile', stringVar(host, 'etcd_member_cert_file')),
+    ...optional('keyFile', stringVar(host, 'etcd_member_key_file')),
+  };
+  if (Object.keys(onMember).length > 0) member.onMember = onMember;
   return member;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/** The member's TLS files as a command running on the member must name them. */
+export function memberTlsFiles(member: EtcdMember): { caFile?: string; certFile?: string; keyFile?: string } {
+  const caFile = member.onMember?.caFile ?? member.caFile;
+  const certFile = member.onMember?.certFile ?? member.certFile;
+  const keyFile = member.onMember?.keyFile ?? member.keyFile;
+  return { ...(caFile ? { caFile } : {}), ...(certFile ? { certFile } : {}), ...(keyFile ? { keyFile } : {}) };
 }
 
 /** Members of group `etcd`, in file order; empty when the group is missing or empty. */

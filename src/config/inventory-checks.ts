@@ -29,6 +29,9 @@ const literalVars = [
   'etcd_ca_file',
   'etcd_cert_file',
   'etcd_key_file',
+  'etcd_member_ca_file',
+  'etcd_member_cert_file',
+  'etcd_member_key_file',
   'etcd_service',
   'backup_dir',
 ];
@@ -221,7 +224,7 @@ function checkMembers(inventory: Inventory, memberNames: string[], report: Repor
     const sameCause = peerDuplicate && host.vars.etcd_peer_url === undefined && host.vars.etcd_client_url === undefined;
     if (!sameCause) checkUrl(host, member.clientUrl, ['etcd_client_url', 'ansible_host'], 'etcd_client_url', byClientUrl, report);
 
-    for (const name of ['etcd_ca_file', 'etcd_cert_file', 'etcd_key_file']) {
+    for (const name of ['etcd_ca_file', 'etcd_cert_file', 'etcd_key_file', 'etcd_member_ca_file', 'etcd_member_cert_file', 'etcd_member_key_file']) {
       const value = host.vars[name];
       if (typeof value !== 'string') continue;
       const problem = !value.startsWith('/')

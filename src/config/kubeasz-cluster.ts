@@ -3,6 +3,7 @@
 //   config.yml           every variable, with the precedence of `-e @config.yml` (as ezctl runs playbooks)
 //   cluster_dir          `{{ base_dir }}/clusters/<name>` (the folder itself when the hosts file does not say)
 //   etcd_ca_file, etcd_cert_file, etcd_key_file   {{ cluster_dir }}/ssl/ca.pem, etcd.pem, etcd-key.pem
+//   etcd_member_ca_file, ..._cert_file, ..._key_file   {{ ca_dir }}/ca.pem, etcd.pem, etcd-key.pem (on the members)
 //   backup_dir           {{ cluster_dir }}/backup (where `ezctl restore` looks for snapshot.db)
 //   etcd_data_dir        ETCD_DATA_DIR (config.yml, kubeasz's default /var/lib/etcd)
 //   etcd_peer_url, etcd_client_url   https://<inventory hostname>:2380 / :2379 (kubeasz's etcd unit uses the
@@ -109,6 +110,14 @@ export function applyKubeaszMeanings(inventory: Inventory, config: ClusterConfig
           }),
         );
       }
+    }
+    // On the members, kubeasz installs the same certificates in ca_dir (/etc/kubernetes/ssl).
+    const caDir = resolvedPath(host, 'ca_dir', origins, (key, problem) => once(`ca_dir:${key}`, problem));
+    if (caDir !== undefined) {
+      const origin = origins.get('ca_dir');
+      setDefault('etcd_member_ca_file', path.join(caDir, 'ca.pem'), origin);
+      setDefault('etcd_member_cert_file', path.join(caDir, 'etcd.pem'), origin);
+      setDefault('etcd_member_key_file', path.join(caDir, 'etcd-key.pem'), origin);
     }
     const dataDir = resolvedPath(host, 'ETCD_DATA_DIR', origins, (key, problem) => once(`ETCD_DATA_DIR:${key}`, problem));
     if (dataDir !== undefined) setDefault('etcd_data_dir', dataDir, origins.get('ETCD_DATA_DIR'));

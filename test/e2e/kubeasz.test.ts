@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runCliFromSource, type CliResult } from '../helpers/cli.js';
 import { readSystemctlLog, startLab, stopLab, tempLabDir, type LabInfo } from '../helpers/lab.js';
 import { keyValues, putKey, waitHealthy } from '../helpers/lab-data.js';
@@ -77,7 +77,8 @@ describe('a kubeasz cluster folder on the lab (e2e, 127.0.131)', function () {
         `bin_dir="${base}/bin"`,
         `base_dir="${base}"`,
         'cluster_dir="{{ base_dir }}/clusters/k8s-01"',
-        'ca_dir="/etc/kubernetes/ssl"',
+        // Where the members keep their copies of the certificates (kubeasz: /etc/kubernetes/ssl).
+        `ca_dir="${dirname(lab.pki.caFile)}"`,
         "k8s_nodename=''",
         'ansible_python_interpreter=/usr/bin/python3',
         'ansible_user=root',

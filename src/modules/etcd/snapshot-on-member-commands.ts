@@ -2,6 +2,7 @@
 // the etcdctl path come from the inventory and never become shell syntax.
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { memberTlsFiles } from '../../config/etcd-vars.js';
 import type { EtcdMember } from '../../config/types.js';
 import { shellJoin } from '../../shell/quote.js';
 
@@ -57,9 +58,10 @@ export function saveOnMemberCommand(member: EtcdMember, remotePath: string, opti
     '--dial-timeout=5s',
     `--command-timeout=${seconds}s`,
   ];
-  if (member.caFile) argv.push(`--cacert=${member.caFile}`);
-  if (member.certFile) argv.push(`--cert=${member.certFile}`);
-  if (member.keyFile) argv.push(`--key=${member.keyFile}`);
+  const tls = memberTlsFiles(member); // etcdctl runs on the member: its own copies of the files
+  if (tls.caFile) argv.push(`--cacert=${tls.caFile}`);
+  if (tls.certFile) argv.push(`--cert=${tls.certFile}`);
+  if (tls.keyFile) argv.push(`--key=${tls.keyFile}`);
   argv.push('snapshot', 'save', remotePath);
   // An assignment word cannot be quoted, so ETCDCTL_API goes through env(1).
   return `${sweep} 2>/dev/null; umask 077 && ${shellJoin(['env', 'ETCDCTL_API=3', ...argv])}`;

@@ -1,6 +1,7 @@
 // `etcd.preflight`: read-only checks on a member before a restore changes anything: a restore tool, free
 // disk beside the data dir, TLS files readable with valid certificates, whether a data dir exists.
 import { X509Certificate } from 'node:crypto';
+import { memberTlsFiles } from '../../config/etcd-vars.js';
 import { shellJoin } from '../../shell/quote.js';
 import { defineModule } from '../define.js';
 import { asExec, booleanSchema, checkStep, toBool } from '../helpers.js';
@@ -112,9 +113,11 @@ export const etcdPreflightModule = defineModule<EtcdPreflightArgs>({
       }
     }
 
+    // The files as the member sees them (kubeasz keeps its copies in ca_dir, not in the cluster folder).
+    const tls = memberTlsFiles(member);
     for (const [label, file] of [
-      ['CA file', member.caFile],
-      ['certificate', member.certFile],
+      ['CA file', tls.caFile],
+      ['certificate', tls.certFile],
     ] as const) {
       if (!file) continue;
       // Certificates are public: read them here and judge them with node's X509 parser (no openssl needed on the host).
@@ -129,10 +132,10 @@ export const etcdPreflightModule = defineModule<EtcdPreflightArgs>({
       result.problems.push(...judged.problems);
       result.warnings.push(...judged.warnings);
     }
-    if (member.keyFile) {
+    if (tls.keyFile) {
       // The key is never read: only whether etcd can.
-      const key = asExec(yield checkStep(shellJoin(['test', '-r', member.keyFile])));
-      if (key && key.exitCode !== 0) problem(`the key file ${member.keyFile} is missing or unreadable`);
+      const key = asExec(yield checkStep(shellJoin(['test', '-r', tls.keyFile])));
+      if (key && key.exitCode !== 0) problem(`the key file ${tls.keyFile} is missing or unreadable`);
     }
     const failed = result.problems.length > 0;
     return { changed: false, failed, ...(failed ? { msg: result.problems.join('; ') } : {}), result: { ...result } };

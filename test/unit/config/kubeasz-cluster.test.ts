@@ -61,6 +61,7 @@ describe('kubeasz cluster folder', () => {
       caFile: `${clusterDir}/ssl/ca.pem`,
       certFile: `${clusterDir}/ssl/etcd.pem`,
       keyFile: `${clusterDir}/ssl/etcd-key.pem`,
+      onMember: { caFile: '/etc/kubernetes/ssl/ca.pem', certFile: '/etc/kubernetes/ssl/etcd.pem', keyFile: '/etc/kubernetes/ssl/etcd-key.pem' },
     });
     expect(backupDir(loaded.inventory)).to.equal(`${clusterDir}/backup`);
   });
