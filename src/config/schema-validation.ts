@@ -134,7 +134,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)}`;
   if (typeof value === 'boolean') return String(value);
-  return `the number ${String(value)}`;
+  return `the number ${typeof value === 'number' ? String(value) : typeof value}`;
 }
 
 /** Keys a schema accepts, leaving out the ones it lists only to refuse (`{ "not": {} }`). */
