@@ -82,52 +82,15 @@ export function assembleInventory(model: InventoryModel, input: AssembleInput, p
   const { groups, hosts } = model;
   model.group('all');
   const depths = groupDepths(groups, problems);
-  const ungrouped = model.group('ungrouped');
-  const directGroups = new Map<string, string[]>();
-  for (const group of groups.values()) {
-    for (const hostName of group.hosts) {
-      const list = directGroups.get(hostName);
-      if (list) list.push(group.name);
-      else directGroups.set(hostName, [group.name]);
-    }
-  }
-  // A host in no group but `all` is in `ungrouped`; one in any other group is not (Ansible takes it out).
-  for (const host of hosts.values()) {
-    const direct = (directGroups.get(host.name) ?? []).filter((name) => name !== 'ungrouped');
-    const onlyAll = !direct.some((name) => name !== 'all');
-    if (onlyAll) {
-      direct.push('ungrouped');
-      ungrouped.hosts.add(host.name);
-    } else {
-      ungrouped.hosts.delete(host.name);
-    }
-    directGroups.set(host.name, direct);
-  }
+  const directGroups = placeUngrouped(model);
   depths.set('ungrouped', depths.get('ungrouped') ?? 1);
-  if (!ungrouped.parents.size) ungrouped.parents.add('all');
-
-  const ancestorCache = new Map<string, Set<string>>();
-  const ancestorsOf = (name: string): Set<string> => {
-    let found = ancestorCache.get(name);
-    if (found) return found;
-    found = new Set<string>();
-    const stack = [name];
-    while (stack.length > 0) {
-      const next = stack.pop() as string;
-      if (found.has(next)) continue;
-      found.add(next);
-      for (const parent of groups.get(next)?.parents ?? []) stack.push(parent);
-    }
-    ancestorCache.set(name, found);
-    return found;
-  };
+  const ancestorsOf = ancestorLookup(groups);
 
   const inventoryHosts = new Map<string, InventoryHost>();
   const varOrigins = new Map<string, Map<string, Origin>>();
   const hostOrigins = new Map<string, Origin>();
   const memberGroups = new Map<string, Set<string>>();
   const orderCache = new Map<string, GroupSpec[]>();
-
   for (const host of hosts.values()) {
     const member = new Set<string>(['all']);
     for (const groupName of directGroups.get(host.name) ?? []) for (const name of ancestorsOf(groupName)) member.add(name);
@@ -142,16 +105,7 @@ export function assembleInventory(model: InventoryModel, input: AssembleInput, p
         .sort((a, b) => (depths.get(a.name) ?? 0) - (depths.get(b.name) ?? 0) || groupPriority(a) - groupPriority(b) || compareNames(a.name, b.name));
       orderCache.set(key, ordered);
     }
-    const vars: Vars = {};
-    const origins = new Map<string, Origin>();
-    for (const table of [...ordered.map((group) => group.vars), host.vars]) {
-      for (const [name, entry] of table) {
-        // Ansible makes a group's ansible_group_priority its priority, not a variable of its hosts.
-        if (name === 'ansible_group_priority' && table !== host.vars) continue;
-        vars[name] = entry.value;
-        origins.set(name, entry.origin);
-      }
-    }
+    const { vars, origins } = mergedVars(ordered, host);
     normalizeKeyFile(vars, input.dir);
     const inventoryHost: InventoryHost = { name: host.name, vars, groups: ordered.map((group) => group.name) };
     if (host.origin.kind === 'text') inventoryHost.loc = host.origin.loc;
@@ -160,26 +114,90 @@ export function assembleInventory(model: InventoryModel, input: AssembleInput, p
     hostOrigins.set(host.name, host.origin);
   }
 
-  // Every group lists its hosts (children included) in the order they first appear in the file.
-  const byFileOrder = [...hosts.values()].sort((a, b) => a.order - b.order).map((host) => host.name);
-  const groupHosts = new Map<string, string[]>();
-  const groupVars = new Map<string, Vars>();
-  const groupOrigins = new Map<string, Origin>();
-  const groupNames = ['all', ...[...groups.keys()].filter((name) => name !== 'all' && name !== 'ungrouped'), 'ungrouped'];
-  for (const name of groupNames) {
-    const group = groups.get(name);
-    if (!group) continue;
-    groupHosts.set(name, name === 'all' ? byFileOrder : byFileOrder.filter((host) => memberGroups.get(host)?.has(name)));
-    groupVars.set(
-      name,
-      Object.fromEntries([...group.vars].filter(([key]) => key !== 'ansible_group_priority').map(([key, entry]) => [key, entry.value])),
-    );
-    if (group.origin) groupOrigins.set(name, group.origin);
-  }
-
+  const { groupHosts, groupVars, groupOrigins } = groupTables(model, memberGroups);
   const inventory: Inventory = { file: input.file, dir: input.dir, hosts: inventoryHosts, groups: groupHosts, groupVars };
   attachInventoryMeta(inventory, new InventoryMeta(hostOrigins, varOrigins, groupOrigins, input.fileOrigin));
   return inventory;
+}
+
+/**
+ * Each host's own groups; a host in no group but `all` goes to `ungrouped`, and one in any other group
+ * leaves it (as Ansible reconciles an inventory).
+ */
+function placeUngrouped(model: InventoryModel): Map<string, string[]> {
+  const ungrouped = model.group('ungrouped');
+  const directGroups = new Map<string, string[]>();
+  for (const group of model.groups.values()) {
+    for (const hostName of group.hosts) {
+      const list = directGroups.get(hostName);
+      if (list) list.push(group.name);
+      else directGroups.set(hostName, [group.name]);
+    }
+  }
+  for (const host of model.hosts.values()) {
+    const direct = (directGroups.get(host.name) ?? []).filter((name) => name !== 'ungrouped');
+    if (!direct.some((name) => name !== 'all')) {
+      direct.push('ungrouped');
+      ungrouped.hosts.add(host.name);
+    } else {
+      ungrouped.hosts.delete(host.name);
+    }
+    directGroups.set(host.name, direct);
+  }
+  if (!ungrouped.parents.size) ungrouped.parents.add('all');
+  return directGroups;
+}
+
+/** A group and all its ancestors, computed once per group. */
+function ancestorLookup(groups: Map<string, GroupSpec>): (name: string) => Set<string> {
+  const cache = new Map<string, Set<string>>();
+  return (name) => {
+    let found = cache.get(name);
+    if (found) return found;
+    found = new Set<string>();
+    const stack = [name];
+    while (stack.length > 0) {
+      const next = stack.pop() as string;
+      if (found.has(next)) continue;
+      found.add(next);
+      for (const parent of groups.get(next)?.parents ?? []) stack.push(parent);
+    }
+    cache.set(name, found);
+    return found;
+  };
+}
+
+/** A host's variables: its groups' in precedence order, then its own; each with where it was written. */
+function mergedVars(ordered: GroupSpec[], host: HostSpec): { vars: Vars; origins: Map<string, Origin> } {
+  const vars: Vars = {};
+  const origins = new Map<string, Origin>();
+  for (const table of [...ordered.map((group) => group.vars), host.vars]) {
+    for (const [name, entry] of table) {
+      // Ansible makes a group's ansible_group_priority its priority, not a variable of its hosts.
+      if (name === 'ansible_group_priority' && table !== host.vars) continue;
+      vars[name] = entry.value;
+      origins.set(name, entry.origin);
+    }
+  }
+  return { vars, origins };
+}
+
+/** Every group's hosts (children included, in the order the hosts first appear), own variables and origin. */
+function groupTables(model: InventoryModel, memberGroups: Map<string, Set<string>>) {
+  const byFileOrder = [...model.hosts.values()].sort((a, b) => a.order - b.order).map((host) => host.name);
+  const groupHosts = new Map<string, string[]>();
+  const groupVars = new Map<string, Vars>();
+  const groupOrigins = new Map<string, Origin>();
+  const names = ['all', ...[...model.groups.keys()].filter((name) => name !== 'all' && name !== 'ungrouped'), 'ungrouped'];
+  for (const name of names) {
+    const group = model.groups.get(name);
+    if (!group) continue;
+    groupHosts.set(name, name === 'all' ? byFileOrder : byFileOrder.filter((host) => memberGroups.get(host)?.has(name)));
+    const own = [...group.vars].filter(([key]) => key !== 'ansible_group_priority');
+    groupVars.set(name, Object.fromEntries(own.map(([key, entry]) => [key, entry.value])));
+    if (group.origin) groupOrigins.set(name, group.origin);
+  }
+  return { groupHosts, groupVars, groupOrigins };
 }
 
 /** Plain code-unit order, as Python sorts strings (Ansible sorts groups by name). */
