@@ -21,7 +21,7 @@ async function stderrOf(work: () => unknown): Promise<string> {
   process.stderr.write = ((chunk: string | Uint8Array) => {
     text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
     return true;
-  }) as typeof process.stderr.write;
+  });
   try {
     await work();
   } finally {
