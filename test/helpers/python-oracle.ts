@@ -1,6 +1,10 @@
 // Python itself as the truth for the pieces of Ansible's INI reader that are Python's: ast.literal_eval and
 // shlex.split(comments=True). Undefined where python3 is not installed (the tables still run).
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** The Python Ansible runs on (Debian's, with its ansible and yaml packages), else whatever python3 is first on the PATH. */
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 const script = String.raw`
 import ast, json, shlex, sys, warnings
@@ -78,7 +82,7 @@ export function pythonReadings(literal: string[], split: string[]): PythonReadin
 
 export function askPython(request: PythonRequest): PythonReadings | undefined {
   try {
-    const out = execFileSync('python3', ['-c', script], { input: JSON.stringify(request), encoding: 'utf8', timeout: 30_000 });
+    const out = execFileSync(python, ['-c', script], { input: JSON.stringify(request), encoding: 'utf8', timeout: 30_000 });
     return JSON.parse(out) as PythonReadings;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
