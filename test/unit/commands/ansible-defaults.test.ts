@@ -18,10 +18,10 @@ const settings = (inventory?: string[]): AnsibleSettings => ({
 async function stderrOf(work: () => unknown): Promise<string> {
   const write = process.stderr.write.bind(process.stderr);
   let text = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => {
+  process.stderr.write = (chunk: string | Uint8Array) => {
     text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
     return true;
-  });
+  };
   try {
     await work();
   } finally {

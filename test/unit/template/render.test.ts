@@ -75,10 +75,7 @@ const table: [string, unknown][] = [
   ["{% for host in groups['etcd'] %}{{ host }} {% endfor %}", '10.0.0.1 10.0.0.2 10.0.0.3 '],
   ["{{ 'a,b,,'.rstrip(',') }}", 'a,b'],
   ["{{ '  x  '.strip() }}|{{ 'xxay'.lstrip('x') }}", 'x|ay'],
-  [
-    "{%- if inventory_hostname != '' -%} k8s-{{ inventory_hostname|replace('.', '-') }} {%- else -%} none {%- endif -%}",
-    'k8s-10-0-0-2',
-  ],
+  ["{%- if inventory_hostname != '' -%} k8s-{{ inventory_hostname|replace('.', '-') }} {%- else -%} none {%- endif -%}", 'k8s-10-0-0-2'],
 ];
 
 describe('template render()', () => {
