@@ -20,6 +20,10 @@ const benches: Record<string, Bench> = {
     summary: 'backup + remote copy of ~1 GiB (plain and age) vs etcdctl snapshot save + an SDK upload, time and peak memory',
     run: async () => (await import('./backup-remote-vs-etcdctl.js')).runRemoteBench(),
   },
+  'inventory-validate': {
+    summary: 'a 1,000-host inventory (INI and YAML) validated: orchestrate vs ansible-inventory --list',
+    run: async () => (await import('./inventory-validate.js')).inventoryValidateBench(),
+  },
   'restore-vs-script': {
     summary: '3-member restore of a few hundred MB: orchestrate restore vs a bare parallel script',
     run: async () => (await import('./restore-vs-script.js')).runRestoreBench(),

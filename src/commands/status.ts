@@ -8,7 +8,10 @@ import type { Inventory } from '../config/types.js';
 import type { EngineSession } from '../engine/session.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument } from './command-line.js';
 
-const usage = `usage: orchestrate status INVENTORY [--max-age 24h] [--require-all-members] [--json]
+const usage = `usage: orchestrate status [INVENTORY] [--max-age 24h] [--require-all-members] [--json]
+
+INVENTORY is a YAML or INI inventory or a folder holding one (a kubeasz cluster folder); without it,
+inventory in ansible.cfg.
 
 Shows each etcd member's health, the leader, revision and db size, whether the members hold quorum
 and agree on one cluster, the newest snapshot that verifies (checked now) and its age, and the last
@@ -49,7 +52,9 @@ export async function statusCommand(args: string[]): Promise<number> {
     process.stdout.write(usage);
     return ExitCode.ok;
   }
-  const inventoryFile = singleArgument(positionals, 'inventory', 'orchestrate status INVENTORY [--max-age 6h]');
+  if (positionals.length > 1) singleArgument(positionals, 'inventory', 'orchestrate status INVENTORY [--max-age 6h]');
+  const { ansibleDefaults, inventoryArgument } = await import('./ansible-defaults.js');
+  const inventoryFile = await inventoryArgument(positionals[0], (await ansibleDefaults()).settings, 'orchestrate status INVENTORY [--max-age 6h]');
   const { parseDuration } = await import('../etcd/backup/format.js');
   const maxAgeText = values['max-age'] ?? DEFAULT_MAX_AGE;
   const maxAgeMs = parseDuration(maxAgeText);

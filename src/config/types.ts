@@ -36,9 +36,12 @@ export interface EtcdMember {
   clientUrl: string;
   dataDir: string;
   token: string;
+  /** TLS files on the deploy host (the etcd client's) and, unless `onMember` says otherwise, on the member. */
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /** The same files as the member sees them, where they live elsewhere there (kubeasz: `{{ ca_dir }}`). */
+  onMember?: { caFile?: string; certFile?: string; keyFile?: string };
   service: string;
 }
 

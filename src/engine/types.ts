@@ -1,5 +1,6 @@
 // The engine's public shapes: options of a run, results per host and task, progress events, the summary.
 import type { ConnectionSpec, Inventory, Playbook, Vars } from '../config/types.js';
+import type { LoadInventoryOptions } from '../config/inventory.js';
 import type { ExitCodeValue, SourceLocation, UnreachableError } from '../errors.js';
 import type { PlannedStep } from '../modules/step.js';
 import type { Transport } from '../transport/types.js';
@@ -144,4 +145,8 @@ export interface RunPlaybookOptions {
   state?: RunState;
   /** Run the playbook as a procedure: the journaled-phase strategy under this policy (backup, restore). */
   phased?: { policy: PhasePolicy; onEvent?: (event: PhaseEvent) => void };
+  /** How the inventory is loaded when given as a path (ansible.cfg's remote_user and private_key_file). */
+  inventoryOptions?: LoadInventoryOptions;
+  /** ansible.cfg's roles_path: where roles are looked for after `<playbook dir>/roles`. */
+  rolesPath?: readonly string[];
 }

@@ -4,6 +4,7 @@
 // dir exists, and on kubeadm hosts that kubelet runs and crictl answers.
 import { X509Certificate } from 'node:crypto';
 import { posix } from 'node:path';
+import { memberTlsFiles } from '../../config/etcd-vars.js';
 import type { EtcdMember } from '../../config/types.js';
 import type { EtcdSettings } from '../../etcd/members/etcd-flags.js';
 import {
@@ -169,9 +170,11 @@ function* checkSpace(result: EtcdPreflightResult, paths: MemberRestorePaths, sna
 
 /** The member's own certificates (what etcd needs to start), else the inventory's. */
 function certificateFiles(member: EtcdMember, settings: EtcdSettings | undefined): { ca?: string; cert?: string; key?: string } {
-  const ca = settings?.trustedCaFile ?? member.caFile;
-  const cert = settings?.certFile ?? member.certFile;
-  const key = settings?.keyFile ?? member.keyFile;
+  // The files as the member sees them (kubeasz keeps its copies in ca_dir, not in the cluster folder).
+  const tls = memberTlsFiles(member);
+  const ca = settings?.trustedCaFile ?? tls.caFile;
+  const cert = settings?.certFile ?? tls.certFile;
+  const key = settings?.keyFile ?? tls.keyFile;
   return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
