@@ -121,8 +121,9 @@ describe('kubeasz cluster folder', () => {
     expect([...separate.inventory.hosts.values()].map((h) => h.vars.etcd_wal_dir)).to.deep.equal(['/wal', '/wal', '/wal', '/wal']);
     const inside = await loadInventory(clusterFolder());
     expect([...inside.inventory.hosts.values()].some((h) => 'etcd_wal_dir' in h.vars)).to.equal(false);
-    expect(await problemsOf(clusterFolder('', 'ETCD_DATA_DIR: "/var/lib/etcd"\nETCD_WAL_DIR: "wal"\n'))).to.deep.equal([
-      'warning kubeasz.unresolved-path config.yml:2:15',
+    const relative = await loadInventory(clusterFolder('', 'ETCD_DATA_DIR: "/var/lib/etcd"\nETCD_WAL_DIR: "wal"\n'));
+    expect(relative.warnings.map((p) => `${p.code} ${path.basename(p.loc?.file ?? '')}:${p.loc?.line}:${p.loc?.col}`)).to.deep.equal([
+      'kubeasz.unresolved-path config.yml:2:15',
     ]);
   });
 
