@@ -124,7 +124,10 @@ export function applyKubeaszMeanings(inventory: Inventory, config: ClusterConfig
     if (dataDir !== undefined) setDefault('etcd_data_dir', dataDir, origins.get('ETCD_DATA_DIR'));
     // A separate WAL (kubeasz passes --wal-dir only when ETCD_WAL_DIR is not empty): the restore swaps it too.
     const walWritten = host.vars.ETCD_WAL_DIR;
-    const walDir = walWritten === '' || walWritten === undefined ? undefined : resolvedPath(host, 'ETCD_WAL_DIR', origins, (key, problem) => once(`ETCD_WAL_DIR:${key}`, problem));
+    const walDir =
+      walWritten === '' || walWritten === undefined
+        ? undefined
+        : resolvedPath(host, 'ETCD_WAL_DIR', origins, (key, problem) => once(`ETCD_WAL_DIR:${key}`, problem));
     if (walDir !== undefined) setDefault('etcd_wal_dir', walDir, origins.get('ETCD_WAL_DIR'));
     // kubeasz's etcd unit advertises https://<inventory hostname>:2380 whatever ansible_host says.
     const address = host.vars.ansible_host ?? host.vars.ansible_ssh_host;
