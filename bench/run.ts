@@ -28,6 +28,10 @@ const benches: Record<string, Bench> = {
     summary: '3-member restore of a few hundred MB: orchestrate restore vs a bare parallel script',
     run: async () => (await import('./restore-vs-script.js')).runRestoreBench(),
   },
+  'restore-vs-script-kubeadm': {
+    summary: 'the same on kubeadm static pods (etcd 3.5): orchestrate restore vs the manual runbook as a parallel script',
+    run: async () => (await import('./restore-vs-script.js')).runRestoreBench({ topology: 'kubeadm' }),
+  },
 };
 
 function table(title: string, rows: BenchRow[]): string {
