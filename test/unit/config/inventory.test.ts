@@ -264,6 +264,16 @@ describe('inventory checks', () => {
       ['error inventory.invalid-etcd-data-dir 6:26'],
     ],
     [
+      'a misspelt etcd_topology, etcd_access and a negative revision bump',
+      'all:\n  children:\n    etcd:\n      vars:\n        etcd_topology: kubeadmm\n        etcd_access: sssh\n        etcd_restore_bump_revision: -5\n      hosts:\n        a:\n',
+      ['error inventory.invalid-choice 5:24', 'error inventory.invalid-choice 6:22', 'error inventory.invalid-bump 7:37'],
+    ],
+    [
+      'a relative WAL dir; a bump written as digits is fine',
+      'all:\n  children:\n    etcd:\n      vars:\n        etcd_restore_bump_revision: "0"\n      hosts:\n        a:\n          etcd_wal_dir: wal\n',
+      ['error inventory.invalid-etcd-wal-dir 8:25'],
+    ],
+    [
       'a URL with a path',
       'all:\n  children:\n    etcd:\n      hosts:\n        a:\n          etcd_client_url: https://a:2379/v3\n',
       ['error inventory.invalid-etcd-url 6:28'],
