@@ -22,6 +22,7 @@ options:
       --accept-new-host-keys  for --method etcdctl: trust and record host keys not seen before
       --known-hosts FILE   known hosts file (default ~/.ssh/known_hosts)
       --connect-timeout S  for --method etcdctl: seconds to connect to each host (default 10)
+      --ssh-config FILE    for --method etcdctl: this ssh_config instead of ~/.ssh/config (like ssh -F)
   -h, --help               this text
 
 exit codes: 0 a verified snapshot was written, 2 configuration or usage error (nothing ran),
@@ -70,6 +71,7 @@ export async function backupCommand(args: string[]): Promise<number> {
     ...(values['metrics-file'] !== undefined ? { metricsFile: values['metrics-file'] } : {}),
     ...(values.method !== undefined ? { method: values.method as 'client' | 'etcdctl' } : {}),
     ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+    ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
     ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
   });
   if (values.json) {
@@ -109,6 +111,8 @@ export interface RunBackupOptions {
   method?: 'client' | 'etcdctl';
   acceptNewHostKeys?: boolean;
   knownHostsFile?: string;
+  /** `--ssh-config`: like ssh -F. */
+  sshConfigFile?: string;
   connectTimeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -162,6 +166,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
           acceptNewHostKeys: options.acceptNewHostKeys ?? false,
           signal,
           ...(options.knownHostsFile ? { knownHostsFile: options.knownHostsFile } : {}),
+          ...(options.sshConfigFile !== undefined ? { sshConfigFile: options.sshConfigFile } : {}),
           ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
         }),
       options.signal,

@@ -26,6 +26,7 @@ options:
       --json                   one JSON object per line on stdout (events, then the report)
       --known-hosts FILE       known hosts file (default ~/.ssh/known_hosts)
       --accept-new-host-keys   trust and record host keys not seen before
+      --ssh-config FILE        this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F)
       --connect-timeout S      seconds to connect to each host (default 10)
   -h, --help                   this text
 
@@ -132,6 +133,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
     timeouts: { ...(etcdSeconds ? { etcdSeconds } : {}), ...(serviceSeconds ? { serviceSeconds } : {}) },
     connect: {
       ...(values['known-hosts'] ? { knownHostsFile: values['known-hosts'] } : {}),
+      ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
       ...(values['accept-new-host-keys'] ? { acceptNewHostKeys: true } : {}),
       ...(connectSeconds ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
     },

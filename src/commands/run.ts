@@ -17,7 +17,8 @@ options:
       --json               one JSON object per line on stdout (events, then the recap)
       --accept-new-host-keys  trust and record host keys not seen before (never changed ones)
       --known-hosts FILE   known hosts file (default ~/.ssh/known_hosts)
-      --connect-timeout S  seconds to connect to each host (default 10)
+      --connect-timeout S  seconds to connect to each host (default: ConnectTimeout of ssh_config, else 10)
+      --ssh-config FILE    read this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F)
   -h, --help               this text
 
 exit codes: 0 ok, 2 configuration or usage error (nothing ran), 3 a task failed,
@@ -66,6 +67,7 @@ export async function runCommand(args: string[]): Promise<number> {
       ...(forks !== undefined ? { forks } : {}),
       ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
       ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+      ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
       ...(values.tags ? { tags: splitList(values.tags) } : {}),
       ...(values['skip-tags'] ? { skipTags: splitList(values['skip-tags']) } : {}),
     }),

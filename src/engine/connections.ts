@@ -13,6 +13,7 @@ export interface ConnectionOptions {
   knownHostsFile?: string;
   acceptNewHostKeys?: boolean;
   connectTimeoutMs?: number;
+  sshConfigFile?: string;
   openTransports?: OpenTransportsFn;
 }
 
@@ -79,6 +80,7 @@ export class ConnectionPool {
       acceptNewHostKeys: this.options.acceptNewHostKeys ?? false,
       ...(this.options.knownHostsFile !== undefined ? { knownHostsFile: this.options.knownHostsFile } : {}),
       ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
+      ...(this.options.sshConfigFile !== undefined ? { sshConfigFile: this.options.sshConfigFile } : {}),
     };
     if (this.options.openTransports) return this.options.openTransports(specs, options);
     const { openTransports } = await import('../transport/open-transports.js');

@@ -54,6 +54,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const connections = new ConnectionPool(inventory, {
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
     ...(options.knownHostsFile !== undefined ? { knownHostsFile: options.knownHostsFile } : {}),
+    ...(options.sshConfigFile !== undefined ? { sshConfigFile: options.sshConfigFile } : {}),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     ...(options.openTransports ? { openTransports: options.openTransports } : {}),
   });

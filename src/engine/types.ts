@@ -113,7 +113,7 @@ export interface RunSummary {
 
 export type OpenTransportsFn = (
   specs: readonly ConnectionSpec[],
-  options: { knownHostsFile?: string; acceptNewHostKeys?: boolean; connectTimeoutMs?: number },
+  options: { knownHostsFile?: string; acceptNewHostKeys?: boolean; connectTimeoutMs?: number; sshConfigFile?: string },
 ) => Promise<Map<string, Transport | UnreachableError>>;
 
 export interface RunPlaybookOptions {
@@ -134,6 +134,8 @@ export interface RunPlaybookOptions {
   reporter?: Reporter;
   acceptNewHostKeys?: boolean;
   knownHostsFile?: string;
+  /** `--ssh-config`: read this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F). */
+  sshConfigFile?: string;
   /** Default 10 s. */
   connectTimeoutMs?: number;
   /** `--tags` / `--skip-tags`. */
