@@ -1,18 +1,22 @@
 // The same Ansible-syntax playbook (20 `shell` tasks, 3 hosts) run with Debian's ansible-playbook
-// (pipelining on, host keys checked) and with `orchestrate run`, alternating, several rounds each.
+// (pipelining on, host keys checked) and with `orchestrate run`, alternating, several rounds each; then
+// again with every host reached through a jump host (the same ProxyJump for both tools).
 import { median, timed, type BenchRow } from './measure.js';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import { labDown, labUp, type LabInfo } from '../src/lab/index.js';
+import { startSshd, type SshdFixture } from '../test/helpers/sshd.js';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, 'bin', 'orchestrate');
 
 export interface EngineVsAnsibleOptions {
   rounds?: number;
+  /** Rounds of the jump host variant. Default 3. */
+  bastionRounds?: number;
   tasks?: number;
   net?: string;
   log?: (line: string) => void;
@@ -28,7 +32,7 @@ function shellPlaybook(tasks: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function ansibleConfig(lab: LabInfo, dir: string): string {
+function ansibleConfig(lab: LabInfo, dir: string, sshArgs = ''): string {
   return [
     '[defaults]',
     'host_key_checking = True',
@@ -41,7 +45,7 @@ function ansibleConfig(lab: LabInfo, dir: string): string {
     '[ssh_connection]',
     'pipelining = True',
     // Ansible's own defaults (ControlMaster/ControlPersist) kept, plus the lab's known_hosts.
-    `ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${lab.knownHostsFile} -o StrictHostKeyChecking=yes`,
+    `ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${lab.knownHostsFile} -o StrictHostKeyChecking=yes${sshArgs}`,
     `control_path_dir = ${join(dir, 'cp')}`,
     '',
   ].join('\n');
@@ -103,6 +107,7 @@ export async function engineVsAnsible(options: EngineVsAnsibleOptions = {}): Pro
     const s = median(startup);
     const c = median(connected);
     const hosts = lab.hosts.length;
+    const bastionRows = await bastionVariant({ lab, work, playbook, tasks, rounds: options.bastionRounds ?? 3, directMedianMs: o, log });
     return [
       { name: 'playbook', value: `${tasks} shell tasks x ${hosts} hosts, ${rounds} rounds each, alternating` },
       { name: 'ansible-playbook median', value: `${(a / 1000).toFixed(2)} s` },
@@ -123,10 +128,91 @@ export async function engineVsAnsible(options: EngineVsAnsibleOptions = {}): Pro
         value: `${((o - c) / (tasks - 1)).toFixed(1)} ms for all hosts, ${((o - c) / ((tasks - 1) * hosts)).toFixed(1)} ms per host`,
       },
       { name: 'ansible per task per host', value: `${(a / (tasks * hosts)).toFixed(1)} ms` },
+      ...bastionRows,
     ];
   } finally {
     if (lab) log('taking the lab down');
     await labDown({ dir: labDir }).catch((error: unknown) => log(`lab down failed: ${(error as Error).message}`));
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+interface BastionVariant {
+  lab: LabInfo;
+  work: string;
+  playbook: string;
+  tasks: number;
+  rounds: number;
+  directMedianMs: number;
+  log: (line: string) => void;
+}
+
+/** SSH logins the jump host accepted so far (one per connection to it). */
+function logins(bastion: SshdFixture): number {
+  return countAll(bastion.log(), /Accepted publickey for root/g);
+}
+
+/**
+ * The same playbook with every host reached through one jump host (an sshd on 127.0.111.1): both tools read
+ * `ansible_ssh_common_args: -o ProxyJump=root@JUMP:PORT` from the same inventory, and the jump host's own
+ * settings (key, known_hosts) from one ssh_config file (`-F` for ansible's ssh, `--ssh-config` for orchestrate).
+ */
+async function bastionVariant(variant: BastionVariant): Promise<BenchRow[]> {
+  const { lab, work, playbook, tasks, rounds, log } = variant;
+  log('starting a jump host on 127.0.111.1');
+  const bastion = await startSshd({ address: '127.0.111.1' });
+  try {
+    bastion.authorize(readFileSync(lab.publicKeyFile, 'utf8'));
+    const knownHosts = join(work, 'known_hosts_with_jump_host');
+    writeFileSync(knownHosts, `${readFileSync(lab.knownHostsFile, 'utf8').trimEnd()}\n${bastion.knownHostsLine}\n`);
+    const sshConfig = join(work, 'ssh_config');
+    const jumpSettings = [`  User root`, `  IdentityFile ${lab.keyFile}`, `  UserKnownHostsFile ${knownHosts}`, '  StrictHostKeyChecking yes'];
+    writeFileSync(sshConfig, [`Host ${bastion.address}`, ...jumpSettings, ''].join('\n'), { mode: 0o600 });
+    const inventory = parse(readFileSync(lab.inventoryFile, 'utf8')) as { all: { vars: Record<string, unknown> } };
+    inventory.all.vars.ansible_ssh_common_args = `-o ProxyJump=root@${bastion.address}:${bastion.port}`;
+    const inventoryFile = join(work, 'inventory-through-jump-host.yml');
+    writeFileSync(inventoryFile, stringify(inventory, { aliasDuplicateObjects: false }));
+    const labForAnsible = { ...lab, knownHostsFile: knownHosts };
+    writeFileSync(join(work, 'ansible-jump.cfg'), ansibleConfig(labForAnsible, work, ` -F ${sshConfig}`));
+    const env = { ...process.env, CI: '1', ANSIBLE_CONFIG: join(work, 'ansible-jump.cfg'), ANSIBLE_NOCOLOR: '1' };
+    const ansible: number[] = [];
+    const orchestrate: number[] = [];
+    const loginsPerRun = { ansible: 0, orchestrate: 0 };
+    for (let round = 1; round <= rounds; round++) {
+      let before = logins(bastion);
+      const a = await timed('ansible-playbook', ['-i', inventoryFile, playbook], { env, timeoutMs: 300_000 });
+      if (a.code !== 0 || countAll(a.stdout, new RegExp(`changed=${tasks}\\s`, 'g')) !== 3) {
+        throw new Error(
+          `ansible-playbook through the jump host failed (exit ${String(a.code)}):\n${a.stdout.slice(-2000)}\n${a.stderr.slice(-2000)}`,
+        );
+      }
+      loginsPerRun.ansible = logins(bastion) - before;
+      before = logins(bastion);
+      const o = await timed(bin, ['run', playbook, '-i', inventoryFile, '--known-hosts', knownHosts, '--ssh-config', sshConfig], {
+        env,
+        timeoutMs: 300_000,
+      });
+      if (o.code !== 0 || countAll(o.stdout, new RegExp(`changed=${tasks}\\s`, 'g')) !== 3) {
+        throw new Error(`orchestrate through the jump host failed (exit ${String(o.code)}):\n${o.stdout.slice(-2000)}\n${o.stderr.slice(-2000)}`);
+      }
+      loginsPerRun.orchestrate = logins(bastion) - before;
+      ansible.push(a.ms);
+      orchestrate.push(o.ms);
+      log(`jump host round ${round}/${rounds}: ansible-playbook ${(a.ms / 1000).toFixed(2)} s, orchestrate ${(o.ms / 1000).toFixed(3)} s`);
+    }
+    const a = median(ansible);
+    const o = median(orchestrate);
+    return [
+      { name: 'through a jump host', value: `same playbook, ProxyJump in ansible_ssh_common_args for both, ${rounds} rounds each, alternating` },
+      { name: 'jump: ansible-playbook median', value: `${(a / 1000).toFixed(2)} s` },
+      { name: 'jump: orchestrate run median', value: `${(o / 1000).toFixed(3)} s (${(o - variant.directMedianMs).toFixed(0)} ms more than direct)` },
+      { name: 'jump: ratio (ansible / orchestrate)', value: `${(a / o).toFixed(1)}x faster` },
+      {
+        name: 'jump: logins to the jump host per run',
+        value: `ansible ${loginsPerRun.ansible}, orchestrate ${loginsPerRun.orchestrate} (one per jump host, shared by the ${lab.hosts.length} hosts)`,
+      },
+    ];
+  } finally {
+    await bastion.stop();
   }
 }
