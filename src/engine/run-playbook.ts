@@ -55,6 +55,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
     ...(options.knownHostsFile !== undefined ? { knownHostsFile: options.knownHostsFile } : {}),
     ...(options.sshConfigFile !== undefined ? { sshConfigFile: options.sshConfigFile } : {}),
+    ...(options.hostKeyPolicy !== undefined ? { hostKeyPolicy: options.hostKeyPolicy } : {}),
+    ...(options.hostKeyPolicyReason !== undefined ? { hostKeyPolicyReason: options.hostKeyPolicyReason } : {}),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     ...(options.openTransports ? { openTransports: options.openTransports } : {}),
   });

@@ -3,6 +3,7 @@ import type { ConnectionSpec, Inventory, Playbook, Vars } from '../config/types.
 import type { ExitCodeValue, SourceLocation, UnreachableError } from '../errors.js';
 import type { Step } from './step.js';
 import type { Transport } from '../transport/types.js';
+import type { HostKeyPolicy } from '../transport/host-key-policy.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
@@ -113,7 +114,14 @@ export interface RunSummary {
 
 export type OpenTransportsFn = (
   specs: readonly ConnectionSpec[],
-  options: { knownHostsFile?: string; acceptNewHostKeys?: boolean; connectTimeoutMs?: number; sshConfigFile?: string },
+  options: {
+    knownHostsFile?: string;
+    acceptNewHostKeys?: boolean;
+    connectTimeoutMs?: number;
+    sshConfigFile?: string;
+    hostKeyPolicy?: HostKeyPolicy;
+    hostKeyPolicyReason?: string;
+  },
 ) => Promise<Map<string, Transport | UnreachableError>>;
 
 export interface RunPlaybookOptions {
@@ -136,6 +144,10 @@ export interface RunPlaybookOptions {
   knownHostsFile?: string;
   /** `--ssh-config`: read this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F). */
   sshConfigFile?: string;
+  /** Overrides StrictHostKeyChecking of ssh_config (e.g. accept-new for ansible.cfg's `host_key_checking = False`). */
+  hostKeyPolicy?: HostKeyPolicy;
+  /** Why that policy, said once per run when it is accept-new, e.g. `host_key_checking = False in ./ansible.cfg`. */
+  hostKeyPolicyReason?: string;
   /** Default 10 s. */
   connectTimeoutMs?: number;
   /** `--tags` / `--skip-tags`. */
