@@ -16,6 +16,7 @@ import { closeTransports, openTransports, type OpenTransportsOptions } from '../
 import { SshTransport } from '../../src/transport/ssh-transport.js';
 import { openTunnel } from '../../src/transport/tunnel.js';
 import type { Transport } from '../../src/transport/types.js';
+import { runCliFromSource } from '../helpers/cli.js';
 import { createNetns, startInetdSshd, startSshd, type InetdSshdFixture, type Netns, type SshdFixture } from '../helpers/sshd.js';
 
 const memberAddresses = ['127.0.213.2', '127.0.213.3', '127.0.213.4'];
@@ -198,9 +199,11 @@ describe('transport through jump hosts (real sshds, members in a network namespa
       });
     });
     const config = join(work, 'dead_config');
-    writeFileSync(config, `Host member-*\n  ProxyJump root@${bastion.address}:${closed}\n  IdentityFile ${bastion.clientKeyFile}\n`, { mode: 0o600 });
+    writeFileSync(config, `Host member-*\n  ProxyJump root@${bastion.address}:${closed}\nHost *\n  IdentityFile ${bastion.clientKeyFile}\n`, {
+      mode: 0o600,
+    });
     const map = await open(
-      ['member-a', 'member-b'].map((name) => spec(name, memberAddresses[0])),
+      ['member-a', 'member-b'].map((name) => spec(name)),
       { sshConfigFile: config },
     );
     for (const [host, entry] of map) {
@@ -218,7 +221,9 @@ describe('transport through jump hosts (real sshds, members in a network namespa
     const port = (silent.address() as { port: number }).port;
     try {
       const config = join(work, 'silent_config');
-      writeFileSync(config, `Host member-*\n  ProxyJump root@${bastion.address}:${port}\n  IdentityFile ${bastion.clientKeyFile}\n`, { mode: 0o600 });
+      writeFileSync(config, `Host member-*\n  ProxyJump root@${bastion.address}:${port}\nHost *\n  IdentityFile ${bastion.clientKeyFile}\n`, {
+        mode: 0o600,
+      });
       const started = Date.now();
       const map = await open(
         ['member-a', 'member-b', 'member-c'].map((name) => spec(name)),
@@ -266,6 +271,40 @@ describe('transport through jump hosts (real sshds, members in a network namespa
       'nothing recorded',
     ).to.deep.equal([]);
     expect(readFileSync(changed, 'utf8'), 'the file is left alone').to.not.contain(bastion.hostPublicKey.toString('base64'));
+  });
+
+  it('orchestrate run reaches the members through the jump host named by ssh_jump_hosts and resolved in --ssh-config', async () => {
+    const inventory = join(work, 'inventory.yml');
+    const hosts = memberAddresses.slice(0, 2).map((address, index) => `        m${index + 1}: { ansible_host: ${address} }`);
+    writeFileSync(
+      inventory,
+      ['all:', '  vars:', '    ansible_user: root', '    ssh_jump_hosts: bastion', '  children:', '    etcd:', '      hosts:', ...hosts, ''].join(
+        '\n',
+      ),
+    );
+    const playbook = join(work, 'ssh-connection.yml');
+    writeFileSync(playbook, '- hosts: etcd\n  gather_facts: false\n  tasks:\n    - shell: echo "$SSH_CONNECTION"\n');
+    const logins = bastion.connections();
+    const result = await runCliFromSource(['run', playbook, '-i', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts], {
+      timeoutMs: 60_000,
+      env: { SSH_AUTH_SOCK: '' },
+    });
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+    expect(result.stdout)
+      .to.match(/m1 .*ok=1 .*changed=1/)
+      .and.to.match(/m2 .*ok=1 .*changed=1/);
+    expect(bastion.connections() - logins, 'one connection to the jump host for both members').to.equal(1);
+
+    const refusing = join(work, 'refusing_config');
+    writeFileSync(refusing, `Host *\n  IdentityFile ${bastion.clientKeyFile}\nHost m* 127.0.213.*\n  ProxyCommand nc %h %p\n`, { mode: 0o600 });
+    const withoutJump = join(work, 'inventory-direct.yml');
+    writeFileSync(withoutJump, ['all:', '  vars:', '    ansible_user: root', '  children:', '    etcd:', '      hosts:', ...hosts, ''].join('\n'));
+    const refused = await runCliFromSource(['run', playbook, '-i', withoutJump, '--ssh-config', refusing, '--known-hosts', knownHosts], {
+      timeoutMs: 60_000,
+    });
+    expect(refused.code, refused.stdout + refused.stderr).to.equal(2);
+    expect(refused.stderr).to.contain(`${refusing}:4`).and.to.contain('ProxyCommand "nc %h %p" applies to').and.to.contain('ProxyJump');
+    expect(bastion.connections() - logins, 'nothing was contacted').to.equal(1);
   });
 
   it('openTunnel: a local port that reaches a port only the member can reach, through its SSH connection', async () => {

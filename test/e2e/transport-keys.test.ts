@@ -35,8 +35,9 @@ const keyTypes: [string, string[]][] = [
 
 describe('transport keys and host key policy (real sshd, ssh-keygen keys, ssh-agent)', function () {
   this.timeout(120_000);
+  /** OpenSSH's defaults: RSA keys only with SHA-2 signatures (no SHA-1 ssh-rsa since 8.8). */
   let sshd: SshdFixture;
-  /** Accepts RSA keys only with SHA-256 signatures: a login there proves rsa-sha2-256. */
+  /** Accepts RSA keys only with SHA-256 signatures: an RSA login there proves rsa-sha2-256. */
   let sha256Only: SshdFixture;
   let work: string;
   let knownHosts: string;
@@ -47,9 +48,9 @@ describe('transport keys and host key policy (real sshd, ssh-keygen keys, ssh-ag
 
   before(async function () {
     if (process.getuid?.() !== 0) this.skip();
-    sshd = await startSshd({ address: '127.0.104.1', logLevel: 'DEBUG1' });
+    sshd = await startSshd({ address: '127.0.104.1' });
     cleanups.push(() => sshd.stop());
-    sha256Only = await startSshd({ address: '127.0.104.2', logLevel: 'DEBUG1', extraConfig: ['PubkeyAcceptedAlgorithms rsa-sha2-256,ssh-ed25519'] });
+    sha256Only = await startSshd({ address: '127.0.104.2', extraConfig: ['PubkeyAcceptedAlgorithms rsa-sha2-256,ssh-ed25519'] });
     cleanups.push(() => sha256Only.stop());
     work = mkdtempSync(join(tmpdir(), 'orchestrate-keys-e2e-'));
     cleanups.push(() => {
@@ -124,14 +125,22 @@ describe('transport keys and host key policy (real sshd, ssh-keygen keys, ssh-ag
     });
   }
 
-  it('signs with rsa-sha2-512, and with rsa-sha2-256 where the server accepts only that (never SHA-1 ssh-rsa)', async () => {
-    const before = sshd.log().length;
-    expect(await echo(transport(sshd, { privateKeyFile: keys.get('rsa')! }))).to.equal('ok\n');
-    expect(sshd.log().slice(before)).to.match(/Accepted publickey for root .* ssh2: RSA SHA256:/);
-    expect(sshd.log().slice(before)).to.contain('rsa-sha2-512');
+  it('signs RSA with SHA-2 (rsa-sha2-256), never falling back to SHA-1 ssh-rsa', async () => {
     const before256 = sha256Only.log().length;
     expect(await echo(transport(sha256Only, { privateKeyFile: keys.get('rsa')! }))).to.equal('ok\n');
-    expect(sha256Only.log().slice(before256)).to.contain('rsa-sha2-256');
+    expect(sha256Only.log().slice(before256)).to.match(/Accepted publickey for root .* ssh2: RSA SHA256:/);
+    // A server that would take only SHA-1 signatures gets none: the login fails rather than downgrade.
+    const sha1Only = await startSshd({ address: '127.0.104.3', extraConfig: ['PubkeyAcceptedAlgorithms ssh-rsa'] });
+    try {
+      sha1Only.authorize(readFileSync(`${keys.get('rsa')!}.pub`, 'utf8'));
+      const knownHere = join(work, 'known_hosts_sha1');
+      writeFileSync(knownHere, `${sha1Only.knownHostsLine}\n`);
+      const error = await failure(transport(sha1Only, { privateKeyFile: keys.get('rsa')! }, { knownHostsFile: knownHere }).connect());
+      expect(error.message).to.contain(`authentication as root@${sha1Only.address}:${sha1Only.port} failed`);
+      expect(sha1Only.log()).to.not.contain('Accepted publickey');
+    } finally {
+      await sha1Only.stop();
+    }
   });
 
   for (const [type] of keyTypes) {
