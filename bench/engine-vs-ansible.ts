@@ -110,6 +110,8 @@ export async function engineVsAnsible(options: EngineVsAnsibleOptions = {}): Pro
       tasks,
       rounds: options.bastionRounds ?? 3,
       directMedianMs: median(orchestrate),
+      oneTask,
+      directConnectedMs: median(connected),
       log,
     });
     return [...rows, ...bastionRows];
@@ -167,6 +169,9 @@ interface BastionVariant {
   tasks: number;
   rounds: number;
   directMedianMs: number;
+  /** The one-task playbook, and its direct median: what connecting costs, apart from the tasks. */
+  oneTask: string;
+  directConnectedMs: number;
   log: (line: string) => void;
 }
 
@@ -201,6 +206,7 @@ async function bastionVariant(variant: BastionVariant): Promise<BenchRow[]> {
     const env = { ...process.env, CI: '1', ANSIBLE_CONFIG: join(work, 'ansible-jump.cfg'), ANSIBLE_NOCOLOR: '1' };
     const ansible: number[] = [];
     const orchestrate: number[] = [];
+    const connected: number[] = [];
     const loginsTotal = { ansible: 0, orchestrate: 0 };
     for (let round = 1; round <= rounds; round++) {
       let before = logins(bastion);
@@ -220,6 +226,12 @@ async function bastionVariant(variant: BastionVariant): Promise<BenchRow[]> {
         throw new Error(`orchestrate through the jump host failed (exit ${String(o.code)}):\n${o.stdout.slice(-2000)}\n${o.stderr.slice(-2000)}`);
       }
       loginsTotal.orchestrate += logins(bastion) - before;
+      const c = await timed(bin, ['run', variant.oneTask, '-i', inventoryFile, '--known-hosts', knownHosts, '--ssh-config', sshConfig], {
+        env,
+        timeoutMs: 300_000,
+      });
+      if (c.code !== 0) throw new Error(`orchestrate (one task) through the jump host failed: ${c.stderr}`);
+      connected.push(c.ms);
       ansible.push(a.ms);
       orchestrate.push(o.ms);
       log(`jump host round ${round}/${rounds}: ansible-playbook ${(a.ms / 1000).toFixed(2)} s, orchestrate ${(o.ms / 1000).toFixed(3)} s`);
@@ -228,11 +240,20 @@ async function bastionVariant(variant: BastionVariant): Promise<BenchRow[]> {
       throw new Error(`the jump host saw no login (${JSON.stringify(loginsTotal)}): a run bypassed it`);
     const a = median(ansible);
     const o = median(orchestrate);
+    const c = median(connected);
     return [
       { name: 'through a jump host', value: `same playbook, ProxyJump in ansible_ssh_common_args for both, ${rounds} rounds each, alternating` },
       { name: 'jump: ansible-playbook median', value: `${(a / 1000).toFixed(2)} s` },
       { name: 'jump: orchestrate run median', value: `${(o / 1000).toFixed(3)} s (${(o - variant.directMedianMs).toFixed(0)} ms more than direct)` },
       { name: 'jump: ratio (ansible / orchestrate)', value: `${(a / o).toFixed(1)}x faster` },
+      {
+        name: 'jump: orchestrate with connections (1 task)',
+        value: `${(c / 1000).toFixed(3)} s (${(c - variant.directConnectedMs).toFixed(0)} ms more than direct: the jump host's handshake)`,
+      },
+      {
+        name: 'jump: orchestrate per further task',
+        value: `${((o - c) / (tasks - 1)).toFixed(1)} ms for all hosts (direct: ${((variant.directMedianMs - variant.directConnectedMs) / (tasks - 1)).toFixed(1)} ms)`,
+      },
       {
         name: `jump: logins to the jump host in ${rounds} runs`,
         value: `orchestrate ${loginsTotal.orchestrate} (one per run, shared by the ${lab.hosts.length} hosts), ansible ${loginsTotal.ansible} (one per host; ControlPersist keeps them between runs)`,

@@ -54,9 +54,12 @@ async function knownHostEntries(endpoint: SshEndpoint): Promise<KnownHostEntry[]
   return entries;
 }
 
-/** A socket to hand to ssh2: an early TCP socket, a forwarded channel, or none (ssh2 connects). */
+/**
+ * A socket to hand to ssh2 once the keys and known hosts are read: an early TCP socket, a channel a jump
+ * host is forwarding (still being opened meanwhile), or none (ssh2 connects).
+ */
 interface SocketSource {
-  take(): Duplex | undefined;
+  take(): Promise<Duplex | undefined>;
   discard(): void;
 }
 
@@ -88,7 +91,7 @@ async function connectEndpoint(
   const policy = endpoint.hostKeyPolicy;
   const recordFile = endpoint.knownHostsFiles[0];
   if (policy.policy === 'accept-new' && policy.reason !== undefined) notifyOnce(notify, acceptNewNotice(policy.reason, recordFile ?? 'known_hosts'));
-  const sock = socket.take();
+  const sock = await socket.take();
   const opened = await openSshClient(
     ssh2,
     {
@@ -121,11 +124,18 @@ export interface TargetConnection extends OpenedClient {
   jump?: JumpLease;
 }
 
-const noSocket: SocketSource = { take: () => undefined, discard: () => undefined };
+function earlySource(early: EarlySocket): SocketSource {
+  return {
+    take: () => Promise.resolve(early.take()),
+    discard: () => {
+      early.discard();
+    },
+  };
+}
 
 function streamSource(stream: Duplex): SocketSource {
   return {
-    take: () => stream,
+    take: () => Promise.resolve(stream),
     discard: () => {
       stream.destroy();
     },
@@ -143,24 +153,48 @@ export async function connectTarget(target: SshTarget, options: SshTransportOpti
       early.discard();
       throw error;
     }
-    return connectEndpoint(ssh2, target, early, options, onClosed);
+    return connectEndpoint(ssh2, target, earlySource(early), options, onClosed);
   }
-  const ssh2 = await loadSsh2();
+  return connectThroughJumps(target, options, onClosed);
+}
+
+/**
+ * The jump hosts connect (the first one's TCP connection starts at once) while this host's keys and
+ * known hosts are read; the handshake with the host starts when the last jump host's channel is open.
+ */
+async function connectThroughJumps(target: SshTarget, options: SshTransportOptions, onClosed: (cause?: Error) => void): Promise<TargetConnection> {
   const pool = options.jumpHosts ?? sharedJumpHosts;
-  const connectHop = async (hop: SshEndpoint, sock: Duplex | undefined, hopClosed: () => void): Promise<SshClient> =>
-    (await connectEndpoint(ssh2, hop, sock ? streamSource(sock) : noSocket, options, hopClosed)).client;
-  let jump: JumpLease;
+  const connectHop = async (hop: SshEndpoint, sock: Duplex | undefined, hopClosed: () => void): Promise<SshClient> => {
+    const source = sock ? streamSource(sock) : earlySource(new EarlySocket(hop.address, hop.port));
+    return (await connectEndpoint(await loadSsh2(), hop, source, options, hopClosed)).client;
+  };
+  let jump: JumpLease | undefined;
+  const forwarding = (async () => {
+    try {
+      jump = await pool.acquire(target.jumps, connectHop);
+    } catch (error) {
+      if (error instanceof UnreachableError) throw new UnreachableError(target.host, error.message, error.hint);
+      throw error;
+    }
+    return forwardThrough(jump, target.host, target.address, target.port, target.connectTimeoutMs);
+  })();
+  forwarding.catch(() => undefined); // reported through take(), or discarded
+  const source: SocketSource = {
+    take: () => forwarding,
+    discard: () => {
+      void forwarding.then(
+        (stream) => stream.destroy(),
+        () => undefined,
+      );
+    },
+  };
   try {
-    jump = await pool.acquire(target.jumps, connectHop);
+    const opened = await connectEndpoint(await loadSsh2(), target, source, options, onClosed);
+    if (!jump) throw new Error('the jump host lease is missing');
+    return { ...opened, jump };
   } catch (error) {
-    if (error instanceof UnreachableError) throw new UnreachableError(target.host, error.message, error.hint);
-    throw error;
-  }
-  try {
-    const stream = await forwardThrough(jump, target.host, target.address, target.port, target.connectTimeoutMs);
-    return { ...(await connectEndpoint(ssh2, target, streamSource(stream), options, onClosed)), jump };
-  } catch (error) {
-    jump.release();
+    await forwarding.catch(() => undefined);
+    jump?.release();
     throw error;
   }
 }
