@@ -121,7 +121,8 @@ describe('connection variables', () => {
 `,
   );
   const table: [string, Record<string, unknown>][] = [
-    ['plain', { host: 'plain', address: 'plain', port: 22, user: userInfo().username, local: false, become: false }],
+    // `defaulted`: what the inventory left unset, which ~/.ssh/config may then set (as with Ansible's ssh).
+    ['plain', { host: 'plain', address: 'plain', port: 22, user: userInfo().username, local: false, become: false, defaulted: ['port', 'user'] }],
     [
       'full',
       {
@@ -144,6 +145,7 @@ describe('connection variables', () => {
         local: false,
         become: false,
         privateKeyFile: path.join(homedir(), '.ssh/id_rsa'),
+        defaulted: ['port', 'user'],
       },
     ],
     ['here', { host: 'here', address: 'here', port: 22, user: userInfo().username, local: true, become: false }],
