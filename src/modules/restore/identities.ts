@@ -67,9 +67,9 @@ export const etcdIdentitiesModule = defineModule({
 
 /** Why the answering members cannot be one cluster, if they cannot. */
 export function splitReason(answers: readonly MemberObservation[]): string | undefined {
-  const clusters = new Set(answers.map((o) => o.clusterId ?? ''));
+  const clusters = new Set(answers.flatMap((o) => (o.clusterId ? [o.clusterId] : [])));
   if (clusters.size > 1) return `${clusters.size} cluster ids`;
-  const ids = answers.map((o) => o.memberId ?? '');
+  const ids = answers.flatMap((o) => (o.memberId ? [o.memberId] : []));
   if (new Set(ids).size < ids.length) return 'several members answer with one member id';
   const leaders = answers.filter((o) => o.isLeader).length;
   if (leaders > 1) return `${leaders} leaders`;
