@@ -110,7 +110,7 @@ export async function cleanStaleWorkspaces(parent = tmpdir()): Promise<{ dirs: s
       // No owner record: only a folder older than a day is taken for abandoned (it may be being created now).
       if (Date.now() - info.mtimeMs < 86_400_000) continue;
     }
-    if (owner && isAlive(owner.pid) && owner.pid !== process.pid) continue;
+    if (owner && isAlive(owner.pid)) continue;
     for (const pid of owner?.etcdPids ?? []) {
       if (commandLine(pid)?.includes(dir)) {
         try {
