@@ -1,11 +1,13 @@
 #!/bin/sh
 # Prepares a fresh Debian machine for orchestrate: npm packages, Debian packages (as root), the compiled CLI.
-# Called by `npm run demo`, `npm test` and `npm run bench`; fast when everything is already there.
+# Called by `npm run demo`, `npm test` (--test: also chromium) and `npm run bench` (--bench); fast when everything is already there.
 set -eu
 cd "$(dirname "$0")/.."
 
 want_bench=false
+want_test=false
 [ "${1:-}" = "--bench" ] && want_bench=true
+[ "${1:-}" = "--test" ] && want_test=true
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -17,6 +19,10 @@ command -v etcdctl >/dev/null 2>&1 || missing="$missing etcd-client"
 command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v sudo >/dev/null 2>&1 || missing="$missing sudo"
+# Debian's chromium, headless, loads the HTML report in the end-to-end tests (never a browser downloaded by a tool).
+if $want_test; then
+  [ -x /usr/bin/chromium ] || missing="$missing chromium"
+fi
 if $want_bench; then
   command -v ansible-playbook >/dev/null 2>&1 || missing="$missing ansible"
   [ -x /usr/bin/time ] || missing="$missing time"   # GNU time: peak memory of the backup benchmark
