@@ -224,7 +224,7 @@ async function verifyCluster(
   statusChecks(quorum.statuses, members, expectedRevision).forEach((c) => session.check(c));
   const leader = etcdMembers[quorum.statuses.findIndex((s) => s?.isLeader)] ?? etcdMembers[0];
   if (leader) session.check(await memberListCheck(leader, members));
-  session.check(await hashCheck(etcdMembers, session.result.bumpRevision ? 0 : expectedRevision));
+  session.check(await hashCheck(etcdMembers, expectedRevision));
   const reader = await LiveKeyReader.connect(etcdMembers, {
     timeoutMs: 30_000,
     revision: expectedRevision,

@@ -38,9 +38,10 @@ svg text { fill: #333; }
 .lane-label { font-weight: 600; }
 .tick line { stroke: #ccc; stroke-dasharray: 2 3; } .tick text { fill: var(--muted); }
 .bar rect { stroke: rgba(0,0,0,.25); stroke-width: .5; }
-.phase-prepare rect, .swatch.phase-prepare { fill: #4e79a7; } .phase-stop rect, .swatch.phase-stop { fill: #f28e2b; }
-.phase-swap rect, .swatch.phase-swap { fill: #b07aa1; } .phase-start rect, .swatch.phase-start { fill: #59a14f; }
-.phase-verify rect, .swatch.phase-verify { fill: #76b7b2; } .phase-other rect, .swatch.phase-other { fill: #bab0ac; }
+.phase-prepare rect { fill: #4e79a7; } .phase-stop rect { fill: #f28e2b; } .phase-swap rect { fill: #b07aa1; }
+.phase-start rect { fill: #59a14f; } .phase-verify rect { fill: #76b7b2; } .phase-other rect { fill: #bab0ac; }
+.swatch.phase-prepare { background: #4e79a7; } .swatch.phase-stop { background: #f28e2b; } .swatch.phase-swap { background: #b07aa1; }
+.swatch.phase-start { background: #59a14f; } .swatch.phase-verify { background: #76b7b2; } .swatch.phase-other { background: #bab0ac; }
 .bar rect.hatch { fill: url(#hatch); } .hatch-line { stroke: rgba(255,255,255,.75); stroke-width: 2.5; }
 .bar.status-failed rect { stroke: var(--bad); stroke-width: 2; } .bar .cross { stroke: #fff; stroke-width: 2; }
 .bar.status-interrupted rect, .bar.status-unfinished rect { stroke: var(--warn); stroke-width: 2; stroke-dasharray: 4 2; fill-opacity: .6; }
@@ -63,6 +64,10 @@ svg text { fill: #333; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; margin: 8px 0; }
 th, td { text-align: left; border-bottom: 1px solid var(--line); padding: 3px 6px; vertical-align: top; }
 th { background: #f5f5f5; } td { word-break: break-word; }
+table.phases, table.failures, table.drills { table-layout: fixed; }
+table.phases th:nth-child(1) { width: 24%; } table.phases th:nth-child(2) { width: 16%; } table.phases th:nth-child(3) { width: 10%; } table.phases th:nth-child(4) { width: 8%; }
+table.failures th:nth-child(1) { width: 24%; } table.failures th:nth-child(2) { width: 10%; }
+table.drills th:nth-child(1) { width: 18%; } table.drills th:nth-child(2) { width: 26%; } table.drills th:nth-child(3) { width: 14%; } table.drills th:nth-child(4), table.drills th:nth-child(5), table.drills th:nth-child(6) { width: 8%; }
 .status-text.ok { color: var(--ok); } .status-text.failed, .bad { color: var(--bad); } .status-text.interrupted, .status-text.unfinished { color: var(--warn); }
 @media print {
   body { margin: 0; max-width: none; font-size: 11px; }

@@ -130,9 +130,9 @@ export function backupSection(history: BackupHistory): string {
       figure('schedule', intervalNote),
       figure('RPO target', formatAge(history.rpoMs), `${rpoNote}; ${history.gaps.length} gap(s) longer`),
     ),
-    scheduleChart(history),
-    barChart(history, 'size'),
-    barChart(history, 'duration'),
+    ...(history.points.length
+      ? [scheduleChart(history), barChart(history, 'size'), barChart(history, 'duration')]
+      : [el('p', {}, text('No backup attempt is recorded in the catalog for this window.'))]),
     history.gaps.length
       ? table(
           ['no good snapshot from', 'to', 'for'],

@@ -60,10 +60,10 @@ function statusOf(timing: PhaseTiming, runEnded: boolean, interrupted: boolean):
   return interrupted ? 'interrupted' : 'unfinished';
 }
 
-function figures(journal: RestoreJournal, end: number): RestoreTimeline['figures'] {
+function figures(journal: RestoreJournal, end: number, apiUpByRollback?: number): RestoreTimeline['figures'] {
   const started = Date.parse(journal.startedAt);
   const down = ms(journal.marks['api-down']);
-  const up = ms(journal.marks['api-up']);
+  const up = ms(journal.marks['api-up']) ?? apiUpByRollback;
   const finished = ms(journal.marks.finished) ?? ms(journal.rollback?.finishedAt);
   return {
     ...(finished !== undefined ? { wallMs: finished - started } : journal.status === 'in-progress' ? {} : { wallMs: end - started }),
@@ -98,6 +98,13 @@ function scaledTimeline(journal: RestoreJournal, timings: JournalTimings): Resto
   };
   addMark('api-down', ms(journal.marks['api-down']), 'API down');
   addMark('api-up', ms(journal.marks['api-up']), 'API up');
+  // The restore marks the API up only on its own way; after a rollback it is up when the rollback started kube_master everywhere.
+  const rollbackStarts = spans.filter((s) => s.kind === 'rollback' && s.phase === 'start-kube-master');
+  const apiUpByRollback =
+    journal.marks['api-down'] && !journal.marks['api-up'] && rollbackStarts.length > 0 && rollbackStarts.every((s) => s.status === 'ok')
+      ? Math.max(...rollbackStarts.map((s) => s.end))
+      : undefined;
+  addMark('api-up', apiUpByRollback, 'API up (rolled back)');
   const failed = spans.filter((s) => s.status === 'failed' && s.kind === 'restore').sort((a, b) => a.end - b.end)[0];
   if (failed) addMark('failure', failed.end, `${failed.phase} failed on ${failed.host === DEPLOY_HOST_LANE ? 'the deploy host' : failed.host}`);
   if (journal.rollback) addMark('rollback', ms(journal.rollback.startedAt), 'rollback');
@@ -105,7 +112,7 @@ function scaledTimeline(journal: RestoreJournal, timings: JournalTimings): Resto
   addMark('finished', ms(journal.marks.finished) ?? ms(journal.rollback?.finishedAt), journal.rollback ? 'rolled back' : 'done');
   const start = Math.min(Date.parse(journal.startedAt), ...spans.map((s) => s.start));
   const end = Math.max(start + 1, lastUpdate, ...spans.map((s) => s.end), ...marks.map((m) => m.at));
-  return base(journal, true, start, end, laneOrder(journal, Object.keys(timings)), spans, marks);
+  return base(journal, true, start, end, laneOrder(journal, Object.keys(timings)), spans, marks, apiUpByRollback);
 }
 
 function base(
@@ -116,6 +123,7 @@ function base(
   hosts: string[],
   spans: TimelineSpan[],
   marks: TimelineMark[],
+  apiUpByRollback?: number,
 ): RestoreTimeline {
   return {
     runId: journal.runId,
@@ -126,7 +134,7 @@ function base(
     hosts,
     spans,
     marks: marks.sort((a, b) => a.at - b.at),
-    figures: figures(journal, toScale ? end : Date.parse(journal.updatedAt)),
+    figures: figures(journal, toScale ? end : Date.parse(journal.updatedAt), apiUpByRollback),
     snapshot: journal.snapshot,
     ...(journal.error ? { error: journal.error } : {}),
     ...(journal.rollback ? { rollbackReason: journal.rollback.reason } : {}),

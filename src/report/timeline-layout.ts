@@ -19,7 +19,8 @@ export interface TimelineGeometry {
     title: string;
     error?: string;
   }[];
-  marks: { kind: MarkKind; x: number; label: string }[];
+  /** `row`: the label's line above the plot (labels never overlap); `anchor`: which side of the line it is on. */
+  marks: { kind: MarkKind; x: number; label: string; row: number; anchor: 'start' | 'end' }[];
   ticks: { x: number; label: string }[];
 }
 
@@ -29,7 +30,8 @@ export interface LayoutOptions {
   labelWidth?: number;
 }
 
-const TOP = 34;
+const LABEL_ROW = 13;
+const CHAR_PX = 6.6;
 const BOTTOM_AXIS = 22;
 const MIN_BAR = 2;
 const NICE_STEPS_MS = [100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000];
@@ -53,9 +55,16 @@ export function layoutTimeline(timeline: RestoreTimeline, options: LayoutOptions
   const width = options.width ?? 960;
   const laneHeight = options.laneHeight ?? 26;
   const labelWidth = options.labelWidth ?? 150;
-  const plot = { left: labelWidth, right: width - 16, top: TOP, bottom: TOP + laneHeight * timeline.hosts.length };
+  const left = labelWidth;
+  const right = width - 16;
   const span = Math.max(1, timeline.end - timeline.start);
-  const x = (t: number) => plot.left + ((t - timeline.start) / span) * (plot.right - plot.left);
+  const x = (t: number) => left + ((t - timeline.start) / span) * (right - left);
+  const marks = placeLabels(
+    timeline.marks.map((m) => ({ kind: m.kind, x: x(m.at), label: m.label })),
+    right,
+  );
+  const top = 10 + LABEL_ROW * (Math.max(0, ...marks.map((m) => m.row)) + 1) + 6;
+  const plot = { left, right, top, bottom: top + laneHeight * timeline.hosts.length };
   const lanes = timeline.hosts.map((host, i) => ({
     host,
     label: host === DEPLOY_HOST_LANE ? 'deploy host' : host,
@@ -83,8 +92,23 @@ export function layoutTimeline(timeline: RestoreTimeline, options: LayoutOptions
       },
     ];
   });
-  const marks = timeline.marks.map((m) => ({ kind: m.kind, x: x(m.at), label: m.label }));
   return { width, height: plot.bottom + BOTTOM_AXIS, plot, lanes, bars, marks, ticks: ticksFor(timeline, x) };
+}
+
+/** Each label on the first row where it does not overlap the one before; near the right edge, left of its line. */
+function placeLabels(marks: { kind: MarkKind; x: number; label: string }[], right: number): TimelineGeometry['marks'] {
+  const rowEnds: number[] = [];
+  return [...marks]
+    .sort((a, b) => a.x - b.x)
+    .map((m) => {
+      const width = m.label.length * CHAR_PX + 6;
+      const anchor: 'start' | 'end' = m.x + width > right ? 'end' : 'start';
+      const from = anchor === 'start' ? m.x : m.x - width;
+      let row = rowEnds.findIndex((end) => end < from);
+      if (row < 0) row = rowEnds.length;
+      rowEnds[row] = from + width;
+      return { ...m, row, anchor };
+    });
 }
 
 function ticksFor(timeline: RestoreTimeline, x: (t: number) => number): TimelineGeometry['ticks'] {

@@ -15,7 +15,7 @@ export function phaseGroup(phase: string): string {
   return 'other';
 }
 
-const MARK_ABOVE: Record<string, number> = { 'api-down': 0, 'api-up': 0, failure: 1, rollback: 1, interrupted: 1, finished: 0 };
+const LABEL_ROW = 13;
 
 function bar(b: TimelineGeometry['bars'][number]): string {
   const label = fitLabel(b.phase, b.width);
@@ -55,8 +55,8 @@ export function renderTimelineSvg(g: TimelineGeometry, title: string): string {
       'g',
       { class: `mark mark-${m.kind}`, 'data-kind': m.kind },
       el('title', {}, text(m.label)),
-      el('line', { x1: m.x, x2: m.x, y1: 6 + (MARK_ABOVE[m.kind] ?? 0) * 12, y2: plot.bottom }),
-      el('text', { x: m.x + 3, y: 14 + (MARK_ABOVE[m.kind] ?? 0) * 12 }, text(m.label)),
+      el('line', { x1: m.x, x2: m.x, y1: 6 + m.row * LABEL_ROW, y2: plot.bottom }),
+      el('text', { x: m.anchor === 'start' ? m.x + 3 : m.x - 3, y: 16 + m.row * LABEL_ROW, 'text-anchor': m.anchor }, text(m.label)),
     ),
   );
   const defs = el(

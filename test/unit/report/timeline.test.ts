@@ -93,7 +93,12 @@ describe('restore timeline geometry', () => {
     expect(rollbackBars).to.have.length(HOSTS.length * (ROLLBACK_PHASES.length - 1) + 1);
     for (const bar of rollbackBars) expect(bar.x).to.be.greaterThan(rollback.x);
     expect(g.marks.find((m) => m.kind === 'finished')!.label).to.equal('rolled back');
-    expect(timeline.figures.apiDowntimeMs).to.equal(undefined);
+    // The API comes back when the rollback has started kube_master on every host.
+    const rollbackKubeMaster = Date.parse(at(failedAt + 21.8 + ROLLBACK_PHASES.indexOf('start-kube-master')));
+    expect(g.marks.find((m) => m.kind === 'api-up')!.label).to.equal('API up (rolled back)');
+    expect(timeline.figures.apiDowntimeMs).to.equal(rollbackKubeMaster - Date.parse(at(7)));
+    const rows = g.marks.map((m) => m.row);
+    expect(new Set(g.marks.map((m) => `${m.row}:${Math.round(m.x)}`)).size, 'labels never share a place').to.equal(rows.length);
     const svg = renderTimelineSvg(g, 'x');
     expect(svg.match(/class="bar [^"]*rollback"/g)).to.have.length(rollbackBars.length);
     expect(svg.match(/class="bar [^"]*status-failed/g)).to.have.length(1);
@@ -135,6 +140,19 @@ describe('restore timeline geometry', () => {
     expect(timeline.marks).to.deep.equal([{ kind: 'api-down', at: phases.indexOf('stop-kube-master'), label: 'API down' }]);
     const g = layoutTimeline(timeline);
     expect(g.ticks.map((t) => t.label)).to.deep.equal(['start', '1', '2', '3', '4', '5', '6']);
+  });
+
+  it('mark labels close together go on separate rows; one at the right edge sits left of its line', () => {
+    const journal = completedJournal();
+    journal.marks['api-up'] = journal.marks['api-down']!;
+    const g = layoutTimeline(restoreTimeline(journal));
+    const down = g.marks.find((m) => m.kind === 'api-down')!;
+    const up = g.marks.find((m) => m.kind === 'api-up')!;
+    expect(down.x).to.equal(up.x);
+    expect(down.row).not.to.equal(up.row);
+    expect(g.plot.top).to.be.greaterThan(10 + 13 * 2);
+    const finished = g.marks.find((m) => m.kind === 'finished')!;
+    expect([finished.anchor, finished.row]).to.deep.equal(['end', 0]);
   });
 
   it('host names are text, never markup', () => {
