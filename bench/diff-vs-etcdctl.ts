@@ -13,9 +13,10 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
 /** Runs the diff in a child process (for its own peak RSS) and prints its JSON. */
 const DIFF_RUNNER = `
-const { diffSnapshotAgainstCluster } = await import(process.argv[1]);
-const member = { host: 'bench', name: 'bench', address: '127.0.144.2', peerUrl: 'http://127.0.144.2:2380', clientUrl: process.argv[3], dataDir: '/x', token: 't', service: 'etcd' };
-const result = await diffSnapshotAgainstCluster(process.argv[2], [member], { workDir: process.argv[4], timeoutMs: 30000 });
+const [module, snapshot, endpoint, workDir] = process.argv.slice(2);
+const { diffSnapshotAgainstCluster } = await import(module);
+const member = { host: 'bench', name: 'bench', address: '127.0.144.2', peerUrl: 'http://127.0.144.2:2380', clientUrl: endpoint, dataDir: '/x', token: 't', service: 'etcd' };
+const result = await diffSnapshotAgainstCluster(snapshot, [member], { workDir, timeoutMs: 30000 });
 if (!result.ok) { console.error(result.reason); process.exit(1); }
 console.log(JSON.stringify({ totals: result.diff.totals, runs: result.diff.spilledRuns, ms: result.diff.durationMs, groups: result.diff.groups.length }));
 `;

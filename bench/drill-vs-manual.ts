@@ -37,7 +37,7 @@ wait
 ${start}
 i=0
 until ETCDCTL_API=3 etcdctl --endpoints=${endpoints} --dial-timeout=1s endpoint health >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 600 ] || exit 1; sleep 0.1; done
-ETCDCTL_API=3 etcdctl --endpoints=${endpoints.split(',')[0]} get "" --from-key --count-only -w json >/dev/null
+ETCDCTL_API=3 etcdctl --endpoints=${endpoints.split(',')[0]} get "" --from-key --keys-only | grep -c . >/dev/null
 kill -9 $(cat ${work}/pids)
 wait 2>/dev/null || true
 rm -rf ${work}/m1 ${work}/m2 ${work}/m3 ${work}/pids
@@ -49,7 +49,7 @@ export async function runDrillBench(
 ): Promise<BenchRow[]> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const rounds = options.rounds ?? 3;
-  const keys = options.keys ?? 150_000;
+  const keys = options.keys ?? 100_000;
   const work = mkdtempSync(join(tmpdir(), 'orchestrate-bench-drill-'));
   const etcd = await startLocalEtcd('127.0.144.1');
   try {
@@ -70,14 +70,20 @@ export async function runDrillBench(
     const drillArgs = ['drill', inventory, '--snapshot', snapshot, '--json', '--work-dir', work];
     const drills: number[] = [];
     const manuals: number[] = [];
-    let last: { timings: { timeToQuorumMs?: number; timeToLastCheckMs?: number }; ok: boolean } | undefined;
+    let last:
+      | {
+          timings: { timeToQuorumMs?: number; timeToLastCheckMs?: number; stages: { stage: string; ms: number }[] };
+          peakRssMiB?: number;
+          ok: boolean;
+        }
+      | undefined;
     let peak = 0;
     for (let round = 0; round < rounds; round++) {
-      const drill = await timed(join(root, 'bin', 'orchestrate'), drillArgs, { peakRss: true });
+      const drill = await timed(join(root, 'bin', 'orchestrate'), drillArgs);
       if (drill.code !== 0) throw new Error(`drill failed: ${drill.stdout.slice(-1500)}${drill.stderr.slice(-1500)}`);
       last = JSON.parse(drill.stdout) as typeof last;
       drills.push(drill.ms);
-      peak = Math.max(peak, drill.peakRssKb ?? 0);
+      peak = Math.max(peak, last?.peakRssMiB ?? 0);
       rmSync(join(work, 'manual'), { recursive: true, force: true });
       const { mkdirSync } = await import('node:fs');
       mkdirSync(join(work, 'manual'));
@@ -95,7 +101,8 @@ export async function runDrillBench(
         name: 'drill: time to quorum / to the last check',
         value: `${seconds(last?.timings.timeToQuorumMs ?? 0)} / ${seconds(last?.timings.timeToLastCheckMs ?? 0)}`,
       },
-      { name: 'drill: peak RSS of orchestrate', value: `${(peak / 1024).toFixed(0)} MB` },
+      { name: 'drill: stages (last round)', value: (last?.timings.stages ?? []).map((s) => `${s.stage} ${seconds(s.ms)}`).join(', ') },
+      { name: 'drill: peak RSS of orchestrate (not the members)', value: `${peak} MiB` },
     ];
     const etcd35 = process.env.ETCD35_BIN;
     if (etcd35) {

@@ -155,10 +155,11 @@ async function hashesAt(members: readonly EtcdMember[], revision: number) {
 }
 
 /**
- * Every member reports the same HashKV: at the snapshot's revision, or at the current one when that
- * revision is compacted (a bumped and compacted restore, or a snapshot taken right after a compaction).
+ * Every member reports the same HashKV, the one computed from the snapshot file when given: at the
+ * snapshot's revision, or at the current one when that revision is compacted (a bumped and compacted
+ * restore, or a snapshot taken right after a compaction).
  */
-export async function hashCheck(members: readonly EtcdMember[], revision: number): Promise<DrillCheck> {
+export async function hashCheck(members: readonly EtcdMember[], revision: number, expected?: number): Promise<DrillCheck> {
   let at = revision;
   for (let attempt = 0; attempt < 4; attempt++) {
     const results = await hashesAt(members, at).catch((error: unknown) => error as Error);
@@ -171,12 +172,14 @@ export async function hashCheck(members: readonly EtcdMember[], revision: number
     }
     const hashes = new Set(results.map((r) => r.hash));
     const revisions = new Set(results.map((r) => r.revision));
+    const [hash] = [...hashes];
+    const where = at === 0 ? ' (at its current revision)' : ` at revision ${at}`;
+    if (hashes.size === 1 && (expected === undefined || hash === expected)) {
+      const proof = expected === undefined ? '' : ", the one computed from the snapshot file: every value of every revision is the snapshot's";
+      return { id: 'hash', ok: true, detail: `every member's HashKV${where} is ${hash ?? '?'}${proof}` };
+    }
     if (hashes.size === 1)
-      return {
-        id: 'hash',
-        ok: true,
-        detail: `every member's HashKV is ${results[0]?.hash ?? '?'}${at === 0 ? ' (at its current revision)' : ` at revision ${at}`}`,
-      };
+      return { id: 'hash', ok: false, detail: `every member's HashKV${where} is ${hash ?? '?'}, but the snapshot file gives ${expected ?? '?'}` };
     // At the current revision a write between the calls (an expired lease) changes the hash: ask again.
     if (at === 0 && revisions.size > 1) continue;
     return { id: 'hash', ok: false, detail: `members disagree: HashKV ${results.map((r, i) => `${members[i]?.name ?? '?'}=${r.hash}`).join(', ')}` };

@@ -96,6 +96,7 @@ export class DrillSession {
     this.result.ok = !this.result.failure;
     if (this.result.ok) this.result.exitCode = ExitCode.ok;
     this.result.endedAt = new Date().toISOString();
+    this.result.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     this.result.durationMs = this.elapsedMs;
     return this.result;
   }

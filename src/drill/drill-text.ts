@@ -16,6 +16,23 @@ function verdict(result: DrillResult): string {
   return `PASSED: ${printable(result.snapshot.path)} restores: ${result.members.length} members, one leader, revision ${result.expectedRevision ?? '?'}, ${result.keys?.cluster ?? '?'} keys equal to the snapshot's; ${passed} checks passed${expectations ? ` (${expectations} expectations)` : ''}`;
 }
 
+const NAMESPACES_SHOWN = 6;
+
+/** One row per resource: its total, and its namespaces (the largest first, the rest counted). */
+export function resourceRows(resources: DrillResult['resources']): string[][] {
+  const byResource = new Map<string, DrillResult['resources']>();
+  for (const r of resources) byResource.set(r.resource, [...(byResource.get(r.resource) ?? []), r]);
+  return [...byResource].map(([resource, rows]) => {
+    const total = rows.reduce((sum, r) => sum + r.count, 0);
+    const namespaced = rows
+      .filter((r) => r.namespace !== undefined)
+      .sort((a, b) => b.count - a.count || (a.namespace ?? '').localeCompare(b.namespace ?? ''));
+    const shown = namespaced.slice(0, NAMESPACES_SHOWN).map((r) => `${printable(r.namespace ?? '')} ${r.count}`);
+    if (namespaced.length > NAMESPACES_SHOWN) shown.push(`and ${namespaced.length - NAMESPACES_SHOWN} more namespaces`);
+    return [printable(resource), String(total), namespaced.length ? shown.join(', ') : '(cluster-scoped)'];
+  });
+}
+
 export function formatDrillResult(result: DrillResult): string {
   const lines: string[] = [verdict(result)];
   const t = result.timings;
@@ -34,9 +51,8 @@ export function formatDrillResult(result: DrillResult): string {
     );
   if (result.resources.length) {
     lines.push('  objects in the restored cluster:');
-    const rows = result.resources.map((r) => [printable(r.resource), printable(r.namespace ?? '(cluster)'), String(r.count)]);
     lines.push(
-      ...formatTable(['RESOURCE', 'NAMESPACE', 'OBJECTS'], rows)
+      ...formatTable(['RESOURCE', 'OBJECTS', 'BY NAMESPACE'], resourceRows(result.resources))
         .trimEnd()
         .split('\n')
         .map((l) => `    ${l}`),

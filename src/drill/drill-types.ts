@@ -52,6 +52,8 @@ export interface DrillResult {
   expectedRevision?: number;
   bumpRevision?: number;
   timings: { timeToQuorumMs?: number; timeToLastCheckMs?: number; stages: { stage: DrillStage; ms: number }[] };
+  /** Peak resident memory of orchestrate itself (not the etcd members), MiB. */
+  peakRssMiB?: number;
   checks: DrillCheck[];
   expectations: ExpectationResult[];
   /** Objects per resource and namespace, as the restored cluster serves them. */

@@ -13,6 +13,9 @@ export interface KeyBucketEntry extends DecodedKeyValue {
   sub: number;
   /** A delete: the key does not exist from this revision on. */
   tombstone: boolean;
+  /** The entry as stored (bucket key and value bytes), for hashes over the bucket. */
+  rawKey: Buffer;
+  rawValue: Buffer;
 }
 
 export interface KeyBucketSummary {
@@ -23,6 +26,10 @@ export interface KeyBucketSummary {
   /** Structural problems met on the way (the walk goes on past them, as verification does). */
   problems: string[];
   pageSize: number;
+  /** From the `meta` bucket: the last finished compaction, and one scheduled but maybe not finished
+   *  (etcd finishes it when it starts). 0 when the database was never compacted. */
+  finishedCompactRevision: number;
+  scheduledCompactRevision: number;
 }
 
 const TRAILER_SIZE = 32;
@@ -81,15 +88,25 @@ export async function walkKeyBucket(
     const source = new SyncFileSource(handle.fd, dataSize);
     const meta = chooseMeta(source);
     let inKeyBucket = false;
+    let inMetaBucket = false;
+    const compaction = { finished: 0, scheduled: 0 };
     let entries = 0;
     let revision = 0;
     let badKeys = 0;
     const walker = new BoltWalker(source, meta, options.signal ? { signal: options.signal } : {});
     const result = await walker.walk({
       bucket(name) {
-        inKeyBucket = name.length === 3 && name.toString('latin1') === 'key';
+        const text = name.toString('latin1');
+        inKeyBucket = text === 'key';
+        inMetaBucket = text === 'meta';
       },
       entry({ key, value }) {
+        if (inMetaBucket && value) {
+          const name = key.toString('latin1');
+          const revision = value.length >= 8 ? Number(value.readBigUInt64BE(0)) : 0;
+          if (name === 'finishedCompactRev') compaction.finished = revision;
+          if (name === 'scheduledCompactRev') compaction.scheduled = revision;
+        }
         if (!inKeyBucket || !value) return;
         const parsed = parseRevisionKey(key);
         if (!parsed) {
@@ -98,7 +115,7 @@ export async function walkKeyBucket(
         }
         entries++;
         revision = parsed.main;
-        onEntry({ ...decodeKeyValue(value), ...parsed });
+        onEntry({ ...decodeKeyValue(value), ...parsed, rawKey: key, rawValue: value });
       },
       notABucket() {
         // verification reports these; the key bucket is what matters here
@@ -106,7 +123,14 @@ export async function walkKeyBucket(
     });
     const problems = result.problems.map((p) => `${p.code}: ${p.message}`);
     if (badKeys > 0) problems.push(`${badKeys} key(s) in the key bucket are too short to be revisions`);
-    return { entries, revision, problems, pageSize: meta.pageSize };
+    return {
+      entries,
+      revision,
+      problems,
+      pageSize: meta.pageSize,
+      finishedCompactRevision: compaction.finished,
+      scheduledCompactRevision: compaction.scheduled,
+    };
   } finally {
     await handle.close();
   }

@@ -133,13 +133,15 @@ export function backupSection(history: BackupHistory): string {
     ...(history.points.length
       ? [scheduleChart(history), barChart(history, 'size'), barChart(history, 'duration')]
       : [el('p', {}, text('No backup attempt is recorded in the catalog for this window.'))]),
-    history.gaps.length
-      ? table(
-          ['no good snapshot from', 'to', 'for'],
-          history.gaps.map((g) => [text(iso(g.from)), text(g.ongoing ? 'now' : iso(g.to)), el('strong', { class: 'bad' }, text(formatAge(g.ms)))]),
-          'gaps',
-        )
-      : el('p', {}, text(`No gap between good snapshots is longer than the RPO target of ${formatAge(history.rpoMs)}.`)),
+    history.points.length === 0
+      ? undefined
+      : history.gaps.length
+        ? table(
+            ['no good snapshot from', 'to', 'for'],
+            history.gaps.map((g) => [text(iso(g.from)), text(g.ongoing ? 'now' : iso(g.to)), el('strong', { class: 'bad' }, text(formatAge(g.ms)))]),
+            'gaps',
+          )
+        : el('p', {}, text(`No gap between good snapshots is longer than the RPO target of ${formatAge(history.rpoMs)}.`)),
     failed.length
       ? el('h3', {}, text('Failed attempts')) +
           table(

@@ -122,7 +122,7 @@ describe('drill: a snapshot restored into a throwaway cluster on this host (lab 
       'revision:true',
       'member-list:true',
       'hash:true',
-      'content:true',
+      'keys:true',
       'expectations:true',
     ]);
     expect(drill.expectedRevision).to.equal(drill.snapshot.revision);
@@ -150,7 +150,7 @@ describe('drill: a snapshot restored into a throwaway cluster on this host (lab 
     expect(result.stdout).to.match(/^PASSED: .* restores: 5 members, one leader, revision \d+, \d+ keys equal to the snapshot's/m);
     expect(result.stdout).to.contain('restored 5 data dirs with etcdctl, each with its own --name and peer URL');
     expect(result.stdout).to.contain("etcdctl 3.4.23 cannot bump the revision (no --bump-revision): the cluster serves the snapshot's revision");
-    expect(result.stdout).to.match(/^\s+pods\s+default\s+25$/m);
+    expect(result.stdout).to.match(/^\s+pods\s+30\s+default 25, kube-system 5$/m);
     expect(await readdir(work)).to.deep.equal([]);
   });
 

@@ -76,3 +76,17 @@ describe('drill metrics', () => {
     expect(otherClusterLines(existing, 'c1')).to.deep.equal(['orchestrate_drill_duration_seconds{cluster="c2"} 3']);
   });
 });
+
+describe('the objects of a drilled cluster, in words', () => {
+  it('one row per resource: its total and its largest namespaces, the rest counted', async () => {
+    const { resourceRows } = await import('../../../src/drill/drill-text.js');
+    const resources = [
+      { resource: 'namespaces', count: 5 },
+      ...Array.from({ length: 8 }, (_, i) => ({ resource: 'pods', namespace: `ns-${i}`, count: i === 3 ? 50 : 10 })),
+    ];
+    expect(resourceRows(resources)).to.deep.equal([
+      ['namespaces', '5', '(cluster-scoped)'],
+      ['pods', '120', 'ns-3 50, ns-0 10, ns-1 10, ns-2 10, ns-4 10, ns-5 10, and 2 more namespaces'],
+    ]);
+  });
+});
