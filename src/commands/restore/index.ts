@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionOptions, helpOption, parseCommandLine, singleArgument, withInterrupts } from '../command-line.js';
 import type { RestoreEvent } from './events.js';
+import type { Inventory } from '../../config/types.js';
 import type { RestoreReport } from './report.js';
 
 const usage = `usage: orchestrate restore INVENTORY [options]
@@ -172,11 +173,26 @@ export async function restoreCommand(args: string[]): Promise<number> {
   });
 
   const { formatPlan, formatReport } = await import('./report.js');
-  if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report })}\n`);
+  const htmlReport = report.dryRun ? undefined : await htmlReportOf(common.inventory, report.journal);
+  if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report, ...(htmlReport ? { htmlReport } : {}) })}\n`);
   else if (report.dryRun) {
     process.stdout.write(`\nPlan (dry run: only the read-only checks above ran; nothing was changed):\n${formatPlan(report.plan ?? [])}`);
   } else {
-    process.stdout.write(`\n${formatReport(report)}`);
+    process.stdout.write(`\n${formatReport(report)}${htmlReport ? `HTML report: ${htmlReport}\n` : ''}`);
   }
   return report.exitCode;
+}
+
+/** The run drawn as a timeline (orchestrate report); a report that cannot be written never changes the outcome. */
+async function htmlReportOf(inventory: Inventory, journal: string): Promise<string | undefined> {
+  try {
+    const { writeReport } = await import('../../report/collect-report.js');
+    const { etcdAccess } = await import('../../config/etcd-vars.js');
+    // The report asks the members from here; where only the members hold client certificates, it leaves the status out.
+    const status = etcdAccess(inventory) !== 'ssh';
+    return (await writeReport({ inventory, journalFile: journal, status, statusTimeoutMs: 2000 })).path;
+  } catch (error) {
+    process.stderr.write(`warning: the HTML report was not written: ${error instanceof Error ? error.message : String(error)}\n`);
+    return undefined;
+  }
 }
