@@ -1,8 +1,10 @@
 // `orchestrate backup INVENTORY`: run playbooks/backup.yml through the engine and report the outcome.
 import { ConfigError, ExitCode, UsageError } from '../errors.js';
+import { resolve } from 'node:path';
 import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 import type { CatalogRecord } from '../etcd/backup/catalog.js';
+import type { DrillResult } from '../drill/drill-types.js';
 import type { OutputMode } from '../engine/types.js';
 import type { LoadInventoryOptions } from '../config/inventory.js';
 import { acceptNewHostKeys, ansibleDefaults, inventoryArgument } from './ansible-defaults.js';
@@ -25,6 +27,8 @@ options:
                            <inventory dir>/.orchestrate/metrics/orchestrate_backup.prom)
       --method M           client (default: etcd client from this host) or etcdctl (on a member, over SSH)
       --playbook FILE      run your copy of playbooks/backup.yml (its phases keep their tags)
+      --drill              prove the new snapshot restores (orchestrate drill) right after it verifies;
+                           a failed drill fails the run, the snapshot stays recorded
   -e, --extra-vars VARS    key=value, JSON/YAML mapping or @file (e.g. backup_keep_last=14)
       --accept-new-host-keys  for --method etcdctl: trust and record host keys not seen before
                            (also when ansible.cfg says host_key_checking = False)
@@ -57,6 +61,7 @@ export async function backupCommand(args: string[]): Promise<number> {
     'metrics-file': { type: 'string' },
     method: { type: 'string' },
     playbook: { type: 'string' },
+    drill: { type: 'boolean' },
     'extra-vars': { type: 'string', short: 'e', multiple: true },
     ...connectionOptions,
     ...helpOption,
@@ -92,12 +97,24 @@ export async function backupCommand(args: string[]): Promise<number> {
     ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
     ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
   });
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(outcome)}\n`);
-  } else {
-    printOutcome(outcome);
-  }
-  return outcome.exitCode;
+  if (!values.json) printOutcome(outcome);
+  // --drill: the new snapshot proven restorable at once; a failed drill fails the run (the snapshot stays recorded).
+  const drill = values.drill === true && outcome.ok && !outcome.dryRun && outcome.record?.file ? await drillNewSnapshot(inventoryFile, outcome.record.file, values.json === true) : undefined;
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...outcome, ...(drill ? { drill } : {}) })}\n`);
+  return drill && drill.exitCode !== ExitCode.ok ? drill.exitCode : outcome.exitCode;
+}
+
+async function drillNewSnapshot(inventoryFile: string, snapshot: string, json: boolean): Promise<DrillResult> {
+  const { loadInventory } = await import('../config/inventory.js');
+  const { drillSnapshot } = await import('../drill/drill-run.js');
+  const { formatDrillEvent, formatDrillResult } = await import('../drill/drill-text.js');
+  const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
+  const result = await withInterrupts(
+    { first: 'interrupted: stopping the drill members and removing their folder', second: 'interrupted again: killing the drill members and exiting' },
+    (signal) => drillSnapshot({ inventory, signal, snapshot, ...(json ? {} : { emit: (event) => process.stdout.write(formatDrillEvent(event)) }) }),
+  );
+  if (!json) process.stdout.write(formatDrillResult(result));
+  return result;
 }
 
 function printOutcome(outcome: BackupOutcome): void {
@@ -154,7 +171,6 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
   const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
 
-  const { resolve } = await import('node:path');
   const loaded = await loadInventory(resolve(options.inventoryFile), { ...options.inventoryOptions, requireEtcd: true });
   for (const warning of loaded.warnings) process.stderr.write(formatProblems([warning]));
   const { inventory } = loaded;
