@@ -114,12 +114,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
   if (where !== 'member' && where !== 'deploy-host') throw new UsageError(`--restore-on must be member or deploy-host, not "${where}"`);
   if (values.rollback && values.snapshot) throw new UsageError('--rollback puts the old data back; it takes no --snapshot');
 
-  const { parseDuration } = await import('../../etcd/backup/format.js');
-  let maxSnapshotAgeMs: number | undefined;
-  if (values['max-snapshot-age'] !== undefined) {
-    maxSnapshotAgeMs = parseDuration(values['max-snapshot-age']);
-    if (maxSnapshotAgeMs === undefined) throw new UsageError(`--max-snapshot-age must look like 24h, 90m or 2d, not "${values['max-snapshot-age']}"`);
-  }
+  const maxSnapshotAgeMs = await maxSnapshotAge(values['max-snapshot-age']);
   const etcdSeconds = seconds(values['etcd-timeout'], '--etcd-timeout');
   const serviceSeconds = seconds(values['service-timeout'], '--service-timeout');
   const { acceptNewHostKeys, ansibleDefaults } = await import('../ansible-defaults.js');
@@ -171,6 +166,20 @@ export async function restoreCommand(args: string[]): Promise<number> {
     });
   });
 
+  await printReport(report, json);
+  return report.exitCode;
+}
+
+/** `--max-snapshot-age` in milliseconds (undefined when not given). */
+async function maxSnapshotAge(text: string | undefined): Promise<number | undefined> {
+  if (text === undefined) return undefined;
+  const { parseDuration } = await import('../../etcd/backup/format.js');
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError(`--max-snapshot-age must look like 24h, 90m or 2d, not "${text}"`);
+  return ms;
+}
+
+async function printReport(report: RestoreReport, json: boolean): Promise<void> {
   const { formatPlan, formatReport } = await import('./report.js');
   if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report })}\n`);
   else if (report.dryRun) {
@@ -178,5 +187,4 @@ export async function restoreCommand(args: string[]): Promise<number> {
   } else {
     process.stdout.write(`\n${formatReport(report)}`);
   }
-  return report.exitCode;
 }
