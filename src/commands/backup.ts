@@ -1,4 +1,5 @@
 // `orchestrate backup INVENTORY`: run playbooks/backup.yml through the engine and report the outcome.
+import { resolve } from 'node:path';
 import { ConfigError, ExitCode, UsageError } from '../errors.js';
 import { resolve } from 'node:path';
 import { packagePath } from '../package-root.js';
@@ -7,6 +8,7 @@ import type { CatalogRecord } from '../etcd/backup/catalog.js';
 import type { DrillResult } from '../drill/drill-types.js';
 import type { OutputMode } from '../engine/types.js';
 import type { LoadInventoryOptions } from '../config/inventory.js';
+import type { Inventory, Vars } from '../config/types.js';
 import { acceptNewHostKeys, ansibleDefaults, inventoryArgument } from './ansible-defaults.js';
 
 const usage = `usage: orchestrate backup [INVENTORY] [options]
@@ -165,8 +167,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { loadInventory } = await import('../config/inventory.js');
   const { formatProblems } = await import('../config/format-problems.js');
   const { backupLocations } = await import('../etcd/backup/locations.js');
-  const { etcdAccess } = await import('../config/etcd-vars.js');
-  const { parseExtraVars, runPlaybook } = await import('../engine/index.js');
+  const { runPlaybook } = await import('../engine/index.js');
   const { RunState } = await import('../modules/run-state.js');
   const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
   const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
@@ -176,16 +177,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { inventory } = loaded;
   // Refuses a catalog inside backup_dir before anything runs.
   const locations = backupLocations(inventory, options.metricsFile ? { metricsFile: options.metricsFile } : {});
-  // Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own certificates).
-  const access = etcdAccess(inventory);
-  const configuredMethod = inventory.hosts.get(inventory.groups.get('etcd')?.[0] ?? '')?.vars.backup_method;
-  const method = options.method ?? (configuredMethod === undefined ? (access === 'ssh' ? 'etcdctl' : 'client') : undefined);
-  const extraVars = {
-    backup_etcd_access: access,
-    ...(await parseExtraVars(options.extraVarsText ?? [])),
-    ...(options.metricsFile ? { backup_metrics_file: locations.metricsFile } : {}),
-    ...(method ? { backup_method: method } : {}),
-  };
+  const extraVars = await backupExtraVars(options, inventory, locations.metricsFile);
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
   const start = new Date().toISOString();
 
@@ -239,15 +231,29 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   return {
     ok,
     dryRun: false,
-    exitCode: ok
-      ? summary.exitCode === ExitCode.ok
-        ? ExitCode.ok
-        : summary.exitCode
-      : summary.exitCode === ExitCode.ok
-        ? ExitCode.failed
-        : summary.exitCode,
+    // A run that failed elsewhere keeps its own code; a clean run whose attempt failed is a failure.
+    exitCode: summary.exitCode !== ExitCode.ok ? summary.exitCode : ok ? ExitCode.ok : ExitCode.failed,
     record,
     ...base,
     ...(attempt.recordWarning ? { warning: attempt.recordWarning } : {}),
+  };
+}
+
+/**
+ * The run's extra vars: how etcd is reached, the operator's -e values, the metrics file and the snapshot
+ * method. Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own
+ * certificates), so the method defaults to etcdctl unless the inventory names one.
+ */
+async function backupExtraVars(options: RunBackupOptions, inventory: Inventory, metricsFile: string): Promise<Vars> {
+  const { etcdAccess } = await import('../config/etcd-vars.js');
+  const { parseExtraVars } = await import('../engine/index.js');
+  const access = etcdAccess(inventory);
+  const configuredMethod = inventory.hosts.get(inventory.groups.get('etcd')?.[0] ?? '')?.vars.backup_method;
+  const method = options.method ?? (configuredMethod === undefined ? (access === 'ssh' ? 'etcdctl' : 'client') : undefined);
+  return {
+    backup_etcd_access: access,
+    ...(await parseExtraVars(options.extraVarsText ?? [])),
+    ...(options.metricsFile ? { backup_metrics_file: metricsFile } : {}),
+    ...(method ? { backup_method: method } : {}),
   };
 }

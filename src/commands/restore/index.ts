@@ -115,12 +115,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
   if (where !== 'member' && where !== 'deploy-host') throw new UsageError(`--restore-on must be member or deploy-host, not "${where}"`);
   if (values.rollback && values.snapshot) throw new UsageError('--rollback puts the old data back; it takes no --snapshot');
 
-  const { parseDuration } = await import('../../etcd/backup/format.js');
-  let maxSnapshotAgeMs: number | undefined;
-  if (values['max-snapshot-age'] !== undefined) {
-    maxSnapshotAgeMs = parseDuration(values['max-snapshot-age']);
-    if (maxSnapshotAgeMs === undefined) throw new UsageError(`--max-snapshot-age must look like 24h, 90m or 2d, not "${values['max-snapshot-age']}"`);
-  }
+  const maxSnapshotAgeMs = await maxSnapshotAge(values['max-snapshot-age']);
   const etcdSeconds = seconds(values['etcd-timeout'], '--etcd-timeout');
   const serviceSeconds = seconds(values['service-timeout'], '--service-timeout');
   const { acceptNewHostKeys, ansibleDefaults } = await import('../ansible-defaults.js');
@@ -172,6 +167,20 @@ export async function restoreCommand(args: string[]): Promise<number> {
     });
   });
 
+  await printReport(report, json);
+  return report.exitCode;
+}
+
+/** `--max-snapshot-age` in milliseconds (undefined when not given). */
+async function maxSnapshotAge(text: string | undefined): Promise<number | undefined> {
+  if (text === undefined) return undefined;
+  const { parseDuration } = await import('../../etcd/backup/format.js');
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError(`--max-snapshot-age must look like 24h, 90m or 2d, not "${text}"`);
+  return ms;
+}
+
+async function printReport(report: RestoreReport, json: boolean): Promise<void> {
   const { formatPlan, formatReport } = await import('./report.js');
   const htmlReport = report.dryRun ? undefined : await htmlReportOf(common.inventory, report.journal);
   if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report, ...(htmlReport ? { htmlReport } : {}) })}\n`);
@@ -180,7 +189,6 @@ export async function restoreCommand(args: string[]): Promise<number> {
   } else {
     process.stdout.write(`\n${formatReport(report)}${htmlReport ? `HTML report: ${htmlReport}\n` : ''}`);
   }
-  return report.exitCode;
 }
 
 /** The run drawn as a timeline (orchestrate report); a report that cannot be written never changes the outcome. */
