@@ -1,7 +1,6 @@
 // `orchestrate backup INVENTORY`: run playbooks/backup.yml through the engine and report the outcome.
 import { resolve } from 'node:path';
 import { ConfigError, ExitCode, UsageError } from '../errors.js';
-import { resolve } from 'node:path';
 import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 import type { CatalogRecord } from '../etcd/backup/catalog.js';

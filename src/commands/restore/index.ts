@@ -167,7 +167,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
     });
   });
 
-  await printReport(report, json);
+  await printReport(report, json, inventory);
   return report.exitCode;
 }
 
@@ -180,9 +180,9 @@ async function maxSnapshotAge(text: string | undefined): Promise<number | undefi
   return ms;
 }
 
-async function printReport(report: RestoreReport, json: boolean): Promise<void> {
+async function printReport(report: RestoreReport, json: boolean, inventory: Inventory): Promise<void> {
   const { formatPlan, formatReport } = await import('./report.js');
-  const htmlReport = report.dryRun ? undefined : await htmlReportOf(common.inventory, report.journal);
+  const htmlReport = report.dryRun ? undefined : await htmlReportOf(inventory, report.journal);
   if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report, ...(htmlReport ? { htmlReport } : {}) })}\n`);
   else if (report.dryRun) {
     process.stdout.write(`\nPlan (dry run: only the read-only checks above ran; nothing was changed):\n${formatPlan(report.plan ?? [])}`);
