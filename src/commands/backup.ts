@@ -4,12 +4,16 @@ import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 import type { CatalogRecord } from '../etcd/backup/catalog.js';
 import type { OutputMode } from '../engine/types.js';
+import type { Inventory, Vars } from '../config/types.js';
+import type { BackupLocations } from '../etcd/backup/locations.js';
+import type { OpenRemoteOptions } from '../remote/remote-backups.js';
 
 const usage = `usage: orchestrate backup INVENTORY [options]
 
 Takes a verified etcd snapshot on this host: finds a healthy member (a follower if possible), streams
 a snapshot through the etcd client, verifies it, names it snapshot_<UTC time>_rev<revision>.db in
-backup_dir, points snapshot.db at it, records the attempt in the catalog and writes freshness metrics.
+backup_dir, points snapshot.db at it, copies it to backup_remote (S3, age-encrypted, checked on the
+server) when the inventory sets one, records the attempt in the catalog and writes freshness metrics.
 The steps are playbooks/backup.yml.
 
 options:
@@ -25,8 +29,10 @@ options:
       --connect-timeout S  for --method etcdctl: seconds to connect to each host (default 10)
   -h, --help               this text
 
-exit codes: 0 a verified snapshot was written, 2 configuration or usage error (nothing ran),
-            3 the backup failed (recorded, metrics updated), 5 refused, 130 interrupted
+exit codes: 0 a verified snapshot was written (and its remote copy verified, with backup_remote),
+            2 configuration or usage error, or no S3 credentials found (nothing ran),
+            3 the backup failed (recorded, metrics updated); when only the remote copy failed, the
+              verified local snapshot is kept and recorded as local-only, 5 refused, 130 interrupted
 `;
 
 export const backupPlaybookPath = packagePath('playbooks', 'backup.yml');
@@ -94,6 +100,12 @@ function printOutcome(outcome: BackupOutcome): void {
     process.stdout.write(
       `backup ok: ${r.file}\n  revision ${r.revision}, ${r.keys} keys, ${size}, sha256 ${r.sha256}\n  from ${r.member} (${r.method}) in ${(r.durationMs / 1000).toFixed(1)}s; recorded in ${outcome.catalog}; metrics ${outcome.metricsFile}\n`,
     );
+    if (r.remote) {
+      const stored = r.remote.size !== undefined ? `${(r.remote.size / 1024 / 1024).toFixed(1)} MiB` : '?';
+      process.stdout.write(
+        `  remote copy: ${r.remote.url} (${r.remote.encrypted ? 'age-encrypted' : 'NOT encrypted'}, ${stored}, verified by ${r.remote.verifiedBy ?? '?'})\n`,
+      );
+    }
     return;
   }
   process.stderr.write(
@@ -113,6 +125,8 @@ export interface RunBackupOptions {
   knownHostsFile?: string;
   connectTimeoutMs?: number;
   signal?: AbortSignal;
+  /** How backup_remote is opened (a transfer policy, an environment); the defaults are the product's. */
+  remote?: OpenRemoteOptions;
 }
 
 /**
@@ -124,8 +138,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { loadInventory } = await import('../config/inventory.js');
   const { formatProblems } = await import('../config/format-problems.js');
   const { backupLocations } = await import('../etcd/backup/locations.js');
-  const { etcdAccess } = await import('../config/etcd-vars.js');
-  const { parseExtraVars, runPlaybook } = await import('../engine/index.js');
+  const { runPlaybook } = await import('../engine/index.js');
   const { RunState } = await import('../modules/run-state.js');
   const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
   const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
@@ -136,28 +149,28 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { inventory } = loaded;
   // Refuses a catalog inside backup_dir before anything runs.
   const locations = backupLocations(inventory, options.metricsFile ? { metricsFile: options.metricsFile } : {});
-  // Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own certificates).
-  const access = etcdAccess(inventory);
-  const configuredMethod = inventory.hosts.get(inventory.groups.get('etcd')?.[0] ?? '')?.vars.backup_method;
-  const method = options.method ?? (configuredMethod === undefined ? (access === 'ssh' ? 'etcdctl' : 'client') : undefined);
-  const extraVars = {
-    backup_etcd_access: access,
-    ...(await parseExtraVars(options.extraVarsText ?? [])),
-    ...(options.metricsFile ? { backup_metrics_file: locations.metricsFile } : {}),
-    ...(method ? { backup_method: method } : {}),
-  };
+  const extraVars = await backupExtraVars(inventory, locations, options);
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
   const start = new Date().toISOString();
+  // backup_remote: settings, the playbook's copy task and credentials, before any host is touched.
+  const { prepareBackupRemote } = await import('./backup-remote.js');
+  const silent = options.output === 'silent';
+  const remote = await prepareBackupRemote(inventory, locations, options.playbook ?? backupPlaybookPath, {
+    ...(silent ? {} : { onEvent: (message: string) => process.stderr.write(`remote copy: ${message}\n`) }),
+    ...(options.remote ? { open: options.remote } : {}),
+  });
 
   const recordFailure = async (error: string): Promise<BackupOutcome> => {
     const record = buildRecord({ cluster: locations.cluster, start, error });
     const written = await recordAttempt(locations, record);
-    await updateMetrics(locations, record).catch(() => undefined);
+    await updateMetrics(locations, record, await remote.metricFamilies().catch(() => [])).catch(() => undefined);
     return { ok: false, dryRun: false, exitCode: ExitCode.failed, record, ...base, ...(written.warning ? { warning: written.warning } : {}) };
   };
 
   const notices = { first: 'interrupted: stopping the backup (Ctrl-C again to exit at once)', second: 'interrupted again: exiting now' };
   const state = new RunState();
+  const { provideRemoteBackups } = await import('../modules/etcd/remote-access.js');
+  provideRemoteBackups(state, remote.remote);
   let summary;
   try {
     summary = await withInterrupts(
@@ -165,7 +178,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
       (signal) =>
         runPlaybook({
           inventory,
-          playbook: options.playbook ?? backupPlaybookPath,
+          playbook: remote.playbook,
           extraVars,
           dryRun: options.dryRun ?? false,
           output: options.output ?? 'auto',
@@ -183,6 +196,8 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
     if (error instanceof ConfigError || options.dryRun) throw error;
     await recordFailure(`the backup run stopped: ${(error as Error).message}`);
     throw error;
+  } finally {
+    remote.remote?.close();
   }
 
   if (summary.dryRun) return { ok: summary.exitCode === ExitCode.ok, dryRun: true, exitCode: summary.exitCode, ...base };
@@ -194,18 +209,30 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
     return { ...outcome, exitCode: summary.interrupted ? ExitCode.interrupted : outcome.exitCode };
   }
   const ok = record.result === 'ok';
+  // A good record after a later failure (retention) keeps the run's exit code; a failed record is never 0.
+  const failedCode = summary.exitCode === ExitCode.ok ? ExitCode.failed : summary.exitCode;
   return {
     ok,
     dryRun: false,
-    exitCode: ok
-      ? summary.exitCode === ExitCode.ok
-        ? ExitCode.ok
-        : summary.exitCode
-      : summary.exitCode === ExitCode.ok
-        ? ExitCode.failed
-        : summary.exitCode,
+    exitCode: ok ? summary.exitCode : failedCode,
     record,
     ...base,
     ...(attempt.recordWarning ? { warning: attempt.recordWarning } : {}),
+  };
+}
+
+/** The variables the playbook gets from the command: how etcd is asked, the metrics file, the method. */
+async function backupExtraVars(inventory: Inventory, locations: BackupLocations, options: RunBackupOptions): Promise<Vars> {
+  const { etcdAccess } = await import('../config/etcd-vars.js');
+  const { parseExtraVars } = await import('../engine/index.js');
+  // Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own certificates).
+  const access = etcdAccess(inventory);
+  const configuredMethod = inventory.hosts.get(inventory.groups.get('etcd')?.[0] ?? '')?.vars.backup_method;
+  const method = options.method ?? (configuredMethod === undefined ? (access === 'ssh' ? 'etcdctl' : 'client') : undefined);
+  return {
+    backup_etcd_access: access,
+    ...(await parseExtraVars(options.extraVarsText ?? [])),
+    ...(options.metricsFile ? { backup_metrics_file: locations.metricsFile } : {}),
+    ...(method ? { backup_method: method } : {}),
   };
 }

@@ -8,14 +8,17 @@ import type { Inventory } from '../config/types.js';
 import type { EngineSession } from '../engine/session.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument } from './command-line.js';
 
-const usage = `usage: orchestrate status INVENTORY [--max-age 24h] [--require-all-members] [--json]
+const usage = `usage: orchestrate status INVENTORY [--max-age 24h] [--max-remote-age 24h] [--require-all-members] [--json]
 
 Shows each etcd member's health, the leader, revision and db size, whether the members hold quorum
 and agree on one cluster, the newest snapshot that verifies (checked now) and its age, and the last
-backup attempt from the catalog.
+backup attempt from the catalog. With backup_remote, the age of the newest verified remote copy too
+(from the remote catalog; from the local attempt log when the remote cannot be reached).
 
 options:
       --max-age AGE            the newest verified snapshot may be this old (6h, 30m, 2d, or seconds; default 24h)
+      --max-remote-age AGE     the newest verified remote copy may be this old, else stale (exit 6); without it
+                               the remote copy's age is shown, not judged
       --require-all-members    any member down or not healthy, or any alarm, is unhealthy (exit 7);
                                without it these are warnings while quorum holds
       --timeout S              seconds to wait for each member (default 5)
@@ -26,7 +29,8 @@ options:
   -h, --help                   this text
 
 exit codes: 0 the cluster holds quorum and a verified snapshot younger than --max-age exists
-            6 no verified snapshot, or too old (stale), and the cluster is healthy
+            6 no verified snapshot, or too old (stale), or (with --max-remote-age) no verified remote
+              copy or too old, and the cluster is healthy
             7 unhealthy: fewer than a majority of the inventory's members healthy (none answering
               included), members answering for different clusters (split brain), a NOSPACE or
               CORRUPT alarm (no writes, or members disagree on the data), or, with
@@ -39,6 +43,7 @@ const DEFAULT_MAX_AGE = '24h';
 export async function statusCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine('status', args, {
     'max-age': { type: 'string' },
+    'max-remote-age': { type: 'string' },
     'require-all-members': { type: 'boolean' },
     timeout: { type: 'string' },
     ...connectionOptions,
@@ -54,6 +59,10 @@ export async function statusCommand(args: string[]): Promise<number> {
   const maxAgeText = values['max-age'] ?? DEFAULT_MAX_AGE;
   const maxAgeMs = parseDuration(maxAgeText);
   if (maxAgeMs === undefined) throw new UsageError(`--max-age must be a duration such as 6h, 30m, 2d or seconds, not "${maxAgeText}"`);
+  const maxRemoteAgeText = values['max-remote-age'];
+  const maxRemoteAgeMs = maxRemoteAgeText === undefined ? undefined : parseDuration(maxRemoteAgeText);
+  if (maxRemoteAgeText !== undefined && maxRemoteAgeMs === undefined)
+    throw new UsageError(`--max-remote-age must be a duration such as 6h, 30m, 2d or seconds, not "${maxRemoteAgeText}"`);
   const timeoutSeconds = values.timeout === undefined ? 5 : Number(values.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
     throw new UsageError(`--timeout must be a positive number of seconds, not "${values.timeout}"`);
@@ -67,15 +76,19 @@ export async function statusCommand(args: string[]): Promise<number> {
   const { statusReport } = await import('./status-report.js');
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   const locations = backupLocations(inventory);
+  // backup_remote checked and opened (credentials found) before any member is asked.
+  const { openStatusRemote } = await import('./status-remote.js');
+  const remote = await openStatusRemote(inventory, locations, maxRemoteAgeMs !== undefined);
 
   const { etcdAccess } = await import('../config/etcd-vars.js');
   // Without a client certificate here, each member is asked on the member (etcdctl over SSH, its own certificate).
   const session = etcdAccess(inventory) === 'ssh' ? await sshSession(inventory, values) : undefined;
   const observe = session ? (await import('../modules/etcd-access.js')).clusterObserver(session.state, inventory) : undefined;
-  const [survey, newest, catalog] = await Promise.all([
+  const [survey, newest, catalog, remoteInput] = await Promise.all([
     surveyCluster(etcdMembers(inventory), { timeoutMs: timeoutSeconds * 1000 }, observe).finally(() => session?.close()),
     newestGoodSnapshot(locations),
     readCatalog(locations.catalogFile).catch(() => ({ records: [] as import('../etcd/backup/catalog.js').CatalogRecord[] })),
+    remote?.read({ ...(maxRemoteAgeMs !== undefined && maxRemoteAgeText ? { maxAgeMs: maxRemoteAgeMs, maxAgeText: maxRemoteAgeText } : {}) }),
   ]);
   const lastAttempt = catalog.records.filter((r) => !r.rebuilt && r.cluster === locations.cluster).at(-1);
   const report = statusReport({
@@ -88,13 +101,17 @@ export async function statusCommand(args: string[]): Promise<number> {
     maxAgeMs,
     maxAgeText,
     requireAllMembers: values['require-all-members'] === true,
+    ...(remoteInput ? { remote: remoteInput } : {}),
   });
   process.stdout.write(values.json ? `${JSON.stringify(report.json)}\n` : report.text);
   return report.exitCode;
 }
 
 /** Connections for asking etcd on the members (opened on first use, one per member). */
-async function sshSession(inventory: Inventory, values: { 'known-hosts'?: string; 'accept-new-host-keys'?: boolean; 'connect-timeout'?: string }): Promise<EngineSession> {
+async function sshSession(
+  inventory: Inventory,
+  values: { 'known-hosts'?: string; 'accept-new-host-keys'?: boolean; 'connect-timeout'?: string },
+): Promise<EngineSession> {
   const { EngineSession: Session } = await import('../engine/session.js');
   const { coreCatalog } = await import('../modules/core-catalog.js');
   const connectSeconds = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');

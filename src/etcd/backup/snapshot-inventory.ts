@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeProblems, verifySnapshotFile } from '../snapshot-file.js';
 import { catalogedSnapshots, type CatalogedSnapshot } from './backup-flow.js';
-import { appendCatalogRecord, readCatalog, rebuildCatalog, type CatalogRecord } from './catalog.js';
+import { appendCatalogRecord, hasVerifiedSnapshot, readCatalog, rebuildCatalog, type CatalogRecord } from './catalog.js';
 import type { BackupLocations } from './locations.js';
 import { POINTER_NAME } from './snapshot-store.js';
 
@@ -60,7 +60,7 @@ async function rowFor(snapshot: CatalogedSnapshot, reverify: boolean, pointerIno
       ...(record.sha256 ? { sha256: record.sha256 } : {}),
     };
   }
-  const expect = record?.result === 'ok' && record.sha256 ? { expect: { sha256: record.sha256 } } : {};
+  const expect = record && hasVerifiedSnapshot(record) && record.sha256 ? { expect: { sha256: record.sha256 } } : {};
   const report = await verifySnapshotFile(snapshot.path, { ...expect, ...(signal ? { signal } : {}) });
   return {
     ...base,
@@ -78,7 +78,9 @@ export async function inspectSnapshots(
   locations: BackupLocations,
   options: { reverify?: boolean; signal?: AbortSignal } = {},
 ): Promise<SnapshotInventory> {
-  let { snapshots, catalogMissing, skippedLines } = await catalogedSnapshots(locations);
+  const found = await catalogedSnapshots(locations);
+  const { catalogMissing } = found;
+  let { snapshots, skippedLines } = found;
   let rebuilt = false;
   if (catalogMissing && snapshots.length > 0) {
     // The catalog was lost: verify the files present and write what they say back, so it exists again.
@@ -94,7 +96,7 @@ export async function inspectSnapshots(
       const byPath = new Map(records.map((r) => [r.file, r]));
       snapshots = snapshots.map((s) => {
         const record = byPath.get(s.path);
-        return record ? { ...s, record, knowledge: record.result === 'ok' && record.size === s.size ? 'recorded' : 'failed-record' } : s;
+        return record ? { ...s, record, knowledge: hasVerifiedSnapshot(record) && record.size === s.size ? 'recorded' : 'failed-record' } : s;
       });
     }
   }
