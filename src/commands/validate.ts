@@ -5,12 +5,15 @@ import { ExitCode, UsageError, type ConfigProblem } from '../errors.js';
 import { formatProblems } from '../config/format-problems.js';
 import { isValid, validateFile } from '../config/validate-files.js';
 import { moduleCatalog } from '../modules/registry.js';
+import type { LoadInventoryOptions } from '../config/inventory.js';
 
 const usage = `usage: orchestrate validate FILE...
 
-Checks each inventory and playbook (told apart by shape: a list of plays is a playbook,
-a mapping of groups is an inventory). Prints every problem as file:line:col with the
-offending line; exits 0 when all files are valid, 2 otherwise.
+Checks each inventory and playbook (told apart by content: a list of plays is a playbook,
+a mapping of groups or an INI file with [group] sections is an inventory, a folder is an
+inventory folder such as a kubeasz cluster). Roles are found beside the playbook and through
+roles_path in ansible.cfg. Prints every problem as file:line:col with the offending line;
+exits 0 when all files are valid, 2 otherwise.
 `;
 
 export async function validateCommand(args: string[]): Promise<number> {
@@ -31,11 +34,13 @@ export async function validateCommand(args: string[]): Promise<number> {
       'name the files, e.g. orchestrate validate inventories/example.yml playbooks/backup.yml',
     );
 
+  const { ansibleDefaults } = await import('./ansible-defaults.js');
+  const { settings, inventoryOptions } = await ansibleDefaults();
   const reports = [];
   for (const file of files) {
-    const report = await validateFile(file, moduleCatalog);
+    const report = await validateFile(file, moduleCatalog, { rolesPath: settings.rolesPath.value, inventoryOptions });
     // backup_remote and backup_encryption are checked as every command that reads them checks them.
-    if (report.kind === 'inventory' && isValid(report)) report.problems.push(...(await remoteSettingsProblems(file)));
+    if (report.kind === 'inventory' && isValid(report)) report.problems.push(...(await remoteSettingsProblems(file, inventoryOptions)));
     reports.push(report);
   }
   const problems = reports.flatMap((report) => report.problems);
@@ -58,10 +63,10 @@ export async function validateCommand(args: string[]): Promise<number> {
   return invalid > 0 ? ExitCode.config : ExitCode.ok;
 }
 
-async function remoteSettingsProblems(file: string): Promise<ConfigProblem[]> {
+async function remoteSettingsProblems(file: string, options: LoadInventoryOptions): Promise<ConfigProblem[]> {
   const { loadInventory } = await import('../config/inventory.js');
   const { readRemoteSettings } = await import('../remote/settings.js');
   const { placeRemoteProblems } = await import('../remote/place-problems.js');
-  const { inventory } = await loadInventory(resolve(file));
+  const { inventory } = await loadInventory(resolve(file), options);
   return placeRemoteProblems(inventory, readRemoteSettings(inventory).problems);
 }

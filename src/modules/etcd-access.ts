@@ -23,18 +23,9 @@ export function clusterObserver(state: RunState, inventory: Inventory): ObserveC
   return observeCluster;
 }
 
-const fileVar = (inventory: Inventory, host: string, name: string): string | undefined => {
-  const value = inventory.hosts.get(host)?.vars[name];
-  return typeof value === 'string' && value !== '' ? value : undefined;
-};
-
 /** The member's own client certificate: the inventory's etcd_member_*_file, else what its configuration names. */
 export function memberClientCerts(state: RunState, inventory: Inventory, member: EtcdMember): MemberClientCerts {
-  const given = {
-    ca: fileVar(inventory, member.host, 'etcd_member_ca_file'),
-    cert: fileVar(inventory, member.host, 'etcd_member_cert_file'),
-    key: fileVar(inventory, member.host, 'etcd_member_key_file'),
-  };
+  const given = { ca: member.onMember?.caFile, cert: member.onMember?.certFile, key: member.onMember?.keyFile };
   const read = state.peek(memberSettingsKey)?.get(member.host);
   const kubeadm = read?.topology === 'kubeadm' || ['kubeadm', 'static-pod'].includes(String(inventory.hosts.get(member.host)?.vars.etcd_topology));
   const ca = given.ca ?? read?.settings.trustedCaFile ?? (kubeadm ? '/etc/kubernetes/pki/etcd/ca.crt' : member.caFile);

@@ -2,13 +2,13 @@
 // came from, so that a problem found inside it can be placed at file:line:col.
 import { ETCD_GROUP } from '../config/etcd-vars.js';
 import { inventoryMeta } from '../config/inventory-meta.js';
+import { yamlOrigin, type Origin } from '../config/origin.js';
 import type { Inventory } from '../config/types.js';
-import type { YamlPath } from '../config/yaml-source.js';
 
 export interface InventoryValue {
   value: unknown;
-  /** Path of the value in the inventory file, when the inventory was loaded from one. */
-  path?: YamlPath;
+  /** Where the value was written, when the inventory was loaded from a file. */
+  origin?: Origin;
 }
 
 /**
@@ -20,11 +20,13 @@ export function inventoryValue(inventory: Inventory, name: string): InventoryVal
   const first = inventory.groups.get(ETCD_GROUP)?.[0];
   const host = first === undefined ? undefined : inventory.hosts.get(first);
   if (host && host.vars[name] !== undefined) {
-    const path = meta?.varPaths.get(host.name)?.get(name);
-    return path ? { value: host.vars[name], path } : { value: host.vars[name] };
+    const origin = meta?.varOrigins.get(host.name)?.get(name);
+    return origin ? { value: host.vars[name], origin } : { value: host.vars[name] };
   }
   const fromAll = inventory.groupVars?.get('all')?.[name];
   if (fromAll === undefined) return undefined;
-  const groupPath = meta?.groupPaths.get('all');
-  return groupPath ? { value: fromAll, path: [...groupPath, 'vars', name] } : { value: fromAll };
+  const group = meta?.groupOrigins.get('all');
+  if (!group) return { value: fromAll };
+  // In YAML the value sits at all.vars.<name>; an INI [all:vars] section is pointed at as a whole.
+  return { value: fromAll, origin: group.kind === 'yaml' ? yamlOrigin(group.source, [...group.path, 'vars', name]) : group };
 }

@@ -70,11 +70,35 @@ function describeValue(value: string): string {
 }
 
 class Scanner {
-  private readonly stack: Frame[] = [{ kind: 'top', pending: [] }];
+  /** The outermost frame: pop() never removes it, so the stack is never empty. */
+  private readonly root: Frame = { kind: 'top', pending: [] };
+  private readonly stack: Frame[] = [this.root];
   private atWordStart = true;
+  /** Words of the current simple command so far (for `for NAME in ...`); `word` is the one being read. */
+  private words: string[] = [];
+  private word = '';
+
+  /** Follow command words: blanks end a word, operators end the command. */
+  private track(c: string): void {
+    if (c === ' ' || c === '\t') {
+      if (this.word !== '') this.words.push(this.word);
+      this.word = '';
+    } else if (/[\n;&|()<>]/.test(c)) {
+      this.words = [];
+      this.word = '';
+    } else {
+      this.word += c;
+    }
+  }
+
+  /** In the word list of `for NAME in ...`, where sh splits an unquoted $var into words. */
+  private inForList(): boolean {
+    const [keyword, name, inWord] = this.words;
+    return this.word === '' && keyword === 'for' && name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && inWord === 'in';
+  }
 
   private get top(): Frame {
-    return this.stack[this.stack.length - 1]!;
+    return this.stack[this.stack.length - 1] ?? this.root;
   }
 
   /** Follow the author's text. `valueFollows`: a value is inserted right after this text. */
@@ -86,7 +110,7 @@ class Scanner {
   /** Returns how far the scan got (the index of the next character to look at). */
   private step(text: string, i: number, valueFollows: boolean): number {
     const frame = this.top;
-    const c = text[i]!;
+    const c = text.charAt(i);
     const atEnd = i + 1 >= text.length;
     const refuseAtEnd = (what: string): void => {
       if (atEnd && valueFollows) throw new ShellContextError(`a {{ }} value cannot follow ${what} in a shell command`);
@@ -150,8 +174,10 @@ class Scanner {
   }
 
   private commandChar(frame: Extract<Frame, { kind: 'top' | 'cmdsub' }>, text: string, i: number, valueFollows: boolean): number {
-    const c = text[i]!;
+    const c = text.charAt(i);
     const atEnd = i + 1 >= text.length;
+    // Quotes, `$`, `\` and the like make the word something other than a plain keyword or name.
+    this.track(/[\\'"`$#]/.test(c) ? '\u0000' : c);
     if (c === '\\') {
       if (atEnd && valueFollows) throw new ShellContextError('a {{ }} value cannot follow a backslash in a shell command');
       this.atWordStart = false;
@@ -212,6 +238,8 @@ class Scanner {
     }
     if (next === '(') {
       this.stack.push({ kind: 'cmdsub', pending: [], depth: 0 });
+      this.words = [];
+      this.word = '';
       this.atWordStart = true;
       return i + 2;
     }
@@ -230,8 +258,8 @@ class Scanner {
     while (text[j] === ' ' || text[j] === '\t') j++;
     let delimiter = '';
     let quoted = false;
-    while (j < text.length && !OPERATOR_OR_BLANK.test(text[j]!)) {
-      const c = text[j]!;
+    while (j < text.length && !OPERATOR_OR_BLANK.test(text.charAt(j))) {
+      const c = text.charAt(j);
       if (c === "'" || c === '"') {
         const close = text.indexOf(c, j + 1);
         if (close < 0) break;
@@ -254,7 +282,7 @@ class Scanner {
   }
 
   private heredocChar(frame: Extract<Frame, { kind: 'heredoc' }>, text: string, i: number, valueFollows: boolean): number {
-    const c = text[i]!;
+    const c = text.charAt(i);
     if (c === '\n') {
       if (this.endsHeredoc(frame, frame.line)) {
         if (frame.lineHasValue) throw new ShellContextError(`a {{ }} value would end the here-document early (a line reading ${frame.delimiter})`);
@@ -308,9 +336,15 @@ class Scanner {
     const frame = this.top;
     switch (frame.kind) {
       case 'top':
-      case 'cmdsub':
+      case 'cmdsub': {
+        // `for ip in {{ ips }}` loops over the words of the value, as over an unquoted $ips in sh; each word
+        // stays literal text. Anywhere else a value is one word (a flag list is not split into flags).
+        const list = this.atWordStart && this.inForList() && !piece.preQuoted ? value.split(/[ \t\n]+/).filter((w) => w !== '') : undefined;
         this.atWordStart = false;
+        this.track('\u0000');
+        if (list) return list.length > 0 ? list.map(shellQuote).join(' ') : '';
         return piece.preQuoted ? value : shellQuote(value);
+      }
       case 'double':
         // Close the "...", add the value as one shellQuote'd word part, reopen: "a"'$(id)'"b" is one word.
         return `"${shellQuote(value)}"`;
@@ -348,7 +382,7 @@ class Scanner {
       if (this.endsHeredoc(frame, whole))
         throw new ShellContextError(`a {{ }} value would end the here-document early (a line reading ${frame.delimiter})`);
     });
-    frame.line = complete.length > 0 ? lines.at(-1)! : frame.line + escaped;
+    frame.line = complete.length > 0 ? escaped.slice(escaped.lastIndexOf('\n') + 1) : frame.line + escaped;
     frame.lineHasValue = true;
     return escaped;
   }

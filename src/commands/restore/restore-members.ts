@@ -7,7 +7,8 @@ import type { ResolvedMember } from '../../etcd/members/resolve.js';
 import type { JournalMember, RestoreJournal } from '../../etcd/restore/journal.js';
 import { isDone } from '../../etcd/restore/journal.js';
 import { restorePaths } from '../../etcd/restore/paths.js';
-import { restoreClusterKey, type RestoreClusterState } from '../../modules/restore/restore-state.js';
+import type { HostServices } from '../../etcd/restore/unit-commands.js';
+import { forcedTopology, restoreClusterKey, type RestoreClusterState } from '../../modules/restore/restore-state.js';
 import type { RunState } from '../../modules/run-state.js';
 import { Deferred } from '../../template/index.js';
 import type { PreflightReading } from './preflight.js';
@@ -135,4 +136,16 @@ export function setSettledFacts(inventory: Inventory, planMembers: readonly Plan
     set(m.member.host, 'restore_had_old_data', m.hadOldData);
     set(m.member.host, 'restore_tool', m.tool ?? 'auto');
   }
+}
+
+/** Each host's services as the restore will treat them: on a kubeadm host the control plane is static pods and workers keep kubelet. */
+export function servicesByTopology(ctx: RestoreContext, state: RunState): (HostServices & { staticPods?: boolean })[] {
+  const configs = state.get(restoreClusterKey).configs;
+  return ctx.services.map((s) => {
+    const host = ctx.inventory.hosts.get(s.host);
+    const forced = forcedTopology(host?.vars.etcd_topology);
+    const kubeadm = (forced ?? configs.get(s.host)?.topology) === 'kubeadm';
+    if (!kubeadm) return s;
+    return { ...s, kubeNode: host?.vars.kube_node_services === undefined ? [] : s.kubeNode, staticPods: true };
+  });
 }

@@ -15,7 +15,7 @@ import { packagePath } from '../../package-root.js';
 import { Procedure } from '../procedure.js';
 import { now, printablePlan, restoreEventsOf, type Emit } from './events.js';
 import { readPreflight, type PreflightReading } from './preflight.js';
-import { journalMembers, memberFacts, setSettledFacts, settleMembers, stateFromJournal } from './restore-members.js';
+import { journalMembers, memberFacts, servicesByTopology, setSettledFacts, settleMembers, stateFromJournal } from './restore-members.js';
 import { RunState } from '../../modules/run-state.js';
 import { clusterObserver, observeClusterKey } from '../../modules/etcd-access.js';
 import type { RestoreReport } from './report.js';
@@ -97,7 +97,8 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
     ctx.lap('preflight');
     const preview = await procedure.pass({ dryRun: true, skipTags: ['preflight', 'identities'] });
     const plan = printablePlan(preview);
-    const summary = summaryText({ ...ctx, current, planMembers, resuming: Boolean(ctx.resuming), preflight: preflight.facts, bump });
+    const services = servicesByTopology(ctx, state);
+    const summary = summaryText({ ...ctx, services, current, planMembers, resuming: Boolean(ctx.resuming), preflight: preflight.facts, bump });
     ctx.emit({ type: 'summary', text: summary, at: now() });
     ctx.emit({ type: 'plan', phases: plan, at: now() });
     ctx.lap('plan');

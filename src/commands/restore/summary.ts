@@ -91,7 +91,7 @@ export interface SummaryInput {
   ageMs: number;
   current: readonly MemberObservation[];
   planMembers: readonly PlanMember[];
-  services: readonly HostServices[];
+  services: readonly (HostServices & { staticPods?: boolean })[];
   mode: RestoreMode;
   journalFile: string;
   runId: string;
@@ -161,7 +161,9 @@ export function summaryText(input: SummaryInput): string {
   const order = (key: 'kubeNode' | 'kubeMaster', reverse: boolean) => {
     const byUnits = new Map<string, string[]>();
     for (const s of input.services.filter((h) => h[key].length)) {
-      const units = (reverse ? [...s[key]].reverse() : s[key]).join(', ');
+      const listed = (reverse ? [...s[key]].reverse() : s[key]).join(', ');
+      // kubeadm's control plane is static pods: their manifests move, kubelet stays up.
+      const units = s.staticPods ? `static pods ${listed}` : listed;
       byUnits.set(units, [...(byUnits.get(units) ?? []), s.host]);
     }
     return (

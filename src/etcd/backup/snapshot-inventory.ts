@@ -1,13 +1,12 @@
 // What is in a backup folder, for `snapshots list` and `status`: every snapshot file with what the
 // catalog says about it, verified on the spot when the catalog has no record (or when asked to).
 // A lost catalog is rebuilt from the files, never a reason to fail.
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeProblems, verifySnapshotFile } from '../snapshot-file.js';
 import { catalogedSnapshots, type CatalogedSnapshot } from './backup-flow.js';
 import { appendCatalogRecord, hasVerifiedSnapshot, readCatalog, rebuildCatalog, type CatalogRecord } from './catalog.js';
 import type { BackupLocations } from './locations.js';
-import { POINTER_NAME } from './snapshot-store.js';
+import { POINTER_NAME, snapshotMark } from './snapshot-store.js';
 
 export interface SnapshotRow {
   name: string;
@@ -38,15 +37,8 @@ export interface SnapshotInventory {
   lastSuccess?: CatalogRecord;
 }
 
-async function inodeOf(path: string): Promise<number | undefined> {
-  return stat(path).then(
-    (info) => info.ino,
-    () => undefined,
-  );
-}
-
-async function rowFor(snapshot: CatalogedSnapshot, reverify: boolean, pointerInode: number | undefined, signal?: AbortSignal): Promise<SnapshotRow> {
-  const isPointer = pointerInode !== undefined && (await inodeOf(snapshot.path)) === pointerInode;
+async function rowFor(snapshot: CatalogedSnapshot, reverify: boolean, pointerMark: string | undefined, signal?: AbortSignal): Promise<SnapshotRow> {
+  const isPointer = pointerMark !== undefined && (await snapshotMark(snapshot.path)) === pointerMark;
   const base = { name: snapshot.name, path: snapshot.path, takenAt: snapshot.takenAt, size: snapshot.size, isPointer, foreign: !snapshot.ours };
   const record = snapshot.record;
   if (snapshot.knowledge === 'recorded' && record && !reverify) {
@@ -78,9 +70,9 @@ export async function inspectSnapshots(
   locations: BackupLocations,
   options: { reverify?: boolean; signal?: AbortSignal } = {},
 ): Promise<SnapshotInventory> {
-  const found = await catalogedSnapshots(locations);
-  const { catalogMissing } = found;
-  let { snapshots, skippedLines } = found;
+  const cataloged = await catalogedSnapshots(locations);
+  const { catalogMissing } = cataloged;
+  let { snapshots, skippedLines } = cataloged;
   let rebuilt = false;
   if (catalogMissing && snapshots.length > 0) {
     // The catalog was lost: verify the files present and write what they say back, so it exists again.
@@ -100,9 +92,9 @@ export async function inspectSnapshots(
       });
     }
   }
-  const pointerInode = await inodeOf(join(locations.backupDir, POINTER_NAME));
+  const pointerMark = await snapshotMark(join(locations.backupDir, POINTER_NAME));
   const rows: SnapshotRow[] = [];
-  for (const snapshot of snapshots) rows.push(await rowFor(snapshot, options.reverify ?? false, pointerInode, options.signal));
+  for (const snapshot of snapshots) rows.push(await rowFor(snapshot, options.reverify ?? false, pointerMark, options.signal));
   const { records } = await readCatalog(locations.catalogFile).catch(() => ({ records: [] as CatalogRecord[] }));
   const attempts = records.filter((r) => !r.rebuilt && r.cluster === locations.cluster);
   const lastAttempt = attempts.at(-1);
@@ -126,10 +118,10 @@ export async function newestGoodSnapshot(
   options: { signal?: AbortSignal } = {},
 ): Promise<{ good?: SnapshotRow; rejected: SnapshotRow[] }> {
   const { snapshots } = await catalogedSnapshots(locations);
-  const pointerInode = await inodeOf(join(locations.backupDir, POINTER_NAME));
+  const pointerMark = await snapshotMark(join(locations.backupDir, POINTER_NAME));
   const rejected: SnapshotRow[] = [];
   for (const snapshot of snapshots) {
-    const row = await rowFor(snapshot, true, pointerInode, options.signal);
+    const row = await rowFor(snapshot, true, pointerMark, options.signal);
     if (row.status === 'ok') return { good: row, rejected };
     rejected.push(row);
   }

@@ -66,9 +66,12 @@ export function parseStatusOverSsh(member: EtcdMember, result: ExecResult, durat
   const base = { name: member.name, host: member.host, endpoint: member.clientUrl, durationMs };
   const [statusText = '', listText = ''] = result.stdout.split(separator);
   try {
-    const entry = obj((parseIds(statusText.trim()) as unknown[])[0]);
+    const parsed = parseIds(statusText.trim());
+    const entry = obj(Array.isArray(parsed) ? parsed[0] : undefined);
     const status = obj(entry.Status);
     const header = obj(status.header);
+    // etcdctl prints `[]` (and its error on stderr) for a member that did not answer in time.
+    if (header.member_id === undefined) throw new Error('no status');
     const memberId = hex(header.member_id);
     const leaderId = hex(status.leader);
     const observation: MemberObservation = {

@@ -2,6 +2,7 @@
 // the etcdctl path come from the inventory and never become shell syntax.
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { memberTlsFiles } from '../../config/etcd-vars.js';
 import type { EtcdMember } from '../../config/types.js';
 import type { MemberClientCerts } from '../../etcd/cluster/observe-over-ssh.js';
 import { shellJoin } from '../../shell/quote.js';
@@ -62,8 +63,10 @@ export function saveOnMemberCommand(
     '--dial-timeout=5s',
     `--command-timeout=${seconds}s`,
   ];
-  // The member's own client certificate when known (nothing copied to the deploy host), else the inventory's paths.
-  const certs = options.certs ?? { ca: member.caFile, cert: member.certFile, key: member.keyFile };
+  // The member's own client certificate when known (nothing copied to the deploy host), else the inventory's
+  // paths as the member sees them (kubeasz keeps its copies in ca_dir).
+  const tls = memberTlsFiles(member);
+  const certs = options.certs ?? { ca: tls.caFile, cert: tls.certFile, key: tls.keyFile };
   if (certs.ca) argv.push(`--cacert=${certs.ca}`);
   if (certs.cert) argv.push(`--cert=${certs.cert}`);
   if (certs.key) argv.push(`--key=${certs.key}`);

@@ -153,6 +153,26 @@ describe('etcd.preflight', () => {
     expect(outcome.result?.had_old_data).to.equal(false);
   });
 
+  it("checks the member's own copies of the TLS files where they live elsewhere there (kubeasz's ca_dir)", async () => {
+    const inv = inventory({
+      etcd_member_ca_file: '/etc/kubernetes/ssl/ca.pem',
+      etcd_member_cert_file: '/etc/kubernetes/ssl/etcd.pem',
+      etcd_member_key_file: '/etc/kubernetes/ssl/etcd-key.pem',
+    });
+    const { steps } = await drive(
+      etcdPreflightModule,
+      '10.0.0.2',
+      { run_id: RUN },
+      (step) => (command(step).startsWith('cat ') ? ok(goodPem) : ok('yes\n')),
+      inv,
+    );
+    expect(steps.map(command).slice(-3)).to.deep.equal([
+      'cat /etc/kubernetes/ssl/ca.pem',
+      'cat /etc/kubernetes/ssl/etcd.pem',
+      'test -r /etc/kubernetes/ssl/etcd-key.pem',
+    ]);
+  });
+
   it('fails on a host that is not an etcd member', async () => {
     const { steps, outcome } = await drive(etcdPreflightModule, '10.0.0.9', { run_id: RUN }, () => ok());
     expect(steps).to.deep.equal([]);
