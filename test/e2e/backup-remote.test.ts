@@ -2,7 +2,7 @@
 // S3 server on loopback (s3rver): `backup` with an age-encrypted copy that Debian's age decrypts, the server
 // stopped mid-upload (the attempt fails, the local snapshot is kept and recorded local-only), `snapshots
 // list/prune/pull/verify --remote`, `status --max-remote-age`, a restore from the bucket after backup_dir
-// was deleted, and an object altered on the server refused by verify and restore. Needs root. Net 127.0.115.
+// was deleted, and an object altered on the server refused by verify and restore. Needs root. Net 127.0.141.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -104,7 +104,7 @@ describe('backups with remote copies on a lab (e2e, s3rver)', function () {
       () => rm(dirname(labDir), { recursive: true, force: true }),
       () => stopLab(labDir),
     );
-    lab = await startLab({ dir: labDir, net: '127.0.115', members: 3 });
+    lab = await startLab({ dir: labDir, net: '127.0.141', members: 3 });
     for (let i = 0; i < 20; i++) await etcdctlInLab(lab, ['put', `/registry/remote/key-${i}`, `value-${i}`]);
     server = await startS3Server({ buckets: ['backups'] });
     cleanup.push(() => server.destroy());
