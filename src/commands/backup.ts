@@ -1,4 +1,5 @@
 // `orchestrate backup INVENTORY`: run playbooks/backup.yml through the engine and report the outcome.
+import { resolve } from 'node:path';
 import { ConfigError, ExitCode, UsageError } from '../errors.js';
 import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
@@ -167,7 +168,6 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
   const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
 
-  const { resolve } = await import('node:path');
   const loaded = await loadInventory(resolve(options.inventoryFile), { ...options.inventoryOptions, requireEtcd: true });
   for (const warning of loaded.warnings) process.stderr.write(formatProblems([warning]));
   const { inventory } = loaded;

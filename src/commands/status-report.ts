@@ -104,17 +104,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
     maxAgeSeconds: maxAgeMs / 1000,
     stale,
     verdict: backupVerdict,
-    drill: inputs.drill
-      ? {
-          lastProvenSnapshot: inputs.drill.lastSuccess?.snapshot ?? null,
-          lastSuccess: inputs.drill.lastSuccess?.end ?? null,
-          lastAttempt: inputs.drill.lastAttempt ? { end: inputs.drill.lastAttempt.end, result: inputs.drill.lastAttempt.result } : null,
-          ageSeconds: inputs.drill.ageMs === undefined ? null : Math.round(inputs.drill.ageMs / 1000),
-          maxAgeSeconds: inputs.drill.maxAgeMs === undefined ? null : inputs.drill.maxAgeMs / 1000,
-          stale: drillStale,
-          text: inputs.drill.text,
-        }
-      : null,
+    drill: inputs.drill ? drillJson(inputs.drill) : null,
     ...(remote ? { remote: remote.json } : {}),
     exitCode,
   };
@@ -152,6 +142,18 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   if (drillStale) text += `STALE DRILL: no drill has proven a snapshot restorable within --max-drill-age\n`;
   if (remote) text += remote.text;
   return { exitCode, verdict, stale: stale || remote?.stale === true, json, text };
+}
+
+function drillJson(drill: DrillFreshness): Record<string, unknown> {
+  return {
+    lastProvenSnapshot: drill.lastSuccess?.snapshot ?? null,
+    lastSuccess: drill.lastSuccess?.end ?? null,
+    lastAttempt: drill.lastAttempt ? { end: drill.lastAttempt.end, result: drill.lastAttempt.result } : null,
+    ageSeconds: drill.ageMs === undefined ? null : Math.round(drill.ageMs / 1000),
+    maxAgeSeconds: drill.maxAgeMs === undefined ? null : drill.maxAgeMs / 1000,
+    stale: drill.stale,
+    text: drill.text,
+  };
 }
 
 /** The remote copy's age next to the local one; judged only when --max-remote-age was given. */
