@@ -1,8 +1,9 @@
 // Remote copies wired into the product, end to end on a lab of 3 real hosts (sshd + TLS etcd) with a real
 // S3 server on loopback (s3rver): `backup` with an age-encrypted copy that Debian's age decrypts, the server
 // stopped mid-upload (the attempt fails, the local snapshot is kept and recorded local-only), `snapshots
-// list/prune/pull/verify --remote`, `status --max-remote-age`, a restore from the bucket after backup_dir
-// was deleted, and an object altered on the server refused by verify and restore. Needs root. Net 127.0.141.
+// list/prune/pull/verify --remote`, `status --max-remote-age`, restores from the bucket (latest, s3://) after
+// backup_dir was deleted (a missing or wrong identity refused first), and an object altered on the server
+// refused by verify and restore. Needs root. Net 127.0.141.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -256,6 +257,12 @@ describe('backups with remote copies on a lab (e2e, s3rver)', function () {
     const noIdentity = await orchestrate(['restore', inventory, '--snapshot', 'latest', '--yes']);
     expect(noIdentity.code, noIdentity.stderr).to.equal(2);
     expect(noIdentity.stderr).to.match(/encrypted and no age identity was given/);
+    const other = await ageKeygen(dirname(lab.dir), 'other-identity.txt');
+    const wrongIdentity = await orchestrate(['restore', inventory, '--snapshot', 'latest', '--yes'], {
+      ORCHESTRATE_AGE_IDENTITY_FILE: other.identityFile,
+    });
+    expect(wrongIdentity.code, wrongIdentity.stderr).to.equal(2);
+    expect(wrongIdentity.stderr).to.contain(`the age identity from ${other.identityFile} (public key ${other.recipient}) cannot decrypt`);
     expect(await systemctlEvents(lab)).to.equal(events);
 
     const restored = await orchestrate(['restore', inventory, '--snapshot', 'latest', '--yes'], identityEnv);
@@ -267,6 +274,19 @@ describe('backups with remote copies on a lab (e2e, s3rver)', function () {
     expect(await keysUnder(lab, '/registry/remote/')).to.deep.equal(expected);
     expect(await leaders(lab)).to.equal(1);
     expect(await readdir(backupDir)).to.include(backups[2]!.record!.file!.split('/').pop()!);
+  });
+
+  it('restore --snapshot s3://bucket/key after backup_dir was deleted again: that object pulled, verified, restored', async () => {
+    const name = backups[2]!.record!.file!.split('/').pop()!;
+    await etcdctlInLab(lab, ['put', '/registry/remote/after-restore', 'lost']);
+    await rm(backupDir, { recursive: true, force: true });
+    const url = `s3://backups/${PREFIX}${name}.age`;
+    const restored = await orchestrate(['restore', inventory, '--snapshot', url, '--yes'], identityEnv);
+    expect(restored.code, `${restored.stdout}\n${restored.stderr}`).to.equal(0);
+    expect(restored.stdout).to.contain(`pulled ${url} -> ${join(backupDir, name)}`);
+    expect(await keysUnder(lab, '/registry/remote/')).to.deep.equal(Array.from({ length: 20 }, (_, i) => `/registry/remote/key-${i}`).sort());
+    expect(await leaders(lab)).to.equal(1);
+    expect(await sha256Of(join(backupDir, name))).to.equal(backups[2]!.record!.sha256);
   });
 
   it('an object altered on the server is refused by verify --remote and by restore, before any host is touched', async () => {

@@ -2,13 +2,15 @@
 // place, a remote-only snapshot pulled and verified here, an altered copy refused (exit 5), a missing
 // identity (exit 2), a silent remote not blocking a restore from backup_dir, s3:// without backup_remote.
 import { expect } from 'chai';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadInventory } from '../../../../src/config/inventory.js';
 import { chooseRestoreSnapshot, type ChoiceLog } from '../../../../src/commands/restore/snapshot-choice.js';
 import type { RestoreEvent } from '../../../../src/commands/restore/events.js';
 import { RefusedError } from '../../../../src/errors.js';
 import { IdentityError } from '../../../../src/remote/identity.js';
+import { encryptLocalCopy } from '../../../../src/remote/local-encryption.js';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { memoryRemote, placeSnapshot, type MemoryRemote } from '../../remote/memory-remote.js';
 
 function recordingLog(): ChoiceLog & { events: RestoreEvent[]; warnings: string[] } {
@@ -127,6 +129,36 @@ describe('restore: the snapshot in either place (backup_remote)', () => {
     const chosen = await chooseRestoreSnapshot(fixture.inventory, 'latest', log, { env: env(), open });
     expect(chosen.path).to.equal(local.path);
     expect(log.warnings.join('\n')).to.match(/ECONNREFUSED.*using the newest verified snapshot in .* \(a newer remote copy may exist\)/);
+  });
+
+  it('a local .age file (downloaded by hand) is decrypted into backup_dir and verified; never over a file there; a wrong identity refused', async () => {
+    const placed = await placeSnapshot(fixture.backupDir, 'snapshot_20261204T101500Z_rev2.db');
+    const recipient = await identityToRecipient(fixture.identity);
+    const sealed = await encryptLocalCopy(placed.path, [recipient], placed.sha256);
+    const elsewhere = join(fixture.dir, 'downloads');
+    await mkdir(elsewhere);
+    const agePath = join(elsewhere, 'snapshot_20261204T101500Z_rev2.db.age');
+    await rename(sealed.path, agePath);
+
+    const exists = await rejection(chooseRestoreSnapshot(fixture.inventory, agePath, recordingLog(), { env: env(), open }));
+    expect(exists).to.be.instanceOf(RefusedError);
+    expect(exists.message).to.contain(`${placed.path} exists already`);
+
+    await rm(placed.path);
+    const wrong = await rejection(
+      chooseRestoreSnapshot(fixture.inventory, agePath, recordingLog(), { env: { ORCHESTRATE_AGE_IDENTITY: await generateX25519Identity() }, open }),
+    );
+    expect(wrong).to.be.instanceOf(IdentityError);
+    expect(wrong.message).to.match(/cannot decrypt/);
+    expect(await readdir(fixture.backupDir)).to.deep.equal([]);
+
+    const log = recordingLog();
+    const chosen = await chooseRestoreSnapshot(fixture.inventory, agePath, log, { env: env(), open });
+    expect([chosen.path, chosen.sha256]).to.deep.equal([placed.path, placed.sha256]);
+    expect((await stat(chosen.path)).mode & 0o777).to.equal(0o600);
+    expect(log.events.map((e) => ('message' in e ? e.message : ''))).to.deep.equal([
+      `decrypted ${agePath} -> ${placed.path} and verified it on this host`,
+    ]);
   });
 
   it('without backup_remote: s3:// is refused, a file is used as before', async () => {
