@@ -4,11 +4,11 @@ import { ConfigError, ExitCode, UsageError } from '../errors.js';
 import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 import type { CatalogRecord } from '../etcd/backup/catalog.js';
+import type { DrillResult } from '../drill/drill-types.js';
 import type { OutputMode } from '../engine/types.js';
-import type { Inventory, Vars } from '../config/types.js';
-import type { BackupLocations } from '../etcd/backup/locations.js';
 import type { OpenRemoteOptions } from '../remote/remote-backups.js';
 import type { LoadInventoryOptions } from '../config/inventory.js';
+import type { Inventory, Vars } from '../config/types.js';
 import { acceptNewHostKeys, ansibleDefaults, inventoryArgument } from './ansible-defaults.js';
 
 const usage = `usage: orchestrate backup [INVENTORY] [options]
@@ -30,6 +30,8 @@ options:
                            <inventory dir>/.orchestrate/metrics/orchestrate_backup.prom)
       --method M           client (default: etcd client from this host) or etcdctl (on a member, over SSH)
       --playbook FILE      run your copy of playbooks/backup.yml (its phases keep their tags)
+      --drill              prove the new snapshot restores (orchestrate drill) right after it verifies;
+                           a failed drill fails the run, the snapshot stays recorded
   -e, --extra-vars VARS    key=value, JSON/YAML mapping or @file (e.g. backup_keep_last=14)
       --accept-new-host-keys  for --method etcdctl: trust and record host keys not seen before
                            (also when ansible.cfg says host_key_checking = False)
@@ -64,6 +66,7 @@ export async function backupCommand(args: string[]): Promise<number> {
     'metrics-file': { type: 'string' },
     method: { type: 'string' },
     playbook: { type: 'string' },
+    drill: { type: 'boolean' },
     'extra-vars': { type: 'string', short: 'e', multiple: true },
     ...connectionOptions,
     ...helpOption,
@@ -99,12 +102,24 @@ export async function backupCommand(args: string[]): Promise<number> {
     ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
     ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
   });
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(outcome)}\n`);
-  } else {
-    printOutcome(outcome);
-  }
-  return outcome.exitCode;
+  if (!values.json) printOutcome(outcome);
+  // --drill: the new snapshot proven restorable at once; a failed drill fails the run (the snapshot stays recorded).
+  const drill = values.drill === true && outcome.ok && !outcome.dryRun && outcome.record?.file ? await drillNewSnapshot(inventoryFile, outcome.record.file, values.json === true) : undefined;
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...outcome, ...(drill ? { drill } : {}) })}\n`);
+  return drill && drill.exitCode !== ExitCode.ok ? drill.exitCode : outcome.exitCode;
+}
+
+async function drillNewSnapshot(inventoryFile: string, snapshot: string, json: boolean): Promise<DrillResult> {
+  const { loadInventory } = await import('../config/inventory.js');
+  const { drillSnapshot } = await import('../drill/drill-run.js');
+  const { formatDrillEvent, formatDrillResult } = await import('../drill/drill-text.js');
+  const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
+  const result = await withInterrupts(
+    { first: 'interrupted: stopping the drill members and removing their folder', second: 'interrupted again: killing the drill members and exiting' },
+    (signal) => drillSnapshot({ inventory, signal, snapshot, ...(json ? {} : { emit: (event) => process.stdout.write(formatDrillEvent(event)) }) }),
+  );
+  if (!json) process.stdout.write(formatDrillResult(result));
+  return result;
 }
 
 function printOutcome(outcome: BackupOutcome): void {
@@ -173,7 +188,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { inventory } = loaded;
   // Refuses a catalog inside backup_dir before anything runs.
   const locations = backupLocations(inventory, options.metricsFile ? { metricsFile: options.metricsFile } : {});
-  const extraVars = await backupExtraVars(inventory, locations, options);
+  const extraVars = await backupExtraVars(options, inventory, locations.metricsFile);
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
   const start = new Date().toISOString();
   // backup_remote: settings, the playbook's copy task and credentials, before any host is touched.
@@ -235,30 +250,32 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
     return { ...outcome, exitCode: summary.interrupted ? ExitCode.interrupted : outcome.exitCode };
   }
   const ok = record.result === 'ok';
-  // A good record after a later failure (retention) keeps the run's exit code; a failed record is never 0.
-  const failedCode = summary.exitCode === ExitCode.ok ? ExitCode.failed : summary.exitCode;
   return {
     ok,
     dryRun: false,
-    exitCode: ok ? summary.exitCode : failedCode,
+    // A run that failed elsewhere keeps its own code; a clean run whose attempt failed is a failure.
+    exitCode: summary.exitCode !== ExitCode.ok ? summary.exitCode : ok ? ExitCode.ok : ExitCode.failed,
     record,
     ...base,
     ...(attempt.recordWarning ? { warning: attempt.recordWarning } : {}),
   };
 }
 
-/** The variables the playbook gets from the command: how etcd is asked, the metrics file, the method. */
-async function backupExtraVars(inventory: Inventory, locations: BackupLocations, options: RunBackupOptions): Promise<Vars> {
+/**
+ * The run's extra vars: how etcd is reached, the operator's -e values, the metrics file and the snapshot
+ * method. Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own
+ * certificates), so the method defaults to etcdctl unless the inventory names one.
+ */
+async function backupExtraVars(options: RunBackupOptions, inventory: Inventory, metricsFile: string): Promise<Vars> {
   const { etcdAccess } = await import('../config/etcd-vars.js');
   const { parseExtraVars } = await import('../engine/index.js');
-  // Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own certificates).
   const access = etcdAccess(inventory);
   const configuredMethod = inventory.hosts.get(inventory.groups.get('etcd')?.[0] ?? '')?.vars.backup_method;
   const method = options.method ?? (configuredMethod === undefined ? (access === 'ssh' ? 'etcdctl' : 'client') : undefined);
   return {
     backup_etcd_access: access,
     ...(await parseExtraVars(options.extraVarsText ?? [])),
-    ...(options.metricsFile ? { backup_metrics_file: locations.metricsFile } : {}),
+    ...(options.metricsFile ? { backup_metrics_file: metricsFile } : {}),
     ...(method ? { backup_method: method } : {}),
   };
 }

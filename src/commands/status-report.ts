@@ -115,20 +115,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   const leaderText = leaders.length > 1 ? `leaders ${leaders.join(', ')}` : `leader ${leaders[0] ?? 'none'}`;
   lines.push(`cluster ${inputs.cluster}${idText}: ${verdict.quorum.healthy}/${survey.members.length} members healthy, ${leaderText}`);
   lines.push(quorumLine(verdict));
-  const rows = survey.members.map((m, i) => {
-    const state = verdict.members[i] ?? { name: m.name, state: 'down' as const };
-    const alarms = parseMemberErrors(m.alarms).alarms;
-    return [
-      m.name,
-      m.endpoint,
-      `${stateLabels[state.state]}${alarms.length ? `, alarm ${alarms.join(',')}` : ''}`,
-      m.ok ? (m.isLearner ? 'learner' : m.isLeader ? 'leader' : 'follower') : '-',
-      m.revision !== undefined ? String(m.revision) : '-',
-      formatBytes(m.dbSize),
-      m.version ?? '-',
-      m.ok ? `${m.durationMs} ms${state.state !== 'healthy' && state.detail ? `, ${state.detail}` : ''}` : (m.error ?? ''),
-    ];
-  });
+  const rows = memberRows(survey, verdict);
   let text = `${lines.join('\n')}\n${formatTable(['MEMBER', 'ENDPOINT', 'HEALTH', 'ROLE', 'REVISION', 'DB SIZE', 'VERSION', 'ANSWER'], rows)}`;
   if (good && ageMs !== undefined) {
     text += `newest verified snapshot: ${good.path}\n  taken ${new Date(good.takenAt).toISOString()} (${formatAge(ageMs)} ago), revision ${good.revision ?? '?'}, ${good.keys ?? '?'} keys, ${formatBytes(good.size)}\n`;
@@ -142,18 +129,6 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   if (drillStale) text += `STALE DRILL: no drill has proven a snapshot restorable within --max-drill-age\n`;
   if (remote) text += remote.text;
   return { exitCode, verdict, stale: stale || remote?.stale === true, json, text };
-}
-
-function drillJson(drill: DrillFreshness): Record<string, unknown> {
-  return {
-    lastProvenSnapshot: drill.lastSuccess?.snapshot ?? null,
-    lastSuccess: drill.lastSuccess?.end ?? null,
-    lastAttempt: drill.lastAttempt ? { end: drill.lastAttempt.end, result: drill.lastAttempt.result } : null,
-    ageSeconds: drill.ageMs === undefined ? null : Math.round(drill.ageMs / 1000),
-    maxAgeSeconds: drill.maxAgeMs === undefined ? null : drill.maxAgeMs / 1000,
-    stale: drill.stale,
-    text: drill.text,
-  };
 }
 
 /** The remote copy's age next to the local one; judged only when --max-remote-age was given. */
@@ -187,4 +162,35 @@ function remoteStatus(input: RemoteStatusInput, now: number): { stale: boolean; 
     verdict,
   };
   return { stale, text, json };
+}
+
+/** The `drill` object of `--json`: the last proven snapshot, the last attempt and the freshness verdict. */
+function drillJson(drill: DrillFreshness): Record<string, unknown> {
+  return {
+    lastProvenSnapshot: drill.lastSuccess?.snapshot ?? null,
+    lastSuccess: drill.lastSuccess?.end ?? null,
+    lastAttempt: drill.lastAttempt ? { end: drill.lastAttempt.end, result: drill.lastAttempt.result } : null,
+    ageSeconds: drill.ageMs === undefined ? null : Math.round(drill.ageMs / 1000),
+    maxAgeSeconds: drill.maxAgeMs === undefined ? null : drill.maxAgeMs / 1000,
+    stale: drill.stale,
+    text: drill.text,
+  };
+}
+
+/** One table row per member: name, endpoint, health (with alarms), role, revision, size, version, answer. */
+function memberRows(survey: ClusterSurvey, verdict: ClusterVerdict): string[][] {
+  return survey.members.map((m, i) => {
+    const state = verdict.members[i] ?? { name: m.name, state: 'down' as const };
+    const alarms = parseMemberErrors(m.alarms).alarms;
+    return [
+      m.name,
+      m.endpoint,
+      `${stateLabels[state.state]}${alarms.length ? `, alarm ${alarms.join(',')}` : ''}`,
+      m.ok ? (m.isLearner ? 'learner' : m.isLeader ? 'leader' : 'follower') : '-',
+      m.revision !== undefined ? String(m.revision) : '-',
+      formatBytes(m.dbSize),
+      m.version ?? '-',
+      m.ok ? `${m.durationMs} ms${state.state !== 'healthy' && state.detail ? `, ${state.detail}` : ''}` : (m.error ?? ''),
+    ];
+  });
 }
