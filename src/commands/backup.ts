@@ -104,7 +104,10 @@ export async function backupCommand(args: string[]): Promise<number> {
   });
   if (!values.json) printOutcome(outcome);
   // --drill: the new snapshot proven restorable at once; a failed drill fails the run (the snapshot stays recorded).
-  const drill = values.drill === true && outcome.ok && !outcome.dryRun && outcome.record?.file ? await drillNewSnapshot(inventoryFile, outcome.record.file, values.json === true) : undefined;
+  const drill =
+    values.drill === true && outcome.ok && !outcome.dryRun && outcome.record?.file
+      ? await drillNewSnapshot(inventoryFile, outcome.record.file, values.json === true)
+      : undefined;
   if (values.json) process.stdout.write(`${JSON.stringify({ ...outcome, ...(drill ? { drill } : {}) })}\n`);
   return drill && drill.exitCode !== ExitCode.ok ? drill.exitCode : outcome.exitCode;
 }
@@ -115,7 +118,10 @@ async function drillNewSnapshot(inventoryFile: string, snapshot: string, json: b
   const { formatDrillEvent, formatDrillResult } = await import('../drill/drill-text.js');
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   const result = await withInterrupts(
-    { first: 'interrupted: stopping the drill members and removing their folder', second: 'interrupted again: killing the drill members and exiting' },
+    {
+      first: 'interrupted: stopping the drill members and removing their folder',
+      second: 'interrupted again: killing the drill members and exiting',
+    },
     (signal) => drillSnapshot({ inventory, signal, snapshot, ...(json ? {} : { emit: (event) => process.stdout.write(formatDrillEvent(event)) }) }),
   );
   if (!json) process.stdout.write(formatDrillResult(result));
