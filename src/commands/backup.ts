@@ -6,6 +6,7 @@ import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singl
 import type { CatalogRecord } from '../etcd/backup/catalog.js';
 import type { DrillResult } from '../drill/drill-types.js';
 import type { OutputMode } from '../engine/types.js';
+import type { OpenRemoteOptions } from '../remote/remote-backups.js';
 import type { LoadInventoryOptions } from '../config/inventory.js';
 import type { Inventory, Vars } from '../config/types.js';
 import { acceptNewHostKeys, ansibleDefaults, inventoryArgument } from './ansible-defaults.js';
@@ -18,7 +19,8 @@ it, inventory in ansible.cfg.
 
 Takes a verified etcd snapshot on this host: finds a healthy member (a follower if possible), streams
 a snapshot through the etcd client, verifies it, names it snapshot_<UTC time>_rev<revision>.db in
-backup_dir, points snapshot.db at it, records the attempt in the catalog and writes freshness metrics.
+backup_dir, points snapshot.db at it, copies it to backup_remote (S3, age-encrypted, checked on the
+server) when the inventory sets one, records the attempt in the catalog and writes freshness metrics.
 The steps are playbooks/backup.yml.
 
 options:
@@ -39,8 +41,10 @@ options:
       --ssh-config FILE    for --method etcdctl: this ssh_config instead of ~/.ssh/config (like ssh -F)
   -h, --help               this text
 
-exit codes: 0 a verified snapshot was written, 2 configuration or usage error (nothing ran),
-            3 the backup failed (recorded, metrics updated), 5 refused, 130 interrupted
+exit codes: 0 a verified snapshot was written (and its remote copy verified, with backup_remote),
+            2 configuration or usage error, or no S3 credentials found (nothing ran),
+            3 the backup failed (recorded, metrics updated); when only the remote copy failed, the
+              verified local snapshot is kept and recorded as local-only, 5 refused, 130 interrupted
 `;
 
 export const backupPlaybookPath = packagePath('playbooks', 'backup.yml');
@@ -100,7 +104,10 @@ export async function backupCommand(args: string[]): Promise<number> {
   });
   if (!values.json) printOutcome(outcome);
   // --drill: the new snapshot proven restorable at once; a failed drill fails the run (the snapshot stays recorded).
-  const drill = values.drill === true && outcome.ok && !outcome.dryRun && outcome.record?.file ? await drillNewSnapshot(inventoryFile, outcome.record.file, values.json === true) : undefined;
+  const drill =
+    values.drill === true && outcome.ok && !outcome.dryRun && outcome.record?.file
+      ? await drillNewSnapshot(inventoryFile, outcome.record.file, values.json === true)
+      : undefined;
   if (values.json) process.stdout.write(`${JSON.stringify({ ...outcome, ...(drill ? { drill } : {}) })}\n`);
   return drill && drill.exitCode !== ExitCode.ok ? drill.exitCode : outcome.exitCode;
 }
@@ -111,7 +118,10 @@ async function drillNewSnapshot(inventoryFile: string, snapshot: string, json: b
   const { formatDrillEvent, formatDrillResult } = await import('../drill/drill-text.js');
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   const result = await withInterrupts(
-    { first: 'interrupted: stopping the drill members and removing their folder', second: 'interrupted again: killing the drill members and exiting' },
+    {
+      first: 'interrupted: stopping the drill members and removing their folder',
+      second: 'interrupted again: killing the drill members and exiting',
+    },
     (signal) => drillSnapshot({ inventory, signal, snapshot, ...(json ? {} : { emit: (event) => process.stdout.write(formatDrillEvent(event)) }) }),
   );
   if (!json) process.stdout.write(formatDrillResult(result));
@@ -130,6 +140,12 @@ function printOutcome(outcome: BackupOutcome): void {
     process.stdout.write(
       `backup ok: ${r.file}\n  revision ${r.revision}, ${r.keys} keys, ${size}, sha256 ${r.sha256}\n  from ${r.member} (${r.method}) in ${(r.durationMs / 1000).toFixed(1)}s; recorded in ${outcome.catalog}; metrics ${outcome.metricsFile}\n`,
     );
+    if (r.remote) {
+      const stored = r.remote.size !== undefined ? `${(r.remote.size / 1024 / 1024).toFixed(1)} MiB` : '?';
+      process.stdout.write(
+        `  remote copy: ${r.remote.url} (${r.remote.encrypted ? 'age-encrypted' : 'NOT encrypted'}, ${stored}, verified by ${r.remote.verifiedBy ?? '?'})\n`,
+      );
+    }
     return;
   }
   process.stderr.write(
@@ -155,6 +171,8 @@ export interface RunBackupOptions {
   sshConfigFile?: string;
   connectTimeoutMs?: number;
   signal?: AbortSignal;
+  /** How backup_remote is opened (a transfer policy, an environment); the defaults are the product's. */
+  remote?: OpenRemoteOptions;
 }
 
 /**
@@ -179,16 +197,25 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const extraVars = await backupExtraVars(options, inventory, locations.metricsFile);
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
   const start = new Date().toISOString();
+  // backup_remote: settings, the playbook's copy task and credentials, before any host is touched.
+  const { prepareBackupRemote } = await import('./backup-remote.js');
+  const silent = options.output === 'silent';
+  const remote = await prepareBackupRemote(inventory, locations, options.playbook ?? backupPlaybookPath, {
+    ...(silent ? {} : { onEvent: (message: string) => process.stderr.write(`remote copy: ${message}\n`) }),
+    ...(options.remote ? { open: options.remote } : {}),
+  });
 
   const recordFailure = async (error: string): Promise<BackupOutcome> => {
     const record = buildRecord({ cluster: locations.cluster, start, error });
     const written = await recordAttempt(locations, record);
-    await updateMetrics(locations, record).catch(() => undefined);
+    await updateMetrics(locations, record, await remote.metricFamilies().catch(() => [])).catch(() => undefined);
     return { ok: false, dryRun: false, exitCode: ExitCode.failed, record, ...base, ...(written.warning ? { warning: written.warning } : {}) };
   };
 
   const notices = { first: 'interrupted: stopping the backup (Ctrl-C again to exit at once)', second: 'interrupted again: exiting now' };
   const state = new RunState();
+  const { provideRemoteBackups } = await import('../modules/etcd/remote-access.js');
+  provideRemoteBackups(state, remote.remote);
   let summary;
   try {
     summary = await withInterrupts(
@@ -196,7 +223,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
       (signal) =>
         runPlaybook({
           inventory,
-          playbook: options.playbook ?? backupPlaybookPath,
+          playbook: remote.playbook,
           extraVars,
           dryRun: options.dryRun ?? false,
           output: options.output ?? 'auto',
@@ -216,6 +243,8 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
     if (error instanceof ConfigError || options.dryRun) throw error;
     await recordFailure(`the backup run stopped: ${(error as Error).message}`);
     throw error;
+  } finally {
+    remote.remote?.close();
   }
 
   if (summary.dryRun) return { ok: summary.exitCode === ExitCode.ok, dryRun: true, exitCode: summary.exitCode, ...base };

@@ -22,6 +22,22 @@ export interface StatusInputs {
   requireAllMembers: boolean;
   /** The last drill that proved a snapshot restorable; judged when it has a maximum age (--max-drill-age). */
   drill?: DrillFreshness;
+  /** With backup_remote: the newest verified remote copy, and the judgement asked for with --max-remote-age. */
+  remote?: RemoteStatusInput;
+}
+
+export interface RemoteStatusInput {
+  /** `s3://bucket/<prefix>snapshots/`. */
+  where: string;
+  /** `url`: `s3://bucket/key` of the copy, when known. */
+  newest?: { takenAt: string; url?: string };
+  /** Where the age came from: the remote catalog, or the local attempt log when the remote cannot be reached. */
+  source: 'remote' | 'attempt log';
+  warnings: string[];
+  lastAttempt?: { result: 'ok' | 'failed'; end: string; error?: string };
+  /** Given with --max-remote-age: the copy may be this old, else stale (exit 6). */
+  maxAgeMs?: number;
+  maxAgeText?: string;
 }
 
 export interface StatusReport {
@@ -63,8 +79,9 @@ export function statusReport(inputs: StatusInputs): StatusReport {
         ? `the newest verified snapshot is ${formatAge(ageMs)} old, more than --max-age ${maxAgeText}`
         : `the newest verified snapshot is ${formatAge(ageMs)} old (max ${maxAgeText})`;
   const unhealthy = verdict.problems.length > 0;
+  const remote = inputs.remote ? remoteStatus(inputs.remote, now) : undefined;
   const drillStale = inputs.drill?.stale === true;
-  const exitCode = unhealthy ? ExitCode.unhealthy : stale || drillStale ? ExitCode.stale : ExitCode.ok;
+  const exitCode = unhealthy ? ExitCode.unhealthy : stale || drillStale || remote?.stale ? ExitCode.stale : ExitCode.ok;
   const leaders = survey.members.filter((m) => m.ok && m.isLeader).map((m) => m.name);
 
   const json = {
@@ -88,6 +105,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
     stale,
     verdict: backupVerdict,
     drill: inputs.drill ? drillJson(inputs.drill) : null,
+    ...(remote ? { remote: remote.json } : {}),
     exitCode,
   };
 
@@ -109,7 +127,41 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   if (inputs.drill) text += `${inputs.drill.text}\n`;
   text += `${stale ? 'STALE' : 'ok'}: ${backupVerdict}\n`;
   if (drillStale) text += `STALE DRILL: no drill has proven a snapshot restorable within --max-drill-age\n`;
-  return { exitCode, verdict, stale, json, text };
+  if (remote) text += remote.text;
+  return { exitCode, verdict, stale: stale || remote?.stale === true, json, text };
+}
+
+/** The remote copy's age next to the local one; judged only when --max-remote-age was given. */
+function remoteStatus(input: RemoteStatusInput, now: number): { stale: boolean; text: string; json: Record<string, unknown> } {
+  const newest = input.newest;
+  const ageMs = newest ? Math.max(0, now - Date.parse(newest.takenAt)) : undefined;
+  const judged = input.maxAgeMs !== undefined;
+  const stale = judged && (ageMs === undefined || ageMs > (input.maxAgeMs ?? 0));
+  const limit = input.maxAgeText ?? '';
+  const verdict =
+    ageMs === undefined
+      ? `no verified remote copy in ${input.where}`
+      : `the newest verified remote copy is ${formatAge(ageMs)} old${judged ? (stale ? `, more than --max-remote-age ${limit}` : ` (max ${limit})`) : ''}`;
+  const from = input.source === 'remote' ? 'the remote catalog' : 'the local attempt log: the remote could not be reached';
+  let text = '';
+  for (const warning of input.warnings) text += `WARNING: ${warning}\n`;
+  if (newest && ageMs !== undefined) {
+    text += `newest verified remote copy: ${newest.url ?? input.where}\n  taken ${newest.takenAt} (${formatAge(ageMs)} ago, from ${from})\n`;
+  }
+  const last = input.lastAttempt;
+  if (last) text += `last remote copy attempt: ${last.result} at ${last.end}${last.error ? `: ${last.error}` : ''}\n`;
+  text += judged ? `${stale ? 'STALE' : 'ok'}: ${verdict}\n` : `remote: ${verdict} (not judged: give --max-remote-age to alert on it)\n`;
+  const json = {
+    place: input.where,
+    newestVerifiedCopy: newest && ageMs !== undefined ? { ...newest, ageSeconds: Math.round(ageMs / 1000) } : null,
+    source: input.source,
+    warnings: input.warnings,
+    lastAttempt: last ?? null,
+    maxAgeSeconds: input.maxAgeMs !== undefined ? input.maxAgeMs / 1000 : null,
+    stale,
+    verdict,
+  };
+  return { stale, text, json };
 }
 
 /** The `drill` object of `--json`: the last proven snapshot, the last attempt and the freshness verdict. */
