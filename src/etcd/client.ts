@@ -79,6 +79,10 @@ export function describeEtcdError(message: string): string {
   return message.replace(/\s*Resolution note:\s*$/, '').trim();
 }
 
+function listedMember(m: { ID: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner?: boolean }): ListedMember {
+  return { id: hexId(m.ID), name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs, isLearner: Boolean(m.isLearner) };
+}
+
 async function withTimeout<T>(what: string, timeoutMs: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -122,11 +126,11 @@ function silenceIpServernameWarning(): void {
   if (warningFilterInstalled) return;
   warningFilterInstalled = true;
   const original = process.emitWarning.bind(process);
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
     const code = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { code?: string }).code : rest[1];
     if (code === 'DEP0123') return;
     (original as (...args: unknown[]) => void)(warning, ...rest);
-  });
+  };
 }
 
 type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
@@ -192,7 +196,7 @@ export class EtcdMemberClient {
       raftTerm: num(response.raftTerm),
       raftIndex: num(response.raftIndex),
       version: response.version,
-      errors: response.errors as string[] | undefined ?? [],
+      errors: (response.errors as string[] | undefined) ?? [],
     };
   }
 
@@ -201,14 +205,36 @@ export class EtcdMemberClient {
     return {
       clusterId: hexId(response.header.cluster_id),
       memberId: hexId(response.header.member_id),
-      members: response.members.map((m) => ({
-        id: hexId(m.ID),
-        name: m.name,
-        peerUrls: m.peerURLs,
-        clientUrls: m.clientURLs,
-        isLearner: Boolean(m.isLearner),
-      })),
+      members: response.members.map(listedMember),
     };
+  }
+
+  /** Cluster.MemberAdd; a learner does not vote until promoted (etcd 3.4+). Returns the new id (hex) and the list after it. */
+  async memberAdd(peerUrls: string[], isLearner: boolean): Promise<{ id: string; members: ListedMember[] }> {
+    const response = await withTimeout(
+      `${this.member.name} member add`,
+      this.timeoutMs + 1_000,
+      this.client.cluster.memberAdd({ peerURLs: peerUrls, isLearner }),
+    );
+    return { id: hexId(response.member.ID), members: response.members.map(listedMember) };
+  }
+
+  /** Cluster.MemberRemove by id (hex). */
+  async memberRemove(id: string): Promise<void> {
+    await withTimeout(
+      `${this.member.name} member remove`,
+      this.timeoutMs + 1_000,
+      this.client.cluster.memberRemove({ ID: BigInt(`0x${id}`).toString() }),
+    );
+  }
+
+  /** Cluster.MemberPromote by id (hex); etcd refuses while the learner is behind the leader. */
+  async memberPromote(id: string): Promise<void> {
+    await withTimeout(
+      `${this.member.name} member promote`,
+      this.timeoutMs + 1_000,
+      this.client.cluster.memberPromote({ ID: BigInt(`0x${id}`).toString() }),
+    );
   }
 
   /** The raw gRPC stream of Maintenance.Snapshot (messages with `blob` and `remaining_bytes`). */
@@ -359,7 +385,9 @@ export async function streamSnapshot(member: EtcdMember, dest: string, options: 
         ...(typeof options.verify === 'object' ? options.verify : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       };
-      verifying = verifyWhileReceiving(file, finished, verifyOptions).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+      verifying = verifyWhileReceiving(file, finished, verifyOptions).catch((error: unknown) =>
+        error instanceof Error ? error : new Error(String(error)),
+      );
     }
     armIdle();
     stream = await client.snapshotStream(Date.now() + totalTimeoutMs);

@@ -1,0 +1,131 @@
+// Replacing one member the way etcd documents it, while the quorum holds: remove it, move its data dir aside,
+// add it back (same name and peer URL) as a learner, start it with --initial-cluster-state existing, promote
+// it once it has caught up. The rules that refuse it, the commands it runs on the member, and where it
+// stands when a run is resumed, read from the live member list (so every step can be sent again).
+import { posix } from 'node:path';
+import type { EtcdMember } from '../../config/types.js';
+import { shellJoin, shellQuote } from '../../shell/quote.js';
+import { quorumSize } from '../cluster/health.js';
+import type { MemberObservation } from '../cluster/observe.js';
+import { initialClusterFlag, normalizeDataDir } from '../restore/identity.js';
+import { readExecStart, withFlags } from './unit-file.js';
+
+/** Where the replaced member's old data goes (kept, never deleted). */
+export function replacedDataDir(dataDir: string, runId: string): string {
+  return `${normalizeDataDir(dataDir)}.before-replace-${runId}`;
+}
+
+export interface ReplaceCheck {
+  ok: boolean;
+  /** Why it is refused. */
+  problem?: string;
+  /** Healthy members other than the target (they keep the quorum). */
+  healthyOthers: string[];
+}
+
+/**
+ * Removing the target leaves N-1 voters whose quorum the healthy others must hold (etcd's own strict
+ * reconfiguration check); the learner added back does not vote until promoted. So: refuse when the healthy
+ * members other than the target are fewer than quorum(N-1), or there are none.
+ */
+export function checkReplace(members: readonly EtcdMember[], observations: readonly MemberObservation[], targetHost: string): ReplaceCheck {
+  const target = members.find((m) => m.host === targetHost);
+  if (!target) return { ok: false, problem: `${targetHost} is not an etcd member of the inventory`, healthyOthers: [] };
+  const healthyOthers = observations
+    .filter((o) => o.host !== targetHost && o.ok && !o.isLearner && o.leaderId !== undefined && o.leaderId !== '0')
+    .map((o) => o.host);
+  if (members.length === 1)
+    return { ok: false, problem: `${target.name} is the only member: replacing it would leave no cluster to rejoin`, healthyOthers };
+  if (healthyOthers.length === 0) {
+    return {
+      ok: false,
+      problem: `${target.name} (${targetHost}) is the only healthy member (or none is): replacing it would leave no quorum to rejoin`,
+      healthyOthers,
+    };
+  }
+  const needed = quorumSize(members.length - 1);
+  if (healthyOthers.length < needed) {
+    return {
+      ok: false,
+      problem: `removing ${target.name} (${targetHost}) would lose quorum: ${members.length - 1} members would remain, ${needed} must be healthy, only ${healthyOthers.length} other${healthyOthers.length === 1 ? ' is' : 's are'} (${healthyOthers.join(', ')})`,
+      healthyOthers,
+    };
+  }
+  return { ok: true, healthyOthers };
+}
+
+/** The drop-in that makes the next start join the existing cluster; removed once the member has joined. */
+export function joinDropInPath(service: string): string {
+  return `/etc/systemd/system/${service}.service.d/90-orchestrate-join.conf`;
+}
+
+/** Its text: the unit's own ExecStart with --initial-cluster-state=existing and the cluster's member list. */
+export function joinDropIn(unitText: string, member: EtcdMember, members: readonly EtcdMember[], runId: string): string | { problem: string } {
+  const exec = readExecStart(unitText);
+  if (!exec) return { problem: `the unit ${member.service} has no ExecStart (systemctl cat ${member.service})` };
+  const name = exec.flags.get('name');
+  if (name !== undefined && name !== member.name) return { problem: `the unit runs etcd --name ${name}, the inventory says ${member.name}` };
+  const command = withFlags(
+    exec.words,
+    new Map([
+      ['initial-cluster-state', 'existing'],
+      ['initial-cluster', initialClusterFlag(members)],
+    ]),
+  );
+  return [
+    `# Written by orchestrate member replace (run ${runId}): ${member.name} joins the running cluster as a new member.`,
+    '# Removed once it has joined; with its data dir in place etcd ignores the --initial-* flags.',
+    '[Service]',
+    'ExecStart=',
+    `ExecStart=${command}`,
+    '',
+  ].join('\n');
+}
+
+/** Write the drop-in (temporary name, then rename) and reload the units. */
+export function writeDropInCommand(path: string, text: string): string {
+  const dir = posix.dirname(path);
+  return [
+    `mkdir -p ${shellQuote(dir)}`,
+    `printf '%s' ${shellQuote(text)} > ${shellQuote(`${path}.tmp`)}`,
+    `mv ${shellQuote(`${path}.tmp`)} ${shellQuote(path)}`,
+    'systemctl daemon-reload',
+  ].join(' && ');
+}
+
+export function removeDropInCommand(path: string): string {
+  return `rm -f ${shellQuote(path)} && systemctl daemon-reload`;
+}
+
+/**
+ * Move the data dir aside; sent again it says what is already so. Prints `moved`, `already` (the aside dir
+ * exists: moved by an earlier attempt of this run) or `none` (no data dir).
+ */
+export function setAsideCommand(dataDir: string, aside: string): string {
+  const data = shellQuote(normalizeDataDir(dataDir));
+  const target = shellQuote(aside);
+  return [`if [ -e ${target} ]; then echo already`, `elif [ -e ${data} ]; then mv ${data} ${target} && echo moved`, 'else echo none', 'fi'].join(
+    '\n',
+  );
+}
+
+/** Where a replace stands, from the live member list: what is left to do. */
+export type ReplaceStage = 'remove' | 'add' | 'start' | 'promote' | 'done';
+
+export function replaceStage(
+  listed: readonly { id: string; name: string; peerUrls: string[]; isLearner: boolean }[],
+  target: EtcdMember,
+  removedId: string | undefined,
+): { stage: ReplaceStage; id?: string } {
+  const entry = listed.find((m) => m.peerUrls.includes(target.peerUrl)) ?? listed.find((m) => m.name === target.name);
+  if (!entry) return { stage: 'add' };
+  if (removedId === undefined || entry.id === removedId) return { stage: 'remove', id: entry.id };
+  if (entry.name === '') return { stage: 'start', id: entry.id };
+  if (entry.isLearner) return { stage: 'promote', id: entry.id };
+  return { stage: 'done', id: entry.id };
+}
+
+/** `systemctl cat` for the join. */
+export function unitCatCommand(service: string): string {
+  return shellJoin(['systemctl', 'cat', service]);
+}

@@ -1,0 +1,75 @@
+// The member-side steps of a replace: `data.set-aside` moves the data dir aside (kept for forensics, never
+// deleted), `etcd.join` starts etcd once with --initial-cluster-state existing through a systemd drop-in
+// (and removes it once the member has joined). Both can be sent again after an interruption.
+import { etcdMembers } from '../../config/etcd-vars.js';
+import { topologyOf } from '../../etcd/restore/unit-commands.js';
+import {
+  joinDropIn,
+  joinDropInPath,
+  removeDropInCommand,
+  replacedDataDir,
+  setAsideCommand,
+  unitCatCommand,
+  writeDropInCommand,
+} from '../../etcd/member/replace.js';
+import { startEtcdCommand } from '../../etcd/restore/unit-commands.js';
+import { defineModule, type ModuleContext } from '../define.js';
+import { check, exec, ModuleFailure, mustSucceed, outputTail } from '../plan-steps.js';
+import { runIdSchema } from '../restore/member-context.js';
+import { replaceProgress } from './replace-state.js';
+
+function memberOf(ctx: ModuleContext) {
+  const members = etcdMembers(ctx.inventory);
+  const member = members.find((m) => m.host === ctx.host.name);
+  if (!member) throw new ModuleFailure(`${ctx.host.name} is not an etcd member`);
+  return { member, members };
+}
+
+export const dataSetAsideModule = defineModule({
+  id: 'data.set-aside',
+  meta: { runsOn: 'host' },
+  schema: { type: 'object', properties: { run_id: runIdSchema }, required: ['run_id'], additionalProperties: false },
+  async *plan(ctx, args) {
+    const { member } = memberOf(ctx);
+    const aside = replacedDataDir(member.dataDir, args.run_id);
+    const run = mustSucceed(yield* exec(setAsideCommand(member.dataDir, aside), { timeoutMs: 60_000 }), `move ${member.dataDir} aside`);
+    const said = run?.stdout.trim();
+    if (said !== 'none') ctx.state.get(replaceProgress).set(member.host, { ...ctx.state.get(replaceProgress).get(member.host), asideDir: aside });
+    return {
+      changed: said === 'moved' || said === undefined,
+      result: { old_data_at: said === 'none' ? null : aside, ...(said ? { outcome: said } : {}) },
+    };
+  },
+});
+
+export const etcdJoinModule = defineModule({
+  id: 'etcd.join',
+  meta: { runsOn: 'host' },
+  schema: {
+    type: 'object',
+    properties: { run_id: runIdSchema, state: { enum: ['started', 'joined'] } },
+    required: ['run_id', 'state'],
+    additionalProperties: false,
+  },
+  async *plan(ctx, args) {
+    if (topologyOf(ctx.inventory) !== 'systemd') throw new ModuleFailure('etcd.join handles systemd units only');
+    const { member, members } = memberOf(ctx);
+    const path = joinDropInPath(member.service);
+    if (args.state === 'joined') {
+      mustSucceed(yield* exec(removeDropInCommand(path), { timeoutMs: 30_000 }), `remove ${path}`);
+      return { changed: true, result: { drop_in: path } };
+    }
+    const unit = yield* check(unitCatCommand(member.service));
+    let text = `<the ExecStart of systemctl cat ${member.service} with --initial-cluster-state=existing>`;
+    if (unit) {
+      if (unit.exitCode !== 0) throw new ModuleFailure(`systemctl cat ${member.service}: ${outputTail(unit)}`);
+      // An earlier attempt's drop-in is part of what `systemctl cat` shows; it resets ExecStart the same way.
+      const built = joinDropIn(unit.stdout, member, members, args.run_id);
+      if (typeof built !== 'string') throw new ModuleFailure(built.problem);
+      text = built;
+    }
+    mustSucceed(yield* exec(writeDropInCommand(path, text), { timeoutMs: 30_000 }), `write ${path}`);
+    mustSucceed(yield* exec(startEtcdCommand(member.service), { timeoutMs: 120_000 }), `start ${member.service}`);
+    return { changed: true, result: { drop_in: path } };
+  },
+});
