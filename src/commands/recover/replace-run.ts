@@ -92,7 +92,7 @@ export async function replaceMembers(
       host,
       ok: !failed && !run.interrupted,
       interrupted: run.interrupted,
-      phases: run.phases,
+      phases: run.phases.filter((p) => p.ran.length > 0),
       ...(failed ? { failure: `${failed.id}: ${[...failed.failures.values()].join('; ')}` } : {}),
       ...(verdict ? { verdict } : {}),
       ...(progress.get(host)?.asideDir ? { asideDir: progress.get(host)?.asideDir } : {}),

@@ -35,6 +35,15 @@ export interface StartReport {
   journal: string;
 }
 
+/** The full verification runs here only when nothing is replaced (a replace ends with its own) or left out. */
+function startSkipTags(plan: StartPlan): string[] {
+  return [
+    'preflight',
+    ...(plan.start.length === 0 ? ['start-etcd'] : []),
+    ...(plan.replace.length > 0 || plan.leave.length > 0 ? ['verify-cluster'] : []),
+  ];
+}
+
 function newJournal(options: CommonRunOptions, plan: StartPlan, token: string): RecoverJournal {
   const at = now();
   return {
@@ -63,7 +72,7 @@ async function preview(
 ): Promise<PrintablePhase[]> {
   const phases: PrintablePhase[] = [];
   if (plan.start.length > 0)
-    phases.push(...printablePlan(await startProcedure.pass({ dryRun: true, skipTags: ['preflight'], onlyHosts: new Set(plan.start) })));
+    phases.push(...printablePlan(await startProcedure.pass({ dryRun: true, skipTags: startSkipTags(plan), onlyHosts: new Set(plan.start) })));
   for (const host of plan.replace) {
     const run = await replaceProcedure.pass({ dryRun: true, skipTags: ['preflight'], onlyHosts: new Set([host]) });
     phases.push(...printablePlan(run).map((p) => ({ ...p, id: `replace ${host}: ${p.id}` })));
@@ -78,11 +87,11 @@ async function startIntact(
   procedure: Procedure,
   writer: RecoverJournalWriter,
   plan: StartPlan,
-): Promise<{ ok: boolean; phases: PhaseOutcome[]; failure?: string; interrupted: boolean }> {
+): Promise<{ ok: boolean; phases: PhaseOutcome[]; failure?: string; interrupted: boolean; verdict?: ClusterVerdict }> {
   const hosts = plan.start.length > 0 ? plan.start : [...new Set([...plan.replace])];
   const run = await procedure.pass({
     dryRun: false,
-    skipTags: ['preflight', ...(plan.start.length === 0 ? ['start-etcd'] : [])],
+    skipTags: startSkipTags(plan),
     onlyHosts: new Set(hosts),
     signal: options.signal,
     onEvent: restoreEventsOf(options.emit),
@@ -140,7 +149,8 @@ export async function runStartPath(options: CommonRunOptions, plan: StartPlan, t
     const writer = new RecoverJournalWriter(journalFile, journal);
     await writer.update((j) => void (j.marks[resumed ? `resumed-${Object.keys(j.marks).length}` : 'started'] = now()));
     const started = await startIntact(options, startProcedure, writer, plan);
-    report.phases.push(...started.phases.map((p) => ({ id: p.id, ms: p.ms })));
+    report.phases.push(...started.phases.filter((p) => p.ran.length > 0).map((p) => ({ id: p.id, ms: p.ms })));
+    if (started.verdict) report.verdict = started.verdict;
     if (!started.ok)
       return await finish(
         writer,

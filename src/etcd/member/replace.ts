@@ -98,15 +98,28 @@ export function removeDropInCommand(path: string): string {
 }
 
 /**
- * Move the data dir aside; sent again it says what is already so. Prints `moved`, `already` (the aside dir
- * exists: moved by an earlier attempt of this run) or `none` (no data dir).
+ * Move the data dir aside and leave an empty one in its place (same owner, mode 0700: a unit's
+ * WorkingDirectory may be the data dir, and etcd initialises a new member in an empty one). Sent again it
+ * says what is already so. Prints `moved`, `already` (the aside dir exists: moved by an earlier attempt of
+ * this run) or `none` (there was no data dir).
  */
 export function setAsideCommand(dataDir: string, aside: string): string {
   const data = shellQuote(normalizeDataDir(dataDir));
   const target = shellQuote(aside);
-  return [`if [ -e ${target} ]; then echo already`, `elif [ -e ${data} ]; then mv ${data} ${target} && echo moved`, 'else echo none', 'fi'].join(
-    '\n',
-  );
+  const empty = `{ [ -e ${data} ] || { mkdir -m 700 ${data} && chown --reference=${target} ${data}; }; }`;
+  return [
+    `if [ -e ${target} ]; then ${empty} && echo already`,
+    `elif [ -e ${data} ]; then mv ${data} ${target} && ${empty} && echo moved`,
+    `else mkdir -m 700 -p ${data} && echo none`,
+    'fi',
+  ].join('\n');
+}
+
+/** An empty data dir when there is none (owned like the old one, when it was set aside): etcd starts a new member in it. */
+export function ensureDataDirCommand(dataDir: string, aside: string): string {
+  const data = shellQuote(normalizeDataDir(dataDir));
+  const target = shellQuote(aside);
+  return `[ -e ${data} ] || { mkdir -m 700 -p ${data} && if [ -e ${target} ]; then chown --reference=${target} ${data}; fi; }`;
 }
 
 /** Where a replace stands, from the live member list: what is left to do. */

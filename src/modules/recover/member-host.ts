@@ -4,6 +4,7 @@
 import { etcdMembers } from '../../config/etcd-vars.js';
 import { topologyOf } from '../../etcd/restore/unit-commands.js';
 import {
+  ensureDataDirCommand,
   joinDropIn,
   joinDropInPath,
   removeDropInCommand,
@@ -68,6 +69,10 @@ export const etcdJoinModule = defineModule({
       if (typeof built !== 'string') throw new ModuleFailure(built.problem);
       text = built;
     }
+    mustSucceed(
+      yield* exec(ensureDataDirCommand(member.dataDir, replacedDataDir(member.dataDir, args.run_id)), { timeoutMs: 30_000 }),
+      `create ${member.dataDir}`,
+    );
     mustSucceed(yield* exec(writeDropInCommand(path, text), { timeoutMs: 30_000 }), `write ${path}`);
     mustSucceed(yield* exec(startEtcdCommand(member.service), { timeoutMs: 120_000 }), `start ${member.service}`);
     return { changed: true, result: { drop_in: path } };

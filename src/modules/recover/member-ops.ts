@@ -47,18 +47,35 @@ async function withPeer<T>(target: Target, use: (client: EtcdMemberClient, list:
 
 const timeoutSchema = { type: 'number', exclusiveMinimum: 0, default: 120 } as const;
 
+/**
+ * etcd refuses a membership change until its leader has been connected to every voting member for 5 s
+ * ("unhealthy cluster"; its strict reconfiguration check): right after a start or a removal, wait and retry.
+ */
+async function retryWhileSettling<T>(what: string, deadline: number, attempt: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!/unhealthy cluster|not enough started members|leader changed|no leader/i.test(message) || Date.now() > deadline) {
+        throw error instanceof ModuleFailure ? error : new ModuleFailure(`${what}: ${message}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
 export const etcdMemberRemoveModule = defineModule({
   id: 'etcd.member-remove',
   meta: { runsOn: 'deploy-host' },
-  schema: { type: 'object', properties: {}, additionalProperties: false },
-  async *plan(ctx) {
+  schema: { type: 'object', properties: { timeout_seconds: timeoutSchema }, additionalProperties: false },
+  async *plan(ctx, args) {
     const target = targetOf(ctx);
-    const said = yield* call(
-      `etcd member list, then member remove ${target.member.name} (${target.member.peerUrl}) unless already removed, refusing if the quorum would not hold`,
-      false,
-      async () => {
-        const observations = await observeCluster(target.members, { timeoutMs: 3_000 });
-        return withPeer(target, async (client, list) => {
+    const what = `etcd member list, then member remove ${target.member.name} (${target.member.peerUrl}) unless already removed, refusing if the quorum would not hold`;
+    const said = yield* call(what, false, async () => {
+      const observations = await observeCluster(target.members, { timeoutMs: 3_000 });
+      return retryWhileSettling('member remove', Date.now() + args.timeout_seconds * 1000, () =>
+        withPeer(target, async (client, list) => {
           const where = replaceStage(list, target.member, target.progress.removedId);
           if (where.stage !== 'remove') return 'already removed';
           const allowed = checkReplace(target.members, observations, target.member.host);
@@ -66,9 +83,9 @@ export const etcdMemberRemoveModule = defineModule({
           await client.memberRemove(where.id!);
           target.progress.removedId = where.id!;
           return `removed member ${where.id!}`;
-        });
-      },
-    );
+        }),
+      );
+    });
     return { changed: said !== 'already removed', ...(said ? { msg: said } : {}), result: { removed_id: target.progress.removedId ?? null } };
   },
 });
@@ -76,13 +93,12 @@ export const etcdMemberRemoveModule = defineModule({
 export const etcdMemberAddModule = defineModule({
   id: 'etcd.member-add',
   meta: { runsOn: 'deploy-host' },
-  schema: { type: 'object', properties: {}, additionalProperties: false },
-  async *plan(ctx) {
+  schema: { type: 'object', properties: { timeout_seconds: timeoutSchema }, additionalProperties: false },
+  async *plan(ctx, args) {
     const target = targetOf(ctx);
-    const said = yield* call(
-      `etcd member add ${target.member.name} --peer-urls ${target.member.peerUrl} --learner (unless already added)`,
-      false,
-      () =>
+    const what = `etcd member add ${target.member.name} --peer-urls ${target.member.peerUrl} --learner (unless already added)`;
+    const said = yield* call(what, false, () =>
+      retryWhileSettling('member add', Date.now() + args.timeout_seconds * 1000, () =>
         withPeer(target, async (client, list) => {
           const where = replaceStage(list, target.member, target.progress.removedId ?? 'none');
           if (where.stage !== 'add') {
@@ -93,6 +109,7 @@ export const etcdMemberAddModule = defineModule({
           target.progress.addedId = added.id;
           return `added as learner ${added.id}`;
         }),
+      ),
     );
     return { changed: !said?.startsWith('already'), ...(said ? { msg: said } : {}), result: { added_id: target.progress.addedId ?? null } };
   },
