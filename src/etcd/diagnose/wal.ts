@@ -54,6 +54,9 @@ export interface WalFacts {
   /** Newest snapshot record (a raft snapshot was taken at this index). */
   snapshotIndex: number;
   snapshotTerm: number;
+  /** In the last segment read: where the last record that verified starts, and where the verified data ends. */
+  lastRecordOffset: number;
+  endOffset: number;
 }
 
 /** `<seq>-<index>.wal`, both 16 hex digits. */
@@ -139,71 +142,93 @@ function applyRecord(run: Running, type: number, data: Buffer, where: string): v
   }
 }
 
+/** Preallocated space is zeros to the end: data after a zero frame or a torn record is a hole in the middle. */
+const LOOK_AHEAD = 64 * 1024;
+
+function* dataFollows(window: ReadWindow, from: number): ByteReader<boolean> {
+  const after = yield* window.bytes(from, LOOK_AHEAD);
+  return after.some((byte) => byte !== 0);
+}
+
+/** One record at `offset`: its type and data once its crc is checked, or the end of the segment. */
+function* readRecord(run: Running, window: ReadWindow, file: WalFile, offset: number, last: boolean): ByteReader<number | undefined> {
+  const frame = yield* window.bytes(offset, FRAME_BYTES);
+  if (frame.length === 0) return undefined; // end of file at a record boundary
+  if (frame.length < FRAME_BYTES) throw new WalDamage('truncated', `${file.name} ends inside a frame header at offset ${offset}`);
+  const lengthField = frame.readBigUInt64LE(0);
+  if (lengthField === 0n) {
+    // etcd reads a zero length as the end of the segment; records after it mean a zeroed hole, not the end.
+    if (yield* dataFollows(window, offset + FRAME_BYTES))
+      throw new WalDamage('corrupt', `${file.name} at offset ${offset}: zeros where a record should be, and records after them`);
+    return undefined;
+  }
+  const recordBytes = Number(lengthField & 0x00ffffffffffffffn);
+  const padBytes = lengthField >> 63n === 1n ? Number((lengthField >> 56n) & 7n) : 0;
+  const where = `${file.name} at offset ${offset}`;
+  if (recordBytes > MAX_RECORD_BYTES) throw new WalDamage('corrupt', `${where}: a record of ${recordBytes} bytes cannot be`);
+  const end = offset + FRAME_BYTES + recordBytes + padBytes;
+  if (end > file.size)
+    throw new WalDamage('truncated', `${where}: the record needs ${recordBytes + padBytes} bytes but the file ends at ${file.size}`);
+  const body = yield* window.bytes(offset + FRAME_BYTES, recordBytes + padBytes);
+  if (body.length < recordBytes + padBytes) throw new WalDamage('truncated', `${where}: the file ends inside the record`);
+  // A torn write is the last thing etcd wrote before the power went: nothing may follow it.
+  const torn = function* (): ByteReader<boolean> {
+    return last && isTornWrite(body, offset + FRAME_BYTES) && !(yield* dataFollows(window, end));
+  };
+  let record;
+  try {
+    record = readFields(body.subarray(0, recordBytes));
+  } catch (error) {
+    if (yield* torn()) throw new WalDamage('torn-tail', `${where}: torn write (the last record was cut short by the power loss)`);
+    throw new WalDamage('corrupt', `${where}: undecodable record (${error instanceof ProtobufError ? error.message : String(error)})`);
+  }
+  const type = uintField(record, 1);
+  const storedCrc = uintField(record, 2);
+  const data = bytesField(record, 3);
+  if (type === WalRecordType.crc) {
+    if (run.crc !== 0 && storedCrc !== run.crc) {
+      throw new WalDamage(
+        'corrupt',
+        `${where}: the segment starts from crc ${storedCrc.toString(16)}, the previous one ended at ${run.crc.toString(16)}`,
+      );
+    }
+    run.crc = storedCrc;
+    return end;
+  }
+  const crc = crc32cUpdate(run.crc, data);
+  if (crc !== storedCrc) {
+    if (yield* torn()) throw new WalDamage('torn-tail', `${where}: torn write (the last record was cut short by the power loss)`);
+    throw new WalDamage(
+      'corrupt',
+      `${where}: crc mismatch (stored ${storedCrc.toString(16)}, computed ${crc.toString(16)}): the record was changed after it was written`,
+    );
+  }
+  run.crc = crc;
+  try {
+    applyRecord(run, type, data, where);
+  } catch (error) {
+    if (error instanceof WalDamage) throw error;
+    throw new WalDamage('corrupt', `${where}: undecodable record of type ${type} (${(error as Error).message})`);
+  }
+  return end;
+}
+
 /** Decode one segment; throws WalDamage at the first record that does not verify. */
 function* readSegment(run: Running, file: WalFile, last: boolean): ByteReader<void> {
   const window = new ReadWindow(file.name, file.size);
   let offset = 0;
+  run.facts.endOffset = 0;
   try {
-    yield* readFrames();
+    for (;;) {
+      const next = yield* readRecord(run, window, file, offset, last);
+      if (next === undefined) return;
+      run.facts.records++;
+      run.facts.lastRecordOffset = offset;
+      run.facts.endOffset = next;
+      offset = next;
+    }
   } finally {
     run.facts.bytesRead += offset;
-  }
-
-  function* readFrames(): ByteReader<void> {
-    for (;;) {
-      const frame = yield* window.bytes(offset, FRAME_BYTES);
-      if (frame.length === 0) return; // end of file at a record boundary
-      if (frame.length < FRAME_BYTES) throw new WalDamage('truncated', `${file.name} ends inside a frame header at offset ${offset}`);
-      const lengthField = frame.readBigUInt64LE(0);
-      if (lengthField === 0n) return; // preallocated space
-      const recordBytes = Number(lengthField & 0x00ffffffffffffffn);
-      const padBytes = lengthField >> 63n === 1n ? Number((lengthField >> 56n) & 7n) : 0;
-      const where = `${file.name} at offset ${offset}`;
-      if (recordBytes > MAX_RECORD_BYTES) throw new WalDamage('corrupt', `${where}: a record of ${recordBytes} bytes cannot be`);
-      if (offset + FRAME_BYTES + recordBytes + padBytes > file.size) {
-        throw new WalDamage('truncated', `${where}: the record needs ${recordBytes + padBytes} bytes but the file ends at ${file.size}`);
-      }
-      const body = yield* window.bytes(offset + FRAME_BYTES, recordBytes + padBytes);
-      if (body.length < recordBytes + padBytes) throw new WalDamage('truncated', `${where}: the file ends inside the record`);
-      const torn = (): boolean => last && isTornWrite(body, offset + FRAME_BYTES);
-      let record;
-      try {
-        record = readFields(body.subarray(0, recordBytes));
-      } catch (error) {
-        if (torn()) throw new WalDamage('torn-tail', `${where}: torn write (the last record was cut short by the power loss)`);
-        throw new WalDamage('corrupt', `${where}: undecodable record (${error instanceof ProtobufError ? error.message : String(error)})`);
-      }
-      const type = uintField(record, 1);
-      const storedCrc = uintField(record, 2);
-      const data = bytesField(record, 3);
-      if (type === WalRecordType.crc) {
-        if (run.crc !== 0 && storedCrc !== run.crc) {
-          throw new WalDamage(
-            'corrupt',
-            `${where}: the segment starts from crc ${storedCrc.toString(16)}, the previous one ended at ${run.crc.toString(16)}`,
-          );
-        }
-        run.crc = storedCrc;
-      } else {
-        const crc = crc32cUpdate(run.crc, data);
-        if (crc !== storedCrc) {
-          if (torn()) throw new WalDamage('torn-tail', `${where}: torn write (the last record was cut short by the power loss)`);
-          throw new WalDamage(
-            'corrupt',
-            `${where}: crc mismatch (stored ${storedCrc.toString(16)}, computed ${crc.toString(16)}): the record was changed after it was written`,
-          );
-        }
-        run.crc = crc;
-        try {
-          applyRecord(run, type, data, where);
-        } catch (error) {
-          if (error instanceof WalDamage) throw error;
-          throw new WalDamage('corrupt', `${where}: undecodable record of type ${type} (${(error as Error).message})`);
-        }
-      }
-      run.facts.records++;
-      offset += FRAME_BYTES + recordBytes + padBytes;
-    }
   }
 }
 
@@ -231,6 +256,8 @@ export function* readWal(dir: string, listed: readonly WalFile[], snapshotIndex:
     vote: '0',
     snapshotIndex: 0,
     snapshotTerm: 0,
+    lastRecordOffset: 0,
+    endOffset: 0,
   };
   const segments = segmentsToRead(listed, snapshotIndex);
   if (segments.length === 0) return { ...facts, state: 'missing', problem: `no WAL segment in ${dir}` };
