@@ -23,6 +23,8 @@ export interface DbFacts {
   mtime?: number;
   pageSize?: number;
   txid?: number;
+  /** Pages in use (bbolt's high water mark): the db needs pageSize * highWater bytes. */
+  highWater?: number;
   /** Main revision of the last key in the `key` bucket (0 for an empty store). */
   revision: number;
   /** Raft index of the last entry applied to this db. */
@@ -189,6 +191,7 @@ export function* readDbFacts(file: string, size: number, mtime?: number): ByteRe
   if (!meta) return facts;
   facts.pageSize = meta.pageSize;
   facts.txid = meta.txid;
+  facts.highWater = meta.pgid;
   if (meta.pgid * meta.pageSize > size) {
     facts.problems.push(
       `the db needs ${meta.pgid * meta.pageSize} bytes (${meta.pgid} pages of ${meta.pageSize}) but the file holds ${size}: it is truncated`,

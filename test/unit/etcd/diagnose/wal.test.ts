@@ -47,7 +47,12 @@ for (const { version, binary, ip } of versions) {
       const [row] = JSON.parse((await etcd.etcdctl(['endpoint', 'status', '-w', 'json'])).replace(/:\s*(\d{15,})/g, ':"$1"')) as {
         Status: { header: { member_id: string; cluster_id: string }; raftIndex: number; raftTerm: number };
       }[];
-      status = { raftIndex: row!.Status.raftIndex, memberId: BigInt(row!.Status.header.member_id).toString(16), clusterId: BigInt(row!.Status.header.cluster_id).toString(16), term: row!.Status.raftTerm };
+      status = {
+        raftIndex: row!.Status.raftIndex,
+        memberId: BigInt(row!.Status.header.member_id).toString(16),
+        clusterId: BigInt(row!.Status.header.cluster_id).toString(16),
+        term: row!.Status.raftTerm,
+      };
       process.kill(etcd.pid, 'SIGKILL');
       await new Promise((resolve) => setTimeout(resolve, 300));
       pristine = join(work, 'pristine');
@@ -140,7 +145,9 @@ describe('WAL helpers', () => {
   it('parses segment names and picks the segments etcd reads after a snapshot (its searchIndex)', () => {
     expect(parseWalName('0000000000000001-00000000000000a0.wal')).to.deep.equal({ seq: 1n, index: 160n });
     expect(parseWalName('0.tmp')).to.equal(undefined);
-    const files = ['0000000000000000-0000000000000000.wal', '0000000000000001-0000000000000064.wal', '0000000000000002-00000000000000c8.wal'].map((name) => ({ name, size: 1 }));
+    const files = ['0000000000000000-0000000000000000.wal', '0000000000000001-0000000000000064.wal', '0000000000000002-00000000000000c8.wal'].map(
+      (name) => ({ name, size: 1 }),
+    );
     const names = (index: number) => segmentsToRead(files, index).map((f) => f.name.slice(0, 16));
     expect(names(0)).to.deep.equal(['0000000000000000', '0000000000000001', '0000000000000002']);
     expect(names(150)).to.deep.equal(['0000000000000001', '0000000000000002']);
