@@ -22,7 +22,7 @@ function serviceLines(text: string): { lines: string[]; sources: string[] } {
   for (const raw of text.split('\n')) {
     const source = /^# (\/\S+)$/.exec(raw);
     if (source && !pending) {
-      sources.push(source[1]!);
+      sources.push(source[1] ?? '');
       section = '';
       continue;
     }
@@ -35,7 +35,7 @@ function serviceLines(text: string): { lines: string[]; sources: string[] } {
     if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
     const header = /^\[(.+)\]$/.exec(line);
     if (header) {
-      section = header[1]!;
+      section = header[1] ?? '';
       continue;
     }
     if (section === 'Service') lines.push(line);
@@ -51,9 +51,9 @@ export function splitUnitWords(value: string): string[] {
   let inWord = false;
   let quote: string | undefined;
   for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
+    const c = value.charAt(i);
     if (quote) {
-      if (c === '\\' && i + 1 < value.length) word += value[++i]!;
+      if (c === '\\' && i + 1 < value.length) word += value.charAt(++i);
       else if (c === quote) quote = undefined;
       else word += c;
       continue;
@@ -78,12 +78,15 @@ export function splitUnitWords(value: string): string[] {
 export function flagsOf(words: readonly string[]): Map<string, string> {
   const flags = new Map<string, string>();
   for (let i = 1; i < words.length; i++) {
-    const word = words[i]!;
-    const match = /^--?([A-Za-z0-9-]+)(?:=(.*))?$/.exec(word);
+    const match = /^--?([A-Za-z0-9-]+)(?:=(.*))?$/.exec(words[i] ?? '');
     if (!match) continue;
-    if (match[2] !== undefined) flags.set(match[1]!, match[2]);
-    else if (i + 1 < words.length && !words[i + 1]!.startsWith('-')) flags.set(match[1]!, words[++i]!);
-    else flags.set(match[1]!, 'true');
+    const name = match[1] ?? '';
+    const next = words[i + 1];
+    if (match[2] !== undefined) flags.set(name, match[2]);
+    else if (next !== undefined && !next.startsWith('-')) {
+      flags.set(name, next);
+      i++;
+    } else flags.set(name, 'true');
   }
   return flags;
 }
@@ -96,7 +99,7 @@ export function readExecStart(text: string): UnitExecStart | undefined {
     const match = /^ExecStart\s*=\s*(.*)$/.exec(line);
     if (!match) continue;
     // Prefixes (-, @, +, !, :) change how systemd runs it, not the command.
-    current = match[1]!.replace(/^[-@+!:]+/, '').trim() || undefined;
+    current = (match[1] ?? '').replace(/^[-@+!:]+/, '').trim() || undefined;
   }
   if (!current) return undefined;
   const words = splitUnitWords(current);
@@ -116,10 +119,11 @@ export function quoteUnitWord(word: string): string {
 export function withFlags(words: readonly string[], set: ReadonlyMap<string, string>): string {
   const kept: string[] = [];
   for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
+    const word = words[i] ?? '';
     const match = i > 0 ? /^--?([A-Za-z0-9-]+)(=.*)?$/.exec(word) : null;
-    if (match && set.has(match[1]!)) {
-      if (match[2] === undefined && i + 1 < words.length && !words[i + 1]!.startsWith('-')) i++;
+    if (match && set.has(match[1] ?? '')) {
+      const next = words[i + 1];
+      if (match[2] === undefined && next !== undefined && !next.startsWith('-')) i++;
       continue;
     }
     kept.push(word);
