@@ -30,6 +30,15 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript run by node itself (benchmarked processes, the s3rver child): no types to check.
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', performance: 'readonly' },
+    },
+  },
+  {
     // Tests assert what they read; a `!` there is the assertion that the thing exists.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },

@@ -29,8 +29,8 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
 const mb = (kb: number | undefined) => `${((kb ?? Number.NaN) / 1024).toFixed(0)} MB`;
 
-/** Fill through one etcd3 client: 1 MiB incompressible values, 4 in flight (bounded). */
-async function fill(lab: LabInfo, megabytes: number, log: (line: string) => void): Promise<void> {
+/** Fill through one etcd3 client: 1 MiB incompressible values, 4 in flight (bounded). Also used by backup-remote-vs-etcdctl.ts. */
+export async function fill(lab: LabInfo, megabytes: number, log: (line: string) => void): Promise<void> {
   const { Etcd3 } = await import('etcd3');
   const { randomBytes } = await import('node:crypto');
   const client = new Etcd3({

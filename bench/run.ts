@@ -16,9 +16,29 @@ const benches: Record<string, Bench> = {
     summary: 'backup of a ~1 GB member: orchestrate backup vs etcdctl snapshot save, time and peak memory',
     run: async () => (await import('./backup-vs-etcdctl.js')).runBackupBench(),
   },
+  'backup-remote-vs-etcdctl': {
+    summary: 'backup + remote copy of ~1 GiB (plain and age) vs etcdctl snapshot save + an SDK upload, time and peak memory',
+    run: async () => (await import('./backup-remote-vs-etcdctl.js')).runRemoteBench(),
+  },
+  'inventory-validate': {
+    summary: 'a 1,000-host inventory (INI and YAML) validated: orchestrate vs ansible-inventory --list',
+    run: async () => (await import('./inventory-validate.js')).inventoryValidateBench(),
+  },
   'restore-vs-script': {
     summary: '3-member restore of a few hundred MB: orchestrate restore vs a bare parallel script',
     run: async () => (await import('./restore-vs-script.js')).runRestoreBench(),
+  },
+  'restore-vs-script-kubeadm': {
+    summary: 'the same on kubeadm static pods (etcd 3.5): orchestrate restore vs the manual runbook as a parallel script',
+    run: async () => (await import('./restore-vs-script.js')).runRestoreBench({ topology: 'kubeadm' }),
+  },
+  'drill-vs-manual': {
+    summary: 'drill of a few-hundred-MB snapshot (3 members): orchestrate drill vs etcdctl restore + etcd by hand',
+    run: async () => (await import('./drill-vs-manual.js')).runDrillBench(),
+  },
+  'diff-vs-etcdctl': {
+    summary: 'restore preview data diff of a 1 GiB / 1 M-key snapshot vs a live etcd: time and peak memory, vs etcdctl get --keys-only by hand',
+    run: async () => (await import('./diff-vs-etcdctl.js')).runDiffBench(),
   },
 };
 

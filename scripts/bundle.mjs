@@ -13,6 +13,7 @@
 //   cpu-features  ssh2's optional native dependency
 //   etcd3         grpc-js/protobufjs read .proto files relative to __dirname; loaded only for etcd work
 //   ajv*          only the run-time fallback when dist/validators/ has no generated validator
+//   @aws-sdk/*, @smithy/*, age-encryption  loaded only when an inventory configures backup_remote (src/remote/)
 // Files shipped next to the code (schemas/, playbooks/, dist/validators/, src/lab/assets/) are found from
 // the package root by src/package-root.ts, so they resolve the same from src/, dist/ and the bundle.
 import { renameSync, writeFileSync } from 'node:fs';
@@ -52,7 +53,7 @@ const result = await build({
   // The sources use import.meta.url to find the package root and to make a require.
   define: { 'import.meta.url': '__orchestrateModuleUrl' },
   banner: { js: "var __orchestrateModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  external: ['cpu-features', 'etcd3', 'ajv', 'ajv/*', 'ajv-formats'],
+  external: ['cpu-features', 'etcd3', 'ajv', 'ajv/*', 'ajv-formats', '@aws-sdk/*', '@smithy/*', 'age-encryption'],
   plugins: [nativeAddonsFromNodeModules],
   sourcemap: 'linked',
   legalComments: 'none',

@@ -1,15 +1,18 @@
 #!/bin/sh
 # Prepares a fresh Debian machine for orchestrate: npm packages, Debian packages (as root), the compiled CLI.
-# Called by `npm run demo`, `npm test` and `npm run bench`; fast when everything is already there.
+# Called by `npm run demo`, `npm test` (--test: also chromium) and `npm run bench` (--bench); fast when everything is already there.
 set -eu
 cd "$(dirname "$0")/.."
 
 want_bench=false
+want_test=false
 [ "${1:-}" = "--bench" ] && want_bench=true
+[ "${1:-}" = "--test" ] && want_test=true
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-# Debian packages: the lab needs real sshd and etcd; the benchmark also compares with ansible-playbook.
+# Debian packages: the lab needs real sshd and etcd; Ansible is the oracle of the inventory tests (ansible-inventory)
+# and the benchmark's comparison (ansible-playbook).
 missing=""
 command -v etcd >/dev/null 2>&1 || missing="$missing etcd-server"
 command -v etcdctl >/dev/null 2>&1 || missing="$missing etcd-client"
@@ -19,8 +22,16 @@ command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v sudo >/dev/null 2>&1 || missing="$missing sudo"
 command -v socat >/dev/null 2>&1 || missing="$missing socat"   # the bastion of `lab up --bastion`
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"   # its network namespace
+# age: the remote-copy tests check that our encrypted snapshots decrypt with the reference command-line tool.
+command -v age >/dev/null 2>&1 || missing="$missing age"
+# Debian's chromium, headless, loads the HTML report in the end-to-end tests (never a browser downloaded by a tool).
+if $want_test; then
+  [ -x /usr/bin/chromium ] || missing="$missing chromium"
+fi
+if $want_bench || $want_test; then
+  { command -v ansible-playbook && command -v ansible-inventory; } >/dev/null 2>&1 || missing="$missing ansible"
+fi
 if $want_bench; then
-  command -v ansible-playbook >/dev/null 2>&1 || missing="$missing ansible"
   [ -x /usr/bin/time ] || missing="$missing time"   # GNU time: peak memory of the backup benchmark
 fi
 if [ -n "$missing" ]; then

@@ -4,8 +4,14 @@ import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 import type { CatalogRecord } from '../etcd/backup/catalog.js';
 import type { OutputMode } from '../engine/types.js';
+import type { LoadInventoryOptions } from '../config/inventory.js';
+import { acceptNewHostKeys, ansibleDefaults, inventoryArgument } from './ansible-defaults.js';
 
-const usage = `usage: orchestrate backup INVENTORY [options]
+const usage = `usage: orchestrate backup [INVENTORY] [options]
+
+INVENTORY is a YAML or INI inventory, or a folder holding one: a kubeasz cluster folder such as
+/etc/kubeasz/clusters/k8s-01 (its hosts and config.yml; snapshots go to its backup/ folder). Without
+it, inventory in ansible.cfg.
 
 Takes a verified etcd snapshot on this host: finds a healthy member (a follower if possible), streams
 a snapshot through the etcd client, verifies it, names it snapshot_<UTC time>_rev<revision>.db in
@@ -21,8 +27,11 @@ options:
       --playbook FILE      run your copy of playbooks/backup.yml (its phases keep their tags)
   -e, --extra-vars VARS    key=value, JSON/YAML mapping or @file (e.g. backup_keep_last=14)
       --accept-new-host-keys  for --method etcdctl: trust and record host keys not seen before
+                           (also when ansible.cfg says host_key_checking = False)
       --known-hosts FILE   known hosts file (default ~/.ssh/known_hosts)
-      --connect-timeout S  for --method etcdctl: seconds to connect to each host (default 10)
+      --connect-timeout S  for --method etcdctl: seconds to connect to each host (default: timeout
+                           in ansible.cfg, else 10)
+      --ssh-config FILE    for --method etcdctl: this ssh_config instead of ~/.ssh/config (like ssh -F)
   -h, --help               this text
 
 exit codes: 0 a verified snapshot was written, 2 configuration or usage error (nothing ran),
@@ -56,11 +65,15 @@ export async function backupCommand(args: string[]): Promise<number> {
     process.stdout.write(usage);
     return ExitCode.ok;
   }
-  const inventoryFile = singleArgument(positionals, 'inventory', 'orchestrate backup INVENTORY');
-  const connectTimeout = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
+  if (positionals.length > 1) singleArgument(positionals, 'inventory', 'orchestrate backup INVENTORY');
   if (values.method !== undefined && values.method !== 'client' && values.method !== 'etcdctl') {
     throw new UsageError(`--method must be client or etcdctl, not "${values.method}"`);
   }
+  const defaults = await ansibleDefaults();
+  const inventoryFile = await inventoryArgument(positionals[0], defaults.settings, 'orchestrate backup INVENTORY');
+  const connectTimeout =
+    values['connect-timeout'] === undefined ? defaults.settings.timeout?.value : positiveInteger(values['connect-timeout'], '--connect-timeout');
+  const viaSsh = values.method === 'etcdctl';
 
   const outcome = await runBackup({
     inventoryFile,
@@ -68,10 +81,15 @@ export async function backupCommand(args: string[]): Promise<number> {
     dryRun: values['dry-run'] === true,
     output: values.json ? 'silent' : 'auto',
     extraVarsText: values['extra-vars'] ?? [],
-    acceptNewHostKeys: values['accept-new-host-keys'] === true,
+    inventoryOptions: defaults.inventoryOptions,
+    acceptNewHostKeys: viaSsh
+      ? acceptNewHostKeys(values['accept-new-host-keys'] === true, defaults.hostKeys)
+      : values['accept-new-host-keys'] === true,
+    ...(defaults.settings.forks ? { forks: defaults.settings.forks.value } : {}),
     ...(values['metrics-file'] !== undefined ? { metricsFile: values['metrics-file'] } : {}),
     ...(values.method !== undefined ? { method: values.method } : {}),
     ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+    ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
     ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
   });
   if (values.json) {
@@ -103,6 +121,10 @@ function printOutcome(outcome: BackupOutcome): void {
 
 export interface RunBackupOptions {
   inventoryFile: string;
+  /** ansible.cfg's defaults for the inventory (remote_user, private_key_file). */
+  inventoryOptions?: LoadInventoryOptions;
+  /** Hosts worked on at once (ansible.cfg's forks). */
+  forks?: number;
   playbook?: string;
   dryRun?: boolean;
   output?: OutputMode;
@@ -111,6 +133,8 @@ export interface RunBackupOptions {
   method?: 'client' | 'etcdctl';
   acceptNewHostKeys?: boolean;
   knownHostsFile?: string;
+  /** `--ssh-config`: like ssh -F. */
+  sshConfigFile?: string;
   connectTimeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -124,21 +148,27 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { loadInventory } = await import('../config/inventory.js');
   const { formatProblems } = await import('../config/format-problems.js');
   const { backupLocations } = await import('../etcd/backup/locations.js');
+  const { etcdAccess } = await import('../config/etcd-vars.js');
   const { parseExtraVars, runPlaybook } = await import('../engine/index.js');
   const { RunState } = await import('../modules/run-state.js');
   const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
   const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
 
-  const path = await import('node:path');
-  const loaded = await loadInventory(path.resolve(options.inventoryFile), { requireEtcd: true });
+  const { resolve } = await import('node:path');
+  const loaded = await loadInventory(resolve(options.inventoryFile), { ...options.inventoryOptions, requireEtcd: true });
   for (const warning of loaded.warnings) process.stderr.write(formatProblems([warning]));
   const { inventory } = loaded;
   // Refuses a catalog inside backup_dir before anything runs.
   const locations = backupLocations(inventory, options.metricsFile ? { metricsFile: options.metricsFile } : {});
+  // Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own certificates).
+  const access = etcdAccess(inventory);
+  const configuredMethod = inventory.hosts.get(inventory.groups.get('etcd')?.[0] ?? '')?.vars.backup_method;
+  const method = options.method ?? (configuredMethod === undefined ? (access === 'ssh' ? 'etcdctl' : 'client') : undefined);
   const extraVars = {
+    backup_etcd_access: access,
     ...(await parseExtraVars(options.extraVarsText ?? [])),
     ...(options.metricsFile ? { backup_metrics_file: locations.metricsFile } : {}),
-    ...(options.method ? { backup_method: options.method } : {}),
+    ...(method ? { backup_method: method } : {}),
   };
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
   const start = new Date().toISOString();
@@ -168,7 +198,9 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
           state,
           // A failed phase ends the attempt; it is still recorded and counted.
           phased: { policy: { runsAfterFailure: (phase) => phase === 'record' || phase === 'metrics' } },
+          ...(options.forks ? { forks: options.forks } : {}),
           ...(options.knownHostsFile ? { knownHostsFile: options.knownHostsFile } : {}),
+          ...(options.sshConfigFile !== undefined ? { sshConfigFile: options.sshConfigFile } : {}),
           ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
         }),
       options.signal,

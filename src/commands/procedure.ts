@@ -13,6 +13,7 @@ import { runPass } from '../engine/run-playbook.js';
 import { SilentReporter } from '../engine/reporters/plain.js';
 import { EngineSession } from '../engine/session.js';
 import { moduleCatalog } from '../modules/registry.js';
+import type { RunState } from '../modules/run-state.js';
 
 export interface ProcedureOptions {
   inventory: Inventory;
@@ -29,6 +30,8 @@ export interface ProcedureOptions {
   forks?: number;
   /** Keep going when hosts are unreachable (a read-only diagnosis reports them): they are listed in `unreachable`. */
   allowUnreachable?: boolean;
+  /** Typed values the modules start from (what a journal recorded). */
+  state?: RunState;
 }
 
 export interface PassRequest {
@@ -62,6 +65,7 @@ export class Procedure {
       extraVars: options.extraVars,
       connection: options.connection,
       ...(over ? { sharedConnections: over.session.connections } : {}),
+      ...(options.state ? { state: options.state } : {}),
     });
     for (const [host, vars] of options.hostFacts ?? []) session.facts.merge(host, vars);
     const checked = session.check(playbook, { dryRun: false });

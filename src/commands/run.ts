@@ -1,5 +1,6 @@
 // `orchestrate run PLAYBOOK -i INVENTORY`: run an Ansible-style playbook over SSH.
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode } from '../errors.js';
+import { acceptNewHostKeys, ansibleDefaults, inventoryArgument } from './ansible-defaults.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 
 const usage = `usage: orchestrate run PLAYBOOK -i INVENTORY [options]
@@ -7,17 +8,21 @@ const usage = `usage: orchestrate run PLAYBOOK -i INVENTORY [options]
 Runs an Ansible-style playbook over SSH: each task on all its hosts before the next.
 
 options:
-  -i, --inventory FILE     the inventory (YAML, Ansible's shape); required
+  -i, --inventory FILE     the inventory: YAML or INI, or a folder holding one (a kubeasz
+                           cluster folder); default: inventory in ansible.cfg
   -l, --limit PATTERN      only these hosts/groups (a:b union, a:&b, a:!b)
   -e, --extra-vars VARS    key=value, a JSON/YAML mapping, or @file.yml (repeatable; highest precedence)
-  -f, --forks N            hosts worked on at once (default 50)
+  -f, --forks N            hosts worked on at once (default: forks in ansible.cfg, else 50)
   -t, --tags TAGS          only tasks with these tags (comma-separated)
       --skip-tags TAGS     leave out tasks with these tags
   -n, --dry-run            print, per host and in order, the exact commands and transfers; change nothing
       --json               one JSON object per line on stdout (events, then the recap)
-      --accept-new-host-keys  trust and record host keys not seen before (never changed ones)
+      --accept-new-host-keys  trust and record host keys not seen before (never changed ones;
+                           also when ansible.cfg says host_key_checking = False)
       --known-hosts FILE   known hosts file (default ~/.ssh/known_hosts)
-      --connect-timeout S  seconds to connect to each host (default 10)
+      --connect-timeout S  seconds to connect to each host (default: timeout in ansible.cfg, else
+                           ConnectTimeout of ssh_config, else 10)
+      --ssh-config FILE    read this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F)
   -h, --help               this text
 
 exit codes: 0 ok, 2 configuration or usage error (nothing ran), 3 a task failed,
@@ -43,10 +48,11 @@ export async function runCommand(args: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const playbook = singleArgument(positionals, 'playbook', 'orchestrate run PLAYBOOK -i INVENTORY');
-  const inventory = values.inventory;
-  if (!inventory) throw new UsageError('no inventory given', 'add -i INVENTORY');
-  const forks = values.forks === undefined ? undefined : positiveInteger(values.forks, '--forks');
-  const connectTimeout = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
+  const defaults = await ansibleDefaults();
+  const inventory = await inventoryArgument(values.inventory, defaults.settings, 'add -i INVENTORY');
+  const forks = values.forks === undefined ? defaults.settings.forks?.value : positiveInteger(values.forks, '--forks');
+  const connectTimeout =
+    values['connect-timeout'] === undefined ? defaults.settings.timeout?.value : positiveInteger(values['connect-timeout'], '--connect-timeout');
 
   const { parseExtraVars, runPlaybook } = await import('../engine/index.js');
   const extraVars = await parseExtraVars(values['extra-vars'] ?? []);
@@ -58,15 +64,18 @@ export async function runCommand(args: string[]): Promise<number> {
     runPlaybook({
       playbook,
       inventory,
+      inventoryOptions: defaults.inventoryOptions,
+      rolesPath: defaults.settings.rolesPath.value,
       extraVars,
       dryRun: values['dry-run'] === true || values.check === true,
       output: values.json ? 'json' : 'auto',
-      acceptNewHostKeys: values['accept-new-host-keys'] === true,
+      acceptNewHostKeys: acceptNewHostKeys(values['accept-new-host-keys'] === true, defaults.hostKeys),
       signal,
       ...(values.limit !== undefined ? { limit: values.limit } : {}),
       ...(forks !== undefined ? { forks } : {}),
       ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
       ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+      ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
       ...(values.tags ? { tags: splitList(values.tags) } : {}),
       ...(values['skip-tags'] ? { skipTags: splitList(values['skip-tags']) } : {}),
     }),

@@ -7,6 +7,9 @@ import type { RetentionPolicy } from '../etcd/backup/retention.js';
 
 const usage = `usage: orchestrate snapshots <list|verify|prune> ...
 
+  INVENTORY: a YAML or INI inventory or a folder holding one (a kubeasz cluster folder: its backup/
+  folder); without it, inventory in ansible.cfg.
+
   snapshots list INVENTORY [--verify] [--json]
       every snapshot in backup_dir, newest first: time, age, size, revision, keys, member, status.
       Files without a catalog record are verified on the spot; --verify re-verifies every file.
@@ -35,7 +38,9 @@ export async function snapshotsCommand(args: string[]): Promise<number> {
 }
 
 async function locationsFor(positionals: string[], command: 'list' | 'prune') {
-  const inventoryFile = singleArgument(positionals, 'inventory', `orchestrate snapshots ${command} INVENTORY`);
+  if (positionals.length > 1) singleArgument(positionals, 'inventory', `orchestrate snapshots ${command} INVENTORY`);
+  const { ansibleDefaults, inventoryArgument } = await import('./ansible-defaults.js');
+  const inventoryFile = await inventoryArgument(positionals[0], (await ansibleDefaults()).settings, `orchestrate snapshots ${command} INVENTORY`);
   const { loadInventory } = await import('../config/inventory.js');
   const { backupLocations } = await import('../etcd/backup/locations.js');
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });

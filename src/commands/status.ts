@@ -4,24 +4,35 @@
 // schedule fails loudly when the cluster breaks or backups silently stop.
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
-import { helpOption, parseCommandLine, singleArgument } from './command-line.js';
+import type { Inventory } from '../config/types.js';
+import type { EngineSession } from '../engine/session.js';
+import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument } from './command-line.js';
 
-const usage = `usage: orchestrate status INVENTORY [--max-age 24h] [--require-all-members] [--json]
+const usage = `usage: orchestrate status [INVENTORY] [--max-age 24h] [--max-drill-age 7d] [--require-all-members] [--json]
+
+INVENTORY is a YAML or INI inventory or a folder holding one (a kubeasz cluster folder); without it,
+inventory in ansible.cfg.
 
 Shows each etcd member's health, the leader, revision and db size, whether the members hold quorum
 and agree on one cluster, the newest snapshot that verifies (checked now) and its age, and the last
-backup attempt from the catalog.
+backup attempt from the catalog, and the last snapshot a drill proved restorable (orchestrate drill).
 
 options:
       --max-age AGE            the newest verified snapshot may be this old (6h, 30m, 2d, or seconds; default 24h)
+      --max-drill-age AGE      the last passing drill may be this old (e.g. 7d); without it the drill
+                               is shown but not judged
       --require-all-members    any member down or not healthy, or any alarm, is unhealthy (exit 7);
                                without it these are warnings while quorum holds
       --timeout S              seconds to wait for each member (default 5)
+      --known-hosts FILE       known hosts file, when etcd is asked on the members over SSH (etcd_access: ssh)
+      --accept-new-host-keys   trust and record host keys not seen before (same)
+      --connect-timeout S      seconds to connect to each host (same; default 10)
       --json                   one JSON object on stdout
   -h, --help                   this text
 
 exit codes: 0 the cluster holds quorum and a verified snapshot younger than --max-age exists
-            6 no verified snapshot, or too old (stale), and the cluster is healthy
+            6 no verified snapshot, or too old (stale), or with --max-drill-age no passing
+              drill that recent, and the cluster is healthy
             7 unhealthy: fewer than a majority of the inventory's members healthy (none answering
               included), members answering for different clusters (split brain), a NOSPACE or
               CORRUPT alarm (no writes, or members disagree on the data), or, with
@@ -34,8 +45,10 @@ const DEFAULT_MAX_AGE = '24h';
 export async function statusCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine('status', args, {
     'max-age': { type: 'string' },
+    'max-drill-age': { type: 'string' },
     'require-all-members': { type: 'boolean' },
     timeout: { type: 'string' },
+    ...connectionOptions,
     json: { type: 'boolean' },
     ...helpOption,
   });
@@ -43,11 +56,17 @@ export async function statusCommand(args: string[]): Promise<number> {
     process.stdout.write(usage);
     return ExitCode.ok;
   }
-  const inventoryFile = singleArgument(positionals, 'inventory', 'orchestrate status INVENTORY [--max-age 6h]');
+  if (positionals.length > 1) singleArgument(positionals, 'inventory', 'orchestrate status INVENTORY [--max-age 6h]');
+  const { ansibleDefaults, inventoryArgument } = await import('./ansible-defaults.js');
+  const inventoryFile = await inventoryArgument(positionals[0], (await ansibleDefaults()).settings, 'orchestrate status INVENTORY [--max-age 6h]');
   const { parseDuration } = await import('../etcd/backup/format.js');
   const maxAgeText = values['max-age'] ?? DEFAULT_MAX_AGE;
   const maxAgeMs = parseDuration(maxAgeText);
   if (maxAgeMs === undefined) throw new UsageError(`--max-age must be a duration such as 6h, 30m, 2d or seconds, not "${maxAgeText}"`);
+  const maxDrillAgeText = values['max-drill-age'];
+  const maxDrillAgeMs = maxDrillAgeText === undefined ? undefined : parseDuration(maxDrillAgeText);
+  if (maxDrillAgeText !== undefined && maxDrillAgeMs === undefined)
+    throw new UsageError(`--max-drill-age must be a duration such as 7d, 36h or seconds, not "${maxDrillAgeText}"`);
   const timeoutSeconds = values.timeout === undefined ? 5 : Number(values.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
     throw new UsageError(`--timeout must be a positive number of seconds, not "${values.timeout}"`);
@@ -59,13 +78,20 @@ export async function statusCommand(args: string[]): Promise<number> {
   const { newestGoodSnapshot } = await import('../etcd/backup/snapshot-inventory.js');
   const { readCatalog } = await import('../etcd/backup/catalog.js');
   const { statusReport } = await import('./status-report.js');
+  const { readDrillFreshness } = await import('../drill/drill-freshness.js');
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   const locations = backupLocations(inventory);
 
-  const [survey, newest, catalog] = await Promise.all([
-    surveyCluster(etcdMembers(inventory), { timeoutMs: timeoutSeconds * 1000 }),
+  const { etcdAccess } = await import('../config/etcd-vars.js');
+  // Without a client certificate here, each member is asked on the member (etcdctl over SSH, its own certificate).
+  const session = etcdAccess(inventory) === 'ssh' ? await sshSession(inventory, values) : undefined;
+  const observe = session ? (await import('../modules/etcd-access.js')).clusterObserver(session.state, inventory) : undefined;
+  const now = Date.now();
+  const [survey, newest, catalog, drill] = await Promise.all([
+    surveyCluster(etcdMembers(inventory), { timeoutMs: timeoutSeconds * 1000 }, observe).finally(() => session?.close()),
     newestGoodSnapshot(locations),
     readCatalog(locations.catalogFile).catch(() => ({ records: [] as import('../etcd/backup/catalog.js').CatalogRecord[] })),
+    readDrillFreshness(locations, { now, ...(maxDrillAgeMs !== undefined ? { maxAgeMs: maxDrillAgeMs, maxAgeText: maxDrillAgeText } : {}) }),
   ]);
   const lastAttempt = catalog.records.filter((r) => !r.rebuilt && r.cluster === locations.cluster).at(-1);
   const report = statusReport({
@@ -74,11 +100,28 @@ export async function statusCommand(args: string[]): Promise<number> {
     survey,
     newest,
     ...(lastAttempt ? { lastAttempt } : {}),
-    now: Date.now(),
+    now,
     maxAgeMs,
     maxAgeText,
     requireAllMembers: values['require-all-members'] === true,
+    drill,
   });
   process.stdout.write(values.json ? `${JSON.stringify(report.json)}\n` : report.text);
   return report.exitCode;
+}
+
+/** Connections for asking etcd on the members (opened on first use, one per member). */
+async function sshSession(inventory: Inventory, values: { 'known-hosts'?: string; 'accept-new-host-keys'?: boolean; 'connect-timeout'?: string }): Promise<EngineSession> {
+  const { EngineSession: Session } = await import('../engine/session.js');
+  const { coreCatalog } = await import('../modules/core-catalog.js');
+  const connectSeconds = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
+  return new Session({
+    inventory,
+    catalog: coreCatalog,
+    connection: {
+      acceptNewHostKeys: values['accept-new-host-keys'] === true,
+      ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+      ...(connectSeconds !== undefined ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
+    },
+  });
 }

@@ -7,9 +7,11 @@ import { moduleCatalog } from '../modules/registry.js';
 
 const usage = `usage: orchestrate validate FILE...
 
-Checks each inventory and playbook (told apart by shape: a list of plays is a playbook,
-a mapping of groups is an inventory). Prints every problem as file:line:col with the
-offending line; exits 0 when all files are valid, 2 otherwise.
+Checks each inventory and playbook (told apart by content: a list of plays is a playbook,
+a mapping of groups or an INI file with [group] sections is an inventory, a folder is an
+inventory folder such as a kubeasz cluster). Roles are found beside the playbook and through
+roles_path in ansible.cfg. Prints every problem as file:line:col with the offending line;
+exits 0 when all files are valid, 2 otherwise.
 `;
 
 export async function validateCommand(args: string[]): Promise<number> {
@@ -30,8 +32,10 @@ export async function validateCommand(args: string[]): Promise<number> {
       'name the files, e.g. orchestrate validate inventories/example.yml playbooks/backup.yml',
     );
 
+  const { ansibleDefaults } = await import('./ansible-defaults.js');
+  const { settings, inventoryOptions } = await ansibleDefaults();
   const reports = [];
-  for (const file of files) reports.push(await validateFile(file, moduleCatalog));
+  for (const file of files) reports.push(await validateFile(file, moduleCatalog, { rolesPath: settings.rolesPath.value, inventoryOptions }));
   const problems = reports.flatMap((report) => report.problems);
   if (problems.length > 0) process.stderr.write(formatProblems(problems));
   for (const report of reports) {

@@ -111,7 +111,7 @@ export function decodeUtf8(buffer: Buffer): { text: string } | { problem: Utf8Pr
 function firstInvalidUtf8Offset(buffer: Buffer): number {
   let i = 0;
   while (i < buffer.length) {
-    const b = buffer[i]!;
+    const b = buffer[i] ?? 0;
     const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (length === 0 || i + length > buffer.length) return i;
     try {

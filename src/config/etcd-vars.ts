@@ -5,6 +5,7 @@ import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { EtcdMember, Inventory, InventoryHost } from './types.js';
 import { expandHome } from './connection.js';
 import { inventoryMeta } from './inventory-meta.js';
+import { problemAtOrigin } from './origin.js';
 
 /** kubeasz's conventions, used when a variable is not set for a host or any of its groups. */
 export const etcdDefaults = {
@@ -29,7 +30,7 @@ export function stringVar(host: InventoryHost, name: string): string | undefined
 
 function listVar(host: InventoryHost, name: string): string[] | undefined {
   const value = host.vars[name];
-  return Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : undefined;
+  return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : undefined;
 }
 
 /** The address the host is reached at: `ansible_host`, else the inventory hostname. */
@@ -61,7 +62,25 @@ export function etcdMemberFor(host: InventoryHost): EtcdMember {
   if (caFile) member.caFile = caFile;
   if (certFile) member.certFile = certFile;
   if (keyFile) member.keyFile = keyFile;
+  const onMember = {
+    ...optional('caFile', stringVar(host, 'etcd_member_ca_file')),
+    ...optional('certFile', stringVar(host, 'etcd_member_cert_file')),
+    ...optional('keyFile', stringVar(host, 'etcd_member_key_file')),
+  };
+  if (Object.keys(onMember).length > 0) member.onMember = onMember;
   return member;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/** The member's TLS files as a command running on the member must name them. */
+export function memberTlsFiles(member: EtcdMember): { caFile?: string; certFile?: string; keyFile?: string } {
+  const caFile = member.onMember?.caFile ?? member.caFile;
+  const certFile = member.onMember?.certFile ?? member.certFile;
+  const keyFile = member.onMember?.keyFile ?? member.keyFile;
+  return { ...(caFile ? { caFile } : {}), ...(certFile ? { certFile } : {}), ...(keyFile ? { keyFile } : {}) };
 }
 
 /** Members of group `etcd`, in file order; empty when the group is missing or empty. */
@@ -83,18 +102,29 @@ export function requireEtcd(inventory: Inventory): EtcdMember[] {
 export function missingEtcdProblem(inventory: Inventory, severity: 'error' | 'warning' = 'error'): ConfigProblem {
   const defined = inventory.groups.has(ETCD_GROUP);
   const meta = inventoryMeta(inventory);
-  const problem: ConfigProblem = {
+  const fields = {
     severity,
     code: defined ? 'inventory.empty-etcd-group' : 'inventory.missing-etcd-group',
     message: defined ? 'group "etcd" has no hosts' : 'the inventory has no group "etcd"',
     expected: 'the etcd members listed under a group named etcd',
-    hint: 'add the members, e.g.\n    all:\n      children:\n        etcd:\n          hosts:\n            10.0.0.1:',
+    hint: 'add the members, e.g.\n    all:\n      children:\n        etcd:\n          hosts:\n            10.0.0.1:\n  or, in an INI inventory:\n    [etcd]\n    10.0.0.1',
   };
-  const loc = meta?.groupLocation(ETCD_GROUP) ?? { file: inventory.file, line: 1, col: 1 };
-  problem.loc = loc;
-  const lineText = meta?.lineText(loc.line);
-  if (lineText !== undefined) problem.lineText = lineText;
-  return problem;
+  const origin = meta?.groupOrigins.get(ETCD_GROUP) ?? meta?.fileOrigin;
+  if (origin) return problemAtOrigin(origin, fields);
+  return { ...fields, loc: { file: inventory.file, line: 1, col: 1 } };
+}
+
+/**
+ * How orchestrate asks etcd: `client` (the deploy host's etcd client, with the inventory's client
+ * certificate) or `ssh` (etcdctl on each member over SSH, with the member's own certificate). `auto` (the
+ * default): ssh when the members speak TLS and the inventory gives the deploy host no client certificate.
+ */
+export function etcdAccess(inventory: Inventory): 'client' | 'ssh' {
+  const first = etcdMembers(inventory)[0];
+  const host = first ? inventory.hosts.get(first.host) : undefined;
+  const chosen = host?.vars.etcd_access;
+  if (chosen === 'client' || chosen === 'ssh') return chosen;
+  return first && first.clientUrl.startsWith('https:') && first.certFile === undefined ? 'ssh' : 'client';
 }
 
 /** Units stopped and started around a restore on control-plane hosts. */

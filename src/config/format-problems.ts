@@ -63,9 +63,11 @@ function formatProblem(problem: ConfigProblem, fileCache: Map<string, string[] |
  * rewrite the screen; a newline could fake another message) are shown as escapes; tabs are kept.
  */
 export function printable(text: string, options: { keepNewlines?: boolean } = {}): string {
+  /* eslint-disable no-control-regex -- control characters are what these find */
   const unsafe = options.keepNewlines
     ? /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g
     : /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+  /* eslint-enable no-control-regex */
   return text.replace(unsafe, (char) => {
     const named: Record<string, string> = { '\n': '\\n', '\r': '\\r' };
     return named[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;

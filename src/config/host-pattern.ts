@@ -2,7 +2,7 @@
 import { isIPv6Literal } from './ipv6-literal.js';
 import { ConfigError, type ConfigProblem, type SourceLocation } from '../errors.js';
 import { nearest } from './suggest.js';
-import type { Inventory } from './types.js';
+import type { Inventory, InventoryHost } from './types.js';
 
 export interface PatternContext {
   /** Where the pattern was written (a play's `hosts:`); omitted for --limit from the command line. */
@@ -88,12 +88,27 @@ function evaluate(inventory: Inventory, pattern: string, label: string, loc: Sou
   return result;
 }
 
+/** The deploy host's name in a play's hosts when the inventory does not list it (Ansible's implicit localhost). */
+export const IMPLICIT_LOCALHOST = 'localhost';
+
+/**
+ * The implicit localhost as a host: in no group, with the variables of group `all` (as in Ansible), run on
+ * the deploy host. Undefined for any other name, or when the inventory lists `localhost` itself.
+ */
+export function implicitLocalhost(inventory: Inventory, name: string): InventoryHost | undefined {
+  if (name !== IMPLICIT_LOCALHOST || inventory.hosts.has(name)) return undefined;
+  return { name, vars: { ...(inventory.groupVars?.get('all') ?? {}), ansible_connection: 'local' }, groups: ['all'] };
+}
+
 /** Hosts of one term, or undefined when nothing in the inventory goes by that name. */
 function matchTerm(inventory: Inventory, term: string): string[] | undefined {
   if (term === 'all' || term === '*') return inventory.groups.get('all') ?? [];
   const group = inventory.groups.get(term);
   if (group) return group;
   if (inventory.hosts.has(term)) return [term];
+  // As in Ansible: named explicitly, the deploy host runs a play even when the inventory does not list it
+  // (kubeasz's 94.backup.yml is a `hosts: localhost` play); it is never part of `all` or a group.
+  if (term === IMPLICIT_LOCALHOST) return [term];
   if (term.includes('*') || term.includes('?')) {
     const glob = new RegExp(
       `^${term

@@ -5,8 +5,9 @@ import type { ConfigProblem } from '../errors.js';
 import { expandHome } from './connection.js';
 import { ETCD_GROUP, etcdMemberFor, missingEtcdProblem } from './etcd-vars.js';
 import { inventoryMeta, type InventoryMeta } from './inventory-meta.js';
+import { problemAtOrigin, type Origin } from './origin.js';
 import type { EtcdMember, Inventory, InventoryHost } from './types.js';
-import { problemAt, type ProblemFields, type YamlPath } from './yaml-source.js';
+import type { ProblemFields } from './yaml-source.js';
 
 export interface CheckOptions {
   /** A missing or empty `etcd` group is an error rather than a warning. */
@@ -22,12 +23,16 @@ const literalVars = [
   'ansible_ssh_private_key_file',
   'etcd_name',
   'etcd_data_dir',
+  'etcd_wal_dir',
   'etcd_peer_url',
   'etcd_client_url',
   'etcd_cluster_token',
   'etcd_ca_file',
   'etcd_cert_file',
   'etcd_key_file',
+  'etcd_member_ca_file',
+  'etcd_member_cert_file',
+  'etcd_member_key_file',
   'etcd_service',
   'backup_dir',
 ];
@@ -57,6 +62,7 @@ const systemDirs = new Set([
 
 // etcd joins names into `--initial-cluster name=url,...`: commas, `=` and spaces would corrupt it.
 const ETCD_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function checkInventory(inventory: Inventory, options: CheckOptions = {}): ConfigProblem[] {
@@ -64,8 +70,7 @@ export function checkInventory(inventory: Inventory, options: CheckOptions = {})
   if (!meta) return [];
   const problems: ConfigProblem[] = [];
   const report = (host: InventoryHost, vars: string[], fields: ProblemFields): void => {
-    const { path, target } = origin(meta, host, vars);
-    problems.push(problemAt(meta.source, path, fields, target));
+    problems.push(problemAtOrigin(origin(meta, host, vars), fields));
   };
 
   for (const host of inventory.hosts.values()) {
@@ -88,13 +93,13 @@ export function checkInventory(inventory: Inventory, options: CheckOptions = {})
 type Report = (host: InventoryHost, vars: string[], fields: ProblemFields) => void;
 
 /** Where a value came from: the first of `vars` that is set (host or group), else the host's own entry. */
-function origin(meta: InventoryMeta, host: InventoryHost, vars: string[]): { path: YamlPath; target: 'key' | 'value' } {
-  const paths = meta.varPaths.get(host.name);
+function origin(meta: InventoryMeta, host: InventoryHost, vars: string[]): Origin {
+  const origins = meta.varOrigins.get(host.name);
   for (const name of vars) {
-    const found = paths?.get(name);
-    if (found) return { path: found, target: 'value' };
+    const found = origins?.get(name);
+    if (found) return found;
   }
-  return { path: meta.hostPaths.get(host.name) ?? [], target: 'key' };
+  return meta.hostOrigins.get(host.name) ?? meta.fileOrigin;
 }
 
 function checkHostVars(host: InventoryHost, report: Report): void {
@@ -215,12 +220,13 @@ function checkMembers(inventory: Inventory, memberNames: string[], report: Repor
     }
 
     checkDataDir(host, member.dataDir, report);
+    checkMemberChoices(host, report);
     const peerDuplicate = checkUrl(host, member.peerUrl, ['etcd_peer_url', 'ansible_host'], 'etcd_peer_url', byPeerUrl, report);
     // Both URLs derived from one shared ansible_host are one mistake: report it once.
     const sameCause = peerDuplicate && host.vars.etcd_peer_url === undefined && host.vars.etcd_client_url === undefined;
     if (!sameCause) checkUrl(host, member.clientUrl, ['etcd_client_url', 'ansible_host'], 'etcd_client_url', byClientUrl, report);
 
-    for (const name of ['etcd_ca_file', 'etcd_cert_file', 'etcd_key_file']) {
+    for (const name of ['etcd_ca_file', 'etcd_cert_file', 'etcd_key_file', 'etcd_member_ca_file', 'etcd_member_cert_file', 'etcd_member_key_file']) {
       const value = host.vars[name];
       if (typeof value !== 'string') continue;
       const problem = !value.startsWith('/')
@@ -266,22 +272,49 @@ function checkMembers(inventory: Inventory, memberNames: string[], report: Repor
   }
 }
 
+/** Variables that choose among a few values: a typo must be an error at its line, not a silent default. */
+const memberChoices: Record<string, { values: readonly (string | number)[]; expected: string }> = {
+  etcd_topology: { values: ['systemd', 'kubeadm', 'static-pod'], expected: 'systemd (units) or kubeadm (static pods); leave it out to detect it on each host' },
+  etcd_access: { values: ['auto', 'client', 'ssh'], expected: 'auto, client (the deploy host asks etcd) or ssh (etcdctl on the members)' },
+};
+
+function checkMemberChoices(host: InventoryHost, report: Report): void {
+  for (const [name, { values, expected }] of Object.entries(memberChoices)) {
+    const value = host.vars[name];
+    if (value === undefined || values.includes(value as string)) continue;
+    report(host, [name], { code: 'inventory.invalid-choice', message: `${name} ${JSON.stringify(value)} is not one of ${values.join(', ')}`, expected });
+  }
+  const bump = host.vars.etcd_restore_bump_revision;
+  // A string of digits is fine: INI [group:vars] values are strings, as Ansible reads them.
+  const bumpOk = (typeof bump === 'number' && Number.isSafeInteger(bump) && bump >= 0) || (typeof bump === 'string' && /^\d{1,15}$/.test(bump));
+  if (bump !== undefined && !bumpOk) {
+    report(host, ['etcd_restore_bump_revision'], {
+      code: 'inventory.invalid-bump',
+      message: `etcd_restore_bump_revision ${JSON.stringify(bump)} is not a whole number of revisions`,
+      expected: 'a number such as 1000000000 (0: no bump)',
+    });
+  }
+  const wal = host.vars.etcd_wal_dir;
+  if (wal !== undefined && (typeof wal !== 'string' || !wal.startsWith('/') || CONTROL.test(wal) || wal.split('/').includes('..'))) {
+    report(host, ['etcd_wal_dir'], {
+      code: 'inventory.invalid-etcd-wal-dir',
+      message: `etcd_wal_dir ${JSON.stringify(wal)} is not an absolute path without control characters or ".."`,
+      expected: 'an absolute path such as /var/lib/etcd-wal',
+    });
+  }
+}
+
 function evenMembersWarning(meta: InventoryMeta, count: number): ConfigProblem[] {
-  const path = meta.groupPaths.get(ETCD_GROUP);
-  if (!path) return [];
+  const groupOrigin = meta.groupOrigins.get(ETCD_GROUP);
+  if (!groupOrigin) return [];
   const fewer = count - 1;
   return [
-    problemAt(
-      meta.source,
-      path,
-      {
-        severity: 'warning',
-        code: 'inventory.even-etcd-members',
-        message: `group "etcd" has ${count} members; an even count tolerates no more failed members than ${fewer} member${fewer === 1 ? '' : 's'} would`,
-        hint: 'use an odd number of members (1, 3, 5 or 7)',
-      },
-      'key',
-    ),
+    problemAtOrigin(groupOrigin, {
+      severity: 'warning',
+      code: 'inventory.even-etcd-members',
+      message: `group "etcd" has ${count} members; an even count tolerates no more failed members than ${fewer} member${fewer === 1 ? '' : 's'} would`,
+      hint: 'use an odd number of members (1, 3, 5 or 7)',
+    }),
   ];
 }
 

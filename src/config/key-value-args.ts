@@ -20,7 +20,7 @@ export function splitArgs(text: string): SplitResult {
     if (block) {
       current += char;
       if (pair === block) {
-        current += text[i + 1];
+        current += text[i + 1] ?? '';
         i++;
         block = undefined;
       }
@@ -36,7 +36,7 @@ export function splitArgs(text: string): SplitResult {
     if (quote) {
       current += char;
       if (char === '\\' && quote === '"' && i + 1 < text.length) {
-        current += text[i + 1];
+        current += text[i + 1] ?? '';
         i++;
       } else if (char === quote) {
         quote = undefined;
@@ -102,4 +102,102 @@ function unquote(value: string): string {
     }
   }
   return value;
+}
+
+/**
+ * The command line Ansible's `shell` and `command` modules receive from a free-form string: Ansible splits it
+ * on spaces (keeping quoted parts and `{{ }}`/`{% %}`/`{# #}` blocks whole, remembering newlines) and joins the
+ * words again, dropping every `\` that stands alone outside quotes. So kubeasz's single-quoted, folded
+ * `for ip in ...;do \ ETCDCTL_API=3 ...` reaches the shell as `...;do ETCDCTL_API=3 ...`, not as an escaped
+ * blank. Undefined when the quotes or blocks are unbalanced (Ansible refuses that; the text is then left as
+ * written, for the shell to judge).
+ */
+export function ansibleCommandLine(text: string): string | undefined {
+  const params = ansibleSplitArgs(text);
+  if (params === undefined) return undefined;
+  let result = '';
+  for (const param of params) result += result === '' || result.endsWith('\n') ? param : ` ${param}`;
+  return result;
+}
+
+/** Ansible's split_args (lib/ansible/parsing/splitter.py), word for word in behaviour. */
+function ansibleSplitArgs(args: string): string[] | undefined {
+  const params: string[] = [];
+  const items = args.split('\n');
+  let quote: string | undefined;
+  let insideQuotes = false;
+  let printDepth = 0;
+  let blockDepth = 0;
+  let commentDepth = 0;
+  const appendToLast = (text: string): void => {
+    if (params.length === 0) params.push(text);
+    else params[params.length - 1] = `${params[params.length - 1] ?? ''}${text}`;
+  };
+  for (const [itemIndex, item] of items.entries()) {
+    const tokens = item.split(' ');
+    let lineContinuation = false;
+    for (const [index, token] of tokens.entries()) {
+      if (token.length === 0 && index !== 0) {
+        appendToLast(' ');
+        continue;
+      }
+      if (token === '\\' && !insideQuotes) {
+        lineContinuation = true;
+        continue;
+      }
+      const wasInsideQuotes = insideQuotes;
+      quote = quoteState(token, quote);
+      insideQuotes = quote !== undefined;
+      let appended = false;
+      const inBlock = printDepth > 0 || blockDepth > 0 || commentDepth > 0;
+      if (insideQuotes && !wasInsideQuotes && !inBlock) {
+        params.push(token);
+        appended = true;
+      } else if (inBlock || insideQuotes || wasInsideQuotes) {
+        if (index === 0 && wasInsideQuotes) appendToLast(token);
+        else if (tokens.length > 1) appendToLast(`${index > 0 ? ' ' : ''}${token}`);
+        else appendToLast(`\n${token}`);
+        appended = true;
+      }
+      for (const [open, close, depth] of [
+        ['{{', '}}', 'print'],
+        ['{%', '%}', 'block'],
+        ['{#', '#}', 'comment'],
+      ] as const) {
+        const before = depth === 'print' ? printDepth : depth === 'block' ? blockDepth : commentDepth;
+        const after = blockDepthAfter(token, before, open, close);
+        if (depth === 'print') printDepth = after;
+        else if (depth === 'block') blockDepth = after;
+        else commentDepth = after;
+        if (after !== before && !appended) {
+          params.push(token);
+          appended = true;
+        }
+      }
+      if (printDepth === 0 && blockDepth === 0 && commentDepth === 0 && !insideQuotes && !appended && token !== '') params.push(token);
+    }
+    if (items.length > 1 && itemIndex !== items.length - 1 && !lineContinuation) appendToLast('\n');
+  }
+  if (printDepth > 0 || blockDepth > 0 || commentDepth > 0 || insideQuotes) return undefined;
+  return params;
+}
+
+/** The quote still open after `token`, given the one open before it (a quote after a backslash does not count). */
+function quoteState(token: string, open: string | undefined): string | undefined {
+  let quote = open;
+  for (let index = 0; index < token.length; index++) {
+    const char = token[index] as string;
+    if ((char === '"' || char === "'") && (index === 0 || token[index - 1] !== '\\')) {
+      if (quote === undefined) quote = char;
+      else if (char === quote) quote = undefined;
+    }
+  }
+  return quote;
+}
+
+function blockDepthAfter(token: string, depth: number, open: string, close: string): number {
+  const opened = token.split(open).length - 1;
+  const closed = token.split(close).length - 1;
+  if (opened === closed) return depth;
+  return Math.max(0, depth + opened - closed);
 }

@@ -2,7 +2,7 @@
 // and static `import_tasks` / `include_tasks`.
 import * as path from 'node:path';
 import type { ConfigProblem } from '../errors.js';
-import { parseKeyValueArgs } from './key-value-args.js';
+import { ansibleCommandLine, parseKeyValueArgs } from './key-value-args.js';
 import type { ModuleCatalog, ModuleCatalogEntry } from './module-catalog.js';
 import { configSchema, configValidator, describeValue, moduleValidator, translateAjvErrors } from './schema-validation.js';
 import { didYouMean, nearest } from './suggest.js';
@@ -26,6 +26,8 @@ export interface TaskScope {
   inherited: Inherited;
   /** Resolved paths of the task files being read, to refuse import loops. */
   stack: string[];
+  /** ansible.cfg's roles_path. */
+  rolesPath?: readonly string[];
 }
 
 export const noInheritance: Inherited = { when: [], tags: [], vars: {} };
@@ -172,6 +174,9 @@ async function normalizeTask(raw: Record<string, unknown>, taskPath: YamlPath, s
 
 const collectionPrefixes = ['ansible.builtin.', 'ansible.legacy.'];
 
+/** Modules whose free-form string is a command line that Ansible splits and joins again. */
+const COMMAND_MODULES = new Set(['shell', 'command']);
+
 /** `ansible.builtin.shell` is `shell`, whether or not the catalog knows the long name itself. */
 function lookupModule(catalog: ModuleCatalog, name: string): ModuleCatalogEntry | undefined {
   const direct = catalog.lookup(name);
@@ -249,7 +254,9 @@ function stringArguments(value: string, entry: ModuleCatalogEntry, modulePath: Y
   if (entry.freeForm !== undefined) {
     const properties = Object.keys((entry.schema.properties as Record<string, unknown> | undefined) ?? {});
     if (allKeyValue && keys.every((key) => properties.includes(key))) return parsed.args;
-    return { [entry.freeForm]: value };
+    // A command line reaches the shell as Ansible passes it on (a lone `\` between words is dropped).
+    const commandLine = COMMAND_MODULES.has(entry.id) ? ansibleCommandLine(value) : undefined;
+    return { [entry.freeForm]: commandLine ?? value };
   }
   if (parsed.unclosed !== undefined) {
     report(scope, modulePath, {

@@ -1,5 +1,5 @@
 // Loads an Ansible-style playbook: plays, tasks, roles (roles/<name>/tasks/main.yml, defaults/main.yml).
-import { access } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { sortProblems } from './format-problems.js';
@@ -15,16 +15,22 @@ import {
   type TaskScope,
 } from './playbook-tasks.js';
 import { configValidator, translateAjvErrors } from './schema-validation.js';
+import { didYouMean } from './suggest.js';
 import type { Play, Playbook, Task, Vars } from './types.js';
 import { locate, problemAt, readYaml, type YamlPath } from './yaml-source.js';
 
 export type { ModuleCatalog, ModuleCatalogEntry } from './module-catalog.js';
 
+export interface LoadPlaybookOptions {
+  /** ansible.cfg's roles_path: folders searched for roles after `<playbook dir>/roles`, before the playbook's own folder. */
+  rolesPath?: readonly string[];
+}
+
 /**
  * Read and check a playbook and everything it pulls in (roles, imported task files). All problems of all
  * those files are collected into one ConfigError; warnings come back in `playbook.warnings`.
  */
-export async function loadPlaybook(file: string, catalog: ModuleCatalog): Promise<Playbook> {
+export async function loadPlaybook(file: string, catalog: ModuleCatalog, options: LoadPlaybookOptions = {}): Promise<Playbook> {
   const parsed = await readYaml(file);
   const problems: ConfigProblem[] = [...parsed.problems];
   const { source, value } = parsed;
@@ -48,7 +54,7 @@ export async function loadPlaybook(file: string, catalog: ModuleCatalog): Promis
     }
   }
 
-  const scope: TaskScope = { source, catalog, problems, inherited: noInheritance, stack: [path.resolve(file)] };
+  const scope: TaskScope = { source, catalog, problems, inherited: noInheritance, stack: [path.resolve(file)], rolesPath: options.rolesPath ?? [] };
   const plays: Play[] = [];
   for (const [index, raw] of value.entries()) {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) continue;
@@ -155,14 +161,21 @@ async function loadRoles(list: unknown, listPath: YamlPath, scope: TaskScope): P
       );
       continue;
     }
-    const roleDir = path.join(path.dirname(scope.source.file), 'roles', name);
-    const tasksFile = await firstExisting([path.join(roleDir, 'tasks', 'main.yml'), path.join(roleDir, 'tasks', 'main.yaml')]);
-    if (!tasksFile) {
+    const playbookDir = path.dirname(scope.source.file);
+    const searched = [path.join(playbookDir, 'roles'), ...(scope.rolesPath ?? []), playbookDir];
+    const roleDir = await firstExisting(searched.map((dir) => path.join(dir, name)));
+    const tasksFile = roleDir && (await firstExisting([path.join(roleDir, 'tasks', 'main.yml'), path.join(roleDir, 'tasks', 'main.yaml')]));
+    if (!roleDir || !tasksFile) {
+      const nearby = roleDir ? undefined : didYouMean(name, await roleNames(searched));
       scope.problems.push(
         problemAt(scope.source, namePath, {
           code: 'playbook.role-not-found',
-          message: `role "${name}" not found: there is no ${path.join(roleDir, 'tasks', 'main.yml')}`,
-          hint: `create it, or check the spelling of "${name}"`,
+          message: roleDir
+            ? `role "${name}" has no tasks: there is no ${path.join(roleDir, 'tasks', 'main.yml')}`
+            : `role "${name}" not found in ${searched.join(', ')}`,
+          hint: roleDir
+            ? `create ${path.join(roleDir, 'tasks', 'main.yml')}`
+            : (nearby ?? `check the spelling of "${name}", or add the folder that holds it to roles_path in ansible.cfg`),
         }),
       );
       continue;
@@ -187,6 +200,12 @@ async function loadRoles(list: unknown, listPath: YamlPath, scope: TaskScope): P
     tasks.push(...((await loadTaskFile(tasksFile, scope, namePath, inherited)) ?? []));
   }
   return tasks;
+}
+
+/** The folders under the role search path, for a "did you mean" (missing folders are skipped). */
+async function roleNames(dirs: string[]): Promise<string[]> {
+  const names = await Promise.all(dirs.map((dir) => readdir(dir, { withFileTypes: true }).catch(() => [])));
+  return names.flat().flatMap((entry) => (entry.isDirectory() ? [entry.name] : []));
 }
 
 async function loadRoleVars(file: string | undefined, scope: TaskScope): Promise<Vars> {

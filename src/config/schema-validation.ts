@@ -85,7 +85,7 @@ export function translateAjvErrors(allErrors: readonly ErrorObject[] | null | un
   errors = errors.filter((e) => !alternatives.some((prefix) => e.schemaPath.startsWith(prefix)));
   for (const error of errors) {
     if (error.keyword === 'additionalProperties') {
-      const known = supportedKeys(error.parentSchema as Annotated | undefined);
+      const known = supportedKeys(error.parentSchema);
       const unknown = String(error.params.additionalProperty);
       const match = didYouMean(unknown, known);
       if (match) misspelt.add(`${error.instancePath}\u0000${match.slice(match.indexOf('"') + 1, match.lastIndexOf('"'))}`);
@@ -134,7 +134,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)}`;
   if (typeof value === 'boolean') return String(value);
-  return `the number ${String(value)}`;
+  return `the number ${typeof value === 'number' ? String(value) : typeof value}`;
 }
 
 /** Keys a schema accepts, leaving out the ones it lists only to refuse (`{ "not": {} }`). */

@@ -2,7 +2,8 @@
 import { isMap, isSeq } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { etcdMembers } from './etcd-vars.js';
-import { parseInventory } from './inventory.js';
+import { statSync } from 'node:fs';
+import { loadInventory, type LoadInventoryOptions } from './inventory.js';
 import type { ModuleCatalog } from './module-catalog.js';
 import { loadPlaybook } from './playbook.js';
 import { problemAt, readYaml } from './yaml-source.js';
@@ -20,16 +21,27 @@ export function isValid(report: FileReport): boolean {
   return !report.problems.some((problem) => problem.severity === 'error');
 }
 
-/** A list is a playbook, a mapping an inventory (INI inventories are recognised and refused with a hint). */
-export async function validateFile(file: string, catalog: ModuleCatalog): Promise<FileReport> {
+const INI_SECTION_LINE = /^[ \t]*\[[^:\]\s]+(?::\w+)?\][ \t]*(?:#.*)?\r?$/m;
+
+/**
+ * A list is a playbook, a mapping an inventory, a file with an INI `[group]` section that YAML cannot read as
+ * either an INI inventory; a folder is an inventory folder (a kubeasz cluster).
+ */
+export interface ValidateOptions {
+  /** ansible.cfg's roles_path. */
+  rolesPath?: readonly string[];
+  /** ansible.cfg's defaults for inventories. */
+  inventoryOptions?: LoadInventoryOptions;
+}
+
+export async function validateFile(file: string, catalog: ModuleCatalog, options: ValidateOptions = {}): Promise<FileReport> {
+  if (isFolder(file)) return validateInventory(file, options);
   const parsed = await readYaml(file);
   const { value, source } = parsed;
   if (parsed.problems.some((p) => p.code === 'file.unreadable')) return { file, kind: 'unknown', problems: parsed.problems };
-  const looksLikeIni =
-    value === undefined &&
-    /^\s*\[[^\]\n]+\]\s*$/m.test(source.text.split('\n').find((line) => line.trim() !== '' && !line.trim().startsWith('#')) ?? '');
-  if (Array.isArray(value)) return validatePlaybook(file, catalog);
-  if ((typeof value === 'object' && value !== null) || looksLikeIni) return validateInventory(file, source.text);
+  const looksLikeIni = (value === undefined || value === null || typeof value !== 'object') && INI_SECTION_LINE.test(source.text);
+  if (Array.isArray(value)) return validatePlaybook(file, catalog, options);
+  if ((typeof value === 'object' && value !== null) || looksLikeIni) return validateInventory(file, options);
   if (value === undefined) {
     // YAML errors: the loaders stop there, but the document's outline still tells what the file was meant to be.
     const kind = isSeq(source.doc.contents) ? 'playbook' : isMap(source.doc.contents) ? 'inventory' : 'unknown';
@@ -49,9 +61,9 @@ export async function validateFile(file: string, catalog: ModuleCatalog): Promis
   };
 }
 
-async function validatePlaybook(file: string, catalog: ModuleCatalog): Promise<FileReport> {
+async function validatePlaybook(file: string, catalog: ModuleCatalog, options: ValidateOptions): Promise<FileReport> {
   try {
-    const playbook = await loadPlaybook(file, catalog);
+    const playbook = await loadPlaybook(file, catalog, options.rolesPath ? { rolesPath: options.rolesPath } : {});
     const tasks = playbook.plays.reduce((sum, play) => sum + play.tasks.length, 0);
     return {
       file,
@@ -65,9 +77,17 @@ async function validatePlaybook(file: string, catalog: ModuleCatalog): Promise<F
   }
 }
 
-function validateInventory(file: string, text: string): FileReport {
+function isFolder(file: string): boolean {
   try {
-    const { inventory, warnings } = parseInventory(file, text);
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function validateInventory(file: string, options: ValidateOptions): Promise<FileReport> {
+  try {
+    const { inventory, warnings } = await loadInventory(file, options.inventoryOptions);
     const members = etcdMembers(inventory).length;
     const summary = `inventory, ${plural(inventory.hosts.size, 'host')}${members > 0 ? `, ${plural(members, 'etcd member')}` : ''}`;
     return { file, kind: 'inventory', problems: warnings, summary };

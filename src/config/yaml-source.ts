@@ -10,15 +10,19 @@
 import { CONFIG_FILE_LIMIT, FileReadError, decodeUtf8, readBoundedFile } from './bounded-read.js';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { ConfigProblem, SourceLocation } from '../errors.js';
+import { relaxQuotedContinuations, type LineShift } from './pyyaml-continuations.js';
 
 export type YamlPath = readonly (string | number)[];
 
 export interface YamlSource {
   /** The file name as the user gave it; used in every message. */
   file: string;
+  /** The text parsed (node ranges are offsets into it). */
   text: string;
   doc: Document.Parsed;
   lineCounter: LineCounter;
+  /** Set when the text parsed is a PyYAML-compatible rewrite of the file: the file as written, for messages. */
+  original?: { lines: string[]; shifts: Map<number, LineShift> };
 }
 
 export interface ParsedYaml {
@@ -38,8 +42,41 @@ export interface ProblemFields {
 
 const TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp';
 
-/** Parse YAML text as Ansible does (YAML 1.1); syntax errors and duplicate keys come back as problems. */
+/**
+ * Parse YAML text as Ansible does (YAML 1.1); syntax errors and duplicate keys come back as problems. A file
+ * that fails only where PyYAML is more lenient (tab-led continuation lines of a quoted scalar) is read as
+ * PyYAML reads it (pyyaml-continuations.ts).
+ */
 export function parseYaml(file: string, text: string): ParsedYaml {
+  const strict = parseYamlText(file, text);
+  if (strict.source.doc.errors.length === 0) return strict;
+  const relaxed = relaxQuotedContinuations(text);
+  if (relaxed.unclosed) return withUnclosedQuote(strict, relaxed.unclosed);
+  if (relaxed.shifts.size === 0) return strict;
+  const retried = parseYamlText(file, relaxed.text, { lines: text.split('\n'), shifts: relaxed.shifts });
+  // Kept when it cured every syntax error; what remains (a duplicate key, say) is reported on the file as PyYAML reads it.
+  return retried.source.doc.errors.length === 0 ? retried : strict;
+}
+
+/** yaml reports a quote never closed at the end of the file; the place to fix is where it opened. */
+function withUnclosedQuote(parsed: ParsedYaml, at: { line: number; col: number }): ParsedYaml {
+  const { source } = parsed;
+  const missing = parsed.problems.findIndex((p) => p.code === 'yaml.missing-char' && p.message.includes('quote'));
+  if (missing === -1) return parsed;
+  const problems = [...parsed.problems];
+  problems[missing] = withLocation(
+    source,
+    { file: source.file, line: at.line, col: at.col },
+    {
+      code: 'yaml.unclosed-quote',
+      message: 'YAML: this quote is never closed',
+      hint: 'close the quote; a quoted value may continue on the next lines, but it must end with the same quote',
+    },
+  );
+  return { ...parsed, problems };
+}
+
+function parseYamlText(file: string, text: string, original?: YamlSource['original']): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter,
@@ -50,7 +87,7 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     // inventory takes minutes); lintYaml finds duplicates with one Map per mapping instead.
     uniqueKeys: false,
   });
-  const source: YamlSource = { file, text, doc, lineCounter };
+  const source: YamlSource = { file, text, doc, lineCounter, ...(original ? { original } : {}) };
   const problems: ConfigProblem[] = [];
   for (const error of doc.errors) problems.push(yamlErrorProblem(source, error.code, error.message, error.pos[0]));
   for (const warning of doc.warnings) {
@@ -116,14 +153,18 @@ export function pointerToPath(pointer: string): string[] {
     .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
-/** 1-based line and column of a character offset. */
+/** 1-based line and column of a character offset (in the file as written). */
 export function locationAt(source: YamlSource, offset: number): SourceLocation {
   const { line, col } = source.lineCounter.linePos(Math.max(0, Math.min(offset, source.text.length)));
+  const shift = source.original?.shifts.get(line);
+  if (shift && col > shift.newPrefix) return { file: source.file, line, col: col - shift.delta };
+  if (shift) return { file: source.file, line, col: Math.min(col, shift.newPrefix - shift.delta + 1) };
   return { file: source.file, line, col };
 }
 
-/** The text of a 1-based line, without its line ending. */
+/** The text of a 1-based line as written, without its line ending. */
 export function lineTextAt(source: YamlSource, line: number): string {
+  if (source.original) return (source.original.lines[line - 1] ?? '').replace(/\r$/, '');
   const start = source.lineCounter.lineStarts[line - 1];
   if (start === undefined) return '';
   const end = source.text.indexOf('\n', start);
@@ -136,20 +177,20 @@ function keyEquals(key: unknown, segment: string | number): boolean {
 }
 
 /** The pair holding `path`'s last segment (when its parent is a mapping). */
-export function pairAt(source: YamlSource, path: YamlPath): Pair<unknown, unknown> | undefined {
+export function pairAt(source: YamlSource, path: YamlPath): Pair | undefined {
   if (path.length === 0) return undefined;
   const parent = nodeAt(source, path.slice(0, -1));
   const last = path[path.length - 1] as string | number;
   if (!isMap(parent)) return undefined;
-  return pairWithKey(parent as YAMLMap<unknown, unknown>, last);
+  return pairWithKey(parent, last);
 }
 
 /** Large mappings get an index, so locating every host of a 50,000-host inventory stays linear overall. */
 const INDEXED_MAP_SIZE = 32;
-const mapIndexes = new WeakMap<YAMLMap<unknown, unknown>, Map<string, Pair<unknown, unknown>>>();
+const mapIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
 
 /** The first pair whose key equals `segment` (as keyEquals compares). */
-function pairWithKey(map: YAMLMap<unknown, unknown>, segment: string | number): Pair<unknown, unknown> | undefined {
+function pairWithKey(map: YAMLMap, segment: string | number): Pair | undefined {
   if (map.items.length < INDEXED_MAP_SIZE) return map.items.find((pair) => keyEquals(pair.key, segment));
   let index = mapIndexes.get(map);
   if (!index) {
@@ -170,7 +211,7 @@ export function nodeAt(source: YamlSource, path: YamlPath): Node | undefined {
   for (const segment of path) {
     if (isAlias(node)) node = node.resolve(source.doc);
     if (isMap(node)) {
-      const pair = pairWithKey(node as YAMLMap<unknown, unknown>, segment);
+      const pair = pairWithKey(node, segment);
       if (!pair) return undefined;
       node = pair.value;
     } else if (isSeq(node)) {
@@ -278,7 +319,7 @@ function unknownTagProblem(source: YamlSource, offset: number): ConfigProblem {
 }
 
 /** Keys equal as yaml's uniqueKeys compares them (same scalar value, same type), found in linear time. */
-function duplicateKeyProblems(source: YamlSource, map: YAMLMap<unknown, unknown>): ConfigProblem[] {
+function duplicateKeyProblems(source: YamlSource, map: YAMLMap): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const seen = new Map<string, number>();
   for (const pair of map.items) {
@@ -320,7 +361,7 @@ function lintYaml(source: YamlSource): ConfigProblem[] {
       }
       problems.push(...duplicateKeyProblems(source, map));
       for (const pair of map.items) {
-        const key = pair.key as unknown;
+        const key = pair.key;
         if (key !== null && !isScalar(key) && isNode(key) && key.range) {
           problems.push(
             problemAtOffset(source, key.range[0], {

@@ -18,6 +18,8 @@ export interface PhasePolicy {
   shouldRun?(phase: string, host: string): boolean;
   /** Before any host starts the phase (journal: begun). */
   onBegin?(phase: string, hosts: readonly string[]): Promise<void>;
+  /** A host starts the phase (its first task). */
+  onHostStart?(phase: string, host: string): Promise<void>;
   /** A host finished every task of the phase (journal: done). */
   onHostDone?(phase: string, host: string, results: readonly TaskOutcome[]): Promise<void>;
   /** Groups of hosts run one after the other (asked just before the phase runs, never in a dry-run). */
@@ -127,6 +129,7 @@ async function runPhase(input: PhasedInput, phase: ProcedurePhase, hosts: string
     outcome.results.set(target, results);
     // A once-phase recorded as `localhost` still runs its tasks for the play's first host (delegated there).
     const hostName = target === localhostName && phase.once ? (hosts[0] as string) : target;
+    if (!input.run.dryRun) await policy.onHostStart?.(phase.id, target);
     for (const task of phase.tasks) {
       if (input.interrupt.aborted && !input.run.dryRun) {
         outcome.failures.set(target, 'interrupted before this step');

@@ -115,8 +115,10 @@ class Precheck {
     }
     // From here on, what this task registers or sets is a run-time value.
     const names = [...(task.register ? [task.register] : []), ...(module.meta.setsFacts ? Object.keys(raw).filter((k) => k !== 'cacheable') : [])];
+    // The play's hosts too: an implicit localhost is not in the inventory.
+    const everyHost = new Set([...this.input.inventory.hosts.keys(), ...hosts]);
     for (const name of names) {
-      for (const host of this.input.inventory.hosts.keys()) if (!(name in this.facts.of(host))) this.facts.set(host, name, new Deferred(name));
+      for (const host of everyHost) if (!(name in this.facts.of(host))) this.facts.set(host, name, new Deferred(name));
     }
   }
 

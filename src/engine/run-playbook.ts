@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatProblems } from '../config/format-problems.js';
-import { loadInventory } from '../config/inventory.js';
+import { loadInventory, type LoadInventoryOptions } from '../config/inventory.js';
 import { loadPlaybook } from '../config/playbook.js';
 import type { Inventory, Playbook } from '../config/types.js';
 import { ConfigError } from '../errors.js';
@@ -27,11 +27,11 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const dryRun = options.dryRun ?? false;
   const tags = { ...(options.tags ? { tags: options.tags } : {}), ...(options.skipTags ? { skipTags: options.skipTags } : {}) };
 
-  const { inventory, warnings } = await inventoryFrom(options.inventory);
+  const { inventory, warnings } = await inventoryFrom(options.inventory, options.inventoryOptions);
   phase('inventory loaded');
   // Our SSH transport module is fetched while the playbook is read (ssh2 itself loads on the first connection).
   if (!options.openTransports && reachedOverSsh(inventory)) void import('../transport/ssh-transport.js').catch(() => undefined);
-  const { playbook, catalog } = await playbookFrom(options.playbook, options.catalog);
+  const { playbook, catalog } = await playbookFrom(options.playbook, options.catalog, options.rolesPath);
   phase('playbook loaded');
   const session = new EngineSession({
     inventory,
@@ -141,10 +141,15 @@ export async function runPass(session: EngineSession, playbook: Playbook, playHo
   };
 }
 
-export function connectionOptionsOf(options: Pick<RunPlaybookOptions, 'acceptNewHostKeys' | 'knownHostsFile' | 'connectTimeoutMs' | 'openTransports'>): ConnectionOptions {
+export function connectionOptionsOf(
+  options: Pick<RunPlaybookOptions, 'acceptNewHostKeys' | 'knownHostsFile' | 'sshConfigFile' | 'hostKeyPolicy' | 'hostKeyPolicyReason' | 'connectTimeoutMs' | 'openTransports'>,
+): ConnectionOptions {
   return {
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
     ...(options.knownHostsFile !== undefined ? { knownHostsFile: options.knownHostsFile } : {}),
+    ...(options.sshConfigFile !== undefined ? { sshConfigFile: options.sshConfigFile } : {}),
+    ...(options.hostKeyPolicy !== undefined ? { hostKeyPolicy: options.hostKeyPolicy } : {}),
+    ...(options.hostKeyPolicyReason !== undefined ? { hostKeyPolicyReason: options.hostKeyPolicyReason } : {}),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     ...(options.openTransports ? { openTransports: options.openTransports } : {}),
   };
@@ -162,9 +167,9 @@ function reachedOverSsh(inventory: Inventory): boolean {
   return false;
 }
 
-async function inventoryFrom(source: string | Inventory): Promise<{ inventory: Inventory; warnings: string[] }> {
+async function inventoryFrom(source: string | Inventory, options?: LoadInventoryOptions): Promise<{ inventory: Inventory; warnings: string[] }> {
   if (typeof source !== 'string') return { inventory: source, warnings: [] };
-  const loaded = await loadInventory(resolve(source));
+  const loaded = await loadInventory(resolve(source), options);
   return { inventory: loaded.inventory, warnings: loaded.warnings.map((w) => formatProblems([w]).trimEnd()) };
 }
 
@@ -183,6 +188,7 @@ function playbookWarnings(playbook: Playbook): string[] {
 export async function playbookFrom(
   source: string | Playbook,
   given: ModuleRegistry | undefined,
+  rolesPath: readonly string[] = [],
 ): Promise<{ playbook: Playbook; catalog: ModuleRegistry }> {
   const full = async (): Promise<ModuleRegistry> => (await import('../modules/registry.js')).moduleCatalog;
   if (typeof source !== 'string') {
@@ -191,10 +197,10 @@ export async function playbookFrom(
     return { playbook: source, catalog: coreOnly ? coreCatalog : await full() };
   }
   const file = resolve(source);
-  if (given) return { playbook: await loadPlaybook(file, given), catalog: given };
+  if (given) return { playbook: await loadPlaybook(file, given, { rolesPath }), catalog: given };
   if (!(await namesNonCoreModule(file))) {
     try {
-      return { playbook: await loadPlaybook(file, coreCatalog), catalog: coreCatalog };
+      return { playbook: await loadPlaybook(file, coreCatalog, { rolesPath }), catalog: coreCatalog };
     } catch (error) {
       const unknownName =
         error instanceof ConfigError && error.problems.some((p) => p.code === 'playbook.unknown-module' || p.code === 'playbook.unknown-keyword');
@@ -202,7 +208,7 @@ export async function playbookFrom(
     }
   }
   const catalog = await full();
-  return { playbook: await loadPlaybook(file, catalog), catalog };
+  return { playbook: await loadPlaybook(file, catalog, { rolesPath }), catalog };
 }
 
 /** A task key like `etcd.snapshot:` (dotted, not `ansible.*`) in the playbook file itself. */

@@ -2,6 +2,7 @@
 // task vars, facts and registered results, extra vars; then the magic variables. Trusted values that are
 // themselves templates (`cluster_dir: "{{ base_dir }}/x"`) are rendered when read; registered output never is.
 import { dirname } from 'node:path';
+import { implicitLocalhost } from '../config/host-pattern.js';
 import type { Inventory, Vars } from '../config/types.js';
 import { LazyTemplate } from '../template/lazy.js';
 import type { FactStore } from './facts.js';
@@ -37,7 +38,7 @@ export function buildScope(play: PlayScope, hostName: string, extras: TaskScopeE
   const host = play.inventory.hosts.get(hostName);
   const scope = Object.create(null) as Scope;
   addTrusted(scope, extras.roleDefaults);
-  addTrusted(scope, host?.vars);
+  addTrusted(scope, (host ?? implicitLocalhost(play.inventory, hostName))?.vars);
   addTrusted(scope, play.playVars);
   addTrusted(scope, extras.taskVars);
   Object.assign(scope, play.facts.of(hostName));

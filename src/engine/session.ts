@@ -3,7 +3,9 @@
 // makes several over one session (the preflight, the preview, the run, perhaps the rollback).
 import type { Inventory, Playbook, Vars } from '../config/types.js';
 import type { ModuleRegistry } from '../modules/registry.js';
+import { hostRunnerKey } from '../modules/host-runner.js';
 import { RunState } from '../modules/run-state.js';
+import { UnreachableError } from '../errors.js';
 import { ConnectionPool, type ConnectionOptions } from './connections.js';
 import { FactStore } from './facts.js';
 import type { RunContext } from './invocation.js';
@@ -42,6 +44,12 @@ export class EngineSession {
     this.state = options.state ?? new RunState();
     this.connections = options.sharedConnections ?? new ConnectionPool(options.inventory, options.connection ?? {});
     this.ownsConnections = options.sharedConnections === undefined;
+    const connections = this.connections;
+    this.state.set(hostRunnerKey, async (host, command, timeoutMs) => {
+      const transport = await connections.get(host);
+      if (transport instanceof UnreachableError) throw transport;
+      return transport.exec(command, { timeoutMs, become: connections.specFor(host).become });
+    });
   }
 
   private readonly ownsConnections: boolean;

@@ -1,6 +1,7 @@
 // One attempt of a task on a host (one loop item): arguments rendered, the module driven by drivePlan on
 // the host, its delegate or the deploy host; `until` retries; changed_when / failed_when.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { implicitLocalhost } from '../config/host-pattern.js';
 import type { Task } from '../config/types.js';
 import { UnreachableError } from '../errors.js';
 import type { ModuleContext } from '../modules/define.js';
@@ -119,7 +120,7 @@ async function attemptOnce(invocation: TaskInvocation, at: AttemptTarget): Promi
     const msg = `${delegatedTo ? `delegate ${delegatedTo} is unreachable: ` : ''}${target.message}${target.hint ? ` (fix: ${target.hint})` : ''}`;
     return { status: 'unreachable', value: { unreachable: true, msg }, msg, planned: false };
   }
-  const host = run.inventory.hosts.get(hostName);
+  const host = run.inventory.hosts.get(hostName) ?? implicitLocalhost(run.inventory, hostName);
   if (!host) throw new Error(`host ${hostName} is not in the inventory`);
   const become = task.become ?? invocation.play.become ?? run.connections.specFor(hostName).become;
   const context: ModuleContext = { host, inventory: run.inventory, vars: at.scope, dryRun: run.dryRun, become, state: run.state };

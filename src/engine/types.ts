@@ -1,8 +1,10 @@
 // The engine's public shapes: options of a run, results per host and task, progress events, the summary.
 import type { ConnectionSpec, Inventory, Playbook, Vars } from '../config/types.js';
+import type { LoadInventoryOptions } from '../config/inventory.js';
 import type { ExitCodeValue, SourceLocation, UnreachableError } from '../errors.js';
 import type { PlannedStep } from '../modules/step.js';
 import type { Transport } from '../transport/types.js';
+import type { HostKeyPolicy } from '../transport/host-key-policy.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { RunState } from '../modules/run-state.js';
 import type { PhaseEvent, PhasedRun, PhasePolicy } from './phased.js';
@@ -108,7 +110,14 @@ export interface RunSummary {
 
 export type OpenTransportsFn = (
   specs: readonly ConnectionSpec[],
-  options: { knownHostsFile?: string; acceptNewHostKeys?: boolean; connectTimeoutMs?: number },
+  options: {
+    knownHostsFile?: string;
+    acceptNewHostKeys?: boolean;
+    connectTimeoutMs?: number;
+    sshConfigFile?: string;
+    hostKeyPolicy?: HostKeyPolicy;
+    hostKeyPolicyReason?: string;
+  },
 ) => Promise<Map<string, Transport | UnreachableError>>;
 
 export interface RunPlaybookOptions {
@@ -129,6 +138,12 @@ export interface RunPlaybookOptions {
   reporter?: Reporter;
   acceptNewHostKeys?: boolean;
   knownHostsFile?: string;
+  /** `--ssh-config`: read this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F). */
+  sshConfigFile?: string;
+  /** Overrides StrictHostKeyChecking of ssh_config (e.g. accept-new for ansible.cfg's `host_key_checking = False`). */
+  hostKeyPolicy?: HostKeyPolicy;
+  /** Why that policy, said once per run when it is accept-new, e.g. `host_key_checking = False in ./ansible.cfg`. */
+  hostKeyPolicyReason?: string;
   /** Default 10 s. */
   connectTimeoutMs?: number;
   /** `--tags` / `--skip-tags`. */
@@ -144,4 +159,8 @@ export interface RunPlaybookOptions {
   state?: RunState;
   /** Run the playbook as a procedure: the journaled-phase strategy under this policy (backup, restore). */
   phased?: { policy: PhasePolicy; onEvent?: (event: PhaseEvent) => void };
+  /** How the inventory is loaded when given as a path (ansible.cfg's remote_user and private_key_file). */
+  inventoryOptions?: LoadInventoryOptions;
+  /** ansible.cfg's roles_path: where roles are looked for after `<playbook dir>/roles`. */
+  rolesPath?: readonly string[];
 }

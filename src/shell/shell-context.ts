@@ -72,6 +72,28 @@ function describeValue(value: string): string {
 class Scanner {
   private readonly stack: Frame[] = [{ kind: 'top', pending: [] }];
   private atWordStart = true;
+  /** Words of the current simple command so far (for `for NAME in ...`); `word` is the one being read. */
+  private words: string[] = [];
+  private word = '';
+
+  /** Follow command words: blanks end a word, operators end the command. */
+  private track(c: string): void {
+    if (c === ' ' || c === '\t') {
+      if (this.word !== '') this.words.push(this.word);
+      this.word = '';
+    } else if (/[\n;&|()<>]/.test(c)) {
+      this.words = [];
+      this.word = '';
+    } else {
+      this.word += c;
+    }
+  }
+
+  /** In the word list of `for NAME in ...`, where sh splits an unquoted $var into words. */
+  private inForList(): boolean {
+    const [keyword, name, inWord] = this.words;
+    return this.word === '' && keyword === 'for' && name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && inWord === 'in';
+  }
 
   private get top(): Frame {
     return this.stack[this.stack.length - 1]!;
@@ -152,6 +174,8 @@ class Scanner {
   private commandChar(frame: Extract<Frame, { kind: 'top' | 'cmdsub' }>, text: string, i: number, valueFollows: boolean): number {
     const c = text[i]!;
     const atEnd = i + 1 >= text.length;
+    // Quotes, `$`, `\` and the like make the word something other than a plain keyword or name.
+    this.track(/[\\'"`$#]/.test(c) ? '\u0000' : c);
     if (c === '\\') {
       if (atEnd && valueFollows) throw new ShellContextError('a {{ }} value cannot follow a backslash in a shell command');
       this.atWordStart = false;
@@ -212,6 +236,8 @@ class Scanner {
     }
     if (next === '(') {
       this.stack.push({ kind: 'cmdsub', pending: [], depth: 0 });
+      this.words = [];
+      this.word = '';
       this.atWordStart = true;
       return i + 2;
     }
@@ -308,9 +334,15 @@ class Scanner {
     const frame = this.top;
     switch (frame.kind) {
       case 'top':
-      case 'cmdsub':
+      case 'cmdsub': {
+        // `for ip in {{ ips }}` loops over the words of the value, as over an unquoted $ips in sh; each word
+        // stays literal text. Anywhere else a value is one word (a flag list is not split into flags).
+        const list = this.atWordStart && this.inForList() && !piece.preQuoted ? value.split(/[ \t\n]+/).filter((w) => w !== '') : undefined;
         this.atWordStart = false;
+        this.track('\u0000');
+        if (list) return list.length > 0 ? list.map(shellQuote).join(' ') : '';
         return piece.preQuoted ? value : shellQuote(value);
+      }
       case 'double':
         // Close the "...", add the value as one shellQuote'd word part, reopen: "a"'$(id)'"b" is one word.
         return `"${shellQuote(value)}"`;

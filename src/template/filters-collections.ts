@@ -198,7 +198,7 @@ export const collectionFilters: Record<string, FilterSpec> = {
   combine: {
     params: ['*dicts', 'recursive', 'list_merge'],
     apply(input, [dicts, recursive, listMerge]) {
-      const sources = [input, ...(dicts as unknown[]).flatMap((item) => (Array.isArray(item) ? item : [item]))];
+      const sources = [input, ...(dicts as unknown[]).flatMap((item): unknown[] => (Array.isArray(item) ? (item as unknown[]) : [item]))];
       return sources.reduce<Record<string, unknown>>(
         (target, source) => combine(target, source, isTrue(recursive ?? false), toText(listMerge ?? 'replace')),
         {},
@@ -257,7 +257,10 @@ export const collectionFilters: Record<string, FilterSpec> = {
     apply(input, [container, moreKeys], ctx) {
       if (container === undefined) throw new TemplateError('extract needs a container: item | extract(hostvars)');
       concrete(input);
-      const keys = [input, ...(moreKeys === undefined || moreKeys === null ? [] : Array.isArray(moreKeys) ? moreKeys : [moreKeys])];
+      const keys: unknown[] = [
+        input,
+        ...(moreKeys === undefined || moreKeys === null ? [] : Array.isArray(moreKeys) ? (moreKeys as unknown[]) : [moreKeys]),
+      ];
       let current: unknown = container;
       let text = ctx.argTexts[0] ?? 'container';
       for (const key of keys) {

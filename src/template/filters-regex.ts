@@ -56,7 +56,8 @@ export const regexFilters: Record<string, FilterSpec> = {
       return allMatches(regex, toText(input)).map((match) => {
         if (match.length === 1) return match[0];
         if (match.length === 2) return match[1] ?? '';
-        return match.slice(1).map((value) => value ?? '');
+        // A group that did not take part in the match is undefined at run time, whatever the type says.
+        return match.slice(1).map((value) => (value as string | undefined) ?? '');
       });
     },
   },

@@ -28,7 +28,7 @@ function parseInteger(text: string, base: number): number | undefined {
     effectiveBase = 10;
   }
   const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, effectiveBase);
-  if (!digits || [...digits].some((digit) => !alphabet.includes(digit))) return undefined;
+  if (!digits || Array.from(digits).some((digit) => !alphabet.includes(digit))) return undefined;
   return sign * parseInt(digits, effectiveBase);
 }
 

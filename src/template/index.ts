@@ -49,7 +49,7 @@ function soleOutput(nodes: TemplateNode[]): Expr | undefined {
 }
 
 function context(source: string, scope: Scope): EvalContext {
-  return { source, root: scope, frames: [new Map()] };
+  return { source, root: scope, frames: [new Map<string, unknown>()] };
 }
 
 /**

@@ -22,7 +22,7 @@ const namePattern = /[A-Za-z_][A-Za-z0-9_]*/y;
 const floatPattern = /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const integerPattern = /\d+/y;
 const twoCharOps = new Set(['//', '**', '==', '!=', '<=', '>=']);
-const oneCharOps = new Set([...'+-*/%~<>=.,:|()[]{}']);
+const oneCharOps = new Set(Array.from('+-*/%~<>=.,:|()[]{}'));
 
 interface Layout {
   /** The previous tag ended with `-`. */

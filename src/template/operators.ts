@@ -19,7 +19,9 @@ function repeat<T>(items: T[] | string, times: unknown): T[] | string {
   const count = Math.max(0, times);
   if (items.length * count > maxRepeatLength) throw new TemplateError('repetition result is too large');
   if (typeof items === 'string') return items.repeat(count);
-  return Array.from({ length: count }, () => items).flat() as T[];
+  const out: T[] = [];
+  for (let i = 0; i < count; i++) out.push(...items);
+  return out;
 }
 
 export function binaryOperation(op: string, a: unknown, b: unknown): unknown {
@@ -30,7 +32,7 @@ export function binaryOperation(op: string, a: unknown, b: unknown): unknown {
   switch (op) {
     case '+':
       if (typeof a === 'string' && typeof b === 'string') return a + b;
-      if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+      if (Array.isArray(a) && Array.isArray(b)) return [...(a as unknown[]), ...(b as unknown[])];
       break;
     case '*':
       if (typeof a === 'string' || Array.isArray(a)) return repeat(a, b);

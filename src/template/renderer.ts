@@ -153,7 +153,7 @@ export function joinParts(parts: Part[]): string | Deferred {
       throw error;
     }
   } else {
-    text = parts.map((part) => (typeof part === 'string' ? part : part.toString())).join('');
+    text = parts.map((part) => (typeof part === 'string' ? part : part instanceof ShellValue ? part.text : part.toString())).join('');
   }
   return hasDeferred ? new Deferred(text) : text;
 }

@@ -148,7 +148,7 @@ export function contains(container: unknown, item: unknown): boolean {
 /** Items a for loop or a list filter sees: list items, string characters, dictionary keys. */
 export function toList(value: unknown): unknown[] {
   concrete(value);
-  if (Array.isArray(value)) return [...value];
+  if (Array.isArray(value)) return [...(value as unknown[])];
   if (typeof value === 'string') return Array.from(value);
   if (value instanceof Map) return [...value.keys()];
   if (isPlainObject(value)) return Object.keys(value);

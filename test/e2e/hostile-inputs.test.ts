@@ -452,11 +452,12 @@ const cases: Case[] = [
     stderr: fixed('cannot read loop-a.yml', 'symbolic links'),
   },
   {
-    name: 'validate: a folder given as a file',
+    // A folder is an inventory folder (a kubeasz cluster folder); one without an inventory says what it looked for.
+    name: 'validate: a folder without an inventory',
     setup: (dir) => mkdir(join(dir, 'folder.yml')),
     args: () => ['validate', 'folder.yml'],
     code: 2,
-    stderr: fixed('cannot read folder.yml', 'folder, not a file'),
+    stderr: fixed('the folder folder.yml holds no inventory: none of hosts, hosts.yml'),
   },
   {
     name: 'validate: a missing file',

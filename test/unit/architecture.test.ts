@@ -15,9 +15,9 @@ const layers: Record<string, number> = {
   modules: 5,
   etcd: 4,
   lab: 4,
-  remote: 4,
-  drill: 4,
-  report: 4,
+  remote: 4.5,
+  drill: 4.5,
+  report: 4.7, // shows what drill and backup recorded
   transport: 3,
   template: 3,
   config: 2,

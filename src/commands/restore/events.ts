@@ -69,7 +69,11 @@ export function printablePlan(run: PhasedRun): PrintablePhase[] {
       host,
       actions: results
         .filter(({ result }) => result.status !== 'skipped')
-        .map(({ ref, result }) => ({ title: ref.task, steps: result.steps.map(stepLine) })),
+        .map(({ ref, result }) => ({
+          title: ref.task,
+          // A task with nothing to run here says why (no unit listed on this host, say).
+          steps: result.steps.length > 0 ? result.steps.map(stepLine) : [`(nothing to do${result.display.msg ? `: ${result.display.msg}` : ''})`],
+        })),
     })),
   }));
 }

@@ -8,6 +8,9 @@ import type { RestoreReport } from './report.js';
 
 const usage = `usage: orchestrate restore INVENTORY [options]
 
+INVENTORY is a YAML or INI inventory or a folder holding one (a kubeasz cluster folder: the newest
+snapshot of its backup/ folder by default). Always given on the command line.
+
 Restores every etcd member of INVENTORY from one snapshot, each with its own --name, initial cluster
 and token; old data dirs are moved aside (never deleted). Runs the preflight, prints what will happen,
 asks for confirmation, then follows playbooks/restore.yml with a journal a re-run continues from.
@@ -27,8 +30,10 @@ options:
       --service-timeout S      seconds for each unit to stop or start (default 90)
       --json                   one JSON object per line on stdout (events, then the report)
       --known-hosts FILE       known hosts file (default ~/.ssh/known_hosts)
-      --accept-new-host-keys   trust and record host keys not seen before
-      --connect-timeout S      seconds to connect to each host (default 10)
+      --accept-new-host-keys   trust and record host keys not seen before (also when ansible.cfg
+                               says host_key_checking = False; a changed key is always refused)
+      --ssh-config FILE        this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F)
+      --connect-timeout S      seconds to connect to each host (default: timeout in ansible.cfg, else 10)
   -h, --help                   this text
 
 exit codes: 0 restored and verified (or rolled back on request), 2 configuration or usage error,
@@ -117,11 +122,13 @@ export async function restoreCommand(args: string[]): Promise<number> {
   }
   const etcdSeconds = seconds(values['etcd-timeout'], '--etcd-timeout');
   const serviceSeconds = seconds(values['service-timeout'], '--service-timeout');
-  const connectSeconds = seconds(values['connect-timeout'], '--connect-timeout');
+  const { acceptNewHostKeys, ansibleDefaults } = await import('../ansible-defaults.js');
+  const defaults = await ansibleDefaults();
+  const connectSeconds = seconds(values['connect-timeout'], '--connect-timeout') ?? defaults.settings.timeout?.value;
 
   const { loadInventory } = await import('../../config/inventory.js');
   const { formatProblems } = await import('../../config/format-problems.js');
-  const { inventory, warnings } = await loadInventory(inventoryFile, { requireEtcd: true });
+  const { inventory, warnings } = await loadInventory(inventoryFile, { ...defaults.inventoryOptions, requireEtcd: true });
   if (warnings.length && !values.json) process.stderr.write(formatProblems(warnings));
 
   const json = values.json === true;
@@ -137,7 +144,8 @@ export async function restoreCommand(args: string[]): Promise<number> {
     ...(values['rollback-playbook'] !== undefined ? { rollbackPlaybook: values['rollback-playbook'] } : {}),
     connect: {
       ...(values['known-hosts'] ? { knownHostsFile: values['known-hosts'] } : {}),
-      ...(values['accept-new-host-keys'] ? { acceptNewHostKeys: true } : {}),
+      ...(acceptNewHostKeys(values['accept-new-host-keys'] === true, defaults.hostKeys) ? { acceptNewHostKeys: true } : {}),
+      ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
       ...(connectSeconds ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
     },
   };

@@ -12,11 +12,24 @@ export interface PreflightReading {
   /** Each one refuses the procedure; prefixed with the host. */
   problems: string[];
   warnings: string[];
+  /** What the identity check derived or could not check. */
+  notes: string[];
+  /** The live member list the identity check compared against (when the cluster answered). */
+  liveMembers?: { name: string; peerUrls: string[] }[];
 }
 
 /** Bytes a restore needs beside the data dir: the snapshot (or archive) copy plus the restored data, with a margin. */
 export function bytesNeededFor(snapshotBytes: number): number {
   return 2 * snapshotBytes + 64 * 1024 * 1024;
+}
+
+/** The identity check's notes and the live member list it saw. */
+function readIdentities(run: PhasedRun, reading: PreflightReading): void {
+  const registered = run.phases.find((p) => p.id === 'identities')?.results.get('localhost')?.[0]?.result.result;
+  if (!registered) return;
+  if (Array.isArray(registered.notes)) reading.notes.push(...(registered.notes as string[]));
+  if (Array.isArray(registered.live_members)) reading.liveMembers = (registered.live_members as { name: string; peerUrls: string[] }[]).map((m) => ({ name: m.name, peerUrls: m.peerUrls }));
+  if (Array.isArray(registered.problems)) reading.problems.push(...(registered.problems as string[]));
 }
 
 /** How hosts are named in these lines: `etcd1 (10.0.0.1)` for a member, the host alone otherwise. */
@@ -27,7 +40,8 @@ export function hostLabels(members: readonly { name: string; host: string }[]): 
 
 /** `memberFacts: false` for a preflight without `etcd.preflight` (the rollback's). */
 export function readPreflight(run: PhasedRun, members: readonly EtcdMember[], expect: { memberFacts: boolean } = { memberFacts: true }): PreflightReading {
-  const reading: PreflightReading = { facts: new Map(), problems: [], warnings: [] };
+  const reading: PreflightReading = { facts: new Map(), problems: [], warnings: [], notes: [] };
+  readIdentities(run, reading);
   const phase = run.phases.find((p) => p.id === 'preflight');
   const labelOf = hostLabels(members);
   if (!phase) {

@@ -8,10 +8,10 @@ import type { EtcdMember, Inventory } from '../../config/types.js';
 import { ConfigError, RefusedError } from '../../errors.js';
 import { checkIdentities, type RestoreTool } from '../../etcd/restore/identity.js';
 import { journalPath, readJournal, type RestoreJournal, type RestoreMode } from '../../etcd/restore/journal.js';
-import { localFreeBytes, localRestoreTool } from '../../etcd/restore/local-restore.js';
+import { localCanBump, localFreeBytes, localRestoreTool } from '../../etcd/restore/local-restore.js';
 import { newRunId, restorePaths, type MemberRestorePaths } from '../../etcd/restore/paths.js';
 import { checkSnapshotFile, chooseSnapshot, formatDuration, type ChosenSnapshot } from '../../etcd/restore/snapshot-source.js';
-import { hostServices, topologyOf, type HostServices } from '../../etcd/restore/unit-commands.js';
+import { checkTopologyVariable, hostServices, type HostServices } from '../../etcd/restore/unit-commands.js';
 import { now, type Emit } from './events.js';
 import { bytesNeededFor } from './preflight.js';
 import { DEFAULT_TIMEOUTS, type PlanTimeouts, type RestoreRunOptions } from './restore-run.js';
@@ -45,7 +45,7 @@ export interface RestoreContext extends RunLog {
   runId: string;
   paths: Map<string, MemberRestorePaths>;
   /** Deploy-host mode: the tool here and a scratch folder for the member dirs. */
-  deployHost?: { tool: RestoreTool; workDir: string };
+  deployHost?: { tool: RestoreTool; workDir: string; canBump: boolean };
   timeouts: PlanTimeouts;
   dryRun: boolean;
   signal: AbortSignal;
@@ -57,7 +57,7 @@ export async function prepareRestore(options: RestoreRunOptions): Promise<Restor
   const members = requireEtcd(inventory);
   const identity = checkIdentities(members);
   if (identity.errors.length) throw new ConfigError(identity.errors.map((p) => ({ ...p, loc: p.loc ?? { file: inventory.file, line: 1, col: 1 } })));
-  topologyOf(inventory);
+  checkTopologyVariable(inventory);
   const token = members[0]?.token ?? 'cluster';
   const journalFile = journalPath(inventory.dir, token);
   const { previous, resuming } = await readEarlierRun(journalFile, members);
@@ -173,7 +173,7 @@ function checkSnapshotAge(snapshot: ChosenSnapshot, ageMs: number, log: RunLog, 
 }
 
 /** Deploy-host mode needs the tool here and room for every member's archive. */
-async function deployHostScratch(members: readonly EtcdMember[], snapshot: ChosenSnapshot, runId: string): Promise<{ tool: RestoreTool; workDir: string }> {
+async function deployHostScratch(members: readonly EtcdMember[], snapshot: ChosenSnapshot, runId: string): Promise<{ tool: RestoreTool; workDir: string; canBump: boolean }> {
   const tool = await localRestoreTool();
   if (!tool) {
     throw new RefusedError(
@@ -191,5 +191,5 @@ async function deployHostScratch(members: readonly EtcdMember[], snapshot: Chose
       'restore.no-local-space',
     );
   }
-  return { tool, workDir: join(tmpdir(), `orchestrate-restore-${runId}`) };
+  return { tool, workDir: join(tmpdir(), `orchestrate-restore-${runId}`), canBump: tool === 'etcdutl' && (await localCanBump()) };
 }

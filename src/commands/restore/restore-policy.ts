@@ -45,8 +45,9 @@ export function restorePolicy(writer: JournalWriter, members: readonly EtcdMembe
       await writer.markBegun(phase);
       if (phase === 'stop-kube-master' && !writer.journal.marks['api-down']) await writer.mark('api-down');
     },
+    onHostStart: (phase, host) => writer.time('restore', phase, host, 'start'),
     onHostDone: async (phase, host) => {
-      await writer.markDone(host, phase);
+      await Promise.all([writer.markDone(host, phase), writer.time('restore', phase, host, 'end')]);
       failpoint(phase, host);
     },
     waves: etcdStopWaves(members, observe),
@@ -55,23 +56,25 @@ export function restorePolicy(writer: JournalWriter, members: readonly EtcdMembe
 }
 
 /** A rollback is never cut short: it is what leaves the cluster usable. */
-export function rollbackPolicy(writer: JournalWriter, members: readonly EtcdMember[], restoredDataAt: Map<string, string>): PhasePolicy {
+export function rollbackPolicy(writer: JournalWriter, members: readonly EtcdMember[], restoredDataAt: Map<string, string>, observe?: ObserveCluster): PhasePolicy {
   return {
     shouldRun: (phase, host) => shouldRunRollbackPhase(writer.journal, phase, host),
     onBegin: (phase) =>
       writer.update((j) => {
         if (j.rollback && !j.rollback.begun.includes(phase)) j.rollback.begun.push(phase);
       }),
-    onHostDone: (phase, host, results) => {
+    onHostStart: (phase, host) => writer.time('rollback', phase, host, 'start'),
+    onHostDone: async (phase, host, results) => {
       const restoredAt = results[0]?.result.result.restored_data_at;
       if (phase === 'revert-data' && typeof restoredAt === 'string') restoredDataAt.set(host, restoredAt);
-      return writer.update((j) => {
+      await writer.time('rollback', phase, host, 'end');
+      await writer.update((j) => {
         if (!j.rollback) return;
         const list = (j.rollback.done[host] ??= []);
         if (!list.includes(phase)) list.push(phase);
       });
     },
-    waves: etcdStopWaves(members),
+    waves: etcdStopWaves(members, observe),
     interruptible: () => false,
     // A failed stop or swap-back halts it (going on could start etcd on the wrong data); after a failed
     // start it goes on, so that whatever can come up does.

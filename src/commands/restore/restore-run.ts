@@ -8,15 +8,16 @@ import type { Inventory } from '../../config/types.js';
 import { ConfigError, ExitCode, RefusedError } from '../../errors.js';
 import type { ConnectionOptions } from '../../engine/connections.js';
 import type { PhasedRun } from '../../engine/phased.js';
-import { observeCluster, type ObserveCluster } from '../../etcd/cluster/observe.js';
+import type { ObserveCluster } from '../../etcd/cluster/observe.js';
 import type { ClusterVerdict } from '../../etcd/cluster/verdict.js';
-import { archiveJournal, DEPLOY_HOST, isDone, JournalWriter, type RestoreJournal } from '../../etcd/restore/journal.js';
-import { restorePaths } from '../../etcd/restore/paths.js';
-import { Deferred } from '../../template/index.js';
+import { archiveJournal, DEPLOY_HOST, JournalWriter, type RestoreJournal } from '../../etcd/restore/journal.js';
 import { packagePath } from '../../package-root.js';
 import { Procedure } from '../procedure.js';
 import { now, printablePlan, restoreEventsOf, type Emit } from './events.js';
-import { bytesNeededFor, readPreflight, type PreflightReading } from './preflight.js';
+import { readPreflight, type PreflightReading } from './preflight.js';
+import { journalMembers, memberFacts, servicesByTopology, setSettledFacts, settleMembers, stateFromJournal } from './restore-members.js';
+import { RunState } from '../../modules/run-state.js';
+import { clusterObserver, observeClusterKey } from '../../modules/etcd-access.js';
 import type { RestoreReport } from './report.js';
 import { restorePolicy } from './restore-policy.js';
 import { prepareRestore, type RestoreContext } from './restore-context.js';
@@ -68,6 +69,11 @@ const REQUIRED_PHASES = ['preflight', 'restore-data', 'stop-etcd', 'swap-data', 
 
 export async function restoreCluster(options: RestoreRunOptions): Promise<RestoreReport> {
   const ctx = await prepareRestore(options);
+  const state = new RunState();
+  if (options.observe) state.set(observeClusterKey, options.observe);
+  const observe = (): ObserveCluster => clusterObserver(state, ctx.inventory);
+  // A resumed run acts on the members as its journal recorded them, not as they read now (half of them moved).
+  if (ctx.resuming) stateFromJournal(state, ctx.resuming, ctx.members);
   const procedure = await Procedure.open(
     {
       inventory: ctx.inventory,
@@ -77,27 +83,32 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
       requiredPhases: REQUIRED_PHASES,
       optionalGroups: KUBE_GROUPS,
       connection: options.connect ?? {},
+      state,
     },
     !ctx.resuming,
   );
   ctx.lap('connect');
   try {
     const preflight = await runPreflight(ctx, procedure);
-    const planMembers = planMembersOf(ctx, preflight, procedure);
-    const current = ctx.resuming ? [] : await (options.observe ?? observeCluster)(ctx.members, { timeoutMs: 2_000 });
+    const { planMembers, bump } = settleMembers(ctx, preflight, state);
+    setSettledFacts(ctx.inventory, planMembers, bump, ctx.snapshot.revision, (host, name, value) => procedure.setHostFact(host, name, value));
+    if (bump === 0 && !ctx.resuming) ctx.warn(noBumpWarning(ctx.snapshot.revision));
+    const current = ctx.resuming ? [] : await observe()(ctx.members, { timeoutMs: 2_000 });
     ctx.lap('preflight');
-    const preview = await procedure.pass({ dryRun: true, skipTags: ['preflight'] });
+    const preview = await procedure.pass({ dryRun: true, skipTags: ['preflight', 'identities'] });
     const plan = printablePlan(preview);
-    ctx.emit({ type: 'summary', text: summaryText({ ...ctx, current, planMembers, resuming: Boolean(ctx.resuming), preflight: preflight.facts }), at: now() });
+    const services = servicesByTopology(ctx, state);
+    const summary = summaryText({ ...ctx, services, current, planMembers, resuming: Boolean(ctx.resuming), preflight: preflight.facts, bump });
+    ctx.emit({ type: 'summary', text: summary, at: now() });
     ctx.emit({ type: 'plan', phases: plan, at: now() });
     ctx.lap('plan');
     if (options.dryRun) return { ...baseReport(ctx, planMembers), plan };
     await confirm(ctx, options);
-    const writer = await startJournal(ctx, planMembers);
+    const writer = await startJournal(ctx, planMembers, state, bump, preflight.liveMembers);
     const run = await procedure.pass({
       dryRun: false,
-      skipTags: ['preflight'],
-      policy: restorePolicy(writer, ctx.members, options.observe),
+      skipTags: ['preflight', 'identities'],
+      policy: restorePolicy(writer, ctx.members, observe()),
       signal: ctx.signal,
       onEvent: restoreEventsOf(ctx.emit),
     });
@@ -108,6 +119,14 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
     await procedure.close();
     if (ctx.deployHost) await rm(ctx.deployHost.workDir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** What a restore without a revision bump means, for the preview. */
+function noBumpWarning(revision: number): string {
+  return (
+    `revisions are not bumped (only etcd 3.5.10+'s etcdutl can): the restored cluster starts again at revision ${revision}, lower than ` +
+    'what Kubernetes watchers last saw, so informers and watch caches may miss changes until they relist; restart kube-apiserver and the controllers after the restore'
+  );
 }
 
 /** The variables restore.yml reads (documented at its top). */
@@ -127,28 +146,12 @@ function restoreVars(ctx: RestoreContext): Record<string, unknown> {
   };
 }
 
-/** Per member: the bytes it needs (none once restored), and what the preflight will tell (placeholders until then). */
-function memberFacts(ctx: RestoreContext): Map<string, Record<string, unknown>> {
-  const { resuming } = ctx;
-  return new Map(
-    ctx.members.map((m) => {
-      const journaled = resuming?.members[m.host];
-      return [
-        m.host,
-        {
-          restore_needed_bytes: resuming && isDone(resuming, m.host, 'restore-data') ? 0 : bytesNeededFor(ctx.snapshot.size),
-          restore_had_old_data: journaled ? journaled.hadOldData : new Deferred('restore_had_old_data (from the preflight)'),
-          restore_tool: journaled?.tool ?? new Deferred('restore_tool (from the preflight)'),
-        },
-      ];
-    }),
-  );
-}
-
+/** Read-only: every host's access and configuration, every member's checks, then (unless resuming) the identities. */
 async function runPreflight(ctx: RestoreContext, procedure: Procedure): Promise<PreflightReading> {
-  const run = await procedure.pass({ dryRun: true, tags: ['preflight'] });
+  const run = await procedure.pass({ dryRun: true, tags: ctx.resuming ? ['preflight'] : ['preflight', 'identities'] });
   const preflight = readPreflight(run, ctx.members);
   for (const warning of preflight.warnings) ctx.warn(warning);
+  for (const note of preflight.notes) ctx.emit({ type: 'info', message: note, at: now() });
   if (preflight.problems.length > 0) {
     throw new RefusedError(
       `preflight failed, nothing was changed:\n  - ${preflight.problems.join('\n  - ')}`,
@@ -157,20 +160,6 @@ async function runPreflight(ctx: RestoreContext, procedure: Procedure): Promise<
     );
   }
   return preflight;
-}
-
-/** What the preflight found, as the facts restore.yml reads; a resumed run keeps what its journal recorded. */
-function planMembersOf(ctx: RestoreContext, preflight: PreflightReading, procedure: Procedure): PlanMember[] {
-  return ctx.members.map((member) => {
-    const facts = preflight.facts.get(member.host);
-    const journaled = ctx.resuming?.members[member.host];
-    const hadOldData = journaled?.hadOldData ?? facts?.had_old_data ?? false;
-    const tool = facts?.tool ?? journaled?.tool;
-    procedure.setHostFact(member.host, 'restore_had_old_data', hadOldData);
-    procedure.setHostFact(member.host, 'restore_tool', tool ?? 'auto');
-    const paths = ctx.paths.get(member.host) ?? restorePaths(member.dataDir, ctx.runId);
-    return { member, paths, hadOldData, ...(tool ? { tool } : {}) };
-  });
 }
 
 async function confirm(ctx: RestoreContext, options: RestoreRunOptions): Promise<void> {
@@ -187,7 +176,13 @@ async function confirm(ctx: RestoreContext, options: RestoreRunOptions): Promise
   ctx.restartLap(); // the time spent waiting for an answer at the prompt is not the tool's
 }
 
-async function startJournal(ctx: RestoreContext, planMembers: readonly PlanMember[]): Promise<JournalWriter> {
+async function startJournal(
+  ctx: RestoreContext,
+  planMembers: readonly PlanMember[],
+  state: RunState,
+  bump: number,
+  membersBefore: { name: string; peerUrls: string[] }[] | undefined,
+): Promise<JournalWriter> {
   if (ctx.previous && !ctx.resuming) await archiveJournal(ctx.journalFile, ctx.previous);
   const { snapshot } = ctx;
   const journal: RestoreJournal = ctx.resuming ?? {
@@ -200,15 +195,12 @@ async function startJournal(ctx: RestoreContext, planMembers: readonly PlanMembe
     startedAt: new Date(ctx.started).toISOString(),
     updatedAt: now(),
     snapshot: { path: snapshot.path, sha256: snapshot.sha256, size: snapshot.size, revision: snapshot.revision, totalKey: snapshot.totalKey, hasHash: snapshot.hasHash, takenAt: snapshot.takenAt },
-    members: Object.fromEntries(
-      planMembers.map((m) => [
-        m.member.host,
-        { name: m.member.name, paths: m.paths, hadOldData: m.hadOldData, service: m.member.service, ...(m.tool ? { tool: m.tool as 'etcdutl' | 'etcdctl' } : {}) },
-      ]),
-    ),
+    members: journalMembers(planMembers, state),
     begun: [],
     done: {},
     marks: {},
+    bumpRevision: bump,
+    ...(membersBefore ? { membersBefore } : {}),
   };
   const writer = new JournalWriter(ctx.journalFile, journal);
   await writer.update((j) => {

@@ -8,13 +8,16 @@ import type { ConnectionOptions } from '../../engine/connections.js';
 import type { PhaseOutcome } from '../../engine/phased.js';
 import type { ClusterVerdict } from '../../etcd/cluster/verdict.js';
 import { DEPLOY_HOST, journalPath, JournalWriter, readJournal, type JournalStatus, type RestoreJournal } from '../../etcd/restore/journal.js';
-import { topologyOf } from '../../etcd/restore/unit-commands.js';
+import { checkTopologyVariable } from '../../etcd/restore/unit-commands.js';
 import { packagePath } from '../../package-root.js';
 import { Procedure } from '../procedure.js';
 import { now, printablePlan, restoreEventsOf, type Emit } from './events.js';
 import { readPreflight } from './preflight.js';
 import type { RestoreReport } from './report.js';
+import { stateFromJournal } from './restore-members.js';
 import { rollbackPolicy, rollbackSkippedPhases } from './restore-policy.js';
+import { RunState } from '../../modules/run-state.js';
+import { clusterObserver } from '../../modules/etcd-access.js';
 import { DEFAULT_TIMEOUTS, type PlanTimeouts } from './restore-run.js';
 
 export const rollbackPlaybookPath = packagePath('playbooks', 'restore-rollback.yml');
@@ -42,6 +45,9 @@ export async function openRollback(
   connection: ConnectionOptions = {},
 ): Promise<Procedure> {
   const members = requireEtcd(inventory);
+  // The rollback acts on the members as the restore recorded them, and verifies against what the cluster was.
+  const state = new RunState();
+  stateFromJournal(state, journal, members);
   return Procedure.open(
     {
       inventory,
@@ -51,6 +57,7 @@ export async function openRollback(
       requiredPhases: REQUIRED_PHASES,
       optionalGroups: KUBE_GROUPS,
       connection,
+      state,
     },
     true,
     over,
@@ -68,7 +75,7 @@ export async function runRollback(procedure: Procedure, writer: JournalWriter, m
   const run = await procedure.pass({
     dryRun: false,
     skipTags: ['preflight', ...skipped],
-    policy: rollbackPolicy(writer, members, restoredDataAt),
+    policy: rollbackPolicy(writer, members, restoredDataAt, clusterObserver(procedure.session.state, procedure.session.inventory)),
     onEvent: restoreEventsOf(emit),
   });
   const problems = run.phases.flatMap((phase) =>
@@ -122,7 +129,7 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
   const emit = options.emit ?? (() => undefined);
   const { inventory } = options;
   const members = requireEtcd(inventory);
-  topologyOf(inventory);
+  checkTopologyVariable(inventory);
   const timeouts: PlanTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const journalFile = journalPath(inventory.dir, members[0]?.token ?? 'cluster');
   const journal = await journalToUndo(journalFile, members);

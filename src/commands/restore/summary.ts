@@ -3,6 +3,7 @@
 import type { EtcdMember } from '../../config/types.js';
 import type { PhaseOutcome } from '../../engine/phased.js';
 import type { MemberObservation } from '../../etcd/cluster/observe.js';
+import type { ResolvedMember } from '../../etcd/members/resolve.js';
 import { initialClusterFlag } from '../../etcd/restore/identity.js';
 import { isDone, type RestoreJournal, type RestoreMode } from '../../etcd/restore/journal.js';
 import { restorePaths, type MemberRestorePaths } from '../../etcd/restore/paths.js';
@@ -80,6 +81,8 @@ export interface PlanMember {
   hadOldData: boolean;
   /** The tool found on the member (member mode). */
   tool?: string;
+  /** Its tool can bump revisions (etcd 3.5.10+). */
+  canBump?: boolean;
 }
 
 export interface SummaryInput {
@@ -88,13 +91,28 @@ export interface SummaryInput {
   ageMs: number;
   current: readonly MemberObservation[];
   planMembers: readonly PlanMember[];
-  services: readonly HostServices[];
+  services: readonly (HostServices & { staticPods?: boolean })[];
   mode: RestoreMode;
   journalFile: string;
   runId: string;
   resuming: boolean;
   preflight: Map<string, MemberFacts>;
+  /** Revisions raised by this much (0: not bumped). */
+  bump: number;
 }
+
+/** Where a member's identity came from, when not all of it is the inventory's: the preview says so. */
+function identityOrigin(member: EtcdMember): string | undefined {
+  const resolved = member as Partial<ResolvedMember>;
+  const parts: string[] = [];
+  if (resolved.topology === 'kubeadm') parts.push('kubeadm static pod');
+  const fromConfig = Object.entries(resolved.sources ?? {}).filter(([, source]) => source.from === 'config');
+  if (fromConfig.length > 0) parts.push(`${fromConfig.map(([field]) => fieldNames[field] ?? field).join(', ')} from ${fromConfig[0]?.[1].file ?? 'its configuration'}`);
+  if (resolved.walDir !== undefined) parts.push(`WAL apart in ${resolved.walDir}`);
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+const fieldNames: Record<string, string> = { name: 'name', peerUrl: 'peer URL', clientUrl: 'client URL', dataDir: 'data dir', walDir: 'WAL dir' };
 
 export function summaryText(input: SummaryInput): string {
   const { snapshot } = input;
@@ -123,6 +141,11 @@ export function summaryText(input: SummaryInput): string {
   lines.push(
     `  mode      ${input.mode === 'member' ? 'each member restores its own data dir' : 'every data dir is restored on the deploy host and uploaded'}`,
   );
+  lines.push(
+    input.bump > 0
+      ? `  revision  bumped by ${input.bump} and compacted: the cluster serves ${snapshot.revision + input.bump}; watchers that reconnect with an older revision get a compaction error and relist`
+      : `  revision  not bumped: the cluster serves ${snapshot.revision} again (see the warning)`,
+  );
   lines.push('  members (data dir -> old data kept at):');
   for (const m of input.planMembers) {
     const facts = input.preflight.get(m.member.host);
@@ -131,12 +154,16 @@ export function summaryText(input: SummaryInput): string {
     lines.push(
       `    ${m.member.name} (${m.member.host}) ${m.paths.dataDir} -> ${m.hadOldData ? m.paths.asideDir : '(no data dir now)'}  [${m.tool ?? 'deploy host tool'}${free}${certs}]`,
     );
+    const origin = identityOrigin(m.member);
+    if (origin) lines.push(`      ${origin}`);
   }
   // Hosts with the same units are named together: "kube-proxy, kubelet on 127.0.0.1, 127.0.0.2".
   const order = (key: 'kubeNode' | 'kubeMaster', reverse: boolean) => {
     const byUnits = new Map<string, string[]>();
     for (const s of input.services.filter((h) => h[key].length)) {
-      const units = (reverse ? [...s[key]].reverse() : s[key]).join(', ');
+      const listed = (reverse ? [...s[key]].reverse() : s[key]).join(', ');
+      // kubeadm's control plane is static pods: their manifests move, kubelet stays up.
+      const units = s.staticPods ? `static pods ${listed}` : listed;
       byUnits.set(units, [...(byUnits.get(units) ?? []), s.host]);
     }
     return (

@@ -7,7 +7,7 @@ import { describeProblems, verifySnapshotFile } from '../snapshot-file.js';
 import { catalogedSnapshots, type CatalogedSnapshot } from './backup-flow.js';
 import { appendCatalogRecord, readCatalog, rebuildCatalog, type CatalogRecord } from './catalog.js';
 import type { BackupLocations } from './locations.js';
-import { POINTER_NAME } from './snapshot-store.js';
+import { POINTER_NAME, snapshotMark } from './snapshot-store.js';
 
 export interface SnapshotRow {
   name: string;
@@ -38,15 +38,8 @@ export interface SnapshotInventory {
   lastSuccess?: CatalogRecord;
 }
 
-async function inodeOf(path: string): Promise<number | undefined> {
-  return stat(path).then(
-    (info) => info.ino,
-    () => undefined,
-  );
-}
-
-async function rowFor(snapshot: CatalogedSnapshot, reverify: boolean, pointerInode: number | undefined, signal?: AbortSignal): Promise<SnapshotRow> {
-  const isPointer = pointerInode !== undefined && (await inodeOf(snapshot.path)) === pointerInode;
+async function rowFor(snapshot: CatalogedSnapshot, reverify: boolean, pointerMark: string | undefined, signal?: AbortSignal): Promise<SnapshotRow> {
+  const isPointer = pointerMark !== undefined && (await snapshotMark(snapshot.path)) === pointerMark;
   const base = { name: snapshot.name, path: snapshot.path, takenAt: snapshot.takenAt, size: snapshot.size, isPointer, foreign: !snapshot.ours };
   const record = snapshot.record;
   if (snapshot.knowledge === 'recorded' && record && !reverify) {
@@ -98,9 +91,9 @@ export async function inspectSnapshots(
       });
     }
   }
-  const pointerInode = await inodeOf(join(locations.backupDir, POINTER_NAME));
+  const pointerMark = await snapshotMark(join(locations.backupDir, POINTER_NAME));
   const rows: SnapshotRow[] = [];
-  for (const snapshot of snapshots) rows.push(await rowFor(snapshot, options.reverify ?? false, pointerInode, options.signal));
+  for (const snapshot of snapshots) rows.push(await rowFor(snapshot, options.reverify ?? false, pointerMark, options.signal));
   const { records } = await readCatalog(locations.catalogFile).catch(() => ({ records: [] as CatalogRecord[] }));
   const attempts = records.filter((r) => !r.rebuilt && r.cluster === locations.cluster);
   const lastAttempt = attempts.at(-1);
@@ -124,10 +117,10 @@ export async function newestGoodSnapshot(
   options: { signal?: AbortSignal } = {},
 ): Promise<{ good?: SnapshotRow; rejected: SnapshotRow[] }> {
   const { snapshots } = await catalogedSnapshots(locations);
-  const pointerInode = await inodeOf(join(locations.backupDir, POINTER_NAME));
+  const pointerMark = await snapshotMark(join(locations.backupDir, POINTER_NAME));
   const rejected: SnapshotRow[] = [];
   for (const snapshot of snapshots) {
-    const row = await rowFor(snapshot, true, pointerInode, options.signal);
+    const row = await rowFor(snapshot, true, pointerMark, options.signal);
     if (row.status === 'ok') return { good: row, rejected };
     rejected.push(row);
   }

@@ -77,31 +77,46 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * Point `snapshot.db` at `finalPath` atomically: a hard link under a temporary name, renamed over the
- * pointer. A hard link costs no space or time whatever the size, and the pointer stays readable even
- * after retention deletes the dated name. Where hard links are not supported, a copy (temp, fsync,
- * rename) does the same job slower. A symlink is not used: tools that copy the folder (rsync without -L,
- * object storage sync) would carry a dangling link instead of a snapshot.
+ * Make `snapshot.db` a copy of `finalPath`, replaced atomically (temp, fsync, rename). A copy, not a hard
+ * link: kubeasz's own backup ends with `cp -f snapshot_<time>.db snapshot.db`, which would write through a
+ * link into our verified file. The copy is a reflink where the file system has them (no space, no time).
+ * A symlink is not used either: tools that copy the folder (rsync without -L, object storage sync) would
+ * carry a dangling link instead of a snapshot. The pointer stays readable after retention deletes the
+ * dated name.
  */
 export async function updatePointer(dir: string, finalPath: string): Promise<string> {
   const pointer = join(dir, POINTER_NAME);
   const temp = join(dir, `.${POINTER_NAME}.tmp-${randomBytes(6).toString('hex')}`);
   try {
-    try {
-      await link(finalPath, temp);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw error;
-      await copyFile(finalPath, temp, constants.COPYFILE_EXCL);
-      await chmod(temp, 0o600);
-      const handle = await open(temp, 'r');
-      await handle.sync().finally(() => handle.close());
-    }
+    await copyFile(finalPath, temp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    await chmod(temp, 0o600);
+    const handle = await open(temp, 'r');
+    await handle.sync().finally(() => handle.close());
     await rename(temp, pointer);
     await fsyncDirectory(dir);
     return pointer;
   } finally {
     await rm(temp, { force: true });
+  }
+}
+
+/**
+ * What tells one snapshot file from another without reading it whole: its size and its last 32 bytes
+ * (an etcd snapshot ends with the sha256 of everything before). Undefined when the file cannot be read.
+ */
+export async function snapshotMark(path: string): Promise<string | undefined> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const tail = Buffer.alloc(Math.min(32, size));
+      await handle.read(tail, 0, tail.length, size - tail.length);
+      return `${size}:${tail.toString('hex')}`;
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
   }
 }
 

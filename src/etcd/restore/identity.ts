@@ -17,6 +17,10 @@ export interface RestoreCommandOptions {
   targetDir: string;
   /** Only for a raw `member/snap/db` copy, which has no sha256 trailer. */
   skipHashCheck?: boolean;
+  /** A WAL kept apart from the data dir. */
+  walDir?: string;
+  /** etcd 3.5.10+: raise every revision by this much and mark the old ones compacted, so watchers see a compaction, not time going back. */
+  bumpRevision?: number;
 }
 
 /** `name1=peer1,name2=peer2,...` in inventory order. */
@@ -42,7 +46,9 @@ export function restoreArgv(member: EtcdMember, members: readonly EtcdMember[], 
     '--data-dir',
     options.targetDir,
   ];
+  if (options.walDir !== undefined) argv.push('--wal-dir', options.walDir);
   if (options.skipHashCheck) argv.push('--skip-hash-check');
+  if (options.bumpRevision) argv.push('--bump-revision', String(options.bumpRevision), '--mark-compacted');
   return argv;
 }
 

@@ -5,7 +5,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RefusedError } from '../../errors.js';
 import type { RestoreTool } from './identity.js';
-import type { MemberRestorePaths } from './paths.js';
+import type { MemberRestorePaths, SwapMode } from './paths.js';
 
 export type RestoreMode = 'member' | 'deploy-host';
 
@@ -24,6 +24,16 @@ export type JournalStatus = 'in-progress' | 'completed' | 'rolling-back' | 'roll
 
 export interface JournalMember {
   name: string;
+  /** The member as the restore acted on it (checked against its configuration and the live cluster). */
+  identity?: {
+    peerUrl: string;
+    clientUrl: string;
+    dataDir: string;
+    walDir?: string;
+    topology: 'systemd' | 'kubeadm';
+    mode: SwapMode;
+    walMode?: SwapMode;
+  };
   paths: MemberRestorePaths;
   /** The data dir existed when the restore began (it is moved aside, never deleted). */
   hadOldData: boolean;
@@ -42,6 +52,19 @@ export interface JournalSnapshot {
   takenAt: string;
 }
 
+export interface PhaseTiming {
+  phase: string;
+  kind: 'restore' | 'rollback';
+  /** ISO times. `end` is absent while the phase runs (or when the run died in it). */
+  start: string;
+  end?: string;
+  result?: 'ok' | 'failed' | 'interrupted';
+  error?: string;
+}
+
+/** Host (`localhost` for the deploy host) to every phase it ran, in the order they began. */
+export type JournalTimings = Record<string, PhaseTiming[]>;
+
 export interface RestoreJournal {
   version: 1;
   runId: string;
@@ -59,6 +82,12 @@ export interface RestoreJournal {
   done: Record<string, RestorePhase[]>;
   /** Wall-clock marks for the report (ISO). */
   marks: Record<string, string>;
+  /** Revisions were raised by this much (etcd 3.5.10+); 0 or absent: not bumped. */
+  bumpRevision?: number;
+  /** The live member list when the restore began: what a rollback must find again. */
+  membersBefore?: { name: string; peerUrls: string[] }[];
+  /** Per host (`localhost` for the deploy host), every phase it ran, in the order they began: the report's timeline. */
+  timings?: JournalTimings;
   rollback?: {
     reason: string;
     startedAt: string;
@@ -168,6 +197,19 @@ export class JournalWriter {
     return this.update((j) => {
       const list = (j.done[host] ??= []);
       if (!list.includes(phase)) list.push(phase);
+    });
+  }
+
+  /** When a host started and finished a phase of the restore or of its rollback (the report's timeline). */
+  time(kind: PhaseTiming['kind'], phase: string, host: string, edge: 'start' | 'end', at: Date = new Date()): Promise<void> {
+    return this.update((j) => {
+      const list = ((j.timings ??= {})[host] ??= []);
+      const open = list.findLast((t) => t.kind === kind && t.phase === phase && t.end === undefined);
+      if (edge === 'start') list.push({ phase, kind, start: at.toISOString() });
+      else if (open) {
+        open.end = at.toISOString();
+        open.result = 'ok';
+      }
     });
   }
 

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { statfs } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { parseTool } from './data-commands.js';
+import { bumpRevisionCommand, parseTool } from './data-commands.js';
 import type { RestoreTool } from './identity.js';
 
 const run = promisify(execFile);
@@ -13,6 +13,16 @@ export async function localRestoreTool(): Promise<RestoreTool | undefined> {
     return parseTool(stdout);
   } catch {
     return undefined;
+  }
+}
+
+/** Whether the deploy host's etcdutl can restore with --bump-revision (etcd 3.5.10+). */
+export async function localCanBump(): Promise<boolean> {
+  try {
+    const { stdout } = await run('/bin/sh', ['-c', bumpRevisionCommand()], { timeout: 5_000 });
+    return stdout.trim() === 'yes';
+  } catch {
+    return false;
   }
 }
 

@@ -1,11 +1,8 @@
-// Service handling, kept behind `etcd_topology` so kubeadm's static pods can be added without reshaping the restore.
-// systemd (kubeasz): etcd and the kube-* components are units.
+// systemd units around a restore (kubeasz): etcd and the kube-* components; kubeadm's static pods are in static-pods.ts.
 import { UsageError } from '../../errors.js';
 import type { Inventory } from '../../config/types.js';
 import { kubeMasterServices, kubeNodeServices } from '../../config/etcd-vars.js';
 import { shellJoin, shellQuote } from '../../shell/quote.js';
-
-export type EtcdTopology = 'systemd' | 'static-pod';
 
 /** The services of one host, in the order they start (they stop in reverse). */
 export interface HostServices {
@@ -14,16 +11,13 @@ export interface HostServices {
   kubeMaster: string[];
 }
 
-export function topologyOf(inventory: Inventory): EtcdTopology {
-  const values = new Set([...inventory.hosts.values()].map((h) => h.vars.etcd_topology ?? 'systemd'));
-  if (values.size > 1)
-    throw new UsageError(`the hosts disagree on etcd_topology (${[...values].join(', ')})`, 'set etcd_topology once, under all:vars');
-  const [value] = values;
-  if (value === undefined || value === 'systemd') return 'systemd';
-  if (value === 'static-pod') {
-    throw new UsageError('etcd_topology: static-pod (kubeadm) is not supported by restore yet', 'only systemd units (kubeasz) are handled today');
+/** `etcd_topology`, where set, forces how a host runs etcd: `systemd` (kubeasz) or `kubeadm` (`static-pod`). */
+export function checkTopologyVariable(inventory: Inventory): void {
+  for (const [name, host] of inventory.hosts) {
+    const value = host.vars.etcd_topology;
+    if (value === undefined || value === 'systemd' || value === 'kubeadm' || value === 'static-pod') continue;
+    throw new UsageError(`${name}: unknown etcd_topology "${String(value)}"`, 'use systemd (kubeasz units) or kubeadm (static pods), or leave it out to detect it on each host');
   }
-  throw new UsageError(`unknown etcd_topology "${String(value)}"`, 'use systemd (kubeasz)');
 }
 
 /** Hosts of the kube_node and kube_master groups with their units (`kube_node_services` / `kube_master_services`, else kubeasz's defaults). */

@@ -19,6 +19,8 @@ import type { Step } from '../step.js';
 import type { UnreachableError } from '../../errors.js';
 import { defineModule } from '../define.js';
 import { call, download, exec, execFailure, outputTail } from '../plan-steps.js';
+import type { MemberClientCerts } from '../../etcd/cluster/observe-over-ssh.js';
+import { memberClientCerts } from '../etcd-access.js';
 import { backupAttempt, failAttempt, snapshotSources } from './backup-attempt.js';
 import { remoteSnapshotPath, removeOnMemberCommand, saveOnMemberCommand } from './snapshot-on-member-commands.js';
 
@@ -34,6 +36,8 @@ interface MemberOptions {
   etcdctl?: string;
   remoteDir?: string;
   timeoutSeconds: number;
+  /** Each member's own client certificate (paths on the member). */
+  certsFor: (member: EtcdMember) => MemberClientCerts;
 }
 
 type MemberAttempt = { taken: TakenSnapshot } | { failure: string } | { planned: true };
@@ -62,6 +66,7 @@ export const etcdSnapshotOnMemberModule = defineModule({
     const options: MemberOptions = {
       dir: args.dest_dir ?? backupDir(ctx.inventory),
       timeoutSeconds: args.timeout_seconds,
+      certsFor: (member) => memberClientCerts(ctx.state, ctx.inventory, member),
       ...(args.etcdctl ? { etcdctl: args.etcdctl } : {}),
       ...(args.remote_dir ? { remoteDir: args.remote_dir } : {}),
     };
@@ -113,7 +118,7 @@ async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): 
   const started = Date.now();
   let stage = `etcdctl snapshot save on ${host}`;
   try {
-    const saved = (yield* exec(saveOnMemberCommand(member, remotePath, options), { host, timeoutMs: (options.timeoutSeconds + 15) * 1000 }));
+    const saved = (yield* exec(saveOnMemberCommand(member, remotePath, { ...options, certs: options.certsFor(member) }), { host, timeoutMs: (options.timeoutSeconds + 15) * 1000 }));
     if (!saved) {
       yield* download({ host, src: remotePath, dest: localPath, mode: 0o600 });
       return { planned: true };

@@ -6,6 +6,7 @@ import { noHealthyMemberMessage } from '../../etcd/backup/backup-flow.js';
 import { surveyCluster } from '../../etcd/cluster/observe.js';
 import { splitBrainFindings } from '../../etcd/cluster/verdict.js';
 import { defineModule } from '../define.js';
+import { clusterObserver } from '../etcd-access.js';
 import { call } from '../plan-steps.js';
 import { backupAttempt, failAttempt } from './backup-attempt.js';
 
@@ -23,7 +24,7 @@ export const etcdStatusModule = defineModule({
     if (members.length === 0) return failAttempt(attempt, 'the inventory has no etcd members (group "etcd")');
     const timeoutMs = Math.round(args.timeout_seconds * 1000);
     const description = `etcd maintenance.status on ${members.map((m) => `${m.name} (${m.clientUrl})`).join(', ')}, ${timeoutMs / 1000}s deadline each`;
-    const survey = yield* call(description, true, () => surveyCluster(members, { timeoutMs }));
+    const survey = yield* call(description, true, () => surveyCluster(members, { timeoutMs }, clusterObserver(ctx.state, ctx.inventory)));
     if (!survey) return { changed: false };
     attempt.survey = survey;
     const result = {

@@ -2,7 +2,9 @@
 // the etcdctl path come from the inventory and never become shell syntax.
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { memberTlsFiles } from '../../config/etcd-vars.js';
 import type { EtcdMember } from '../../config/types.js';
+import type { MemberClientCerts } from '../../etcd/cluster/observe-over-ssh.js';
 import { shellJoin } from '../../shell/quote.js';
 
 /** Every temporary snapshot on a member starts with this (tests and operators look for it). */
@@ -26,7 +28,11 @@ export function remoteSnapshotPath(member: EtcdMember, remoteDir?: string): stri
  * group of its own, so when the run is interrupted and the transport kills the command's group, etcdctl
  * goes on and renames its finished `.part` after the cleanup has run, leaving a full copy on the member.
  */
-export function saveOnMemberCommand(member: EtcdMember, remotePath: string, options: { etcdctl?: string; timeoutSeconds: number }): string {
+export function saveOnMemberCommand(
+  member: EtcdMember,
+  remotePath: string,
+  options: { etcdctl?: string; timeoutSeconds: number; certs?: MemberClientCerts },
+): string {
   const sweep = shellJoin([
     'find',
     dirname(remotePath),
@@ -57,9 +63,13 @@ export function saveOnMemberCommand(member: EtcdMember, remotePath: string, opti
     '--dial-timeout=5s',
     `--command-timeout=${seconds}s`,
   ];
-  if (member.caFile) argv.push(`--cacert=${member.caFile}`);
-  if (member.certFile) argv.push(`--cert=${member.certFile}`);
-  if (member.keyFile) argv.push(`--key=${member.keyFile}`);
+  // The member's own client certificate when known (nothing copied to the deploy host), else the inventory's
+  // paths as the member sees them (kubeasz keeps its copies in ca_dir).
+  const tls = memberTlsFiles(member);
+  const certs = options.certs ?? { ca: tls.caFile, cert: tls.certFile, key: tls.keyFile };
+  if (certs.ca) argv.push(`--cacert=${certs.ca}`);
+  if (certs.cert) argv.push(`--cert=${certs.cert}`);
+  if (certs.key) argv.push(`--key=${certs.key}`);
   argv.push('snapshot', 'save', remotePath);
   // An assignment word cannot be quoted, so ETCDCTL_API goes through env(1).
   return `${sweep} 2>/dev/null; umask 077 && ${shellJoin(['env', 'ETCDCTL_API=3', ...argv])}`;

@@ -2,7 +2,6 @@
 // deleted), `etcd.join` starts etcd once with --initial-cluster-state existing through a systemd drop-in
 // (and removes it once the member has joined). Both can be sent again after an interruption.
 import { etcdMembers } from '../../config/etcd-vars.js';
-import { topologyOf } from '../../etcd/restore/unit-commands.js';
 import {
   ensureDataDirCommand,
   joinDropIn,
@@ -17,6 +16,7 @@ import { startEtcdCommand } from '../../etcd/restore/unit-commands.js';
 import { defineModule, type ModuleContext } from '../define.js';
 import { check, exec, ModuleFailure, mustSucceed, outputTail } from '../plan-steps.js';
 import { runIdSchema } from '../restore/member-context.js';
+import { hostTopology } from '../restore/restore-state.js';
 import { replaceProgress } from './replace-state.js';
 
 function memberOf(ctx: ModuleContext) {
@@ -53,7 +53,7 @@ export const etcdJoinModule = defineModule({
     additionalProperties: false,
   },
   async *plan(ctx, args) {
-    if (topologyOf(ctx.inventory) !== 'systemd') throw new ModuleFailure('etcd.join handles systemd units only');
+    if (hostTopology(ctx) !== 'systemd') throw new ModuleFailure('etcd.join handles systemd units only');
     const { member, members } = memberOf(ctx);
     const path = joinDropInPath(member.service);
     if (args.state === 'joined') {

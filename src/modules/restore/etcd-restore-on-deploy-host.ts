@@ -45,6 +45,7 @@ export const etcdRestoreOnDeployHostModule = defineModule({
       work_dir: { type: 'string', minLength: 1 },
       skip_hash_check: booleanSchema,
       timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
+      bump_revision: { type: 'integer', minimum: 0, default: 0 },
     },
     required: ['run_id', 'snapshot', 'tool', 'work_dir'],
     additionalProperties: false,
@@ -56,7 +57,14 @@ export const etcdRestoreOnDeployHostModule = defineModule({
     const dir = join(args.work_dir, member.name.replace(/[^A-Za-z0-9._-]/g, '_'));
     const data = join(dir, 'data');
     const archive = join(dir, 'data.tar');
-    const options = { tool: args.tool, snapshotPath: args.snapshot, targetDir: data, skipHashCheck: toBool(args.skip_hash_check) };
+    if (paths.wal) return { changed: false, failed: true, msg: `${member.host} keeps its WAL apart (${paths.wal.dir}): restore it on the member, not with --restore-on deploy-host` };
+    const options = {
+      tool: args.tool,
+      snapshotPath: args.snapshot,
+      targetDir: data,
+      skipHashCheck: toBool(args.skip_hash_check),
+      ...(args.bump_revision > 0 ? { bumpRevision: args.bump_revision } : {}),
+    };
     const timeout = (args.timeout_seconds ?? 1800) * 1000;
     const prepared = (yield* call(`${restoreCommandLine(member, members, options)} && ${shellJoin(['tar', '-C', data, '-cf', archive, '.'])}`, false, async (signal: AbortSignal) => {
         await rm(dir, { recursive: true, force: true });

@@ -29,6 +29,8 @@ export const etcdRestoreModule = defineModule({
       skip_hash_check: booleanSchema,
       from: { enum: ['snapshot', 'archive'] },
       timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
+      // etcd 3.5.10+: raise revisions by this much and mark the old ones compacted (0: do not).
+      bump_revision: { type: 'integer', minimum: 0, default: 0 },
     },
     required: ['run_id'],
     additionalProperties: false,
@@ -49,7 +51,10 @@ export const etcdRestoreModule = defineModule({
         if (probe && !tool) return { changed: false, failed: true, msg: 'neither etcdutl nor etcdctl is on the PATH' };
         tool ??= 'etcdutl';
       }
-      command = restoreIntoNewDirCommand(member, members, paths, tool, toBool(args.skip_hash_check));
+      command = restoreIntoNewDirCommand(member, members, paths, tool, {
+        skipHashCheck: toBool(args.skip_hash_check),
+        ...(args.bump_revision > 0 ? { bumpRevision: args.bump_revision } : {}),
+      });
     }
     mustSucceed(yield* exec(command, { timeoutMs }), args.from === 'archive' ? 'unpack the restored dir' : `restore ${member.name}`);
     return { changed: true, result: { name: member.name, restored_dir: paths.newDir } };

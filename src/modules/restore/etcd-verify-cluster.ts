@@ -1,12 +1,13 @@
 // `etcd.verify-cluster`: wait (bounded) until every member answers through its own TLS client and the
 // cluster is one cluster: one leader, one cluster id, distinct member ids, the expected members, the
 // snapshot's revision. Fails naming N leaders / 8e9e05c52164694d when dirs were restored without identity.
-import { etcdMembers } from '../../config/etcd-vars.js';
 import type { ClusterNeed } from '../../etcd/cluster/verdict.js';
 import { waitForVerifiedCluster } from '../../etcd/cluster/wait.js';
 import { defineModule } from '../define.js';
 import { booleanSchema, toBool } from '../helpers.js';
 import { call } from '../plan-steps.js';
+import { clusterObserver } from '../etcd-access.js';
+import { restoreMembers } from './restore-state.js';
 
 export const etcdVerifyClusterModule = defineModule({
   id: 'etcd.verify-cluster',
@@ -23,14 +24,16 @@ export const etcdVerifyClusterModule = defineModule({
     additionalProperties: false,
   },
   async *plan(ctx, args) {
-    const members = etcdMembers(ctx.inventory);
+    // The members as checked before the restore (or as the journal recorded them, for a rollback).
+    const members = restoreMembers(ctx);
     const quorumOnly = toBool(args.quorum_only);
     const need: ClusterNeed = quorumOnly ? { kind: 'quorum', members } : { kind: 'restored', members, ...(args.revision !== undefined ? { revision: args.revision } : {}) };
     const what = quorumOnly
       ? "a quorum answers with one leader and the inventory's members"
       : `all answer, one leader, one cluster id, members = inventory${args.revision !== undefined ? `, revision = ${args.revision}` : ''}`;
     const description = `etcd status + member list on each of the ${members.length} members until ${what} (at most ${args.timeout_seconds}s)`;
-    const waited = yield* call(description, false, (signal) => waitForVerifiedCluster(members, need, { timeoutMs: args.timeout_seconds * 1000, signal }));
+    const waited = yield* call(description, false, (signal) =>
+      waitForVerifiedCluster(members, need, { timeoutMs: args.timeout_seconds * 1000, signal, observe: clusterObserver(ctx.state, ctx.inventory) }),);
     if (!waited) return { changed: false };
     const { verdict } = waited;
     const result = { verdict, observations: waited.observations, waited_ms: waited.waitedMs };

@@ -6,7 +6,9 @@ import { etcdRestoreModule } from './etcd-restore.js';
 import { etcdRestoreOnDeployHostModule } from './etcd-restore-on-deploy-host.js';
 import { etcdSnapshotCopyModule } from './etcd-snapshot-copy.js';
 import { etcdVerifyClusterModule } from './etcd-verify-cluster.js';
+import { etcdIdentitiesModule } from './identities.js';
 import { loginAccessModule } from './login-access.js';
+import { etcdMemberConfigModule } from './member-config.js';
 import { etcdServiceModule, kubeServicesModule } from './services.js';
 
 export {
@@ -24,6 +26,8 @@ export {
 
 export const restoreModules: AnyModule[] = [
   loginAccessModule,
+  etcdMemberConfigModule,
+  etcdIdentitiesModule,
   etcdPreflightModule,
   etcdSnapshotCopyModule,
   etcdRestoreModule,

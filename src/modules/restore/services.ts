@@ -1,51 +1,58 @@
 // `etcd.service` and `kube.services`: stop or start etcd / the kube_master or kube_node components of a host
-// and wait for the state. Behind `etcd_topology` (systemd today: kubeasz's units) so kubeadm's static
-// pods can be handled here later without reshaping the playbook.
+// and wait for the state, by the host's topology: systemd units (kubeasz), or kubeadm's static pods, whose
+// manifests move aside into a folder of the run and back (kubelet itself stays up).
 import { kubeMasterServices, kubeNodeServices } from '../../config/etcd-vars.js';
-import { OrchestrateError } from '../../errors.js';
-import { defineModule, type ModuleContext, type ModuleOutcome } from '../define.js';
+import { defaultManifestsDir } from '../../etcd/members/read-config.js';
+import { manifestsAsideDir, startStaticPodsCommand, stopStaticPodsCommand } from '../../etcd/restore/static-pods.js';
+import { startEtcdCommand, startUnitsCommand, stopUnitsCommand } from '../../etcd/restore/unit-commands.js';
+import { defineModule, type ModuleContext } from '../define.js';
 import { exec, mustSucceed } from '../plan-steps.js';
-import { etcdMembers } from '../../config/etcd-vars.js';
-import { startEtcdCommand, startUnitsCommand, stopUnitsCommand, topologyOf } from '../../etcd/restore/unit-commands.js';
+import { runIdSchema } from './member-context.js';
+import { hostTopology, restoreMembers } from './restore-state.js';
 
-export interface EtcdServiceArgs {
+const properties = {
+  state: { enum: ['stopped', 'started'] },
+  wait_seconds: { type: 'number', exclusiveMinimum: 0, default: 90 },
+  // The run whose folder holds the manifests moved aside (kubeadm).
+  run_id: runIdSchema,
+  manifests_dir: { type: 'string', pattern: '^/', default: defaultManifestsDir },
+} as const;
+
+interface Move {
   state: 'stopped' | 'started';
-  wait_seconds?: number;
+  wait_seconds: number;
+  run_id?: string;
+  manifests_dir: string;
 }
 
-export interface KubeServicesArgs extends EtcdServiceArgs {
-  group: 'kube_master' | 'kube_node';
+/** The command that moves a host's static pods, or why it cannot be built. */
+function staticPodsCommand(ctx: ModuleContext, args: Move, pods: readonly string[]): string | { problem: string } {
+  if (args.run_id === undefined) return { problem: `${ctx.host.name} runs kubeadm's static pods: run_id is needed to name the folder their manifests wait in` };
+  const aside = manifestsAsideDir(args.manifests_dir, args.run_id);
+  return args.state === 'stopped'
+    ? stopStaticPodsCommand(args.manifests_dir, aside, pods, args.wait_seconds)
+    : startStaticPodsCommand(args.manifests_dir, aside, pods, args.wait_seconds);
 }
-
-function topologyProblem(ctx: ModuleContext): ModuleOutcome | undefined {
-  try {
-    topologyOf(ctx.inventory);
-    return undefined;
-  } catch (error) {
-    return { changed: false, failed: true, msg: error instanceof OrchestrateError ? error.message : String(error) };
-  }
-}
-
-const stateSchema = { enum: ['stopped', 'started'] } as const;
 
 export const etcdServiceModule = defineModule({
   id: 'etcd.service',
   meta: { runsOn: 'host' },
-  schema: {
-    type: 'object',
-    properties: { state: stateSchema, wait_seconds: { type: 'number', exclusiveMinimum: 0 } },
-    required: ['state'],
-    additionalProperties: false,
-  },
+  schema: { type: 'object', properties, required: ['state'], additionalProperties: false },
   async *plan(ctx, args) {
-    const problem = topologyProblem(ctx);
-    if (problem) return problem;
-    const member = etcdMembers(ctx.inventory).find((m) => m.host === ctx.host.name);
+    const member = restoreMembers(ctx).find((m) => m.host === ctx.host.name);
     if (!member) return { changed: false, failed: true, msg: `${ctx.host.name} is not an etcd member` };
-    const wait = args.wait_seconds ?? 90;
-    const command = args.state === 'stopped' ? stopUnitsCommand([member.service], wait) : startEtcdCommand(member.service);
-    mustSucceed(yield* exec(command, { timeoutMs: (wait + 30) * 1000 }), `${args.state === 'stopped' ? 'stop' : 'start'} ${member.service}`);
-    return { changed: true, result: { name: member.service, state: args.state } };
+    const kubeadm = hostTopology(ctx) === 'kubeadm';
+    const what = `${args.state === 'stopped' ? 'stop' : 'start'} ${kubeadm ? 'the etcd static pod' : member.service}`;
+    let command: string;
+    if (kubeadm) {
+      const built = staticPodsCommand(ctx, args, ['etcd']);
+      if (typeof built !== 'string') return { changed: false, failed: true, msg: built.problem };
+      command = built;
+    } else {
+      command = args.state === 'stopped' ? stopUnitsCommand([member.service], args.wait_seconds) : startEtcdCommand(member.service);
+    }
+    mustSucceed(yield* exec(command, { timeoutMs: (args.wait_seconds + 30) * 1000 }), what);
+    return { changed: true, result: { name: kubeadm ? 'etcd' : member.service, topology: kubeadm ? 'kubeadm' : 'systemd', state: args.state } };
   },
 });
 
@@ -54,20 +61,28 @@ export const kubeServicesModule = defineModule({
   meta: { runsOn: 'host' },
   schema: {
     type: 'object',
-    properties: { group: { enum: ['kube_master', 'kube_node'] }, state: stateSchema, wait_seconds: { type: 'number', exclusiveMinimum: 0 } },
+    properties: { group: { enum: ['kube_master', 'kube_node'] }, ...properties },
     required: ['group', 'state'],
     additionalProperties: false,
   },
   async *plan(ctx, args) {
-    const problem = topologyProblem(ctx);
-    if (problem) return problem;
     if (!(ctx.inventory.groups.get(args.group) ?? []).includes(ctx.host.name)) return { changed: false, skipped: true, msg: `not in ${args.group}` };
-    const units = args.group === 'kube_master' ? kubeMasterServices(ctx.host) : kubeNodeServices(ctx.host);
-    if (units.length === 0) return { changed: false, msg: `no ${args.group} services listed` };
-    const wait = args.wait_seconds ?? 90;
+    const kubeadm = hostTopology(ctx) === 'kubeadm';
+    if (kubeadm && args.group === 'kube_master') {
+      // The control plane's static pods, named as kube_master_services names them (kubeadm's names by default).
+      const pods = kubeMasterServices(ctx.host);
+      const built = staticPodsCommand(ctx, args, pods);
+      if (typeof built !== 'string') return { changed: false, failed: true, msg: built.problem };
+      mustSucceed(yield* exec(built, { timeoutMs: (args.wait_seconds + 30) * 1000 }), `${args.state === 'stopped' ? 'stop' : 'start'} the static pods ${pods.join(', ')}`);
+      return { changed: true, result: { names: pods, topology: 'kubeadm', state: args.state } };
+    }
+    // kubeadm workers run kube-proxy as a pod and need kubelet up: only units the inventory names are touched.
+    const units = args.group === 'kube_master' ? kubeMasterServices(ctx.host) : kubeadm && ctx.host.vars.kube_node_services === undefined ? [] : kubeNodeServices(ctx.host);
+    if (units.length === 0) return { changed: false, msg: `no ${args.group} services to ${args.state === 'stopped' ? 'stop' : 'start'}` };
     // Stop in reverse order of start (apiserver last down, first up).
-    const command = args.state === 'stopped' ? stopUnitsCommand([...units].reverse(), wait) : startUnitsCommand(units, wait);
-    mustSucceed(yield* exec(command, { timeoutMs: (wait + 30) * 1000 }), `${args.state === 'stopped' ? 'stop' : 'start'} ${units.join(', ')}`);
+    const command = args.state === 'stopped' ? stopUnitsCommand([...units].reverse(), args.wait_seconds) : startUnitsCommand(units, args.wait_seconds);
+    mustSucceed(yield* exec(command, { timeoutMs: (args.wait_seconds + 30) * 1000 }), `${args.state === 'stopped' ? 'stop' : 'start'} ${units.join(', ')}`);
     return { changed: true, result: { names: units, state: args.state } };
   },
 });
+

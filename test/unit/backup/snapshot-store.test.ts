@@ -61,14 +61,19 @@ describe('snapshot store', () => {
     expect((await readdir(dir)).sort()).to.deep.equal(['snapshot_20261122T090807Z_rev5.db', 'snapshot_20261122T090807Z_rev5_2.db']);
   });
 
-  it('points snapshot.db at the latest file with a hard link, replaced atomically', async () => {
+  it('makes snapshot.db a copy of the latest file, replaced atomically, that writing through cannot reach', async () => {
     await writeFile(join(dir, 'snapshot_20261122T090807Z_rev5.db'), 'old');
     await writeFile(join(dir, 'snapshot_20261122T100000Z_rev9.db'), 'new');
     await updatePointer(dir, join(dir, 'snapshot_20261122T090807Z_rev5.db'));
     await updatePointer(dir, join(dir, 'snapshot_20261122T100000Z_rev9.db'));
     const pointer = join(dir, 'snapshot.db');
     expect(await readFile(pointer, 'utf8')).to.equal('new');
-    expect((await stat(pointer)).ino).to.equal((await stat(join(dir, 'snapshot_20261122T100000Z_rev9.db'))).ino);
+    expect((await stat(pointer)).ino).not.to.equal((await stat(join(dir, 'snapshot_20261122T100000Z_rev9.db'))).ino);
+    expect((await stat(pointer)).mode & 0o777).to.equal(0o600);
+    // kubeasz's backup ends with `cp -f snapshot_<time>.db snapshot.db`: our named file must not change.
+    await writeFile(pointer, 'written by another tool');
+    expect(await readFile(join(dir, 'snapshot_20261122T100000Z_rev9.db'), 'utf8')).to.equal('new');
+    await updatePointer(dir, join(dir, 'snapshot_20261122T100000Z_rev9.db'));
     // The pointer survives the dated name being deleted (retention).
     await rm(join(dir, 'snapshot_20261122T100000Z_rev9.db'));
     expect(await readFile(pointer, 'utf8')).to.equal('new');

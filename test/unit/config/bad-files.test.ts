@@ -99,11 +99,33 @@ ${dir}/inventory-etcd-values.yml:13:27: error: etcd_cert_file is set for 10.0.0.
   {
     file: 'inventory-ini.yml',
     kind: 'inventory',
-    expected: `${dir}/inventory-ini.yml:2:1: error: this looks like an INI inventory ("[etcd]"); only Ansible's YAML inventory format is supported
-  2 | [etcd]
-    | ^
-  expected: a YAML inventory starting with \`all:\`
-  fix: convert it with: ansible-inventory -i ${dir}/inventory-ini.yml --list -y > inventory.yml
+    expected: `${dir}/inventory-ini.yml:4:20: error: etcd_name "etcd-a" is also used by 10.0.0.1
+  4 | 10.0.0.2 etcd_name=etcd-a
+    |                    ^
+  expected: a name no other member uses
+  fix: give every member of group etcd its own etcd_name (the default is etcd-<inventory hostname>)
+${dir}/inventory-ini.yml:5:23: error: ansible_port must be an integer, not the string "twenty-two"
+  5 | 10.0.0.3 ansible_port="twenty-two"
+    |                       ^
+  expected: a TCP port from 1 to 65535
+${dir}/inventory-ini.yml:6:23: error: this quote is never closed
+  6 | 10.0.0.4 k8s_nodename='cp-d
+    |                       ^
+  expected: host [key=value ...] with each quote closed on the same line
+  fix: close the quote, or escape it with a backslash
+${dir}/inventory-ini.yml:13:1: error: [k8s:children] names group "kube_mastr", which is never declared
+  13 | kube_mastr
+     | ^
+  expected: a [kube_mastr] or [kube_mastr:children] section somewhere in the file
+  fix: did you mean "kube_master"?
+${dir}/inventory-ini.yml:16:15: error: etcd_data_dir "var/lib/etcd" is not an absolute path
+  16 | etcd_data_dir=var/lib/etcd
+     |               ^
+  expected: an absolute path such as /var/lib/etcd
+${dir}/inventory-ini.yml:17:16: error: ansible_become must be true or false, not the string "maybe"
+  17 | ansible_become=maybe
+     |                ^
+  expected: true or false
 `,
   },
   {
@@ -180,10 +202,10 @@ ${dir}/playbook-missing-hosts.yml:4:3: error: unknown key "hots" in play 2
   {
     file: 'playbook-missing-role.yml',
     kind: 'playbook',
-    expected: `${dir}/playbook-missing-role.yml:3:7: error: role "cluster-restor" not found: there is no ${dir}/roles/cluster-restor/tasks/main.yml
+    expected: `${dir}/playbook-missing-role.yml:3:7: error: role "cluster-restor" not found in ${dir}/roles, ${dir}
   3 |     - cluster-restor
     |       ^
-  fix: create it, or check the spelling of "cluster-restor"
+  fix: check the spelling of "cluster-restor", or add the folder that holds it to roles_path in ansible.cfg
 `,
   },
   {

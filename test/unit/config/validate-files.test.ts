@@ -9,6 +9,8 @@ describe('validateFile', () => {
     ['test/fixtures/config/good/backup.yml', 'playbook', 'playbook, 1 play, 7 tasks'],
     ['test/fixtures/config/good/restore.yml', 'playbook', 'playbook, 4 plays, 9 tasks'],
     ['test/fixtures/config/bad/inventory-ini.yml', 'inventory', undefined],
+    ['test/fixtures/ini/kubeasz-multi-node', 'inventory', 'inventory, 5 hosts, 3 etcd members'],
+    ['test/fixtures/ini/children', 'inventory', 'inventory, 7 hosts, 3 etcd members'],
     ['test/fixtures/config/good/roles/cluster-restore/defaults/main.yml', 'inventory', undefined],
     ['test/fixtures/config/missing.yml', 'unknown', undefined],
   ];

@@ -84,6 +84,20 @@ const members = hosts.map((h) => `etcd-${h}`);
 const base = { members, dest_dir: '/srv/backups', etcdctl: '/opt/kube/bin/etcdctl', timeout_seconds: 60 };
 
 describe('etcd.snapshot-on-member: tries each member in turn', () => {
+  it("names the member's own copies of the TLS files where they live elsewhere there (kubeasz's ca_dir)", async () => {
+    const onMember = {
+      etcd_member_ca_file: '/etc/kubernetes/ssl/ca.pem',
+      etcd_member_cert_file: '/etc/kubernetes/ssl/etcd.pem',
+      etcd_member_key_file: '/etc/kubernetes/ssl/etcd-key.pem',
+    };
+    const ctx = contextOf(inventoryOf(Object.fromEntries(hosts.map((h) => [h, onMember]))));
+    const { steps } = await drive(base, answers({}), ctx);
+    const [save] = saves(steps);
+    expect(save!.command).to.include(
+      `'--cacert=/etc/kubernetes/ssl/ca.pem' '--cert=/etc/kubernetes/ssl/etcd.pem' '--key=/etc/kubernetes/ssl/etcd-key.pem'`,
+    );
+  });
+
   it('the first member works: etcdctl under timeout with umask 077, a sha256-checked download, the copy removed; every step on that member', async () => {
     const { steps, outcome } = await drive(base, answers({}));
     expect(steps.map((s) => s.kind)).to.deep.equal(['call', 'exec', 'download', 'exec']);

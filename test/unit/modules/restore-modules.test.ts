@@ -111,16 +111,18 @@ describe('certificate judgement', () => {
 
 describe('etcd.preflight', () => {
   it('passes on a ready member and reports its facts (only read-only steps)', async () => {
-    const { steps, outcome } = await drive(etcdPreflightModule, '10.0.0.2', { run_id: RUN, needed_bytes: 1024 * 1024 }, (step) => {
+    const { steps, outcome } = await drive(etcdPreflightModule, '10.0.0.2', { run_id: RUN, snapshot_bytes: 512 * 1024 }, (step) => {
       const c = command(step);
+      if (c.startsWith('if mountpoint')) return ok('dir\n');
       if (c.startsWith('command -v')) return ok('/usr/bin/etcdctl\n');
       if (c.startsWith('if [ -d')) return ok('yes\n');
-      if (c.startsWith('df -Pk')) return ok('Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 100 50 2048 50% /\n');
+      if (c.startsWith('df -Pk')) return ok('Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 100 50 204800 50% /\n');
       if (c.startsWith('cat ')) return ok(goodPem);
       return ok();
     });
     expect(steps.every((s) => s.kind === 'exec' && s.readOnly === true)).to.equal(true);
     expect(steps.map(command)).to.deep.equal([
+      "if mountpoint -q /var/lib/etcd 2>/dev/null || { [ -d /var/lib/etcd ] && [ \"$(stat -c %d /var/lib/etcd)\" != \"$(stat -c %d /var/lib/etcd/..)\" ]; }; then echo mount; else echo dir; fi",
       'command -v etcdutl || command -v etcdctl',
       'if [ -d /var/lib/etcd ]; then echo yes; else echo no; fi',
       'df -Pk /var/lib',
@@ -129,11 +131,11 @@ describe('etcd.preflight', () => {
       'test -r /pki/etcd-key.pem',
     ]);
     expect(outcome.failed).to.equal(false);
-    expect(outcome.result).to.deep.include({ tool: 'etcdctl', had_old_data: true, free_kib: 2048 });
+    expect(outcome.result).to.deep.include({ tool: 'etcdctl', had_old_data: true, free_kib: 204800, swap_mode: 'rename' });
   });
 
   it('collects every problem: no tool, too little disk, unreadable certificate, unreadable key', async () => {
-    const { outcome } = await drive(etcdPreflightModule, '10.0.0.1', { run_id: RUN, needed_bytes: 10 * 1024 * 1024 }, (step) => {
+    const { outcome } = await drive(etcdPreflightModule, '10.0.0.1', { run_id: RUN, snapshot_bytes: 1024 * 1024 }, (step) => {
       const c = command(step);
       if (c.startsWith('command -v')) return { ...ok(), exitCode: 1 };
       if (c.startsWith('df -Pk')) return ok('Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 100 50 2048 50% /\n');
@@ -145,10 +147,30 @@ describe('etcd.preflight', () => {
     expect(outcome.failed).to.equal(true);
     const problems = (outcome.result?.problems as string[]).join('\n');
     expect(problems).to.contain('neither etcdutl nor etcdctl');
-    expect(problems).to.contain('/var/lib has 2 MiB free; the restore needs 10 MiB');
+    expect(problems).to.contain('/var/lib has 2 MiB free; the restore needs 66 MiB there (snapshot copy + restored data + margin)');
     expect(problems).to.contain('the certificate /pki/etcd.pem is not readable');
     expect(problems).to.contain('key file /pki/etcd-key.pem is missing');
     expect(outcome.result?.had_old_data).to.equal(false);
+  });
+
+  it("checks the member's own copies of the TLS files where they live elsewhere there (kubeasz's ca_dir)", async () => {
+    const inv = inventory({
+      etcd_member_ca_file: '/etc/kubernetes/ssl/ca.pem',
+      etcd_member_cert_file: '/etc/kubernetes/ssl/etcd.pem',
+      etcd_member_key_file: '/etc/kubernetes/ssl/etcd-key.pem',
+    });
+    const { steps } = await drive(
+      etcdPreflightModule,
+      '10.0.0.2',
+      { run_id: RUN },
+      (step) => (command(step).startsWith('cat ') ? ok(goodPem) : ok('yes\n')),
+      inv,
+    );
+    expect(steps.map(command).slice(-3)).to.deep.equal([
+      'cat /etc/kubernetes/ssl/ca.pem',
+      'cat /etc/kubernetes/ssl/etcd.pem',
+      'test -r /etc/kubernetes/ssl/etcd-key.pem',
+    ]);
   });
 
   it('fails on a host that is not an etcd member', async () => {
@@ -202,15 +224,16 @@ describe('restore modules', () => {
     expect(etcd.steps.map(command)).to.deep.equal(['systemctl start etcd-main']);
   });
 
-  it('refuses a static-pod topology (kubeadm) for now, without touching the host', async () => {
-    const { steps, outcome } = await drive(
-      etcdServiceModule,
-      '10.0.0.1',
-      { state: 'stopped' },
-      () => ok(),
-      inventory({ etcd_topology: 'static-pod' }),
-    );
-    expect(steps).to.deep.equal([]);
-    expect(outcome.msg).to.contain('static-pod');
+  it('kubeadm (etcd_topology: static-pod or kubeadm): moves the static pod manifests aside and back, never touching kubelet', async () => {
+    const refused = await drive(etcdServiceModule, '10.0.0.1', { state: 'stopped' }, () => ok(), inventory({ etcd_topology: 'static-pod' }));
+    expect(refused.steps).to.deep.equal([]);
+    expect(refused.outcome.msg).to.contain('run_id is needed');
+    const stop = await drive(etcdServiceModule, '10.0.0.1', { state: 'stopped', run_id: RUN }, () => ok('stopped\n'), inventory({ etcd_topology: 'kubeadm' }));
+    expect(command(stop.steps[0]!)).to.match(/^sh -c .* sh \/etc\/kubernetes\/manifests \/etc\/kubernetes\/orchestrate-aside-20261115T101500Z 90 etcd$/s);
+    const masters = await drive(kubeServicesModule, '10.0.0.1', { group: 'kube_master', state: 'started', run_id: RUN }, () => ok('started\n'), inventory({ etcd_topology: 'kubeadm' }));
+    expect(command(masters.steps[0]!)).to.match(/ 90 kube-apiserver kube-controller-manager kube-scheduler$/);
+    const workers = await drive(kubeServicesModule, '10.0.0.9', { group: 'kube_node', state: 'stopped', run_id: RUN }, () => ok(), inventory({ etcd_topology: 'kubeadm' }));
+    expect(workers.steps).to.deep.equal([]);
+    expect(workers.outcome.msg).to.equal('no kube_node services to stop');
   });
 });

@@ -49,6 +49,29 @@ const places: [string, (v: string) => string][] = [
   ["cat <<'EOT'\nA{{}}B\nEOT\n", (v) => `A${v}B\n`],
   ['cat <<-EOT\n\tline {{}}\n\tEOT\n', (v) => `line ${v}\n`],
   ['cat <<A; printf %s {{}}\nbody\nA\n', (v) => `body\n${v}`],
+  // A for loop's word list: the value's words, each literal (sh splits an unquoted $var there too).
+  [
+    'for w in {{}}; do printf "[%s]" "$w"; done',
+    (v) =>
+      v
+        .split(/[ \t\n]+/)
+        .filter((w) => w !== '')
+        .map((w) => `[${w}]`)
+        .join(''),
+  ],
+  ['for w in a {{}} b;do printf "[%s]" "$w"; done', (v) => ['a', ...v.split(/[ \t\n]+/).filter((w) => w !== ''), 'b'].map((w) => `[${w}]`).join('')],
+  [
+    'x=$(for w in {{}}; do printf "[%s]" "$w"; done); printf %s "$x"',
+    (v) =>
+      v
+        .split(/[ \t\n]+/)
+        .filter((w) => w !== '')
+        .map((w) => `[${w}]`)
+        .join(''),
+  ],
+  // Not a for list: one word, whatever it holds.
+  ['printf "[%s]" for w in {{}}', (v) => `[for][w][in][${v}]`],
+  ['for w in "{{}}"; do printf "[%s]" "$w"; done', (v) => `[${v}]`],
 ];
 
 describe('shell values escaped for their place (shell-context)', () => {

@@ -70,6 +70,12 @@ const table: [string, unknown][] = [
     'https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379',
   ],
   ["{{ inventory_hostname in groups['kube_master'] }}", false],
+  // kubeasz 3.7.0's roles/cluster-restore defaults, 94.backup.yml's set_fact and config.yml's K8S_NODENAME
+  ["{{ 'etcd-a=https://a:2380,etcd-b=https://b:2380,'.rstrip(',') }}", 'etcd-a=https://a:2380,etcd-b=https://b:2380'],
+  ["{% for host in groups['etcd'] %}{{ host }} {% endfor %}", '10.0.0.1 10.0.0.2 10.0.0.3 '],
+  ["{{ 'a,b,,'.rstrip(',') }}", 'a,b'],
+  ["{{ '  x  '.strip() }}|{{ 'xxay'.lstrip('x') }}", 'x|ay'],
+  ["{%- if inventory_hostname != '' -%} k8s-{{ inventory_hostname|replace('.', '-') }} {%- else -%} none {%- endif -%}", 'k8s-10-0-0-2'],
 ];
 
 describe('template render()', () => {

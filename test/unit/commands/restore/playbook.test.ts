@@ -27,6 +27,7 @@ describe('playbooks/restore.yml', () => {
     }
     expect(order).to.deep.equal([
       'preflight',
+      'identities',
       'copy-snapshot',
       'restore-data',
       'stop-kube-node',

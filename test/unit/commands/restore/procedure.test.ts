@@ -14,12 +14,56 @@ import { FakeTransport, type RecordedCall } from './fake-transport.js';
 
 const SNAPSHOT = 'test/fixtures/hostile/snapshot.db';
 const isProbe = (command: string) => command.startsWith("printf 'orchestrate-access");
-const readOnlyPrefixes = ["printf 'orchestrate-access", 'command -v', 'if [ -d', 'df -P', 'cat ', 'test -r'];
+const readOnlyPrefixes = ["printf 'orchestrate-access", "sh -c 'm=$1", 'if mountpoint', 'command -v', 'if [ -d', 'df -P', 'cat ', 'test -r'];
+
+/** How the fake members are configured; tests change it and `beforeEach` puts it back. */
+const layout = { name: (host: string): string => `etcd-${host}`, manifest: undefined as ((host: string) => string) | undefined };
+
+/** kubeadm's etcd manifest of a node named after its host's last octet, its data on a hostPath volume. */
+function kubeadmManifest(host: string): string {
+  const node = `master-0${host.split('.')[3] ?? ''}`;
+  return [
+    'apiVersion: v1',
+    'kind: Pod',
+    'spec:',
+    '  containers:',
+    '  - name: etcd',
+    '    command:',
+    '    - etcd',
+    `    - --name=${node}`,
+    '    - --data-dir=/var/lib/etcd',
+    `    - --initial-advertise-peer-urls=https://${host}:2380`,
+    `    - --advertise-client-urls=https://${host}:2379`,
+    '    volumeMounts:',
+    '    - { mountPath: /var/lib/etcd, name: etcd-data }',
+    '  volumes:',
+    '  - { name: etcd-data, hostPath: { path: /srv/etcd-data, type: DirectoryOrCreate } }',
+  ].join('\n');
+}
+
+/** The member's own configuration (what etcd.member-config reads): a kubeasz unit, or kubeadm's manifest. */
+function configAnswer(host: string, command: string): Partial<ExecResult> {
+  const marker = /'(==orchestrate-[0-9a-f]+)'/.exec(command)?.[1] ?? '';
+  if (layout.manifest) return { stdout: `${marker} pod etcd\n${marker} pod kube-apiserver\n${marker} file /etc/kubernetes/manifests/etcd.yaml\n${layout.manifest(host)}\n` };
+  const unit = [
+    `${marker} unit /etc/systemd/system/etcd.service`,
+    '[Service]',
+    'ExecStart=/usr/bin/etcd \\',
+    `  --name=${layout.name(host)} \\`,
+    `  --initial-advertise-peer-urls=https://${host}:2380 \\`,
+    `  --advertise-client-urls=https://${host}:2379 \\`,
+    '  --data-dir=/var/lib/etcd',
+  ];
+  return { stdout: `${unit.join('\n')}\n` };
+}
 
 /** Members answer the preflight as a healthy, writable member with etcdctl would, as root unless told. */
 function memberAnswers(uid = 0): (host: string, command: string) => Partial<ExecResult> {
   return (_host, command) => {
     if (isProbe(command)) return { stdout: `orchestrate-access ${uid} ${uid === 0 ? 'root' : 'deploy'}\nyes\n` };
+    if (command.startsWith("sh -c 'm=$1; unit=$2")) return configAnswer(_host, command);
+    if (command.startsWith('if mountpoint')) return { stdout: 'dir\n' };
+    if (command.startsWith('if systemctl is-active --quiet kubelet')) return { stdout: 'kubelet active\ncrictl ok\n' };
     if (command.startsWith('command -v')) return { stdout: '/usr/bin/etcdctl\n' };
     if (command.startsWith('if [ -d')) return { stdout: 'yes\n' };
     if (command.startsWith('df -P')) return { stdout: 'Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 100000000 1 90000000 1% /\n' };
@@ -33,6 +77,8 @@ const noCluster = (members: readonly { name: string; host: string; clientUrl: st
 describe('restore: playbooks/restore.yml is the procedure that runs', () => {
   let dir: string;
   beforeEach(() => {
+    layout.name = (host) => `etcd-${host}`;
+    layout.manifest = undefined;
     dir = mkdtempSync(join(tmpdir(), 'orchestrate-procedure-'));
     copyFileSync(SNAPSHOT, join(dir, 'snapshot.db'));
   });
@@ -177,5 +223,58 @@ describe('restore: playbooks/restore.yml is the procedure that runs', () => {
     expect(calls.find((c) => c.host === '127.0.0.1' && isProbe(c.text))?.text).to.contain('[ -w /var/lib ]');
     expect(calls.find((c) => c.host === '127.0.0.9' && isProbe(c.text))?.text).not.to.contain('[ -w');
     expect([...new Set(calls.filter((c) => c.text.startsWith('command -v')).map((c) => c.host))].sort()).to.deep.equal(['127.0.0.1', '127.0.0.2']);
+  });
+
+  it('an etcd_name set in the inventory that the member\'s unit contradicts is refused (exit 5) before anything changes, naming host, field, values and fix', async () => {
+    layout.name = (host) => (host === '127.0.0.2' ? 'etcd2' : `etcd-${host}`);
+    const inv = inventory(3);
+    inv.hosts.get('127.0.0.2')!.vars.etcd_name = 'etcd-127.0.0.2';
+    const { error, calls } = await preview(inv);
+    expect(error).to.be.instanceOf(RefusedError);
+    expect((error as Error).message).to.contain(
+      '127.0.0.2: etcd_name is etcd-127.0.0.2 in the inventory, but /etc/systemd/system/etcd.service says etcd2; fix: set etcd_name: etcd2 for 127.0.0.2',
+    );
+    for (const call of calls) expect(readOnlyPrefixes.some((p) => call.text.startsWith(p)), call.text).to.equal(true);
+  });
+
+  it('names the inventory leaves at their default come from each member\'s unit, and the preview says so', async () => {
+    layout.name = (host) => `node-${host.split('.')[3] ?? ''}`;
+    const { report, error } = await preview(inventory(3));
+    expect(error).to.equal(undefined);
+    const restore = stepsOf(report!.plan!, 'restore-data', '127.0.0.2')[0];
+    expect(restore).to.contain("--name node-2 --initial-cluster 'node-1=https://127.0.0.1:2380,node-2=https://127.0.0.2:2380,node-3=https://127.0.0.3:2380'");
+    expect(report!.members.map((m) => m.name)).to.deep.equal(['node-1', 'node-2', 'node-3']);
+  });
+
+  it('two members claiming one name, and a live member list that disagrees, are refused', async () => {
+    layout.name = () => 'same';
+    const twice = await preview(inventory(2));
+    expect((twice.error as Error).message).to.contain('127.0.0.1 and 127.0.0.2 both claim the member name same');
+    layout.name = (host) => `etcd-${host}`;
+    const live = (members: readonly { name: string; host: string; clientUrl: string }[]): Promise<MemberObservation[]> =>
+      Promise.resolve(
+        members.map((m) => ({
+          name: m.name,
+          host: m.host,
+          endpoint: m.clientUrl,
+          ok: true,
+          durationMs: 1,
+          members: members.map((x, i) => ({ id: String(i), name: x.host === '127.0.0.3' ? 'old-name' : x.name, peerUrls: [`https://${x.host}:2380`] })),
+        })),
+      );
+    const disagree = await preview(inventory(3), { observe: live });
+    expect((disagree.error as Error).message).to.contain('127.0.0.3: the live cluster calls the member at https://127.0.0.3:2380 "old-name"');
+  });
+
+  it('kubeadm: each member read from its static pod manifest (name, data dir through its hostPath), the control plane moved by its manifests', async () => {
+    layout.manifest = kubeadmManifest;
+    const { report, error } = await preview(inventory(3));
+    expect(error).to.equal(undefined);
+    const plan = report!.plan!;
+    expect(stepsOf(plan, 'restore-data', '127.0.0.1')[0]).to.contain('--name master-01').and.to.contain('--data-dir /srv/etcd-data.restore-');
+    expect(stepsOf(plan, 'stop-etcd', '127.0.0.1')[0]).to.match(/^\$ sh -c .* \/etc\/kubernetes\/manifests \/etc\/kubernetes\/orchestrate-aside-\w+ 90 etcd$/s);
+    expect(stepsOf(plan, 'stop-kube-master', '127.0.0.1')[0]).to.match(/ 90 kube-apiserver kube-controller-manager kube-scheduler$/);
+    expect(stepsOf(plan, 'stop-kube-node', '127.0.0.1'), 'kubelet stays up').to.deep.equal(['(nothing to do: no kube_node services to stop)']);
+    expect(stepsOf(plan, 'swap-data', '127.0.0.1')[0]).to.contain('mv /srv/etcd-data /srv/etcd-data.before-restore-');
   });
 });

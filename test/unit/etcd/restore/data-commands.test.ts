@@ -101,3 +101,57 @@ describe('restore data dir commands', () => {
     expect(parseTool('')).to.equal(undefined);
   });
 });
+
+describe('restore data dir commands: a dedicated disk (the data dir and the WAL dir are mount points)', () => {
+  // Run by a real sh. The mount is simulated by a plain folder: what matters is that nothing renames it.
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'restore inside $(x) '));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const put = (path: string, text: string): void => {
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, text);
+  };
+  const read = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+
+  it('swaps member/ inside the data dir and the entries of the WAL dir, then reverts both; the mount points are never renamed', () => {
+    const data = join(root, 'etcd');
+    const wal = join(root, 'wal');
+    const paths = restorePaths(data, 'R1', { mode: 'inside', walDir: wal, walMode: 'inside' });
+    put(join(data, 'member', 'label'), 'old');
+    put(join(data, 'lost+found', 'keep'), 'disk');
+    put(join(wal, '0000.wal'), 'old-wal');
+    put(join(paths.data.fresh, 'label'), 'new');
+    put(join(paths.wal!.fresh, '0001.wal'), 'new-wal');
+
+    const swapped = sh(swapCommand(paths, true));
+    expect(swapped.code, swapped.stderr).to.equal(0);
+    expect(swapped.stdout.split('\n')).to.deep.equal(['swapped', 'swapped']);
+    expect(read(join(data, 'member', 'label'))).to.equal('new');
+    expect(read(join(paths.data.aside, 'label'))).to.equal('old');
+    expect(read(join(data, 'lost+found', 'keep'))).to.equal('disk');
+    expect(read(join(wal, '0001.wal'))).to.equal('new-wal');
+    expect(read(join(wal, '0000.wal'))).to.equal(undefined);
+    expect(read(join(paths.wal!.aside, '0000.wal'))).to.equal('old-wal');
+    expect(sh(swapCommand(paths, true)).stdout.split('\n'), 'sent again').to.deep.equal(['already-swapped', 'already-swapped']);
+
+    const reverted = sh(revertSwapCommand(paths, true));
+    expect(reverted.code, reverted.stderr).to.equal(0);
+    expect(read(join(data, 'member', 'label'))).to.equal('old');
+    expect(read(join(paths.data.rolledBack, 'label'))).to.equal('new');
+    expect(read(join(wal, '0000.wal'))).to.equal('old-wal');
+    expect(read(join(paths.wal!.rolledBack, '0001.wal'))).to.equal('new-wal');
+    expect(read(join(data, 'lost+found', 'keep'))).to.equal('disk');
+  });
+
+  it('refuses (exit 3) when the restored member/ is missing, touching nothing', () => {
+    const data = join(root, 'etcd');
+    const paths = restorePaths(data, 'R2', { mode: 'inside' });
+    put(join(data, 'member', 'label'), 'old');
+    const r = sh(swapCommand(paths, true));
+    expect(r.code).to.equal(3);
+    expect(read(join(data, 'member', 'label'))).to.equal('old');
+  });
+});

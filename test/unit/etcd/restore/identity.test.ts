@@ -128,7 +128,27 @@ describe('restore paths', () => {
       asideDir: '/var/lib/etcd.before-restore-20261115T101500Z',
       restoredAsideDir: '/var/lib/etcd.rolled-back-20261115T101500Z',
       uploadArchive: '/var/lib/etcd.restore-20261115T101500Z.tar',
+      mode: 'rename',
+      data: {
+        live: '/var/lib/etcd',
+        aside: '/var/lib/etcd.before-restore-20261115T101500Z',
+        fresh: '/var/lib/etcd.restore-20261115T101500Z',
+        rolledBack: '/var/lib/etcd.rolled-back-20261115T101500Z',
+      },
     });
+  });
+
+  it('a data dir that is a mount point: the restore writes inside it and swaps its member/ folder, never renaming the mount', () => {
+    const p = restorePaths('/var/lib/etcd', 'R1', { mode: 'inside', walDir: '/wal/', walMode: 'inside' });
+    expect(p.newDir).to.equal('/var/lib/etcd/.orchestrate-restore-R1');
+    expect(p.data).to.deep.equal({
+      live: '/var/lib/etcd/member',
+      aside: '/var/lib/etcd/member.before-restore-R1',
+      fresh: '/var/lib/etcd/.orchestrate-restore-R1/member',
+      rolledBack: '/var/lib/etcd/member.rolled-back-R1',
+    });
+    expect(p.snapshotCopy).to.equal('/var/lib/etcd.restore-R1.snapshot.db');
+    expect(p.wal).to.deep.include({ dir: '/wal', mode: 'inside', fresh: '/wal/.orchestrate-restore-R1', aside: '/wal/.before-restore-R1' });
   });
   it('makes run ids that are UTC timestamps', () => {
     expect(newRunId(new Date('2026-11-15T10:15:00.123Z'))).to.equal('20261115T101500Z');
