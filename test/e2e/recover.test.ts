@@ -1,7 +1,7 @@
 // `orchestrate recover` and `orchestrate member replace` on a real 3-member lab (etcd 3.4, kubeasz units),
 // the representative subset of the recover matrix (npm run test:recover-matrix runs 3 and 5 members on
 // etcd 3.4 and 3.5). Keys are written after the last backup before each cut; the lab is whole again after
-// each case. Needs root. Lab on 127.0.131.
+// each case. Needs root. Lab on 127.0.140.
 import { expect } from 'chai';
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -47,14 +47,14 @@ async function expectWhole(lab: LabInfo): Promise<void> {
   expect(new Set(statuses.map((s) => s.memberId)).size).to.equal(lab.hosts.length);
 }
 
-describe('recover and member replace on a 3-member lab (127.0.131.x)', function () {
+describe('recover and member replace on a 3-member lab (127.0.140.x)', function () {
   this.timeout(300_000);
   let lab: LabInfo;
   const host = (i: number) => lab.hosts[i]!;
 
   before(async function () {
     this.timeout(120_000);
-    lab = await startLab({ dir: tempLabDir(), net: '127.0.131', members: 3 });
+    lab = await startLab({ dir: tempLabDir(), net: '127.0.140', members: 3 });
     await waitHealthy(lab);
     await backUp(lab);
   });

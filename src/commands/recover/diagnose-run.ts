@@ -28,7 +28,7 @@ export interface Diagnosis {
 function memberDiagnosis(
   member: EtcdMember,
   observation: MemberObservation,
-  disk: MemberDiskFacts | undefined,
+  disk: (MemberDiskFacts & { dataDirPath?: string }) | undefined,
   failure: string | undefined,
   unreachable: string | undefined,
 ): MemberDiagnosis {
@@ -43,6 +43,7 @@ function memberDiagnosis(
   else if (failure && !disk) diagnosis.readErrors.push(failure);
   if (!disk) return diagnosis;
   diagnosis.serviceActive = disk.serviceActive;
+  if (disk.dataDirPath) diagnosis.dataDirPath = disk.dataDirPath;
   diagnosis.dataDir = disk.dataDir;
   diagnosis.memberDir = disk.memberDir;
   if (disk.db) diagnosis.db = disk.db;
@@ -76,8 +77,11 @@ export async function diagnoseCluster(
     const phase = run.phases.find((p) => p.id === 'diagnose');
     const observations = await observing;
     const diagnoses = members.map((member, i) => {
-      const outcome = phase?.results.get(member.host)?.[0]?.result;
-      const disk = outcome?.status === 'ok' || outcome?.status === 'changed' ? (outcome.result.disk as MemberDiskFacts | undefined) : undefined;
+      // The phase reads the member's configuration first, then its disks: the task that registered `disk`.
+      const outcome = phase?.results.get(member.host)?.find((r) => r.result.result.disk !== undefined)?.result;
+      const found = outcome?.status === 'ok' || outcome?.status === 'changed' ? (outcome.result.disk as MemberDiskFacts | undefined) : undefined;
+      const dataDirPath = outcome?.result.data_dir;
+      const disk = found && typeof dataDirPath === 'string' ? { ...found, dataDirPath } : found;
       reads += disk?.reads ?? 0;
       bytes += disk?.bytes ?? 0;
       return memberDiagnosis(member, observations[i]!, disk, phase?.failures.get(member.host), procedure.unreachable.get(member.host));

@@ -12,7 +12,9 @@ import {
   type RecoverJournal,
 } from '../../etcd/member/journal.js';
 import { checkReplace, replacedDataDir } from '../../etcd/member/replace.js';
+import { resolveMember } from '../../etcd/members/resolve.js';
 import { newRunId } from '../../etcd/restore/paths.js';
+import { restoreClusterKey } from '../../modules/restore/restore-state.js';
 import { now, printablePlan, type PrintablePhase } from '../restore/events.js';
 import { openReplaceProcedure, replaceMembers } from './replace-run.js';
 import { confirmOrRefuse, preflightOrRefuse, type CommonRunOptions } from './shared.js';
@@ -106,10 +108,15 @@ export async function replaceMember(options: CommonRunOptions, wanted: string): 
   try {
     const only = new Set([target.host]);
     await preflightOrRefuse(procedure, options.inventory, only, 'replace.preflight-failed');
+    // The data dir the member's own configuration names is the one moved aside.
+    const config = procedure.session.state.get(restoreClusterKey).configs.get(target.host);
+    const host = options.inventory.hosts.get(target.host);
+    const dataDir = host ? resolveMember(host, target, config).member.dataDir : target.dataDir;
+    report.oldDataAt = replacedDataDir(dataDir, runId);
     report.plan = printablePlan(await procedure.pass({ dryRun: true, skipTags: ['preflight'], onlyHosts: only }));
     options.emit({
       type: 'summary',
-      text: `Replace ${target.name} (${target.host}): remove it, move ${target.dataDir} aside to ${report.oldDataAt}, add it back as ${target.name} ${target.peerUrl} (a learner until it has caught up), start it with --initial-cluster-state existing, verify.\n`,
+      text: `Replace ${target.name} (${target.host}): remove it, move ${dataDir} aside to ${report.oldDataAt}, add it back as ${target.name} ${target.peerUrl} (a learner until it has caught up), start it with --initial-cluster-state existing, verify.\n`,
       at: now(),
     });
     options.emit({ type: 'plan', phases: report.plan, at: now() });

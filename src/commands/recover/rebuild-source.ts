@@ -57,7 +57,9 @@ export async function takeRebuildSource(
         'bring it back, or --from another member',
         'recover.source-failed',
       );
-    await transport.download(`${normalizeDataDir(member.dataDir)}/member/snap/db`, path, { mode: 0o600, become: pool.specFor(member.host).become });
+    // Where diagnosis read it: the data dir the member's configuration names.
+    const dataDir = diagnosis.dataDirPath ?? normalizeDataDir(member.dataDir);
+    await transport.download(`${dataDir}/member/snap/db`, path, { mode: 0o600, become: pool.specFor(member.host).become });
   } finally {
     await pool.closeAll();
   }

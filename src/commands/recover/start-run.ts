@@ -138,6 +138,8 @@ export async function runStartPath(options: CommonRunOptions, plan: StartPlan, t
   try {
     const replaceProcedure = await openReplaceProcedure(options.inventory, journal.runId, options.timeouts, connection, startProcedure);
     await preflightOrRefuse(startProcedure, options.inventory, new Set([...plan.start, ...plan.replace]), 'recover.preflight-failed');
+    // The replace's own preflight reads each broken member's configuration: its join is checked before anything starts.
+    if (plan.replace.length > 0) await preflightOrRefuse(replaceProcedure, options.inventory, new Set(plan.replace), 'recover.preflight-failed');
     report.plan = await preview(options, startProcedure, replaceProcedure, plan);
     if (options.dryRun) return report;
     await confirmOrRefuse(

@@ -27,6 +27,8 @@ export interface MemberDiagnosis {
   /** Its answer to a status call (deploy host, etcd client, short deadline). */
   observation?: MemberObservation;
   serviceActive?: boolean;
+  /** The data dir as the member's configuration names it (where the db was read). */
+  dataDirPath?: string;
   dataDir?: boolean;
   memberDir?: boolean;
   db?: DbFacts;

@@ -24,20 +24,20 @@ export interface DataDirListing {
 }
 
 const LISTING_SCRIPT = [
-  'unit=$1; data=$2',
+  'unit=$1; data=$2; wal=$3',
   'if systemctl is-active --quiet "$unit" 2>/dev/null; then echo "active yes"; else echo "active no"; fi',
   'if [ -d "$data" ]; then echo "datadir yes"; else echo "datadir no"; fi',
   'if [ -d "$data/member" ]; then echo "memberdir yes"; else echo "memberdir no"; fi',
   'if command -v gzip >/dev/null 2>&1; then echo "gzip yes"; fi',
-  'for f in "$data"/member/wal/*.wal "$data"/member/snap/*.snap "$data"/member/snap/db; do',
+  'for f in "$wal"/*.wal "$data"/member/snap/*.snap "$data"/member/snap/db; do',
   '  [ -f "$f" ] || continue',
   '  echo "file $(stat -c "%s %Y" "$f") $f"',
   'done',
 ].join('\n');
 
-/** Whether etcd runs, whether the data dir is there, and every WAL segment, raft snapshot and the db with sizes and times. */
-export function listingCommand(unit: string, dataDir: string): string {
-  return `sh -c ${shellJoin([LISTING_SCRIPT, 'sh', unit, dataDir])}`;
+/** Whether etcd runs, whether the data dir is there, and every WAL segment (in `walDir`: `--wal-dir` or `<data>/member/wal`), raft snapshot and the db with sizes and times. */
+export function listingCommand(unit: string, dataDir: string, walDir = `${dataDir}/member/wal`): string {
+  return `sh -c ${shellJoin([LISTING_SCRIPT, 'sh', unit, dataDir, walDir])}`;
 }
 
 export function parseListing(stdout: string, dataDir: string): DataDirListing {
@@ -82,9 +82,4 @@ export function decodeRange(stdout: string, request: ByteRequest, gzip: boolean)
   const raw = Buffer.from(stdout.replace(/\s+/g, ''), 'base64');
   const data = gzip && raw.length > 0 ? gunzipSync(raw) : raw;
   return data.subarray(0, request.length);
-}
-
-/** `systemctl cat UNIT`: the unit and its drop-ins (read for the flags and certificate files). */
-export function unitTextCommand(unit: string): string {
-  return shellJoin(['systemctl', 'cat', unit]);
 }

@@ -8,7 +8,7 @@ import { shellJoin, shellQuote } from '../../shell/quote.js';
 import { quorumSize } from '../cluster/health.js';
 import type { MemberObservation } from '../cluster/observe.js';
 import { initialClusterFlag, normalizeDataDir } from '../restore/identity.js';
-import { readExecStart, withFlags } from './unit-file.js';
+import type { MemberConfig } from '../members/read-config.js';
 
 /** Where the replaced member's old data goes (kept, never deleted). */
 export function replacedDataDir(dataDir: string, runId: string): string {
@@ -59,14 +59,50 @@ export function joinDropInPath(service: string): string {
   return `/etc/systemd/system/${service}.service.d/90-orchestrate-join.conf`;
 }
 
-/** Its text: the unit's own ExecStart with --initial-cluster-state=existing and the cluster's member list. */
-export function joinDropIn(unitText: string, member: EtcdMember, members: readonly EtcdMember[], runId: string): string | { problem: string } {
-  const exec = readExecStart(unitText);
-  if (!exec) return { problem: `the unit ${member.service} has no ExecStart (systemctl cat ${member.service})` };
-  const name = exec.flags.get('name');
+/**
+ * A word of an argv already substituted and expanded, as systemd reads it back unchanged: `$` and `%`
+ * doubled (no second substitution), quoted when it holds blanks, quotes or backslashes.
+ */
+export function quoteUnitWord(word: string): string {
+  const escaped = word.replaceAll('$', '$$$$').replaceAll('%', '%%');
+  if (escaped !== '' && !/[\s"'\\]/.test(escaped)) return escaped;
+  return `"${escaped.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The same command with these flags set (each old occurrence, `--flag=v` or `--flag v`, removed first), as an ExecStart value. */
+export function withFlags(words: readonly string[], set: ReadonlyMap<string, string>): string {
+  const kept: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] ?? '';
+    const match = i > 0 ? /^--?([A-Za-z0-9-]+)(=.*)?$/.exec(word) : null;
+    if (match && set.has(match[1] ?? '')) {
+      const next = words[i + 1];
+      if (match[2] === undefined && next !== undefined && !next.startsWith('-')) i++;
+      continue;
+    }
+    kept.push(word);
+  }
+  for (const [flag, value] of set) kept.push(`--${flag}=${value}`);
+  return kept.map(quoteUnitWord).join(' ');
+}
+
+/**
+ * Its text: the command the unit runs (as etcd.member-config read it: ExecStart with its drop-ins and
+ * EnvironmentFiles applied) with --initial-cluster-state=existing and the cluster's member list. Flags win
+ * over ETCD_* variables; a --config-file makes etcd ignore flags, so that case is refused.
+ */
+export function joinDropIn(config: MemberConfig | undefined, member: EtcdMember, members: readonly EtcdMember[], runId: string): string | { problem: string } {
+  if (!config) return { problem: `the configuration of ${member.host} was not read (etcd.member-config runs first)` };
+  if (config.topology !== 'systemd')
+    return { problem: `${member.host} runs etcd as a kubeadm static pod: member replace handles systemd units only; replace it by hand (kubeadm's etcd runbook) or use orchestrate restore` };
+  const argv = config.argv;
+  if (!argv || argv.length === 0) return { problem: `the unit ${member.service} has no ExecStart (${config.sources.join(', ') || 'no unit found'})` };
+  if (config.settings.configFile !== undefined)
+    return { problem: `etcd on ${member.host} reads --config-file ${config.settings.configFile}, which makes it ignore flags: set initial-cluster-state: existing there by hand` };
+  const name = config.settings.name;
   if (name !== undefined && name !== member.name) return { problem: `the unit runs etcd --name ${name}, the inventory says ${member.name}` };
   const command = withFlags(
-    exec.words,
+    argv,
     new Map([
       ['initial-cluster-state', 'existing'],
       ['initial-cluster', initialClusterFlag(members)],
@@ -136,9 +172,4 @@ export function replaceStage(
   if (entry.name === '') return { stage: 'start', id: entry.id };
   if (entry.isLearner) return { stage: 'promote', id: entry.id };
   return { stage: 'done', id: entry.id };
-}
-
-/** `systemctl cat` for the join. */
-export function unitCatCommand(service: string): string {
-  return shellJoin(['systemctl', 'cat', service]);
 }

@@ -2,7 +2,6 @@
 // and revision, consistent index and term (page by page with dd), the WAL (from the segment holding the
 // newest raft snapshot to its end, every record's crc checked), and the certificates its unit and the
 // inventory name, with their dates. Nothing is written on the member: no copy, no temporary file.
-import { etcdMembers } from '../../config/etcd-vars.js';
 import type { ByteReader } from '../../etcd/diagnose/byte-reader.js';
 import { readDbFacts, type DbFacts } from '../../etcd/diagnose/db.js';
 import type { CertificateCheck } from '../../etcd/diagnose/member-state.js';
@@ -11,17 +10,17 @@ import {
   listingCommand,
   parseListing,
   readRangeCommand,
-  unitTextCommand,
   type DataDirListing,
 } from '../../etcd/diagnose/read-commands.js';
 import { readWal, type WalFacts } from '../../etcd/diagnose/wal.js';
-import { readExecStart } from '../../etcd/member/unit-file.js';
+import type { EtcdSettings } from '../../etcd/members/etcd-flags.js';
 import { normalizeDataDir } from '../../etcd/restore/identity.js';
 import { shellJoin } from '../../shell/quote.js';
 import { defineModule } from '../define.js';
 import { check, outputTail } from '../plan-steps.js';
 import type { Step } from '../step.js';
 import { judgeCertificates } from '../restore/etcd-preflight.js';
+import { restoreClusterKey, restoreMembers } from '../restore/restore-state.js';
 
 /** What the module registers (`result.disk`); the command joins it with the member's live answer. */
 export interface MemberDiskFacts {
@@ -67,14 +66,16 @@ function newestSnap(listing: DataDirListing): MemberDiskFacts['newestSnap'] {
   return parsed.at(-1);
 }
 
-/** The certificate files etcd's unit names, then the inventory's (the same path is read once). */
-function certificateFiles(unitText: string | undefined, inventory: { caFile?: string; certFile?: string }): { file: string; role: string }[] {
-  const flags = unitText ? readExecStart(unitText)?.flags : undefined;
+/** The certificate files the member's configuration names (etcd.member-config), then the inventory's (the same path is read once). */
+function certificateFiles(settings: EtcdSettings | undefined, inventory: { caFile?: string; certFile?: string }): { file: string; role: string }[] {
   const found: { file: string; role: string }[] = [];
   const add = (file: string | undefined, role: string) => {
-    if (file && file !== 'true' && !found.some((f) => f.file === file)) found.push({ file, role });
+    if (file && !found.some((f) => f.file === file)) found.push({ file, role });
   };
-  for (const flag of ['cert-file', 'peer-cert-file', 'trusted-ca-file', 'peer-trusted-ca-file']) add(flags?.get(flag), `--${flag}`);
+  add(settings?.certFile, '--cert-file');
+  add(settings?.peerCertFile, '--peer-cert-file');
+  add(settings?.trustedCaFile, '--trusted-ca-file');
+  add(settings?.peerTrustedCaFile, '--peer-trusted-ca-file');
   add(inventory.certFile, 'etcd_cert_file');
   add(inventory.caFile, 'etcd_ca_file');
   return found;
@@ -104,14 +105,14 @@ function* readCertificates(files: { file: string; role: string }[]): Generator<S
   return checks;
 }
 
-function* readData(listing: DataDirListing, dataDir: string, facts: MemberDiskFacts): Generator<Step, void, unknown> {
+function* readData(listing: DataDirListing, dataDir: string, walDir: string, facts: MemberDiskFacts): Generator<Step, void, unknown> {
   const counters = { reads: 0, bytes: 0 };
   try {
     if (listing.db) facts.db = yield* overMember(readDbFacts(`${dataDir}/member/snap/db`, listing.db.size, listing.db.mtime), listing.gzip, counters);
     const snap = newestSnap(listing);
     if (snap) facts.newestSnap = snap;
     if (listing.wal.length > 0 || listing.memberDir)
-      facts.wal = yield* overMember(readWal(`${dataDir}/member/wal`, listing.wal, snap?.index ?? 0), listing.gzip, counters);
+      facts.wal = yield* overMember(readWal(walDir, listing.wal, snap?.index ?? 0), listing.gzip, counters);
   } catch (error) {
     if (!(error instanceof ReadFailure)) throw error;
     facts.readErrors.push(error.message);
@@ -128,20 +129,22 @@ export const etcdDiagnoseModule = defineModule({
   meta: { runsOn: 'host' },
   schema: { type: 'object', properties: {}, additionalProperties: false },
   async *plan(ctx) {
-    const member = etcdMembers(ctx.inventory).find((m) => m.host === ctx.host.name);
+    // The data and WAL dirs as the member's own configuration says (etcd.member-config ran before), else the inventory's.
+    const member = restoreMembers(ctx).find((m) => m.host === ctx.host.name);
     if (!member) return { changed: false, failed: true, msg: `${ctx.host.name} is not in the etcd group` };
     const dataDir = normalizeDataDir(member.dataDir);
+    const walDir = member.walDir ? normalizeDataDir(member.walDir) : `${dataDir}/member/wal`;
     const facts: MemberDiskFacts = { serviceActive: false, dataDir: false, memberDir: false, certificates: [], readErrors: [], reads: 0, bytes: 0 };
-    const listed = yield* check(listingCommand(member.service, dataDir));
+    const listed = yield* check(listingCommand(member.service, dataDir, walDir));
     if (!listed) return { changed: false, result: { disk: facts } };
     if (listed.exitCode !== 0) facts.readErrors.push(`listing ${dataDir}: ${outputTail(listed)}`);
     const listing = parseListing(listed.stdout, dataDir);
     facts.serviceActive = listing.active;
     facts.dataDir = listing.dataDir;
     facts.memberDir = listing.memberDir;
-    yield* readData(listing, dataDir, facts);
-    const unit = yield* check(unitTextCommand(member.service));
-    facts.certificates = yield* readCertificates(certificateFiles(unit?.exitCode === 0 ? unit.stdout : undefined, member));
-    return { changed: false, result: { disk: facts } };
+    yield* readData(listing, dataDir, walDir, facts);
+    const settings = ctx.state.get(restoreClusterKey).configs.get(member.host)?.settings;
+    facts.certificates = yield* readCertificates(certificateFiles(settings, member));
+    return { changed: false, result: { disk: facts, data_dir: dataDir, wal_dir: walDir } };
   },
 });

@@ -1,7 +1,6 @@
 // The member-side steps of a replace: `data.set-aside` moves the data dir aside (kept for forensics, never
 // deleted), `etcd.join` starts etcd once with --initial-cluster-state existing through a systemd drop-in
 // (and removes it once the member has joined). Both can be sent again after an interruption.
-import { etcdMembers } from '../../config/etcd-vars.js';
 import {
   ensureDataDirCommand,
   joinDropIn,
@@ -9,18 +8,18 @@ import {
   removeDropInCommand,
   replacedDataDir,
   setAsideCommand,
-  unitCatCommand,
   writeDropInCommand,
 } from '../../etcd/member/replace.js';
 import { startEtcdCommand } from '../../etcd/restore/unit-commands.js';
 import { defineModule, type ModuleContext } from '../define.js';
-import { check, exec, ModuleFailure, mustSucceed, outputTail } from '../plan-steps.js';
+import { exec, ModuleFailure, mustSucceed } from '../plan-steps.js';
 import { runIdSchema } from '../restore/member-context.js';
-import { hostTopology } from '../restore/restore-state.js';
+import { restoreClusterKey, restoreMembers } from '../restore/restore-state.js';
 import { replaceProgress } from './replace-state.js';
 
+/** The member as its own configuration says (etcd.member-config ran first), the inventory's values where it says nothing. */
 function memberOf(ctx: ModuleContext) {
-  const members = etcdMembers(ctx.inventory);
+  const members = restoreMembers(ctx);
   const member = members.find((m) => m.host === ctx.host.name);
   if (!member) throw new ModuleFailure(`${ctx.host.name} is not an etcd member`);
   return { member, members };
@@ -48,32 +47,27 @@ export const etcdJoinModule = defineModule({
   meta: { runsOn: 'host' },
   schema: {
     type: 'object',
-    properties: { run_id: runIdSchema, state: { enum: ['started', 'joined'] } },
+    // checked: build the drop-in from the member's configuration and change nothing (the preflight refuses a member it cannot join).
+    properties: { run_id: runIdSchema, state: { enum: ['checked', 'started', 'joined'] } },
     required: ['run_id', 'state'],
     additionalProperties: false,
   },
   async *plan(ctx, args) {
-    if (hostTopology(ctx) !== 'systemd') throw new ModuleFailure('etcd.join handles systemd units only');
     const { member, members } = memberOf(ctx);
     const path = joinDropInPath(member.service);
     if (args.state === 'joined') {
       mustSucceed(yield* exec(removeDropInCommand(path), { timeoutMs: 30_000 }), `remove ${path}`);
       return { changed: true, result: { drop_in: path } };
     }
-    const unit = yield* check(unitCatCommand(member.service));
-    let text = `<the ExecStart of systemctl cat ${member.service} with --initial-cluster-state=existing>`;
-    if (unit) {
-      if (unit.exitCode !== 0) throw new ModuleFailure(`systemctl cat ${member.service}: ${outputTail(unit)}`);
-      // An earlier attempt's drop-in is part of what `systemctl cat` shows; it resets ExecStart the same way.
-      const built = joinDropIn(unit.stdout, member, members, args.run_id);
-      if (typeof built !== 'string') throw new ModuleFailure(built.problem);
-      text = built;
-    }
+    // An earlier attempt's drop-in (90-orchestrate-join.conf) is part of what was read; it sets the same flags.
+    const built = joinDropIn(ctx.state.get(restoreClusterKey).configs.get(member.host), member, members, args.run_id);
+    if (typeof built !== 'string') throw new ModuleFailure(built.problem);
+    if (args.state === 'checked') return { changed: false, msg: `${path} can be written`, result: { drop_in: path } };
     mustSucceed(
       yield* exec(ensureDataDirCommand(member.dataDir, replacedDataDir(member.dataDir, args.run_id)), { timeoutMs: 30_000 }),
       `create ${member.dataDir}`,
     );
-    mustSucceed(yield* exec(writeDropInCommand(path, text), { timeoutMs: 30_000 }), `write ${path}`);
+    mustSucceed(yield* exec(writeDropInCommand(path, built), { timeoutMs: 30_000 }), `write ${path}`);
     mustSucceed(yield* exec(startEtcdCommand(member.service), { timeoutMs: 120_000 }), `start ${member.service}`);
     return { changed: true, result: { drop_in: path } };
   },

@@ -9,7 +9,10 @@ import { promisify } from 'node:util';
 import type { EtcdMember } from '../../../../src/config/types.js';
 import type { MemberObservation } from '../../../../src/etcd/cluster/observe.js';
 import { checkReplace, ensureDataDirCommand, joinDropIn, replaceStage, setAsideCommand } from '../../../../src/etcd/member/replace.js';
-import { readExecStart, splitUnitWords, withFlags } from '../../../../src/etcd/member/unit-file.js';
+import { configFromUnit, type MemberConfig } from '../../../../src/etcd/members/read-config.js';
+import { settingsFromArgs } from '../../../../src/etcd/members/etcd-flags.js';
+import { readService } from '../../../../src/etcd/members/systemd-unit.js';
+import { quoteUnitWord, withFlags } from '../../../../src/etcd/member/replace.js';
 
 const sh = promisify(execFile);
 
@@ -108,34 +111,52 @@ ExecStart=/usr/bin/etcd \\
 Restart=always
 `;
 
-describe('the join drop-in', () => {
-  it('reads the ExecStart that applies (a drop-in resets it) and its flags', () => {
-    const exec = readExecStart(unit);
-    expect(exec?.flags.get('name')).to.equal('etcd1');
-    expect(exec?.flags.get('initial-cluster-token')).to.equal('etcd-cluster-0');
-    expect(exec?.flags.get('cert-file')).to.equal('/etc/etcd/ssl/etcd server.pem');
-    expect(exec?.sources).to.deep.equal(['/etc/systemd/system/etcd.service']);
-    const reset = `${unit}\n# /etc/systemd/system/etcd.service.d/90-x.conf\n[Service]\nExecStart=\nExecStart=/opt/etcd --name=etcd1\n`;
-    expect(readExecStart(reset)?.words).to.deep.equal(['/opt/etcd', '--name=etcd1']);
-    expect(splitUnitWords('a "b c" \'d e\' f\\g')).to.deep.equal(['a', 'b c', 'd e', 'f\\g']);
-  });
+const unitFile = { path: '/etc/systemd/system/etcd.service', text: unit };
 
+/** The member's configuration as etcd.member-config reads it (unit, drop-ins, EnvironmentFiles). */
+function configOf(files: { path: string; text: string }[], envFiles: Map<string, string> = new Map()): MemberConfig {
+  return configFromUnit('10.0.0.1', { staticPods: [], unitFiles: files, specifiers: { unit: 'etcd.service', hostname: 'node1' } }, envFiles, 'etcd');
+}
+
+/** The argv systemd runs once the drop-in is in place. */
+function argvWith(dropIn: string): string[] {
+  return readService([unitFile, { path: '/etc/systemd/system/etcd.service.d/90-orchestrate-join.conf', text: dropIn }]).argv;
+}
+
+describe('the join drop-in', () => {
   it('keeps every flag of the unit but sets --initial-cluster-state existing and the whole member list', () => {
     const list = members(3);
-    const text = joinDropIn(unit, list[0]!, list, '20260101T000000Z');
+    const text = joinDropIn(configOf([unitFile]), list[0]!, list, '20260101T000000Z');
     expect(text).to.be.a('string');
-    const exec = readExecStart(`[Service]\n${String(text)}`);
-    expect(exec?.flags.get('initial-cluster-state')).to.equal('existing');
-    expect(exec?.flags.get('initial-cluster')).to.equal('etcd1=https://10.0.0.1:2380,etcd2=https://10.0.0.2:2380,etcd3=https://10.0.0.3:2380');
-    expect(exec?.flags.get('cert-file')).to.equal('/etc/etcd/ssl/etcd server.pem');
-    expect(exec?.words.filter((w) => w.startsWith('--initial-cluster-state'))).to.have.length(1);
+    const argv = argvWith(String(text));
+    const settings = settingsFromArgs(argv.slice(1));
+    expect(settings.initialClusterState).to.equal('existing');
+    expect(settings.certFile).to.equal('/etc/etcd/ssl/etcd server.pem');
+    expect(settings.token).to.equal('etcd-cluster-0');
+    expect(argv).to.include('--initial-cluster=etcd1=https://10.0.0.1:2380,etcd2=https://10.0.0.2:2380,etcd3=https://10.0.0.3:2380');
+    expect(argv.filter((w) => w.startsWith('--initial-cluster-state'))).to.have.length(1);
     expect(String(text)).to.match(/^ExecStart=$/m);
     expect(withFlags(['etcd', '--a', 'x', '--b=y'], new Map([['a', 'z']]))).to.equal('etcd --b=y --a=z');
   });
 
-  it('refuses a unit that runs another name than the inventory says', () => {
+  it('writes values taken from an EnvironmentFile and specifiers as they were, not substituted twice', () => {
     const list = members(3);
-    expect(joinDropIn(unit, list[1]!, list, 'r')).to.deep.equal({ problem: 'the unit runs etcd --name etcd1, the inventory says etcd2' });
+    const envUnit = { path: unitFile.path, text: '[Service]\nEnvironmentFile=/etc/default/etcd\nExecStart=/usr/bin/etcd --name=${NAME} --data-dir=/var/lib/%H $ARGS\n' };
+    const config = configOf([envUnit], new Map([['/etc/default/etcd', 'NAME=etcd1\nARGS="--listen-metrics-urls=http://a/$x%y --initial-cluster-state=new"']]));
+    const text = String(joinDropIn(config, list[0]!, list, 'r'));
+    const argv = readService([envUnit, { path: '/x.conf', text }], {}, { unit: 'etcd.service', hostname: 'node1' }).argv;
+    expect(argv.slice(0, 4)).to.deep.equal(['/usr/bin/etcd', '--name=etcd1', '--data-dir=/var/lib/node1', '--listen-metrics-urls=http://a/$x%y']);
+    expect(quoteUnitWord('a b$c%d')).to.equal('"a b$$c%%d"');
+  });
+
+  it('refuses a unit that runs another name than the inventory says, a --config-file, and a kubeadm member', () => {
+    const list = members(3);
+    expect(joinDropIn(configOf([unitFile]), list[1]!, list, 'r')).to.deep.equal({ problem: 'the unit runs etcd --name etcd1, the inventory says etcd2' });
+    const withFile = configOf([{ path: unitFile.path, text: '[Service]\nExecStart=/usr/bin/etcd --config-file=/etc/etcd.yml\n' }], new Map([['/etc/etcd.yml', 'name: etcd1\n']]));
+    expect(joinDropIn(withFile, list[0]!, list, 'r')).to.have.property('problem').that.matches(/--config-file \/etc\/etcd\.yml/);
+    const kubeadm: MemberConfig = { ...configOf([unitFile]), topology: 'kubeadm' };
+    expect(joinDropIn(kubeadm, list[0]!, list, 'r')).to.have.property('problem').that.matches(/kubeadm static pod/);
+    expect(joinDropIn(undefined, list[0]!, list, 'r')).to.have.property('problem').that.matches(/was not read/);
   });
 });
 
