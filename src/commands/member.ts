@@ -3,7 +3,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { formatDuration } from '../etcd/restore/snapshot-source.js';
 import { connectionOptions, helpOption, parseCommandLine, withInterrupts } from './command-line.js';
 import { seconds } from './recover/index.js';
-import { DEFAULT_RECOVER_TIMEOUTS } from './recover/shared.js';
+import { DEFAULT_RECOVER_TIMEOUTS, loadForRecovery } from './recover/shared.js';
 import type { MemberReplaceReport } from './recover/member-replace-run.js';
 import { askOnTerminal, printer } from './restore/index.js';
 import { formatPlan } from './restore/report.js';
@@ -23,8 +23,10 @@ options:
       --service-timeout S      seconds for etcd to stop (default 90)
       --json                   one JSON object per line on stdout (events, then the report)
       --known-hosts FILE       known hosts file (default ~/.ssh/known_hosts)
-      --accept-new-host-keys   trust and record host keys not seen before
-      --connect-timeout S      seconds to connect to each host (default 10)
+      --accept-new-host-keys   trust and record host keys not seen before (also when ansible.cfg
+                               says host_key_checking = False; a changed key is always refused)
+      --ssh-config FILE        this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F)
+      --connect-timeout S      seconds to connect to each host (default: timeout in ansible.cfg, else 10)
   -h, --help                   this text
 
 exit codes: 0 replaced and verified, 2 usage error, 3 failed (run again to finish), 4 a host unreachable,
@@ -70,10 +72,8 @@ export async function memberCommand(args: string[]): Promise<number> {
     throw new UsageError('member replace takes an inventory and one host', 'orchestrate member replace INVENTORY HOST');
   const etcdSeconds = seconds(values['etcd-timeout'], '--etcd-timeout');
   const serviceSeconds = seconds(values['service-timeout'], '--service-timeout');
-  const connectSeconds = seconds(values['connect-timeout'], '--connect-timeout');
-  const { loadInventory } = await import('../config/inventory.js');
-  const { inventory } = await loadInventory(inventoryFile, { requireEtcd: true });
   const json = values.json === true;
+  const { inventory, connect } = await loadForRecovery(inventoryFile, values, json, seconds);
   const interactive = process.stdin.isTTY && process.stderr.isTTY;
   const notices = {
     first: 'interrupted: finishing the step in flight, starting no new one (Ctrl-C again to exit at once)',
@@ -88,11 +88,7 @@ export async function memberCommand(args: string[]): Promise<number> {
         yes: values.yes === true,
         emit: printer(json),
         ...(interactive ? { confirm: askOnTerminal } : {}),
-        connect: {
-          ...(values['known-hosts'] ? { knownHostsFile: values['known-hosts'] } : {}),
-          ...(values['accept-new-host-keys'] ? { acceptNewHostKeys: true } : {}),
-          ...(connectSeconds ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
-        },
+        connect,
         signal,
         timeouts: {
           serviceSeconds: serviceSeconds ?? DEFAULT_RECOVER_TIMEOUTS.serviceSeconds,

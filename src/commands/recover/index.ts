@@ -4,7 +4,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import type { FromOverride } from '../../etcd/diagnose/decide.js';
 import { connectionOptions, helpOption, parseCommandLine, singleArgument, withInterrupts } from '../command-line.js';
 import { askOnTerminal, printer } from '../restore/index.js';
-import { DEFAULT_RECOVER_TIMEOUTS } from './shared.js';
+import { DEFAULT_RECOVER_TIMEOUTS, loadForRecovery } from './shared.js';
 import { formatRecoverReport } from './report.js';
 
 const usage = `usage: orchestrate recover INVENTORY [options]
@@ -25,8 +25,10 @@ options:
       --service-timeout S      seconds for each unit to stop or start (default 90)
       --json                   one JSON object per line on stdout (events, then the report)
       --known-hosts FILE       known hosts file (default ~/.ssh/known_hosts)
-      --accept-new-host-keys   trust and record host keys not seen before
-      --connect-timeout S      seconds to connect to each host (default 10)
+      --accept-new-host-keys   trust and record host keys not seen before (also when ansible.cfg
+                               says host_key_checking = False; a changed key is always refused)
+      --ssh-config FILE        this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F)
+      --connect-timeout S      seconds to connect to each host (default: timeout in ansible.cfg, else 10)
   -h, --help                   this text
 
 exit codes: 0 recovered and verified (or nothing to do), 2 configuration or usage error,
@@ -75,13 +77,8 @@ export async function recoverCommand(args: string[]): Promise<number> {
     throw new UsageError(`--max-snapshot-age must look like 24h, 90m or 2d, not "${maxAge}"`);
   const etcdSeconds = seconds(values['etcd-timeout'], '--etcd-timeout');
   const serviceSeconds = seconds(values['service-timeout'], '--service-timeout');
-  const connectSeconds = seconds(values['connect-timeout'], '--connect-timeout');
-
-  const { loadInventory } = await import('../../config/inventory.js');
-  const { formatProblems } = await import('../../config/format-problems.js');
-  const { inventory, warnings } = await loadInventory(inventoryFile, { requireEtcd: true });
   const json = values.json === true;
-  if (warnings.length && !json) process.stderr.write(formatProblems(warnings));
+  const { inventory, connect } = await loadForRecovery(inventoryFile, values, json, seconds);
   const emit = printer(json);
   const interactive = process.stdin.isTTY && process.stderr.isTTY;
   const notices = {
@@ -96,11 +93,7 @@ export async function recoverCommand(args: string[]): Promise<number> {
       yes: values.yes === true,
       emit,
       ...(interactive ? { confirm: askOnTerminal } : {}),
-      connect: {
-        ...(values['known-hosts'] ? { knownHostsFile: values['known-hosts'] } : {}),
-        ...(values['accept-new-host-keys'] ? { acceptNewHostKeys: true } : {}),
-        ...(connectSeconds ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
-      },
+      connect,
       signal,
       timeouts: {
         serviceSeconds: serviceSeconds ?? DEFAULT_RECOVER_TIMEOUTS.serviceSeconds,

@@ -55,3 +55,34 @@ export async function preflightOrRefuse(procedure: Procedure, inventory: Invento
   }
   return run;
 }
+
+/** The connection options of recover and member replace, as restore reads them (with ansible.cfg's defaults). */
+export interface ConnectionValues {
+  'known-hosts'?: string | undefined;
+  'accept-new-host-keys'?: boolean | undefined;
+  'ssh-config'?: string | undefined;
+  'connect-timeout'?: string | undefined;
+}
+
+/** The inventory (with ansible.cfg's defaults, its warnings printed unless --json) and how to connect. */
+export async function loadForRecovery(
+  inventoryFile: string,
+  values: ConnectionValues,
+  json: boolean,
+  seconds: (text: string | undefined, option: string) => number | undefined,
+): Promise<{ inventory: Inventory; connect: ConnectionOptions }> {
+  const { acceptNewHostKeys, ansibleDefaults } = await import('../ansible-defaults.js');
+  const defaults = await ansibleDefaults();
+  const connectSeconds = seconds(values['connect-timeout'], '--connect-timeout') ?? defaults.settings.timeout?.value;
+  const { loadInventory } = await import('../../config/inventory.js');
+  const { formatProblems } = await import('../../config/format-problems.js');
+  const { inventory, warnings } = await loadInventory(inventoryFile, { ...defaults.inventoryOptions, requireEtcd: true });
+  if (warnings.length && !json) process.stderr.write(formatProblems(warnings));
+  const connect: ConnectionOptions = {
+    ...(values['known-hosts'] ? { knownHostsFile: values['known-hosts'] } : {}),
+    ...(acceptNewHostKeys(values['accept-new-host-keys'] === true, defaults.hostKeys) ? { acceptNewHostKeys: true } : {}),
+    ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
+    ...(connectSeconds ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
+  };
+  return { inventory, connect };
+}
