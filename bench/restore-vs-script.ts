@@ -237,7 +237,7 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
       scriptApi.push(sp.apiDownMs);
 
       await tidy();
-      const o = await timed(program!, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { env });
+      const o = await timed(program, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { env });
       const reportLine = o.stdout
         .trim()
         .split('\n')

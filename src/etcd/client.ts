@@ -196,7 +196,7 @@ export class EtcdMemberClient {
       raftTerm: num(response.raftTerm),
       raftIndex: num(response.raftIndex),
       version: response.version,
-      errors: (response.errors as string[] | undefined) ?? [],
+      errors: response.errors ?? [],
     };
   }
 
