@@ -50,14 +50,14 @@ export interface RecoverJson {
 }
 
 /** The last `{"type":"report"}` line of a --json run. */
-export function reportOf<T = RecoverJson>(result: CliResult): T {
+export function reportOf(result: CliResult): RecoverJson {
   const line = result.stdout
     .trim()
     .split('\n')
     .reverse()
     .find((l) => l.startsWith('{"type":"report"'));
   if (!line) throw new Error(`no JSON report: ${tail(result)}`);
-  return JSON.parse(line) as T;
+  return JSON.parse(line) as RecoverJson;
 }
 
 export async function recover(lab: LabInfo, extra: string[] = [], env?: Record<string, string>): Promise<CliResult> {

@@ -77,6 +77,14 @@ export async function diagnoseCluster(
     const phase = run.phases.find((p) => p.id === 'diagnose');
     const observations = await observing;
     const diagnoses = members.map((member, i) => {
+      const observation = observations[i] ?? {
+        name: member.name,
+        host: member.host,
+        endpoint: member.clientUrl,
+        ok: false,
+        durationMs: 0,
+        error: 'not observed',
+      };
       // The phase reads the member's configuration first, then its disks: the task that registered `disk`.
       const outcome = phase?.results.get(member.host)?.find((r) => r.result.result.disk !== undefined)?.result;
       const found = outcome?.status === 'ok' || outcome?.status === 'changed' ? (outcome.result.disk as MemberDiskFacts | undefined) : undefined;
@@ -84,7 +92,7 @@ export async function diagnoseCluster(
       const disk = found && typeof dataDirPath === 'string' ? { ...found, dataDirPath } : found;
       reads += disk?.reads ?? 0;
       bytes += disk?.bytes ?? 0;
-      return memberDiagnosis(member, observations[i]!, disk, phase?.failures.get(member.host), procedure.unreachable.get(member.host));
+      return memberDiagnosis(member, observation, disk, phase?.failures.get(member.host), procedure.unreachable.get(member.host));
     });
     const found = await snapshotLookup;
     return {

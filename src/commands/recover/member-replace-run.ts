@@ -1,6 +1,7 @@
 // `orchestrate member replace INVENTORY HOST`: refuse when the quorum would not hold, preflight, preview,
 // confirm, then playbooks/member-replace.yml on HOST, journaled (a re-run continues an interrupted replace).
 import { requireEtcd } from '../../config/etcd-vars.js';
+import type { EtcdMember } from '../../config/types.js';
 import { ExitCode, RefusedError, UsageError } from '../../errors.js';
 import { observeCluster } from '../../etcd/cluster/observe.js';
 import type { ClusterVerdict } from '../../etcd/cluster/verdict.js';
@@ -48,48 +49,9 @@ export async function replaceMember(options: CommonRunOptions, wanted: string): 
     );
   const token = members[0]?.token ?? 'cluster';
   const journalFile = recoverJournalPath(options.inventory.dir, token);
-  const previous = await readRecoverJournal(journalFile);
-  let resuming: RecoverJournal | undefined;
-  if (previous?.status === 'in-progress') {
-    if (previous.kind !== 'member-replace' || previous.replace[0] !== target.host) {
-      throw new RefusedError(
-        `an unfinished ${previous.kind === 'recover' ? 'recovery' : `replace of ${previous.replace[0] ?? '?'}`} (${previous.runId}) is recorded for this cluster`,
-        previous.kind === 'recover'
-          ? 'finish it first: orchestrate recover INVENTORY'
-          : `finish it first: orchestrate member replace INVENTORY ${previous.replace[0] ?? ''}`,
-        'replace.unfinished',
-      );
-    }
-    resuming = previous;
-    options.emit({ type: 'info', message: `continuing the interrupted replace ${previous.runId} of ${target.name}`, at: now() });
-  }
-  // Once the member is out of the cluster the quorum no longer depends on it: only a fresh replace is checked.
-  if (!resuming?.done[target.host]?.includes('remove-member')) {
-    const allowed = checkReplace(members, await observeCluster(members, { timeoutMs: 3_000 }), target.host);
-    if (!allowed.ok)
-      throw new RefusedError(
-        `refusing to replace ${target.name}: ${allowed.problem ?? ''}; nothing was changed`,
-        'bring the other members back first (orchestrate recover INVENTORY)',
-        'replace.would-lose-quorum',
-      );
-  }
+  const resuming = await resumableOrRefuse(options, journalFile, target);
   const runId = resuming?.runId ?? newRunId();
-  const journal: RecoverJournal = resuming ?? {
-    version: 1,
-    kind: 'member-replace',
-    runId,
-    clusterToken: token,
-    inventory: options.inventory.file,
-    status: 'in-progress',
-    startedAt: now(),
-    updatedAt: now(),
-    start: [],
-    replace: [target.host],
-    replaced: {},
-    begun: [],
-    done: {},
-    marks: {},
-  };
+  const journal: RecoverJournal = resuming ?? newReplaceJournal(runId, token, options.inventory.file, target.host);
   const procedure = await openReplaceProcedure(options.inventory, runId, options.timeouts, options.connect);
   const report: MemberReplaceReport = {
     kind: 'member-replace',
@@ -142,4 +104,41 @@ export async function replaceMember(options: CommonRunOptions, wanted: string): 
     report.wallMs = Date.now() - started;
     await procedure.close();
   }
+}
+
+/** The interrupted replace of this member to continue, if any; refused when another run is unfinished or the quorum would not hold. */
+async function resumableOrRefuse(options: CommonRunOptions, journalFile: string, target: EtcdMember): Promise<RecoverJournal | undefined> {
+  const members = requireEtcd(options.inventory);
+  const previous = await readRecoverJournal(journalFile);
+  let resuming: RecoverJournal | undefined;
+  if (previous?.status === 'in-progress') {
+    if (previous.kind !== 'member-replace' || previous.replace[0] !== target.host) {
+      throw new RefusedError(
+        `an unfinished ${previous.kind === 'recover' ? 'recovery' : `replace of ${previous.replace[0] ?? '?'}`} (${previous.runId}) is recorded for this cluster`,
+        previous.kind === 'recover'
+          ? 'finish it first: orchestrate recover INVENTORY'
+          : `finish it first: orchestrate member replace INVENTORY ${previous.replace[0] ?? ''}`,
+        'replace.unfinished',
+      );
+    }
+    resuming = previous;
+    options.emit({ type: 'info', message: `continuing the interrupted replace ${previous.runId} of ${target.name}`, at: now() });
+  }
+  // Once the member is out of the cluster the quorum no longer depends on it: only a fresh replace is checked.
+  if (!resuming?.done[target.host]?.includes('remove-member')) {
+    const allowed = checkReplace(members, await observeCluster(members, { timeoutMs: 3_000 }), target.host);
+    if (!allowed.ok)
+      throw new RefusedError(
+        `refusing to replace ${target.name}: ${allowed.problem ?? ''}; nothing was changed`,
+        'bring the other members back first (orchestrate recover INVENTORY)',
+        'replace.would-lose-quorum',
+      );
+  }
+  return resuming;
+}
+
+function newReplaceJournal(runId: string, token: string, inventory: string, host: string): RecoverJournal {
+  const at = now();
+  const fresh = { start: [], replace: [host], replaced: {}, begun: [], done: {}, marks: {} };
+  return { version: 1, kind: 'member-replace', runId, clusterToken: token, inventory, status: 'in-progress', startedAt: at, updatedAt: at, ...fresh };
 }

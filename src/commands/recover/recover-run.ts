@@ -199,14 +199,10 @@ export async function recoverCluster(options: RecoverOptions): Promise<RecoverRe
     try {
       let snapshot: string;
       if (choice.kind === 'rebuild') {
-        const member = requireEtcd(options.inventory).find((m) => m.host === choice.source)!;
-        const source = await takeRebuildSource(
-          options.inventory,
-          member,
-          diagnosis.members.find((m) => m.host === choice.source)!,
-          options.connect,
-          options.dryRun,
-        );
+        const member = requireEtcd(options.inventory).find((m) => m.host === choice.source);
+        const diagnosed = diagnosis.members.find((m) => m.host === choice.source);
+        if (!member || !diagnosed) throw new Error(`the rebuild source ${choice.source} is not a diagnosed member`);
+        const source = await takeRebuildSource(options.inventory, member, diagnosed, options.connect, options.dryRun);
         scratch = source.scratch;
         snapshot = source.path;
         options.emit({

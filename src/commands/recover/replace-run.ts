@@ -74,7 +74,10 @@ export async function replaceMembers(
       policy: {
         // The verification runs every time: it is what says the replace is finished.
         shouldRun: (phase) => phase === 'verify-cluster' || !writer.isDone(host, phase),
-        onBegin: (phase) => writer.update((j) => void (j.begun.includes(`${host}:${phase}`) || j.begun.push(`${host}:${phase}`))),
+        onBegin: (phase) =>
+          writer.update((j) => {
+            if (!j.begun.includes(`${host}:${phase}`)) j.begun.push(`${host}:${phase}`);
+          }),
         onHostDone: async (phase) => {
           await save();
           await writer.markDone(host, phase);

@@ -33,14 +33,19 @@ export function formatRecoverReport(report: RecoverReport): string {
   if (report.status === 'nothing-to-do') return 'Nothing to recover: every member is healthy.\n';
   if (report.start) lines.push(...startLines(report.start));
   // The restore counts the age of its snapshot as lost; for a rebuild that age is only the time since the last write.
-  if (report.restore) lines.push(...formatReport(report.restore).trimEnd().split('\n').filter((l) => !(report.choice?.kind === 'rebuild' && l.startsWith('  RPO:'))));
+  if (report.restore)
+    lines.push(
+      ...formatReport(report.restore)
+        .trimEnd()
+        .split('\n')
+        .filter((l) => !(report.choice?.kind === 'rebuild' && l.startsWith('  RPO:'))),
+    );
   const lost = report.lost;
-  const rpo =
-    report.start
-      ? 'nothing lost (start as is)'
-      : lost
-        ? `${lost.revisions ?? '?'} revision(s)${lost.entries ? `, up to ${lost.entries} raft entries` : ''}${lost.ms !== undefined ? `, about ${formatDuration(lost.ms)} of writes` : ''}`
-        : 'see the restore report';
+  const rpo = report.start
+    ? 'nothing lost (start as is)'
+    : lost
+      ? `${lost.revisions ?? '?'} revision(s)${lost.entries ? `, up to ${lost.entries} raft entries` : ''}${lost.ms !== undefined ? `, about ${formatDuration(lost.ms)} of writes` : ''}`
+      : 'see the restore report';
   lines.push(`  RTO:      ${formatDuration(report.wallMs)} in all, diagnosis included`);
   lines.push(`  RPO:      ${rpo}`);
   return `${lines.join('\n')}\n`;

@@ -6,10 +6,10 @@ import { formatDuration } from '../../etcd/restore/snapshot-source.js';
 import type { Diagnosis } from './diagnose-run.js';
 
 function pad(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) =>
     r
-      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd(),
   );
@@ -26,8 +26,9 @@ function certificateCell(m: JudgedMember): string {
   const certs = m.diagnosis.certificates;
   const bad = certs.find((c) => c.problem);
   if (bad) return `BAD ${bad.file}`;
-  const soonest = certs.filter((c) => c.notAfter).sort((a, b) => (a.notAfter! < b.notAfter! ? -1 : 1))[0];
-  return soonest ? `ok until ${soonest.notAfter!.slice(0, 10)}` : '-';
+  const dates = certs.flatMap((c) => (c.notAfter ? [c.notAfter] : [])).sort();
+  const soonest = dates[0];
+  return soonest ? `ok until ${soonest.slice(0, 10)}` : '-';
 }
 
 function etcdCell(m: JudgedMember): string {
@@ -65,7 +66,11 @@ function loss(option: RecoveryOption): string {
   return `${parts.join(', ')} - ${option.note}`;
 }
 
-const pathNames: Record<string, string> = { start: '1. start as is', rebuild: '2. rebuild from a member', snapshot: '3. newest snapshot' };
+const pathNames: Record<RecoveryOption['path'], string> = {
+  start: '1. start as is',
+  rebuild: '2. rebuild from a member',
+  snapshot: '3. newest snapshot',
+};
 
 export function decisionText(diagnosis: Diagnosis, decision: RecoveryDecision): string {
   const lines = [
@@ -83,7 +88,7 @@ export function decisionText(diagnosis: Diagnosis, decision: RecoveryDecision): 
       : `  newest verified snapshot: none (${diagnosis.snapshotNote ?? 'none found'})`,
   );
   lines.push(`Ways out (the freshest data seen is at revision ${decision.freshestRevision}):`);
-  for (const option of decision.options) lines.push(`  ${pathNames[option.path]!.padEnd(26)} ${loss(option)}`);
+  for (const option of decision.options) lines.push(`  ${pathNames[option.path].padEnd(26)} ${loss(option)}`);
   const choice = decision.choice;
   if (choice.kind === 'nothing') lines.push(`Choice: nothing to do - ${choice.reason}`);
   else if (choice.kind === 'refuse') lines.push(`Choice: none - ${choice.reason}`, `  fix: ${choice.fix}`);

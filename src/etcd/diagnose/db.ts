@@ -107,7 +107,8 @@ function elementsOf(page: Page): { leaf: boolean; elements: Element[] } {
       if (start + keySize > data.length) throw new DbDamage(`${label}: element ${i} points past the end of the page`);
       elements.push({ key: data.subarray(start, start + keySize), child: Number(data.readBigUInt64LE(at + 8)) });
     }
-    if (i > 0 && Buffer.compare(elements[i - 1]!.key, elements[i]!.key) >= 0) throw new DbDamage(`${label}: keys out of order at element ${i}`);
+    const [previous, current] = [elements[i - 1], elements[i]];
+    if (previous && current && Buffer.compare(previous.key, current.key) >= 0) throw new DbDamage(`${label}: keys out of order at element ${i}`);
   }
   if (!leaf && count === 0) throw new DbDamage(`${label}: a branch page without elements`);
   return { leaf, elements };
@@ -125,6 +126,12 @@ function bucketRoot(value: Buffer, name: string): BucketRoot {
   return { inline: { id: 0, data: inline, label: `bucket ${name} (inline)` } };
 }
 
+/** The page a branch element points to (elementsOf refuses a branch page without elements). */
+function childOf(element: Element | undefined, page: Page): number {
+  if (element?.child === undefined) throw new DbDamage(`${page.label}: a branch element without a child page`);
+  return element.child;
+}
+
 /** The leaf element with this key in a bucket's tree, if any. */
 function* lookup(reader: PageReader, root: BucketRoot, key: Buffer): ByteReader<Element | undefined> {
   let page = 'inline' in root ? root.inline : yield* reader.page(root.pgid);
@@ -132,9 +139,9 @@ function* lookup(reader: PageReader, root: BucketRoot, key: Buffer): ByteReader<
     const { leaf, elements } = elementsOf(page);
     if (leaf) return elements.find((e) => e.key.equals(key));
     if ('inline' in root) throw new DbDamage(`${page.label}: an inline bucket holds a branch page`);
-    let chosen = elements[0]!;
+    let chosen = elements[0];
     for (const element of elements) if (Buffer.compare(element.key, key) <= 0) chosen = element;
-    page = yield* reader.page(chosen.child!);
+    page = yield* reader.page(childOf(chosen, page));
   }
   throw new DbDamage(`the tree is deeper than ${MAX_DEPTH} levels (a reference cycle?)`);
 }
@@ -145,7 +152,7 @@ function* lastElement(reader: PageReader, root: BucketRoot): ByteReader<Element 
   for (let depth = 0; depth < MAX_DEPTH; depth++) {
     const { leaf, elements } = elementsOf(page);
     if (leaf) return elements.at(-1);
-    page = yield* reader.page(elements.at(-1)!.child!);
+    page = yield* reader.page(childOf(elements.at(-1), page));
   }
   throw new DbDamage(`the tree is deeper than ${MAX_DEPTH} levels (a reference cycle?)`);
 }
@@ -205,7 +212,7 @@ export function* readDbFacts(file: string, size: number, mtime?: number): ByteRe
     const keyBucket = yield* lookup(reader, root, Buffer.from('key'));
     if (!keyBucket?.isBucket) throw new DbDamage('no `key` bucket: not an etcd db');
     if (metaBucket?.isBucket) {
-      const metaRoot = bucketRoot(metaBucket.value!, 'meta');
+      const metaRoot = bucketRoot(metaBucket.value ?? Buffer.alloc(0), 'meta');
       const index = yield* lookup(reader, metaRoot, Buffer.from('consistent_index'));
       const term = yield* lookup(reader, metaRoot, Buffer.from('term'));
       if (index?.value?.length === 8) facts.consistentIndex = Number(index.value.readBigUInt64BE(0));
@@ -213,7 +220,7 @@ export function* readDbFacts(file: string, size: number, mtime?: number): ByteRe
     } else {
       facts.warnings.push('no `meta` bucket: the consistent index is unknown');
     }
-    const last = yield* lastElement(reader, bucketRoot(keyBucket.value!, 'key'));
+    const last = yield* lastElement(reader, bucketRoot(keyBucket.value ?? Buffer.alloc(0), 'key'));
     if (last) {
       if (last.key.length < 17) throw new DbDamage('the last key of the `key` bucket is too short to be a revision');
       facts.revision = Number(last.key.readBigUInt64BE(0));

@@ -80,12 +80,15 @@ export function freshestDb(members: readonly JudgedMember[]): JudgedMember | und
   return usable.reduce<JudgedMember | undefined>((best, m) => {
     if (!best) return m;
     const [a, b] = [score(m), score(best)];
-    for (let i = 0; i < 3; i++) if (a[i]! !== b[i]!) return a[i]! > b[i]! ? m : best;
-    return best;
+    // Compare the scores in order: the first that differs decides.
+    const differs = a.findIndex((value, i) => value !== b[i]);
+    return differs >= 0 && (a[differs] ?? 0) > (b[differs] ?? 0) ? m : best;
   }, undefined);
 }
 
-function options(members: readonly JudgedMember[], quorum: number, freshest: number, snapshot?: SnapshotCandidate): RecoveryOption[] {
+type ThreeOptions = [start: RecoveryOption, rebuild: RecoveryOption, snapshot: RecoveryOption];
+
+function options(members: readonly JudgedMember[], quorum: number, freshest: number, snapshot?: SnapshotCandidate): ThreeOptions {
   const available = members.filter((m) => AVAILABLE.has(m.state));
   const lastWrite = Math.max(0, ...members.map((m) => m.diagnosis.lastWrite ?? 0)) * 1000;
   const highestIndex = Math.max(0, ...members.map((m) => Math.max(m.diagnosis.wal?.commitIndex ?? 0, m.diagnosis.db?.consistentIndex ?? 0)));
@@ -174,17 +177,15 @@ export function decideRecovery(input: RecoveryInput): RecoveryDecision {
   const quorum = quorumSize(members.length);
   const freshestRevision = Math.max(0, ...members.map(revisionOf), input.snapshot?.revision ?? 0);
   const opts = options(members, quorum, freshestRevision, input.snapshot);
+  const [start, rebuild, snap] = opts;
   const decision = (choice: RecoveryChoice): RecoveryDecision => ({ members, quorum, freshestRevision, options: opts, choice });
   if (input.from) return decision(override(input.from, members, opts, input.snapshot));
   const of = (...states: string[]) => members.filter((m) => states.includes(m.state));
   if (of('healthy').length === members.length) return decision({ kind: 'nothing', reason: `all ${members.length} members are healthy` });
-  if (opts[0]!.possible) {
+  if (start.possible) {
     const healthy = of('healthy').length >= quorum;
     return decision(
-      startChoice(
-        members,
-        healthy ? `the cluster has its quorum; ${opts[0]!.note}: nothing is lost` : `${opts[0]!.note}: starting them loses nothing`,
-      ),
+      startChoice(members, healthy ? `the cluster has its quorum; ${start.note}: nothing is lost` : `${start.note}: starting them loses nothing`),
     );
   }
   const blocked = of('certificate');
@@ -203,21 +204,21 @@ export function decideRecovery(input: RecoveryInput): RecoveryDecision {
       fix: 'bring it back (or take it out of the inventory), then run recover again',
     });
   }
-  const [, rebuild, snap] = opts;
   if (
-    rebuild!.possible &&
-    !(snap!.possible && (input.snapshot?.revision ?? 0) > (members.find((m) => m.diagnosis.host === rebuild!.source)?.diagnosis.db?.revision ?? 0))
+    rebuild.possible &&
+    rebuild.source !== undefined &&
+    !(snap.possible && (input.snapshot?.revision ?? 0) > (members.find((m) => m.diagnosis.host === rebuild.source)?.diagnosis.db?.revision ?? 0))
   ) {
     return decision({
       kind: 'rebuild',
-      reason: `no quorum can form (${opts[0]!.note}); the freshest db is ${rebuild!.note}`,
-      source: rebuild!.source!,
+      reason: `no quorum can form (${start.note}); the freshest db is ${rebuild.note}`,
+      source: rebuild.source,
     });
   }
-  if (snap!.possible && input.snapshot) {
+  if (snap.possible && input.snapshot) {
     return decision({
       kind: 'snapshot',
-      reason: `no quorum can form and ${rebuild!.possible ? 'the snapshot is newer than any db' : 'no member has a sound db'}`,
+      reason: `no quorum can form and ${rebuild.possible ? 'the snapshot is newer than any db' : 'no member has a sound db'}`,
       snapshot: input.snapshot,
     });
   }

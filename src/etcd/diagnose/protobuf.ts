@@ -11,7 +11,7 @@ function readVarint(data: Buffer, start: number): { value: bigint; next: number 
   let value = 0n;
   let shift = 0n;
   for (let i = start; i < data.length && i < start + 10; i++) {
-    const byte = data[i]!;
+    const byte = data[i] ?? 0;
     value |= BigInt(byte & 0x7f) << shift;
     if ((byte & 0x80) === 0) return { value, next: i + 1 };
     shift += 7n;

@@ -51,7 +51,7 @@ export function parseListing(stdout: string, dataDir: string): DataDirListing {
     else if (word === 'file') {
       const match = /^file (\d+) (\d+) (.+)$/.exec(line);
       if (!match) continue;
-      const path = match[3]!;
+      const path = match[3] ?? '';
       const file: ListedFile = { name: path.slice(path.lastIndexOf('/') + 1), size: Number(match[1]), mtime: Number(match[2]) };
       if (path === `${dataDir}/member/snap/db`) listing.db = file;
       else if (path.endsWith('.wal')) listing.wal.push(file);

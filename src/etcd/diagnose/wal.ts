@@ -63,7 +63,7 @@ export interface WalFacts {
 export function parseWalName(name: string): { seq: bigint; index: bigint } | undefined {
   const match = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/.exec(name);
   if (!match) return undefined;
-  return { seq: BigInt(`0x${match[1]!}`), index: BigInt(`0x${match[2]!}`) };
+  return { seq: BigInt(`0x${match[1] ?? '0'}`), index: BigInt(`0x${match[2] ?? '0'}`) };
 }
 
 /**
@@ -74,7 +74,7 @@ export function segmentsToRead(files: readonly WalFile[], snapshotIndex: number)
   const named = files.filter((f) => parseWalName(f.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
   let start = 0;
   for (let i = named.length - 1; i >= 0; i--) {
-    if ((parseWalName(named[i]!.name)?.index ?? 0n) <= BigInt(snapshotIndex)) {
+    if ((parseWalName(named[i]?.name ?? '')?.index ?? 0n) <= BigInt(snapshotIndex)) {
       start = i;
       break;
     }
@@ -234,10 +234,12 @@ function* readSegment(run: Running, file: WalFile, last: boolean): ByteReader<vo
 
 /** Checks that segment numbers follow each other, as etcd does before reading them. */
 function sequenceProblem(files: readonly WalFile[]): string | undefined {
-  for (let i = 1; i < files.length; i++) {
-    const previous = parseWalName(files[i - 1]!.name)!;
-    const current = parseWalName(files[i]!.name)!;
-    if (current.seq !== previous.seq + 1n) return `${files[i]!.name} does not follow ${files[i - 1]!.name} (a segment is missing)`;
+  for (const [i, file] of files.entries()) {
+    const before = files[i - 1];
+    if (!before) continue;
+    const previous = parseWalName(before.name);
+    const current = parseWalName(file.name);
+    if (previous && current && current.seq !== previous.seq + 1n) return `${file.name} does not follow ${before.name} (a segment is missing)`;
   }
   return undefined;
 }
@@ -261,7 +263,7 @@ export function* readWal(dir: string, listed: readonly WalFile[], snapshotIndex:
   };
   const segments = segmentsToRead(listed, snapshotIndex);
   if (segments.length === 0) return { ...facts, state: 'missing', problem: `no WAL segment in ${dir}` };
-  facts.readFrom = segments[0]!.name;
+  facts.readFrom = segments[0]?.name ?? '';
   const gap = sequenceProblem(segments);
   if (gap) return { ...facts, state: 'corrupt', problem: gap };
   const run: Running = { facts, crc: 0 };

@@ -4,7 +4,7 @@
 // stands when a run is resumed, read from the live member list (so every step can be sent again).
 import { posix } from 'node:path';
 import type { EtcdMember } from '../../config/types.js';
-import { shellJoin, shellQuote } from '../../shell/quote.js';
+import { shellQuote } from '../../shell/quote.js';
 import { quorumSize } from '../cluster/health.js';
 import type { MemberObservation } from '../cluster/observe.js';
 import { initialClusterFlag, normalizeDataDir } from '../restore/identity.js';
@@ -91,14 +91,23 @@ export function withFlags(words: readonly string[], set: ReadonlyMap<string, str
  * EnvironmentFiles applied) with --initial-cluster-state=existing and the cluster's member list. Flags win
  * over ETCD_* variables; a --config-file makes etcd ignore flags, so that case is refused.
  */
-export function joinDropIn(config: MemberConfig | undefined, member: EtcdMember, members: readonly EtcdMember[], runId: string): string | { problem: string } {
+export function joinDropIn(
+  config: MemberConfig | undefined,
+  member: EtcdMember,
+  members: readonly EtcdMember[],
+  runId: string,
+): string | { problem: string } {
   if (!config) return { problem: `the configuration of ${member.host} was not read (etcd.member-config runs first)` };
   if (config.topology !== 'systemd')
-    return { problem: `${member.host} runs etcd as a kubeadm static pod: member replace handles systemd units only; replace it by hand (kubeadm's etcd runbook) or use orchestrate restore` };
+    return {
+      problem: `${member.host} runs etcd as a kubeadm static pod: member replace handles systemd units only; replace it by hand (kubeadm's etcd runbook) or use orchestrate restore`,
+    };
   const argv = config.argv;
   if (!argv || argv.length === 0) return { problem: `the unit ${member.service} has no ExecStart (${config.sources.join(', ') || 'no unit found'})` };
   if (config.settings.configFile !== undefined)
-    return { problem: `etcd on ${member.host} reads --config-file ${config.settings.configFile}, which makes it ignore flags: set initial-cluster-state: existing there by hand` };
+    return {
+      problem: `etcd on ${member.host} reads --config-file ${config.settings.configFile}, which makes it ignore flags: set initial-cluster-state: existing there by hand`,
+    };
   const name = config.settings.name;
   if (name !== undefined && name !== member.name) return { problem: `the unit runs etcd --name ${name}, the inventory says ${member.name}` };
   const command = withFlags(

@@ -116,7 +116,9 @@ function substitute(words: readonly string[], env: Readonly<Record<string, strin
     const bare = /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(word);
     if (bare) return splitWords(env[bare[1] ?? ''] ?? '');
     // `$$` is a literal dollar sign (systemd.service(5), "Command lines").
-    return [word.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string | undefined) => (whole === '$$' ? '$' : (env[name ?? ''] ?? '')))];
+    return [
+      word.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string | undefined) => (whole === '$$' ? '$' : (env[name ?? ''] ?? ''))),
+    ];
   });
 }
 

@@ -5,13 +5,7 @@
 import type { ByteReader } from '../../etcd/diagnose/byte-reader.js';
 import { readDbFacts, type DbFacts } from '../../etcd/diagnose/db.js';
 import type { CertificateCheck } from '../../etcd/diagnose/member-state.js';
-import {
-  decodeRange,
-  listingCommand,
-  parseListing,
-  readRangeCommand,
-  type DataDirListing,
-} from '../../etcd/diagnose/read-commands.js';
+import { decodeRange, listingCommand, parseListing, readRangeCommand, type DataDirListing } from '../../etcd/diagnose/read-commands.js';
 import { readWal, type WalFacts } from '../../etcd/diagnose/wal.js';
 import type { EtcdSettings } from '../../etcd/members/etcd-flags.js';
 import { normalizeDataDir } from '../../etcd/restore/identity.js';
@@ -61,7 +55,7 @@ function newestSnap(listing: DataDirListing): MemberDiskFacts['newestSnap'] {
   const parsed = listing.snap
     .map((f) => /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/.exec(f.name))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ name: m[0], term: Number(BigInt(`0x${m[1]!}`)), index: Number(BigInt(`0x${m[2]!}`)) }))
+    .map((m) => ({ name: m[0], term: Number(BigInt(`0x${m[1] ?? '0'}`)), index: Number(BigInt(`0x${m[2] ?? '0'}`)) }))
     .sort((a, b) => a.index - b.index);
   return parsed.at(-1);
 }

@@ -1,13 +1,13 @@
 // `etcd.member-remove`, `etcd.member-add`, `etcd.member-promote`: the membership steps of a replace, run
 // from the deploy host through the etcd client of a healthy member other than the target. Each looks at the
 // live member list first and does only what is left, so a resumed run can send it again.
-import { etcdMembers } from '../../config/etcd-vars.js';
 import type { EtcdMember } from '../../config/types.js';
 import { EtcdMemberClient, type ListedMember } from '../../etcd/client.js';
 import { observeCluster } from '../../etcd/cluster/observe.js';
 import { checkReplace, replaceStage } from '../../etcd/member/replace.js';
 import { defineModule, type ModuleContext } from '../define.js';
 import { call, ModuleFailure } from '../plan-steps.js';
+import { restoreMembers } from '../restore/restore-state.js';
 import { replaceProgress, type ReplaceProgress } from './replace-state.js';
 
 interface Target {
@@ -17,7 +17,8 @@ interface Target {
 }
 
 function targetOf(ctx: ModuleContext): Target {
-  const members = etcdMembers(ctx.inventory);
+  // As the member's configuration says (etcd.member-config ran in the preflight), the inventory's values where it says nothing.
+  const members = restoreMembers(ctx);
   const member = members.find((m) => m.host === ctx.host.name);
   if (!member) throw new ModuleFailure(`${ctx.host.name} is not an etcd member`);
   const all = ctx.state.get(replaceProgress);
@@ -77,12 +78,13 @@ export const etcdMemberRemoveModule = defineModule({
       return retryWhileSettling('member remove', Date.now() + args.timeout_seconds * 1000, () =>
         withPeer(target, async (client, list) => {
           const where = replaceStage(list, target.member, target.progress.removedId);
-          if (where.stage !== 'remove') return 'already removed';
+          const id = where.id;
+          if (where.stage !== 'remove' || id === undefined) return 'already removed';
           const allowed = checkReplace(target.members, observations, target.member.host);
           if (!allowed.ok) throw new ModuleFailure(`refused: ${allowed.problem ?? ''}`);
-          await client.memberRemove(where.id!);
-          target.progress.removedId = where.id!;
-          return `removed member ${where.id!}`;
+          await client.memberRemove(id);
+          target.progress.removedId = id;
+          return `removed member ${id}`;
         }),
       );
     });

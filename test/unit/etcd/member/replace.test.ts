@@ -127,23 +127,30 @@ describe('the join drop-in', () => {
   it('keeps every flag of the unit but sets --initial-cluster-state existing and the whole member list', () => {
     const list = members(3);
     const text = joinDropIn(configOf([unitFile]), list[0]!, list, '20260101T000000Z');
-    expect(text).to.be.a('string');
-    const argv = argvWith(String(text));
+    if (typeof text !== 'string') throw new Error(text.problem);
+    const argv = argvWith(text);
     const settings = settingsFromArgs(argv.slice(1));
     expect(settings.initialClusterState).to.equal('existing');
     expect(settings.certFile).to.equal('/etc/etcd/ssl/etcd server.pem');
     expect(settings.token).to.equal('etcd-cluster-0');
     expect(argv).to.include('--initial-cluster=etcd1=https://10.0.0.1:2380,etcd2=https://10.0.0.2:2380,etcd3=https://10.0.0.3:2380');
     expect(argv.filter((w) => w.startsWith('--initial-cluster-state'))).to.have.length(1);
-    expect(String(text)).to.match(/^ExecStart=$/m);
+    expect(text).to.match(/^ExecStart=$/m);
     expect(withFlags(['etcd', '--a', 'x', '--b=y'], new Map([['a', 'z']]))).to.equal('etcd --b=y --a=z');
   });
 
   it('writes values taken from an EnvironmentFile and specifiers as they were, not substituted twice', () => {
     const list = members(3);
-    const envUnit = { path: unitFile.path, text: '[Service]\nEnvironmentFile=/etc/default/etcd\nExecStart=/usr/bin/etcd --name=${NAME} --data-dir=/var/lib/%H $ARGS\n' };
-    const config = configOf([envUnit], new Map([['/etc/default/etcd', 'NAME=etcd1\nARGS="--listen-metrics-urls=http://a/$x%y --initial-cluster-state=new"']]));
-    const text = String(joinDropIn(config, list[0]!, list, 'r'));
+    const envUnit = {
+      path: unitFile.path,
+      text: '[Service]\nEnvironmentFile=/etc/default/etcd\nExecStart=/usr/bin/etcd --name=${NAME} --data-dir=/var/lib/%H $ARGS\n',
+    };
+    const config = configOf(
+      [envUnit],
+      new Map([['/etc/default/etcd', 'NAME=etcd1\nARGS="--listen-metrics-urls=http://a/$x%y --initial-cluster-state=new"']]),
+    );
+    const text = joinDropIn(config, list[0]!, list, 'r');
+    if (typeof text !== 'string') throw new Error(text.problem);
     const argv = readService([envUnit, { path: '/x.conf', text }], {}, { unit: 'etcd.service', hostname: 'node1' }).argv;
     expect(argv.slice(0, 4)).to.deep.equal(['/usr/bin/etcd', '--name=etcd1', '--data-dir=/var/lib/node1', '--listen-metrics-urls=http://a/$x%y']);
     expect(quoteUnitWord('a b$c%d')).to.equal('"a b$$c%%d"');
@@ -151,12 +158,23 @@ describe('the join drop-in', () => {
 
   it('refuses a unit that runs another name than the inventory says, a --config-file, and a kubeadm member', () => {
     const list = members(3);
-    expect(joinDropIn(configOf([unitFile]), list[1]!, list, 'r')).to.deep.equal({ problem: 'the unit runs etcd --name etcd1, the inventory says etcd2' });
-    const withFile = configOf([{ path: unitFile.path, text: '[Service]\nExecStart=/usr/bin/etcd --config-file=/etc/etcd.yml\n' }], new Map([['/etc/etcd.yml', 'name: etcd1\n']]));
-    expect(joinDropIn(withFile, list[0]!, list, 'r')).to.have.property('problem').that.matches(/--config-file \/etc\/etcd\.yml/);
+    expect(joinDropIn(configOf([unitFile]), list[1]!, list, 'r')).to.deep.equal({
+      problem: 'the unit runs etcd --name etcd1, the inventory says etcd2',
+    });
+    const withFile = configOf(
+      [{ path: unitFile.path, text: '[Service]\nExecStart=/usr/bin/etcd --config-file=/etc/etcd.yml\n' }],
+      new Map([['/etc/etcd.yml', 'name: etcd1\n']]),
+    );
+    expect(joinDropIn(withFile, list[0]!, list, 'r'))
+      .to.have.property('problem')
+      .that.matches(/--config-file \/etc\/etcd\.yml/);
     const kubeadm: MemberConfig = { ...configOf([unitFile]), topology: 'kubeadm' };
-    expect(joinDropIn(kubeadm, list[0]!, list, 'r')).to.have.property('problem').that.matches(/kubeadm static pod/);
-    expect(joinDropIn(undefined, list[0]!, list, 'r')).to.have.property('problem').that.matches(/was not read/);
+    expect(joinDropIn(kubeadm, list[0]!, list, 'r'))
+      .to.have.property('problem')
+      .that.matches(/kubeadm static pod/);
+    expect(joinDropIn(undefined, list[0]!, list, 'r'))
+      .to.have.property('problem')
+      .that.matches(/was not read/);
   });
 });
 
