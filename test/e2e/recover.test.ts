@@ -9,6 +9,7 @@ import { memberStatuses, waitHealthy } from '../helpers/lab-data.js';
 import { startLab, stopLab, tempLabDir, sshToLabHost, type LabInfo } from '../helpers/lab.js';
 import {
   breakDb,
+  etcdLogs,
   expiredCertificate,
   flipWal,
   killEtcd,
@@ -59,6 +60,10 @@ describe('recover and member replace on a 3-member lab (127.0.140.x)', function 
     await backUp(lab);
   });
 
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') console.log(await etcdLogs(lab));
+  });
+
   after(async function () {
     this.timeout(60_000);
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- before() may have failed before the lab existed
@@ -95,7 +100,7 @@ describe('recover and member replace on a 3-member lab (127.0.140.x)', function 
   it('one member WAL bit-flipped: the other two start, that member is replaced, its data kept, no key lost', async () => {
     const keys = await putKeys(lab, '/after-backup/flip/', 5);
     await killEtcd(lab);
-    await flipWal(lab, host(2));
+    await flipWal(lab, host(2), keys[2] ?? '');
     const result = await recover(lab);
     expect(result.code, tail(result)).to.equal(0);
     const report = reportOf(result);
@@ -160,7 +165,7 @@ describe('recover and member replace on a 3-member lab (127.0.140.x)', function 
   it('interrupted mid-replace (the deploy host dies after the data was moved aside), a re-run converges', async () => {
     const keys = await putKeys(lab, '/after-backup/interrupt/', 3);
     await killEtcd(lab);
-    await flipWal(lab, host(0));
+    await flipWal(lab, host(0), keys[1] ?? '');
     const killed = await recover(lab, [], { ORCHESTRATE_FAILPOINT: `set-aside:${host(0).address}` });
     expect(killed.signal ?? killed.code, tail(killed)).to.be.oneOf(['SIGKILL', 137]);
     const rerun = await recover(lab);
@@ -175,8 +180,8 @@ describe('recover and member replace on a 3-member lab (127.0.140.x)', function 
     const keys = await putKeys(lab, '/after-backup/majority/', 5);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await killEtcd(lab);
-    await flipWal(lab, host(1));
-    await flipWal(lab, host(2));
+    await flipWal(lab, host(1), keys[2] ?? '');
+    await flipWal(lab, host(2), keys[2] ?? '');
     const result = await recover(lab);
     expect(result.code, tail(result)).to.equal(0);
     const report = reportOf(result);

@@ -86,11 +86,31 @@ export async function killEtcd(lab: LabInfo, hosts: readonly LabHostInfo[] = lab
   }, 10_000);
 }
 
-/** Flip one byte in the middle of the member's newest WAL segment (its data, not its preallocated tail). */
-export async function flipWal(lab: LabInfo, host: LabHostInfo): Promise<void> {
-  const script = 'f=$(ls /var/lib/etcd/member/wal/*.wal | tail -1); printf "\\377" | dd of="$f" bs=1 seek=600 conv=notrunc 2>/dev/null && echo "$f"';
-  const result = await sshToLabHost(lab, host.address, script);
+/**
+ * Flip one byte inside the WAL record that holds `key` (a key written before the cut, so records follow it):
+ * its crc no longer matches, and etcd refuses to start on it. A byte at a fixed offset may be record padding,
+ * which no crc covers.
+ */
+export async function flipWal(lab: LabInfo, host: LabHostInfo, key: string): Promise<void> {
+  const script = [
+    'f=$(ls /var/lib/etcd/member/wal/*.wal | tail -1)',
+    'at=$(grep -boa -- "$1" "$f" | tail -1 | cut -d: -f1)',
+    '[ -n "$at" ] || { echo "$1 is not in $f" >&2; exit 1; }',
+    'printf "\\377" | dd of="$f" bs=1 seek=$((at + 2)) conv=notrunc 2>/dev/null',
+  ].join('\n');
+  const result = await sshToLabHost(lab, host.address, `sh -c '${script.replace(/'/g, `'\\''`)}' sh '${key}'`);
   expect(result.code, result.stderr).to.equal(0);
+}
+
+/** The end of each member's etcd log (the lab's systemctl stand-in writes it), for a failed test's message. */
+export async function etcdLogs(lab: LabInfo): Promise<string> {
+  const tails = await Promise.all(
+    lab.hosts.map(async (h) => {
+      const text = await readFile(join(h.upperDir, 'var', 'log', 'lab-units', 'etcd.log'), 'utf8').catch(() => '');
+      return `--- ${h.address} etcd.log (end)\n${text.split('\n').slice(-25).join('\n')}`;
+    }),
+  );
+  return tails.join('\n');
 }
 
 /** Cut the newest WAL segment inside its records (bytes gone). */

@@ -102,10 +102,14 @@ async function startIntact(
     },
   });
   const failed = run.failed;
+  // The full verification when it ran (no member replaced or left out), else the quorum's.
+  const verify = run.phases.find((p) => p.id === 'verify-cluster' && p.ran.length > 0) ?? run.phases.find((p) => p.id === 'verify-quorum');
+  const verdict = verify?.results.get('localhost')?.[0]?.result.result.verdict as ClusterVerdict | undefined;
   return {
     ok: !failed && !run.interrupted,
     phases: run.phases,
     interrupted: run.interrupted,
+    ...(verdict ? { verdict } : {}),
     ...(failed ? { failure: `${failed.id}: ${[...failed.failures.values()].join('; ')}` } : {}),
   };
 }
