@@ -154,7 +154,7 @@ function override(from: FromOverride, members: readonly JudgedMember[], opts: Re
       return {
         kind: 'refuse',
         reason: '--from snapshot: there is no verified snapshot in backup_dir',
-        fix: 'take one (orchestrate backup) or name one with --snapshot FILE',
+        fix: 'take one with orchestrate backup, or restore a file of your choice with orchestrate restore --snapshot FILE',
       };
     return { kind: 'snapshot', reason: '--from snapshot', snapshot };
   }
