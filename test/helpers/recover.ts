@@ -61,7 +61,7 @@ export function reportOf(result: CliResult): RecoverJson {
 }
 
 export async function recover(lab: LabInfo, extra: string[] = [], env?: Record<string, string>): Promise<CliResult> {
-  return orchestrate(['recover', lab.inventoryFile, '--yes', '--json', ...extra], env ? { env } : {});
+  return orchestrate(['recover', lab.inventoryFile, '--yes', '--json', '--etcd-timeout', '60', ...extra], env ? { env } : {});
 }
 
 function etcdPidFile(host: LabHostInfo): string {

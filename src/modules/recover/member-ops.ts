@@ -153,6 +153,28 @@ async function waitCaughtUp(target: Target, deadline: number): Promise<string> {
   }
 }
 
+/**
+ * Every voting member that answers has committed what the leader had committed after the promotion. A
+ * follower learns that an entry is committed only from the leader's next message: cut the power before
+ * that, and the survivors restart without the promotion, counting a member that is gone as a voter.
+ */
+async function waitAllCommitted(target: Target, deadline: number): Promise<string> {
+  let goal: number | undefined;
+  for (;;) {
+    const observed = await observeCluster(target.members, { timeoutMs: 2_000 });
+    const leader = observed.find((o) => o.ok && o.isLeader);
+    goal ??= leader?.raftIndex;
+    const voters = observed.filter((o) => o.ok && !o.isLearner);
+    if (goal !== undefined && voters.every((o) => (o.raftIndex ?? 0) >= (goal ?? 0)))
+      return `${voters.length} voting members have committed index ${goal}`;
+    if (Date.now() > deadline) {
+      const behind = voters.filter((o) => (o.raftIndex ?? 0) < (goal ?? 0)).map((o) => `${o.name} at ${o.raftIndex ?? '?'}`);
+      throw new ModuleFailure(`the members have not all committed the promotion (index ${goal ?? '?'}): ${behind.join(', ') || 'no leader'}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 export const etcdMemberPromoteModule = defineModule({
   id: 'etcd.member-promote',
   meta: { runsOn: 'deploy-host' },
@@ -165,7 +187,8 @@ export const etcdMemberPromoteModule = defineModule({
       async () => {
         const deadline = Date.now() + args.timeout_seconds * 1000;
         const promoted = await promoteWhenReady(target, deadline);
-        return `${promoted}; ${await waitCaughtUp(target, deadline)}`;
+        const caughtUp = await waitCaughtUp(target, deadline);
+        return `${promoted}; ${caughtUp}; ${await waitAllCommitted(target, deadline)}`;
       },
     );
     return { changed: said?.startsWith('promoted') ?? true, ...(said ? { msg: said } : {}) };
