@@ -219,6 +219,16 @@ export class EtcdMemberClient {
     return { id: hexId(response.member.ID), members: response.members.map(listedMember) };
   }
 
+  /**
+   * Two raft entries that change no key: a lease granted, then revoked. A follower writes its commit index
+   * to the WAL without a sync (etcd buffers it) until it next appends an entry; a cut before that loses
+   * it. After these entries, what was committed before them is durable on every member that has them.
+   */
+  async raftBarrier(): Promise<void> {
+    const grant = await withTimeout(`${this.member.name} lease grant`, this.timeoutMs + 1_000, this.client.leaseClient.leaseGrant({ TTL: 30 }));
+    await withTimeout(`${this.member.name} lease revoke`, this.timeoutMs + 1_000, this.client.leaseClient.leaseRevoke({ ID: grant.ID }));
+  }
+
   /** Cluster.MemberRemove by id (hex). */
   async memberRemove(id: string): Promise<void> {
     await withTimeout(

@@ -154,9 +154,10 @@ async function waitCaughtUp(target: Target, deadline: number): Promise<string> {
 }
 
 /**
- * Every voting member that answers has committed what the leader had committed after the promotion. A
- * follower learns that an entry is committed only from the leader's next message: cut the power before
- * that, and the survivors restart without the promotion, counting a member that is gone as a voter.
+ * Every voting member that answers has committed what the leader had committed after the promotion and
+ * the barrier behind it. A follower learns that an entry is committed only from the leader's next message,
+ * and writes that down durably only with its next entry: cut the power before that, and the survivors
+ * restart without the promotion, counting a member that is gone as a voter (no quorum without it).
  */
 async function waitAllCommitted(target: Target, deadline: number): Promise<string> {
   let goal: number | undefined;
@@ -188,6 +189,8 @@ export const etcdMemberPromoteModule = defineModule({
         const deadline = Date.now() + args.timeout_seconds * 1000;
         const promoted = await promoteWhenReady(target, deadline);
         const caughtUp = await waitCaughtUp(target, deadline);
+        // Make the promotion durable everywhere before calling the replace done (see raftBarrier).
+        await withPeer(target, (client) => client.raftBarrier());
         return `${promoted}; ${caughtUp}; ${await waitAllCommitted(target, deadline)}`;
       },
     );
