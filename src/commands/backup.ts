@@ -1,10 +1,13 @@
 // `orchestrate backup INVENTORY`: run playbooks/backup.yml through the engine and report the outcome.
+import { resolve } from 'node:path';
 import { ConfigError, ExitCode, UsageError } from '../errors.js';
 import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 import type { CatalogRecord } from '../etcd/backup/catalog.js';
+import type { DrillResult } from '../drill/drill-types.js';
 import type { OutputMode } from '../engine/types.js';
 import type { LoadInventoryOptions } from '../config/inventory.js';
+import type { Inventory, Vars } from '../config/types.js';
 import { acceptNewHostKeys, ansibleDefaults, inventoryArgument } from './ansible-defaults.js';
 
 const usage = `usage: orchestrate backup [INVENTORY] [options]
@@ -25,6 +28,8 @@ options:
                            <inventory dir>/.orchestrate/metrics/orchestrate_backup.prom)
       --method M           client (default: etcd client from this host) or etcdctl (on a member, over SSH)
       --playbook FILE      run your copy of playbooks/backup.yml (its phases keep their tags)
+      --drill              prove the new snapshot restores (orchestrate drill) right after it verifies;
+                           a failed drill fails the run, the snapshot stays recorded
   -e, --extra-vars VARS    key=value, JSON/YAML mapping or @file (e.g. backup_keep_last=14)
       --accept-new-host-keys  for --method etcdctl: trust and record host keys not seen before
                            (also when ansible.cfg says host_key_checking = False)
@@ -57,6 +62,7 @@ export async function backupCommand(args: string[]): Promise<number> {
     'metrics-file': { type: 'string' },
     method: { type: 'string' },
     playbook: { type: 'string' },
+    drill: { type: 'boolean' },
     'extra-vars': { type: 'string', short: 'e', multiple: true },
     ...connectionOptions,
     ...helpOption,
@@ -92,12 +98,24 @@ export async function backupCommand(args: string[]): Promise<number> {
     ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
     ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
   });
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(outcome)}\n`);
-  } else {
-    printOutcome(outcome);
-  }
-  return outcome.exitCode;
+  if (!values.json) printOutcome(outcome);
+  // --drill: the new snapshot proven restorable at once; a failed drill fails the run (the snapshot stays recorded).
+  const drill = values.drill === true && outcome.ok && !outcome.dryRun && outcome.record?.file ? await drillNewSnapshot(inventoryFile, outcome.record.file, values.json === true) : undefined;
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...outcome, ...(drill ? { drill } : {}) })}\n`);
+  return drill && drill.exitCode !== ExitCode.ok ? drill.exitCode : outcome.exitCode;
+}
+
+async function drillNewSnapshot(inventoryFile: string, snapshot: string, json: boolean): Promise<DrillResult> {
+  const { loadInventory } = await import('../config/inventory.js');
+  const { drillSnapshot } = await import('../drill/drill-run.js');
+  const { formatDrillEvent, formatDrillResult } = await import('../drill/drill-text.js');
+  const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
+  const result = await withInterrupts(
+    { first: 'interrupted: stopping the drill members and removing their folder', second: 'interrupted again: killing the drill members and exiting' },
+    (signal) => drillSnapshot({ inventory, signal, snapshot, ...(json ? {} : { emit: (event) => process.stdout.write(formatDrillEvent(event)) }) }),
+  );
+  if (!json) process.stdout.write(formatDrillResult(result));
+  return result;
 }
 
 function printOutcome(outcome: BackupOutcome): void {
@@ -148,28 +166,17 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { loadInventory } = await import('../config/inventory.js');
   const { formatProblems } = await import('../config/format-problems.js');
   const { backupLocations } = await import('../etcd/backup/locations.js');
-  const { etcdAccess } = await import('../config/etcd-vars.js');
-  const { parseExtraVars, runPlaybook } = await import('../engine/index.js');
+  const { runPlaybook } = await import('../engine/index.js');
   const { RunState } = await import('../modules/run-state.js');
   const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
   const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
 
-  const { resolve } = await import('node:path');
   const loaded = await loadInventory(resolve(options.inventoryFile), { ...options.inventoryOptions, requireEtcd: true });
   for (const warning of loaded.warnings) process.stderr.write(formatProblems([warning]));
   const { inventory } = loaded;
   // Refuses a catalog inside backup_dir before anything runs.
   const locations = backupLocations(inventory, options.metricsFile ? { metricsFile: options.metricsFile } : {});
-  // Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own certificates).
-  const access = etcdAccess(inventory);
-  const configuredMethod = inventory.hosts.get(inventory.groups.get('etcd')?.[0] ?? '')?.vars.backup_method;
-  const method = options.method ?? (configuredMethod === undefined ? (access === 'ssh' ? 'etcdctl' : 'client') : undefined);
-  const extraVars = {
-    backup_etcd_access: access,
-    ...(await parseExtraVars(options.extraVarsText ?? [])),
-    ...(options.metricsFile ? { backup_metrics_file: locations.metricsFile } : {}),
-    ...(method ? { backup_method: method } : {}),
-  };
+  const extraVars = await backupExtraVars(options, inventory, locations.metricsFile);
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
   const start = new Date().toISOString();
 
@@ -223,15 +230,29 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   return {
     ok,
     dryRun: false,
-    exitCode: ok
-      ? summary.exitCode === ExitCode.ok
-        ? ExitCode.ok
-        : summary.exitCode
-      : summary.exitCode === ExitCode.ok
-        ? ExitCode.failed
-        : summary.exitCode,
+    // A run that failed elsewhere keeps its own code; a clean run whose attempt failed is a failure.
+    exitCode: summary.exitCode !== ExitCode.ok ? summary.exitCode : ok ? ExitCode.ok : ExitCode.failed,
     record,
     ...base,
     ...(attempt.recordWarning ? { warning: attempt.recordWarning } : {}),
+  };
+}
+
+/**
+ * The run's extra vars: how etcd is reached, the operator's -e values, the metrics file and the snapshot
+ * method. Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own
+ * certificates), so the method defaults to etcdctl unless the inventory names one.
+ */
+async function backupExtraVars(options: RunBackupOptions, inventory: Inventory, metricsFile: string): Promise<Vars> {
+  const { etcdAccess } = await import('../config/etcd-vars.js');
+  const { parseExtraVars } = await import('../engine/index.js');
+  const access = etcdAccess(inventory);
+  const configuredMethod = inventory.hosts.get(inventory.groups.get('etcd')?.[0] ?? '')?.vars.backup_method;
+  const method = options.method ?? (configuredMethod === undefined ? (access === 'ssh' ? 'etcdctl' : 'client') : undefined);
+  return {
+    backup_etcd_access: access,
+    ...(await parseExtraVars(options.extraVarsText ?? [])),
+    ...(options.metricsFile ? { backup_metrics_file: metricsFile } : {}),
+    ...(method ? { backup_method: method } : {}),
   };
 }

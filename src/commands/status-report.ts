@@ -87,17 +87,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
     maxAgeSeconds: maxAgeMs / 1000,
     stale,
     verdict: backupVerdict,
-    drill: inputs.drill
-      ? {
-          lastProvenSnapshot: inputs.drill.lastSuccess?.snapshot ?? null,
-          lastSuccess: inputs.drill.lastSuccess?.end ?? null,
-          lastAttempt: inputs.drill.lastAttempt ? { end: inputs.drill.lastAttempt.end, result: inputs.drill.lastAttempt.result } : null,
-          ageSeconds: inputs.drill.ageMs === undefined ? null : Math.round(inputs.drill.ageMs / 1000),
-          maxAgeSeconds: inputs.drill.maxAgeMs === undefined ? null : inputs.drill.maxAgeMs / 1000,
-          stale: drillStale,
-          text: inputs.drill.text,
-        }
-      : null,
+    drill: inputs.drill ? drillJson(inputs.drill) : null,
     exitCode,
   };
 
@@ -107,7 +97,37 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   const leaderText = leaders.length > 1 ? `leaders ${leaders.join(', ')}` : `leader ${leaders[0] ?? 'none'}`;
   lines.push(`cluster ${inputs.cluster}${idText}: ${verdict.quorum.healthy}/${survey.members.length} members healthy, ${leaderText}`);
   lines.push(quorumLine(verdict));
-  const rows = survey.members.map((m, i) => {
+  const rows = memberRows(survey, verdict);
+  let text = `${lines.join('\n')}\n${formatTable(['MEMBER', 'ENDPOINT', 'HEALTH', 'ROLE', 'REVISION', 'DB SIZE', 'VERSION', 'ANSWER'], rows)}`;
+  if (good && ageMs !== undefined) {
+    text += `newest verified snapshot: ${good.path}\n  taken ${new Date(good.takenAt).toISOString()} (${formatAge(ageMs)} ago), revision ${good.revision ?? '?'}, ${good.keys ?? '?'} keys, ${formatBytes(good.size)}\n`;
+  }
+  for (const bad of newest.rejected) text += `newer snapshot that FAILS verification: ${bad.path}: ${bad.problems}\n`;
+  if (lastAttempt) text += `last attempt: ${lastAttempt.result} at ${lastAttempt.end}${lastAttempt.error ? `: ${lastAttempt.error}` : ''}\n`;
+  for (const reason of verdict.problems) text += `UNHEALTHY: ${reason}\n`;
+  for (const warning of verdict.warnings) text += `WARNING: ${warning}\n`;
+  if (inputs.drill) text += `${inputs.drill.text}\n`;
+  text += `${stale ? 'STALE' : 'ok'}: ${backupVerdict}\n`;
+  if (drillStale) text += `STALE DRILL: no drill has proven a snapshot restorable within --max-drill-age\n`;
+  return { exitCode, verdict, stale, json, text };
+}
+
+/** The `drill` object of `--json`: the last proven snapshot, the last attempt and the freshness verdict. */
+function drillJson(drill: DrillFreshness): Record<string, unknown> {
+  return {
+    lastProvenSnapshot: drill.lastSuccess?.snapshot ?? null,
+    lastSuccess: drill.lastSuccess?.end ?? null,
+    lastAttempt: drill.lastAttempt ? { end: drill.lastAttempt.end, result: drill.lastAttempt.result } : null,
+    ageSeconds: drill.ageMs === undefined ? null : Math.round(drill.ageMs / 1000),
+    maxAgeSeconds: drill.maxAgeMs === undefined ? null : drill.maxAgeMs / 1000,
+    stale: drill.stale,
+    text: drill.text,
+  };
+}
+
+/** One table row per member: name, endpoint, health (with alarms), role, revision, size, version, answer. */
+function memberRows(survey: ClusterSurvey, verdict: ClusterVerdict): string[][] {
+  return survey.members.map((m, i) => {
     const state = verdict.members[i] ?? { name: m.name, state: 'down' as const };
     const alarms = parseMemberErrors(m.alarms).alarms;
     return [
@@ -121,16 +141,4 @@ export function statusReport(inputs: StatusInputs): StatusReport {
       m.ok ? `${m.durationMs} ms${state.state !== 'healthy' && state.detail ? `, ${state.detail}` : ''}` : (m.error ?? ''),
     ];
   });
-  let text = `${lines.join('\n')}\n${formatTable(['MEMBER', 'ENDPOINT', 'HEALTH', 'ROLE', 'REVISION', 'DB SIZE', 'VERSION', 'ANSWER'], rows)}`;
-  if (good && ageMs !== undefined) {
-    text += `newest verified snapshot: ${good.path}\n  taken ${new Date(good.takenAt).toISOString()} (${formatAge(ageMs)} ago), revision ${good.revision ?? '?'}, ${good.keys ?? '?'} keys, ${formatBytes(good.size)}\n`;
-  }
-  for (const bad of newest.rejected) text += `newer snapshot that FAILS verification: ${bad.path}: ${bad.problems}\n`;
-  if (lastAttempt) text += `last attempt: ${lastAttempt.result} at ${lastAttempt.end}${lastAttempt.error ? `: ${lastAttempt.error}` : ''}\n`;
-  for (const reason of verdict.problems) text += `UNHEALTHY: ${reason}\n`;
-  for (const warning of verdict.warnings) text += `WARNING: ${warning}\n`;
-  if (inputs.drill) text += `${inputs.drill.text}\n`;
-  text += `${stale ? 'STALE' : 'ok'}: ${backupVerdict}\n`;
-  if (drillStale) text += `STALE DRILL: no drill has proven a snapshot restorable within --max-drill-age\n`;
-  return { exitCode, verdict, stale, json, text };
 }

@@ -111,7 +111,10 @@ export async function statusCommand(args: string[]): Promise<number> {
 }
 
 /** Connections for asking etcd on the members (opened on first use, one per member). */
-async function sshSession(inventory: Inventory, values: { 'known-hosts'?: string; 'accept-new-host-keys'?: boolean; 'connect-timeout'?: string }): Promise<EngineSession> {
+async function sshSession(
+  inventory: Inventory,
+  values: { 'known-hosts'?: string; 'accept-new-host-keys'?: boolean; 'connect-timeout'?: string; 'ssh-config'?: string },
+): Promise<EngineSession> {
   const { EngineSession: Session } = await import('../engine/session.js');
   const { coreCatalog } = await import('../modules/core-catalog.js');
   const connectSeconds = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
@@ -121,6 +124,7 @@ async function sshSession(inventory: Inventory, values: { 'known-hosts'?: string
     connection: {
       acceptNewHostKeys: values['accept-new-host-keys'] === true,
       ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+      ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
       ...(connectSeconds !== undefined ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
     },
   });

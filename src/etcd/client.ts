@@ -79,8 +79,8 @@ export function describeEtcdError(message: string): string {
   return message.replace(/\s*Resolution note:\s*$/, '').trim();
 }
 
-function listedMember(m: { ID: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner?: boolean }): ListedMember {
-  return { id: hexId(m.ID), name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs, isLearner: Boolean(m.isLearner) };
+function listedMember(m: { ID: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner: boolean }): ListedMember {
+  return { id: hexId(m.ID), name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs, isLearner: m.isLearner };
 }
 
 async function withTimeout<T>(what: string, timeoutMs: number, work: Promise<T>): Promise<T> {
@@ -184,19 +184,20 @@ export class EtcdMemberClient {
     const response = await withTimeout(`${this.member.name} status`, this.timeoutMs + 1_000, this.client.maintenance.status());
     const memberId = hexId(response.header.member_id);
     const leader = hexId(response.leader);
+    // etcd3 loads its protos with `defaults: true`: fields an older etcd leaves out arrive as false / [].
     return {
       memberId,
       clusterId: hexId(response.header.cluster_id),
       leader,
       isLeader: leader === memberId && leader !== '0',
-      isLearner: Boolean(response.isLearner),
+      isLearner: response.isLearner,
       revision: num(response.header.revision),
       dbSize: num(response.dbSize),
       dbSizeInUse: num(response.dbSizeInUse),
       raftTerm: num(response.raftTerm),
       raftIndex: num(response.raftIndex),
       version: response.version,
-      errors: response.errors ?? [],
+      errors: response.errors,
     };
   }
 

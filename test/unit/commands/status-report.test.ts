@@ -9,7 +9,7 @@ const hour = 3_600_000;
 
 function member(index: number, ok: boolean): MemberSummary {
   const base = { name: `etcd${index}`, host: `10.0.0.${index}`, endpoint: `https://10.0.0.${index}:2379`, durationMs: 2 };
-  if (!ok) return { ...base, ok: false, error: 'connection refused at 10.0.0.' + index + ':2379 (etcd not running, or not listening there)' };
+  if (!ok) return { ...base, ok: false, error: `connection refused at 10.0.0.${index}:2379 (etcd not running, or not listening there)` };
   return {
     ...base,
     ok: true,
