@@ -142,6 +142,7 @@ describe('recover and member replace on a 3-member lab (127.0.140.x)', function 
     const certFile = lab.pki.certFile;
     const expired = await expiredCertificate(lab, join(lab.dir, 'expired-ca'));
     await killEtcd(lab);
+    const dirsBefore = await sshToLabHost(lab, host(1).address, 'ls -d /var/lib/etcd*');
     await writeOnHost(lab, host(1), certFile, expired);
     const result = await recover(lab);
     expect(result.code, tail(result)).to.equal(3);
@@ -152,8 +153,9 @@ describe('recover and member replace on a 3-member lab (127.0.140.x)', function 
     expect(bad?.problem).to.match(/expired on \d{4}-\d{2}-\d{2}T/);
     expect(report.choice?.leave?.map((l) => l.host)).to.deep.equal([host(1).address]);
     expect(report.restore).to.equal(undefined);
+    // Its data untouched: no folder moved aside by this run (an earlier case's replace left its own).
     const dirs = await sshToLabHost(lab, host(1).address, 'ls -d /var/lib/etcd*');
-    expect(dirs.stdout.trim()).to.equal('/var/lib/etcd');
+    expect(dirs.stdout.trim().split('\n')).to.deep.equal(dirsBefore.stdout.trim().split('\n'));
     // Renewed (the lab's own certificate back): recover starts it as it is.
     await writeOnHost(lab, host(1), certFile, await readFile(certFile, 'utf8'));
     const again = await recover(lab);
