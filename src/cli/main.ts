@@ -18,6 +18,14 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandFn>
     summary: 'restore every etcd member from a snapshot: orchestrate restore INVENTORY',
     load: async () => (await import('../commands/restore/index.js')).restoreCommand,
   },
+  recover: {
+    summary: 'recover after a power cut or a lost quorum, losing the least data: orchestrate recover INVENTORY',
+    load: async () => (await import('../commands/recover/index.js')).recoverCommand,
+  },
+  member: {
+    summary: 'replace one etcd member while the quorum holds: orchestrate member replace INVENTORY HOST',
+    load: async () => (await import('../commands/member.js')).memberCommand,
+  },
   snapshots: { summary: 'list, verify and prune snapshots', load: async () => (await import('../commands/snapshots.js')).snapshotsCommand },
   status: { summary: 'cluster health and age of the newest good backup', load: async () => (await import('../commands/status.js')).statusCommand },
   drill: {

@@ -28,6 +28,8 @@ export interface ProcedureOptions {
   requiredPhases?: readonly string[];
   connection: ConnectionOptions;
   forks?: number;
+  /** Keep going when hosts are unreachable (a read-only diagnosis reports them): they are listed in `unreachable`. */
+  allowUnreachable?: boolean;
   /** Typed values the modules start from (what a journal recorded). */
   state?: RunState;
 }
@@ -49,6 +51,8 @@ export class Procedure {
     readonly playbook: Playbook,
     private readonly playHosts: string[][],
     private readonly forks: number,
+    /** Hosts that could not be connected (only with allowUnreachable): host -> why. */
+    readonly unreachable: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   /** Load and check the procedure, then connect to every host it runs on (or use `over`'s connections); nothing is changed anywhere. */
@@ -70,6 +74,9 @@ export class Procedure {
     for (const host of checked.connect) {
       const entry = await session.connections.get(host);
       if (entry instanceof UnreachableError) failed.push(entry);
+    }
+    if (failed.length > 0 && options.allowUnreachable) {
+      return new Procedure(session, playbook, checked.playHosts, options.forks ?? 50, new Map(failed.map((f) => [f.host, f.message])));
     }
     if (failed.length > 0) {
       await session.close();

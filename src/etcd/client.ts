@@ -79,6 +79,10 @@ export function describeEtcdError(message: string): string {
   return message.replace(/\s*Resolution note:\s*$/, '').trim();
 }
 
+function listedMember(m: { ID: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner: boolean }): ListedMember {
+  return { id: hexId(m.ID), name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs, isLearner: m.isLearner };
+}
+
 async function withTimeout<T>(what: string, timeoutMs: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -202,14 +206,46 @@ export class EtcdMemberClient {
     return {
       clusterId: hexId(response.header.cluster_id),
       memberId: hexId(response.header.member_id),
-      members: response.members.map((m) => ({
-        id: hexId(m.ID),
-        name: m.name,
-        peerUrls: m.peerURLs,
-        clientUrls: m.clientURLs,
-        isLearner: m.isLearner,
-      })),
+      members: response.members.map(listedMember),
     };
+  }
+
+  /** Cluster.MemberAdd; a learner does not vote until promoted (etcd 3.4+). Returns the new id (hex) and the list after it. */
+  async memberAdd(peerUrls: string[], isLearner: boolean): Promise<{ id: string; members: ListedMember[] }> {
+    const response = await withTimeout(
+      `${this.member.name} member add`,
+      this.timeoutMs + 1_000,
+      this.client.cluster.memberAdd({ peerURLs: peerUrls, isLearner }),
+    );
+    return { id: hexId(response.member.ID), members: response.members.map(listedMember) };
+  }
+
+  /**
+   * Two raft entries that change no key: a lease granted, then revoked. A follower writes its commit index
+   * to the WAL without a sync (etcd buffers it) until it next appends an entry; a cut before that loses
+   * it. After these entries, what was committed before them is durable on every member that has them.
+   */
+  async raftBarrier(): Promise<void> {
+    const grant = await withTimeout(`${this.member.name} lease grant`, this.timeoutMs + 1_000, this.client.leaseClient.leaseGrant({ TTL: 30 }));
+    await withTimeout(`${this.member.name} lease revoke`, this.timeoutMs + 1_000, this.client.leaseClient.leaseRevoke({ ID: grant.ID }));
+  }
+
+  /** Cluster.MemberRemove by id (hex). */
+  async memberRemove(id: string): Promise<void> {
+    await withTimeout(
+      `${this.member.name} member remove`,
+      this.timeoutMs + 1_000,
+      this.client.cluster.memberRemove({ ID: BigInt(`0x${id}`).toString() }),
+    );
+  }
+
+  /** Cluster.MemberPromote by id (hex); etcd refuses while the learner is behind the leader. */
+  async memberPromote(id: string): Promise<void> {
+    await withTimeout(
+      `${this.member.name} member promote`,
+      this.timeoutMs + 1_000,
+      this.client.cluster.memberPromote({ ID: BigInt(`0x${id}`).toString() }),
+    );
   }
 
   /** The raw gRPC stream of Maintenance.Snapshot (messages with `blob` and `remaining_bytes`). */

@@ -19,6 +19,8 @@ export interface TestEtcdOptions {
   name?: string;
   /** Use (and keep) this data dir instead of a fresh one inside the temp dir. */
   dataDir?: string;
+  /** The etcd binary (default Debian's 3.4, /usr/bin/etcd). */
+  binary?: string;
 }
 
 export interface TestEtcd {
@@ -137,7 +139,7 @@ export async function startEtcd(options: TestEtcdOptions = {}): Promise<TestEtcd
   ];
   if (options.quotaBackendBytes) args.push('--quota-backend-bytes', String(options.quotaBackendBytes));
   if (tls) args.push('--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth');
-  const child = spawn('/usr/bin/etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(options.binary ?? '/usr/bin/etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 20_000) stderr += chunk.toString();

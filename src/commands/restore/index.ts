@@ -50,7 +50,7 @@ function seconds(text: string | undefined, option: string): number | undefined {
   return value;
 }
 
-async function askOnTerminal(question: string): Promise<boolean> {
+export async function askOnTerminal(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`${question} Type "yes" to go on: `);
@@ -60,7 +60,7 @@ async function askOnTerminal(question: string): Promise<boolean> {
   }
 }
 
-function printer(json: boolean): (event: RestoreEvent) => void {
+export function printer(json: boolean): (event: RestoreEvent) => void {
   if (json) return (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
   return (event) => {
     switch (event.type) {

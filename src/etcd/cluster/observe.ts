@@ -27,6 +27,8 @@ export interface MemberObservation {
   isLearner?: boolean;
   revision?: number;
   raftTerm?: number;
+  /** Its raft committed index. */
+  raftIndex?: number;
   dbSize?: number;
   version?: string;
   /** Alarms and errors the member reports (`memberID:... alarm:NOSPACE`, `etcdserver: no leader`). */
@@ -64,6 +66,7 @@ async function observeMember(member: EtcdMember, options: ObserveOptions): Promi
       isLearner: status.isLearner,
       revision: status.revision,
       raftTerm: status.raftTerm,
+      raftIndex: status.raftIndex,
       dbSize: status.dbSize,
       version: status.version,
       ...(status.errors.length > 0 ? { alarms: status.errors } : {}),
@@ -94,7 +97,11 @@ export interface ClusterSurvey {
 }
 
 /** Ask every member at once (each with its own deadline) and order the snapshot candidates. */
-export async function surveyCluster(members: readonly EtcdMember[], options: { timeoutMs?: number } = {}, observe: ObserveCluster = observeCluster): Promise<ClusterSurvey> {
+export async function surveyCluster(
+  members: readonly EtcdMember[],
+  options: { timeoutMs?: number } = {},
+  observe: ObserveCluster = observeCluster,
+): Promise<ClusterSurvey> {
   const observations = await observe(members, { timeoutMs: options.timeoutMs ?? 5_000 });
   const leader = observations.find((m) => m.ok && m.isLeader === true);
   const first = observations.find((m) => m.ok);
@@ -118,7 +125,11 @@ export function snapshotCandidates(observations: readonly MemberObservation[]): 
  * leadership to a member that is going away and waits out etcd's transfer timeout (~7 s, seen here);
  * alone, it finds no one to hand over to and exits at once.
  */
-export async function followersThenLeader(members: readonly EtcdMember[], hosts: string[], observe: ObserveCluster = observeCluster): Promise<string[][]> {
+export async function followersThenLeader(
+  members: readonly EtcdMember[],
+  hosts: string[],
+  observe: ObserveCluster = observeCluster,
+): Promise<string[][]> {
   const observations = await observe(
     members.filter((m) => hosts.includes(m.host)),
     { timeoutMs: 1_500 },

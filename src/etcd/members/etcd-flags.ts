@@ -17,6 +17,9 @@ export interface EtcdSettings {
   certFile?: string;
   keyFile?: string;
   trustedCaFile?: string;
+  /** The peer certificates (diagnosis reads their dates). */
+  peerCertFile?: string;
+  peerTrustedCaFile?: string;
   configFile?: string;
 }
 
@@ -32,6 +35,8 @@ const flags: Record<string, keyof EtcdSettings> = {
   'cert-file': 'certFile',
   'key-file': 'keyFile',
   'trusted-ca-file': 'trustedCaFile',
+  'peer-cert-file': 'peerCertFile',
+  'peer-trusted-ca-file': 'peerTrustedCaFile',
   'config-file': 'configFile',
 };
 
@@ -93,6 +98,12 @@ export function settingsFromConfigFile(text: string): EtcdSettings {
     if (typeof t['cert-file'] === 'string') settings.certFile = t['cert-file'];
     if (typeof t['key-file'] === 'string') settings.keyFile = t['key-file'];
     if (typeof t['trusted-ca-file'] === 'string') settings.trustedCaFile = t['trusted-ca-file'];
+  }
+  const peer = record['peer-transport-security'];
+  if (typeof peer === 'object' && peer !== null) {
+    const t = peer as Record<string, unknown>;
+    if (typeof t['cert-file'] === 'string') settings.peerCertFile = t['cert-file'];
+    if (typeof t['trusted-ca-file'] === 'string') settings.peerTrustedCaFile = t['trusted-ca-file'];
   }
   return settings;
 }

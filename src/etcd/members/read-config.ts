@@ -21,6 +21,8 @@ export interface MemberConfig {
   sources: string[];
   /** Paths are host paths (a kubeadm container path is mapped through its hostPath volume). */
   settings: EtcdSettings;
+  /** The command etcd runs (systemd: ExecStart after substitution; kubeadm: the container's command), for a member replace's join. */
+  argv?: string[];
   /** What contradicts itself or is missing where etcd would need it (each refuses a restore). */
   problems: string[];
   /** What could not be read (no unit where one was looked for): the inventory's values are used as they are. */
@@ -122,8 +124,9 @@ export function configFromManifest(host: string, first: FirstRead): MemberConfig
     config.problems.push(`${first.manifest.name}: ${pod.problem}`);
     return config;
   }
+  config.argv = pod.argv;
   const settings = settingsFromArgs(pod.argv.slice(1));
-  for (const key of ['dataDir', 'walDir', 'certFile', 'keyFile', 'trustedCaFile'] as const) {
+  for (const key of ['dataDir', 'walDir', 'certFile', 'keyFile', 'trustedCaFile', 'peerCertFile', 'peerTrustedCaFile'] as const) {
     const inside = settings[key];
     if (inside === undefined) continue;
     const onHost = hostPathOf(pod, inside);
@@ -169,6 +172,7 @@ export function configFromUnit(host: string, first: FirstRead, files: ReadonlyMa
   }
   const service = readService(first.unitFiles, envValues, first.specifiers);
   if (service.argv.length === 0) config.problems.push(`${unit}.service has no ExecStart`);
+  else config.argv = service.argv;
   const fromArgs = settingsFromArgs(service.argv.slice(1));
   const fromEnv = settingsFromEnv(service.environment);
   const configFile = fromArgs.configFile ?? fromEnv.configFile;

@@ -110,12 +110,15 @@ export function splitWords(text: string): string[] {
   return words;
 }
 
-/** `${VAR}` stays one word; a word that is exactly `$VAR` becomes the variable's words (systemd's rules). */
+/** `${VAR}` stays one word; a word that is exactly `$VAR` becomes the variable's words; `$$` is `$` (systemd's rules). */
 function substitute(words: readonly string[], env: Readonly<Record<string, string>>): string[] {
   return words.flatMap((word) => {
     const bare = /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(word);
     if (bare) return splitWords(env[bare[1] ?? ''] ?? '');
-    return [word.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => env[name] ?? '')];
+    // `$$` is a literal dollar sign (systemd.service(5), "Command lines").
+    return [
+      word.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string | undefined) => (whole === '$$' ? '$' : (env[name ?? ''] ?? ''))),
+    ];
   });
 }
 

@@ -42,6 +42,8 @@ unit_name() {
 }
 
 unit_file() { printf '%s/%s.service\n' "$unit_dir" "$1"; }
+# Drop-ins (<unit>.service.d/*.conf), in name order: read after the unit, as systemd does.
+drop_ins() { for d in "$unit_dir/$1.service.d"/*.conf; do [ -f "$d" ] && printf '%s\n' "$d"; done; }
 pid_file() { printf '%s/%s.pid\n' "$state_dir" "$1"; }
 
 log_event() {
@@ -51,7 +53,10 @@ log_event() {
 
 # Values of one [Service] directive, one per line, continuation lines joined.
 read_directive() {
-  awk -v want="$2" '
+  rd_want=$2
+  rd_first=$1
+  shift 2
+  awk -v want="$rd_want" '
     function handle(l,   k, v) {
       if (l ~ /^[ \t]*([#;]|$)/) return
       if (l ~ /^[ \t]*\[/) { section = l; gsub(/[ \t\[\]]/, "", section); return }
@@ -69,7 +74,7 @@ read_directive() {
       handle(line)
     }
     END { if (joining) handle(joined) }
-  ' "$1"
+  ' "$rd_first" "$@"
 }
 
 # Split a directive value into words, one per line: blanks separate, "double quotes" group.
@@ -114,7 +119,8 @@ start_unit() {
   log_event start "$unit"
   if running_pid "$unit" >/dev/null; then return 0; fi
 
-  exec_line=$(read_directive "$file" ExecStart | awk 'NF { last = $0 } END { print last }')
+  # An empty ExecStart= in a drop-in resets the list: the last non-empty value is the command.
+  exec_line=$(read_directive "$file" ExecStart $(drop_ins "$unit") | awk 'NF { last = $0 } END { print last }')
   while :; do
     case $exec_line in [-@+!]*) exec_line=${exec_line#?} ;; *) break ;; esac
   done
@@ -122,7 +128,7 @@ start_unit() {
     warn "Failed to start $unit.service: Unit $unit.service has no ExecStart= setting."
     return 1
   fi
-  workdir=$(read_directive "$file" WorkingDirectory | awk 'NF { last = $0 } END { print last }')
+  workdir=$(read_directive "$file" WorkingDirectory $(drop_ins "$unit") | awk 'NF { last = $0 } END { print last }')
   workdir_optional=no
   case $workdir in -*) workdir=${workdir#-}; workdir_optional=yes ;; esac
   if [ -n "$workdir" ] && [ ! -d "$root$workdir" ]; then
@@ -140,7 +146,7 @@ start_unit() {
 
   # argv for env -i: clean PATH, Environment= assignments, then the command words.
   set -- "PATH=$clean_path" "LANG=C.UTF-8"
-  env_words=$(read_directive "$file" Environment | split_words)
+  env_words=$(read_directive "$file" Environment $(drop_ins "$unit") | split_words)
   exec_words=$(printf '%s\n' "$exec_line" | split_words)
   while IFS= read -r word; do
     case $word in *=*) set -- "$@" "$word" ;; esac
@@ -243,7 +249,7 @@ show_property() {
 }
 
 usage() {
-  warn "usage: systemctl [--no-block|-q|--now|--no-pager] start|stop|restart|is-active|is-enabled|status|enable|disable|daemon-reload|show -p PROP UNIT..."
+  warn "usage: systemctl [--no-block|-q|--now|--no-pager] start|stop|restart|is-active|is-enabled|status|cat|enable|disable|daemon-reload|show -p PROP UNIT..."
   warn "(orchestrate lab stand-in; not systemd)"
 }
 
@@ -306,6 +312,23 @@ case $verb in
           start_unit "$unit" || rc=$?
           ;;
       esac
+    done
+    ;;
+  cat)
+    for unit in $units; do
+      file=$(unit_file "$unit")
+      if [ ! -f "$file" ]; then
+        warn "No files found for $unit.service."
+        rc=1
+        continue
+      fi
+      say "# ${file#$root}"
+      cat "$file"
+      for d in $(drop_ins "$unit"); do
+        say ""
+        say "# ${d#$root}"
+        cat "$d"
+      done
     done
     ;;
   is-active)

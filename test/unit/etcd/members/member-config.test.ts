@@ -27,6 +27,15 @@ describe('etcd flags, environment and config file', () => {
     expect(combineSettings(env, args)).to.deep.include({ name: 'from-flag', dataDir: '/env', walDir: '/wal' });
     const file = settingsFromConfigFile('name: from-file\ndata-dir: /file\nclient-transport-security:\n  cert-file: /c.pem\n');
     expect(combineSettings(env, args, file)).to.deep.include({ name: 'from-file', dataDir: '/file', certFile: '/c.pem' });
+    // The peer certificates too: diagnosis reads their dates.
+    expect(settingsFromArgs(['--peer-cert-file=/p.pem', '--peer-trusted-ca-file', '/pca.pem'])).to.deep.equal({
+      peerCertFile: '/p.pem',
+      peerTrustedCaFile: '/pca.pem',
+    });
+    expect(settingsFromConfigFile('peer-transport-security:\n  cert-file: /p.pem\n  trusted-ca-file: /pca.pem\n')).to.deep.include({
+      peerCertFile: '/p.pem',
+      peerTrustedCaFile: '/pca.pem',
+    });
   });
 });
 
@@ -43,6 +52,11 @@ describe('systemd units', () => {
       {},
     );
     expect(service.argv).to.deep.equal(['/usr/bin/etcd', '--name=m1', '--data-dir', '/x']);
+    // `$$` is a literal dollar sign, never a variable.
+    const dollars = readService([
+      { path: '/etc/systemd/system/etcd.service', text: '[Service]\nEnvironment=A=x\nExecStart=/usr/bin/etcd --p=$${A}$$A\n' },
+    ]);
+    expect(dollars.argv).to.deep.equal(['/usr/bin/etcd', '--p=${A}$A']);
   });
   it('a drop-in resets ExecStart with an empty one and replaces it; continuation lines join', () => {
     const service = readService([
