@@ -346,6 +346,8 @@ describe('etcd.snapshot-on-member: hostile names and paths stay single words', (
 interface HostScript {
   /** The save command's answer; 'hang' waits for the abort signal and fails as the ssh transport does. */
   save?: ExecResult | 'hang';
+  /** Called once a hanging save waits for its abort signal (the moment to interrupt). */
+  onHang?: () => void;
   /** Throw this from the download; or run `during` while it runs (then succeed). */
   downloadError?: Error;
   during?: () => void;
@@ -376,6 +378,7 @@ class ScriptedTransport implements Transport {
           return;
         }
         signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+        this.script.onHang?.();
       });
     }
     return this.script.save ?? ok();
@@ -571,9 +574,8 @@ describe('etcd.snapshot-on-member through the engine (fake transports)', () => {
 
   it('interrupted during etcdctl: the save is aborted, the copy still removed (without the abort signal), no other member tried, exit 130', async () => {
     const controller = new AbortController();
-    const started = runOnMember({ '10.0.0.1': { save: 'hang' } }, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 200);
-    const { summary, log, backupDir } = await started;
+    // Interrupted once etcdctl runs, however slow the machine is to get there.
+    const { summary, log, backupDir } = await runOnMember({ '10.0.0.1': { save: 'hang', onHang: () => controller.abort() } }, { signal: controller.signal });
     dirs.push(backupDir);
     expect(summary.interrupted).to.equal(true);
     expect(summary.exitCode).to.equal(130);
