@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
+import { labOrderKey } from '../lab/lab-power-cut.js';
 import { packagePath } from '../package-root.js';
 
 const binary = packagePath('bin', 'orchestrate');
@@ -21,6 +22,16 @@ function runStep(step: DemoStep): Promise<number> {
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise(code ?? (signal ? ExitCode.interrupted : ExitCode.internal)));
   });
+}
+
+/** A power cut after the last backup, and the least-loss way back: nothing written since the backup is lost. */
+function powerCutAct(inventory: string, lab: string[]): DemoStep[] {
+  return [
+    { title: 'Power cut: an order is written after the last backup, then every etcd is killed with SIGKILL', argv: ['lab', 'power-cut', ...lab] },
+    { title: 'Status: no member answers (exits 7)', argv: ['status', inventory, '--max-age', '6h'], expect: [ExitCode.unhealthy] },
+    { title: 'Recover: diagnose every member read-only, then take the least-loss way out', argv: ['recover', inventory, '--yes'] },
+    { title: 'The order written after the last backup is still there (a restore of the snapshot would have lost it)', argv: ['lab', 'get', labOrderKey, ...lab] },
+  ];
 }
 
 export async function demoCommand(args: string[]): Promise<number> {
@@ -76,7 +87,8 @@ export async function demoCommand(args: string[]): Promise<number> {
     { title: 'Preview the restore (changes nothing)', argv: ['restore', inventory, '--dry-run'] },
     { title: 'Restore every member with its own identity', argv: ['restore', inventory, '--yes'] },
     { title: 'Status after the restore', argv: ['status', inventory, '--max-age', '6h'] },
-    { title: 'Write the HTML report: the restore as a timeline, backups, drills, status', argv: ['report', inventory, '--out', report] },
+    ...(values.topology === 'kubeadm' ? [] : powerCutAct(inventory, lab)),
+    { title: 'Write the HTML report: the last run as a timeline, backups, drills, status', argv: ['report', inventory, '--out', report] },
   ];
   let code: number = ExitCode.ok;
   try {

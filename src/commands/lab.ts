@@ -1,18 +1,20 @@
-// `orchestrate lab up|status|down|damage`: a local lab of real hosts (sshd + etcd under TLS) for tests and the demo.
+// `orchestrate lab up|status|down|damage|power-cut|get`: a local lab of real hosts (sshd + etcd under TLS) for tests and the demo.
 import { parseArgs } from 'node:util';
 import { ExitCode, UsageError } from '../errors.js';
-import { labDamage, labDown, labStatus, labUp, type LabHostInfo, type LabStatusReport, type LabUpResult } from '../lab/index.js';
+import { labDamage, labDown, labGet, labPowerCut, labStatus, labUp, type LabHostInfo, type LabStatusReport, type LabUpResult } from '../lab/index.js';
 import { defaultLabEtcdVersion, labEtcdVersions, parseLabEtcdVersion } from '../lab/etcd-versions.js';
 import { labTopologies, maxLabNodes, parseLabTopology, parseNodeCount } from '../lab/lab-layout.js';
 import { defaultLabMembers, defaultLabNet, maxLabMembers, parseMemberCount } from '../lab/paths.js';
 
-const usage = `usage: orchestrate lab <up|status|down|damage> [options]   (root only)
+const usage = `usage: orchestrate lab <up|status|down|damage|power-cut|get KEY> [options]   (root only)
 
   up       start N hosts, each on its own loopback address with its own filesystem view,
            sshd on port 22 and an etcd member under TLS; writes DIR/inventory.yml
   status   per host: sshd, services, etcd health and leader
   down     stop exactly what \`up\` started (by pid) and remove the lab's files
   damage   demo only: delete every pod under /registry/pods/ and write a rogue key
+  power-cut  demo only: write an order after the last backup, then kill -9 every etcd (kubeasz topology)
+  get KEY  print one key's value (exit 3 when it is missing)
 
 options:
   --dir DIR          lab folder (default ./lab)
@@ -155,8 +157,9 @@ export async function labCommand(args: string[]): Promise<number> {
     process.stdout.write(usage);
     return ExitCode.ok;
   }
-  if (!action) throw new UsageError('lab needs an action: up, status, down or damage', 'run `orchestrate lab --help`');
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, 'run `orchestrate lab --help`');
+  if (!action) throw new UsageError('lab needs an action: up, status, down, damage, power-cut or get', 'run `orchestrate lab --help`');
+  const wanted = action === 'get' ? extra.length === 1 : extra.length === 0;
+  if (!wanted) throw new UsageError(action === 'get' ? 'lab get needs one KEY' : `unexpected argument "${extra[0] ?? ''}"`, 'run `orchestrate lab --help`');
   const upOnly =
     [values.members, values.net, values.etcd, values.topology, values.nodes].some((value) => value !== undefined) ||
     values.bastion ||
@@ -206,7 +209,18 @@ export async function labCommand(args: string[]): Promise<number> {
       process.stdout.write(`lab damage: deleted ${report.deletedKeys} key(s) under /registry/pods/ and wrote ${report.rogueKey}\n`);
       return ExitCode.ok;
     }
+    case 'power-cut': {
+      const report = await labPowerCut({ dir: values.dir });
+      process.stdout.write(`lab power-cut: wrote ${report.orderKey} ("${report.orderValue}"), then killed etcd with SIGKILL on ${report.killed.map((k) => `${k.address} (pid ${k.pid})`).join(', ') || 'no member (none was running)'}\n`);
+      return ExitCode.ok;
+    }
+    case 'get': {
+      const key = extra[0] ?? '';
+      const value = await labGet({ dir: values.dir, key });
+      process.stdout.write(value === undefined ? `${key}: missing\n` : `${key} = ${value}\n`);
+      return value === undefined ? ExitCode.failed : ExitCode.ok;
+    }
     default:
-      throw new UsageError(`unknown lab action "${action}"`, 'use up, status, down or damage');
+      throw new UsageError(`unknown lab action "${action}"`, 'use up, status, down, damage, power-cut or get');
   }
 }

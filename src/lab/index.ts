@@ -3,6 +3,7 @@ export { labUp, labIsRunning, type LabUpOptions, type LabUpResult } from './lab-
 export { labDown, labProcesses, type LabDownReport } from './lab-down.js';
 export { labStatus, type LabStatusReport, type LabHostStatus, type LabContainerStatus, type ServiceState } from './lab-status.js';
 export { labDamage, labRogueKey, type LabDamageReport } from './lab-damage.js';
+export { labGet, labOrderKey, labPowerCut, type LabPowerCutReport } from './lab-power-cut.js';
 export { labInfoFromState, type LabInfo, type LabHostInfo, type LabPkiInfo } from './lab-info.js';
 export { readLabState, labClientFiles, type LabState, type LabHostState, type LabHostRole, type LabTopology } from './lab-state.js';
 export { labEtcdVersions, defaultLabEtcdVersion, etcd35Dir, etcdBinaries, parseLabEtcdVersion, type LabEtcdVersion } from './etcd-versions.js';
