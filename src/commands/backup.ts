@@ -5,6 +5,8 @@ import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singl
 import type { CatalogRecord } from '../etcd/backup/catalog.js';
 import type { OutputMode } from '../engine/types.js';
 import type { LoadInventoryOptions } from '../config/inventory.js';
+import type { Inventory } from '../config/types.js';
+import type { BackupLocations } from '../etcd/backup/locations.js';
 import { acceptNewHostKeys, ansibleDefaults, inventoryArgument } from './ansible-defaults.js';
 
 const usage = `usage: orchestrate backup [INVENTORY] [options]
@@ -145,10 +147,7 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { formatProblems } = await import('../config/format-problems.js');
   const { backupLocations } = await import('../etcd/backup/locations.js');
   const { etcdAccess } = await import('../config/etcd-vars.js');
-  const { parseExtraVars, runPlaybook } = await import('../engine/index.js');
-  const { RunState } = await import('../modules/run-state.js');
-  const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
-  const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
+  const { parseExtraVars } = await import('../engine/index.js');
 
   const { resolve } = await import('node:path');
   const loaded = await loadInventory(resolve(options.inventoryFile), { ...options.inventoryOptions, requireEtcd: true });
@@ -167,6 +166,36 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
     ...(method ? { backup_method: method } : {}),
   };
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
+  // Two backups of a cluster at once would prune and repoint snapshot.db under each other: the second refuses.
+  const { acquireRunLock, backupLockPath } = await import('../etcd/restore/run-lock.js');
+  const lock = options.dryRun
+    ? undefined
+    : await acquireRunLock(backupLockPath(locations.catalogFile), { kind: 'backup', subject: `etcd cluster "${locations.cluster}"` });
+  for (const note of lock?.notes ?? []) process.stderr.write(`warning: ${note}\n`);
+  try {
+    return await backupLocked({ options, inventory, locations, extraVars, base });
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function backupLocked({
+  options,
+  inventory,
+  locations,
+  extraVars,
+  base,
+}: {
+  options: RunBackupOptions;
+  inventory: Inventory;
+  locations: BackupLocations;
+  extraVars: Record<string, unknown>;
+  base: { catalog: string; metricsFile: string };
+}): Promise<BackupOutcome> {
+  const { runPlaybook } = await import('../engine/index.js');
+  const { RunState } = await import('../modules/run-state.js');
+  const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
+  const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
   const start = new Date().toISOString();
 
   const recordFailure = async (error: string): Promise<BackupOutcome> => {
