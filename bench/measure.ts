@@ -25,7 +25,7 @@ export function timed(
   const [program, argv] = options.peakRss ? ['/usr/bin/time', ['-f', 'PEAK_RSS_KB=%M', command, ...args]] : [command, args];
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(program, argv as string[], { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, argv, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,7 +1,8 @@
 // Benchmark: `orchestrate restore` against a bare script doing only the minimal steps in parallel over SSH
 // (copy, stop, restore with identity, swap, start, wait for health), on a 3-member lab filled to a few
 // hundred MB, alternating, in the same run. Prints the medians, the ratio (goal <= 1.3x) and the RTO
-// breakdown per phase of both.
+// breakdown per phase of both. The kubeadm variant runs both on static pods: the script is the manual
+// runbook (manifests moved aside, crictl waits, etcdutl with the revision bump, manifests back).
 import { median, seconds, timed, type BenchRow } from './measure.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,8 @@ export interface RestoreBenchOptions {
   /** Database size to fill to. Default 300 MiB. */
   megabytes?: number;
   net?: string;
+  /** kubeasz (systemd units, etcd 3.4; default) or kubeadm (static pods, etcd 3.5). */
+  topology?: 'kubeasz' | 'kubeadm';
   log?: (line: string) => void;
 }
 
@@ -36,43 +39,109 @@ async function fill(lab: LabInfo, megabytes: number, log: (line: string) => void
   }
 }
 
-/** The bare script: every step in parallel over plain ssh (with connection sharing), no checks beyond health. */
-function bareScript(lab: LabInfo, snapshot: string, work: string): string {
-  const ssh = `ssh -i ${shellQuote(lab.keyFile)} -o BatchMode=yes -o UserKnownHostsFile=${shellQuote(lab.knownHostsFile)} -o ControlMaster=auto -o ControlPath=${shellQuote(join(work, 'cm-%h'))} -o ControlPersist=120 -o LogLevel=ERROR`;
-  const scp = `scp -q -i ${shellQuote(lab.keyFile)} -o BatchMode=yes -o UserKnownHostsFile=${shellQuote(lab.knownHostsFile)} -o ControlMaster=auto -o ControlPath=${shellQuote(join(work, 'cm-%h'))} -o ControlPersist=120 -o LogLevel=ERROR`;
-  const cluster = lab.hosts.map((h) => `${h.name}=${h.peerUrl}`).join(',');
-  const each = (command: (host: LabInfo['hosts'][number]) => string) =>
-    `${lab.hosts.map((h) => `${ssh} root@${h.address} ${shellQuote(command(h))} &`).join('\n')}\nwait`;
+interface ScriptTools {
+  /** Run one command on every member in parallel. */
+  each: (command: (host: LabInfo['hosts'][number]) => string) => string;
+  copy: string;
+  waitHealth: string;
+  closeAll: string;
+}
+
+/** ssh and scp with connection sharing, as a careful operator's script would use them. */
+function scriptTools(lab: LabInfo, snapshot: string, work: string): ScriptTools {
+  const options = `-i ${shellQuote(lab.keyFile)} -o BatchMode=yes -o UserKnownHostsFile=${shellQuote(lab.knownHostsFile)} -o ControlMaster=auto -o ControlPath=${shellQuote(join(work, 'cm-%h'))} -o ControlPersist=120 -o LogLevel=ERROR`;
+  const ssh = `ssh ${options}`;
   const endpoints = lab.hosts.map((h) => h.clientUrl).join(',');
   const tls = shellJoin([`--cacert=${lab.pki.caFile}`, `--cert=${lab.pki.clientCertFile}`, `--key=${lab.pki.clientKeyFile}`]);
+  return {
+    each: (command) => `${lab.hosts.map((h) => `${ssh} root@${h.address} ${shellQuote(command(h))} &`).join('\n')}\nwait`,
+    copy: `${lab.hosts.map((h) => `scp -q ${options} ${shellQuote(snapshot)} root@${h.address}:/var/lib/etcd.script.db &`).join('\n')}\nwait`,
+    waitHealth: `i=0
+until ETCDCTL_API=3 etcdctl --endpoints=${endpoints} ${tls} --dial-timeout=1s endpoint health >/dev/null 2>&1; do
+  i=$((i+1)); [ $i -lt 300 ] || { echo "not healthy" >&2; exit 1; }; sleep 0.2
+done`,
+    closeAll: lab.hosts.map((h) => `${ssh} -O exit root@${h.address} 2>/dev/null || true`).join('\n'),
+  };
+}
+
+const restoreFlags = (lab: LabInfo, host: LabInfo['hosts'][number], token: string): string =>
+  shellJoin([
+    '--name',
+    host.name,
+    '--initial-cluster',
+    lab.hosts.map((h) => `${h.name}=${h.peerUrl}`).join(','),
+    '--initial-cluster-token',
+    token,
+    '--initial-advertise-peer-urls',
+    host.peerUrl,
+  ]);
+
+/** The bare script on systemd units: every step in parallel over plain ssh, no checks beyond health. */
+function bareScript(lab: LabInfo, snapshot: string, work: string): string {
+  const { each, copy, waitHealth, closeAll } = scriptTools(lab, snapshot, work);
   return `#!/bin/sh
 set -e
 mark() { echo "PHASE $1 $(date +%s%3N)"; }
 mark copy
-${lab.hosts.map((h) => `${scp} ${shellQuote(snapshot)} root@${h.address}:/var/lib/etcd.script.db &`).join('\n')}
-wait
+${copy}
 mark stop
 ${each(() => 'systemctl stop kube-proxy kubelet')}
 ${each(() => 'systemctl stop kube-scheduler kube-controller-manager kube-apiserver')}
 mark api-down
 ${each(() => 'systemctl stop etcd')}
 mark restore
-${each((h) => `rm -rf /var/lib/etcd.script-new && ETCDCTL_API=3 etcdctl snapshot restore /var/lib/etcd.script.db ${shellJoin(['--name', h.name, '--initial-cluster', cluster, '--initial-cluster-token', 'etcd-cluster-0', '--initial-advertise-peer-urls', h.peerUrl])} --data-dir /var/lib/etcd.script-new >/dev/null 2>&1`)}
+${each((h) => `rm -rf /var/lib/etcd.script-new && ETCDCTL_API=3 etcdctl snapshot restore /var/lib/etcd.script.db ${restoreFlags(lab, h, 'etcd-cluster-0')} --data-dir /var/lib/etcd.script-new >/dev/null 2>&1`)}
 mark swap
 ${each(() => 'rm -rf /var/lib/etcd.script-old && mv /var/lib/etcd /var/lib/etcd.script-old && mv /var/lib/etcd.script-new /var/lib/etcd')}
 mark start
 ${each(() => 'systemctl start etcd')}
 mark wait-health
-i=0
-until ETCDCTL_API=3 etcdctl --endpoints=${endpoints} ${tls} --dial-timeout=1s endpoint health >/dev/null 2>&1; do
-  i=$((i+1)); [ $i -lt 300 ] || { echo "not healthy" >&2; exit 1; }; sleep 0.2
-done
+${waitHealth}
 mark start-kube
 ${each(() => 'systemctl start kube-apiserver kube-controller-manager kube-scheduler')}
 mark api-up
 ${each(() => 'systemctl start kubelet kube-proxy')}
 mark end
-${lab.hosts.map((h) => `${ssh} -O exit root@${h.address} 2>/dev/null || true`).join('\n')}
+${closeAll}
+`;
+}
+
+/** Until crictl lists none (gone: 1) or all (running: 0) of the named containers, 90 s at most. */
+const waitContainers = (names: string, want: 'gone' | 'running'): string =>
+  `i=0; until n=$(crictl ps -q --state running --name '^(${names})$' | wc -l); [ ${want === 'gone' ? '"$n" -eq 0' : `"$n" -ge ${names.split('|').length}`} ]; do i=$((i+1)); [ $i -lt 450 ] || exit 1; sleep 0.2; done`;
+
+/**
+ * The manual kubeadm runbook, minimal: control plane manifests aside, wait until crictl shows the
+ * containers gone, etcd's manifest aside, etcdutl restore with the bump, swap, etcd's manifest back,
+ * wait for health, the others back, wait until they run. kubelet stays up.
+ */
+function bareKubeadmScript(lab: LabInfo, snapshot: string, work: string): string {
+  const { each, copy, waitHealth, closeAll } = scriptTools(lab, snapshot, work);
+  const control = 'kube-apiserver|kube-controller-manager|kube-scheduler';
+  const manifests = '/etc/kubernetes/manifests';
+  const aside = '/etc/kubernetes/script-aside';
+  return `#!/bin/sh
+set -e
+mark() { echo "PHASE $1 $(date +%s%3N)"; }
+mark copy
+${copy}
+mark stop
+mark api-down
+${each(() => `mkdir -p ${aside} && for m in kube-apiserver kube-controller-manager kube-scheduler; do mv ${manifests}/$m.yaml ${aside}/; done && ${waitContainers(control, 'gone')}`)}
+${each(() => `mv ${manifests}/etcd.yaml ${aside}/ && ${waitContainers('etcd', 'gone')}`)}
+mark restore
+${each((h) => `rm -rf /var/lib/etcd.script-new && etcdutl snapshot restore /var/lib/etcd.script.db ${restoreFlags(lab, h, 'etcd-cluster')} --data-dir /var/lib/etcd.script-new --bump-revision 1000000000 --mark-compacted >/dev/null 2>&1`)}
+mark swap
+${each(() => 'rm -rf /var/lib/etcd.script-old && mv /var/lib/etcd /var/lib/etcd.script-old && mv /var/lib/etcd.script-new /var/lib/etcd')}
+mark start
+${each(() => `mv ${aside}/etcd.yaml ${manifests}/`)}
+mark wait-health
+${waitHealth}
+mark start-kube
+${each(() => `mv ${aside}/*.yaml ${manifests}/ && ${waitContainers(control, 'running')}`)}
+mark api-up
+mark end
+${closeAll}
 `;
 }
 
@@ -101,7 +170,8 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
   const rounds = options.rounds ?? 3;
   const megabytes = options.megabytes ?? 300;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const useDist = existsSync(join(root, 'dist', 'commands', 'restore.js'));
+  const topology = options.topology ?? 'kubeasz';
+  const useDist = existsSync(join(root, 'dist', 'orchestrate.cjs'));
   const [program, ...cli] = useDist
     ? [join(root, 'bin', 'orchestrate')]
     : [
@@ -116,8 +186,9 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
   const labDir = join(work, 'lab');
   let lab: LabInfo | undefined;
   try {
-    log(`bringing up a 3-member lab on ${options.net ?? '127.0.107'}`);
-    lab = await labUp({ dir: labDir, net: options.net ?? '127.0.107', members: 3 });
+    const net = options.net ?? (topology === 'kubeadm' ? '127.0.118' : '127.0.107');
+    log(`bringing up a 3-member ${topology} lab on ${net}`);
+    lab = await labUp({ dir: labDir, net, members: 3, ...(topology === 'kubeadm' ? { topology, etcd: '3.5' as const } : {}) });
     log(`filling it with ${megabytes} MiB`);
     await fill(lab, megabytes, log);
     const files = { caFile: lab.pki.caFile, certFile: lab.pki.clientCertFile, keyFile: lab.pki.clientKeyFile };
@@ -129,8 +200,8 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
     if (saved.code !== 0) throw new Error(`snapshot save failed: ${saved.stderr}`);
     const size = readFileSync(snapshot).length;
     const scriptFile = join(work, 'bare-restore.sh');
-    writeFileSync(scriptFile, bareScript(lab, snapshot, work), { mode: 0o700 });
-    const cleanup = `rm -rf /var/lib/etcd.before-restore-* /var/lib/etcd.script-old /var/lib/etcd.script.db`;
+    writeFileSync(scriptFile, (topology === 'kubeadm' ? bareKubeadmScript : bareScript)(lab, snapshot, work), { mode: 0o700 });
+    const cleanup = `rm -rf /var/lib/etcd.before-restore-* /var/lib/etcd.script-old /var/lib/etcd.script.db /etc/kubernetes/script-aside /etc/kubernetes/orchestrate-aside-*`;
     const ssh = (address: string, command: string) =>
       timed('ssh', [
         '-i',
@@ -166,7 +237,7 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
       scriptApi.push(sp.apiDownMs);
 
       await tidy();
-      const o = await timed(program!, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { env });
+      const o = await timed(program, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { env });
       const reportLine = o.stdout
         .trim()
         .split('\n')
@@ -188,7 +259,7 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
     return [
       {
         name: 'database',
-        value: `${(size / 1048576).toFixed(0)} MiB snapshot, 3 members, ${rounds} rounds each, alternating (${useDist ? 'dist/' : 'from source via tsx'})`,
+        value: `${(size / 1048576).toFixed(0)} MiB snapshot, 3 members, ${topology}, ${rounds} rounds each, alternating (${useDist ? 'dist/' : 'from source via tsx'})`,
       },
       { name: 'bare script median (wall)', value: `${seconds(s)} (API down ${seconds(median(scriptApi))})` },
       { name: 'orchestrate restore median (wall)', value: `${seconds(o)} (API down ${seconds(median(orchestrateApi))})` },

@@ -28,6 +28,18 @@ const benches: Record<string, Bench> = {
     summary: '3-member restore of a few hundred MB: orchestrate restore vs a bare parallel script',
     run: async () => (await import('./restore-vs-script.js')).runRestoreBench(),
   },
+  'restore-vs-script-kubeadm': {
+    summary: 'the same on kubeadm static pods (etcd 3.5): orchestrate restore vs the manual runbook as a parallel script',
+    run: async () => (await import('./restore-vs-script.js')).runRestoreBench({ topology: 'kubeadm' }),
+  },
+  'drill-vs-manual': {
+    summary: 'drill of a few-hundred-MB snapshot (3 members): orchestrate drill vs etcdctl restore + etcd by hand',
+    run: async () => (await import('./drill-vs-manual.js')).runDrillBench(),
+  },
+  'diff-vs-etcdctl': {
+    summary: 'restore preview data diff of a 1 GiB / 1 M-key snapshot vs a live etcd: time and peak memory, vs etcdctl get --keys-only by hand',
+    run: async () => (await import('./diff-vs-etcdctl.js')).runDiffBench(),
+  },
 };
 
 function table(title: string, rows: BenchRow[]): string {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Prepares a fresh Debian machine for orchestrate: npm packages, Debian packages (as root), the compiled CLI.
-# Called by `npm run demo`, `npm test` (--test) and `npm run bench` (--bench); fast when everything is already there.
+# Called by `npm run demo`, `npm test` (--test: also chromium) and `npm run bench` (--bench); fast when everything is already there.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -24,6 +24,10 @@ command -v socat >/dev/null 2>&1 || missing="$missing socat"   # the bastion of 
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"   # its network namespace
 # age: the remote-copy tests check that our encrypted snapshots decrypt with the reference command-line tool.
 command -v age >/dev/null 2>&1 || missing="$missing age"
+# Debian's chromium, headless, loads the HTML report in the end-to-end tests (never a browser downloaded by a tool).
+if $want_test; then
+  [ -x /usr/bin/chromium ] || missing="$missing chromium"
+fi
 if $want_bench || $want_test; then
   { command -v ansible-playbook && command -v ansible-inventory; } >/dev/null 2>&1 || missing="$missing ansible"
 fi

@@ -20,6 +20,14 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandFn>
   },
   snapshots: { summary: 'list, verify and prune snapshots', load: async () => (await import('../commands/snapshots.js')).snapshotsCommand },
   status: { summary: 'cluster health and age of the newest good backup', load: async () => (await import('../commands/status.js')).statusCommand },
+  drill: {
+    summary: 'prove a snapshot restores, in a throwaway etcd cluster on this host',
+    load: async () => (await import('../commands/drill.js')).drillCommand,
+  },
+  report: {
+    summary: 'one self-contained HTML file: the last restore as a timeline, backups, drills, status',
+    load: async () => (await import('../commands/report.js')).reportCommand,
+  },
   lab: { summary: 'bring a local lab of real hosts up or down (root only)', load: async () => (await import('../commands/lab.js')).labCommand },
   demo: { summary: 'run the whole story on a local lab', load: async () => (await import('../commands/demo.js')).demoCommand },
 };

@@ -33,6 +33,7 @@ options:
       --known-hosts FILE   known hosts file (default ~/.ssh/known_hosts)
       --connect-timeout S  for --method etcdctl: seconds to connect to each host (default: timeout
                            in ansible.cfg, else 10)
+      --ssh-config FILE    for --method etcdctl: this ssh_config instead of ~/.ssh/config (like ssh -F)
   -h, --help               this text
 
 exit codes: 0 a verified snapshot was written, 2 configuration or usage error (nothing ran),
@@ -90,6 +91,7 @@ export async function backupCommand(args: string[]): Promise<number> {
     ...(values['metrics-file'] !== undefined ? { metricsFile: values['metrics-file'] } : {}),
     ...(values.method !== undefined ? { method: values.method } : {}),
     ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+    ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
     ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
   });
   if (values.json) {
@@ -133,6 +135,8 @@ export interface RunBackupOptions {
   method?: 'client' | 'etcdctl';
   acceptNewHostKeys?: boolean;
   knownHostsFile?: string;
+  /** `--ssh-config`: like ssh -F. */
+  sshConfigFile?: string;
   connectTimeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -225,6 +229,7 @@ async function backupLocked({
           phased: { policy: { runsAfterFailure: (phase) => phase === 'record' || phase === 'metrics' } },
           ...(options.forks ? { forks: options.forks } : {}),
           ...(options.knownHostsFile ? { knownHostsFile: options.knownHostsFile } : {}),
+          ...(options.sshConfigFile !== undefined ? { sshConfigFile: options.sshConfigFile } : {}),
           ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
         }),
       options.signal,

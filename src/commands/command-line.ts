@@ -10,6 +10,7 @@ export const connectionOptions = {
   'accept-new-host-keys': { type: 'boolean' },
   'known-hosts': { type: 'string' },
   'connect-timeout': { type: 'string' },
+  'ssh-config': { type: 'string' },
 } as const satisfies OptionSpecs;
 
 export const helpOption = { help: { type: 'boolean', short: 'h' } } as const satisfies OptionSpecs;

@@ -30,23 +30,36 @@ export async function demoCommand(args: string[]): Promise<number> {
       dir: { type: 'string', default: '.lab-demo' },
       net: { type: 'string', default: '127.0.99' },
       members: { type: 'string', default: '3' },
+      topology: { type: 'string' },
+      etcd: { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('usage: orchestrate demo [--members N] [--dir DIR] [--net 127.0.99] [--keep]\n');
+    process.stdout.write(
+      'usage: orchestrate demo [--members N] [--topology kubeasz|kubeadm] [--etcd 3.4|3.5] [--dir DIR] [--net 127.0.99] [--keep]\n' +
+        '  --topology kubeadm: etcd and the control plane as static pods under a kubelet, members named after the nodes (etcd 3.5 unless --etcd says)\n',
+    );
     return ExitCode.ok;
   }
   if (!/^[1-7]$/.test(values.members)) throw new UsageError(`--members must be 1 to 7, got "${values.members}"`);
   const dir = resolve(values.dir);
   const inventory = join(dir, 'inventory.yml');
   const lab = ['--dir', dir];
+  // kubeadm clusters run etcd 3.5 today; `lab up` checks both values.
+  const shape = [
+    ...(values.topology !== undefined ? ['--topology', values.topology] : []),
+    ...(values.etcd !== undefined ? ['--etcd', values.etcd] : values.topology === 'kubeadm' ? ['--etcd', '3.5'] : []),
+  ];
   const steps: DemoStep[] = [
     {
-      title: 'Bring up a lab of real hosts (sshd + etcd under TLS, one per loopback address)',
-      argv: ['lab', 'up', '--members', values.members, '--net', values.net, ...lab],
+      title:
+        values.topology === 'kubeadm'
+          ? 'Bring up a kubeadm-shaped lab (sshd + a kubelet running etcd and the control plane as static pods, one host per loopback address)'
+          : 'Bring up a lab of real hosts (sshd + etcd under TLS, one per loopback address)',
+      argv: ['lab', 'up', '--members', values.members, '--net', values.net, ...shape, ...lab],
     },
     { title: 'Validate the generated inventory', argv: ['validate', inventory] },
     {

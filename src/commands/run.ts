@@ -20,7 +20,9 @@ options:
       --accept-new-host-keys  trust and record host keys not seen before (never changed ones;
                            also when ansible.cfg says host_key_checking = False)
       --known-hosts FILE   known hosts file (default ~/.ssh/known_hosts)
-      --connect-timeout S  seconds to connect to each host (default: timeout in ansible.cfg, else 10)
+      --connect-timeout S  seconds to connect to each host (default: timeout in ansible.cfg, else
+                           ConnectTimeout of ssh_config, else 10)
+      --ssh-config FILE    read this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F)
   -h, --help               this text
 
 exit codes: 0 ok, 2 configuration or usage error (nothing ran), 3 a task failed,
@@ -73,6 +75,7 @@ export async function runCommand(args: string[]): Promise<number> {
       ...(forks !== undefined ? { forks } : {}),
       ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
       ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+      ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
       ...(values.tags ? { tags: splitList(values.tags) } : {}),
       ...(values['skip-tags'] ? { skipTags: splitList(values['skip-tags']) } : {}),
     }),

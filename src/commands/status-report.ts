@@ -6,6 +6,7 @@ import type { CatalogRecord } from '../etcd/backup/catalog.js';
 import { judgeCluster, parseMemberErrors, type ClusterVerdict, type MemberState } from '../etcd/cluster/verdict.js';
 import { formatAge, formatBytes, formatTable } from '../etcd/backup/format.js';
 import type { SnapshotRow } from '../etcd/backup/snapshot-inventory.js';
+import type { DrillFreshness } from '../drill/drill-freshness.js';
 import { ExitCode } from '../errors.js';
 
 export interface StatusInputs {
@@ -19,6 +20,8 @@ export interface StatusInputs {
   /** As the operator wrote it, for messages. */
   maxAgeText: string;
   requireAllMembers: boolean;
+  /** The last drill that proved a snapshot restorable; judged when it has a maximum age (--max-drill-age). */
+  drill?: DrillFreshness;
 }
 
 export interface StatusReport {
@@ -60,7 +63,8 @@ export function statusReport(inputs: StatusInputs): StatusReport {
         ? `the newest verified snapshot is ${formatAge(ageMs)} old, more than --max-age ${maxAgeText}`
         : `the newest verified snapshot is ${formatAge(ageMs)} old (max ${maxAgeText})`;
   const unhealthy = verdict.problems.length > 0;
-  const exitCode = unhealthy ? ExitCode.unhealthy : stale ? ExitCode.stale : ExitCode.ok;
+  const drillStale = inputs.drill?.stale === true;
+  const exitCode = unhealthy ? ExitCode.unhealthy : stale || drillStale ? ExitCode.stale : ExitCode.ok;
   const leaders = survey.members.filter((m) => m.ok && m.isLeader).map((m) => m.name);
 
   const json = {
@@ -83,6 +87,17 @@ export function statusReport(inputs: StatusInputs): StatusReport {
     maxAgeSeconds: maxAgeMs / 1000,
     stale,
     verdict: backupVerdict,
+    drill: inputs.drill
+      ? {
+          lastProvenSnapshot: inputs.drill.lastSuccess?.snapshot ?? null,
+          lastSuccess: inputs.drill.lastSuccess?.end ?? null,
+          lastAttempt: inputs.drill.lastAttempt ? { end: inputs.drill.lastAttempt.end, result: inputs.drill.lastAttempt.result } : null,
+          ageSeconds: inputs.drill.ageMs === undefined ? null : Math.round(inputs.drill.ageMs / 1000),
+          maxAgeSeconds: inputs.drill.maxAgeMs === undefined ? null : inputs.drill.maxAgeMs / 1000,
+          stale: drillStale,
+          text: inputs.drill.text,
+        }
+      : null,
     exitCode,
   };
 
@@ -114,6 +129,8 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   if (lastAttempt) text += `last attempt: ${lastAttempt.result} at ${lastAttempt.end}${lastAttempt.error ? `: ${lastAttempt.error}` : ''}\n`;
   for (const reason of verdict.problems) text += `UNHEALTHY: ${reason}\n`;
   for (const warning of verdict.warnings) text += `WARNING: ${warning}\n`;
+  if (inputs.drill) text += `${inputs.drill.text}\n`;
   text += `${stale ? 'STALE' : 'ok'}: ${backupVerdict}\n`;
+  if (drillStale) text += `STALE DRILL: no drill has proven a snapshot restorable within --max-drill-age\n`;
   return { exitCode, verdict, stale, json, text };
 }

@@ -8,17 +8,19 @@ import type { Inventory } from '../config/types.js';
 import type { EngineSession } from '../engine/session.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument } from './command-line.js';
 
-const usage = `usage: orchestrate status [INVENTORY] [--max-age 24h] [--require-all-members] [--json]
+const usage = `usage: orchestrate status [INVENTORY] [--max-age 24h] [--max-drill-age 7d] [--require-all-members] [--json]
 
 INVENTORY is a YAML or INI inventory or a folder holding one (a kubeasz cluster folder); without it,
 inventory in ansible.cfg.
 
 Shows each etcd member's health, the leader, revision and db size, whether the members hold quorum
 and agree on one cluster, the newest snapshot that verifies (checked now) and its age, and the last
-backup attempt from the catalog.
+backup attempt from the catalog, and the last snapshot a drill proved restorable (orchestrate drill).
 
 options:
       --max-age AGE            the newest verified snapshot may be this old (6h, 30m, 2d, or seconds; default 24h)
+      --max-drill-age AGE      the last passing drill may be this old (e.g. 7d); without it the drill
+                               is shown but not judged
       --require-all-members    any member down or not healthy, or any alarm, is unhealthy (exit 7);
                                without it these are warnings while quorum holds
       --timeout S              seconds to wait for each member (default 5)
@@ -29,7 +31,8 @@ options:
   -h, --help                   this text
 
 exit codes: 0 the cluster holds quorum and a verified snapshot younger than --max-age exists
-            6 no verified snapshot, or too old (stale), and the cluster is healthy
+            6 no verified snapshot, or too old (stale), or with --max-drill-age no passing
+              drill that recent, and the cluster is healthy
             7 unhealthy: fewer than a majority of the inventory's members healthy (none answering
               included), members answering for different clusters (split brain), a NOSPACE or
               CORRUPT alarm (no writes, or members disagree on the data), or, with
@@ -42,6 +45,7 @@ const DEFAULT_MAX_AGE = '24h';
 export async function statusCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine('status', args, {
     'max-age': { type: 'string' },
+    'max-drill-age': { type: 'string' },
     'require-all-members': { type: 'boolean' },
     timeout: { type: 'string' },
     ...connectionOptions,
@@ -59,6 +63,10 @@ export async function statusCommand(args: string[]): Promise<number> {
   const maxAgeText = values['max-age'] ?? DEFAULT_MAX_AGE;
   const maxAgeMs = parseDuration(maxAgeText);
   if (maxAgeMs === undefined) throw new UsageError(`--max-age must be a duration such as 6h, 30m, 2d or seconds, not "${maxAgeText}"`);
+  const maxDrillAgeText = values['max-drill-age'];
+  const maxDrillAgeMs = maxDrillAgeText === undefined ? undefined : parseDuration(maxDrillAgeText);
+  if (maxDrillAgeText !== undefined && maxDrillAgeMs === undefined)
+    throw new UsageError(`--max-drill-age must be a duration such as 7d, 36h or seconds, not "${maxDrillAgeText}"`);
   const timeoutSeconds = values.timeout === undefined ? 5 : Number(values.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
     throw new UsageError(`--timeout must be a positive number of seconds, not "${values.timeout}"`);
@@ -70,6 +78,7 @@ export async function statusCommand(args: string[]): Promise<number> {
   const { newestGoodSnapshot } = await import('../etcd/backup/snapshot-inventory.js');
   const { readCatalog } = await import('../etcd/backup/catalog.js');
   const { statusReport } = await import('./status-report.js');
+  const { readDrillFreshness } = await import('../drill/drill-freshness.js');
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   const locations = backupLocations(inventory);
 
@@ -77,10 +86,12 @@ export async function statusCommand(args: string[]): Promise<number> {
   // Without a client certificate here, each member is asked on the member (etcdctl over SSH, its own certificate).
   const session = etcdAccess(inventory) === 'ssh' ? await sshSession(inventory, values) : undefined;
   const observe = session ? (await import('../modules/etcd-access.js')).clusterObserver(session.state, inventory) : undefined;
-  const [survey, newest, catalog] = await Promise.all([
+  const now = Date.now();
+  const [survey, newest, catalog, drill] = await Promise.all([
     surveyCluster(etcdMembers(inventory), { timeoutMs: timeoutSeconds * 1000 }, observe).finally(() => session?.close()),
     newestGoodSnapshot(locations),
     readCatalog(locations.catalogFile).catch(() => ({ records: [] as import('../etcd/backup/catalog.js').CatalogRecord[] })),
+    readDrillFreshness(locations, { now, ...(maxDrillAgeMs !== undefined ? { maxAgeMs: maxDrillAgeMs, maxAgeText: maxDrillAgeText } : {}) }),
   ]);
   const lastAttempt = catalog.records.filter((r) => !r.rebuilt && r.cluster === locations.cluster).at(-1);
   const report = statusReport({
@@ -89,10 +100,11 @@ export async function statusCommand(args: string[]): Promise<number> {
     survey,
     newest,
     ...(lastAttempt ? { lastAttempt } : {}),
-    now: Date.now(),
+    now,
     maxAgeMs,
     maxAgeText,
     requireAllMembers: values['require-all-members'] === true,
+    drill,
   });
   process.stdout.write(values.json ? `${JSON.stringify(report.json)}\n` : report.text);
   return report.exitCode;

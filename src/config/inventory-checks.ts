@@ -220,6 +220,7 @@ function checkMembers(inventory: Inventory, memberNames: string[], report: Repor
     }
 
     checkDataDir(host, member.dataDir, report);
+    checkMemberChoices(host, report);
     const peerDuplicate = checkUrl(host, member.peerUrl, ['etcd_peer_url', 'ansible_host'], 'etcd_peer_url', byPeerUrl, report);
     // Both URLs derived from one shared ansible_host are one mistake: report it once.
     const sameCause = peerDuplicate && host.vars.etcd_peer_url === undefined && host.vars.etcd_client_url === undefined;
@@ -268,6 +269,38 @@ function checkMembers(inventory: Inventory, memberNames: string[], report: Repor
         hint: 'set etcd_cluster_token once, in the vars of group etcd',
       });
     }
+  }
+}
+
+/** Variables that choose among a few values: a typo must be an error at its line, not a silent default. */
+const memberChoices: Record<string, { values: readonly (string | number)[]; expected: string }> = {
+  etcd_topology: { values: ['systemd', 'kubeadm', 'static-pod'], expected: 'systemd (units) or kubeadm (static pods); leave it out to detect it on each host' },
+  etcd_access: { values: ['auto', 'client', 'ssh'], expected: 'auto, client (the deploy host asks etcd) or ssh (etcdctl on the members)' },
+};
+
+function checkMemberChoices(host: InventoryHost, report: Report): void {
+  for (const [name, { values, expected }] of Object.entries(memberChoices)) {
+    const value = host.vars[name];
+    if (value === undefined || values.includes(value as string)) continue;
+    report(host, [name], { code: 'inventory.invalid-choice', message: `${name} ${JSON.stringify(value)} is not one of ${values.join(', ')}`, expected });
+  }
+  const bump = host.vars.etcd_restore_bump_revision;
+  // A string of digits is fine: INI [group:vars] values are strings, as Ansible reads them.
+  const bumpOk = (typeof bump === 'number' && Number.isSafeInteger(bump) && bump >= 0) || (typeof bump === 'string' && /^\d{1,15}$/.test(bump));
+  if (bump !== undefined && !bumpOk) {
+    report(host, ['etcd_restore_bump_revision'], {
+      code: 'inventory.invalid-bump',
+      message: `etcd_restore_bump_revision ${JSON.stringify(bump)} is not a whole number of revisions`,
+      expected: 'a number such as 1000000000 (0: no bump)',
+    });
+  }
+  const wal = host.vars.etcd_wal_dir;
+  if (wal !== undefined && (typeof wal !== 'string' || !wal.startsWith('/') || CONTROL.test(wal) || wal.split('/').includes('..'))) {
+    report(host, ['etcd_wal_dir'], {
+      code: 'inventory.invalid-etcd-wal-dir',
+      message: `etcd_wal_dir ${JSON.stringify(wal)} is not an absolute path without control characters or ".."`,
+      expected: 'an absolute path such as /var/lib/etcd-wal',
+    });
   }
 }
 

@@ -155,26 +155,55 @@ function describeAlternatives(branches: unknown): string | undefined {
   return parts.every((part) => part !== undefined) ? parts.join(', or ') : undefined;
 }
 
+/** One ajv error with what every translation of it needs: where it points and the schema's own wording. */
+interface ErrorScope {
+  error: ErrorObject;
+  options: TranslateOptions;
+  path: string[];
+  schema: Annotated;
+  expected: string | undefined;
+  hint: string | undefined;
+  /** `<codePrefix>.<keyword>`, the code of most issues. */
+  code: string;
+}
+
+/** Fills in the schema's `x-expected` and `x-hint` where the issue does not say better. */
+function withSchemaText(scope: ErrorScope, fields: ProblemFields): ProblemFields {
+  const out: ProblemFields = { ...fields };
+  if (out.expected === undefined && scope.expected !== undefined) out.expected = scope.expected;
+  if (out.hint === undefined && scope.hint !== undefined) out.hint = scope.hint;
+  return out;
+}
+
 function translateOne(error: ErrorObject, options: TranslateOptions): SchemaIssue | undefined {
   const path = pointerToPath(error.instancePath);
   const schema = (error.parentSchema ?? {}) as Annotated;
-  const expected = schema['x-expected'];
-  const hint = schema['x-hint'];
-  const code = `${options.codePrefix}.${error.keyword.toLowerCase()}`;
-  const withText = (fields: ProblemFields): ProblemFields => {
-    const out: ProblemFields = { ...fields };
-    if (out.expected === undefined && expected !== undefined) out.expected = expected;
-    if (out.hint === undefined && hint !== undefined) out.hint = hint;
-    return out;
+  const scope: ErrorScope = {
+    error,
+    options,
+    path,
+    schema,
+    expected: schema['x-expected'],
+    hint: schema['x-hint'],
+    code: `${options.codePrefix}.${error.keyword.toLowerCase()}`,
   };
   if (error.propertyName !== undefined) {
     const keyPath = [...path, error.propertyName];
     return {
       path: keyPath,
       target: 'key',
-      fields: withText({ code: `${options.codePrefix}.invalid-name`, message: `invalid name "${error.propertyName}" in ${label(path, options)}` }),
+      fields: withSchemaText(scope, {
+        code: `${options.codePrefix}.invalid-name`,
+        message: `invalid name "${error.propertyName}" in ${label(path, options)}`,
+      }),
     };
   }
+  return translateKeyIssue(scope) ?? translateValueIssue(scope);
+}
+
+/** Errors about the keys of a mapping or about combinations of them; undefined for the other keywords. */
+function translateKeyIssue(scope: ErrorScope): SchemaIssue | undefined {
+  const { error, options, path, schema, expected, hint, code } = scope;
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(error.params.additionalProperty);
@@ -195,70 +224,72 @@ function translateOne(error: ErrorObject, options: TranslateOptions): SchemaIssu
       return {
         path,
         target: 'value',
-        fields: withText({
+        fields: withSchemaText(scope, {
           code: `${options.codePrefix}.missing-key`,
           message: `${label(path, options)} is missing the required ${options.keyNoun ?? 'key'} "${String(error.params.missingProperty)}"`,
           hint: hint ?? `add "${String(error.params.missingProperty)}:"`,
         }),
       };
-    case 'type':
-      return {
-        path,
-        target: 'value',
-        fields: withText({
-          code,
-          message: `${label(path, options)} must be ${typeWords(error.params.type)}, not ${describeValue(error.data)}`,
-          expected: expected ?? typeWords(error.params.type),
-        }),
-      };
-    case 'enum':
-      return {
-        path,
-        target: 'value',
-        fields: withText({
-          code,
-          message: `${label(path, options)} cannot be ${describeValue(error.data)}`,
-          expected: expected ?? `one of: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
-        }),
-      };
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      return {
-        path,
-        target: 'value',
-        fields: withText({ code, message: `${label(path, options)} ${error.message ?? 'is out of range'}, not ${String(error.data)}` }),
-      };
-    case 'minLength':
-    case 'minItems':
-    case 'minProperties':
-      return { path, target: 'value', fields: withText({ code, message: `${label(path, options)} must not be empty` }) };
     case 'not':
       // `"keyword": { "not": {} }` marks an Ansible keyword orchestrate deliberately does not support.
       if (path.length > 0 && Object.keys(error.schema as object).length === 0) {
         return {
           path,
           target: 'key',
-          fields: withText({ code: `${options.codePrefix}.unsupported`, message: `${path[path.length - 1]} is not supported by orchestrate` }),
+          fields: withSchemaText(scope, {
+            code: `${options.codePrefix}.unsupported`,
+            message: `${path[path.length - 1]} is not supported by orchestrate`,
+          }),
         };
       }
-      return { path, target: 'value', fields: withText({ code, message: `${label(path, options)}: these arguments cannot be used together` }) };
-    case 'anyOf':
-    case 'oneOf':
       return {
         path,
         target: 'value',
-        fields: withText({
-          code,
-          message: `${label(path, options)} cannot be ${describeValue(error.data)}`,
-          expected: expected ?? describeAlternatives(error.schema),
-        }),
+        fields: withSchemaText(scope, { code, message: `${label(path, options)}: these arguments cannot be used together` }),
       };
+    default:
+      return undefined;
+  }
+}
+
+/** Errors about one value: its type, its range, its alternatives, its form. */
+function translateValueIssue(scope: ErrorScope): SchemaIssue {
+  const { error, options, path, expected, code } = scope;
+  const where = label(path, options);
+  const valueIssue = (fields: ProblemFields): SchemaIssue => ({ path, target: 'value', fields: withSchemaText(scope, fields) });
+  switch (error.keyword) {
+    case 'type':
+      return valueIssue({
+        code,
+        message: `${where} must be ${typeWords(error.params.type)}, not ${describeValue(error.data)}`,
+        expected: expected ?? typeWords(error.params.type),
+      });
+    case 'enum':
+      return valueIssue({
+        code,
+        message: `${where} cannot be ${describeValue(error.data)}`,
+        expected: expected ?? `one of: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      });
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return valueIssue({ code, message: `${where} ${error.message ?? 'is out of range'}, not ${String(error.data)}` });
+    case 'minLength':
+    case 'minItems':
+    case 'minProperties':
+      return valueIssue({ code, message: `${where} must not be empty` });
+    case 'anyOf':
+    case 'oneOf':
+      return valueIssue({
+        code,
+        message: `${where} cannot be ${describeValue(error.data)}`,
+        expected: expected ?? describeAlternatives(error.schema),
+      });
     case 'pattern':
     case 'format':
-      return { path, target: 'value', fields: withText({ code, message: `${label(path, options)} is not valid: ${describeValue(error.data)}` }) };
+      return valueIssue({ code, message: `${where} is not valid: ${describeValue(error.data)}` });
     default:
-      return { path, target: 'value', fields: withText({ code, message: `${label(path, options)} ${error.message ?? 'is not valid'}` }) };
+      return valueIssue({ code, message: `${where} ${error.message ?? 'is not valid'}` });
   }
 }

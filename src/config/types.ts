@@ -16,9 +16,17 @@ export interface InventoryHost {
 /** How to reach a host over SSH, from Ansible's connection variables. */
 export interface ConnectionSpec {
   host: string;
+  /** `ansible_host`, else the inventory name: the name ssh is given, which ~/.ssh/config's Host lines match. */
   address: string;
   port: number;
   user: string;
+  /**
+   * Which of `port` and `user` are defaults rather than inventory values: ~/.ssh/config may set those
+   * (Ansible passes ssh only what the inventory sets). Absent: both are the inventory's.
+   */
+  defaulted?: ('port' | 'user')[];
+  /** Jump hosts in ProxyJump syntax (`[user@]host[:port],...` or `none`), from ssh_jump_hosts or the ssh args variables. */
+  proxyJump?: string;
   /** `ansible_ssh_private_key_file`, `~` expanded. */
   privateKeyFile?: string;
   /** `ansible_connection: local` runs on the deploy host. */

@@ -3,6 +3,7 @@
 import { connectionFor, currentUser } from '../config/connection.js';
 import type { ConnectionSpec, Inventory } from '../config/types.js';
 import { UnreachableError } from '../errors.js';
+import type { HostKeyPolicy } from '../transport/host-key-policy.js';
 import type { Transport } from '../transport/types.js';
 import type { OpenTransportsFn } from './types.js';
 
@@ -13,6 +14,9 @@ export interface ConnectionOptions {
   knownHostsFile?: string;
   acceptNewHostKeys?: boolean;
   connectTimeoutMs?: number;
+  sshConfigFile?: string;
+  hostKeyPolicy?: HostKeyPolicy;
+  hostKeyPolicyReason?: string;
   openTransports?: OpenTransportsFn;
 }
 
@@ -79,6 +83,9 @@ export class ConnectionPool {
       acceptNewHostKeys: this.options.acceptNewHostKeys ?? false,
       ...(this.options.knownHostsFile !== undefined ? { knownHostsFile: this.options.knownHostsFile } : {}),
       ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
+      ...(this.options.sshConfigFile !== undefined ? { sshConfigFile: this.options.sshConfigFile } : {}),
+      ...(this.options.hostKeyPolicy !== undefined ? { hostKeyPolicy: this.options.hostKeyPolicy } : {}),
+      ...(this.options.hostKeyPolicyReason !== undefined ? { hostKeyPolicyReason: this.options.hostKeyPolicyReason } : {}),
     };
     if (this.options.openTransports) return this.options.openTransports(specs, options);
     const { openTransports } = await import('../transport/open-transports.js');

@@ -59,7 +59,8 @@ class Precheck {
 
   report(task: Task | Play, code: string, message: string, hint?: string): void {
     const key = `${task.loc.file}:${task.loc.line}:${message}`;
-    if (!this.problems.has(key)) this.problems.set(key, { severity: 'error', code, message, ...(hint ? { hint } : {}), loc: task.loc, ...lineTextOf(task.loc) });
+    if (!this.problems.has(key))
+      this.problems.set(key, { severity: 'error', code, message, ...(hint ? { hint } : {}), loc: task.loc, ...lineTextOf(task.loc) });
   }
 
   /** The hosts the play selects; each of its tasks checked on them. */
@@ -132,7 +133,8 @@ class Precheck {
       const args = renderArgs(raw, module, scope);
       if (!containsDeferred(args)) {
         const argProblems = this.input.catalog.validate(module.id, args);
-        if (argProblems.length > 0) this.report(task, 'task.invalid-args', `${taskLabel(task)}: invalid arguments for ${module.id}: ${argProblems.join('; ')}`);
+        if (argProblems.length > 0)
+          this.report(task, 'task.invalid-args', `${taskLabel(task)}: invalid arguments for ${module.id}: ${argProblems.join('; ')}`);
       }
       checkResultConditions(task, scope);
       if (module.meta.runsOn === 'host') this.connectFor(task, host, scope);
@@ -149,7 +151,12 @@ class Precheck {
     if (isDeferred(delegate)) return;
     const name = String(delegate).trim();
     if (!this.input.inventory.hosts.has(name) && name !== localhostName) {
-      this.report(task, 'task.unknown-delegate', `${taskLabel(task)}: delegate_to "${name}" is not a host of the inventory`, 'use an inventory host name or localhost');
+      this.report(
+        task,
+        'task.unknown-delegate',
+        `${taskLabel(task)}: delegate_to "${name}" is not a host of the inventory`,
+        'use an inventory host name or localhost',
+      );
       return;
     }
     this.connect.add(name);
@@ -181,7 +188,8 @@ function loopItemsToCheck(task: Task, scope: Scope): unknown[] {
   if (isDeferred(rendered)) return [rendered];
   if (Array.isArray(rendered)) return (rendered as unknown[]).slice(0, maxCheckedItems);
   if (rendered instanceof Map) return [...(rendered as Map<unknown, unknown>).keys()].slice(0, maxCheckedItems);
-  throw new TemplateError(`loop must be a list, got ${String(JSON.stringify(rendered)).slice(0, 80)}`);
+  // JSON.stringify returns undefined for undefined (and functions), whatever its declared type says.
+  throw new TemplateError(`loop must be a list, got ${((JSON.stringify(rendered) as string | undefined) ?? 'undefined').slice(0, 80)}`);
 }
 
 function checkResultConditions(task: Task, scope: Scope): void {

@@ -141,10 +141,15 @@ export async function runPass(session: EngineSession, playbook: Playbook, playHo
   };
 }
 
-export function connectionOptionsOf(options: Pick<RunPlaybookOptions, 'acceptNewHostKeys' | 'knownHostsFile' | 'connectTimeoutMs' | 'openTransports'>): ConnectionOptions {
+export function connectionOptionsOf(
+  options: Pick<RunPlaybookOptions, 'acceptNewHostKeys' | 'knownHostsFile' | 'sshConfigFile' | 'hostKeyPolicy' | 'hostKeyPolicyReason' | 'connectTimeoutMs' | 'openTransports'>,
+): ConnectionOptions {
   return {
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,
     ...(options.knownHostsFile !== undefined ? { knownHostsFile: options.knownHostsFile } : {}),
+    ...(options.sshConfigFile !== undefined ? { sshConfigFile: options.sshConfigFile } : {}),
+    ...(options.hostKeyPolicy !== undefined ? { hostKeyPolicy: options.hostKeyPolicy } : {}),
+    ...(options.hostKeyPolicyReason !== undefined ? { hostKeyPolicyReason: options.hostKeyPolicyReason } : {}),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     ...(options.openTransports ? { openTransports: options.openTransports } : {}),
   };

@@ -66,5 +66,8 @@ function loopItems(loop: unknown, scope: Scope): unknown[] | Deferred {
   if (isDeferred(value)) return value;
   if (Array.isArray(value)) return value as unknown[];
   if (value instanceof Map) return [...(value as Map<unknown, unknown>).keys()];
-  throw new Error(`loop must be a list, got ${value === null ? 'null' : typeof value} (${String(JSON.stringify(value)).slice(0, 80)})`);
+  // JSON.stringify returns undefined for undefined (and functions), whatever its declared type says.
+  throw new Error(
+    `loop must be a list, got ${value === null ? 'null' : typeof value} (${((JSON.stringify(value) as string | undefined) ?? 'undefined').slice(0, 80)})`,
+  );
 }

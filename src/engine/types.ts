@@ -4,6 +4,7 @@ import type { LoadInventoryOptions } from '../config/inventory.js';
 import type { ExitCodeValue, SourceLocation, UnreachableError } from '../errors.js';
 import type { PlannedStep } from '../modules/step.js';
 import type { Transport } from '../transport/types.js';
+import type { HostKeyPolicy } from '../transport/host-key-policy.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { RunState } from '../modules/run-state.js';
 import type { PhaseEvent, PhasedRun, PhasePolicy } from './phased.js';
@@ -109,7 +110,14 @@ export interface RunSummary {
 
 export type OpenTransportsFn = (
   specs: readonly ConnectionSpec[],
-  options: { knownHostsFile?: string; acceptNewHostKeys?: boolean; connectTimeoutMs?: number },
+  options: {
+    knownHostsFile?: string;
+    acceptNewHostKeys?: boolean;
+    connectTimeoutMs?: number;
+    sshConfigFile?: string;
+    hostKeyPolicy?: HostKeyPolicy;
+    hostKeyPolicyReason?: string;
+  },
 ) => Promise<Map<string, Transport | UnreachableError>>;
 
 export interface RunPlaybookOptions {
@@ -130,6 +138,12 @@ export interface RunPlaybookOptions {
   reporter?: Reporter;
   acceptNewHostKeys?: boolean;
   knownHostsFile?: string;
+  /** `--ssh-config`: read this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F). */
+  sshConfigFile?: string;
+  /** Overrides StrictHostKeyChecking of ssh_config (e.g. accept-new for ansible.cfg's `host_key_checking = False`). */
+  hostKeyPolicy?: HostKeyPolicy;
+  /** Why that policy, said once per run when it is accept-new, e.g. `host_key_checking = False in ./ansible.cfg`. */
+  hostKeyPolicyReason?: string;
   /** Default 10 s. */
   connectTimeoutMs?: number;
   /** `--tags` / `--skip-tags`. */

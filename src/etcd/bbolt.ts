@@ -122,6 +122,26 @@ export interface WalkResult {
 
 const MAX_PROBLEMS = 25;
 
+/** What walkTree calls for every leaf entry. */
+interface TreeHandlers {
+  /** `depth` is the level of the page holding the entry: anything read below it must use a deeper level. */
+  leafEntry(key: Buffer, value: Buffer, isBucket: boolean, depth: number): Promise<void>;
+}
+
+/** The keys a page may hold: at or above its own key in the parent, below the parent's next key. */
+interface KeyBounds {
+  low?: Buffer;
+  high?: Buffer;
+}
+
+/** A page whose header has been checked, with the key-order check for its elements. */
+interface TreePage {
+  page: Buffer;
+  label: string;
+  count: number;
+  inOrder: (key: Buffer, index: number) => boolean;
+}
+
 /**
  * Walks the tree of the chosen meta: every bucket page once, in key order, checking what bbolt's
  * Tx.Check checks (page bounds, types, single reference, freelist consistency) plus element bounds
@@ -286,61 +306,71 @@ export class BoltWalker {
     });
   }
 
-  private async walkTree(
-    pgid: number,
-    inlinePage: Buffer | undefined,
-    depth: number,
-    /** `depth` is the level of the page holding the entry: anything read below it must use a deeper level. */
-    handlers: { leafEntry(key: Buffer, value: Buffer, isBucket: boolean, depth: number): Promise<void> },
-    bounds: { low?: Buffer; high?: Buffer } = {},
-  ): Promise<void> {
+  private async walkTree(pgid: number, inlinePage: Buffer | undefined, depth: number, handlers: TreeHandlers, bounds: KeyBounds = {}): Promise<void> {
     if (depth > MAX_DEPTH) {
       this.problem('page.too-deep', `page ${pgid}: tree deeper than ${MAX_DEPTH} levels (a reference cycle?)`);
       return;
     }
-    let page: Buffer;
-    let label: string;
-    if (inlinePage) {
-      if (inlinePage.length < PAGE_HEADER_SIZE) {
-        this.problem('page.bad-element', 'inline bucket page shorter than a page header');
-        return;
-      }
-      page = inlinePage;
-      label = 'inline page';
-    } else {
-      label = `page ${pgid}`;
-      if (pgid < 2 || pgid >= this.meta.pgid) {
-        this.problem('page.out-of-bounds', `${label}: referenced but outside the database (high water mark ${this.meta.pgid})`);
-        return;
-      }
-      if (this.reachable[pgid]) {
-        this.problem('page.multiple-references', `${label}: multiple references`);
-        return;
-      }
-      const read = await this.readPage(pgid, depth);
-      if (!read) return;
-      page = read;
-      const overflow = page.readUInt32LE(12);
-      for (let i = 0; i <= overflow; i++) {
-        if (this.reachable[pgid + i]) this.problem('page.multiple-references', `page ${pgid + i}: multiple references`);
-        this.reachable[pgid + i] = 1;
-      }
-      if (this.freed?.[pgid]) this.problem('page.reachable-freed', `${label}: reachable freed`);
-      const id = Number(page.readBigUInt64LE(0));
-      if (id !== pgid) {
-        this.problem('page.bad-id', `${label}: header says page ${id}`);
-        return;
-      }
-      await this.pause();
-    }
+    const opened = inlinePage ? this.openInlinePage(inlinePage) : await this.openPage(pgid, depth);
+    if (!opened) return;
+    const { page, label } = opened;
     const flags = page.readUInt16LE(8);
     const count = page.readUInt16LE(10);
     if (PAGE_HEADER_SIZE + count * ELEMENT_SIZE > page.length) {
       this.problem('page.bad-element', `${label}: ${count} elements do not fit in ${page.length} bytes`);
       return;
     }
+    const tree: TreePage = { page, label, count, inOrder: this.keyOrderCheck(label, bounds) };
+    if (flags & PageFlag.leaf) {
+      await this.walkLeafPage(tree, depth, handlers);
+    } else if (flags & PageFlag.branch && !inlinePage) {
+      await this.walkBranchPage(tree, depth, handlers, bounds.high);
+    } else {
+      this.problem('page.invalid-type', `${label}: invalid type 0x${flags.toString(16)} (expected a branch or leaf page)`);
+    }
+  }
+
+  /** An inline bucket's page lives inside its parent's value: no id, no reachability of its own. */
+  private openInlinePage(inlinePage: Buffer): { page: Buffer; label: string } | undefined {
+    if (inlinePage.length < PAGE_HEADER_SIZE) {
+      this.problem('page.bad-element', 'inline bucket page shorter than a page header');
+      return undefined;
+    }
+    return { page: inlinePage, label: 'inline page' };
+  }
+
+  /** Read a referenced page and mark it (and its overflow) reachable; undefined when it cannot be walked. */
+  private async openPage(pgid: number, depth: number): Promise<{ page: Buffer; label: string } | undefined> {
+    const label = `page ${pgid}`;
+    if (pgid < 2 || pgid >= this.meta.pgid) {
+      this.problem('page.out-of-bounds', `${label}: referenced but outside the database (high water mark ${this.meta.pgid})`);
+      return undefined;
+    }
+    if (this.reachable[pgid]) {
+      this.problem('page.multiple-references', `${label}: multiple references`);
+      return undefined;
+    }
+    const page = await this.readPage(pgid, depth);
+    if (!page) return undefined;
+    const overflow = page.readUInt32LE(12);
+    for (let i = 0; i <= overflow; i++) {
+      if (this.reachable[pgid + i]) this.problem('page.multiple-references', `page ${pgid + i}: multiple references`);
+      this.reachable[pgid + i] = 1;
+    }
+    if (this.freed?.[pgid]) this.problem('page.reachable-freed', `${label}: reachable freed`);
+    const id = Number(page.readBigUInt64LE(0));
+    if (id !== pgid) {
+      this.problem('page.bad-id', `${label}: header says page ${id}`);
+      return undefined;
+    }
+    await this.pause();
+    return { page, label };
+  }
+
+  /** Keys must ascend within a page and stay inside the range its parent's keys give it. */
+  private keyOrderCheck(label: string, bounds: KeyBounds): (key: Buffer, index: number) => boolean {
     let previous: Buffer | undefined = bounds.low;
-    const inOrder = (key: Buffer, index: number): boolean => {
+    return (key, index) => {
       if (previous && Buffer.compare(previous, key) > 0) {
         this.problem('page.keys-out-of-order', `${label}: key ${index} sorts before the key preceding it`);
         return false;
@@ -352,47 +382,53 @@ export class BoltWalker {
       previous = key;
       return true;
     };
-    if (flags & PageFlag.leaf) {
-      for (let i = 0; i < count; i++) {
-        const element = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-        const elementFlags = page.readUInt32LE(element);
-        const start = element + page.readUInt32LE(element + 4);
-        const keySize = page.readUInt32LE(element + 8);
-        const valueSize = page.readUInt32LE(element + 12);
-        const end = start + keySize + valueSize;
-        if (end > page.length) {
-          this.problem('page.bad-element', `${label}: element ${i} points past the end of the page`);
-          return;
-        }
-        const key = page.subarray(start, start + keySize);
-        if (!inOrder(key, i)) return;
-        await handlers.leafEntry(key, page.subarray(start + keySize, end), (elementFlags & BUCKET_LEAF_FLAG) !== 0, depth);
-      }
-    } else if (flags & PageFlag.branch && !inlinePage) {
-      if (count === 0) {
-        this.problem('page.bad-element', `${label}: branch page without elements`);
+  }
+
+  private async walkLeafPage({ page, label, count, inOrder }: TreePage, depth: number, handlers: TreeHandlers): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const element = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+      const elementFlags = page.readUInt32LE(element);
+      const start = element + page.readUInt32LE(element + 4);
+      const keySize = page.readUInt32LE(element + 8);
+      const valueSize = page.readUInt32LE(element + 12);
+      const end = start + keySize + valueSize;
+      if (end > page.length) {
+        this.problem('page.bad-element', `${label}: element ${i} points past the end of the page`);
         return;
       }
-      const children: { key: Buffer; pgid: number }[] = [];
-      for (let i = 0; i < count; i++) {
-        const element = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-        const start = element + page.readUInt32LE(element);
-        const keySize = page.readUInt32LE(element + 4);
-        if (start + keySize > page.length) {
-          this.problem('page.bad-element', `${label}: element ${i} points past the end of the page`);
-          return;
-        }
-        const key = page.subarray(start, start + keySize);
-        if (!inOrder(key, i)) return;
-        children.push({ key, pgid: Number(page.readBigUInt64LE(element + 8)) });
+      const key = page.subarray(start, start + keySize);
+      if (!inOrder(key, i)) return;
+      await handlers.leafEntry(key, page.subarray(start + keySize, end), (elementFlags & BUCKET_LEAF_FLAG) !== 0, depth);
+    }
+  }
+
+  /** Reads every child reference first (all keys checked), then walks the children in key order. */
+  private async walkBranchPage(
+    { page, label, count, inOrder }: TreePage,
+    depth: number,
+    handlers: TreeHandlers,
+    high: Buffer | undefined,
+  ): Promise<void> {
+    if (count === 0) {
+      this.problem('page.bad-element', `${label}: branch page without elements`);
+      return;
+    }
+    const children: { key: Buffer; pgid: number }[] = [];
+    for (let i = 0; i < count; i++) {
+      const element = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+      const start = element + page.readUInt32LE(element);
+      const keySize = page.readUInt32LE(element + 4);
+      if (start + keySize > page.length) {
+        this.problem('page.bad-element', `${label}: element ${i} points past the end of the page`);
+        return;
       }
-      for (let i = 0; i < children.length; i++) {
-        const child = children[i]!;
-        const next = children[i + 1]?.key ?? bounds.high;
-        await this.walkTree(child.pgid, undefined, depth + 1, handlers, { low: child.key, ...(next ? { high: next } : {}) });
-      }
-    } else {
-      this.problem('page.invalid-type', `${label}: invalid type 0x${flags.toString(16)} (expected a branch or leaf page)`);
+      const key = page.subarray(start, start + keySize);
+      if (!inOrder(key, i)) return;
+      children.push({ key, pgid: Number(page.readBigUInt64LE(element + 8)) });
+    }
+    for (const [i, child] of children.entries()) {
+      const next = children[i + 1]?.key ?? high;
+      await this.walkTree(child.pgid, undefined, depth + 1, handlers, { low: child.key, ...(next ? { high: next } : {}) });
     }
   }
 }

@@ -62,7 +62,7 @@ function num(value: string | number | undefined): number {
   return value === undefined ? 0 : Number(value);
 }
 
-function errorText(error: unknown): string {
+export function errorText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return describeEtcdError(message.split('\n')[0] ?? message);
 }
@@ -92,7 +92,7 @@ async function withTimeout<T>(what: string, timeoutMs: number, work: Promise<T>)
 }
 
 /** Read the TLS files named by the member (from the deploy host); none for an http:// URL. */
-async function credentialsFor(member: EtcdMember): Promise<IOptions['credentials']> {
+export async function credentialsFor(member: EtcdMember): Promise<IOptions['credentials']> {
   if (!member.clientUrl.startsWith('https://')) return undefined;
   if (!member.caFile) throw new Error(`member ${member.name}: ${member.clientUrl} is https but no CA file is set (etcd_ca_file / ca_dir)`);
   const read = async (label: string, file: string) => {
@@ -118,7 +118,7 @@ let warningFilterInstalled = false;
 /** grpc-js passes the IP of an https://IP:port endpoint as the TLS server name, which makes Node print
  *  DEP0123 on every connection (kubeasz endpoints are IPs). Certificates are still checked against the
  *  IP SANs; only that one warning is dropped. */
-function silenceIpServernameWarning(): void {
+export function silenceIpServernameWarning(): void {
   if (warningFilterInstalled) return;
   warningFilterInstalled = true;
   const original = process.emitWarning.bind(process);
@@ -133,7 +133,7 @@ type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>
 
 /** A policy that runs the call once: no retries on other attempts, no circuit breaker. Our callers
  *  decide what to do with a failed member (skip it, try the next) within their own time budget. */
-function runOncePolicy(): FaultPolicy {
+export function runOncePolicy(): FaultPolicy {
   const noEvent = () => ({ dispose: () => undefined });
   const policy = {
     onSuccess: noEvent,

@@ -199,7 +199,6 @@ async function examineTree(source: ByteSource, signal: AbortSignal | undefined, 
   let totalKey = 0;
   let revision = 0;
   let inKeyBucket = false;
-  let sawKeyBucket = false;
   let badRevisionKeys = 0;
   const walker = new BoltWalker(source, meta, signal ? { signal } : {});
   // The order below is etcdctl's (snapshot status): for each top-level bucket in key order, its name,
@@ -210,7 +209,6 @@ async function examineTree(source: ByteSource, signal: AbortSignal | undefined, 
       const text = name.toString('utf8');
       buckets.push(text);
       inKeyBucket = text === 'key';
-      if (inKeyBucket) sawKeyBucket = true;
     },
     entry({ key, value }) {
       crc.update(key);
@@ -232,7 +230,7 @@ async function examineTree(source: ByteSource, signal: AbortSignal | undefined, 
   for (const p of walk.problems) problems.push(p);
   if (walk.droppedProblems > 0)
     problems.push({ code: walk.problems[0]?.code ?? 'page.bad-element', message: `... and ${walk.droppedProblems} more structural problems` });
-  if (!sawKeyBucket) problems.push({ code: 'etcd.no-key-bucket', message: 'no `key` bucket: this bbolt file is not an etcd database' });
+  if (!buckets.includes('key')) problems.push({ code: 'etcd.no-key-bucket', message: 'no `key` bucket: this bbolt file is not an etcd database' });
   if (badRevisionKeys > 0)
     problems.push({ code: 'etcd.bad-revision-key', message: `${badRevisionKeys} key(s) in the \`key\` bucket are too short to be revisions` });
   return { meta, buckets, problems, status: { hash: crc.digest(), revision, totalKey, totalSize: meta.pgid * meta.pageSize } };

@@ -146,15 +146,16 @@ export async function listensInNamespaceOf(pid: number, address: string, port: n
 
 /** Waits for sshd: an SSH banner on the address, or (in a lab network namespace) a listening socket. */
 export async function waitForSshd(host: LabHostPaths, pid: number, timeoutMs: number, inNamespace = false): Promise<void> {
-  let holderDied = false;
+  // An object, not a let: the check below reads what the callback wrote.
+  const holder = { died: false };
   const ready = await waitUntil(async () => {
     if (!(await isAlive(pid))) {
-      holderDied = true;
+      holder.died = true;
       return true;
     }
     return inNamespace ? listensInNamespaceOf(pid, host.address, labSshPort) : sshBanner(host.address, labSshPort, 1_000);
   }, timeoutMs, 50);
-  if (holderDied) throw await hostFailure(host, pid, 'exited before sshd was ready');
+  if (holder.died) throw await hostFailure(host, pid, 'exited before sshd was ready');
   if (!ready) throw await hostFailure(host, pid, `sshd did not answer on ${host.address}:${labSshPort} within ${timeoutMs} ms`);
 }
 

@@ -32,8 +32,8 @@ function namesAddress(field: string | undefined, addresses: ReadonlySet<string>)
 async function edit(file: string, change: (lines: string[]) => string[]): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await withDirLock(`${file}.orchestrate-lock`, `editing ${file}`, async () => {
-    const existing = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return '';
+    const existing = await readFile(file, 'utf8').catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
       throw error;
     });
     const mode = (await stat(file).catch(() => undefined))?.mode ?? 0o600;

@@ -152,8 +152,7 @@ export async function labDown(options: { dir: string }): Promise<LabDownReport> 
   const paths = labPaths(dir);
   const notFound: LabDownReport = { dir, found: false, stoppedPids: [], knownHostsLinesRemoved: 0, removed: [], keptEntries: [] };
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) return notFound;
-  let createdDir = false;
-  const report = await withDirLock(paths.lockDir, `taking the lab in ${dir} down`, async () => {
+  const { report, createdDir } = await withDirLock(paths.lockDir, `taking the lab in ${dir} down`, async () => {
     const state = await readLabState(paths.stateFile);
     if (!state) {
       if (await stat(paths.hostsDir).catch(() => undefined)) {
@@ -163,10 +162,9 @@ export async function labDown(options: { dir: string }): Promise<LabDownReport> 
           'lab.no-state',
         );
       }
-      return notFound;
+      return { report: notFound, createdDir: false };
     }
-    createdDir = state.createdDir;
-    return takeLabDown(paths, state);
+    return { report: await takeLabDown(paths, state), createdDir: state.createdDir };
   });
   // Outside the lock: the lock lives in DIR, which may now be removed when lab up created it and it is empty.
   if (report.found && createdDir && report.keptEntries.length === 0) await rmdir(dir).catch(() => undefined);

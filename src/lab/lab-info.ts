@@ -1,5 +1,5 @@
 // What a running lab offers its users (tests, the demo, an operator): built from lab.json.
-import { labDeployUser, labHostPaths, labPaths, labSshPort } from './paths.js';
+import { labDeployUser, labPaths, labSshPort } from './paths.js';
 import type { LabEtcdVersion } from './etcd-versions.js';
 import { hostRole, labEtcdVersion, labTopology, type LabHostRole, type LabHostState, type LabState, type LabTopology } from './lab-state.js';
 
@@ -83,7 +83,7 @@ function hostInfo(state: LabState, host: LabHostState): LabHostInfo {
     mountNamespace: host.mountNamespace ?? '',
     clientUrl: `https://${host.address}:2379`,
     peerUrl: `https://${host.address}:2380`,
-    sshdLog: host.sshdLog ?? labHostPaths(labPaths(state.dir), host.address).sshdLog,
+    sshdLog: host.sshdLog,
   };
 }
 

@@ -59,9 +59,9 @@ export async function readLabState(file: string): Promise<LabState | undefined> 
     throw error;
   }
   try {
-    const state = JSON.parse(text) as LabState;
-    if (state.version !== 1 || !Array.isArray(state.hosts)) throw new Error('unknown layout');
-    return state;
+    const parsed = JSON.parse(text) as { version?: unknown; hosts?: unknown };
+    if (parsed.version !== 1 || !Array.isArray(parsed.hosts)) throw new Error('unknown layout');
+    return parsed as LabState;
   } catch (error) {
     throw new LabError(
       `${file} is not a lab record this version understands (${(error as Error).message})`,

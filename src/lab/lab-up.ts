@@ -49,7 +49,7 @@ export interface LabUpResult extends LabInfo {
 export async function labIsRunning(state: LabState): Promise<boolean> {
   if (state.phase !== 'up' || state.hosts.length === 0) return false;
   const alive = await Promise.all(
-    state.hosts.map((host) =>
+    state.hosts.map(async (host) =>
       host.pid !== undefined && host.startTime !== undefined ? isSameProcessAlive({ pid: host.pid, startTime: host.startTime }) : false,
     ),
   );

@@ -12,8 +12,8 @@ export async function ensureUpperDir(upperDir: string, path: string): Promise<vo
     const upperPath = join(upperDir, lowerPath);
     const created = await mkdir(upperPath).then(
       () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EEXIST') return false;
+      (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
         throw error;
       },
     );

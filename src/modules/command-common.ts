@@ -1,6 +1,6 @@
 // What `command` and `shell` share: creates/removes guards, chdir, and Ansible's result fields.
 import { shellJoin, shellQuote } from '../shell/quote.js';
-import type { Step, StepResult } from './step.js';
+import type { Step } from './step.js';
 import type { ModuleOutcome } from './define.js';
 import { splitLines, stripTrailingNewline } from './helpers.js';
 import { check, exec, execFailure } from './plan-steps.js';
@@ -22,11 +22,11 @@ export const guardProperties = {
 /** `creates` / `removes`: a read-only check first; returns an outcome when the command must not run. */
 export async function* guardOutcome(args: CommandGuards, display: string): AsyncGenerator<Step, ModuleOutcome | undefined, unknown> {
   if (args.creates !== undefined) {
-    const found = (yield* check(prefixChdir(args.chdir, shellJoin(['test', '-e', args.creates]))));
+    const found = yield* check(prefixChdir(args.chdir, shellJoin(['test', '-e', args.creates])));
     if (found?.exitCode === 0) return skippedBecause(display, `Did not run command since '${args.creates}' exists`);
   }
   if (args.removes !== undefined) {
-    const found = (yield* check(prefixChdir(args.chdir, shellJoin(['test', '-e', args.removes]))));
+    const found = yield* check(prefixChdir(args.chdir, shellJoin(['test', '-e', args.removes])));
     if (found && found.exitCode !== 0) return skippedBecause(display, `Did not run command since '${args.removes}' does not exist`);
   }
   return undefined;

@@ -48,7 +48,7 @@ export const copyModule = defineModule({
     const wantedSha = localPath ? await localSha256(localPath) : sha256Of(args.content ?? '');
     if (wantedSha === undefined) return { changed: false, failed: true, msg: `src ${localPath} does not exist on the deploy host`, result: { dest } };
 
-    const probe = (yield* check(`${shellJoin(['stat', '-c', '%a %U %G', '--', dest])} && ${shellJoin(['sha256sum', '--', dest])}`));
+    const probe = yield* check(`${shellJoin(['stat', '-c', '%a %U %G', '--', dest])} && ${shellJoin(['sha256sum', '--', dest])}`);
     const current = probe?.exitCode === 0 ? parseProbe(probe.stdout) : undefined;
     const wantedMode = args.mode === undefined ? undefined : parseMode(args.mode);
     const result = (changed: boolean): ModuleOutcome => ({
@@ -56,21 +56,20 @@ export const copyModule = defineModule({
       result: { dest, checksum: wantedSha, ...(wantedMode !== undefined ? { mode: formatMode(wantedMode) } : {}) },
     });
 
-    let changed = false;
     if (current?.sha256 !== wantedSha) {
       const mode = wantedMode ?? current?.mode ?? 0o644;
       const source = localPath ? { path: localPath } : { content: args.content ?? '' };
-      const written = (yield* upload({ source, dest, mode }));
+      const written = yield* upload({ source, dest, mode });
       if (written && written.sha256 !== wantedSha) {
         return { changed: true, failed: true, msg: `uploaded ${dest} has sha256 ${written.sha256}, expected ${wantedSha}`, result: { dest } };
       }
-      changed = true;
       if (args.owner === undefined && args.group === undefined) return result(true);
       // Mode was set by the upload; owner and group still need chown.
       yield* applyAttributes(dest, { owner: args.owner, group: args.group }, undefined);
       return result(true);
     }
-    return result(yield* applyAttributes(dest, args, current ? { exists: true, ...current } : undefined));
+    // Here the file exists: an absent one has no sha256 and took the upload branch above.
+    return result(yield* applyAttributes(dest, args, { exists: true, ...current }));
   },
 });
 

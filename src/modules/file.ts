@@ -6,7 +6,7 @@ import { formatMode, modeProblem, parseMode } from './file-mode.js';
 import { booleanSchema, toBool } from './helpers.js';
 import { exec, mustSucceed } from './plan-steps.js';
 import { statRemote, type RemoteStat } from './remote-stat.js';
-import type { Step, StepResult } from './step.js';
+import type { Step } from './step.js';
 
 export interface FileArgs {
   path?: string;

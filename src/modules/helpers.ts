@@ -19,5 +19,6 @@ export function toBool(value: unknown, fallback = false): boolean {
   if (value === undefined || value === null) return fallback;
   if (typeof value === 'boolean') return value;
   if (typeof value === 'number') return value !== 0;
-  return ['yes', 'true', 'on', '1'].includes(String(value).toLowerCase());
+  // Module schemas admit only booleans and boolean words (booleanSchema), so anything else is false.
+  return typeof value === 'string' && ['yes', 'true', 'on', '1'].includes(value.toLowerCase());
 }

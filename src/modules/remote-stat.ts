@@ -1,6 +1,6 @@
 // One read-only `stat` of a remote path, parsed; shared by file, copy and stat.
 import { shellJoin } from '../shell/quote.js';
-import type { Step, StepResult } from './step.js';
+import type { Step } from './step.js';
 import { check } from './plan-steps.js';
 
 export interface RemoteStat {
@@ -28,7 +28,7 @@ export function statCommand(path: string, follow = false): string {
  * or an error message when stat failed for another reason than a missing file.
  */
 export async function* statRemote(path: string, follow = false): AsyncGenerator<Step, RemoteStat | string | undefined, unknown> {
-  const result = (yield* check(statCommand(path, follow)));
+  const result = yield* check(statCommand(path, follow));
   if (!result) return undefined;
   if (result.exitCode !== 0) {
     if (/No such file|Not a directory/i.test(result.stderr)) return { exists: false };

@@ -28,7 +28,7 @@ export function splitShellWords(text: string): string[] {
         }
         // Inside double quotes a backslash only escapes these characters.
         if (d === '\\' && i + 1 < text.length && '"\\$`\n'.includes(text[i + 1] as string)) {
-          word += text[i + 1];
+          word += text.charAt(i + 1);
           i += 2;
         } else {
           word += d;

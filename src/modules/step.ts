@@ -1,6 +1,5 @@
 // A step is what a module plans: data first, so the dry-run can print it and the driver can run it.
 // Modules yield steps through the helpers in plan-steps.ts, which give each result its type.
-import type { ExecResult, TransferResult } from '../transport/types.js';
 
 export interface ExecStep {
   kind: 'exec';
@@ -52,8 +51,11 @@ export interface CallStep<T = unknown> {
 
 export type Step = ExecStep | UploadStep | DownloadStep | CallStep;
 
-/** What the driver feeds back at a step's `yield`; plan-steps.ts narrows it to the step's own result type. */
-export type StepResult = ExecResult | TransferResult | unknown;
+/**
+ * What the driver feeds back at a step's `yield`: an ExecResult or TransferResult (transport/types.ts), or what a call step's
+ * `run` returned; plan-steps.ts narrows it to the step's own result type.
+ */
+export type StepResult = unknown;
 
 /** One step as printed (secrets masked) and whether it was executed. */
 export interface PlannedStep {

@@ -3,7 +3,7 @@
 // reaches it as a positional argument, never as shell syntax.
 import { shellJoin } from '../shell/quote.js';
 import { defineModule } from './define.js';
-import { check, exec } from './plan-steps.js';
+import { exec } from './plan-steps.js';
 
 export interface WaitForArgs {
   host?: string;
@@ -56,7 +56,7 @@ export const waitForModule = defineModule({
     const target = args.port !== undefined ? `${host}:${args.port}` : (args.path ?? '');
     const started = Date.now();
     const command = shellJoin(['bash', '-c', waitScript, 'wait_for', host, args.port ?? '', args.path ?? '', state, timeout, delay, interval]);
-    const result = (yield* exec(command, { timeoutMs: Math.ceil((timeout + delay + 10) * 1000) }));
+    const result = yield* exec(command, { timeoutMs: Math.ceil((timeout + delay + 10) * 1000) });
     const elapsed = Math.round((Date.now() - started) / 1000);
     if (!result) return { changed: false, result: { state, elapsed: 0 } };
     if (result.exitCode !== 0) {

@@ -70,7 +70,9 @@ function describeValue(value: string): string {
 }
 
 class Scanner {
-  private readonly stack: Frame[] = [{ kind: 'top', pending: [] }];
+  /** The outermost frame: pop() never removes it, so the stack is never empty. */
+  private readonly root: Frame = { kind: 'top', pending: [] };
+  private readonly stack: Frame[] = [this.root];
   private atWordStart = true;
   /** Words of the current simple command so far (for `for NAME in ...`); `word` is the one being read. */
   private words: string[] = [];
@@ -96,7 +98,7 @@ class Scanner {
   }
 
   private get top(): Frame {
-    return this.stack[this.stack.length - 1]!;
+    return this.stack[this.stack.length - 1] ?? this.root;
   }
 
   /** Follow the author's text. `valueFollows`: a value is inserted right after this text. */
@@ -108,7 +110,7 @@ class Scanner {
   /** Returns how far the scan got (the index of the next character to look at). */
   private step(text: string, i: number, valueFollows: boolean): number {
     const frame = this.top;
-    const c = text[i]!;
+    const c = text.charAt(i);
     const atEnd = i + 1 >= text.length;
     const refuseAtEnd = (what: string): void => {
       if (atEnd && valueFollows) throw new ShellContextError(`a {{ }} value cannot follow ${what} in a shell command`);
@@ -172,7 +174,7 @@ class Scanner {
   }
 
   private commandChar(frame: Extract<Frame, { kind: 'top' | 'cmdsub' }>, text: string, i: number, valueFollows: boolean): number {
-    const c = text[i]!;
+    const c = text.charAt(i);
     const atEnd = i + 1 >= text.length;
     // Quotes, `$`, `\` and the like make the word something other than a plain keyword or name.
     this.track(/[\\'"`$#]/.test(c) ? '\u0000' : c);
@@ -256,8 +258,8 @@ class Scanner {
     while (text[j] === ' ' || text[j] === '\t') j++;
     let delimiter = '';
     let quoted = false;
-    while (j < text.length && !OPERATOR_OR_BLANK.test(text[j]!)) {
-      const c = text[j]!;
+    while (j < text.length && !OPERATOR_OR_BLANK.test(text.charAt(j))) {
+      const c = text.charAt(j);
       if (c === "'" || c === '"') {
         const close = text.indexOf(c, j + 1);
         if (close < 0) break;
@@ -280,7 +282,7 @@ class Scanner {
   }
 
   private heredocChar(frame: Extract<Frame, { kind: 'heredoc' }>, text: string, i: number, valueFollows: boolean): number {
-    const c = text[i]!;
+    const c = text.charAt(i);
     if (c === '\n') {
       if (this.endsHeredoc(frame, frame.line)) {
         if (frame.lineHasValue) throw new ShellContextError(`a {{ }} value would end the here-document early (a line reading ${frame.delimiter})`);
@@ -380,7 +382,7 @@ class Scanner {
       if (this.endsHeredoc(frame, whole))
         throw new ShellContextError(`a {{ }} value would end the here-document early (a line reading ${frame.delimiter})`);
     });
-    frame.line = complete.length > 0 ? lines.at(-1)! : frame.line + escaped;
+    frame.line = complete.length > 0 ? escaped.slice(escaped.lastIndexOf('\n') + 1) : frame.line + escaped;
     frame.lineHasValue = true;
     return escaped;
   }

@@ -25,8 +25,7 @@ export class CappedOutput {
     this.tail.push(data);
     this.tailBytes += data.length;
     const tailCap = this.capBytes - Math.floor(this.capBytes / 2);
-    while (this.tailBytes > tailCap) {
-      const first = this.tail[0]!;
+    for (let first = this.tail[0]; first && this.tailBytes > tailCap; first = this.tail[0]) {
       const excess = this.tailBytes - tailCap;
       if (first.length <= excess) {
         this.tail.shift();

@@ -40,15 +40,15 @@ export class ChannelLimiter {
       return Promise.resolve(this.releaser());
     }
     return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = this.waitingGrants.indexOf(grant);
+        if (index >= 0) this.waitingGrants.splice(index, 1);
+        if (signal) reject(abortReason(signal));
+      };
       const grant = (): void => {
         signal?.removeEventListener('abort', onAbort);
         this.running += 1;
         resolve(this.releaser());
-      };
-      const onAbort = (): void => {
-        const index = this.waitingGrants.indexOf(grant);
-        if (index >= 0) this.waitingGrants.splice(index, 1);
-        reject(abortReason(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waitingGrants.push(grant);
@@ -67,11 +67,18 @@ export class ChannelLimiter {
       if (released) return;
       released = true;
       this.running -= 1;
-      while (this.running < this.limit && this.waitingGrants.length > 0) this.waitingGrants.shift()!();
+      while (this.running < this.limit) {
+        const grant = this.waitingGrants.shift();
+        if (!grant) break;
+        grant();
+      }
     };
   }
 }
 
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+/** Why `signal` aborted, as an Error (any other reason becomes an AbortError, keeping a string reason as its message). */
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new DOMException(typeof reason === 'string' ? reason : 'This operation was aborted', 'AbortError');
 }

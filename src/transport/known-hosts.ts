@@ -137,13 +137,10 @@ export function entryMatchesHost(entry: KnownHostEntry, host: string, port: numb
   return matched;
 }
 
-export interface HostKeyLookup {
-  status: HostKeyStatus;
-  /** The line that decided: the matching, revoking or conflicting entry. */
-  entry?: KnownHostEntry;
-  /** Plain (unmarked) entries for this host, any key type. */
-  knownKeys: KnownHostEntry[];
-}
+/** `entry` is the line that decided: the matching, revoking or conflicting one. `knownKeys` are the plain (unmarked) entries for this host, any key type. */
+export type HostKeyLookup =
+  | { status: 'match' | 'revoked' | 'changed'; entry: KnownHostEntry; knownKeys: KnownHostEntry[] }
+  | { status: 'unknown'; entry?: undefined; knownKeys: KnownHostEntry[] };
 
 /**
  * Decide like OpenSSH: a revoked key is refused; any line with this exact key accepts it; a line with

@@ -68,44 +68,17 @@ export class LocalTransport implements Transport {
     });
     const stdout = new CappedOutput(this.outputCapBytes);
     const stderr = new CappedOutput(this.outputCapBytes);
-    subprocess.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-    subprocess.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
-
-    let timedOut = false;
-    let abortError: unknown;
-    let escalation: NodeJS.Timeout | undefined;
-    const killGroup = (signal: NodeJS.Signals): void => {
-      if (subprocess.pid === undefined) return;
-      try {
-        process.kill(-subprocess.pid, signal);
-      } catch {
-        // already gone
-      }
-    };
-    const stop = (): void => {
-      if (escalation) return;
-      killGroup('SIGTERM');
-      escalation = setTimeout(() => killGroup('SIGKILL'), killGraceMs);
-    };
-    const onAbort = (): void => {
-      abortError = abortReason(options.signal!);
-      stop();
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const deadline =
-      options.timeoutMs !== undefined && options.timeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            stop();
-          }, options.timeoutMs)
-        : undefined;
-
+    subprocess.stdout.on('data', (chunk: Buffer) => {
+      stdout.push(chunk);
+    });
+    subprocess.stderr.on('data', (chunk: Buffer) => {
+      stderr.push(chunk);
+    });
+    const stopper = new GroupStopper(subprocess.pid, options);
     const result = await subprocess;
-    clearTimeout(deadline);
-    clearTimeout(escalation);
-    options.signal?.removeEventListener('abort', onAbort);
-    if (abortError !== undefined) throw abortError;
-    if (result.exitCode === undefined && result.signal === undefined && !timedOut) {
+    stopper.dispose();
+    if (stopper.abortError !== undefined) throw stopper.abortError;
+    if (result.exitCode === undefined && result.signal === undefined && !stopper.timedOut) {
       throw new TaskFailedError(`${this.host}: cannot run sh: ${result.shortMessage}`);
     }
     const execResult: ExecResult = {
@@ -115,7 +88,7 @@ export class LocalTransport implements Transport {
       durationMs: Math.round(performance.now() - started),
     };
     if (result.signal) execResult.signal = result.signal;
-    if (timedOut) execResult.timedOut = true;
+    if (stopper.timedOut) execResult.timedOut = true;
     return execResult;
   }
 
@@ -161,6 +134,55 @@ export class LocalTransport implements Transport {
       putRaw: (source, farPath) => writeNewFile(source, farPath),
       getRaw: (farPath, localPath) => writeNewFile({ path: farPath }, localPath),
     };
+  }
+}
+
+/** A local command's deadline and abort: SIGTERM to its process group, SIGKILL after a grace period. */
+class GroupStopper {
+  timedOut = false;
+  abortError?: Error;
+  private escalation?: NodeJS.Timeout;
+  private readonly deadline?: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number | undefined,
+    private readonly options: Pick<ExecOptions, 'timeoutMs' | 'signal'>,
+  ) {
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
+      this.deadline = setTimeout(() => {
+        this.timedOut = true;
+        this.stop();
+      }, options.timeoutMs);
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.deadline);
+    clearTimeout(this.escalation);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  private readonly onAbort = (): void => {
+    if (this.options.signal) this.abortError = abortReason(this.options.signal);
+    this.stop();
+  };
+
+  private stop(): void {
+    if (this.escalation) return;
+    this.killGroup('SIGTERM');
+    this.escalation = setTimeout(() => {
+      this.killGroup('SIGKILL');
+    }, killGraceMs);
+  }
+
+  private killGroup(signal: NodeJS.Signals): void {
+    if (this.pid === undefined) return;
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      // already gone
+    }
   }
 }
 

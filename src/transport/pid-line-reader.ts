@@ -14,7 +14,10 @@ export class PidLineReader {
   }
 
   push(chunk: Buffer): void {
-    if (this.pending === undefined) return this.forward(chunk);
+    if (this.pending === undefined) {
+      this.forward(chunk);
+      return;
+    }
     const data = Buffer.concat([this.pending, chunk]);
     const newline = data.indexOf(0x0a);
     if (newline < 0 && data.length < 24) {

@@ -41,7 +41,10 @@ export class RemoteShell {
   static open(client: SshClient, onClose: (shell: RemoteShell) => void): Promise<RemoteShell> {
     return new Promise((resolve, reject) => {
       client.exec('echo $$; exec sh', (error, channel) => {
-        if (error) return reject(error);
+        if (error) {
+          reject(error);
+          return;
+        }
         const opened = new RemoteShell(channel);
         channel.on('data', (chunk: Buffer) => opened.pidLine.push(chunk));
         channel.stderr.on('data', (chunk: Buffer) => opened.current?.stderr.push(chunk));
@@ -56,7 +59,10 @@ export class RemoteShell {
           onClose(opened);
         });
         void opened.pid.then((pid) => {
-          if (pid !== undefined) return resolve(opened);
+          if (pid !== undefined) {
+            resolve(opened);
+            return;
+          }
           opened.retire();
           reject(new Error('the login shell printed something before the pid'));
         });

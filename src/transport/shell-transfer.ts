@@ -4,6 +4,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TaskFailedError } from '../errors.js';
 import { shellQuote } from '../shell/quote.js';
+import { mustSucceed } from './exec-result.js';
 import { commitLocalFile } from './local-commit.js';
 import { parseSha256Output, sha256Command, sha256File, sha256Hex } from './sha256.js';
 import { stagePathInTmp, tempPathFor } from './temp-path.js';
@@ -64,7 +65,7 @@ export async function uploadThroughShell(
         'transfer.checksum',
       );
     }
-    failUnlessSucceeded(access.host, result, `cannot write ${dest}`);
+    mustSucceed(result, `${access.host}: cannot write ${dest}`, { code: 'transfer.failed' });
     return { bytes, sha256: expected };
   } catch (error) {
     await removeQuietly(access, tmp, options.sudo);
@@ -118,15 +119,7 @@ export async function downloadThroughShell(
 }
 
 async function runChecked(access: ShellFileAccess, command: string, sudo: boolean, failure: string): Promise<ExecResult> {
-  const result = await access.run(command, sudo);
-  failUnlessSucceeded(access.host, result, failure);
-  return result;
-}
-
-function failUnlessSucceeded(host: string, result: ExecResult, failure: string): void {
-  if (result.exitCode === 0 && !result.timedOut) return;
-  const detail = result.timedOut ? 'timed out' : result.stderr.trim() || result.stdout.trim() || `exit code ${result.exitCode ?? result.signal}`;
-  throw new TaskFailedError(`${host}: ${failure}: ${detail}`, undefined, 'transfer.failed');
+  return mustSucceed(await access.run(command, sudo), `${access.host}: ${failure}`, { code: 'transfer.failed' });
 }
 
 async function removeQuietly(access: ShellFileAccess, farPath: string, sudo: boolean): Promise<void> {

@@ -13,12 +13,13 @@ export interface RecordedHostKey {
 }
 
 export interface HostKeyCheck {
-  /** Inventory hostname, for messages. */
+  /** Inventory hostname (or `jump host NAME`), for messages. */
   host: string;
   address: string;
   port: number;
-  knownHostsFile: string;
-  /** Parsed known hosts; a recorded key is added here too, so a re-key exchange matches it. */
+  /** Where a new key is recorded (the first known hosts file); absent when there is none (UserKnownHostsFile none). */
+  knownHostsFile?: string;
+  /** Parsed known hosts of every file; a recorded key is added here too, so a re-key exchange matches it. */
   entries: KnownHostEntry[];
   acceptNewHostKeys: boolean;
 }
@@ -28,7 +29,8 @@ export interface HostKeyCheck {
  * rejects with an UnreachableError saying why not and what to do.
  */
 export async function verifyHostKey(check: HostKeyCheck, key: Buffer): Promise<RecordedHostKey | undefined> {
-  const { host, address, port, knownHostsFile: file } = check;
+  const { host, address, port } = check;
+  const file = check.knownHostsFile ?? '(no known hosts file: UserKnownHostsFile none)';
   const name = knownHostName(address, port);
   let keyType: string;
   try {
@@ -42,22 +44,22 @@ export async function verifyHostKey(check: HostKeyCheck, key: Buffer): Promise<R
   if (lookup.status === 'revoked') {
     throw new UnreachableError(
       host,
-      `host key ${shown} of ${name} is marked @revoked in ${lookup.entry?.file ?? file}:${lookup.entry?.line}; refusing to connect`,
+      `host key ${shown} of ${name} is marked @revoked in ${lookup.entry.file ?? file}:${lookup.entry.line}; refusing to connect`,
       'a revoked key means the host must not be trusted with it; have the host re-keyed',
     );
   }
   if (lookup.status === 'changed') {
-    const stored = lookup.entry!;
+    const stored = lookup.entry;
     throw new UnreachableError(
       host,
       `WARNING: THE HOST KEY OF ${name} HAS CHANGED. It now offers ${shown}, but ${stored.file ?? file}:${stored.line} ` +
         `holds ${stored.keyType} ${fingerprint(stored.key)}. Someone could be intercepting the connection (man in the middle), ` +
         'or the host was reinstalled. Refusing to connect.',
       'only if you have confirmed out of band that the host was re-keyed: remove the old key with ' +
-        `ssh-keygen -R ${shellQuote(name)} -f ${shellQuote(file)}, check the new fingerprint on the host, then trust it again`,
+        `ssh-keygen -R ${shellQuote(name)} -f ${shellQuote(stored.file ?? file)}, check the new fingerprint on the host, then trust it again`,
     );
   }
-  if (check.acceptNewHostKeys) {
+  if (check.acceptNewHostKeys && check.knownHostsFile !== undefined) {
     try {
       await appendKnownHost(file, address, port, keyType, key);
     } catch (error) {

@@ -18,10 +18,10 @@ const execFileAsync = promisify(execFile);
 async function captured(run: () => Promise<number>): Promise<{ code: number; stdout: string }> {
   const write = process.stdout.write.bind(process.stdout);
   let stdout = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
     return true;
-  }) as typeof process.stdout.write;
+  };
   try {
     return { code: await run(), stdout };
   } finally {

@@ -327,7 +327,7 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
         'every member to be restoring',
         async () => {
           const pids = await Promise.all(lab.hosts.map(heldPid));
-          return pids.every((p) => p !== undefined) ? (pids as number[]) : undefined;
+          return pids.every((p) => p !== undefined) ? pids : undefined;
         },
         run.cli,
       );

@@ -132,7 +132,7 @@ describe('restore on kubeadm static pods, etcd 3.5 (e2e, root)', function () {
     expect(data.has('/orchestrate-test/after-snapshot')).to.equal(false);
 
     const now = await revision(lab);
-    expect(now, "past every revision a watcher saw").to.be.greaterThan(revisionBefore);
+    expect(now, 'past every revision a watcher saw').to.be.greaterThan(revisionBefore);
     expect(now).to.equal(snapshotRevision + 1_000_000_000);
     // A watcher resuming from a revision it saw before the restore is told to relist.
     const watch = await etcdctlInLab(lab, ['watch', '--rev', String(revisionBefore), '/orchestrate-test/', '--prefix'], [lab.hosts[1]!.address]);
@@ -142,9 +142,9 @@ describe('restore on kubeadm static pods, etcd 3.5 (e2e, root)', function () {
       const stops = (await readSystemctlLog(lab, host.address)).filter((e) => e.unit.startsWith('kubelet') && e.action === 'stop');
       expect(stops, `${host.address}: kubelet stopped`).to.deep.equal([]);
       expect(await runningPods(lab, host.address)).to.deep.equal(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
-      const removed = (await readKubeletLog(lab, host.address)).filter((e) => e.event === 'manifest-removed').map((e) => e.fields.pod ?? '');
+      const removed = (await readKubeletLog(lab, host.address)).filter((e) => e.event === 'manifest-removed').map((e) => e.fields.file ?? '');
       expect(
-        removed.some((pod) => pod.startsWith('kube-apiserver')),
+        removed.some((file) => file.endsWith('/kube-apiserver.yaml')),
         `${host.address}: apiserver manifest moved aside`,
       ).to.equal(true);
       const files = await sshToLabHost(

@@ -31,6 +31,13 @@ import { createSudoUser, keygen, removeSudoUser, startSshd, type SshdFixture } f
 // Unique per run: the suite may run twice at once (several people share this machine).
 const testUser = `orcht${process.pid}`;
 
+/** The UnreachableError a connection attempt ends with. */
+async function unreachable(promise: Promise<unknown>): Promise<UnreachableError> {
+  const error = await failure(promise);
+  if (error instanceof UnreachableError) return error;
+  throw new Error(`expected an UnreachableError, got ${error.name}: ${error.message}`);
+}
+
 async function failure(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
@@ -103,7 +110,8 @@ describe('transport end to end', function () {
   });
 
   after(async () => {
-    await sshd?.stop();
+    // sshd is unset when before() skipped or failed before starting it.
+    await (sshd as SshdFixture | undefined)?.stop();
     removeSudoUser(testUser);
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -289,7 +297,7 @@ describe('transport end to end', function () {
     it('refuses an unknown host key, showing the fingerprint and how to trust it', async () => {
       const empty = join(work, 'empty_known_hosts');
       writeFileSync(empty, '');
-      const error = (await failure(transport({}, { knownHostsFile: empty }).connect())) as UnreachableError;
+      const error = await unreachable(transport({}, { knownHostsFile: empty }).connect());
       expect(error).to.be.instanceOf(UnreachableError);
       expect(error.host).to.equal('target');
       expect(error.message).to.contain('unknown host key');
@@ -321,7 +329,7 @@ describe('transport end to end', function () {
       const storedFingerprint = execFileSync('ssh-keygen', ['-lf', `${otherKey}.pub`])
         .toString()
         .split(' ')[1]!;
-      const error = (await failure(transport({}, { knownHostsFile: file, acceptNewHostKeys: true }).connect())) as UnreachableError;
+      const error = await unreachable(transport({}, { knownHostsFile: file, acceptNewHostKeys: true }).connect());
       expect(error).to.be.instanceOf(UnreachableError);
       expect(error.message).to.contain('HAS CHANGED');
       expect(error.message).to.contain(sshd.hostFingerprint);
@@ -349,7 +357,7 @@ describe('transport end to end', function () {
 
     it('fails within seconds, naming the host, when nothing listens on the port', async () => {
       const started = Date.now();
-      const error = (await failure(transport({ port: 1 }).connect())) as UnreachableError;
+      const error = await unreachable(transport({ port: 1 }).connect());
       expect(error).to.be.instanceOf(UnreachableError);
       expect(error.message).to.equal(`target: connection refused by ${sshd.address}:1`);
       expect(Date.now() - started).to.be.below(3000);
@@ -374,7 +382,7 @@ describe('transport end to end', function () {
 
     it('names the key it tried when authentication fails', async () => {
       const stranger = keygen(join(work, 'stranger_key'), 'stranger');
-      const error = (await failure(transport({ privateKeyFile: stranger }).connect())) as UnreachableError;
+      const error = await unreachable(transport({ privateKeyFile: stranger }).connect());
       expect(error).to.be.instanceOf(UnreachableError);
       expect(error.message).to.contain(`authentication as root@${sshd.address}:${sshd.port} failed`);
       expect(error.message).to.contain(`key ${stranger} (ssh-ed25519 SHA256:`);
@@ -393,7 +401,7 @@ describe('transport end to end', function () {
         const locked = join(work, 'locked_key');
         copyFileSync(sshd.clientKeyFile, locked);
         execFileSync('ssh-keygen', ['-q', '-p', '-N', 'secret words', '-f', locked]);
-        const error = (await failure(transport({ privateKeyFile: locked }).connect())) as UnreachableError;
+        const error = await unreachable(transport({ privateKeyFile: locked }).connect());
         expect(error.message).to.contain(`private key ${locked} is protected by a passphrase`);
         expect(error.hint).to.contain(`ssh-add ${locked}`);
         const lockedViaAgent = await connected({ privateKeyFile: locked }, { agentSocket });
@@ -404,7 +412,7 @@ describe('transport end to end', function () {
     });
 
     it('says so when the key file is missing', async () => {
-      const error = (await failure(transport({ privateKeyFile: join(work, 'nope') }).connect())) as UnreachableError;
+      const error = await unreachable(transport({ privateKeyFile: join(work, 'nope') }).connect());
       expect(error.message).to.contain(`cannot read private key ${join(work, 'nope')}: no such file`);
       expect(error.hint).to.contain('ansible_ssh_private_key_file');
     });

@@ -1,7 +1,9 @@
 // A throwaway OpenSSH sshd for end-to-end tests (needs root): its own host key, client key and
-// config in a temporary folder, listening on a loopback address; stopped by pid.
+// config in a temporary folder, listening on a loopback address; stopped by pid. For jump host tests it
+// can run inside a network namespace of the test's own (reachable from here only through a jump host),
+// and a jump host can run in inetd mode: a listener here hands each connection to an sshd in that namespace.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,10 +11,48 @@ import { join } from 'node:path';
 export interface SshdOptions {
   /** Default 127.0.101.1. */
   address?: string;
-  /** Default: a free port. */
+  /** Default: a free port (22 inside a namespace, where every port is free). */
   port?: number;
   /** Omitted: OpenSSH's default (10). */
   maxSessions?: number;
+  /** Run inside this network namespace (see createNetns). */
+  netns?: Netns;
+  /** sshd's LogLevel; DEBUG1 logs each forwarded channel (`server_request_direct_tcpip`). Default INFO. */
+  logLevel?: string;
+  /** Host key type. Default ed25519. */
+  hostKeyType?: string;
+  /** Extra sshd_config lines. */
+  extraConfig?: string[];
+}
+
+/** A network namespace of the test's own, held by a sleeping process; only its loopback is up. */
+export interface Netns {
+  /** The holder's pid: the namespace is /proc/PID/ns/net. */
+  pid: number;
+  /** argv prefix that runs a program inside the namespace. */
+  enter: string[];
+  stop(): Promise<void>;
+}
+
+export async function createNetns(): Promise<Netns> {
+  const holder = spawn('unshare', ['--net', '--', 'sleep', '3600'], { stdio: 'ignore' });
+  const pid = holder.pid;
+  if (pid === undefined) throw new Error('unshare did not start');
+  const enter = ['nsenter', `--net=/proc/${pid}/ns/net`, '--'];
+  const deadline = Date.now() + 5000;
+  // unshare execs sleep once the namespace exists; until then /proc/PID/ns/net is the old one.
+  while (readlinkQuietly(`/proc/${pid}/ns/net`) === readlinkQuietly('/proc/self/ns/net') && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  execFileSync(enter[0]!, [...enter.slice(1), 'ip', 'link', 'set', 'lo', 'up']);
+  return { pid, enter, stop: () => stopProcess(holder, pid) };
+}
+
+function readlinkQuietly(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 export interface SshdFixture {
@@ -36,22 +76,33 @@ export interface SshdFixture {
   connectionPids(): number[];
   /** Every process below the listener: connection processes, sessions and the commands they run. */
   descendantPids(): number[];
+  /** Also accept this public key (an `ssh-ed25519 AAAA... comment` line). */
+  authorize(publicKeyLine: string): void;
   stop(): Promise<void>;
 }
 
-export async function startSshd(options: SshdOptions = {}): Promise<SshdFixture> {
-  const address = options.address ?? '127.0.101.1';
+interface PreparedSshd {
+  dir: string;
+  address: string;
+  port: number;
+  config: string;
+  hostKeyFile: string;
+  clientKeyFile: string;
+  authorizedKeys: string;
+}
+
+async function prepareSshd(options: SshdOptions, defaultAddress: string, portFree: boolean): Promise<PreparedSshd> {
+  const address = options.address ?? defaultAddress;
   const dir = mkdtempSync(join(tmpdir(), 'orchestrate-sshd-'));
   chmodSync(dir, 0o755); // non-root test users must read authorized_keys here
-  const hostKeyFile = join(dir, 'host_ed25519_key');
+  const hostKeyFile = join(dir, `host_${options.hostKeyType ?? 'ed25519'}_key`);
   const clientKeyFile = join(dir, 'client_key');
-  keygen(hostKeyFile, 'test-host');
+  keygen(hostKeyFile, 'test-host', options.hostKeyType ?? 'ed25519');
   keygen(clientKeyFile, 'test-client');
   const authorizedKeys = join(dir, 'authorized_keys');
   writeFileSync(authorizedKeys, readFileSync(`${clientKeyFile}.pub`));
   chmodSync(authorizedKeys, 0o644);
-
-  const port = options.port ?? (await freePort(address));
+  const port = options.port ?? (portFree ? 22 : await freePort(address));
   const config = join(dir, 'sshd_config');
   writeFileSync(
     config,
@@ -67,27 +118,23 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdFixture>
       `PidFile ${join(dir, 'sshd.pid')}`,
       'StrictModes no',
       'Subsystem sftp internal-sftp',
+      `LogLevel ${options.logLevel ?? 'INFO'}`,
       ...(options.maxSessions !== undefined ? [`MaxSessions ${options.maxSessions}`] : []),
+      ...(options.extraConfig ?? []),
       '',
     ].join('\n'),
   );
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory
+  return { dir, address, port, config, hostKeyFile, clientKeyFile, authorizedKeys };
+}
 
-  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('sshd did not start');
-  try {
-    await waitForPort(address, port, child, () => stderr);
-  } catch (error) {
-    await stopProcess(child, pid);
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
+/** The known_hosts name ssh looks up: `[address]:port`, or the bare address on port 22. */
+function knownHostsName(address: string, port: number): string {
+  return port === 22 ? address : `[${address}]:${port}`;
+}
 
+function fixtureOf(prepared: PreparedSshd, pid: number, log: () => string, stop: () => Promise<void>): SshdFixture {
+  const { dir, address, port, hostKeyFile, clientKeyFile } = prepared;
   const publicLine = readFileSync(`${hostKeyFile}.pub`, 'utf8').trim();
   const [hostKeyType = '', hostKeyBase64 = ''] = publicLine.split(' ');
   const hostFingerprint =
@@ -104,16 +151,101 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdFixture>
     hostKeyType,
     hostFingerprint,
     clientKeyFile,
-    knownHostsLine: `[${address}]:${port} ${hostKeyType} ${hostKeyBase64}`,
-    log: () => stderr,
+    knownHostsLine: `${knownHostsName(address, port)} ${hostKeyType} ${hostKeyBase64}`,
+    log,
     connectionPids: () => childPids(pid),
     descendantPids: () => descendantPids(pid),
+    authorize: (publicKeyLine: string) => {
+      appendFileSync(prepared.authorizedKeys, `${publicKeyLine.trim()}\n`);
+    },
     async stop() {
       for (const descendant of descendantPids(pid)) killQuietly(descendant, 'SIGKILL');
-      await stopProcess(child, pid);
+      await stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<SshdFixture> {
+  const prepared = await prepareSshd(options, options.netns ? '127.0.213.2' : '127.0.101.1', options.netns !== undefined);
+  const argv = [...(options.netns?.enter ?? []), '/usr/sbin/sshd', '-D', '-e', '-f', prepared.config];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('sshd did not start');
+  try {
+    // Inside a namespace the port cannot be probed from here: sshd says when it listens.
+    if (options.netns) await waitForLog(child, () => stderr, 'Server listening on');
+    else await waitForPort(prepared.address, prepared.port, child, () => stderr);
+  } catch (error) {
+    await stopProcess(child, pid);
+    rmSync(prepared.dir, { recursive: true, force: true });
+    throw error;
+  }
+  return fixtureOf(
+    prepared,
+    pid,
+    () => stderr,
+    () => stopProcess(child, pid),
+  );
+}
+
+export interface InetdSshdFixture extends SshdFixture {
+  /** SSH connections accepted so far (each one an sshd of its own). */
+  connections(): number;
+}
+
+/**
+ * A jump host: a listener on `address` here whose every connection is served by `sshd -i` started inside
+ * `netns` (so what it forwards to is reached inside the namespace). The log holds every session's stderr.
+ */
+export async function startInetdSshd(options: SshdOptions & { netns: Netns }): Promise<InetdSshdFixture> {
+  const prepared = await prepareSshd(options, '127.0.102.1', false);
+  let log = '';
+  let accepted = 0;
+  const sessions = new Set<ChildProcess>();
+  // Paused: the bytes on each socket are for the sshd it is handed to, not for this process.
+  const server = createServer({ pauseOnConnect: true }, (socket) => {
+    accepted += 1;
+    const session = spawn(options.netns.enter[0]!, [...options.netns.enter.slice(1), '/usr/sbin/sshd', '-i', '-e', '-f', prepared.config], {
+      stdio: [socket, socket, 'pipe'],
+    });
+    sessions.add(session);
+    session.stderr.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    session.once('exit', () => {
+      sessions.delete(session);
+      socket.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(prepared.port, prepared.address, () => resolve());
+  });
+  const stop = async (): Promise<void> => {
+    await Promise.all([...sessions].flatMap((session) => (session.pid === undefined ? [] : [stopProcess(session, session.pid)])));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return {
+    ...fixtureOf(prepared, process.pid, () => log, stop),
+    connections: () => accepted,
+    connectionPids: () => [...sessions].flatMap((session) => (session.pid === undefined ? [] : [session.pid])),
+    descendantPids: () => [],
+  };
+}
+
+async function waitForLog(child: ChildProcess, log: () => string, text: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (log().includes(text)) return;
+    if (child.exitCode !== null) throw new Error(`sshd exited with ${child.exitCode}: ${log()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`sshd did not start within 10 s: ${log()}`);
 }
 
 /** A user that can log in with the fixture's client key and sudo without a password. */

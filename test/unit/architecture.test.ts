@@ -17,7 +17,7 @@ const layers: Record<string, number> = {
   lab: 4,
   remote: 4.5,
   drill: 4.5,
-  report: 4.5,
+  report: 4.7, // shows what drill and backup recorded
   transport: 3,
   template: 3,
   config: 2,

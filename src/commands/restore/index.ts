@@ -32,6 +32,7 @@ options:
       --known-hosts FILE       known hosts file (default ~/.ssh/known_hosts)
       --accept-new-host-keys   trust and record host keys not seen before (also when ansible.cfg
                                says host_key_checking = False; a changed key is always refused)
+      --ssh-config FILE        this ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config (like ssh -F)
       --connect-timeout S      seconds to connect to each host (default: timeout in ansible.cfg, else 10)
   -h, --help                   this text
 
@@ -144,6 +145,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
     connect: {
       ...(values['known-hosts'] ? { knownHostsFile: values['known-hosts'] } : {}),
       ...(acceptNewHostKeys(values['accept-new-host-keys'] === true, defaults.hostKeys) ? { acceptNewHostKeys: true } : {}),
+      ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
       ...(connectSeconds ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
     },
   };

@@ -45,9 +45,9 @@ export function restorePolicy(writer: JournalWriter, members: readonly EtcdMembe
       await writer.markBegun(phase);
       if (phase === 'stop-kube-master' && !writer.journal.marks['api-down']) await writer.mark('api-down');
     },
-    onHostStart: (phase, host) => writer.time(phase, host, 'start'),
+    onHostStart: (phase, host) => writer.time('restore', phase, host, 'start'),
     onHostDone: async (phase, host) => {
-      await Promise.all([writer.markDone(host, phase), writer.time(phase, host, 'end')]);
+      await Promise.all([writer.markDone(host, phase), writer.time('restore', phase, host, 'end')]);
       failpoint(phase, host);
     },
     waves: etcdStopWaves(members, observe),
@@ -63,10 +63,12 @@ export function rollbackPolicy(writer: JournalWriter, members: readonly EtcdMemb
       writer.update((j) => {
         if (j.rollback && !j.rollback.begun.includes(phase)) j.rollback.begun.push(phase);
       }),
-    onHostDone: (phase, host, results) => {
+    onHostStart: (phase, host) => writer.time('rollback', phase, host, 'start'),
+    onHostDone: async (phase, host, results) => {
       const restoredAt = results[0]?.result.result.restored_data_at;
       if (phase === 'revert-data' && typeof restoredAt === 'string') restoredDataAt.set(host, restoredAt);
-      return writer.update((j) => {
+      await writer.time('rollback', phase, host, 'end');
+      await writer.update((j) => {
         if (!j.rollback) return;
         const list = (j.rollback.done[host] ??= []);
         if (!list.includes(phase)) list.push(phase);

@@ -1,7 +1,6 @@
 // What is in a backup folder, for `snapshots list` and `status`: every snapshot file with what the
 // catalog says about it, verified on the spot when the catalog has no record (or when asked to).
 // A lost catalog is rebuilt from the files, never a reason to fail.
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeProblems, verifySnapshotFile } from '../snapshot-file.js';
 import { catalogedSnapshots, type CatalogedSnapshot } from './backup-flow.js';
@@ -71,7 +70,9 @@ export async function inspectSnapshots(
   locations: BackupLocations,
   options: { reverify?: boolean; signal?: AbortSignal } = {},
 ): Promise<SnapshotInventory> {
-  let { snapshots, catalogMissing, skippedLines } = await catalogedSnapshots(locations);
+  const cataloged = await catalogedSnapshots(locations);
+  const { catalogMissing } = cataloged;
+  let { snapshots, skippedLines } = cataloged;
   let rebuilt = false;
   if (catalogMissing && snapshots.length > 0) {
     // The catalog was lost: verify the files present and write what they say back, so it exists again.

@@ -38,7 +38,11 @@ const flags: Record<string, keyof EtcdSettings> = {
 const listSettings = new Set<keyof EtcdSettings>(['peerUrls', 'clientUrls']);
 
 function assign(settings: EtcdSettings, key: keyof EtcdSettings, value: string): void {
-  if (listSettings.has(key)) (settings as Record<string, unknown>)[key] = value.split(',').map((u) => u.trim()).filter((u) => u !== '');
+  if (listSettings.has(key))
+    (settings as Record<string, unknown>)[key] = value
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== '');
   else (settings as Record<string, unknown>)[key] = value;
 }
 

@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import { shellJoin } from '../../shell/quote.js';
 import { combineSettings, settingsFromArgs, settingsFromConfigFile, settingsFromEnv, type EtcdSettings } from './etcd-flags.js';
 import { hostPathOf, readEtcdPod } from './static-pod.js';
-import { parseEnvironmentFile, readService, type UnitFile } from './systemd-unit.js';
+import { parseEnvironmentFile, readService, type UnitFile, type UnitSpecifiers } from './systemd-unit.js';
 
 export type Topology = 'systemd' | 'kubeadm';
 
@@ -37,6 +37,7 @@ export function newMarker(): string {
 
 const firstScript = [
   'm=$1; unit=$2; dir=$3',
+  `printf '%s host %s\\n' "$m" "$(uname -n)"`,
   `for p in ${staticPodNames.join(' ')}; do [ -f "$dir/$p.yaml" ] && printf '%s pod %s\\n' "$m" "$p"; done`,
   `if [ -f "$dir/etcd.yaml" ]; then printf '%s file %s\\n' "$m" "$dir/etcd.yaml"; cat "$dir/etcd.yaml"; echo; fi`,
   `for d in ${unitDirs.join(' ')}; do if [ -f "$d/$unit.service" ]; then printf '%s unit %s\\n' "$m" "$d/$unit.service"; cat "$d/$unit.service"; echo; break; fi; done`,
@@ -79,6 +80,8 @@ export interface FirstRead {
   staticPods: string[];
   manifest?: Section;
   unitFiles: UnitFile[];
+  /** What the unit's %-specifiers stand for on this host. */
+  specifiers?: UnitSpecifiers;
 }
 
 export function parseFirstRead(stdout: string, marker: string): FirstRead {
@@ -90,7 +93,10 @@ export function parseFirstRead(stdout: string, marker: string): FirstRead {
   const ordered = [...byName.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, s]) => s);
   const unit = sections.find((s) => s.kind === 'unit');
   const manifest = sections.find((s) => s.kind === 'file');
+  const hostname = sections.find((s) => s.kind === 'host')?.name;
+  const specifiers: UnitSpecifiers | undefined = unit ? { unit: posix.basename(unit.name), ...(hostname ? { hostname } : {}) } : undefined;
   return {
+    ...(specifiers ? { specifiers } : {}),
     staticPods: sections.filter((s) => s.kind === 'pod').map((s) => s.name),
     ...(manifest ? { manifest } : {}),
     unitFiles: [...(unit ? [unit] : []), ...ordered].map((s) => ({ path: s.name, text: s.text })),
@@ -122,7 +128,10 @@ export function configFromManifest(host: string, first: FirstRead): MemberConfig
     if (inside === undefined) continue;
     const onHost = hostPathOf(pod, inside);
     if (onHost !== undefined) settings[key] = onHost;
-    else if (key === 'dataDir' || key === 'walDir') config.problems.push(`${first.manifest.name}: ${inside} (--${key === 'dataDir' ? 'data-dir' : 'wal-dir'}) is on no hostPath volume: its data would not survive the pod`);
+    else if (key === 'dataDir' || key === 'walDir')
+      config.problems.push(
+        `${first.manifest.name}: ${inside} (--${key === 'dataDir' ? 'data-dir' : 'wal-dir'}) is on no hostPath volume: its data would not survive the pod`,
+      );
   }
   config.settings = settings;
   return config;
@@ -130,18 +139,26 @@ export function configFromManifest(host: string, first: FirstRead): MemberConfig
 
 /** systemd: the files still to read for a unit (its EnvironmentFiles), or none. */
 export function environmentFilesOf(first: FirstRead): { path: string; optional: boolean }[] {
-  return readService(first.unitFiles).environmentFiles;
+  return readService(first.unitFiles, {}, first.specifiers).environmentFiles;
 }
 
 /** systemd: the settings from the unit, its drop-ins, its environment files and (when given) etcd's config file. */
 export function configFromUnit(host: string, first: FirstRead, files: ReadonlyMap<string, string | undefined>, unit: string): MemberConfig {
-  const config: MemberConfig = { host, topology: 'systemd', staticPods: first.staticPods, sources: first.unitFiles.map((f) => f.path), settings: {}, problems: [], notes: [] };
+  const config: MemberConfig = {
+    host,
+    topology: 'systemd',
+    staticPods: first.staticPods,
+    sources: first.unitFiles.map((f) => f.path),
+    settings: {},
+    problems: [],
+    notes: [],
+  };
   if (first.unitFiles.length === 0) {
     config.notes.push(`no systemd unit ${unit}.service was found (looked in ${unitDirs.join(', ')}): its configuration could not be read`);
     return config;
   }
   const envValues: Record<string, string> = {};
-  for (const ref of readService(first.unitFiles).environmentFiles) {
+  for (const ref of readService(first.unitFiles, {}, first.specifiers).environmentFiles) {
     const text = files.get(ref.path);
     if (text === undefined) {
       if (!ref.optional) config.problems.push(`EnvironmentFile ${ref.path} of ${unit}.service is missing`);
@@ -150,7 +167,7 @@ export function configFromUnit(host: string, first: FirstRead, files: ReadonlyMa
     config.sources.push(ref.path);
     Object.assign(envValues, parseEnvironmentFile(text));
   }
-  const service = readService(first.unitFiles, envValues);
+  const service = readService(first.unitFiles, envValues, first.specifiers);
   if (service.argv.length === 0) config.problems.push(`${unit}.service has no ExecStart`);
   const fromArgs = settingsFromArgs(service.argv.slice(1));
   const fromEnv = settingsFromEnv(service.environment);
@@ -165,8 +182,9 @@ export function configFromUnit(host: string, first: FirstRead, files: ReadonlyMa
 /** The config file a unit names (needed in the second read), from its argv and environment. */
 export function configFileOf(first: FirstRead, envFiles: ReadonlyMap<string, string | undefined>): string | undefined {
   const envValues: Record<string, string> = {};
-  for (const ref of readService(first.unitFiles).environmentFiles) Object.assign(envValues, parseEnvironmentFile(envFiles.get(ref.path) ?? ''));
-  const service = readService(first.unitFiles, envValues);
+  for (const ref of readService(first.unitFiles, {}, first.specifiers).environmentFiles)
+    Object.assign(envValues, parseEnvironmentFile(envFiles.get(ref.path) ?? ''));
+  const service = readService(first.unitFiles, envValues, first.specifiers);
   return settingsFromArgs(service.argv.slice(1)).configFile ?? settingsFromEnv(service.environment).configFile;
 }
 

@@ -54,7 +54,11 @@ function configured(config: MemberConfig, field: IdentityField): string[] {
 }
 
 /** One member: the inventory's explicit values checked against its configuration, defaults replaced by it. */
-export function resolveMember(host: InventoryHost, member: EtcdMember, config: MemberConfig | undefined): { member: ResolvedMember; problems: string[]; notes: string[] } {
+export function resolveMember(
+  host: InventoryHost,
+  member: EtcdMember,
+  config: MemberConfig | undefined,
+): { member: ResolvedMember; problems: string[]; notes: string[] } {
   const resolved: ResolvedMember = { ...member, topology: config?.topology ?? 'systemd', sources: {} };
   const problems: string[] = [];
   const notes: string[] = [];
@@ -62,7 +66,8 @@ export function resolveMember(host: InventoryHost, member: EtcdMember, config: M
   for (const field of ['name', 'peerUrl', 'clientUrl', 'dataDir', 'walDir'] as const) {
     const variable = variableOf[field];
     const explicit = typeof host.vars[variable] === 'string' && host.vars[variable] !== '';
-    const current = field === 'walDir' ? (explicit ? String(host.vars[variable]) : undefined) : field === 'dataDir' ? trimSlash(member[field]) : member[field];
+    const current =
+      field === 'walDir' ? (explicit ? String(host.vars[variable]) : undefined) : field === 'dataDir' ? trimSlash(member[field]) : member[field];
     const values = config ? configured(config, field) : [];
     if (values.length === 0) {
       if (current !== undefined) resolved.sources[field] = { from: explicit ? 'inventory' : 'default' };
@@ -84,7 +89,10 @@ export function resolveMember(host: InventoryHost, member: EtcdMember, config: M
     }
     const chosen = values[0] ?? '';
     if (field === 'peerUrl' && values.length > 1) notes.push(`${member.host}: advertises several peer URLs (${values.join(',')}); ${chosen} is used`);
-    if (chosen !== current) notes.push(`${member.host}: ${variable} ${chosen} taken from ${file ?? 'its configuration'} (the inventory leaves it at ${current ?? 'unset'})`);
+    if (chosen !== current)
+      notes.push(
+        `${member.host}: ${variable} ${chosen} taken from ${file ?? 'its configuration'} (the inventory leaves it at ${current ?? 'unset'})`,
+      );
     if (field === 'walDir') resolved.walDir = chosen;
     else resolved[field] = chosen;
     resolved.sources[field] = { from: 'config', ...(file ? { file } : {}) };
@@ -99,7 +107,10 @@ export function duplicateIdentities(members: readonly ResolvedMember[]): string[
     const byValue = new Map<string, string[]>();
     for (const m of members) byValue.set(m[field], [...(byValue.get(m[field]) ?? []), m.host]);
     for (const [value, hosts] of byValue) {
-      if (hosts.length > 1) problems.push(`${hosts.join(' and ')} both claim the ${field === 'name' ? 'member name' : 'peer URL'} ${value}; fix: give each member its own ${variableOf[field]} (or correct its configuration)`);
+      if (hosts.length > 1)
+        problems.push(
+          `${hosts.join(' and ')} both claim the ${field === 'name' ? 'member name' : 'peer URL'} ${value}; fix: give each member its own ${variableOf[field]} (or correct its configuration)`,
+        );
     }
   }
   return problems;
@@ -112,16 +123,25 @@ export function checkAgainstLive(members: readonly ResolvedMember[], live: reado
     const byUrl = live.find((l) => l.peerUrls.includes(m.peerUrl));
     const byName = live.find((l) => l.name === m.name);
     if (byUrl && byUrl.name !== '' && byUrl.name !== m.name) {
-      problems.push(`${m.host}: the live cluster calls the member at ${m.peerUrl} "${byUrl.name}", the restore would name it "${m.name}"; fix: set etcd_name: ${byUrl.name} for ${m.host}`);
+      problems.push(
+        `${m.host}: the live cluster calls the member at ${m.peerUrl} "${byUrl.name}", the restore would name it "${m.name}"; fix: set etcd_name: ${byUrl.name} for ${m.host}`,
+      );
     } else if (!byUrl && byName) {
-      problems.push(`${m.host}: the live member "${m.name}" has peer URLs ${byName.peerUrls.join(',')}, the restore would use ${m.peerUrl}; fix: set etcd_peer_url: ${byName.peerUrls[0] ?? ''} for ${m.host}`);
+      problems.push(
+        `${m.host}: the live member "${m.name}" has peer URLs ${byName.peerUrls.join(',')}, the restore would use ${m.peerUrl}; fix: set etcd_peer_url: ${byName.peerUrls[0] ?? ''} for ${m.host}`,
+      );
     } else if (!byUrl && !byName) {
-      problems.push(`${m.host}: the live cluster has no member "${m.name}" at ${m.peerUrl}; fix: check the inventory's etcd group and the member's identity`);
+      problems.push(
+        `${m.host}: the live cluster has no member "${m.name}" at ${m.peerUrl}; fix: check the inventory's etcd group and the member's identity`,
+      );
     }
   }
   for (const l of live) {
     const known = members.some((m) => m.name === l.name || l.peerUrls.includes(m.peerUrl));
-    if (!known) problems.push(`the live cluster has a member "${l.name || l.id}" (${l.peerUrls.join(',')}) the inventory does not list; fix: add its host to the etcd group, or remove the member first`);
+    if (!known)
+      problems.push(
+        `the live cluster has a member "${l.name || l.id}" (${l.peerUrls.join(',')}) the inventory does not list; fix: add its host to the etcd group, or remove the member first`,
+      );
   }
   return problems;
 }

@@ -35,7 +35,8 @@ export function readEtcdPod(text: string): EtcdPod | { problem: string } {
   if (argv.length === 0) return { problem: 'the etcd container has no command' };
   const volumes = new Map<string, string>();
   for (const volume of spec && Array.isArray(spec.volumes) ? spec.volumes.filter(isObj) : []) {
-    if (typeof volume.name === 'string' && isObj(volume.hostPath) && typeof volume.hostPath.path === 'string') volumes.set(volume.name, volume.hostPath.path);
+    if (typeof volume.name === 'string' && isObj(volume.hostPath) && typeof volume.hostPath.path === 'string')
+      volumes.set(volume.name, volume.hostPath.path);
   }
   const mounts: Mount[] = [];
   for (const mount of Array.isArray(container.volumeMounts) ? container.volumeMounts.filter(isObj) : []) {

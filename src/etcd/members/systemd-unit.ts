@@ -7,6 +7,40 @@ export interface UnitFile {
   text: string;
 }
 
+/** What systemd's %-specifiers stand for on the host (see systemd.unit(5), "Specifiers"). */
+export interface UnitSpecifiers {
+  /** The unit's full name, e.g. etcd.service. */
+  unit: string;
+  /** The host name (uname -n). */
+  hostname?: string;
+}
+
+/**
+ * Values as systemd passes them: `%H` the host name, `%p`/`%N` the unit's name, `%%` a percent sign, and
+ * the fixed folders of a system unit. Debian's own etcd.service says `ETCD_NAME=%H`. A specifier we cannot
+ * know here stays as written.
+ */
+export function expandSpecifiers(value: string, specifiers: UnitSpecifiers | undefined): string {
+  if (!specifiers || !value.includes('%')) return value;
+  const name = specifiers.unit.replace(/\.[a-z]+$/, '');
+  const hostname = specifiers.hostname;
+  const known: Record<string, string | undefined> = {
+    '%': '%',
+    n: specifiers.unit,
+    N: name,
+    p: name.replace(/@.*$/, ''),
+    P: name.replace(/@.*$/, ''),
+    H: hostname,
+    l: hostname?.replace(/\..*$/, ''),
+    t: '/run',
+    S: '/var/lib',
+    C: '/var/cache',
+    L: '/var/log',
+    E: '/etc',
+  };
+  return value.replace(/%(.)/g, (whole, letter: string) => known[letter] ?? whole);
+}
+
 export interface ServiceDefinition {
   /** The program and its arguments, after substitution (empty when no ExecStart was found). */
   argv: string[];
@@ -101,10 +135,14 @@ export function parseEnvironmentFile(text: string): Record<string, string> {
 
 /**
  * The service from its unit file and drop-ins, in the order systemd applies them. `extraEnvironment`
- * (the EnvironmentFiles' contents, read in a second round) is merged before Environment= lines, as the
- * files are read first and Environment= overrides.
+ * (the EnvironmentFiles' contents, read in a second round) overrides Environment= lines, as systemd.exec(5)
+ * says (Debian's etcd.service sets DAEMON_ARGS= empty and lets /etc/default/etcd fill it).
  */
-export function readService(files: readonly UnitFile[], environmentFileValues: Readonly<Record<string, string>> = {}): ServiceDefinition {
+export function readService(
+  files: readonly UnitFile[],
+  environmentFileValues: Readonly<Record<string, string>> = {},
+  specifiers?: UnitSpecifiers,
+): ServiceDefinition {
   const result: ServiceDefinition = { argv: [], environment: {}, environmentFiles: [] };
   let execStart: string | undefined;
   const assignments: Record<string, string> = {};
@@ -112,20 +150,21 @@ export function readService(files: readonly UnitFile[], environmentFileValues: R
     for (const { key, value } of serviceLines(file.text)) {
       if (key === 'ExecStart') {
         // An empty ExecStart= in a drop-in clears the list; the next one replaces it.
-        execStart = value === '' ? undefined : value;
+        execStart = value === '' ? undefined : expandSpecifiers(value, specifiers);
         if (value !== '') result.execStartFile = file.path;
       } else if (key === 'Environment') {
-        for (const word of splitWords(value)) {
+        for (const word of splitWords(expandSpecifiers(value, specifiers))) {
           const eq = word.indexOf('=');
           if (eq > 0) assignments[word.slice(0, eq)] = word.slice(eq + 1);
         }
       } else if (key === 'EnvironmentFile' && value !== '') {
         const optional = value.startsWith('-');
-        result.environmentFiles.push({ path: optional ? value.slice(1) : value, optional });
+        const path = expandSpecifiers(optional ? value.slice(1) : value, specifiers);
+        result.environmentFiles.push({ path, optional });
       }
     }
   }
-  result.environment = { ...environmentFileValues, ...assignments };
+  result.environment = { ...assignments, ...environmentFileValues };
   if (execStart !== undefined) {
     // Leading -, @, :, +, ! change how systemd runs the program, not what it runs.
     const words = splitWords(execStart.replace(/^[-@:+!]+/, ''));

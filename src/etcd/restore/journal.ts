@@ -52,6 +52,19 @@ export interface JournalSnapshot {
   takenAt: string;
 }
 
+export interface PhaseTiming {
+  phase: string;
+  kind: 'restore' | 'rollback';
+  /** ISO times. `end` is absent while the phase runs (or when the run died in it). */
+  start: string;
+  end?: string;
+  result?: 'ok' | 'failed' | 'interrupted';
+  error?: string;
+}
+
+/** Host (`localhost` for the deploy host) to every phase it ran, in the order they began. */
+export type JournalTimings = Record<string, PhaseTiming[]>;
+
 export interface RestoreJournal {
   version: 1;
   runId: string;
@@ -73,8 +86,8 @@ export interface RestoreJournal {
   bumpRevision?: number;
   /** The live member list when the restore began: what a rollback must find again. */
   membersBefore?: { name: string; peerUrls: string[] }[];
-  /** Per phase and host: when it began and ended (the report draws them). */
-  timings?: Record<string, Record<string, { start: string; end?: string }>>;
+  /** Per host (`localhost` for the deploy host), every phase it ran, in the order they began: the report's timeline. */
+  timings?: JournalTimings;
   rollback?: {
     reason: string;
     startedAt: string;
@@ -187,16 +200,16 @@ export class JournalWriter {
     });
   }
 
-  /** When a host started and finished a phase (the report's timeline). */
-  time(phase: string, host: string, edge: 'start' | 'end', at: Date = new Date()): Promise<void> {
+  /** When a host started and finished a phase of the restore or of its rollback (the report's timeline). */
+  time(kind: PhaseTiming['kind'], phase: string, host: string, edge: 'start' | 'end', at: Date = new Date()): Promise<void> {
     return this.update((j) => {
-      const phases = (j.timings ??= {});
-      const hosts = (phases[phase] ??= {});
-      const entry = (hosts[host] ??= { start: at.toISOString() });
-      if (edge === 'start') {
-        entry.start = at.toISOString();
-        delete entry.end;
-      } else entry.end = at.toISOString();
+      const list = ((j.timings ??= {})[host] ??= []);
+      const open = list.findLast((t) => t.kind === kind && t.phase === phase && t.end === undefined);
+      if (edge === 'start') list.push({ phase, kind, start: at.toISOString() });
+      else if (open) {
+        open.end = at.toISOString();
+        open.result = 'ok';
+      }
     });
   }
 

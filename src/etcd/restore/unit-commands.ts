@@ -16,7 +16,10 @@ export function checkTopologyVariable(inventory: Inventory): void {
   for (const [name, host] of inventory.hosts) {
     const value = host.vars.etcd_topology;
     if (value === undefined || value === 'systemd' || value === 'kubeadm' || value === 'static-pod') continue;
-    throw new UsageError(`${name}: unknown etcd_topology "${String(value)}"`, 'use systemd (kubeasz units) or kubeadm (static pods), or leave it out to detect it on each host');
+    throw new UsageError(
+      `${name}: unknown etcd_topology ${JSON.stringify(value)}`,
+      'use systemd (kubeasz units) or kubeadm (static pods), or leave it out to detect it on each host',
+    );
   }
 }
 

@@ -5,7 +5,7 @@
 import type { Vars } from '../../config/types.js';
 import { backupLocations } from '../../etcd/backup/locations.js';
 import { deleteSnapshots, planPrune } from '../../etcd/backup/backup-flow.js';
-import { checkPolicy, hasPolicy, type RetentionPlan, type RetentionPolicy } from '../../etcd/backup/retention.js';
+import { checkPolicy, hasPolicy, type RetentionPolicy } from '../../etcd/backup/retention.js';
 import { defineModule } from '../define.js';
 import { call } from '../plan-steps.js';
 import { backupAttemptKey } from './backup-attempt.js';
@@ -75,11 +75,15 @@ export const etcdPruneModule = defineModule({
         msg: 'no retention policy set (backup_keep_last, backup_ttl_seconds, backup_keep_hourly/daily/weekly): every snapshot is kept',
       };
     const locations = backupLocations(ctx.inventory);
-    const plan = (yield* call(`plan retention in ${locations.backupDir}: ${JSON.stringify(policy)} (verified snapshots only; the newest is always kept)`, true, () => planPrune(locations, policy)));
+    const plan = yield* call(
+      `plan retention in ${locations.backupDir}: ${JSON.stringify(policy)} (verified snapshots only; the newest is always kept)`,
+      true,
+      () => planPrune(locations, policy),
+    );
     if (!plan) return { changed: false };
     const deleted: string[] = [];
     for (const { entry, reasons } of plan.delete) {
-      const done = (yield* call(`delete ${entry.path} (${reasons.join('; ')})`, false, () => deleteSnapshots(locations.backupDir, [entry.path])));
+      const done = yield* call(`delete ${entry.path} (${reasons.join('; ')})`, false, () => deleteSnapshots(locations.backupDir, [entry.path]));
       if (done) deleted.push(...done);
     }
     const result = {

@@ -168,17 +168,37 @@ function* checkSpace(result: EtcdPreflightResult, paths: MemberRestorePaths, sna
   }
 }
 
-/** The member's own certificates (what etcd needs to start), else the inventory's. */
-function certificateFiles(member: EtcdMember, settings: EtcdSettings | undefined): { ca?: string; cert?: string; key?: string } {
-  // The files as the member sees them (kubeasz keeps its copies in ca_dir, not in the cluster folder).
-  const tls = memberTlsFiles(member);
-  const ca = settings?.trustedCaFile ?? tls.caFile;
-  const cert = settings?.certFile ?? tls.certFile;
-  const key = settings?.keyFile ?? tls.keyFile;
-  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+interface TlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
 }
 
-function* checkCertificates(result: EtcdPreflightResult, files: { ca?: string; cert?: string; key?: string }, warnDays: number): Generator<Step, void, unknown> {
+/**
+ * The member's own certificates (what etcd needs to start) and the inventory's (what the restore's
+ * own etcdctl calls present), each file once: either one expired stops the restore.
+ */
+function certificateFiles(member: EtcdMember, settings: EtcdSettings | undefined): TlsFiles[] {
+  // The files as the member sees them (kubeasz keeps its copies in ca_dir, not in the cluster folder).
+  const tls = memberTlsFiles(member);
+  const own: TlsFiles = compact({ ca: settings?.trustedCaFile ?? tls.caFile, cert: settings?.certFile ?? tls.certFile, key: settings?.keyFile ?? tls.keyFile });
+  const client: TlsFiles = compact({
+    ca: tls.caFile === own.ca ? undefined : tls.caFile,
+    cert: tls.certFile === own.cert ? undefined : tls.certFile,
+    key: tls.keyFile === own.key ? undefined : tls.keyFile,
+  });
+  return Object.keys(client).length > 0 ? [own, client] : [own];
+}
+
+function compact(files: Record<keyof TlsFiles, string | undefined>): TlsFiles {
+  return Object.fromEntries(Object.entries(files).filter(([, v]) => v)) as TlsFiles;
+}
+
+function* checkCertificates(result: EtcdPreflightResult, sets: TlsFiles[], warnDays: number): Generator<Step, void, unknown> {
+  for (const files of sets) yield* checkCertificateSet(result, files, warnDays);
+}
+
+function* checkCertificateSet(result: EtcdPreflightResult, files: TlsFiles, warnDays: number): Generator<Step, void, unknown> {
   for (const [label, file] of [
     ['CA file', files.ca],
     ['certificate', files.cert],

@@ -57,7 +57,12 @@ export const etcdRestoreOnDeployHostModule = defineModule({
     const dir = join(args.work_dir, member.name.replace(/[^A-Za-z0-9._-]/g, '_'));
     const data = join(dir, 'data');
     const archive = join(dir, 'data.tar');
-    if (paths.wal) return { changed: false, failed: true, msg: `${member.host} keeps its WAL apart (${paths.wal.dir}): restore it on the member, not with --restore-on deploy-host` };
+    if (paths.wal)
+      return {
+        changed: false,
+        failed: true,
+        msg: `${member.host} keeps its WAL apart (${paths.wal.dir}): restore it on the member, not with --restore-on deploy-host`,
+      };
     const options = {
       tool: args.tool,
       snapshotPath: args.snapshot,
@@ -66,16 +71,21 @@ export const etcdRestoreOnDeployHostModule = defineModule({
       ...(args.bump_revision > 0 ? { bumpRevision: args.bump_revision } : {}),
     };
     const timeout = (args.timeout_seconds ?? 1800) * 1000;
-    const prepared = (yield* call(`${restoreCommandLine(member, members, options)} && ${shellJoin(['tar', '-C', data, '-cf', archive, '.'])}`, false, async (signal: AbortSignal) => {
+    const prepared = yield* call(
+      `${restoreCommandLine(member, members, options)} && ${shellJoin(['tar', '-C', data, '-cf', archive, '.'])}`,
+      false,
+      async (signal: AbortSignal) => {
         await rm(dir, { recursive: true, force: true });
         await mkdir(dir, { recursive: true, mode: 0o700 });
-        const argv = restoreArgv(member, members, options);
+        const [program, ...programArgs] = restoreArgv(member, members, options);
+        if (program === undefined) throw new Error('the restore command line is empty');
         const env = args.tool === 'etcdctl' ? { ...process.env, ETCDCTL_API: '3' } : process.env;
-        await run(argv[0]!, argv.slice(1), { env, timeout, signal, maxBuffer: 16 * 1024 * 1024 });
+        await run(program, programArgs, { env, timeout, signal, maxBuffer: 16 * 1024 * 1024 });
         await run('tar', ['-C', data, '-cf', archive, '.'], { timeout, signal });
         await rm(data, { recursive: true, force: true });
         return { archive, sha256: await sha256File(archive) };
-      }));
+      },
+    );
     const transfer = yield* upload({
       source: { path: prepared?.archive ?? `<deferred: ${archive}, made by the step above>` },
       dest: paths.uploadArchive,

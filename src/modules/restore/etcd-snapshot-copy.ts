@@ -38,8 +38,10 @@ export const etcdSnapshotCopyModule = defineModule({
       mustSucceed(yield* exec(cleanupCommand(found.paths), { timeoutMs: 60_000 }), `remove ${dest}`);
       return { changed: true, result: { dest } };
     }
+    // The schema requires src unless state is absent; this keeps the type honest.
+    if (args.src === undefined) return { changed: false, failed: true, msg: 'src is required unless state is absent' };
     // The snapshot's sha256 was verified on the deploy host: the member's copy is checked against it.
-    const transfer = yield* upload({ source: { path: args.src! }, dest, mode: 0o600, ...(args.sha256 ? { sha256: args.sha256 } : {}) });
+    const transfer = yield* upload({ source: { path: args.src }, dest, mode: 0o600, ...(args.sha256 ? { sha256: args.sha256 } : {}) });
     if (transfer && transfer.sha256 !== args.sha256) {
       return { changed: true, failed: true, msg: `sha256 of ${dest} on the member is ${transfer.sha256}, the verified snapshot has ${args.sha256}` };
     }

@@ -4,7 +4,7 @@
 // one line per disagreement (host, field, values, fix); on success the checked members go to the run's
 // state, and every later step acts on them.
 import { etcdMembers, kubeNodeServices } from '../../config/etcd-vars.js';
-import type { ObservedMember } from '../../etcd/cluster/observe.js';
+import type { MemberObservation, ObservedMember } from '../../etcd/cluster/observe.js';
 import { checkAgainstLive, duplicateIdentities, resolveMember, type ResolvedMember } from '../../etcd/members/resolve.js';
 import { defineModule, type ModuleContext } from '../define.js';
 import { booleanSchema, toBool } from '../helpers.js';
@@ -49,8 +49,13 @@ export const etcdIdentitiesModule = defineModule({
       const observed = yield* call(`etcd member list from the members that answer (${args.timeout_seconds}s deadline each)`, true, () =>
         observe(members, { timeoutMs, memberList: true }),
       );
-      live = observed?.find((o) => o.ok && o.members)?.members;
-      if (observed && !live) notes.push('the cluster does not answer: its member list could not be compared');
+      const answers = (observed ?? []).filter((o) => o.ok && o.members);
+      // A split cluster (kubeasz's one-dir-everywhere mistake leaves N clusters of one) has no member list to trust:
+      // repairing it is what the restore is for, so its lists are reported, not compared.
+      const split = splitReason(answers);
+      if (split) notes.push(`the live cluster is split (${split}): its member lists are not compared with the inventory`);
+      else live = answers[0]?.members;
+      if (observed && answers.length === 0) notes.push('the cluster does not answer: its member list could not be compared');
       if (live) problems.push(...checkAgainstLive(members, live));
     }
     const result = { members: members.map(describe), problems, notes, ...(live ? { live_members: live } : {}) };
@@ -59,6 +64,19 @@ export const etcdIdentitiesModule = defineModule({
     return { changed: false, msg: `${members.length} members agree${notes.length ? ` (${notes.length} note(s))` : ''}`, result };
   },
 });
+
+/** Why the answering members cannot be one cluster, if they cannot. */
+export function splitReason(answers: readonly MemberObservation[]): string | undefined {
+  const clusters = new Set(answers.flatMap((o) => (o.clusterId ? [o.clusterId] : [])));
+  if (clusters.size > 1) return `${clusters.size} cluster ids`;
+  const ids = answers.flatMap((o) => (o.memberId ? [o.memberId] : []));
+  if (new Set(ids).size < ids.length) return 'several members answer with one member id';
+  const leaders = answers.filter((o) => o.isLeader).length;
+  if (leaders > 1) return `${leaders} leaders`;
+  const lists = new Set(answers.map((o) => (o.members ?? []).map((m) => m.id).sort().join(',')));
+  if (lists.size > 1) return 'the members list different members';
+  return undefined;
+}
 
 /** kubelet runs kubeadm's static pods: stopping it would leave them running while their manifests move. */
 function kubeletProblems(ctx: ModuleContext): string[] {

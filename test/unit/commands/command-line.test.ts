@@ -62,7 +62,7 @@ describe('command-line helpers', () => {
       expect(process.listenerCount('SIGINT')).to.equal(before + 1);
       const aborted = new Promise<boolean>((resolve) => signal.addEventListener('abort', () => resolve(true)));
       const write = process.stderr.write;
-      process.stderr.write = (() => true) as typeof process.stderr.write;
+      process.stderr.write = () => true;
       try {
         process.emit('SIGINT', 'SIGINT');
       } finally {

@@ -204,7 +204,7 @@ describe('status report (text, JSON, exit code)', () => {
   it('--help documents --require-all-members and exit 7', async () => {
     let out = '';
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+    process.stdout.write = (chunk: string) => ((out += chunk), true);
     try {
       expect(await statusCommand(['--help'])).to.equal(0);
     } finally {

@@ -121,7 +121,8 @@ describe('connection variables', () => {
 `,
   );
   const table: [string, Record<string, unknown>][] = [
-    ['plain', { host: 'plain', address: 'plain', port: 22, user: userInfo().username, local: false, become: false }],
+    // `defaulted`: what the inventory left unset, which ~/.ssh/config may then set (as with Ansible's ssh).
+    ['plain', { host: 'plain', address: 'plain', port: 22, user: userInfo().username, local: false, become: false, defaulted: ['port', 'user'] }],
     [
       'full',
       {
@@ -144,6 +145,7 @@ describe('connection variables', () => {
         local: false,
         become: false,
         privateKeyFile: path.join(homedir(), '.ssh/id_rsa'),
+        defaulted: ['port', 'user'],
       },
     ],
     ['here', { host: 'here', address: 'here', port: 22, user: userInfo().username, local: true, become: false }],
@@ -262,6 +264,16 @@ describe('inventory checks', () => {
       'a newline in the data dir',
       'all:\n  children:\n    etcd:\n      hosts:\n        a:\n          etcd_data_dir: "/var/lib/etcd\\n/x"\n',
       ['error inventory.invalid-etcd-data-dir 6:26'],
+    ],
+    [
+      'a misspelt etcd_topology, etcd_access and a negative revision bump',
+      'all:\n  children:\n    etcd:\n      vars:\n        etcd_topology: kubeadmm\n        etcd_access: sssh\n        etcd_restore_bump_revision: -5\n      hosts:\n        a:\n',
+      ['error inventory.invalid-choice 5:24', 'error inventory.invalid-choice 6:22', 'error inventory.invalid-bump 7:37'],
+    ],
+    [
+      'a relative WAL dir; a bump written as digits is fine',
+      'all:\n  children:\n    etcd:\n      vars:\n        etcd_restore_bump_revision: "0"\n      hosts:\n        a:\n          etcd_wal_dir: wal\n',
+      ['error inventory.invalid-etcd-wal-dir 8:25'],
     ],
     [
       'a URL with a path',

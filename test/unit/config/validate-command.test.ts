@@ -8,8 +8,8 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   const err: string[] = [];
   const stdout = process.stdout.write.bind(process.stdout);
   const stderr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  process.stdout.write = (chunk: string) => out.push(String(chunk)) > 0;
+  process.stderr.write = (chunk: string) => err.push(String(chunk)) > 0;
   try {
     const code = await validateCommand(args);
     return { code, out: out.join(''), err: err.join('') };

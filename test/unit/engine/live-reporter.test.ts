@@ -10,10 +10,10 @@ const result = (host: string, status: HostTaskResult['status'], msg?: string): H
 async function captured(work: () => Promise<void>): Promise<string> {
   const chunks: string[] = [];
   const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     chunks.push(String(chunk));
     return true;
-  }) as typeof process.stdout.write;
+  };
   try {
     await work();
   } finally {

@@ -371,7 +371,10 @@ class ScriptedTransport implements Transport {
     if (this.script.save === 'hang') {
       return new Promise((_, reject) => {
         const signal = options.signal;
-        if (!signal) return reject(new Error('no abort signal: the save would hang forever'));
+        if (!signal) {
+          reject(new Error('no abort signal: the save would hang forever'));
+          return;
+        }
         signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
       });
     }
@@ -445,7 +448,7 @@ async function runOnMember(
       openTransports: async (specs) => {
         const result = new Map<string, Transport | UnreachableError>();
         for (const spec of specs) {
-          opened.push({ host: spec.host, local: spec.local === true });
+          opened.push({ host: spec.host, local: spec.local });
           result.set(
             spec.host,
             options.unreachable?.includes(spec.host)

@@ -69,11 +69,16 @@ export function scriptedTarget(name: string, respond: Responder): StepTarget {
   };
 }
 
-export async function drive<A>(module: ModuleDefinition<A>, args: Partial<A>, respond: Responder = scripted(), ctx: ModuleContext = context()): Promise<Driven> {
+export async function drive<A>(
+  module: ModuleDefinition<A>,
+  args: Partial<A>,
+  respond: Responder = scripted(),
+  ctx: ModuleContext = context(),
+): Promise<Driven> {
   const steps: Step[] = [];
-  const recording = { ...(module as unknown as AnyModule), plan: (c: ModuleContext, a: never) => recordSteps(module.plan(c, a as A), steps) } as AnyModule;
+  const recording = { ...(module as unknown as AnyModule), plan: (c: ModuleContext, a: never) => recordSteps(module.plan(c, a), steps) } as AnyModule;
   const dry = respond.dryRun === true || ctx.dryRun;
-  const driven = await drivePlan(recording, { ...ctx, dryRun: dry }, args as Record<string, unknown>, scriptedTarget(ctx.host.name, respond), {
+  const driven = await drivePlan(recording, { ...ctx, dryRun: dry }, args, scriptedTarget(ctx.host.name, respond), {
     dryRun: dry,
     become: ctx.become,
     signal: new AbortController().signal,

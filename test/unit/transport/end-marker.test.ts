@@ -22,7 +22,8 @@ function scan(stream: string, cut: (text: string) => string[]): { output: string
 }
 
 const whole = (text: string): string[] => [text];
-const bytewise = (text: string): string[] => [...text];
+// One piece per character (the test texts are ASCII and latin1, one byte each).
+const bytewise = (text: string): string[] => Array.from({ length: text.length }, (_, index) => text.charAt(index));
 const splitAt =
   (at: number) =>
   (text: string): string[] => [text.slice(0, at), text.slice(at)];

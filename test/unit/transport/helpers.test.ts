@@ -68,7 +68,7 @@ describe('transport helpers', () => {
       controller.abort(new Error('stop'));
       const reason = await aborted.then(
         () => undefined,
-        (error: Error) => error.message,
+        (error: unknown) => (error as Error).message,
       );
       expect(reason).to.equal('stop');
       let granted = false;

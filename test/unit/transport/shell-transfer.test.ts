@@ -23,20 +23,22 @@ function fakeAccess(corrupt: 'none' | 'put' | 'get' = 'none'): FakeAccess {
     loginUser: 'root',
     commands,
     rawPaths,
-    async run(command: string): Promise<ExecResult> {
+    run(command: string): Promise<ExecResult> {
       commands.push(command);
       const child = spawnSync('sh', ['-c', command], { encoding: 'utf8' });
-      return { exitCode: child.status, stdout: child.stdout, stderr: child.stderr, durationMs: 0 };
+      return Promise.resolve({ exitCode: child.status, stdout: child.stdout, stderr: child.stderr, durationMs: 0 });
     },
-    async putRaw(source: UploadSource, farPath: string): Promise<void> {
+    putRaw(source: UploadSource, farPath: string): Promise<void> {
       rawPaths.push(farPath);
       const bytes = 'path' in source ? readFileSync(source.path) : Buffer.from(source.content);
       writeFileSync(farPath, corrupt === 'put' ? Buffer.concat([bytes, Buffer.from('!')]) : bytes, { mode: 0o600, flag: 'wx' });
+      return Promise.resolve();
     },
-    async getRaw(farPath: string, localPath: string): Promise<void> {
+    getRaw(farPath: string, localPath: string): Promise<void> {
       rawPaths.push(farPath);
       if (corrupt === 'get') writeFileSync(localPath, 'not the same bytes', { mode: 0o600, flag: 'wx' });
       else copyFileSync(farPath, localPath);
+      return Promise.resolve();
     },
   };
 }

@@ -161,7 +161,7 @@ describe('judgeCluster after a rollback (quorum only)', () => {
     const observations = healthy(7);
     observations[0] = { ...silent(observations[0]!) };
     delete observations[0].members;
-    observations[0]!.error = 'connection refused';
+    observations[0].error = 'connection refused';
     const verdict = judgeCluster(observations, { kind: 'quorum', members });
     expect(verdict.ok).to.equal(true);
     expect(verdict.warnings?.join()).to.contain('etcd1 (127.0.105.1) does not answer');

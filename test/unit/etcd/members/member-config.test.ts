@@ -4,7 +4,7 @@ import { combineSettings, settingsFromArgs, settingsFromConfigFile, settingsFrom
 import { configFromManifest, configFromUnit, parseFiles, parseFirstRead, readLayoutCommand } from '../../../../src/etcd/members/read-config.js';
 import { checkAgainstLive, duplicateIdentities, resolveMember } from '../../../../src/etcd/members/resolve.js';
 import { hostPathOf, readEtcdPod } from '../../../../src/etcd/members/static-pod.js';
-import { parseEnvironmentFile, readService, splitWords } from '../../../../src/etcd/members/systemd-unit.js';
+import { expandSpecifiers, parseEnvironmentFile, readService, splitWords } from '../../../../src/etcd/members/systemd-unit.js';
 import type { EtcdMember, InventoryHost } from '../../../../src/config/types.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,13 +13,15 @@ import { join } from 'node:path';
 
 describe('etcd flags, environment and config file', () => {
   it('reads --flag=value and --flag value, keeps the last of a repeated flag, skips unknown ones', () => {
-    expect(settingsFromArgs(['--name', 'a', '--data-dir=/d', '--unknown', 'x', '--name=b', '--initial-advertise-peer-urls=https://1:2380,https://2:2380'])).to.deep.equal({
+    expect(
+      settingsFromArgs(['--name', 'a', '--data-dir=/d', '--unknown', 'x', '--name=b', '--initial-advertise-peer-urls=https://1:2380,https://2:2380']),
+    ).to.deep.equal({
       name: 'b',
       dataDir: '/d',
       peerUrls: ['https://1:2380', 'https://2:2380'],
     });
   });
-  it('reads ETCD_* variables and etcd\'s YAML config file; flags win over the environment, a config file over both', () => {
+  it("reads ETCD_* variables and etcd's YAML config file; flags win over the environment, a config file over both", () => {
     const env = settingsFromEnv({ ETCD_NAME: 'from-env', ETCD_DATA_DIR: '/env', ETCD_WAL_DIR: '/wal' });
     const args = settingsFromArgs(['--name=from-flag']);
     expect(combineSettings(env, args)).to.deep.include({ name: 'from-flag', dataDir: '/env', walDir: '/wal' });
@@ -32,7 +34,12 @@ describe('systemd units', () => {
   it('splits words as systemd does and substitutes ${VAR} and $VAR', () => {
     expect(splitWords(`a "b c" 'd e' f\\ g`)).to.deep.equal(['a', 'b c', 'd e', 'f g']);
     const service = readService(
-      [{ path: '/etc/systemd/system/etcd.service', text: '[Service]\nEnvironment="NAME=m1" ARGS="--data-dir /x"\nExecStart=/usr/bin/etcd --name=${NAME} $ARGS\n' }],
+      [
+        {
+          path: '/etc/systemd/system/etcd.service',
+          text: '[Service]\nEnvironment="NAME=m1" ARGS="--data-dir /x"\nExecStart=/usr/bin/etcd --name=${NAME} $ARGS\n',
+        },
+      ],
       {},
     );
     expect(service.argv).to.deep.equal(['/usr/bin/etcd', '--name=m1', '--data-dir', '/x']);
@@ -40,25 +47,57 @@ describe('systemd units', () => {
   it('a drop-in resets ExecStart with an empty one and replaces it; continuation lines join', () => {
     const service = readService([
       { path: '/lib/systemd/system/etcd.service', text: '[Unit]\nDescription=x\n[Service]\nExecStart=/usr/bin/etcd --name=old\n' },
-      { path: '/etc/systemd/system/etcd.service.d/10-override.conf', text: '[Service]\nExecStart=\nExecStart=-/opt/etcd \\\n  --name=new \\\n  --data-dir=/srv/etcd\n' },
+      {
+        path: '/etc/systemd/system/etcd.service.d/10-override.conf',
+        text: '[Service]\nExecStart=\nExecStart=-/opt/etcd \\\n  --name=new \\\n  --data-dir=/srv/etcd\n',
+      },
     ]);
     expect(service.argv).to.deep.equal(['/opt/etcd', '--name=new', '--data-dir=/srv/etcd']);
     expect(service.execStartFile).to.equal('/etc/systemd/system/etcd.service.d/10-override.conf');
   });
-  it('EnvironmentFile values are read before Environment= lines, which win', () => {
+  it('EnvironmentFile values override Environment= lines (systemd.exec(5))', () => {
     expect(parseEnvironmentFile('# comment\nETCD_NAME="m 1"\nexport ETCD_DATA_DIR=/d\n')).to.deep.equal({ ETCD_NAME: 'm 1', ETCD_DATA_DIR: '/d' });
-    const first = parseFirstRead('==m unit /etc/systemd/system/etcd.service\n[Service]\nEnvironmentFile=-/etc/default/etcd\nEnvironment=ETCD_NAME=wins\nExecStart=/usr/bin/etcd\n', '==m');
-    const config = configFromUnit('h', first, new Map([['/etc/default/etcd', 'ETCD_NAME=loses\nETCD_DATA_DIR=/var/lib/etcd-data\n']]), 'etcd');
+    const first = parseFirstRead(
+      '==m unit /etc/systemd/system/etcd.service\n[Service]\nEnvironmentFile=-/etc/default/etcd\nEnvironment=ETCD_NAME=loses\nExecStart=/usr/bin/etcd\n',
+      '==m',
+    );
+    const config = configFromUnit('h', first, new Map([['/etc/default/etcd', 'ETCD_NAME=wins\nETCD_DATA_DIR=/var/lib/etcd-data\n']]), 'etcd');
     expect(config.settings).to.deep.include({ name: 'wins', dataDir: '/var/lib/etcd-data' });
     expect(config.sources).to.deep.equal(['/etc/systemd/system/etcd.service', '/etc/default/etcd']);
     expect(config.problems).to.deep.equal([]);
+  });
+  it("expands systemd's specifiers: Debian's own etcd.service names the member %H and reads /etc/default/%p", () => {
+    const debianUnit = [
+      '[Service]',
+      'Environment=DAEMON_ARGS=',
+      'Environment=ETCD_NAME=%H',
+      'Environment=ETCD_DATA_DIR=/var/lib/etcd/default',
+      'EnvironmentFile=-/etc/default/%p',
+      'ExecStart=/usr/bin/etcd $DAEMON_ARGS',
+    ].join('\n');
+    const first = parseFirstRead(`==m host cp-1.example.org\n==m unit /lib/systemd/system/etcd.service\n${debianUnit}\n`, '==m');
+    expect(first.specifiers).to.deep.equal({ unit: 'etcd.service', hostname: 'cp-1.example.org' });
+    const files = new Map([['/etc/default/etcd', 'DAEMON_ARGS="--listen-client-urls https://10.0.0.1:2379 --data-dir /srv/etcd"\n']]);
+    const config = configFromUnit('cp-1', first, files, 'etcd');
+    expect(config.sources).to.deep.equal(['/lib/systemd/system/etcd.service', '/etc/default/etcd']);
+    expect(config.settings).to.deep.include({ name: 'cp-1.example.org', dataDir: '/srv/etcd' });
+    expect(expandSpecifiers('%l %N %n 100%% %t %Z', { unit: 'etcd.service', hostname: 'cp-1.example.org' })).to.equal(
+      'cp-1 etcd etcd.service 100% /run %Z',
+    );
+    // The command that reads a host prints its name first.
+    expect(readLayoutCommand('==m', 'etcd', '/etc/kubernetes/manifests')).to.contain('uname -n');
   });
   it('no unit is a note, not a problem; a missing EnvironmentFile without "-" is a problem', () => {
     const none = configFromUnit('h', parseFirstRead('', '==m'), new Map(), 'etcd');
     expect(none.notes.join()).to.contain('no systemd unit etcd.service was found');
     expect(none.problems).to.deep.equal([]);
-    const first = parseFirstRead('==m unit /etc/systemd/system/etcd.service\n[Service]\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\n', '==m');
-    expect(configFromUnit('h', first, new Map([['/etc/etcd.env', undefined]]), 'etcd').problems.join()).to.contain('EnvironmentFile /etc/etcd.env of etcd.service is missing');
+    const first = parseFirstRead(
+      '==m unit /etc/systemd/system/etcd.service\n[Service]\nEnvironmentFile=/etc/etcd.env\nExecStart=/usr/bin/etcd\n',
+      '==m',
+    );
+    expect(configFromUnit('h', first, new Map([['/etc/etcd.env', undefined]]), 'etcd').problems.join()).to.contain(
+      'EnvironmentFile /etc/etcd.env of etcd.service is missing',
+    );
   });
 });
 
@@ -86,20 +125,30 @@ describe('kubeadm static pod manifests', () => {
     expect(hostPathOf(pod, '/nowhere')).to.equal(undefined);
     const config = configFromManifest('m1', parseFirstRead(`==m pod etcd\n==m file /etc/kubernetes/manifests/etcd.yaml\n${manifest}\n`, '==m'));
     expect(config.topology).to.equal('kubeadm');
-    expect(config.settings).to.deep.include({ name: 'master-01', dataDir: '/mnt/etcd-disk', walDir: '/mnt/etcd-disk/wal-x', certFile: '/etc/kubernetes/pki/etcd/server.crt' });
+    expect(config.settings).to.deep.include({
+      name: 'master-01',
+      dataDir: '/mnt/etcd-disk',
+      walDir: '/mnt/etcd-disk/wal-x',
+      certFile: '/etc/kubernetes/pki/etcd/server.crt',
+    });
     expect(config.staticPods).to.deep.equal(['etcd']);
   });
   it('a data dir on no volume, or a manifest that is not YAML, is a problem naming the file', () => {
-    const bad = configFromManifest('m1', parseFirstRead('==m file /m/etcd.yaml\nspec: { containers: [ { name: etcd, command: [etcd, --data-dir=/data] } ] }\n', '==m'));
+    const bad = configFromManifest(
+      'm1',
+      parseFirstRead('==m file /m/etcd.yaml\nspec: { containers: [ { name: etcd, command: [etcd, --data-dir=/data] } ] }\n', '==m'),
+    );
     expect(bad.problems.join()).to.contain('/m/etcd.yaml: /data (--data-dir) is on no hostPath volume');
-    expect(configFromManifest('m1', parseFirstRead('==m file /m/etcd.yaml\n: : :\n', '==m')).problems.join()).to.match(/\/m\/etcd\.yaml: the manifest (is not YAML|has no container)/);
+    expect(configFromManifest('m1', parseFirstRead('==m file /m/etcd.yaml\n: : :\n', '==m')).problems.join()).to.match(
+      /\/m\/etcd\.yaml: the manifest (is not YAML|has no container)/,
+    );
   });
 });
 
 describe('the reading scripts, run by a real sh on a folder tree', () => {
   let root: string;
   beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), "member config $(x) "));
+    root = mkdtempSync(join(tmpdir(), 'member config $(x) '));
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -114,7 +163,12 @@ describe('the reading scripts, run by a real sh on a folder tree', () => {
     expect(first.staticPods).to.deep.equal(['etcd', 'kube-apiserver']);
     expect(first.manifest?.name).to.equal(join(dir, 'etcd.yaml'));
     expect(first.unitFiles).to.deep.equal([]);
-    expect(parseFiles(`==x file /a\nA=1\n\n==x missing /b\n`, '==x')).to.deep.equal(new Map([['/a', 'A=1\n'], ['/b', undefined]]));
+    expect(parseFiles(`==x file /a\nA=1\n\n==x missing /b\n`, '==x')).to.deep.equal(
+      new Map([
+        ['/a', 'A=1\n'],
+        ['/b', undefined],
+      ]),
+    );
   });
 });
 
@@ -130,7 +184,15 @@ describe('resolving identities: inventory, configuration and the live member lis
     token: 'etcd-cluster-0',
     service: 'etcd',
   };
-  const config = (settings: Record<string, unknown>) => ({ host: '10.0.0.1', topology: 'kubeadm' as const, staticPods: ['etcd'], sources: ['/etc/kubernetes/manifests/etcd.yaml'], settings, problems: [], notes: [] });
+  const config = (settings: Record<string, unknown>) => ({
+    host: '10.0.0.1',
+    topology: 'kubeadm' as const,
+    staticPods: ['etcd'],
+    sources: ['/etc/kubernetes/manifests/etcd.yaml'],
+    settings,
+    problems: [],
+    notes: [],
+  });
 
   it('defaults come from the configuration, and say so', () => {
     const r = resolveMember(host(), member, config({ name: 'master-01', dataDir: '/mnt/etcd/', peerUrls: ['https://10.0.0.1:2380'] }));
@@ -162,7 +224,16 @@ describe('resolving identities: inventory, configuration and the live member lis
 });
 
 describe('etcd asked on the member over SSH', () => {
-  const member = { host: 'm1', name: 'm1', address: 'a', peerUrl: 'https://a:2380', clientUrl: 'https://a:2379', dataDir: '/d', token: 't', service: 'etcd' };
+  const member = {
+    host: 'm1',
+    name: 'm1',
+    address: 'a',
+    peerUrl: 'https://a:2380',
+    clientUrl: 'https://a:2379',
+    dataDir: '/d',
+    token: 't',
+    service: 'etcd',
+  };
   it('reads 64-bit ids exactly (as hex) from etcdctl JSON; an empty answer is a member that did not answer', async () => {
     const { parseStatusOverSsh } = await import('../../../../src/etcd/cluster/observe-over-ssh.js');
     const stdout =
@@ -170,7 +241,11 @@ describe('etcd asked on the member over SSH', () => {
     const seen = parseStatusOverSsh(member, { exitCode: 0, stdout, stderr: '', durationMs: 1 }, 5);
     expect(seen).to.deep.include({ ok: true, memberId: '7f1428cf7529cdd3', clusterId: '2617eeb8d5e3a91e', isLeader: true, revision: 1000000002 });
     expect(seen.members).to.deep.equal([{ id: '7f1428cf7529cdd3', name: 'm1', peerUrls: ['https://a:2380'] }]);
-    const silent = parseStatusOverSsh(member, { exitCode: 1, stdout: '[]\n==orchestrate-member-list==\n', stderr: 'context deadline exceeded\n', durationMs: 1 }, 5);
+    const silent = parseStatusOverSsh(
+      member,
+      { exitCode: 1, stdout: '[]\n==orchestrate-member-list==\n', stderr: 'context deadline exceeded\n', durationMs: 1 },
+      5,
+    );
     expect(silent).to.deep.include({ ok: false, error: 'etcdctl on m1: context deadline exceeded' });
   });
 });

@@ -1,0 +1,105 @@
+// A single etcd on a loopback address for the drill and diff benchmarks: filled with Kubernetes-shaped
+// keys in transactions of 128 puts (etcd's --max-txn-ops), snapshotted with etcdctl, stopped by pid.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { timed } from './measure.js';
+
+export interface LocalEtcd {
+  dir: string;
+  endpoint: string;
+  child: ChildProcess;
+  etcdctl(args: string[], timeoutMs?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalEtcd(ip: string, options: { etcd?: string; quotaBytes?: number } = {}): Promise<LocalEtcd> {
+  const dir = mkdtempSync(join(tmpdir(), 'orchestrate-bench-etcd-'));
+  const endpoint = `http://${ip}:2379`;
+  const peer = `http://${ip}:2380`;
+  const child = spawn(
+    options.etcd ?? '/usr/bin/etcd',
+    [
+      '--name',
+      'bench',
+      '--data-dir',
+      join(dir, 'data'),
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `bench=${peer}`,
+      '--quota-backend-bytes',
+      String(options.quotaBytes ?? 8 * 1024 ** 3),
+      '--log-level',
+      'error',
+    ],
+    { stdio: 'ignore' },
+  );
+  const etcdctl = async (args: string[], timeoutMs = 600_000) => {
+    const result = await timed('etcdctl', ['--endpoints', endpoint, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, timeoutMs });
+    if (result.code !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${result.stderr.slice(-500)}`);
+    return result.stdout;
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await etcdctl(['endpoint', 'health'], 5_000);
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return {
+    dir,
+    endpoint,
+    child,
+    etcdctl,
+    stop: async () => {
+      if (child.exitCode === null && child.pid !== undefined) {
+        process.kill(child.pid, 'SIGKILL');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `count` keys spread over resources and namespaces like a cluster's, each value `valueBytes` long. */
+export async function fillKubernetesLike(etcd: LocalEtcd, count: number, valueBytes: number, log: (line: string) => void): Promise<void> {
+  const { Etcd3 } = await import('etcd3');
+  const client = new Etcd3({ hosts: etcd.endpoint, defaultCallOptions: () => ({ deadline: Date.now() + 120_000 }) });
+  const resources = ['pods', 'configmaps', 'secrets', 'events', 'services/specs', 'deployments', 'replicasets', 'leases'];
+  const filler = randomBytes(Math.ceil((valueBytes * 3) / 4))
+    .toString('base64')
+    .slice(0, valueBytes);
+  try {
+    const batch = 128;
+    let inFlight: Promise<unknown>[] = [];
+    for (let start = 0; start < count; start += batch) {
+      const txn = client.if('__bench_never__', 'Version', '==', 0);
+      const puts = [];
+      for (let i = start; i < Math.min(count, start + batch); i++) {
+        const key = `/registry/${resources[i % resources.length]}/ns-${i % 97}/obj-${String(i).padStart(8, '0')}`;
+        puts.push(client.put(key).value(`{"metadata":{"name":"obj-${i}"},"data":"${filler}"}`));
+      }
+      inFlight.push(txn.then(...puts).commit());
+      if (inFlight.length >= 8) {
+        await Promise.all(inFlight);
+        inFlight = [];
+      }
+      if ((start / batch) % 1000 === 0 && start > 0) log(`  filled ${start} keys`);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,104 @@
+// `ansible_ssh_common_args` and `ansible_ssh_extra_args` are ssh command-line words. orchestrate has no
+// ssh process to hand them to, so it reads only the jump host options (`-J HOST`, `-o ProxyJump=HOST`)
+// and refuses those that would change where or as whom it connects; everything else is ignored.
+
+export interface SshArgsReading {
+  /** The first ProxyJump given (ssh keeps the first), in ProxyJump syntax. */
+  proxyJump?: string;
+  /** Options refused, each a sentence naming the option and the fix. */
+  refused: string[];
+}
+
+/** ssh's options that take a value (from its getopt string). */
+const withValue = new Set('BbcDEeFIiJLlmOoPpQRSWw'.split(''));
+
+/** `-o` keywords that change where or as whom orchestrate would connect, with what to use instead. */
+const refusedKeywords: Record<string, string> = {
+  proxycommand: 'use -o ProxyJump=HOST (or ssh_jump_hosts) instead; orchestrate does not run proxy commands',
+  proxyusefdpass: 'use -o ProxyJump=HOST (or ssh_jump_hosts) instead; orchestrate does not run proxy commands',
+  hostname: 'set ansible_host instead',
+  port: 'set ansible_port instead',
+  user: 'set ansible_user instead',
+};
+
+const refusedFlags: Record<string, string> = {
+  F: 'give the file with --ssh-config instead',
+  W: 'remove it; orchestrate opens its own connections',
+  p: 'set ansible_port instead',
+  l: 'set ansible_user instead',
+};
+
+/**
+ * Python's shlex.split (POSIX mode), as Ansible splits these variables: white space separates words,
+ * 'single' quotes are literal, "double" quotes and backslashes escape. Undefined for an unclosed quote.
+ */
+export function shellWords(text: string): string[] | undefined {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote = '';
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text.charAt(i);
+    if (quote === "'") {
+      if (char === "'") quote = '';
+      else word = (word ?? '') + char;
+    } else if (quote === '"') {
+      if (char === '"') quote = '';
+      else if (char === '\\' && /["\\$`]/.test(text.charAt(i + 1))) word = (word ?? '') + text.charAt(++i);
+      else word = (word ?? '') + char;
+    } else if (/\s/.test(char)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      word ??= '';
+    } else if (char === '\\' && i + 1 < text.length) {
+      word = (word ?? '') + text.charAt(++i);
+    } else {
+      word = (word ?? '') + char;
+    }
+  }
+  if (quote !== '') return undefined;
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+function readOption(option: string, reading: SshArgsReading, variable: string): void {
+  const match = /^\s*([A-Za-z]+)\s*(?:=\s*|\s+)(.*)$/s.exec(option);
+  if (!match) {
+    reading.refused.push(`${variable}: cannot read -o "${option}" (expected -o Keyword=value)`);
+    return;
+  }
+  const keyword = (match[1] ?? '').toLowerCase();
+  const value = (match[2] ?? '').trim();
+  if (keyword === 'proxyjump') reading.proxyJump ??= value;
+  const instead = refusedKeywords[keyword];
+  if (instead) reading.refused.push(`${variable}: -o ${match[1] ?? keyword} is not supported: ${instead}`);
+}
+
+/** Reads one variable's words into `reading` (earlier variables' values win, as ssh keeps the first). */
+export function readSshArgs(text: string, variable: string, reading: SshArgsReading = { refused: [] }): SshArgsReading {
+  const words = shellWords(text);
+  if (!words) {
+    reading.refused.push(`${variable}: unbalanced quotes in "${text}"`);
+    return reading;
+  }
+  for (let i = 0; i < words.length; i += 1) {
+    const word = words[i] ?? '';
+    if (!word.startsWith('-') || word === '-' || word.startsWith('--')) continue; // not an option ssh would read here
+    for (let at = 1; at < word.length; at += 1) {
+      const flag = word.charAt(at);
+      if (!withValue.has(flag)) continue;
+      const attached = word.slice(at + 1);
+      const value = attached !== '' ? attached : words[++i];
+      if (value === undefined) {
+        reading.refused.push(`${variable}: -${flag} needs a value`);
+        break;
+      }
+      if (flag === 'o') readOption(value, reading, variable);
+      else if (flag === 'J') reading.proxyJump ??= value;
+      else if (refusedFlags[flag]) reading.refused.push(`${variable}: -${flag} is not supported: ${refusedFlags[flag]}`);
+      break;
+    }
+  }
+  return reading;
+}

@@ -1,0 +1,103 @@
+// The ssh_config keywords orchestrate honours, each parsed and checked as OpenSSH does (a bad value is an
+// error even in a block that does not apply). Keywords not listed here are ignored.
+import { parseProxyJump } from './ssh-jump.js';
+import { parseSshTime } from './ssh-tokens.js';
+
+export type StrictHostKeyChecking = 'yes' | 'no' | 'ask' | 'accept-new';
+
+export type SshOption =
+  | { key: 'hostname' | 'user' | 'identityfile' | 'proxycommand' | 'proxyjump'; value: string }
+  | { key: 'port' | 'serveralivecountmax'; value: number }
+  | { key: 'identitiesonly'; value: boolean }
+  /** Seconds; undefined for `none`. */
+  | { key: 'connecttimeout' | 'serveraliveinterval'; value: number | undefined }
+  | { key: 'userknownhostsfile'; value: string[] }
+  | { key: 'stricthostkeychecking'; value: StrictHostKeyChecking };
+
+export type OptionParse = { kind: 'option'; option: SshOption } | { kind: 'ignored' } | { kind: 'error'; message: string };
+
+const flags: Record<string, boolean> = { yes: true, true: true, no: false, false: false };
+const strictValues: Record<string, StrictHostKeyChecking> = {
+  yes: 'yes',
+  true: 'yes',
+  no: 'no',
+  false: 'no',
+  off: 'no',
+  ask: 'ask',
+  'accept-new': 'accept-new',
+};
+
+const single = (key: 'hostname' | 'user' | 'identityfile', args: string[]): OptionParse => {
+  const [value, ...extra] = args;
+  if (value === undefined || value === '') return { kind: 'error', message: 'missing value' };
+  if (extra.length > 0) return { kind: 'error', message: `one value expected, got also "${extra.join(' ')}"` };
+  return { kind: 'option', option: { key, value } };
+};
+
+const oneArgument = (args: string[]): string | undefined => (args.length === 1 && args[0] !== '' ? args[0] : undefined);
+
+function parsePort(args: string[]): OptionParse {
+  const text = oneArgument(args);
+  const port = text !== undefined && /^\d{1,5}$/.test(text) ? Number(text) : 0;
+  if (port < 1 || port > 65535) return { kind: 'error', message: `bad port "${args.join(' ')}" (expected 1 to 65535)` };
+  return { kind: 'option', option: { key: 'port', value: port } };
+}
+
+function parseTime(key: 'connecttimeout' | 'serveraliveinterval', args: string[]): OptionParse {
+  const text = oneArgument(args);
+  if (text === 'none') return { kind: 'option', option: { key, value: undefined } };
+  const seconds = text === undefined ? undefined : parseSshTime(text);
+  if (seconds === undefined) return { kind: 'error', message: `bad time "${args.join(' ')}" (expected seconds such as 30, 1m or 1h30m, or none)` };
+  return { kind: 'option', option: { key, value: seconds } };
+}
+
+function parseChoice<T>(args: string[], choices: Record<string, T>, build: (value: T) => SshOption): OptionParse {
+  const text = oneArgument(args)?.toLowerCase();
+  const value = text === undefined ? undefined : choices[text];
+  if (value === undefined) return { kind: 'error', message: `bad value "${args.join(' ')}" (expected ${Object.keys(choices).join(', ')})` };
+  return { kind: 'option', option: build(value) };
+}
+
+function parseKnownHostsFiles(args: string[]): OptionParse {
+  if (args.length === 0 || args.includes('')) return { kind: 'error', message: 'missing value' };
+  if (args.some((arg) => arg.toLowerCase() === 'none') && args.length > 1) return { kind: 'error', message: '"none" must appear alone' };
+  return { kind: 'option', option: { key: 'userknownhostsfile', value: args } };
+}
+
+/**
+ * `rest` is the raw text after the keyword (ProxyJump and ProxyCommand read it whole), `args` the same
+ * split into arguments.
+ */
+export function parseSshOption(keyword: string, rest: string, args: string[]): OptionParse {
+  switch (keyword) {
+    case 'hostname':
+    case 'user':
+    case 'identityfile':
+      return single(keyword, args);
+    case 'port':
+      return parsePort(args);
+    case 'identitiesonly':
+      return parseChoice(args, flags, (value) => ({ key: 'identitiesonly', value }));
+    case 'stricthostkeychecking':
+      return parseChoice(args, strictValues, (value) => ({ key: 'stricthostkeychecking', value }));
+    case 'connecttimeout':
+    case 'serveraliveinterval':
+      return parseTime(keyword, args);
+    case 'serveralivecountmax': {
+      const text = oneArgument(args);
+      if (text === undefined || !/^\d{1,9}$/.test(text)) return { kind: 'error', message: `bad number "${args.join(' ')}"` };
+      return { kind: 'option', option: { key: 'serveralivecountmax', value: Number(text) } };
+    }
+    case 'userknownhostsfile':
+      return parseKnownHostsFiles(args);
+    case 'proxyjump': {
+      const parsed = parseProxyJump(rest);
+      if (parsed.kind === 'error') return { kind: 'error', message: `invalid ProxyJump: ${parsed.message}` };
+      return { kind: 'option', option: { key: 'proxyjump', value: rest.replace(/#.*$/, '').trim() } };
+    }
+    case 'proxycommand':
+      return { kind: 'option', option: { key: 'proxycommand', value: rest.replace(/^[\s=]+/, '') } };
+    default:
+      return { kind: 'ignored' };
+  }
+}
