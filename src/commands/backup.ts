@@ -2,6 +2,7 @@
 import { ConfigError, ExitCode, UsageError } from '../errors.js';
 import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
+import { resolve } from 'node:path';
 import type { CatalogRecord } from '../etcd/backup/catalog.js';
 import type { OutputMode } from '../engine/types.js';
 import type { LoadInventoryOptions } from '../config/inventory.js';
@@ -153,7 +154,6 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { etcdAccess } = await import('../config/etcd-vars.js');
   const { parseExtraVars } = await import('../engine/index.js');
 
-  const { resolve } = await import('node:path');
   const loaded = await loadInventory(resolve(options.inventoryFile), { ...options.inventoryOptions, requireEtcd: true });
   for (const warning of loaded.warnings) process.stderr.write(formatProblems([warning]));
   const { inventory } = loaded;
@@ -171,15 +171,14 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   };
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
   // Two backups of a cluster at once would prune and repoint snapshot.db under each other: the second refuses.
-  const { acquireRunLock, backupLockPath } = await import('../etcd/restore/run-lock.js');
-  const lock = options.dryRun
-    ? undefined
-    : await acquireRunLock(backupLockPath(locations.catalogFile), { kind: 'backup', subject: `etcd cluster "${locations.cluster}"` });
-  for (const note of lock?.notes ?? []) process.stderr.write(`warning: ${note}\n`);
+  // A backup and a restore of the same cluster exclude each other too (the cluster lock beside the journal).
+  const { acquireBackupLocks } = await import('../etcd/restore/run-lock.js');
+  const locks = options.dryRun ? [] : await acquireBackupLocks(inventory.dir, locations.cluster, locations.catalogFile);
+  for (const note of locks.flatMap((lock) => lock.notes)) process.stderr.write(`warning: ${note}\n`);
   try {
     return await backupLocked({ options, inventory, locations, extraVars, base });
   } finally {
-    await lock?.release();
+    for (const lock of locks.reverse()) await lock.release();
   }
 }
 

@@ -163,7 +163,11 @@ function refuseHeld(path: string, holder: RunLockHolder, options: RunLockOptions
   const fix =
     state === 'elsewhere'
       ? `that run is on another deploy host (${holder.host}): wait for it there; if no orchestrate runs there any more, remove ${path} by hand`
-      : `wait for it to end, or stop it (kill ${holder.pid}: a restore continues from its journal when run again${options.stateFile ? `, ${options.stateFile}` : ''}); the lock ${path} is taken over once that process is gone`;
+      : `wait for it to end, or stop it (kill ${holder.pid}: ${
+          holder.kind === 'restore'
+            ? `a restore continues from its journal when run again${options.stateFile ? `, ${options.stateFile}` : ''}`
+            : 'a backup is simply run again'
+        }); the lock ${path} is taken over once that process is gone`;
   return new RefusedError(what, fix, `${options.kind}.locked`);
 }
 
@@ -295,8 +299,30 @@ export async function withRunLock<T>(path: string, options: RunLockOptions, work
   }
 }
 
+/**
+ * The cluster lock, beside the journal: a restore or rollback takes it, and so does a backup, so that neither
+ * starts while the other runs (a backup would save a half-restored cluster, or fail as etcd stops under it).
+ */
+export function acquireClusterLock(inventoryDir: string, token: string, kind: RunLockKind = 'restore'): Promise<RunLock> {
+  const journal = journalPath(inventoryDir, token);
+  return acquireRunLock(restoreLockPath(journal), { kind, subject: `etcd cluster "${token}"`, stateFile: journal });
+}
+
 /** The lock a restore or rollback of the cluster `token` takes (beside its journal). */
 export function acquireRestoreLock(inventoryDir: string, token: string): Promise<RunLock> {
-  const journal = journalPath(inventoryDir, token);
-  return acquireRunLock(restoreLockPath(journal), { kind: 'restore', subject: `etcd cluster "${token}"`, stateFile: journal });
+  return acquireClusterLock(inventoryDir, token, 'restore');
+}
+
+/**
+ * A backup's locks: its catalog's (two backups sharing a backup folder, even from two inventories, would prune
+ * and repoint snapshot.db under each other), then the cluster lock. Both or neither.
+ */
+export async function acquireBackupLocks(inventoryDir: string, token: string, catalogFile: string): Promise<RunLock[]> {
+  const catalogLock = await acquireRunLock(backupLockPath(catalogFile), { kind: 'backup', subject: `the backup catalog of etcd cluster "${token}"` });
+  try {
+    return [catalogLock, await acquireClusterLock(inventoryDir, token, 'backup')];
+  } catch (error) {
+    await catalogLock.release();
+    throw error;
+  }
 }

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RefusedError } from '../../../../src/errors.js';
 import {
+  acquireBackupLocks,
+  acquireRestoreLock,
   acquireRunLock,
   backupLockPath,
   describeHolder,
@@ -81,7 +83,10 @@ function lockChild(path: string, dir: string, index: number, then: 'release' | '
     await wait(${file('release')});
     await lock.release();
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const done = new Promise<ChildOutcome>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out })));
@@ -120,7 +125,9 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lives beside the journal (restore) or the catalog (backup)', () => {
-    expect(restoreLockPath('/inv/.orchestrate/restore-journal/etcd-cluster-0.json')).to.equal('/inv/.orchestrate/restore-journal/etcd-cluster-0.lock');
+    expect(restoreLockPath('/inv/.orchestrate/restore-journal/etcd-cluster-0.json')).to.equal(
+      '/inv/.orchestrate/restore-journal/etcd-cluster-0.lock',
+    );
     expect(backupLockPath('/inv/.orchestrate/catalog/etcd-cluster-0.jsonl')).to.equal('/inv/.orchestrate/catalog/etcd-cluster-0.backup.lock');
   });
 
@@ -169,7 +176,11 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
     writeFileSync(path, JSON.stringify(stale), { mode: 0o600 });
     const lock = await acquireRunLock(path, options);
     expect(lock.notes).to.have.length(1);
-    expect(lock.notes[0]).to.contain(`took over the lock ${path}`).and.to.contain(`pid ${pid} `).and.to.contain('run 20261205T010000Z').and.to.contain('no longer running');
+    expect(lock.notes[0])
+      .to.contain(`took over the lock ${path}`)
+      .and.to.contain(`pid ${pid} `)
+      .and.to.contain('run 20261205T010000Z')
+      .and.to.contain('no longer running');
     expect((JSON.parse(readFileSync(path, 'utf8')) as RunLockHolder).pid).to.equal(process.pid);
     expect(readdirSync(join(dir, '.orchestrate', 'restore-journal')), 'no takeover guard left').to.deep.equal(['etcd-cluster-0.lock']);
     await lock.release();
@@ -233,6 +244,46 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
     expect(describeHolder(holder, Date.parse('2026-12-05T05:03:00Z'))).to.equal(
       'pid 4242 (user ops) on deploy-1, run R, started 2026-12-05T05:00:00.000Z (3 min ago): orchestrate restore other.yml --yes',
     );
+  });
+
+  describe('a backup and a restore of the same cluster', () => {
+    const catalog = (): string => join(dir, 'backups', 'catalog', 'etcd-cluster-0.jsonl');
+
+    it('a backup takes the catalog lock and the cluster lock; both are released', async () => {
+      const locks = await acquireBackupLocks(dir, 'etcd-cluster-0', catalog());
+      expect(locks.map((l) => l.path)).to.deep.equal([backupLockPath(catalog()), path]);
+      expect((JSON.parse(readFileSync(path, 'utf8')) as RunLockHolder).kind).to.equal('backup');
+      for (const lock of locks) await lock.release();
+      expect(existsSync(path) || existsSync(backupLockPath(catalog()))).to.equal(false);
+    });
+
+    it('a restore refuses while a backup runs, saying a backup can be run again', async () => {
+      const locks = await acquireBackupLocks(dir, 'etcd-cluster-0', catalog());
+      const refused = refusal(await acquireRestoreLock(dir, 'etcd-cluster-0').catch((e: unknown) => e));
+      expect(refused.code).to.equal('restore.locked');
+      expect(refused.message).to.contain('another orchestrate backup of etcd cluster "etcd-cluster-0" is running: pid ' + String(process.pid));
+      expect(refused.hint).to.contain('a backup is simply run again').and.not.to.contain('continues from its journal');
+      for (const lock of locks) await lock.release();
+    });
+
+    it('a backup refuses while a restore runs, and then holds no lock at all', async () => {
+      const restore = await acquireRestoreLock(dir, 'etcd-cluster-0');
+      const refused = refusal(await acquireBackupLocks(dir, 'etcd-cluster-0', catalog()).catch((e: unknown) => e));
+      expect(refused.code).to.equal('backup.locked');
+      expect(refused.message).to.contain('another orchestrate restore of etcd cluster "etcd-cluster-0" is running');
+      expect(refused.hint).to.contain('a restore continues from its journal');
+      expect(existsSync(backupLockPath(catalog())), 'the catalog lock was given back').to.equal(false);
+      await restore.release();
+    });
+
+    it('two backups sharing a backup folder (two inventories) refuse on the catalog lock', async () => {
+      const first = await acquireBackupLocks(dir, 'etcd-cluster-0', catalog());
+      const otherInventory = join(dir, 'other-inventory');
+      const refused = refusal(await acquireBackupLocks(otherInventory, 'etcd-cluster-0', catalog()).catch((e: unknown) => e));
+      expect(refused.message).to.contain('another orchestrate backup of the backup catalog of etcd cluster "etcd-cluster-0"');
+      expect(existsSync(restoreLockPath(join(otherInventory, '.orchestrate', 'restore-journal', 'etcd-cluster-0.json')))).to.equal(false);
+      for (const lock of first) await lock.release();
+    });
   });
 
   describe('between processes', () => {
