@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startLab, stopLab, tempLabDir, type LabInfo } from '../helpers/lab.js';
-import { badFlagOnOneMember, killAtPhase, snapshotChangedAtPrompt, sshCutAtPhase } from '../helpers/restore-fault-cases.js';
+import { badFlagOnOneMember, diskFullOnOneMember, killAtPhase, snapshotChangedAtPrompt, sshCutAtPhase } from '../helpers/restore-fault-cases.js';
 import { formatMatrix, prepareBench, type FaultBench, type MatrixRow } from '../helpers/restore-faults.js';
 
 const NET = '127.0.160';
@@ -87,4 +87,6 @@ describe(`restore fault matrix on a 3-member lab with a kube_node host (${NET}.x
 
   for (const phase of ['restore-data', 'stop-etcd', 'swap-data', 'start-etcd'])
     matrixCase(`the SSH connection to one member is cut as ${phase} starts`, phase, 'SSH cut', () => sshCutAtPhase(theBench(), phase));
+
+  matrixCase("one member's disk fills up as it restores", 'restore-data', 'disk full', () => diskFullOnOneMember(theBench()));
 });

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { restoreLockPath } from '../../src/etcd/restore/run-lock.js';
 import { shellJoin } from '../../src/shell/quote.js';
 import { repoRoot, type CliResult } from './cli.js';
-import { damage, keyValues } from './lab-data.js';
+import { runInHost } from '../../src/lab/index.js';
+import { damage, keyValues, waitHealthy } from './lab-data.js';
+import type { LabHostInfo } from './lab.js';
 import {
   cutSshSessions,
   expectCompleted,
@@ -173,7 +175,7 @@ export async function snapshotChangedAtPrompt(bench: FaultBench): Promise<Matrix
   const other = await orchestrate(['backup', lab.inventoryFile, '--json'], { timeoutMs: 90_000 });
   expect(other.code, tail(other)).to.equal(0);
   const otherFile = (JSON.parse(other.stdout.trim().split('\n').at(-1)!) as { record: { file: string } }).record.file;
-  const previousRun = (await readJournal(bench)).runId;
+  const previousRun = (await readJournal(bench).catch(() => undefined))?.runId;
   const file = join(lab.dir, 'previewed-snapshot.db');
   await copyFile(bench.snapshot, file);
   let answered = false;
@@ -190,14 +192,15 @@ export async function snapshotChangedAtPrompt(bench: FaultBench): Promise<Matrix
   expect(result.stdout, 'the answer was taken').not.to.contain('not confirmed');
   const journal = await readJournal(bench);
   expect(journal.runId, 'the run started after the answer').not.to.equal(previousRun);
-  expect(result.stdout).to.match(/sha256/i);
+  // Caught by the check on the member (the upload's sha256 is not the previewed one), before anything stopped.
+  expect(result.stdout).to.match(/copy-snapshot failed on \S+: .*failed verification: sha256/);
+  expect(result.stdout).to.contain('old data in place (never moved)');
   await expectRolledBack(bench, journal.runId, keysBefore);
-  const failure = /error: ([^\r\n]*)/.exec(result.stdout)?.[1] ?? result.stdout.trim().split('\n').at(-1);
   return {
     phase: 'copy-snapshot',
     fault: 'snapshot replaced between preview and yes',
     next: '(none needed)',
-    outcome: `exit ${result.code}: ${firstLine(failure)}; cluster untouched`,
+    outcome: `exit ${result.code}: the upload failed its sha256 check on the member; aborted before any stop, cluster untouched`,
     seconds: (Date.now() - started) / 1000,
   };
 }
@@ -221,7 +224,9 @@ export async function sshCutAtPhase(bench: FaultBench, phase: string): Promise<M
   const killed = (await cut) ?? [];
   expect(killed.length, `sessions of ${victim.address} cut as ${phase} started`).to.be.above(0);
   const report = reportOf(faulted);
-  const first = faulted.code === 0 ? 'completed anyway' : `exit ${faulted.code}: ${firstLine(report.failure)}`;
+  const cause = /lost the SSH connection/.test(report.failure ?? '') ? 'lost the SSH connection' : firstLine(report.failure?.split(': ').at(-1));
+  const automatic = report.rollback ? `; automatic rollback: ${report.rollback.status}` : '';
+  const first = faulted.code === 0 ? 'completed anyway' : `exit ${faulted.code} (${cause})${automatic}`;
   let outcome: string;
   if (faulted.code === 0) {
     await expectCompleted(bench, report.runId);
@@ -235,4 +240,102 @@ export async function sshCutAtPhase(bench: FaultBench, phase: string): Promise<M
     outcome = `${first}; ${text}`;
   }
   return { phase, fault: `SSH to one member cut`, next: 'as the run says', outcome, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * The data dir's parent (/var/lib) on `host` becomes a tmpfs of `sizeMiB` holding a copy of the etcd data; every
+ * other entry of /var/lib is bind-mounted back. Returns the undo: the etcd* entries copied back, mounts removed.
+ */
+async function smallDisk(host: LabHostInfo, sizeMiB: number): Promise<() => Promise<void>> {
+  const saved = '/run/fault-matrix-varlib';
+  const setup = [
+    'set -e',
+    '/usr/bin/systemctl stop etcd',
+    `mkdir -p ${saved} && mount --bind /var/lib ${saved}`,
+    `mount -t tmpfs -o size=${sizeMiB}m,mode=755 fault-matrix-disk /var/lib`,
+    `for d in ${saved}/*; do n=$(basename "$d"); case "$n" in etcd|etcd.*) continue ;; esac`,
+    '  if [ -L "$d" ]; then cp -P "$d" "/var/lib/$n"; continue; fi',
+    '  if [ -d "$d" ]; then mkdir "/var/lib/$n"; else : > "/var/lib/$n"; fi; mount --bind "$d" "/var/lib/$n"; done',
+    `cp -a ${saved}/etcd /var/lib/etcd`,
+    '/usr/bin/systemctl start etcd',
+  ].join('\n');
+  const done = await runInHost(host.pid, ['sh', '-c', setup], 60_000);
+  const undo = async (): Promise<void> => {
+    const script = [
+      'set -e',
+      '/usr/bin/systemctl stop etcd',
+      `for d in /var/lib/etcd /var/lib/etcd.*; do [ -e "$d" ] || continue; rm -rf "${saved}/$(basename "$d")"; cp -a "$d" ${saved}/; done`,
+      'umount -R /var/lib',
+      `umount ${saved} && rmdir ${saved}`,
+      '/usr/bin/systemctl start etcd',
+    ].join('\n');
+    const undone = await runInHost(host.pid, ['sh', '-c', script], 60_000);
+    expect(undone.code, `${host.address}: undo small disk: ${undone.stderr}`).to.equal(0);
+  };
+  if (done.code !== 0) {
+    await undo().catch(() => undefined);
+    expect.fail(`${host.address}: small disk: ${done.stderr}`);
+  }
+  return undo;
+}
+
+/** Ahead of /usr/bin on root's PATH: fills the disk of the data dir's parent just as the member's restore starts. */
+const fillingEtcdctl = [
+  '#!/bin/sh',
+  '# Test fixture of the fault matrix (test/helpers/restore-fault-cases.ts): the disk fills as the restore starts.',
+  'case "$*" in',
+  '  "snapshot restore "*) dd if=/dev/zero of=/var/lib/fault-matrix-fill bs=1M 2>/dev/null || true ;;',
+  'esac',
+  'exec /usr/bin/etcdctl "$@"',
+  '',
+].join('\n');
+
+/**
+ * One member's disk fills up just as it restores (its data dir's parent a small tmpfs, filled by a wrapper of
+ * etcdctl): the run must fail before anything is stopped and leave every member on its old data.
+ */
+export async function diskFullOnOneMember(bench: FaultBench): Promise<MatrixRow> {
+  const started = Date.now();
+  const { lab } = bench;
+  const victim = lab.hosts[2]!;
+  await damage(lab, '/registry/rogue/disk-full');
+  const keysBefore = await keyValues(lab);
+  const undo = await smallDisk(victim, 256);
+  let result: CliResult;
+  try {
+    await waitHealthy(lab);
+    const put = await runInHost(
+      victim.pid,
+      ['sh', '-c', 'cat > /usr/local/sbin/etcdctl && chmod 755 /usr/local/sbin/etcdctl'],
+      10_000,
+      fillingEtcdctl,
+    );
+    expect(put.code, put.stderr).to.equal(0);
+    try {
+      result = await orchestrate(restoreArgs(bench));
+    } finally {
+      await runInHost(victim.pid, ['rm', '-f', '/usr/local/sbin/etcdctl', '/var/lib/fault-matrix-fill']);
+    }
+    const report = reportOf(result);
+    expect(result.code, tail(result)).to.equal(3);
+    expect(report.failure)
+      .to.contain(`restore-data failed on ${victim.address}`)
+      .and.to.match(/no space left/i);
+    for (const member of report.members) expect(member.state, member.host).to.equal('old data in place (never moved)');
+    await expectRolledBack(bench, report.runId, keysBefore);
+  } finally {
+    await undo();
+  }
+  await waitHealthy(lab);
+  const again = await orchestrate(restoreArgs(bench));
+  const report = reportOf(again);
+  expect(again.code, tail(again)).to.equal(0);
+  await expectCompleted(bench, report.runId);
+  return {
+    phase: 'restore-data',
+    fault: 'disk full on one member',
+    next: 'same command, once freed',
+    outcome: 'exit 3 (no space left), aborted before any stop, old data in place; the re-run completed',
+    seconds: (Date.now() - started) / 1000,
+  };
 }
