@@ -1,12 +1,14 @@
 // `orchestrate backup INVENTORY`: run playbooks/backup.yml through the engine and report the outcome.
+import { resolve } from 'node:path';
 import { ConfigError, ExitCode, UsageError } from '../errors.js';
 import { packagePath } from '../package-root.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
-import { resolve } from 'node:path';
 import type { CatalogRecord } from '../etcd/backup/catalog.js';
+import type { DrillResult } from '../drill/drill-types.js';
 import type { OutputMode } from '../engine/types.js';
+import type { OpenRemoteOptions } from '../remote/remote-backups.js';
 import type { LoadInventoryOptions } from '../config/inventory.js';
-import type { Inventory } from '../config/types.js';
+import type { Inventory, Vars } from '../config/types.js';
 import type { BackupLocations } from '../etcd/backup/locations.js';
 import { acceptNewHostKeys, ansibleDefaults, inventoryArgument } from './ansible-defaults.js';
 
@@ -18,7 +20,8 @@ it, inventory in ansible.cfg.
 
 Takes a verified etcd snapshot on this host: finds a healthy member (a follower if possible), streams
 a snapshot through the etcd client, verifies it, names it snapshot_<UTC time>_rev<revision>.db in
-backup_dir, points snapshot.db at it, records the attempt in the catalog and writes freshness metrics.
+backup_dir, points snapshot.db at it, copies it to backup_remote (S3, age-encrypted, checked on the
+server) when the inventory sets one, records the attempt in the catalog and writes freshness metrics.
 The steps are playbooks/backup.yml.
 
 options:
@@ -28,6 +31,8 @@ options:
                            <inventory dir>/.orchestrate/metrics/orchestrate_backup.prom)
       --method M           client (default: etcd client from this host) or etcdctl (on a member, over SSH)
       --playbook FILE      run your copy of playbooks/backup.yml (its phases keep their tags)
+      --drill              prove the new snapshot restores (orchestrate drill) right after it verifies;
+                           a failed drill fails the run, the snapshot stays recorded
   -e, --extra-vars VARS    key=value, JSON/YAML mapping or @file (e.g. backup_keep_last=14)
       --accept-new-host-keys  for --method etcdctl: trust and record host keys not seen before
                            (also when ansible.cfg says host_key_checking = False)
@@ -37,8 +42,10 @@ options:
       --ssh-config FILE    for --method etcdctl: this ssh_config instead of ~/.ssh/config (like ssh -F)
   -h, --help               this text
 
-exit codes: 0 a verified snapshot was written, 2 configuration or usage error (nothing ran),
-            3 the backup failed (recorded, metrics updated), 5 refused, 130 interrupted
+exit codes: 0 a verified snapshot was written (and its remote copy verified, with backup_remote),
+            2 configuration or usage error, or no S3 credentials found (nothing ran),
+            3 the backup failed (recorded, metrics updated); when only the remote copy failed, the
+              verified local snapshot is kept and recorded as local-only, 5 refused, 130 interrupted
 `;
 
 export const backupPlaybookPath = packagePath('playbooks', 'backup.yml');
@@ -60,6 +67,7 @@ export async function backupCommand(args: string[]): Promise<number> {
     'metrics-file': { type: 'string' },
     method: { type: 'string' },
     playbook: { type: 'string' },
+    drill: { type: 'boolean' },
     'extra-vars': { type: 'string', short: 'e', multiple: true },
     ...connectionOptions,
     ...helpOption,
@@ -95,12 +103,30 @@ export async function backupCommand(args: string[]): Promise<number> {
     ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
     ...(connectTimeout !== undefined ? { connectTimeoutMs: connectTimeout * 1000 } : {}),
   });
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(outcome)}\n`);
-  } else {
-    printOutcome(outcome);
-  }
-  return outcome.exitCode;
+  if (!values.json) printOutcome(outcome);
+  // --drill: the new snapshot proven restorable at once; a failed drill fails the run (the snapshot stays recorded).
+  const drill =
+    values.drill === true && outcome.ok && !outcome.dryRun && outcome.record?.file
+      ? await drillNewSnapshot(inventoryFile, outcome.record.file, values.json === true)
+      : undefined;
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...outcome, ...(drill ? { drill } : {}) })}\n`);
+  return drill && drill.exitCode !== ExitCode.ok ? drill.exitCode : outcome.exitCode;
+}
+
+async function drillNewSnapshot(inventoryFile: string, snapshot: string, json: boolean): Promise<DrillResult> {
+  const { loadInventory } = await import('../config/inventory.js');
+  const { drillSnapshot } = await import('../drill/drill-run.js');
+  const { formatDrillEvent, formatDrillResult } = await import('../drill/drill-text.js');
+  const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
+  const result = await withInterrupts(
+    {
+      first: 'interrupted: stopping the drill members and removing their folder',
+      second: 'interrupted again: killing the drill members and exiting',
+    },
+    (signal) => drillSnapshot({ inventory, signal, snapshot, ...(json ? {} : { emit: (event) => process.stdout.write(formatDrillEvent(event)) }) }),
+  );
+  if (!json) process.stdout.write(formatDrillResult(result));
+  return result;
 }
 
 function printOutcome(outcome: BackupOutcome): void {
@@ -115,6 +141,12 @@ function printOutcome(outcome: BackupOutcome): void {
     process.stdout.write(
       `backup ok: ${r.file}\n  revision ${r.revision}, ${r.keys} keys, ${size}, sha256 ${r.sha256}\n  from ${r.member} (${r.method}) in ${(r.durationMs / 1000).toFixed(1)}s; recorded in ${outcome.catalog}; metrics ${outcome.metricsFile}\n`,
     );
+    if (r.remote) {
+      const stored = r.remote.size !== undefined ? `${(r.remote.size / 1024 / 1024).toFixed(1)} MiB` : '?';
+      process.stdout.write(
+        `  remote copy: ${r.remote.url} (${r.remote.encrypted ? 'age-encrypted' : 'NOT encrypted'}, ${stored}, verified by ${r.remote.verifiedBy ?? '?'})\n`,
+      );
+    }
     return;
   }
   process.stderr.write(
@@ -140,6 +172,8 @@ export interface RunBackupOptions {
   sshConfigFile?: string;
   connectTimeoutMs?: number;
   signal?: AbortSignal;
+  /** How backup_remote is opened (a transfer policy, an environment); the defaults are the product's. */
+  remote?: OpenRemoteOptions;
 }
 
 /**
@@ -151,24 +185,13 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { loadInventory } = await import('../config/inventory.js');
   const { formatProblems } = await import('../config/format-problems.js');
   const { backupLocations } = await import('../etcd/backup/locations.js');
-  const { etcdAccess } = await import('../config/etcd-vars.js');
-  const { parseExtraVars } = await import('../engine/index.js');
 
   const loaded = await loadInventory(resolve(options.inventoryFile), { ...options.inventoryOptions, requireEtcd: true });
   for (const warning of loaded.warnings) process.stderr.write(formatProblems([warning]));
   const { inventory } = loaded;
   // Refuses a catalog inside backup_dir before anything runs.
   const locations = backupLocations(inventory, options.metricsFile ? { metricsFile: options.metricsFile } : {});
-  // Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own certificates).
-  const access = etcdAccess(inventory);
-  const configuredMethod = inventory.hosts.get(inventory.groups.get('etcd')?.[0] ?? '')?.vars.backup_method;
-  const method = options.method ?? (configuredMethod === undefined ? (access === 'ssh' ? 'etcdctl' : 'client') : undefined);
-  const extraVars = {
-    backup_etcd_access: access,
-    ...(await parseExtraVars(options.extraVarsText ?? [])),
-    ...(options.metricsFile ? { backup_metrics_file: locations.metricsFile } : {}),
-    ...(method ? { backup_method: method } : {}),
-  };
+  const extraVars = await backupExtraVars(options, inventory, locations.metricsFile);
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
   // Two backups of a cluster at once would prune and repoint snapshot.db under each other: the second refuses.
   // A backup and a restore of the same cluster exclude each other too (the cluster lock beside the journal).
@@ -200,16 +223,24 @@ async function backupLocked({
   const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
   const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
   const start = new Date().toISOString();
+  // backup_remote: settings, the playbook's copy task and credentials, before any host is touched.
+  const { prepareBackupRemote } = await import('./backup-remote.js');
+  const remote = await prepareBackupRemote(inventory, locations, options.playbook ?? backupPlaybookPath, {
+    ...(options.output === 'silent' ? {} : { onEvent: (message: string) => process.stderr.write(`remote copy: ${message}\n`) }),
+    ...(options.remote ? { open: options.remote } : {}),
+  });
 
   const recordFailure = async (error: string): Promise<BackupOutcome> => {
     const record = buildRecord({ cluster: locations.cluster, start, error });
     const written = await recordAttempt(locations, record);
-    await updateMetrics(locations, record).catch(() => undefined);
+    await updateMetrics(locations, record, await remote.metricFamilies().catch(() => [])).catch(() => undefined);
     return { ok: false, dryRun: false, exitCode: ExitCode.failed, record, ...base, ...(written.warning ? { warning: written.warning } : {}) };
   };
 
   const notices = { first: 'interrupted: stopping the backup (Ctrl-C again to exit at once)', second: 'interrupted again: exiting now' };
   const state = new RunState();
+  const { provideRemoteBackups } = await import('../modules/etcd/remote-access.js');
+  provideRemoteBackups(state, remote.remote);
   let summary;
   try {
     summary = await withInterrupts(
@@ -217,7 +248,7 @@ async function backupLocked({
       (signal) =>
         runPlaybook({
           inventory,
-          playbook: options.playbook ?? backupPlaybookPath,
+          playbook: remote.playbook,
           extraVars,
           dryRun: options.dryRun ?? false,
           output: options.output ?? 'auto',
@@ -237,6 +268,8 @@ async function backupLocked({
     if (error instanceof ConfigError || options.dryRun) throw error;
     await recordFailure(`the backup run stopped: ${(error as Error).message}`);
     throw error;
+  } finally {
+    remote.remote?.close();
   }
 
   if (summary.dryRun) return { ok: summary.exitCode === ExitCode.ok, dryRun: true, exitCode: summary.exitCode, ...base };
@@ -251,15 +284,29 @@ async function backupLocked({
   return {
     ok,
     dryRun: false,
-    exitCode: ok
-      ? summary.exitCode === ExitCode.ok
-        ? ExitCode.ok
-        : summary.exitCode
-      : summary.exitCode === ExitCode.ok
-        ? ExitCode.failed
-        : summary.exitCode,
+    // A run that failed elsewhere keeps its own code; a clean run whose attempt failed is a failure.
+    exitCode: summary.exitCode !== ExitCode.ok ? summary.exitCode : ok ? ExitCode.ok : ExitCode.failed,
     record,
     ...base,
     ...(attempt.recordWarning ? { warning: attempt.recordWarning } : {}),
+  };
+}
+
+/**
+ * The run's extra vars: how etcd is reached, the operator's -e values, the metrics file and the snapshot
+ * method. Without a client certificate here, etcd is asked on the members (etcdctl over SSH, their own
+ * certificates), so the method defaults to etcdctl unless the inventory names one.
+ */
+async function backupExtraVars(options: RunBackupOptions, inventory: Inventory, metricsFile: string): Promise<Vars> {
+  const { etcdAccess } = await import('../config/etcd-vars.js');
+  const { parseExtraVars } = await import('../engine/index.js');
+  const access = etcdAccess(inventory);
+  const configuredMethod = inventory.hosts.get(inventory.groups.get('etcd')?.[0] ?? '')?.vars.backup_method;
+  const method = options.method ?? (configuredMethod === undefined ? (access === 'ssh' ? 'etcdctl' : 'client') : undefined);
+  return {
+    backup_etcd_access: access,
+    ...(await parseExtraVars(options.extraVarsText ?? [])),
+    ...(options.metricsFile ? { backup_metrics_file: metricsFile } : {}),
+    ...(method ? { backup_method: method } : {}),
   };
 }

@@ -47,6 +47,8 @@ export async function demoCommand(args: string[]): Promise<number> {
   if (!/^[1-7]$/.test(values.members)) throw new UsageError(`--members must be 1 to 7, got "${values.members}"`);
   const dir = resolve(values.dir);
   const inventory = join(dir, 'inventory.yml');
+  // Outside the lab's folder, which `lab down` removes.
+  const report = resolve('orchestrate-demo-report.html');
   const lab = ['--dir', dir];
   // kubeadm clusters run etcd 3.5 today; `lab up` checks both values.
   const shape = [
@@ -69,10 +71,12 @@ export async function demoCommand(args: string[]): Promise<number> {
     },
     { title: 'Take a verified backup', argv: ['backup', inventory] },
     { title: 'List the snapshots', argv: ['snapshots', 'list', inventory] },
+    { title: 'Prove the backup restores: a drill in a throwaway cluster on this machine', argv: ['drill', inventory] },
     { title: 'Lose data: delete every pod and add a rogue key', argv: ['lab', 'damage', ...lab] },
     { title: 'Preview the restore (changes nothing)', argv: ['restore', inventory, '--dry-run'] },
     { title: 'Restore every member with its own identity', argv: ['restore', inventory, '--yes'] },
     { title: 'Status after the restore', argv: ['status', inventory, '--max-age', '6h'] },
+    { title: 'Write the HTML report: the restore as a timeline, backups, drills, status', argv: ['report', inventory, '--out', report] },
   ];
   let code: number = ExitCode.ok;
   try {

@@ -22,6 +22,22 @@ export interface StatusInputs {
   requireAllMembers: boolean;
   /** The last drill that proved a snapshot restorable; judged when it has a maximum age (--max-drill-age). */
   drill?: DrillFreshness;
+  /** With backup_remote: the newest verified remote copy, and the judgement asked for with --max-remote-age. */
+  remote?: RemoteStatusInput;
+}
+
+export interface RemoteStatusInput {
+  /** `s3://bucket/<prefix>snapshots/`. */
+  where: string;
+  /** `url`: `s3://bucket/key` of the copy, when known. */
+  newest?: { takenAt: string; url?: string };
+  /** Where the age came from: the remote catalog, or the local attempt log when the remote cannot be reached. */
+  source: 'remote' | 'attempt log';
+  warnings: string[];
+  lastAttempt?: { result: 'ok' | 'failed'; end: string; error?: string };
+  /** Given with --max-remote-age: the copy may be this old, else stale (exit 6). */
+  maxAgeMs?: number;
+  maxAgeText?: string;
 }
 
 export interface StatusReport {
@@ -63,8 +79,9 @@ export function statusReport(inputs: StatusInputs): StatusReport {
         ? `the newest verified snapshot is ${formatAge(ageMs)} old, more than --max-age ${maxAgeText}`
         : `the newest verified snapshot is ${formatAge(ageMs)} old (max ${maxAgeText})`;
   const unhealthy = verdict.problems.length > 0;
+  const remote = inputs.remote ? remoteStatus(inputs.remote, now) : undefined;
   const drillStale = inputs.drill?.stale === true;
-  const exitCode = unhealthy ? ExitCode.unhealthy : stale || drillStale ? ExitCode.stale : ExitCode.ok;
+  const exitCode = unhealthy ? ExitCode.unhealthy : stale || drillStale || remote?.stale ? ExitCode.stale : ExitCode.ok;
   const leaders = survey.members.filter((m) => m.ok && m.isLeader).map((m) => m.name);
 
   const json = {
@@ -87,17 +104,8 @@ export function statusReport(inputs: StatusInputs): StatusReport {
     maxAgeSeconds: maxAgeMs / 1000,
     stale,
     verdict: backupVerdict,
-    drill: inputs.drill
-      ? {
-          lastProvenSnapshot: inputs.drill.lastSuccess?.snapshot ?? null,
-          lastSuccess: inputs.drill.lastSuccess?.end ?? null,
-          lastAttempt: inputs.drill.lastAttempt ? { end: inputs.drill.lastAttempt.end, result: inputs.drill.lastAttempt.result } : null,
-          ageSeconds: inputs.drill.ageMs === undefined ? null : Math.round(inputs.drill.ageMs / 1000),
-          maxAgeSeconds: inputs.drill.maxAgeMs === undefined ? null : inputs.drill.maxAgeMs / 1000,
-          stale: drillStale,
-          text: inputs.drill.text,
-        }
-      : null,
+    drill: inputs.drill ? drillJson(inputs.drill) : null,
+    ...(remote ? { remote: remote.json } : {}),
     exitCode,
   };
 
@@ -107,7 +115,71 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   const leaderText = leaders.length > 1 ? `leaders ${leaders.join(', ')}` : `leader ${leaders[0] ?? 'none'}`;
   lines.push(`cluster ${inputs.cluster}${idText}: ${verdict.quorum.healthy}/${survey.members.length} members healthy, ${leaderText}`);
   lines.push(quorumLine(verdict));
-  const rows = survey.members.map((m, i) => {
+  const rows = memberRows(survey, verdict);
+  let text = `${lines.join('\n')}\n${formatTable(['MEMBER', 'ENDPOINT', 'HEALTH', 'ROLE', 'REVISION', 'DB SIZE', 'VERSION', 'ANSWER'], rows)}`;
+  if (good && ageMs !== undefined) {
+    text += `newest verified snapshot: ${good.path}\n  taken ${new Date(good.takenAt).toISOString()} (${formatAge(ageMs)} ago), revision ${good.revision ?? '?'}, ${good.keys ?? '?'} keys, ${formatBytes(good.size)}\n`;
+  }
+  for (const bad of newest.rejected) text += `newer snapshot that FAILS verification: ${bad.path}: ${bad.problems}\n`;
+  if (lastAttempt) text += `last attempt: ${lastAttempt.result} at ${lastAttempt.end}${lastAttempt.error ? `: ${lastAttempt.error}` : ''}\n`;
+  for (const reason of verdict.problems) text += `UNHEALTHY: ${reason}\n`;
+  for (const warning of verdict.warnings) text += `WARNING: ${warning}\n`;
+  if (inputs.drill) text += `${inputs.drill.text}\n`;
+  text += `${stale ? 'STALE' : 'ok'}: ${backupVerdict}\n`;
+  if (drillStale) text += `STALE DRILL: no drill has proven a snapshot restorable within --max-drill-age\n`;
+  if (remote) text += remote.text;
+  return { exitCode, verdict, stale: stale || remote?.stale === true, json, text };
+}
+
+/** The remote copy's age next to the local one; judged only when --max-remote-age was given. */
+function remoteStatus(input: RemoteStatusInput, now: number): { stale: boolean; text: string; json: Record<string, unknown> } {
+  const newest = input.newest;
+  const ageMs = newest ? Math.max(0, now - Date.parse(newest.takenAt)) : undefined;
+  const judged = input.maxAgeMs !== undefined;
+  const stale = judged && (ageMs === undefined || ageMs > (input.maxAgeMs ?? 0));
+  const limit = input.maxAgeText ?? '';
+  const verdict =
+    ageMs === undefined
+      ? `no verified remote copy in ${input.where}`
+      : `the newest verified remote copy is ${formatAge(ageMs)} old${judged ? (stale ? `, more than --max-remote-age ${limit}` : ` (max ${limit})`) : ''}`;
+  const from = input.source === 'remote' ? 'the remote catalog' : 'the local attempt log: the remote could not be reached';
+  let text = '';
+  for (const warning of input.warnings) text += `WARNING: ${warning}\n`;
+  if (newest && ageMs !== undefined) {
+    text += `newest verified remote copy: ${newest.url ?? input.where}\n  taken ${newest.takenAt} (${formatAge(ageMs)} ago, from ${from})\n`;
+  }
+  const last = input.lastAttempt;
+  if (last) text += `last remote copy attempt: ${last.result} at ${last.end}${last.error ? `: ${last.error}` : ''}\n`;
+  text += judged ? `${stale ? 'STALE' : 'ok'}: ${verdict}\n` : `remote: ${verdict} (not judged: give --max-remote-age to alert on it)\n`;
+  const json = {
+    place: input.where,
+    newestVerifiedCopy: newest && ageMs !== undefined ? { ...newest, ageSeconds: Math.round(ageMs / 1000) } : null,
+    source: input.source,
+    warnings: input.warnings,
+    lastAttempt: last ?? null,
+    maxAgeSeconds: input.maxAgeMs !== undefined ? input.maxAgeMs / 1000 : null,
+    stale,
+    verdict,
+  };
+  return { stale, text, json };
+}
+
+/** The `drill` object of `--json`: the last proven snapshot, the last attempt and the freshness verdict. */
+function drillJson(drill: DrillFreshness): Record<string, unknown> {
+  return {
+    lastProvenSnapshot: drill.lastSuccess?.snapshot ?? null,
+    lastSuccess: drill.lastSuccess?.end ?? null,
+    lastAttempt: drill.lastAttempt ? { end: drill.lastAttempt.end, result: drill.lastAttempt.result } : null,
+    ageSeconds: drill.ageMs === undefined ? null : Math.round(drill.ageMs / 1000),
+    maxAgeSeconds: drill.maxAgeMs === undefined ? null : drill.maxAgeMs / 1000,
+    stale: drill.stale,
+    text: drill.text,
+  };
+}
+
+/** One table row per member: name, endpoint, health (with alarms), role, revision, size, version, answer. */
+function memberRows(survey: ClusterSurvey, verdict: ClusterVerdict): string[][] {
+  return survey.members.map((m, i) => {
     const state = verdict.members[i] ?? { name: m.name, state: 'down' as const };
     const alarms = parseMemberErrors(m.alarms).alarms;
     return [
@@ -121,16 +193,4 @@ export function statusReport(inputs: StatusInputs): StatusReport {
       m.ok ? `${m.durationMs} ms${state.state !== 'healthy' && state.detail ? `, ${state.detail}` : ''}` : (m.error ?? ''),
     ];
   });
-  let text = `${lines.join('\n')}\n${formatTable(['MEMBER', 'ENDPOINT', 'HEALTH', 'ROLE', 'REVISION', 'DB SIZE', 'VERSION', 'ANSWER'], rows)}`;
-  if (good && ageMs !== undefined) {
-    text += `newest verified snapshot: ${good.path}\n  taken ${new Date(good.takenAt).toISOString()} (${formatAge(ageMs)} ago), revision ${good.revision ?? '?'}, ${good.keys ?? '?'} keys, ${formatBytes(good.size)}\n`;
-  }
-  for (const bad of newest.rejected) text += `newer snapshot that FAILS verification: ${bad.path}: ${bad.problems}\n`;
-  if (lastAttempt) text += `last attempt: ${lastAttempt.result} at ${lastAttempt.end}${lastAttempt.error ? `: ${lastAttempt.error}` : ''}\n`;
-  for (const reason of verdict.problems) text += `UNHEALTHY: ${reason}\n`;
-  for (const warning of verdict.warnings) text += `WARNING: ${warning}\n`;
-  if (inputs.drill) text += `${inputs.drill.text}\n`;
-  text += `${stale ? 'STALE' : 'ok'}: ${backupVerdict}\n`;
-  if (drillStale) text += `STALE DRILL: no drill has proven a snapshot restorable within --max-drill-age\n`;
-  return { exitCode, verdict, stale, json, text };
 }

@@ -8,7 +8,8 @@ import type { Inventory } from '../config/types.js';
 import type { EngineSession } from '../engine/session.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument } from './command-line.js';
 
-const usage = `usage: orchestrate status [INVENTORY] [--max-age 24h] [--max-drill-age 7d] [--require-all-members] [--json]
+const usage = `usage: orchestrate status [INVENTORY] [--max-age 24h] [--max-remote-age 24h] [--max-drill-age 7d]
+                          [--require-all-members] [--json]
 
 INVENTORY is a YAML or INI inventory or a folder holding one (a kubeasz cluster folder); without it,
 inventory in ansible.cfg.
@@ -16,9 +17,13 @@ inventory in ansible.cfg.
 Shows each etcd member's health, the leader, revision and db size, whether the members hold quorum
 and agree on one cluster, the newest snapshot that verifies (checked now) and its age, and the last
 backup attempt from the catalog, and the last snapshot a drill proved restorable (orchestrate drill).
+With backup_remote, the age of the newest verified remote copy too (from the remote catalog; from
+the local attempt log when the remote cannot be reached).
 
 options:
       --max-age AGE            the newest verified snapshot may be this old (6h, 30m, 2d, or seconds; default 24h)
+      --max-remote-age AGE     the newest verified remote copy may be this old, else stale (exit 6); without it
+                               the remote copy's age is shown, not judged
       --max-drill-age AGE      the last passing drill may be this old (e.g. 7d); without it the drill
                                is shown but not judged
       --require-all-members    any member down or not healthy, or any alarm, is unhealthy (exit 7);
@@ -31,8 +36,9 @@ options:
   -h, --help                   this text
 
 exit codes: 0 the cluster holds quorum and a verified snapshot younger than --max-age exists
-            6 no verified snapshot, or too old (stale), or with --max-drill-age no passing
-              drill that recent, and the cluster is healthy
+            6 no verified snapshot, or too old (stale), or (with --max-remote-age) no verified remote
+              copy or too old, or with --max-drill-age no passing drill that recent, and the cluster
+              is healthy
             7 unhealthy: fewer than a majority of the inventory's members healthy (none answering
               included), members answering for different clusters (split brain), a NOSPACE or
               CORRUPT alarm (no writes, or members disagree on the data), or, with
@@ -45,6 +51,7 @@ const DEFAULT_MAX_AGE = '24h';
 export async function statusCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine('status', args, {
     'max-age': { type: 'string' },
+    'max-remote-age': { type: 'string' },
     'max-drill-age': { type: 'string' },
     'require-all-members': { type: 'boolean' },
     timeout: { type: 'string' },
@@ -63,6 +70,10 @@ export async function statusCommand(args: string[]): Promise<number> {
   const maxAgeText = values['max-age'] ?? DEFAULT_MAX_AGE;
   const maxAgeMs = parseDuration(maxAgeText);
   if (maxAgeMs === undefined) throw new UsageError(`--max-age must be a duration such as 6h, 30m, 2d or seconds, not "${maxAgeText}"`);
+  const maxRemoteAgeText = values['max-remote-age'];
+  const maxRemoteAgeMs = maxRemoteAgeText === undefined ? undefined : parseDuration(maxRemoteAgeText);
+  if (maxRemoteAgeText !== undefined && maxRemoteAgeMs === undefined)
+    throw new UsageError(`--max-remote-age must be a duration such as 6h, 30m, 2d or seconds, not "${maxRemoteAgeText}"`);
   const maxDrillAgeText = values['max-drill-age'];
   const maxDrillAgeMs = maxDrillAgeText === undefined ? undefined : parseDuration(maxDrillAgeText);
   if (maxDrillAgeText !== undefined && maxDrillAgeMs === undefined)
@@ -81,17 +92,21 @@ export async function statusCommand(args: string[]): Promise<number> {
   const { readDrillFreshness } = await import('../drill/drill-freshness.js');
   const { inventory } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   const locations = backupLocations(inventory);
+  // backup_remote checked and opened (credentials found) before any member is asked.
+  const { openStatusRemote } = await import('./status-remote.js');
+  const remote = await openStatusRemote(inventory, locations, maxRemoteAgeMs !== undefined);
 
   const { etcdAccess } = await import('../config/etcd-vars.js');
   // Without a client certificate here, each member is asked on the member (etcdctl over SSH, its own certificate).
   const session = etcdAccess(inventory) === 'ssh' ? await sshSession(inventory, values) : undefined;
   const observe = session ? (await import('../modules/etcd-access.js')).clusterObserver(session.state, inventory) : undefined;
   const now = Date.now();
-  const [survey, newest, catalog, drill] = await Promise.all([
+  const [survey, newest, catalog, drill, remoteInput] = await Promise.all([
     surveyCluster(etcdMembers(inventory), { timeoutMs: timeoutSeconds * 1000 }, observe).finally(() => session?.close()),
     newestGoodSnapshot(locations),
     readCatalog(locations.catalogFile).catch(() => ({ records: [] as import('../etcd/backup/catalog.js').CatalogRecord[] })),
     readDrillFreshness(locations, { now, ...(maxDrillAgeMs !== undefined ? { maxAgeMs: maxDrillAgeMs, maxAgeText: maxDrillAgeText } : {}) }),
+    remote?.read({ ...(maxRemoteAgeMs !== undefined && maxRemoteAgeText ? { maxAgeMs: maxRemoteAgeMs, maxAgeText: maxRemoteAgeText } : {}) }),
   ]);
   const lastAttempt = catalog.records.filter((r) => !r.rebuilt && r.cluster === locations.cluster).at(-1);
   const report = statusReport({
@@ -105,13 +120,17 @@ export async function statusCommand(args: string[]): Promise<number> {
     maxAgeText,
     requireAllMembers: values['require-all-members'] === true,
     drill,
+    ...(remoteInput ? { remote: remoteInput } : {}),
   });
   process.stdout.write(values.json ? `${JSON.stringify(report.json)}\n` : report.text);
   return report.exitCode;
 }
 
 /** Connections for asking etcd on the members (opened on first use, one per member). */
-async function sshSession(inventory: Inventory, values: { 'known-hosts'?: string; 'accept-new-host-keys'?: boolean; 'connect-timeout'?: string }): Promise<EngineSession> {
+async function sshSession(
+  inventory: Inventory,
+  values: { 'known-hosts'?: string; 'accept-new-host-keys'?: boolean; 'connect-timeout'?: string; 'ssh-config'?: string },
+): Promise<EngineSession> {
   const { EngineSession: Session } = await import('../engine/session.js');
   const { coreCatalog } = await import('../modules/core-catalog.js');
   const connectSeconds = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
@@ -121,6 +140,7 @@ async function sshSession(inventory: Inventory, values: { 'known-hosts'?: string
     connection: {
       acceptNewHostKeys: values['accept-new-host-keys'] === true,
       ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
+      ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
       ...(connectSeconds !== undefined ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
     },
   });

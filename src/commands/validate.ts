@@ -1,9 +1,11 @@
 // `orchestrate validate FILE...`: check inventories and playbooks, print every problem, exit 0 only if all are valid.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError, type ConfigProblem } from '../errors.js';
 import { formatProblems } from '../config/format-problems.js';
 import { isValid, validateFile } from '../config/validate-files.js';
 import { moduleCatalog } from '../modules/registry.js';
+import type { LoadInventoryOptions } from '../config/inventory.js';
 
 const usage = `usage: orchestrate validate FILE...
 
@@ -35,7 +37,12 @@ export async function validateCommand(args: string[]): Promise<number> {
   const { ansibleDefaults } = await import('./ansible-defaults.js');
   const { settings, inventoryOptions } = await ansibleDefaults();
   const reports = [];
-  for (const file of files) reports.push(await validateFile(file, moduleCatalog, { rolesPath: settings.rolesPath.value, inventoryOptions }));
+  for (const file of files) {
+    const report = await validateFile(file, moduleCatalog, { rolesPath: settings.rolesPath.value, inventoryOptions });
+    // backup_remote and backup_encryption are checked as every command that reads them checks them.
+    if (report.kind === 'inventory' && isValid(report)) report.problems.push(...(await remoteSettingsProblems(file, inventoryOptions)));
+    reports.push(report);
+  }
   const problems = reports.flatMap((report) => report.problems);
   if (problems.length > 0) process.stderr.write(formatProblems(problems));
   for (const report of reports) {
@@ -54,4 +61,12 @@ export async function validateCommand(args: string[]): Promise<number> {
     process.stderr.write(`${counts}${invalid > 0 ? ` (${invalid} of ${reports.length} file${reports.length === 1 ? '' : 's'} invalid)` : ''}\n`);
   }
   return invalid > 0 ? ExitCode.config : ExitCode.ok;
+}
+
+async function remoteSettingsProblems(file: string, options: LoadInventoryOptions): Promise<ConfigProblem[]> {
+  const { loadInventory } = await import('../config/inventory.js');
+  const { readRemoteSettings } = await import('../remote/settings.js');
+  const { placeRemoteProblems } = await import('../remote/place-problems.js');
+  const { inventory } = await loadInventory(resolve(file), options);
+  return placeRemoteProblems(inventory, readRemoteSettings(inventory).problems);
 }

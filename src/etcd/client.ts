@@ -122,11 +122,11 @@ export function silenceIpServernameWarning(): void {
   if (warningFilterInstalled) return;
   warningFilterInstalled = true;
   const original = process.emitWarning.bind(process);
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
     const code = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { code?: string }).code : rest[1];
     if (code === 'DEP0123') return;
     (original as (...args: unknown[]) => void)(warning, ...rest);
-  });
+  };
 }
 
 type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
@@ -180,19 +180,20 @@ export class EtcdMemberClient {
     const response = await withTimeout(`${this.member.name} status`, this.timeoutMs + 1_000, this.client.maintenance.status());
     const memberId = hexId(response.header.member_id);
     const leader = hexId(response.leader);
+    // etcd3 loads its protos with `defaults: true`: fields an older etcd leaves out arrive as false / [].
     return {
       memberId,
       clusterId: hexId(response.header.cluster_id),
       leader,
       isLeader: leader === memberId && leader !== '0',
-      isLearner: Boolean(response.isLearner),
+      isLearner: response.isLearner,
       revision: num(response.header.revision),
       dbSize: num(response.dbSize),
       dbSizeInUse: num(response.dbSizeInUse),
       raftTerm: num(response.raftTerm),
       raftIndex: num(response.raftIndex),
       version: response.version,
-      errors: response.errors as string[] | undefined ?? [],
+      errors: response.errors,
     };
   }
 
@@ -206,7 +207,7 @@ export class EtcdMemberClient {
         name: m.name,
         peerUrls: m.peerURLs,
         clientUrls: m.clientURLs,
-        isLearner: Boolean(m.isLearner),
+        isLearner: m.isLearner,
       })),
     };
   }
@@ -359,7 +360,9 @@ export async function streamSnapshot(member: EtcdMember, dest: string, options: 
         ...(typeof options.verify === 'object' ? options.verify : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       };
-      verifying = verifyWhileReceiving(file, finished, verifyOptions).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+      verifying = verifyWhileReceiving(file, finished, verifyOptions).catch((error: unknown) =>
+        error instanceof Error ? error : new Error(String(error)),
+      );
     }
     armIdle();
     stream = await client.snapshotStream(Date.now() + totalTimeoutMs);

@@ -128,10 +128,16 @@ export class RemoteBackups {
     );
   }
 
-  /** The remote copies (catalog rebuilt from the objects when lost; `reconcile` checks it against them). */
-  async catalog(options: { reconcile?: boolean } = {}): Promise<RemoteCatalogView> {
+  /**
+   * The remote copies (catalog rebuilt from the objects when lost; `reconcile` checks it against them). A
+   * repaired catalog is written back unless `writeBack` is false (a dry run changes nothing).
+   */
+  async catalog(options: { reconcile?: boolean; writeBack?: boolean } = {}): Promise<RemoteCatalogView> {
     try {
-      const view = await loadRemoteCatalog(this.store, this.settings, this.cluster, { reconcile: options.reconcile ?? false, writeBack: true });
+      const view = await loadRemoteCatalog(this.store, this.settings, this.cluster, {
+        reconcile: options.reconcile ?? false,
+        writeBack: options.writeBack ?? true,
+      });
       return { ...view, warnings: view.warnings.map((w) => this.masker.mask(w)) };
     } catch (error) {
       throw this.failure('cannot list the remote copies', error);
@@ -139,8 +145,8 @@ export class RemoteBackups {
   }
 
   /** `snapshots list`: one row per snapshot with where it lives. */
-  async places(local: readonly LocalCopy[]): Promise<{ rows: SnapshotPlaces[]; warnings: string[] }> {
-    const view = await this.catalog({ reconcile: true });
+  async places(local: readonly LocalCopy[], options: { writeBack?: boolean } = {}): Promise<{ rows: SnapshotPlaces[]; warnings: string[] }> {
+    const view = await this.catalog({ reconcile: true, ...options });
     return { rows: mergePlaces(local, view.copies), warnings: view.warnings };
   }
 
@@ -242,20 +248,19 @@ export class RemoteBackups {
     return this.pull(record, destDir, identity);
   }
 
-  /** Both places' plans (the local one is applied by `snapshots prune` as before). */
+  /**
+   * Both places' plans (the local one is applied by `snapshots prune` as before). The remote place follows
+   * `remotePolicy` when given (an operator's command-line policy), else backup_remote's own, else the local one.
+   */
   async planPrune(
     local: readonly LocalCopy[],
     localPolicy: RetentionPolicy,
-    now = Date.now(),
+    options: { now?: number; remotePolicy?: RetentionPolicy; writeBack?: boolean } = {},
   ): Promise<PlacesRetentionPlan & { warnings: string[] }> {
-    const view = await this.catalog({ reconcile: true });
+    const view = await this.catalog({ reconcile: true, ...(options.writeBack !== undefined ? { writeBack: options.writeBack } : {}) });
+    const remote = options.remotePolicy ?? this.settings.retention;
     return {
-      ...planPlacesRetention(
-        local,
-        view.copies,
-        { local: localPolicy, ...(this.settings.retention ? { remote: this.settings.retention } : {}) },
-        now,
-      ),
+      ...planPlacesRetention(local, view.copies, { local: localPolicy, ...(remote ? { remote } : {}) }, options.now ?? Date.now()),
       warnings: view.warnings,
     };
   }

@@ -1,7 +1,7 @@
 // orchestrate_backup_remote_* lines for the textfile collector, from the remote-attempt log. The
 // metrics writer appends them to the backup metrics (same file, same cluster label).
-import { escapeLabelValue } from '../etcd/backup/metrics.js';
-import type { RemoteAttempt } from './remote-attempts.js';
+import { escapeLabelValue, type MetricFamily } from '../etcd/backup/metrics.js';
+import { readRemoteAttempts, remoteAttemptsFile, type RemoteAttempt } from './remote-attempts.js';
 
 export interface RemoteMetrics {
   cluster: string;
@@ -72,4 +72,17 @@ export function renderRemoteMetrics(metrics: RemoteMetrics): string {
   for (const { key, name, help } of REMOTE_METRIC_DEFINITIONS)
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name}{${label}} ${metrics[key]}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The remote gauges as families for the backup metrics writer: with `metrics`, this cluster's samples;
+ * without (no backup_remote here), none of ours, while other clusters' samples in a shared file are kept.
+ */
+export function remoteMetricFamilies(metrics?: RemoteMetrics): MetricFamily[] {
+  return REMOTE_METRIC_DEFINITIONS.map(({ key, name, help }) => ({ name, help, ...(metrics ? { value: metrics[key] } : {}) }));
+}
+
+/** This cluster's remote metrics from the attempt log beside the catalog: no network, no credentials. */
+export async function readRemoteMetrics(catalogFile: string, cluster: string): Promise<RemoteMetrics> {
+  return remoteMetricsFromAttempts(cluster, await readRemoteAttempts(remoteAttemptsFile(catalogFile, cluster)));
 }

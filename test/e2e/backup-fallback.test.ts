@@ -101,7 +101,7 @@ describe('backup --method etcdctl falls back across members and cleans up (e2e, 
 
   afterEach(async function () {
     this.timeout(60_000);
-    if (!lab) return;
+    // Mocha runs afterEach only after a test, so only once before() has started the lab.
     for (const host of lab.hosts) await restoreEtcdctl(lab, host);
   });
 

@@ -113,7 +113,7 @@ interface Case {
 const where = (file: string, needle: string) => async (dir: string) => [`${file}:${await lineOf(dir, file, needle)}:`];
 
 function concat(...parts: ((dir: string) => Promise<(string | RegExp)[]> | (string | RegExp)[])[]) {
-  return async (dir: string) => (await Promise.all(parts.map((part) => part(dir)))).flat();
+  return async (dir: string) => (await Promise.all(parts.map(async (part) => part(dir)))).flat();
 }
 const fixed =
   (...fragments: (string | RegExp)[]) =>

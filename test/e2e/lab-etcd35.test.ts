@@ -10,16 +10,19 @@ import { etcdctlInLab, pickFreeLabNet, sshToLabHost, startLab, stopLab, tempLabD
 
 describe('lab --etcd 3.5 (e2e, root)', function () {
   let lab: LabInfo;
+  /** Set before the lab starts, so after() cleans up even when before() failed half-way. */
+  let labDir: string | undefined;
 
   before(async function () {
     this.timeout(90_000);
     const net = await pickFreeLabNet(['127.0.121', '127.0.122']);
-    lab = await startLab({ dir: tempLabDir(), net, members: 3, etcd: '3.5' });
+    labDir = tempLabDir();
+    lab = await startLab({ dir: labDir, net, members: 3, etcd: '3.5' });
   });
 
   after(async function () {
     this.timeout(60_000);
-    if (lab) await stopLab(lab.dir);
+    if (labDir) await stopLab(labDir);
   });
 
   it('runs a healthy 3.5.16 cluster whose members all answer with that version', async function () {

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { labProcesses, labSeedKeys, labStatus, labUp, readLabState, type LabState } from '../../src/lab/index.js';
+import { LabError, labProcesses, labSeedKeys, labStatus, labUp, readLabState, type LabState } from '../../src/lab/index.js';
 import { portInUse } from '../../src/lab/host-start.js';
 import { isAlive, processesInMountNamespaces } from '../../src/lab/processes.js';
 import { etcdctl, clientUrl } from '../../src/lab/etcdctl.js';
@@ -32,18 +32,21 @@ function taggedLines(file: string, dir: string): string[] {
 describe('lab (e2e, root)', function () {
   describe('three members', function () {
     let lab: LabInfo;
+    /** Set before the lab starts, so after() cleans up even when before() failed half-way. */
+    let labDir: string | undefined;
     let net: string;
     let stateBeforeDown: LabState | undefined;
 
     before(async function () {
       this.timeout(90_000);
       net = await pickFreeLabNet(candidateNets);
-      lab = await startLab({ dir: tempLabDir(), net, members: 3 });
+      labDir = tempLabDir();
+      lab = await startLab({ dir: labDir, net, members: 3 });
     });
 
     after(async function () {
       this.timeout(60_000);
-      if (lab) await stopLab(lab.dir);
+      if (labDir) await stopLab(labDir);
     });
 
     it('comes up well under 30 s with one address, name and namespace per host', function () {
@@ -279,10 +282,11 @@ describe('lab (e2e, root)', function () {
       try {
         const error = await labUp({ dir, net, members: 1 }).then(
           () => undefined,
-          (caught: Error & { code?: string }) => caught,
+          (caught: unknown) => caught,
         );
-        expect(error?.code).to.equal('lab.address-in-use');
-        expect(error?.message).to.include(`${net}.1:2379`);
+        if (!(error instanceof LabError)) expect.fail(`expected a LabError, got ${String(error)}`);
+        expect(error.code).to.equal('lab.address-in-use');
+        expect(error.message).to.include(`${net}.1:2379`);
         expect(existsSync(join(dir, 'lab.json'))).to.equal(false);
         expect(existsSync(join(dir, 'hosts'))).to.equal(false);
       } finally {

@@ -49,6 +49,8 @@ async function hostState(lab: LabInfo): Promise<string[]> {
 
 describe('backup and restore as a non-root SSH user (127.0.114.x)', function () {
   let lab: LabInfo;
+  /** Set before the lab starts, so after() cleans up even when before() failed half-way. */
+  let labDir: string | undefined;
   let withBecome: string;
   let withoutBecome: string;
   let snapshot: string;
@@ -60,7 +62,8 @@ describe('backup and restore as a non-root SSH user (127.0.114.x)', function () 
 
   before(async function () {
     this.timeout(60_000);
-    lab = await startLab({ dir: tempLabDir(), net: '127.0.114', members: 3 });
+    labDir = tempLabDir();
+    lab = await startLab({ dir: labDir, net: '127.0.114', members: 3 });
     await waitHealthy(lab);
     // The lab's etcd runs as root on a root-owned dir; give the dirs Debian's etcd owner so "keeps its owner" means something.
     for (const host of lab.hosts) {
@@ -74,9 +77,9 @@ describe('backup and restore as a non-root SSH user (127.0.114.x)', function () 
 
   after(async function () {
     this.timeout(30_000);
-    if (!lab) return;
-    await stopLab(lab.dir);
-    if (dirname(lab.dir).startsWith(join(tmpdir(), 'orchestrate-lab-'))) await rm(dirname(lab.dir), { recursive: true, force: true });
+    if (!labDir) return;
+    await stopLab(labDir);
+    if (dirname(labDir).startsWith(join(tmpdir(), 'orchestrate-lab-'))) await rm(dirname(labDir), { recursive: true, force: true });
   });
 
   it('backup --method etcdctl runs etcdctl on a member through sudo; the snapshot verifies', async function () {

@@ -241,7 +241,7 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
         entries.filter((n) => n.includes('.restore-')),
         `${host.address}: no scratch left`,
       ).to.deep.equal([]);
-      expect(await walFiles(lab, host, `/var/lib/etcd.before-restore-${runId}`), `${host.address}: old data kept`).not.to.be.empty;
+      expect(await walFiles(lab, host, `/var/lib/etcd.before-restore-${runId}`), `${host.address}: old data kept`).not.to.have.lengthOf(0);
     }
     expect((await journal()).status).to.equal('completed');
     return report;
@@ -445,7 +445,7 @@ describe(`restore interrupted in the middle, on a 3-member lab (${NET}.x)`, func
       // The member's sshd dies: stop the listener (also the holder of the host's mount namespace, which must
       // live) so no new session starts, and kill the sessions it serves, by pid.
       const killed = await freezeSshd(victim, stoppedSshd);
-      expect(killed, 'the sessions of the running restore').not.to.be.empty;
+      expect(killed, 'the sessions of the running restore').not.to.have.lengthOf(0);
 
       const failed = await run.result;
       const report = reportOf(failed);

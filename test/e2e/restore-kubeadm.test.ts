@@ -56,13 +56,13 @@ async function layout(lab: LabInfo): Promise<string[]> {
   );
 }
 
-function jsonReport(result: CliResult): { status: string; members: { host: string; name: string; oldDataAt?: string }[] } {
+function jsonReport(result: CliResult): { status: string; htmlReport?: string; members: { host: string; name: string; oldDataAt?: string }[] } {
   const line = result.stdout
     .trim()
     .split('\n')
     .find((l) => l.startsWith('{"type":"report"'));
   if (!line) throw new Error(`no report (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
-  return JSON.parse(line) as { status: string; members: { host: string; name: string; oldDataAt?: string }[] };
+  return JSON.parse(line) as { status: string; htmlReport?: string; members: { host: string; name: string; oldDataAt?: string }[] };
 }
 
 describe('restore on kubeadm static pods, etcd 3.5 (e2e, root)', function () {
@@ -123,6 +123,9 @@ describe('restore on kubeadm static pods, etcd 3.5 (e2e, root)', function () {
     expect(result.code, result.stdout + result.stderr).to.equal(0);
     const report = jsonReport(result);
     expect(report.status).to.equal('completed');
+    // The run drawn as the HTML report, every member a lane of its timeline.
+    const html = await readFile(report.htmlReport ?? '', 'utf8');
+    for (const host of lab.hosts) expect(html).to.contain(host.address);
 
     const after = await members(lab);
     expect(after.map((m) => [m.name, m.peerURLs])).to.deep.equal(membersBefore.map((m) => [m.name, m.peerURLs]));

@@ -124,12 +124,15 @@ function restoreSuite(net: string, size: number): void {
   describe(`orchestrate restore on a ${size}-member lab (${net}.x)`, function () {
     this.timeout(300_000);
     let lab: LabInfo;
+    /** Set before the lab starts, so after() cleans up even when before() failed half-way. */
+    let labDir: string | undefined;
     let snapshot: string;
     let snapshotKeys: Map<string, string>;
 
     before(async function () {
       this.timeout(120_000);
-      lab = await startLab({ dir: tempLabDir(), net, members: size });
+      labDir = tempLabDir();
+      lab = await startLab({ dir: labDir, net, members: size });
       await waitHealthy(lab, size);
       await putKey(lab, '/registry/configmaps/default/restore-marker', `value-${size}`);
       snapshot = await backUp(lab);
@@ -139,10 +142,10 @@ function restoreSuite(net: string, size: number): void {
 
     after(async function () {
       this.timeout(60_000);
-      if (!lab) return;
-      await stopLab(lab.dir);
+      if (!labDir) return;
+      await stopLab(labDir);
       // The lab keeps backups and .orchestrate (journal, catalog) on purpose; these were only for this test.
-      if (dirname(lab.dir).startsWith(join(tmpdir(), 'orchestrate-lab-'))) await rm(dirname(lab.dir), { recursive: true, force: true });
+      if (dirname(labDir).startsWith(join(tmpdir(), 'orchestrate-lab-'))) await rm(dirname(labDir), { recursive: true, force: true });
     });
 
     it("--dry-run prints every member's own identity, the service order and where old data goes, and changes nothing", async () => {

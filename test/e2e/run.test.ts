@@ -76,18 +76,21 @@ function hostFiles(lab: LabInfo, upperDir: string): string[] {
 describe('orchestrate run (end to end, lab 127.0.102)', function () {
   this.timeout(180_000);
   let lab: LabInfo;
+  /** Set before the lab starts, so after() cleans up even when before() failed half-way. */
+  let labDir: string | undefined;
   let work: string;
 
   before(async function () {
     this.timeout(400_000);
     ensureBuilt();
-    lab = await startLab({ dir: tempLabDir(), net: '127.0.102', members: 3 });
+    labDir = tempLabDir();
+    lab = await startLab({ dir: labDir, net: '127.0.102', members: 3 });
     work = mkdtempSync(join(tmpdir(), 'orchestrate-run-e2e-'));
   });
 
   after(async function () {
     this.timeout(60_000);
-    if (lab) await stopLab(lab.dir);
+    if (labDir) await stopLab(labDir);
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

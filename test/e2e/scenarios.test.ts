@@ -120,13 +120,7 @@ async function certificateWithDates(lab: LabInfo, dir: string, name: string, not
   const work = join(dir, `${name}.ca`);
   await mkdir(work, { recursive: true });
   await writeFile(join(work, 'index.txt'), '');
-  await writeFile(
-    join(work, 'serial'),
-    `${createHash('sha256')
-      .update(name + Date.now())
-      .digest('hex')
-      .slice(0, 16)}\n`,
-  );
+  await writeFile(join(work, 'serial'), `${createHash('sha256').update(`${name}${Date.now()}`).digest('hex').slice(0, 16)}\n`);
   const config = join(work, 'ca.cnf');
   await writeFile(
     config,

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionOptions, helpOption, parseCommandLine, singleArgument, withInterrupts } from '../command-line.js';
 import type { RestoreEvent } from './events.js';
+import type { Inventory } from '../../config/types.js';
 import type { RestoreReport } from './report.js';
 
 const usage = `usage: orchestrate restore INVENTORY [options]
@@ -114,12 +115,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
   if (where !== 'member' && where !== 'deploy-host') throw new UsageError(`--restore-on must be member or deploy-host, not "${where}"`);
   if (values.rollback && values.snapshot) throw new UsageError('--rollback puts the old data back; it takes no --snapshot');
 
-  const { parseDuration } = await import('../../etcd/backup/format.js');
-  let maxSnapshotAgeMs: number | undefined;
-  if (values['max-snapshot-age'] !== undefined) {
-    maxSnapshotAgeMs = parseDuration(values['max-snapshot-age']);
-    if (maxSnapshotAgeMs === undefined) throw new UsageError(`--max-snapshot-age must look like 24h, 90m or 2d, not "${values['max-snapshot-age']}"`);
-  }
+  const maxSnapshotAgeMs = await maxSnapshotAge(values['max-snapshot-age']);
   const etcdSeconds = seconds(values['etcd-timeout'], '--etcd-timeout');
   const serviceSeconds = seconds(values['service-timeout'], '--service-timeout');
   const { acceptNewHostKeys, ansibleDefaults } = await import('../ansible-defaults.js');
@@ -171,12 +167,40 @@ export async function restoreCommand(args: string[]): Promise<number> {
     });
   });
 
+  await printReport(report, json, inventory);
+  return report.exitCode;
+}
+
+/** `--max-snapshot-age` in milliseconds (undefined when not given). */
+async function maxSnapshotAge(text: string | undefined): Promise<number | undefined> {
+  if (text === undefined) return undefined;
+  const { parseDuration } = await import('../../etcd/backup/format.js');
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError(`--max-snapshot-age must look like 24h, 90m or 2d, not "${text}"`);
+  return ms;
+}
+
+async function printReport(report: RestoreReport, json: boolean, inventory: Inventory): Promise<void> {
   const { formatPlan, formatReport } = await import('./report.js');
-  if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report })}\n`);
+  const htmlReport = report.dryRun ? undefined : await htmlReportOf(inventory, report.journal);
+  if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report, ...(htmlReport ? { htmlReport } : {}) })}\n`);
   else if (report.dryRun) {
     process.stdout.write(`\nPlan (dry run: only the read-only checks above ran; nothing was changed):\n${formatPlan(report.plan ?? [])}`);
   } else {
-    process.stdout.write(`\n${formatReport(report)}`);
+    process.stdout.write(`\n${formatReport(report)}${htmlReport ? `HTML report: ${htmlReport}\n` : ''}`);
   }
-  return report.exitCode;
+}
+
+/** The run drawn as a timeline (orchestrate report); a report that cannot be written never changes the outcome. */
+async function htmlReportOf(inventory: Inventory, journal: string): Promise<string | undefined> {
+  try {
+    const { writeReport } = await import('../../report/collect-report.js');
+    const { etcdAccess } = await import('../../config/etcd-vars.js');
+    // The report asks the members from here; where only the members hold client certificates, it leaves the status out.
+    const status = etcdAccess(inventory) !== 'ssh';
+    return (await writeReport({ inventory, journalFile: journal, status, statusTimeoutMs: 2000 })).path;
+  } catch (error) {
+    process.stderr.write(`warning: the HTML report was not written: ${error instanceof Error ? error.message : String(error)}\n`);
+    return undefined;
+  }
 }

@@ -10,10 +10,11 @@ import { checkIdentities, type RestoreTool } from '../../etcd/restore/identity.j
 import { journalPath, readJournal, type RestoreJournal, type RestoreMode } from '../../etcd/restore/journal.js';
 import { localCanBump, localFreeBytes, localRestoreTool } from '../../etcd/restore/local-restore.js';
 import { newRunId, restorePaths, type MemberRestorePaths } from '../../etcd/restore/paths.js';
-import { checkSnapshotFile, chooseSnapshot, formatDuration, type ChosenSnapshot } from '../../etcd/restore/snapshot-source.js';
+import { checkSnapshotFile, formatDuration, type ChosenSnapshot } from '../../etcd/restore/snapshot-source.js';
 import { checkTopologyVariable, hostServices, type HostServices } from '../../etcd/restore/unit-commands.js';
 import { now, type Emit } from './events.js';
 import { bytesNeededFor } from './preflight.js';
+import { chooseRestoreSnapshot } from './snapshot-choice.js';
 import { DEFAULT_TIMEOUTS, type PlanTimeouts, type RestoreRunOptions } from './restore-run.js';
 
 const DAY_MS = 24 * 3_600_000;
@@ -145,7 +146,8 @@ async function snapshotFor(
   log: RunLog,
   options: RestoreRunOptions,
 ): Promise<ChosenSnapshot> {
-  if (!resuming) return chooseSnapshot(inventory, options.snapshot);
+  // Either place with backup_remote (a remote-only snapshot is pulled and verified here); else backup_dir.
+  if (!resuming) return chooseRestoreSnapshot(inventory, options.snapshot, log);
   if (options.snapshot && options.snapshot !== 'latest' && resolve(options.snapshot) !== resuming.snapshot.path) {
     throw new RefusedError(
       `an unfinished restore (${resuming.runId}, from ${resuming.snapshot.path}) must be finished before restoring another snapshot`,

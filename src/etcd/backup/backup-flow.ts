@@ -8,9 +8,17 @@ import type { ClusterSurvey } from '../cluster/observe.js';
 import { fsyncDirectory } from '../fs-sync.js';
 import type { StreamDigests } from '../partial-file.js';
 import { describeProblems, verifySnapshotFile, type SnapshotReport } from '../snapshot-file.js';
-import { appendCatalogRecord, readCatalog, CATALOG_FORMAT, newAttemptId, type CatalogRecord } from './catalog.js';
+import {
+  appendCatalogRecord,
+  hasVerifiedSnapshot,
+  readCatalog,
+  CATALOG_FORMAT,
+  newAttemptId,
+  type CatalogRecord,
+  type CatalogRemoteCopy,
+} from './catalog.js';
 import type { BackupLocations } from './locations.js';
-import { metricsFromRecords, writeMetricsFile, type BackupMetrics } from './metrics.js';
+import { metricsFromRecords, writeMetricsFile, type BackupMetrics, type MetricFamily } from './metrics.js';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from './retention.js';
 import {
   ensureBackupDir,
@@ -148,12 +156,19 @@ export async function recordAttempt(locations: BackupLocations, record: CatalogR
   }
 }
 
-/** Metrics after the catalog (plus `latest` if it could not be written there). */
-export async function updateMetrics(locations: BackupLocations, latest?: CatalogRecord): Promise<{ metrics: BackupMetrics; text: string }> {
+/**
+ * Metrics after the catalog (plus `latest` if it could not be written there). `extra`: more gauges for this
+ * cluster in the same file (the remote copy's), whose other clusters' samples are kept too.
+ */
+export async function updateMetrics(
+  locations: BackupLocations,
+  latest?: CatalogRecord,
+  extra: readonly MetricFamily[] = [],
+): Promise<{ metrics: BackupMetrics; text: string }> {
   const { records } = await readCatalog(locations.catalogFile).catch(() => ({ records: [] as CatalogRecord[] }));
   const all = latest && !records.some((r) => r.id === latest.id) ? [...records, latest] : records;
   const metrics = metricsFromRecords(locations.cluster, all);
-  const text = await writeMetricsFile(locations.metricsFile, metrics);
+  const text = await writeMetricsFile(locations.metricsFile, metrics, extra);
   return { metrics, text };
 }
 
@@ -163,6 +178,8 @@ export interface AttemptParts {
   survey?: ClusterSurvey;
   taken?: TakenSnapshot;
   accepted?: { file: string; report: SnapshotReport & { ok: true } };
+  /** The remote copy of the accepted snapshot, when one was attempted. */
+  remote?: CatalogRemoteCopy;
   error?: string;
 }
 
@@ -195,6 +212,9 @@ export function buildRecord(parts: AttemptParts, end = new Date()): CatalogRecor
     ...((source?.version ?? parts.survey?.version) ? { etcdVersion: source?.version ?? parts.survey?.version } : {}),
     ...((source?.clusterId ?? parts.survey?.clusterId) ? { clusterId: source?.clusterId ?? parts.survey?.clusterId } : {}),
     ...(ok ? {} : { error: parts.error ?? 'the backup did not complete' }),
+    // A verified local snapshot stays usable whatever happened to its remote copy.
+    ...(parts.accepted ? { where: parts.remote?.result === 'ok' ? ('both' as const) : ('local' as const) } : {}),
+    ...(parts.remote ? { remote: parts.remote } : {}),
   };
 }
 
@@ -223,7 +243,7 @@ export async function catalogedSnapshots(
   const snapshots = files.map((file): CatalogedSnapshot => {
     const record = byName.get(file.name);
     if (!record) return { ...file, knowledge: 'unrecorded' };
-    if (record.result !== 'ok' || record.size !== file.size) return { ...file, record, knowledge: 'failed-record' };
+    if (!hasVerifiedSnapshot(record) || record.size !== file.size) return { ...file, record, knowledge: 'failed-record' };
     return { ...file, record, knowledge: 'recorded' };
   });
   return { snapshots, catalogMissing: !catalog.exists, skippedLines: catalog.skipped.length };

@@ -39,6 +39,36 @@ export interface CatalogRecord {
   error?: string;
   /** Written by rebuildCatalog from a file, not by the backup that took it. */
   rebuilt?: boolean;
+  /**
+   * Set when the attempt's snapshot was verified on the deploy host: where verified copies of it live
+   * (`local`: only in backup_dir, e.g. when its remote copy failed; `both`: a verified remote copy too).
+   * An attempt can fail (its remote copy did) with its local snapshot verified and usable.
+   */
+  where?: 'local' | 'both';
+  /** The remote copy of this attempt's snapshot (backup_remote): where and how it was verified, or why it failed. */
+  remote?: CatalogRemoteCopy;
+}
+
+/** What the catalog keeps of a remote copy (the remote catalog holds the full record). */
+export interface CatalogRemoteCopy {
+  result: 'ok' | 'failed';
+  /** `s3://bucket/key`. */
+  url: string;
+  encrypted: boolean;
+  /** Bytes stored (the age file when encrypted) and their sha256. */
+  size?: number;
+  sha256?: string;
+  verifiedBy?: string;
+  durationMs?: number;
+  /** A failure's message, its kind (network, credentials, verification, ...) and what to do. */
+  error?: string;
+  kind?: string;
+  hint?: string;
+}
+
+/** The attempt's snapshot was verified on the deploy host (a good attempt, or one whose remote copy failed). */
+export function hasVerifiedSnapshot(record: Pick<CatalogRecord, 'result' | 'where'>): boolean {
+  return record.result === 'ok' || record.where !== undefined;
 }
 
 export function newAttemptId(): string {

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describeProblems, verifySnapshotFile } from '../snapshot-file.js';
 import { catalogedSnapshots, type CatalogedSnapshot } from './backup-flow.js';
-import { appendCatalogRecord, readCatalog, rebuildCatalog, type CatalogRecord } from './catalog.js';
+import { appendCatalogRecord, hasVerifiedSnapshot, readCatalog, rebuildCatalog, type CatalogRecord } from './catalog.js';
 import type { BackupLocations } from './locations.js';
 import { POINTER_NAME, snapshotMark } from './snapshot-store.js';
 
@@ -52,7 +52,7 @@ async function rowFor(snapshot: CatalogedSnapshot, reverify: boolean, pointerMar
       ...(record.sha256 ? { sha256: record.sha256 } : {}),
     };
   }
-  const expect = record?.result === 'ok' && record.sha256 ? { expect: { sha256: record.sha256 } } : {};
+  const expect = record && hasVerifiedSnapshot(record) && record.sha256 ? { expect: { sha256: record.sha256 } } : {};
   const report = await verifySnapshotFile(snapshot.path, { ...expect, ...(signal ? { signal } : {}) });
   return {
     ...base,
@@ -88,7 +88,7 @@ export async function inspectSnapshots(
       const byPath = new Map(records.map((r) => [r.file, r]));
       snapshots = snapshots.map((s) => {
         const record = byPath.get(s.path);
-        return record ? { ...s, record, knowledge: record.result === 'ok' && record.size === s.size ? 'recorded' : 'failed-record' } : s;
+        return record ? { ...s, record, knowledge: hasVerifiedSnapshot(record) && record.size === s.size ? 'recorded' : 'failed-record' } : s;
       });
     }
   }

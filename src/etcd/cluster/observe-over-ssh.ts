@@ -38,11 +38,11 @@ export function statusOverSshCommand(member: EtcdMember, certs: MemberClientCert
     certs.cert === undefined
       ? `if [ -f ${kubeadmDefault}/healthcheck-client.crt ]; then set -- --cacert=${kubeadmDefault}/ca.crt --cert=${kubeadmDefault}/healthcheck-client.crt --key=${kubeadmDefault}/healthcheck-client.key; else set --; fi; `
       : 'set --; ';
+  // The member list only from a member that answered: one that did not would cost a second dial timeout per poll.
   return [
     `${guess}ETCDCTL_API=3 ${shellJoin(['timeout', limit, 'etcdctl', ...flags])} "$@" endpoint status -w json`,
-    `echo ${separator}`,
-    `ETCDCTL_API=3 ${shellJoin(['timeout', limit, 'etcdctl', ...flags])} "$@" member list -w json`,
-  ].join('; ');
+    `&& { echo ${separator}; ETCDCTL_API=3 ${shellJoin(['timeout', limit, 'etcdctl', ...flags])} "$@" member list -w json; }`,
+  ].join(' ');
 }
 
 /** uint64 ids as strings before JSON.parse (a JS number would round them), then hex as etcdctl prints them. */

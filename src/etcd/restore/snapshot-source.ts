@@ -11,8 +11,8 @@ import { describeProblems, hasSha256Trailer, verifySnapshotFile } from '../snaps
 import type { JournalSnapshot } from './journal.js';
 
 export interface ChosenSnapshot extends JournalSnapshot {
-  /** How the time was found. */
-  takenAtSource: 'catalog' | 'backup folder' | 'file time';
+  /** How the time was found; for a snapshot pulled from backup_remote, `remote copy s3://bucket/key`. */
+  takenAtSource: 'catalog' | 'backup folder' | 'file time' | `remote copy ${string}`;
 }
 
 /** Verify a given file; a missing, truncated or corrupted file is refused here. */

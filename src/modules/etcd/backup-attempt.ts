@@ -1,11 +1,12 @@
 // The backup attempt the backup modules build together, typed, in the run's state: etcd.status finds the
-// members, etcd.snapshot(-on-member) takes a snapshot, etcd.verify accepts it, etcd.record writes the
-// record that etcd.prune and etcd.metrics read and `orchestrate backup` reports. The first failure is kept.
+// members, etcd.snapshot(-on-member) takes a snapshot, etcd.verify accepts it, etcd.remote-copy copies it
+// to backup_remote, etcd.record writes the record that etcd.prune and etcd.metrics read and `orchestrate
+// backup` reports. The first failure is kept.
 import type { Inventory } from '../../config/types.js';
 import { etcdMembers } from '../../config/etcd-vars.js';
 import type { EtcdMember } from '../../config/types.js';
 import type { AcceptedSnapshot, TakenSnapshot } from '../../etcd/backup/backup-flow.js';
-import type { CatalogRecord } from '../../etcd/backup/catalog.js';
+import type { CatalogRecord, CatalogRemoteCopy } from '../../etcd/backup/catalog.js';
 import type { ClusterSurvey } from '../../etcd/cluster/observe.js';
 import type { ModuleContext, ModuleOutcome } from '../define.js';
 import { stateKey } from '../run-state.js';
@@ -15,6 +16,8 @@ export interface BackupAttempt {
   survey?: ClusterSurvey;
   taken?: TakenSnapshot;
   accepted?: AcceptedSnapshot;
+  /** The remote copy of the accepted snapshot (etcd.remote-copy), verified or failed; unset without backup_remote. */
+  remote?: CatalogRemoteCopy;
   /** The first failure: the attempt is a failed one from there on. */
   error?: string;
   record?: CatalogRecord;

@@ -191,7 +191,7 @@ function certificateFiles(member: EtcdMember, settings: EtcdSettings | undefined
 }
 
 function compact(files: Record<keyof TlsFiles, string | undefined>): TlsFiles {
-  return Object.fromEntries(Object.entries(files).filter(([, v]) => v)) as TlsFiles;
+  return Object.fromEntries(Object.entries(files).filter(([, v]) => v));
 }
 
 function* checkCertificates(result: EtcdPreflightResult, sets: TlsFiles[], warnDays: number): Generator<Step, void, unknown> {

@@ -52,4 +52,32 @@ describe('backup catalog', () => {
     expect(records[0]).to.include({ result: 'failed', rebuilt: true, cluster: 'c', start: '2026-01-01T00:00:00.000Z' });
     expect(records[0]!.error).to.match(/meta\.bad|file\.size/);
   });
+
+  it('records where a snapshot lives; one whose remote copy failed is still a verified local snapshot (retention, listing)', async () => {
+    const { buildRecord, catalogedSnapshots, planPrune } = await import('../../../src/etcd/backup/backup-flow.js');
+    const { verifySnapshotFile } = await import('../../../src/etcd/snapshot-file.js');
+    const { copyFile } = await import('node:fs/promises');
+    const backupDir = join(dir, 'backups');
+    await mkdir(backupDir);
+    const locations = { cluster: 'c', backupDir, catalogFile: join(dir, 'catalog', 'c.jsonl'), metricsFile: join(dir, 'm.prom') };
+    const files = ['snapshot_20261201T000000Z_rev2.db', 'snapshot_20261202T000000Z_rev2.db'].map((name) => join(backupDir, name));
+    for (const [index, file] of files.entries()) {
+      await copyFile(join(process.cwd(), 'test', 'fixtures', 'hostile', 'snapshot.db'), file);
+      const report = await verifySnapshotFile(file);
+      if (!report.ok) throw new Error('fixture does not verify');
+      const remote =
+        index === 0
+          ? { result: 'ok' as const, url: 's3://b/k', encrypted: true }
+          : { result: 'failed' as const, url: 's3://b/k2', encrypted: true, error: 'HTTP 503' };
+      const parts = { cluster: 'c', start: '2026-12-01T00:00:00.000Z', accepted: { file, report }, remote };
+      const built = buildRecord(index === 0 ? parts : { ...parts, error: 'remote copy failed: HTTP 503' });
+      expect([built.result, built.where]).to.deep.equal(index === 0 ? ['ok', 'both'] : ['failed', 'local']);
+      await appendCatalogRecord(locations.catalogFile, built);
+    }
+    const { snapshots } = await catalogedSnapshots(locations);
+    expect(snapshots.map((s) => s.knowledge)).to.deep.equal(['recorded', 'recorded']);
+    const plan = await planPrune(locations, { keepLast: 1 });
+    expect(plan.keep.map((d) => [d.entry.name, d.entry.verified])).to.deep.equal([['snapshot_20261202T000000Z_rev2.db', true]]);
+    expect(buildRecord({ cluster: 'c', start: '2026-12-01T00:00:00.000Z', error: 'no member' }).where).to.equal(undefined);
+  });
 });

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CatalogRecord } from '../../../src/etcd/backup/catalog.js';
 import { metricsFromRecords, renderMetrics, writeMetricsFile } from '../../../src/etcd/backup/metrics.js';
+import { remoteMetricFamilies, remoteMetricsFromAttempts } from '../../../src/remote/remote-metrics.js';
+import type { RemoteAttempt } from '../../../src/remote/remote-attempts.js';
 
 function record(result: 'ok' | 'failed', end: string, extra: Partial<CatalogRecord> = {}): CatalogRecord {
   return { format: 1, id: end, cluster: 'c1', start: end, end, durationMs: 1500, result, ...extra };
@@ -70,6 +72,52 @@ describe('backup metrics', () => {
       await writeFile(file, 'garbage that is not a metric\n');
       await writeMetricsFile(file, metricsFromRecords('a', []));
       expect(await readFile(file, 'utf8')).to.not.include('garbage');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an attempt whose remote copy failed still counts for the local gauges: its snapshot was written and verified here', () => {
+    const records = [
+      record('ok', '2026-11-22T10:00:00Z', { size: 100, revision: 7, where: 'both' }),
+      record('failed', '2026-11-22T11:00:00Z', { size: 200, revision: 9, where: 'local', error: 'remote copy failed: ...' }),
+      record('failed', '2026-11-22T12:00:00Z', { error: 'no healthy member' }),
+    ];
+    const m = metricsFromRecords('c1', records);
+    expect([m.lastSuccessTimestampSeconds, m.lastRevision, m.consecutiveFailures]).to.deep.equal([Date.parse('2026-11-22T11:00:00Z') / 1000, 9, 1]);
+    expect(metricsFromRecords('c1', records.slice(0, 2)).lastAttemptSuccess).to.equal(1);
+  });
+
+  it("writes the remote gauges beside the local ones; a cluster without a remote keeps the others' remote samples", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orchestrate-metrics-'));
+    try {
+      const file = join(dir, 'orchestrate_backup.prom');
+      const attempt = (result: 'ok' | 'failed', end: string): RemoteAttempt => ({
+        cluster: 'a',
+        start: end,
+        end,
+        durationMs: 2500,
+        result,
+        name: 's',
+        bytes: 42,
+      });
+      const remote = remoteMetricsFromAttempts('a', [attempt('ok', '2026-11-22T10:00:00Z'), attempt('failed', '2026-11-22T11:00:00Z')]);
+      await writeMetricsFile(file, metricsFromRecords('a', [record('ok', '2026-11-22T10:00:00Z', { cluster: 'a' })]), remoteMetricFamilies(remote));
+      const first = await readFile(file, 'utf8');
+      expect(first).to.include('orchestrate_backup_remote_last_attempt_success{cluster="a"} 0\n');
+      expect(first).to.include('orchestrate_backup_remote_consecutive_failures{cluster="a"} 1\n');
+      expect(first).to.include(
+        `orchestrate_backup_remote_last_success_timestamp_seconds{cluster="a"} ${Date.parse('2026-11-22T10:00:00Z') / 1000}\n`,
+      );
+      expect(first.match(/^# TYPE orchestrate_backup_remote_[a-z_]+ gauge$/gm)).to.have.length(6);
+      // Cluster b has no backup_remote: no remote samples of its own, a's are kept with their HELP and TYPE.
+      await writeMetricsFile(file, metricsFromRecords('b', [record('ok', '2026-11-22T12:00:00Z', { cluster: 'b' })]), remoteMetricFamilies());
+      const second = await readFile(file, 'utf8');
+      expect(second).to.include('orchestrate_backup_remote_consecutive_failures{cluster="a"} 1\n');
+      expect(second).not.to.match(/orchestrate_backup_remote_[a-z_]+\{cluster="b"\}/);
+      expect(second.match(/^# TYPE orchestrate_backup_remote_consecutive_failures gauge$/gm)).to.have.length(1);
+      // Nobody with a remote: no remote family at all.
+      expect(renderMetrics(metricsFromRecords('b', []), new Map(), remoteMetricFamilies())).not.to.include('orchestrate_backup_remote_');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -61,7 +61,7 @@ describe('command-line helpers', () => {
     const result = await withInterrupts({ first: 'stopping', second: 'exiting' }, async (signal) => {
       expect(process.listenerCount('SIGINT')).to.equal(before + 1);
       const aborted = new Promise<boolean>((resolve) => signal.addEventListener('abort', () => resolve(true)));
-      const write = process.stderr.write;
+      const write = process.stderr.write.bind(process.stderr);
       process.stderr.write = () => true;
       try {
         process.emit('SIGINT', 'SIGINT');

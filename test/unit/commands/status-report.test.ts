@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ClusterSurvey, MemberObservation as MemberSummary } from '../../../src/etcd/cluster/observe.js';
 import type { SnapshotRow } from '../../../src/etcd/backup/snapshot-inventory.js';
-import { statusReport, type StatusInputs } from '../../../src/commands/status-report.js';
+import { statusReport, type RemoteStatusInput, type StatusInputs } from '../../../src/commands/status-report.js';
 import { statusCommand } from '../../../src/commands/status.js';
 
 const now = Date.parse('2026-11-20T12:00:00Z');
@@ -9,7 +9,7 @@ const hour = 3_600_000;
 
 function member(index: number, ok: boolean): MemberSummary {
   const base = { name: `etcd${index}`, host: `10.0.0.${index}`, endpoint: `https://10.0.0.${index}:2379`, durationMs: 2 };
-  if (!ok) return { ...base, ok: false, error: 'connection refused at 10.0.0.' + index + ':2379 (etcd not running, or not listening there)' };
+  if (!ok) return { ...base, ok: false, error: `connection refused at 10.0.0.${index}:2379 (etcd not running, or not listening there)` };
   return {
     ...base,
     ok: true,
@@ -212,5 +212,58 @@ describe('status report (text, JSON, exit code)', () => {
     }
     expect(out).to.contain('--require-all-members');
     expect(out).to.match(/^ {12}7 unhealthy: /m);
+  });
+
+  describe('with backup_remote', () => {
+    const remote = (ageMs: number | undefined, judge?: number, extra: Partial<RemoteStatusInput> = {}): RemoteStatusInput => ({
+      where: 's3://b/prod/snapshots/',
+      ...(ageMs === undefined
+        ? {}
+        : { newest: { takenAt: new Date(now - ageMs).toISOString(), url: 's3://b/prod/snapshots/prod/snapshot_x.db.age' } }),
+      source: 'remote',
+      warnings: [],
+      ...(judge !== undefined ? { maxAgeMs: judge, maxAgeText: `${judge / hour}h` } : {}),
+      ...extra,
+    });
+
+    it("shows the remote copy's age next to the local one; without --max-remote-age it is not judged", () => {
+      const report = statusReport(inputs([true, true, true], hour, { remote: remote(10 * hour) }));
+      expect(report.exitCode).to.equal(0);
+      expect(report.text).to.match(
+        /^newest verified remote copy: s3:\/\/b\/prod\/snapshots\/prod\/snapshot_x\.db\.age\n {2}taken .* \(10h 0m ago, from the remote catalog\)$/m,
+      );
+      expect(report.text).to.match(/^remote: the newest verified remote copy is 10h 0m old \(not judged: give --max-remote-age to alert on it\)$/m);
+      expect(report.json.remote).to.deep.include({ stale: false, maxAgeSeconds: null });
+    });
+
+    it('--max-remote-age: a copy too old, or none, is stale (exit 6); a fresh one is ok', () => {
+      const old = statusReport(inputs([true, true, true], hour, { remote: remote(7 * hour, 6 * hour) }));
+      expect(old.exitCode).to.equal(6);
+      expect(old.text).to.match(/^STALE: the newest verified remote copy is 7h 0m old, more than --max-remote-age 6h$/m);
+      expect(old.text).to.match(/^ok: the newest verified snapshot is 1h 0m old \(max 2h\)$/m);
+      const none = statusReport(inputs([true, true, true], hour, { remote: remote(undefined, 6 * hour) }));
+      expect([none.exitCode, none.stale]).to.deep.equal([6, true]);
+      expect(none.text).to.match(/^STALE: no verified remote copy in s3:\/\/b\/prod\/snapshots\/$/m);
+      const fresh = statusReport(inputs([true, true, true], hour, { remote: remote(hour, 6 * hour) }));
+      expect(fresh.exitCode).to.equal(0);
+      expect(fresh.text).to.match(/^ok: the newest verified remote copy is 1h 0m old \(max 6h\)$/m);
+    });
+
+    it('an unhealthy cluster still wins (7); the attempt log fallback and the last failed attempt are shown', () => {
+      const report = statusReport(
+        inputs([true, false, false], hour, {
+          remote: remote(7 * hour, 6 * hour, {
+            source: 'attempt log',
+            warnings: ['s3://b cannot be reached (ECONNREFUSED); the age comes from the local attempt log'],
+            lastAttempt: { result: 'failed', end: '2026-11-20T11:00:00Z', error: 'upload failed after 5 tries: HTTP 503' },
+          }),
+        }),
+      );
+      expect(report.exitCode).to.equal(7);
+      expect(report.text).to.match(/^WARNING: s3:\/\/b cannot be reached/m);
+      expect(report.text).to.match(/from the local attempt log: the remote could not be reached\)$/m);
+      expect(report.text).to.match(/^last remote copy attempt: failed at 2026-11-20T11:00:00Z: upload failed after 5 tries: HTTP 503$/m);
+      expect(report.json.remote).to.deep.include({ source: 'attempt log', stale: true });
+    });
   });
 });

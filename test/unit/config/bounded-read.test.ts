@@ -45,8 +45,8 @@ describe('readBoundedFile', () => {
     await symlink('a', join(dir, 'b'));
     expect(await reason(join(dir, 'missing'))).to.equal('no such file');
     expect(await reason(join(dir, 'a'))).to.match(/symbolic links/);
-    const missing = await readBoundedFile(join(dir, 'missing'), 1).catch((error: FileReadError) => error);
-    expect((missing as FileReadError).errno).to.equal('ENOENT');
+    const missing = await readBoundedFile(join(dir, 'missing'), 1).catch((error: unknown) => error);
+    expect(missing).to.be.instanceOf(FileReadError).and.to.have.property('errno', 'ENOENT');
   });
 });
 

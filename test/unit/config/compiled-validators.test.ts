@@ -1,8 +1,11 @@
 import { expect } from 'chai';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { compileAtRunTime, standaloneValidatorCode, validatorKey, type ValidatorKind } from '../../../src/config/compiled-validators.js';
 import { configSchema, translateAjvErrors } from '../../../src/config/schema-validation.js';
+import { packagePath } from '../../../src/package-root.js';
 import { allModules } from '../../../src/modules/all.js';
 
 // The build's standalone code (scripts/build-validators.mjs) and ajv compiling at run time must agree on
@@ -10,11 +13,18 @@ import { allModules } from '../../../src/modules/all.js';
 
 const require = createRequire(import.meta.url);
 
-/** Evaluates generated code as the build's .cjs file would be, with this package's node_modules. */
+/** Inside the package (node_modules/.cache), so that the generated code's require('ajv/...') finds this package's ajv. */
+let scratchDir: string | undefined;
+
+/** Writes generated code to a .cjs file and requires it, as compiledValidator loads the build's files. */
 function loadStandalone(kind: ValidatorKind, schema: Record<string, unknown>, fragment = ''): ValidateFunction {
-  const module = { exports: {} as unknown };
-  new Function('require', 'module', 'exports', standaloneValidatorCode(kind, schema, fragment))(require, module, module.exports);
-  return module.exports as ValidateFunction;
+  if (scratchDir === undefined) {
+    mkdirSync(packagePath('node_modules', '.cache'), { recursive: true });
+    scratchDir = mkdtempSync(packagePath('node_modules', '.cache', 'orchestrate-validators-test-'));
+  }
+  const file = join(scratchDir, `${validatorKey(kind, schema, fragment)}.cjs`);
+  if (!existsSync(file)) writeFileSync(file, standaloneValidatorCode(kind, schema, fragment));
+  return require(file) as ValidateFunction;
 }
 
 /** Both validators on their own copy of the data (module validation coerces in place). */
@@ -30,6 +40,10 @@ function compare(kind: ValidatorKind, schema: Record<string, unknown>, fragment:
 }
 
 describe('generated validators (ajv standalone code) behave as run-time compiled ones', () => {
+  after(() => {
+    if (scratchDir !== undefined) rmSync(scratchDir, { recursive: true, force: true });
+  });
+
   const inventory = configSchema('inventory');
   const playbook = configSchema('playbook');
 

@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { validateCommand } from '../../../src/commands/validate.js';
 import { UsageError } from '../../../src/errors.js';
 
@@ -8,8 +11,8 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   const err: string[] = [];
   const stdout = process.stdout.write.bind(process.stdout);
   const stderr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = (chunk: string) => out.push(String(chunk)) > 0;
-  process.stderr.write = (chunk: string) => err.push(String(chunk)) > 0;
+  process.stdout.write = (chunk: string) => out.push(chunk) > 0;
+  process.stderr.write = (chunk: string) => err.push(chunk) > 0;
   try {
     const code = await validateCommand(args);
     return { code, out: out.join(''), err: err.join('') };
@@ -52,6 +55,25 @@ describe('orchestrate validate', () => {
       expect.fail('should have thrown');
     } catch (error) {
       expect(error).to.be.instanceOf(UsageError);
+    }
+  });
+
+  it('checks backup_remote and backup_encryption as the commands do: each problem at file:line:col', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orchestrate-validate-remote-'));
+    try {
+      const file = join(dir, 'inventory.yml');
+      await writeFile(
+        file,
+        'all:\n  vars:\n    backup_remote:\n      bucket: backups\n      secret_access_key: x\n  children:\n    etcd:\n      hosts:\n        10.0.0.1: {}\n',
+      );
+      const result = await run([file]);
+      expect(result.code).to.equal(2);
+      expect(result.out).to.equal('');
+      expect(result.err).to.contain(`${file}:5:7`);
+      expect(result.err).to.match(/secret_access_key/);
+      expect(result.err).to.match(/backup_encryption\.recipients/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -50,7 +50,8 @@ export class ShellTransport extends FakeTransport {
   override async exec(command: string): Promise<ExecResult> {
     return new Promise((resolve) => {
       execFile('/bin/sh', ['-c', command], { timeout: 10_000 }, (error, stdout, stderr) => {
-        const code = error ? (((error as { code?: unknown }).code as number) ?? 1) : 0;
+        // A failed command's error carries its exit status; a spawn failure carries a string code (ENOENT).
+        const code: unknown = error ? error.code : 0;
         resolve({ exitCode: typeof code === 'number' ? code : 1, stdout, stderr, durationMs: 1 });
       });
     });

@@ -9,7 +9,7 @@ const result = (host: string, status: HostTaskResult['status'], msg?: string): H
 /** Capture what the reporter writes to stdout while `work` runs. */
 async function captured(work: () => Promise<void>): Promise<string> {
   const chunks: string[] = [];
-  const write = process.stdout.write;
+  const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (chunk: string | Uint8Array) => {
     chunks.push(String(chunk));
     return true;

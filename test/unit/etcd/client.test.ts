@@ -1,7 +1,6 @@
 // The per-member client against a real throwaway etcd over mTLS (127.0.103.3), a stopped member and a
 // silent endpoint that accepts connections and never answers (127.0.103.4).
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,7 +42,8 @@ describe('etcd client (per member, deadlines)', function () {
     );
   });
   after(async () => {
-    await etcd?.destroy();
+    // undefined when before() failed before etcd started
+    await (etcd as TestEtcd | undefined)?.destroy();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -44,9 +44,8 @@ describe('PartialFile', () => {
     const b = await PartialFile.create(join(dir, 'a.db'));
     await b.append(Buffer.from('B'));
     await b.finish();
-    let error: NodeJS.ErrnoException | undefined;
-    await b.commit(join(dir, 'a.db')).catch((e: NodeJS.ErrnoException) => (error = e));
-    expect(error?.code).to.equal('EEXIST');
+    const error = await b.commit(join(dir, 'a.db')).catch((e: unknown) => e);
+    expect(error).to.have.property('code', 'EEXIST');
     expect(await readFile(join(dir, 'a.db'), 'utf8')).to.equal('A');
     await b.discard();
     expect(await readdir(dir)).to.deep.equal(['a.db']);

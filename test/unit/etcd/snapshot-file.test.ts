@@ -57,7 +57,8 @@ describe('verifySnapshotFile against etcdctl snapshot status', function () {
     await etcd.etcdctl(['lease', 'grant', '600']);
     await save('many');
     // compacted and defragmented: freed pages and a rewritten file.
-    const revision = JSON.parse(await etcd.etcdctl(['endpoint', 'status', '-w', 'json']))[0].Status.header.revision as number;
+    const [status] = JSON.parse(await etcd.etcdctl(['endpoint', 'status', '-w', 'json'])) as { Status: { header: { revision: number } } }[];
+    const revision = status!.Status.header.revision;
     await etcd.etcdctl(['compaction', String(revision - 100)]);
     await etcd.etcdctl(['defrag']);
     await putMany(
@@ -71,7 +72,8 @@ describe('verifySnapshotFile against etcdctl snapshot status', function () {
   });
 
   after(async () => {
-    await etcd?.destroy();
+    // undefined when before() failed before etcd started
+    await (etcd as TestEtcd | undefined)?.destroy();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -48,7 +48,7 @@ const failed = (exitCode: number, stderr: string): ExecResult => ({ exitCode, st
 const copied: TransferResult = { bytes: 20512, sha256: 'a'.repeat(64) };
 
 /** An answer per step: a result, an Error to throw into the plan at its yield (as the engine does), or undefined (dry-run). */
-type Answer = StepResult | Error;
+type Answer = StepResult;
 
 interface Driven {
   steps: Step[];

@@ -1,7 +1,7 @@
 // Drives a module's plan through the one driver (drivePlan), with a scripted target answering each step,
 // and records every step the plan yielded.
 import type { Inventory, InventoryHost } from '../../../src/config/types.js';
-import type { AnyModule, ModuleContext, ModuleDefinition, ModuleOutcome } from '../../../src/modules/define.js';
+import type { AnyModule, ModuleContext, ModuleDefinition, ModuleOutcome, ModulePlan } from '../../../src/modules/define.js';
 import { drivePlan, type DriveResult } from '../../../src/modules/drive-plan.js';
 import type { StepTarget } from '../../../src/modules/run-step.js';
 import { RunState } from '../../../src/modules/run-state.js';
@@ -89,7 +89,7 @@ export async function drive<A>(
 }
 
 /** Passes a plan through unchanged, noting each step it yields. */
-async function* recordSteps(inner: ReturnType<AnyModule['plan']>, steps: Step[]): ReturnType<AnyModule['plan']> {
+async function* recordSteps(inner: ModulePlan, steps: Step[]): ModulePlan {
   let next = await inner.next();
   while (!next.done) {
     steps.push(next.value);

@@ -164,7 +164,7 @@ describe('judgeCluster after a rollback (quorum only)', () => {
     observations[0].error = 'connection refused';
     const verdict = judgeCluster(observations, { kind: 'quorum', members });
     expect(verdict.ok).to.equal(true);
-    expect(verdict.warnings?.join()).to.contain('etcd1 (127.0.105.1) does not answer');
+    expect(verdict.warnings.join()).to.contain('etcd1 (127.0.105.1) does not answer');
   });
   it('refuses when no majority answers', () => {
     const observations = healthy(7);

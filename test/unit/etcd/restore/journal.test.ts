@@ -73,7 +73,8 @@ describe('restore journal', () => {
     await writer.mark('started');
     const target = await archiveJournal(path, writer.journal);
     expect(target).to.equal(join(dirname(path), 'tok.20261115T101500Z.json'));
-    expect(JSON.parse(await readFile(target, 'utf8')).marks.started).to.be.a('string');
+    const archived = JSON.parse(await readFile(target, 'utf8')) as RestoreJournal;
+    expect(archived.marks.started).to.be.a('string');
     expect(await readJournal(path)).to.equal(undefined);
   });
 });

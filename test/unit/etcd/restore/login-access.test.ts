@@ -3,11 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { etcdMembers } from '../../../../src/config/etcd-vars.js';
-import type { Inventory, InventoryHost } from '../../../../src/config/types.js';
 import { judgeLoginAccess, loginAccessCommand } from '../../../../src/etcd/restore/login-access.js';
 import type { ExecResult } from '../../../../src/transport/types.js';
-import { FakeTransport, type RecordedCall } from '../../commands/restore/fake-transport.js';
 
 const probe = (stdout: string, extra: Partial<ExecResult> = {}) => ({ exitCode: 0, stdout, stderr: '', ...extra });
 

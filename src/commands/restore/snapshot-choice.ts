@@ -1,0 +1,175 @@
+// The restore's snapshot across both places (backup_remote), settled on the deploy host before any host is
+// touched: `latest` is the newest verified snapshot in either place; a snapshot only the bucket has (the
+// deploy host was rebuilt, backup_dir is gone) is pulled into backup_dir, checked against its record,
+// decrypted, and verified here like any local file; `s3://bucket/key` names an object; a local `.age` file
+// is decrypted. Without backup_remote, nothing changes: `chooseSnapshot` as before.
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Inventory } from '../../config/types.js';
+import { RefusedError } from '../../errors.js';
+import { backupLocations, type BackupLocations } from '../../etcd/backup/locations.js';
+import { inspectSnapshots } from '../../etcd/backup/snapshot-inventory.js';
+import { ensureBackupDir } from '../../etcd/backup/snapshot-store.js';
+import { checkSnapshotFile, chooseSnapshot, type ChosenSnapshot } from '../../etcd/restore/snapshot-source.js';
+import { IdentityError, type AgeIdentity } from '../../remote/identity.js';
+import { decryptLocalCopy } from '../../remote/local-encryption.js';
+import type { LocalCopy } from '../../remote/places.js';
+import { loadIdentityFor, openRemoteBackups, remoteSettingsFor, type RemoteBackups } from '../../remote/remote-backups.js';
+import { RemoteCopyError } from '../../remote/remote-errors.js';
+import { isS3Url } from '../../remote/s3-url.js';
+import type { RemoteSettings } from '../../remote/settings-types.js';
+import { now, type Emit } from './events.js';
+
+export interface ChoiceLog {
+  emit: Emit;
+  warn(message: string): void;
+}
+
+export interface ChoiceOptions {
+  env?: NodeJS.ProcessEnv;
+  /** How the remote is opened (tests give a store of their own); default openRemoteBackups. */
+  open?: (inventory: Inventory, locations: BackupLocations) => Promise<RemoteBackups | undefined>;
+}
+
+const isFile = (path: string) =>
+  stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+
+export async function chooseRestoreSnapshot(
+  inventory: Inventory,
+  wanted: string | undefined,
+  log: ChoiceLog,
+  options: ChoiceOptions = {},
+): Promise<ChosenSnapshot> {
+  const { settings } = remoteSettingsFor(inventory);
+  const url = wanted !== undefined && isS3Url(wanted);
+  const env = options.env ?? process.env;
+  if (wanted !== undefined && !url && wanted.endsWith('.age') && (await isFile(wanted))) return decryptAgeFile(inventory, wanted, settings, env, log);
+  if (!settings) {
+    if (url)
+      throw new RefusedError(
+        `--snapshot ${wanted} names a remote copy, but the inventory sets no backup_remote`,
+        'add backup_remote to the inventory, or give a local file',
+        'restore.no-remote',
+      );
+    return chooseSnapshot(inventory, wanted);
+  }
+  // A file named on the command line is used as it is; `latest`, a snapshot name or s3:// look at both places.
+  if (wanted !== undefined && wanted !== 'latest' && !url && (await isFile(wanted))) return chooseSnapshot(inventory, wanted);
+  const locations = backupLocations(inventory);
+  const remote = await (options.open ?? openRemoteBackups)(inventory, locations);
+  if (!remote) return chooseSnapshot(inventory, wanted);
+  try {
+    return await chooseInBothPlaces(remote, inventory, locations, wanted, env, log);
+  } finally {
+    remote.close();
+  }
+}
+
+async function chooseInBothPlaces(
+  remote: RemoteBackups,
+  inventory: Inventory,
+  locations: BackupLocations,
+  wanted: string | undefined,
+  env: NodeJS.ProcessEnv,
+  log: ChoiceLog,
+): Promise<ChosenSnapshot> {
+  // Needed only if the snapshot chosen is an encrypted remote copy; then its header decides whether it fits.
+  const loaded: { identity?: AgeIdentity; error?: unknown } = await loadIdentityFor(remote.settings, env).then(
+    (identity) => ({ identity }),
+    (error: unknown) => ({ error }),
+  );
+  let local = await localCopies(locations);
+  const latest = wanted === undefined || wanted === 'latest';
+  if (latest) {
+    // The remote unreachable must not block a restore from the deploy host's own copies.
+    const listed = await remote.places(local).catch((error: unknown) => error);
+    if (listed instanceof Error) {
+      log.warn(`${listed.message}; using the newest verified snapshot in ${locations.backupDir} (a newer remote copy may exist)`);
+      return chooseSnapshot(inventory, wanted);
+    }
+  }
+  // A local copy that fails its check now is passed over for the next newest, in either place.
+  for (let tries = 0; tries < 10; tries++) {
+    const chosen = await remote.choose(wanted, local, locations.backupDir, loaded.identity).catch((error: unknown) => {
+      throw refusal(error, loaded.error);
+    });
+    if (chosen.place === 'remote') {
+      const { pulled } = chosen;
+      const from = `s3://${remote.settings.bucket}/${pulled.copy.key}`;
+      log.emit({
+        type: 'info',
+        message: `${pulled.alreadyLocal ? 'found' : 'pulled'} ${from} -> ${pulled.path}: checked against its record${pulled.copy.encrypted ? ', decrypted' : ''} and verified on this host`,
+        at: now(),
+      });
+      const checked = await checkSnapshotFile(pulled.path, { sha256: pulled.sha256, revision: pulled.revision });
+      return { ...checked, takenAt: pulled.takenAt, takenAtSource: `remote copy ${from}` };
+    }
+    const { copy } = chosen;
+    const checked: ChosenSnapshot | Error = await checkSnapshotFile(copy.path, copy.sha256 ? { sha256: copy.sha256 } : undefined).catch(
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    );
+    if (!(checked instanceof Error)) return { ...checked, takenAt: new Date(copy.takenAt).toISOString(), takenAtSource: 'backup folder' };
+    if (!latest) throw checked;
+    log.warn(`${checked.message}; trying the next newest snapshot`);
+    local = local.map((c) => (c.path === copy.path ? { ...c, status: 'bad' as const } : c));
+  }
+  throw new RefusedError(
+    `no snapshot in ${locations.backupDir} or the bucket passes verification; nothing was touched`,
+    'take a new backup',
+    'restore.no-snapshot',
+  );
+}
+
+async function localCopies(locations: BackupLocations): Promise<LocalCopy[]> {
+  const { rows } = await inspectSnapshots(locations);
+  return rows.map((r) => ({
+    name: r.name,
+    path: r.path,
+    takenAt: r.takenAt,
+    size: r.size,
+    status: r.status,
+    ...(r.sha256 ? { sha256: r.sha256 } : {}),
+  }));
+}
+
+/** Remote failures as the restore reports them: nothing was touched (exit 5); a missing or wrong identity stays exit 2. */
+function refusal(error: unknown, identityError: unknown): Error {
+  if (error instanceof IdentityError) return identityError instanceof Error && /no age identity/.test(error.message) ? identityError : error;
+  if (!(error instanceof RemoteCopyError)) return error instanceof Error ? error : new Error(String(error));
+  const code =
+    error.kind === 'verification' ? 'restore.snapshot-invalid' : error.kind === 'not-found' ? 'restore.no-snapshot' : 'restore.remote-failed';
+  return new RefusedError(
+    `${error.message}; no host was touched`,
+    error.hint ?? 'pick another snapshot (orchestrate snapshots list INVENTORY)',
+    code,
+  );
+}
+
+/** A local `.age` copy (downloaded by hand, say): decrypted into backup_dir and verified, never over an existing file. */
+async function decryptAgeFile(
+  inventory: Inventory,
+  path: string,
+  settings: RemoteSettings | undefined,
+  env: NodeJS.ProcessEnv,
+  log: ChoiceLog,
+): Promise<ChosenSnapshot> {
+  const identity = await loadIdentityFor(settings, env);
+  const { backupDir } = backupLocations(inventory);
+  const dest = join(backupDir, basename(path).replace(/\.age$/, ''));
+  if (await isFile(dest)) {
+    throw new RefusedError(
+      `${dest} exists already; ${path} was not decrypted over it`,
+      `restore that file with --snapshot ${dest}, or move it aside`,
+      'restore.snapshot-exists',
+    );
+  }
+  await ensureBackupDir(backupDir);
+  const decrypted = await decryptLocalCopy(path, backupDir, identity).catch((error: unknown) => {
+    throw refusal(error, undefined);
+  });
+  log.emit({ type: 'info', message: `decrypted ${path} -> ${decrypted.path} and verified it on this host`, at: now() });
+  return checkSnapshotFile(decrypted.path, { sha256: decrypted.sha256 });
+}
