@@ -9,6 +9,7 @@ import type { OutputMode } from '../engine/types.js';
 import type { OpenRemoteOptions } from '../remote/remote-backups.js';
 import type { LoadInventoryOptions } from '../config/inventory.js';
 import type { Inventory, Vars } from '../config/types.js';
+import type { BackupLocations } from '../etcd/backup/locations.js';
 import { acceptNewHostKeys, ansibleDefaults, inventoryArgument } from './ansible-defaults.js';
 
 const usage = `usage: orchestrate backup [INVENTORY] [options]
@@ -184,10 +185,6 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const { loadInventory } = await import('../config/inventory.js');
   const { formatProblems } = await import('../config/format-problems.js');
   const { backupLocations } = await import('../etcd/backup/locations.js');
-  const { runPlaybook } = await import('../engine/index.js');
-  const { RunState } = await import('../modules/run-state.js');
-  const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
-  const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
 
   const loaded = await loadInventory(resolve(options.inventoryFile), { ...options.inventoryOptions, requireEtcd: true });
   for (const warning of loaded.warnings) process.stderr.write(formatProblems([warning]));
@@ -196,14 +193,54 @@ export async function runBackup(options: RunBackupOptions): Promise<BackupOutcom
   const locations = backupLocations(inventory, options.metricsFile ? { metricsFile: options.metricsFile } : {});
   const extraVars = await backupExtraVars(options, inventory, locations.metricsFile);
   const base = { catalog: locations.catalogFile, metricsFile: locations.metricsFile };
-  const start = new Date().toISOString();
-  // backup_remote: settings, the playbook's copy task and credentials, before any host is touched.
+  // Two backups of a cluster at once would prune and repoint snapshot.db under each other: the second refuses.
+  // A backup and a restore of the same cluster exclude each other too (the cluster lock beside the journal).
+  // Taken after every check of the settings, so that a refused configuration leaves no file behind.
+  const remote = await prepareRemote(options, inventory, locations);
+  const { acquireBackupLocks } = await import('../etcd/restore/run-lock.js');
+  const locks = options.dryRun
+    ? []
+    : await acquireBackupLocks(inventory.dir, locations.cluster, locations.catalogFile).catch((error: unknown) => {
+        remote.remote?.close();
+        throw error;
+      });
+  for (const note of locks.flatMap((lock) => lock.notes)) process.stderr.write(`warning: ${note}\n`);
+  try {
+    return await backupLocked({ options, inventory, locations, extraVars, base, remote });
+  } finally {
+    for (const lock of locks.reverse()) await lock.release();
+  }
+}
+
+/** backup_remote: settings, the playbook's copy task and credentials, before any host is touched. */
+async function prepareRemote(options: RunBackupOptions, inventory: Inventory, locations: BackupLocations) {
   const { prepareBackupRemote } = await import('./backup-remote.js');
-  const silent = options.output === 'silent';
-  const remote = await prepareBackupRemote(inventory, locations, options.playbook ?? backupPlaybookPath, {
-    ...(silent ? {} : { onEvent: (message: string) => process.stderr.write(`remote copy: ${message}\n`) }),
+  return prepareBackupRemote(inventory, locations, options.playbook ?? backupPlaybookPath, {
+    ...(options.output === 'silent' ? {} : { onEvent: (message: string) => process.stderr.write(`remote copy: ${message}\n`) }),
     ...(options.remote ? { open: options.remote } : {}),
   });
+}
+
+async function backupLocked({
+  options,
+  inventory,
+  locations,
+  extraVars,
+  base,
+  remote,
+}: {
+  options: RunBackupOptions;
+  inventory: Inventory;
+  locations: BackupLocations;
+  extraVars: Record<string, unknown>;
+  base: { catalog: string; metricsFile: string };
+  remote: Awaited<ReturnType<typeof prepareRemote>>;
+}): Promise<BackupOutcome> {
+  const { runPlaybook } = await import('../engine/index.js');
+  const { RunState } = await import('../modules/run-state.js');
+  const { backupAttemptKey } = await import('../modules/etcd/backup-attempt.js');
+  const { buildRecord, recordAttempt, updateMetrics } = await import('../etcd/backup/backup-flow.js');
+  const start = new Date().toISOString();
 
   const recordFailure = async (error: string): Promise<BackupOutcome> => {
     const record = buildRecord({ cluster: locations.cluster, start, error });

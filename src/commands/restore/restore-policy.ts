@@ -27,10 +27,11 @@ export function shouldRunRollbackPhase(journal: RestoreJournal, phase: string, h
 /**
  * Test-only fault injection: ORCHESTRATE_FAILPOINT=<phase>:<host> kills this process (SIGKILL, no cleanup)
  * right after the journal recorded that host's phase - a deploy host dying mid-restore, on demand.
+ * `<phase>:*` fires on the first host to finish the phase (the fault matrix need not know who runs it).
  */
 function failpoint(phase: string, host: string): void {
   const spec = process.env.ORCHESTRATE_FAILPOINT;
-  if (spec && spec === `${phase}:${host}`) process.kill(process.pid, 'SIGKILL');
+  if (spec && (spec === `${phase}:${host}` || spec === `${phase}:*`)) process.kill(process.pid, 'SIGKILL');
 }
 
 /** Followers first, then the leader (see followersThenLeader), for the etcd stop of a restore or rollback. */

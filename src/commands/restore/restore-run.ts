@@ -11,6 +11,8 @@ import type { PhasedRun } from '../../engine/phased.js';
 import type { ObserveCluster } from '../../etcd/cluster/observe.js';
 import type { ClusterVerdict } from '../../etcd/cluster/verdict.js';
 import { archiveJournal, DEPLOY_HOST, JournalWriter, type RestoreJournal } from '../../etcd/restore/journal.js';
+import { acquireRestoreLock, type RunLock } from '../../etcd/restore/run-lock.js';
+import { requireEtcd } from '../../config/etcd-vars.js';
 import { packagePath } from '../../package-root.js';
 import { Procedure } from '../procedure.js';
 import { now, printablePlan, restoreEventsOf, type Emit } from './events.js';
@@ -68,7 +70,19 @@ const KUBE_GROUPS = ['kube_master', 'kube_node'];
 const REQUIRED_PHASES = ['preflight', 'restore-data', 'stop-etcd', 'swap-data', 'start-etcd', 'verify-cluster'];
 
 export async function restoreCluster(options: RestoreRunOptions): Promise<RestoreReport> {
+  // One restore or rollback of a cluster at a time; a dry run changes nothing and takes no lock.
+  const lock = options.dryRun ? undefined : await acquireRestoreLock(options.inventory.dir, requireEtcd(options.inventory)[0]?.token ?? 'cluster');
+  try {
+    return await restoreLocked(options, lock);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function restoreLocked(options: RestoreRunOptions, lock: RunLock | undefined): Promise<RestoreReport> {
   const ctx = await prepareRestore(options);
+  await lock?.setRunId(ctx.runId);
+  for (const note of lock?.notes ?? []) ctx.warn(note);
   const state = new RunState();
   if (options.observe) state.set(observeClusterKey, options.observe);
   const observe = (): ObserveCluster => clusterObserver(state, ctx.inventory);

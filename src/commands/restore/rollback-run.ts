@@ -8,6 +8,7 @@ import type { ConnectionOptions } from '../../engine/connections.js';
 import type { PhaseOutcome } from '../../engine/phased.js';
 import type { ClusterVerdict } from '../../etcd/cluster/verdict.js';
 import { DEPLOY_HOST, journalPath, JournalWriter, readJournal, type JournalStatus, type RestoreJournal } from '../../etcd/restore/journal.js';
+import { acquireRestoreLock, type RunLock } from '../../etcd/restore/run-lock.js';
 import { checkTopologyVariable } from '../../etcd/restore/unit-commands.js';
 import { packagePath } from '../../package-root.js';
 import { Procedure } from '../procedure.js';
@@ -125,6 +126,16 @@ export interface RollbackRunOptions {
 
 /** `orchestrate restore --rollback INVENTORY`: undo the last restore recorded in the journal. */
 export async function rollbackCluster(options: RollbackRunOptions): Promise<RestoreReport> {
+  // The same lock as a restore of the cluster: never two runs moving its data dirs at once.
+  const lock = options.dryRun ? undefined : await acquireRestoreLock(options.inventory.dir, requireEtcd(options.inventory)[0]?.token ?? 'cluster');
+  try {
+    return await rollbackLocked(options, lock);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function rollbackLocked(options: RollbackRunOptions, lock: RunLock | undefined): Promise<RestoreReport> {
   const started = Date.now();
   const emit = options.emit ?? (() => undefined);
   const { inventory } = options;
@@ -133,6 +144,8 @@ export async function rollbackCluster(options: RollbackRunOptions): Promise<Rest
   const timeouts: PlanTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const journalFile = journalPath(inventory.dir, members[0]?.token ?? 'cluster');
   const journal = await journalToUndo(journalFile, members);
+  await lock?.setRunId(journal.runId);
+  for (const note of lock?.notes ?? []) emit({ type: 'warning', message: note, at: now() });
   const lines = [`Rollback of restore ${journal.runId} (${journal.status}) of etcd cluster "${journal.clusterToken}"`, ...rollbackMemberLines(journal, members), `  journal   ${journalFile}`];
   emit({ type: 'summary', text: `${lines.join('\n')}\n`, at: now() });
   const report = rollbackReport(journal, journalFile, members, options.dryRun === true);
