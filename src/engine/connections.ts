@@ -63,6 +63,27 @@ export class ConnectionPool {
     return this.entries.get(name) ?? new UnreachableError(name, 'no connection was opened');
   }
 
+  /**
+   * Connections lost since they opened are opened again (a transport reconnects on connect(); an
+   * unreachable host is tried anew). A rollback after a dropped connection must not reuse the dead one.
+   */
+  async reconnect(): Promise<void> {
+    const names = [...this.entries.keys()];
+    await Promise.all(
+      names.map(async (name) => {
+        const entry = await this.entries.get(name)?.catch(() => undefined);
+        if (entry instanceof UnreachableError || entry === undefined) {
+          this.entries.delete(name);
+          return;
+        }
+        // A live connection returns at once; a failed reconnect shows as that host's error in its next step.
+        await entry.connect().catch(() => undefined);
+      }),
+    );
+    const dropped = names.filter((name) => !this.entries.has(name));
+    if (dropped.length > 0) await this.openAll(dropped);
+  }
+
   async closeAll(): Promise<void> {
     const settled = await Promise.all([...this.entries.values()].map((entry) => entry.catch(() => undefined)));
     this.entries.clear();

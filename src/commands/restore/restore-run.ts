@@ -312,6 +312,8 @@ async function rollBackAfterFailure(
   });
   let rollback;
   try {
+    // A connection the failure dropped (an SSH session cut mid-step) is opened again first.
+    await procedure.session.connections.reconnect();
     const rollbackProcedure = await openRollback(ctx.inventory, writer.journal, ctx.timeouts, options.rollbackPlaybook, procedure);
     rollback = await runRollback(rollbackProcedure, writer, ctx.members, reason, ctx.emit);
   } catch (error) {

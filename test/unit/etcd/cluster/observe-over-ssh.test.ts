@@ -30,7 +30,7 @@ function runWith(answers: boolean): { calls: string[]; stdout: string } {
     try {
       stdout = execFileSync('/bin/sh', ['-c', statusOverSshCommand(member, {}, 2)], { env: { PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     } catch (error) {
-      stdout = String((error as { stdout?: string }).stdout ?? '');
+      stdout = (error as { stdout?: string }).stdout ?? '';
     }
     return { calls: readFileSync(log, 'utf8').trim().split('\n').filter(Boolean), stdout };
   } finally {
