@@ -30,7 +30,10 @@ function powerCutAct(inventory: string, lab: string[]): DemoStep[] {
     { title: 'Power cut: an order is written after the last backup, then every etcd is killed with SIGKILL', argv: ['lab', 'power-cut', ...lab] },
     { title: 'Status: no member answers (exits 7)', argv: ['status', inventory, '--max-age', '6h'], expect: [ExitCode.unhealthy] },
     { title: 'Recover: diagnose every member read-only, then take the least-loss way out', argv: ['recover', inventory, '--yes'] },
-    { title: 'The order written after the last backup is still there (a restore of the snapshot would have lost it)', argv: ['lab', 'get', labOrderKey, ...lab] },
+    {
+      title: 'The order written after the last backup is still there (a restore of the snapshot would have lost it)',
+      argv: ['lab', 'get', labOrderKey, ...lab],
+    },
   ];
 }
 

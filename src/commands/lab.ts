@@ -144,6 +144,19 @@ function parseLabArgs(args: string[]) {
   });
 }
 
+/** The demo's own actions: a power cut after the last backup, and reading one key back. */
+async function demoAction(action: 'power-cut' | 'get', dir: string, key: string): Promise<number> {
+  if (action === 'power-cut') {
+    const report = await labPowerCut({ dir });
+    const killed = report.killed.map((k) => `${k.address} (pid ${k.pid})`).join(', ') || 'no member (none was running)';
+    process.stdout.write(`lab power-cut: wrote ${report.orderKey} ("${report.orderValue}"), then killed etcd with SIGKILL on ${killed}\n`);
+    return ExitCode.ok;
+  }
+  const value = await labGet({ dir, key });
+  process.stdout.write(value === undefined ? `${key}: missing\n` : `${key} = ${value}\n`);
+  return value === undefined ? ExitCode.failed : ExitCode.ok;
+}
+
 export async function labCommand(args: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseLabArgs>;
   try {
@@ -159,7 +172,8 @@ export async function labCommand(args: string[]): Promise<number> {
   }
   if (!action) throw new UsageError('lab needs an action: up, status, down, damage, power-cut or get', 'run `orchestrate lab --help`');
   const wanted = action === 'get' ? extra.length === 1 : extra.length === 0;
-  if (!wanted) throw new UsageError(action === 'get' ? 'lab get needs one KEY' : `unexpected argument "${extra[0] ?? ''}"`, 'run `orchestrate lab --help`');
+  if (!wanted)
+    throw new UsageError(action === 'get' ? 'lab get needs one KEY' : `unexpected argument "${extra[0] ?? ''}"`, 'run `orchestrate lab --help`');
   const upOnly =
     [values.members, values.net, values.etcd, values.topology, values.nodes].some((value) => value !== undefined) ||
     values.bastion ||
@@ -209,17 +223,9 @@ export async function labCommand(args: string[]): Promise<number> {
       process.stdout.write(`lab damage: deleted ${report.deletedKeys} key(s) under /registry/pods/ and wrote ${report.rogueKey}\n`);
       return ExitCode.ok;
     }
-    case 'power-cut': {
-      const report = await labPowerCut({ dir: values.dir });
-      process.stdout.write(`lab power-cut: wrote ${report.orderKey} ("${report.orderValue}"), then killed etcd with SIGKILL on ${report.killed.map((k) => `${k.address} (pid ${k.pid})`).join(', ') || 'no member (none was running)'}\n`);
-      return ExitCode.ok;
-    }
-    case 'get': {
-      const key = extra[0] ?? '';
-      const value = await labGet({ dir: values.dir, key });
-      process.stdout.write(value === undefined ? `${key}: missing\n` : `${key} = ${value}\n`);
-      return value === undefined ? ExitCode.failed : ExitCode.ok;
-    }
+    case 'power-cut':
+    case 'get':
+      return demoAction(action, values.dir, extra[0] ?? '');
     default:
       throw new UsageError(`unknown lab action "${action}"`, 'use up, status, down, damage, power-cut or get');
   }

@@ -274,7 +274,10 @@ function checkMembers(inventory: Inventory, memberNames: string[], report: Repor
 
 /** Variables that choose among a few values: a typo must be an error at its line, not a silent default. */
 const memberChoices: Record<string, { values: readonly (string | number)[]; expected: string }> = {
-  etcd_topology: { values: ['systemd', 'kubeadm', 'static-pod'], expected: 'systemd (units) or kubeadm (static pods); leave it out to detect it on each host' },
+  etcd_topology: {
+    values: ['systemd', 'kubeadm', 'static-pod'],
+    expected: 'systemd (units) or kubeadm (static pods); leave it out to detect it on each host',
+  },
   etcd_access: { values: ['auto', 'client', 'ssh'], expected: 'auto, client (the deploy host asks etcd) or ssh (etcdctl on the members)' },
 };
 
@@ -282,7 +285,11 @@ function checkMemberChoices(host: InventoryHost, report: Report): void {
   for (const [name, { values, expected }] of Object.entries(memberChoices)) {
     const value = host.vars[name];
     if (value === undefined || values.includes(value as string)) continue;
-    report(host, [name], { code: 'inventory.invalid-choice', message: `${name} ${JSON.stringify(value)} is not one of ${values.join(', ')}`, expected });
+    report(host, [name], {
+      code: 'inventory.invalid-choice',
+      message: `${name} ${JSON.stringify(value)} is not one of ${values.join(', ')}`,
+      expected,
+    });
   }
   const bump = host.vars.etcd_restore_bump_revision;
   // A string of digits is fine: INI [group:vars] values are strings, as Ansible reads them.

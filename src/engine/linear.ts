@@ -63,7 +63,13 @@ export async function runLinear(input: StrategyInput): Promise<boolean> {
   return interrupted();
 }
 
-export function playScopeOf(input: Pick<StrategyInput, 'session' | 'run' | 'playbook'>, play: Playbook['plays'][number], hosts: string[], batch: string[], selected: string[]): PlayScope {
+export function playScopeOf(
+  input: Pick<StrategyInput, 'session' | 'run' | 'playbook'>,
+  play: Playbook['plays'][number],
+  hosts: string[],
+  batch: string[],
+  selected: string[],
+): PlayScope {
   return {
     inventory: input.run.inventory,
     playVars: play.vars,
@@ -78,7 +84,8 @@ export function playScopeOf(input: Pick<StrategyInput, 'session' | 'run' | 'play
 }
 
 export function retryReporter(reporter: Reporter, ref: TaskRef): TaskInvocation['onRetry'] {
-  return (host, attempt, retriesLeft, msg) => reporter.event({ type: 'host_retry', ...ref, host, attempt, retriesLeft, ...(msg !== undefined ? { msg } : {}) });
+  return (host, attempt, retriesLeft, msg) =>
+    reporter.event({ type: 'host_retry', ...ref, host, attempt, retriesLeft, ...(msg !== undefined ? { msg } : {}) });
 }
 
 /** `run_once`: the first host's result stands for every host of the batch: registered value, facts and, if it failed, the failure. */

@@ -28,7 +28,10 @@ const selectionTags = new Set(['always', 'never']);
 export function phaseIdOf(task: Task): string {
   const tag = (task.tags ?? []).find((t) => !selectionTags.has(t));
   if (tag !== undefined) return tag;
-  const slug = (task.name ?? task.module).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const slug = (task.name ?? task.module)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   return `task-${slug || 'unnamed'}`;
 }
 

@@ -142,7 +142,10 @@ export async function runPass(session: EngineSession, playbook: Playbook, playHo
 }
 
 export function connectionOptionsOf(
-  options: Pick<RunPlaybookOptions, 'acceptNewHostKeys' | 'knownHostsFile' | 'sshConfigFile' | 'hostKeyPolicy' | 'hostKeyPolicyReason' | 'connectTimeoutMs' | 'openTransports'>,
+  options: Pick<
+    RunPlaybookOptions,
+    'acceptNewHostKeys' | 'knownHostsFile' | 'sshConfigFile' | 'hostKeyPolicy' | 'hostKeyPolicyReason' | 'connectTimeoutMs' | 'openTransports'
+  >,
 ): ConnectionOptions {
   return {
     acceptNewHostKeys: options.acceptNewHostKeys ?? false,

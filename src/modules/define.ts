@@ -69,6 +69,8 @@ export type AnyModule = ModuleDefinition<never>;
 export type ArgsOf<S extends JSONSchema> = FromSchema<S>;
 
 /** Define a module whose argument type is derived from its schema (written inline or `as const`). */
-export function defineModule<const S extends JSONSchema, Args = FromSchema<S>>(definition: ModuleDefinition<Args> & { schema: S }): ModuleDefinition<Args> {
+export function defineModule<const S extends JSONSchema, Args = FromSchema<S>>(
+  definition: ModuleDefinition<Args> & { schema: S },
+): ModuleDefinition<Args> {
   return definition;
 }

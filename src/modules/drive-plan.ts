@@ -69,7 +69,13 @@ export async function drivePlan(
       }
       const runs = !deferred && (!options.dryRun || isReadOnly(step));
       const where = step.kind === 'call' ? 'localhost' : (namedHost(step) ?? target.name);
-      const printed: PlannedStep = { kind: step.kind, text: describeStep(step, where, options.become, options.masker), readOnly: isReadOnly(step), ran: runs, on: where };
+      const printed: PlannedStep = {
+        kind: step.kind,
+        text: describeStep(step, where, options.become, options.masker),
+        readOnly: isReadOnly(step),
+        ran: runs,
+        on: where,
+      };
       if (!runs) {
         steps.push(printed);
         planned = true;

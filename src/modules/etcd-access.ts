@@ -13,7 +13,10 @@ import { stateKey, type RunState } from './run-state.js';
 export const observeClusterKey = stateKey<ObserveCluster | undefined>('observe-cluster', () => undefined);
 
 /** Settings read on the members (etcd.member-config puts them here), by host. */
-export const memberSettingsKey = stateKey<Map<string, { topology: 'systemd' | 'kubeadm'; settings: EtcdSettings }>>('member-settings', () => new Map());
+export const memberSettingsKey = stateKey<Map<string, { topology: 'systemd' | 'kubeadm'; settings: EtcdSettings }>>(
+  'member-settings',
+  () => new Map(),
+);
 
 export function clusterObserver(state: RunState, inventory: Inventory): ObserveCluster {
   const fake = state.peek(observeClusterKey);

@@ -41,7 +41,7 @@ export const fetchModule = defineModule({
     const dest = toBool(args.flat) ? (args.dest.endsWith('/') ? join(base, baseName(args.src)) : base) : join(base, ctx.host.name, args.src);
     const mode = args.mode === undefined ? 0o600 : parseMode(args.mode);
 
-    const probe = (yield* check(shellJoin(['sha256sum', '--', args.src])));
+    const probe = yield* check(shellJoin(['sha256sum', '--', args.src]));
     const remoteSha = probe?.exitCode === 0 ? probe.stdout.trim().split(/\s+/)[0] : undefined;
     if (probe && remoteSha === undefined) {
       const msg = `the remote file ${args.src} does not exist or is not readable: ${probe.stderr.trim()}`;
@@ -58,7 +58,7 @@ export const fetchModule = defineModule({
       readOnly: false,
       run: async () => mkdir(dirname(dest), { recursive: true, mode: 0o700 }),
     };
-    const written = (yield* download({ src: args.src, dest, mode }));
+    const written = yield* download({ src: args.src, dest, mode });
     if (written && remoteSha !== undefined && written.sha256 !== remoteSha) {
       return {
         changed: true,

@@ -51,10 +51,14 @@ export const serviceModule = defineModule({
     let enabledNow: boolean | undefined;
     if (args.enabled !== undefined) {
       const wanted = toBool(args.enabled);
-      const probe = (yield* check(shellJoin(['systemctl', 'is-enabled', name])));
+      const probe = yield* check(shellJoin(['systemctl', 'is-enabled', name]));
       enabledNow = probe ? probe.exitCode === 0 : undefined;
       if (enabledNow !== wanted) {
-        mustSucceed(yield* exec(shellJoin(['systemctl', wanted ? 'enable' : 'disable', name])), `systemctl ${wanted ? 'enable' : 'disable'} ${name}`, { name });
+        mustSucceed(
+          yield* exec(shellJoin(['systemctl', wanted ? 'enable' : 'disable', name])),
+          `systemctl ${wanted ? 'enable' : 'disable'} ${name}`,
+          { name },
+        );
         changed = true;
         enabledNow = wanted;
       }
@@ -62,7 +66,7 @@ export const serviceModule = defineModule({
 
     let activeState: string | undefined;
     if (args.state !== undefined) {
-      const probe = (yield* check(shellJoin(['systemctl', 'is-active', name])));
+      const probe = yield* check(shellJoin(['systemctl', 'is-active', name]));
       const active = probe ? probe.exitCode === 0 : undefined;
       activeState = probe ? stripTrailingNewline(probe.stdout) || (active ? 'active' : 'inactive') : undefined;
       const verb = actionFor(args.state, active);

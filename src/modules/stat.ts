@@ -48,7 +48,7 @@ export const statModule = defineModule({
     };
     if (toBool(args.get_checksum) && found.type === 'file') {
       const algorithm = args.checksum_algorithm ?? 'sha1';
-      const sum = (yield* check(shellJoin([`${algorithm}sum`, '--', args.path])));
+      const sum = yield* check(shellJoin([`${algorithm}sum`, '--', args.path]));
       if (sum?.exitCode === 0) stat.checksum = sum.stdout.trim().split(/\s+/)[0];
     }
     return { changed: false, result: { stat } };

@@ -45,7 +45,14 @@ describe('backup and restore through a jump host (lab --bastion, etcd_access: ss
     await writeFile(inventory, stringify(doc));
     // The lab's ssh_config, and a jump host nothing listens behind.
     sshConfig = join(dir, 'ssh_config-test');
-    const deadJump = ['Host deadjump', `  HostName ${lab.bastion?.address ?? ''}`, '  Port 2', '  User root', `  IdentityFile ${lab.keyFile}`, ''].join('\n');
+    const deadJump = [
+      'Host deadjump',
+      `  HostName ${lab.bastion?.address ?? ''}`,
+      '  Port 2',
+      '  User root',
+      `  IdentityFile ${lab.keyFile}`,
+      '',
+    ].join('\n');
     await writeFile(sshConfig, `${deadJump}\n${await readFile(lab.sshConfigFile, 'utf8')}`, { mode: 0o644 });
   });
 
@@ -78,7 +85,10 @@ describe('backup and restore through a jump host (lab --bastion, etcd_access: ss
 
     expect(await keyValues(lab)).to.deep.equal(snapshotKeys);
     const statuses = await memberStatuses(lab);
-    expect(statuses.filter((s) => s.leader === s.memberId), 'one leader').to.have.length(1);
+    expect(
+      statuses.filter((s) => s.leader === s.memberId),
+      'one leader',
+    ).to.have.length(1);
     expect(new Set(statuses.map((s) => s.clusterId)).size, 'one cluster id').to.equal(1);
     const after = await Promise.all(lab.hosts.map((h) => forwardsTo(lab, h.address)));
     lab.hosts.forEach((h, i) => expect(after[i]! - before[i]!, `forwards to ${h.address}`).to.be.greaterThan(0));

@@ -28,7 +28,8 @@ function readIdentities(run: PhasedRun, reading: PreflightReading): void {
   const registered = run.phases.find((p) => p.id === 'identities')?.results.get('localhost')?.[0]?.result.result;
   if (!registered) return;
   if (Array.isArray(registered.notes)) reading.notes.push(...(registered.notes as string[]));
-  if (Array.isArray(registered.live_members)) reading.liveMembers = (registered.live_members as { name: string; peerUrls: string[] }[]).map((m) => ({ name: m.name, peerUrls: m.peerUrls }));
+  if (Array.isArray(registered.live_members))
+    reading.liveMembers = (registered.live_members as { name: string; peerUrls: string[] }[]).map((m) => ({ name: m.name, peerUrls: m.peerUrls }));
   if (Array.isArray(registered.problems)) reading.problems.push(...(registered.problems as string[]));
 }
 
@@ -39,7 +40,11 @@ export function hostLabels(members: readonly { name: string; host: string }[]): 
 }
 
 /** `memberFacts: false` for a preflight without `etcd.preflight` (the rollback's). */
-export function readPreflight(run: PhasedRun, members: readonly EtcdMember[], expect: { memberFacts: boolean } = { memberFacts: true }): PreflightReading {
+export function readPreflight(
+  run: PhasedRun,
+  members: readonly EtcdMember[],
+  expect: { memberFacts: boolean } = { memberFacts: true },
+): PreflightReading {
   const reading: PreflightReading = { facts: new Map(), problems: [], warnings: [], notes: [] };
   readIdentities(run, reading);
   const phase = run.phases.find((p) => p.id === 'preflight');

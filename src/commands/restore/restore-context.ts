@@ -117,7 +117,10 @@ export function runLog(emit: Emit): RunLog {
 }
 
 /** The journal of an earlier run: continue an interrupted one; refuse while a rollback is unfinished. */
-async function readEarlierRun(journalFile: string, members: readonly EtcdMember[]): Promise<{ previous?: RestoreJournal; resuming?: RestoreJournal }> {
+async function readEarlierRun(
+  journalFile: string,
+  members: readonly EtcdMember[],
+): Promise<{ previous?: RestoreJournal; resuming?: RestoreJournal }> {
   const previous = await readJournal(journalFile);
   if (!previous) return {};
   if (previous.status === 'rolling-back' || previous.status === 'rollback-failed') {
@@ -175,7 +178,11 @@ function checkSnapshotAge(snapshot: ChosenSnapshot, ageMs: number, log: RunLog, 
 }
 
 /** Deploy-host mode needs the tool here and room for every member's archive. */
-async function deployHostScratch(members: readonly EtcdMember[], snapshot: ChosenSnapshot, runId: string): Promise<{ tool: RestoreTool; workDir: string; canBump: boolean }> {
+async function deployHostScratch(
+  members: readonly EtcdMember[],
+  snapshot: ChosenSnapshot,
+  runId: string,
+): Promise<{ tool: RestoreTool; workDir: string; canBump: boolean }> {
   const tool = await localRestoreTool();
   if (!tool) {
     throw new RefusedError(

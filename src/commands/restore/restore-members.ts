@@ -25,7 +25,9 @@ export function memberFacts(ctx: RestoreContext): Map<string, Record<string, unk
   for (const host of ctx.inventory.hosts.keys()) {
     facts.set(host, {
       restore_bump_revision: resuming ? (resuming.bumpRevision ?? 0) : new Deferred('restore_bump_revision (from the preflight)'),
-      restore_expected_revision: resuming ? resuming.snapshot.revision + (resuming.bumpRevision ?? 0) : new Deferred('restore_expected_revision (from the preflight)'),
+      restore_expected_revision: resuming
+        ? resuming.snapshot.revision + (resuming.bumpRevision ?? 0)
+        : new Deferred('restore_expected_revision (from the preflight)'),
     });
   }
   for (const m of ctx.members) {
@@ -41,7 +43,11 @@ export function memberFacts(ctx: RestoreContext): Map<string, Record<string, unk
 }
 
 /** The members, layouts and topologies a journal recorded, as the modules read them from the run's state. */
-export function stateFromJournal(state: RunState, journal: RestoreJournal, inventoryMembers: readonly ResolvedMember[] | readonly { host: string }[]): void {
+export function stateFromJournal(
+  state: RunState,
+  journal: RestoreJournal,
+  inventoryMembers: readonly ResolvedMember[] | readonly { host: string }[],
+): void {
   const cluster: RestoreClusterState = state.get(restoreClusterKey);
   const members: ResolvedMember[] = [];
   for (const base of inventoryMembers) {
@@ -79,7 +85,13 @@ export function settleMembers(ctx: RestoreContext, preflight: PreflightReading, 
         ...(member.walDir !== undefined ? { walDir: member.walDir, ...(layout?.walMode ? { walMode: layout.walMode } : {}) } : {}),
       });
     const tool = facts?.tool ?? journaled?.tool;
-    return { member, paths, hadOldData: journaled?.hadOldData ?? facts?.had_old_data ?? false, ...(tool ? { tool } : {}), canBump: facts?.can_bump_revision === true };
+    return {
+      member,
+      paths,
+      hadOldData: journaled?.hadOldData ?? facts?.had_old_data ?? false,
+      ...(tool ? { tool } : {}),
+      canBump: facts?.can_bump_revision === true,
+    };
   });
   ctx.members = resolved;
   ctx.paths = new Map(planMembers.map((m) => [m.member.host, m.paths]));
@@ -127,7 +139,13 @@ export function journalMembers(planMembers: readonly PlanMember[], state: RunSta
 }
 
 /** The facts restore.yml reads once the preflight is done. */
-export function setSettledFacts(inventory: Inventory, planMembers: readonly PlanMember[], bump: number, snapshotRevision: number, set: (host: string, name: string, value: unknown) => void): void {
+export function setSettledFacts(
+  inventory: Inventory,
+  planMembers: readonly PlanMember[],
+  bump: number,
+  snapshotRevision: number,
+  set: (host: string, name: string, value: unknown) => void,
+): void {
   for (const host of inventory.hosts.keys()) {
     set(host, 'restore_bump_revision', bump);
     set(host, 'restore_expected_revision', snapshotRevision + bump);

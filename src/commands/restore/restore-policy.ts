@@ -57,7 +57,12 @@ export function restorePolicy(writer: JournalWriter, members: readonly EtcdMembe
 }
 
 /** A rollback is never cut short: it is what leaves the cluster usable. */
-export function rollbackPolicy(writer: JournalWriter, members: readonly EtcdMember[], restoredDataAt: Map<string, string>, observe?: ObserveCluster): PhasePolicy {
+export function rollbackPolicy(
+  writer: JournalWriter,
+  members: readonly EtcdMember[],
+  restoredDataAt: Map<string, string>,
+  observe?: ObserveCluster,
+): PhasePolicy {
   return {
     shouldRun: (phase, host) => shouldRunRollbackPhase(writer.journal, phase, host),
     onBegin: (phase) =>

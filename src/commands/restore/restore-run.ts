@@ -127,7 +127,8 @@ async function restoreLocked(options: RestoreRunOptions, lock: RunLock | undefin
       onEvent: restoreEventsOf(ctx.emit),
     });
     const startedKubeMaster = run.phases.find((p) => p.id === 'start-kube-master');
-    if (startedKubeMaster && startedKubeMaster.ran.length > 0 && startedKubeMaster.failures.size === 0) await writer.mark('api-up', startedKubeMaster.endedAt);
+    if (startedKubeMaster && startedKubeMaster.ran.length > 0 && startedKubeMaster.failures.size === 0)
+      await writer.mark('api-up', startedKubeMaster.endedAt);
     return await conclude(ctx, procedure, writer, run, planMembers, options);
   } finally {
     await procedure.close();
@@ -186,7 +187,8 @@ async function confirm(ctx: RestoreContext, options: RestoreRunOptions): Promise
     );
   }
   const question = `Replace the data of all ${ctx.members.length} etcd members with this snapshot (revision ${ctx.snapshot.revision}, ${Math.round(ctx.ageMs / 60_000)} min old)?`;
-  if (!(await options.confirm(question))) throw new RefusedError('not confirmed; nothing was changed', 'run again and answer yes, or pass --yes', 'restore.not-confirmed');
+  if (!(await options.confirm(question)))
+    throw new RefusedError('not confirmed; nothing was changed', 'run again and answer yes, or pass --yes', 'restore.not-confirmed');
   ctx.restartLap(); // the time spent waiting for an answer at the prompt is not the tool's
 }
 
@@ -208,7 +210,15 @@ async function startJournal(
     status: 'in-progress',
     startedAt: new Date(ctx.started).toISOString(),
     updatedAt: now(),
-    snapshot: { path: snapshot.path, sha256: snapshot.sha256, size: snapshot.size, revision: snapshot.revision, totalKey: snapshot.totalKey, hasHash: snapshot.hasHash, takenAt: snapshot.takenAt },
+    snapshot: {
+      path: snapshot.path,
+      sha256: snapshot.sha256,
+      size: snapshot.size,
+      revision: snapshot.revision,
+      totalKey: snapshot.totalKey,
+      hasHash: snapshot.hasHash,
+      takenAt: snapshot.takenAt,
+    },
     members: journalMembers(planMembers, state),
     begun: [],
     done: {},
@@ -234,10 +244,22 @@ function baseReport(ctx: RestoreContext, planMembers: readonly PlanMember[]): Re
     resumed: Boolean(ctx.resuming),
     status: 'dry-run',
     exitCode: ExitCode.ok,
-    snapshot: { path: snapshot.path, sha256: snapshot.sha256, revision: snapshot.revision, totalKey: snapshot.totalKey, size: snapshot.size, takenAt: snapshot.takenAt },
+    snapshot: {
+      path: snapshot.path,
+      sha256: snapshot.sha256,
+      revision: snapshot.revision,
+      totalKey: snapshot.totalKey,
+      size: snapshot.size,
+      takenAt: snapshot.takenAt,
+    },
     rto: { wallMs: Date.now() - ctx.started, phases: [] },
     rpoMs: ctx.ageMs,
-    members: planMembers.map((m) => ({ host: m.member.host, name: m.member.name, dataDir: m.paths.dataDir, ...(m.hadOldData ? { oldDataAt: m.paths.asideDir } : {}) })),
+    members: planMembers.map((m) => ({
+      host: m.member.host,
+      name: m.member.name,
+      dataDir: m.paths.dataDir,
+      ...(m.hadOldData ? { oldDataAt: m.paths.asideDir } : {}),
+    })),
     journal: ctx.journalFile,
     warnings: ctx.warnings,
   };
@@ -250,10 +272,18 @@ function describeFailures(run: PhasedRun): string {
 }
 
 /** After the run: interrupted (no rollback: the operator chooses), failed (rolled back), or completed. */
-async function conclude(ctx: RestoreContext, procedure: Procedure, writer: JournalWriter, run: PhasedRun, planMembers: readonly PlanMember[], options: RestoreRunOptions): Promise<RestoreReport> {
+async function conclude(
+  ctx: RestoreContext,
+  procedure: Procedure,
+  writer: JournalWriter,
+  run: PhasedRun,
+  planMembers: readonly PlanMember[],
+  options: RestoreRunOptions,
+): Promise<RestoreReport> {
   const report = baseReport(ctx, planMembers);
   const hadOld = new Map(planMembers.map((m) => [m.member.host, m.hadOldData]));
-  const verdict = run.phases.find((p) => p.id === 'verify-cluster')?.results.get(DEPLOY_HOST)?.[0]?.result.result.verdict as ClusterVerdict | undefined;
+  const verdict = run.phases.find((p) => p.id === 'verify-cluster')?.results.get(DEPLOY_HOST)?.[0]?.result.result.verdict as
+    ClusterVerdict | undefined;
   if (verdict) report.verdict = verdict;
   const failed = run.failed;
   if (run.interrupted) {
@@ -263,7 +293,10 @@ async function conclude(ctx: RestoreContext, procedure: Procedure, writer: Journ
     report.status = writer.journal.status;
     report.exitCode = ExitCode.interrupted;
     report.failure = interruptedFailure(writer.journal, ctx.journalFile, failed?.id, run.phases.at(-1)?.id);
-  } else if (failed && (failed.id === 'start-kube-master' || failed.id === 'start-kube-node' || failed.id === 'cleanup' || isAfterVerification(run, failed.id))) {
+  } else if (
+    failed &&
+    (failed.id === 'start-kube-master' || failed.id === 'start-kube-node' || failed.id === 'cleanup' || isAfterVerification(run, failed.id))
+  ) {
     // etcd is restored and verified: rolling its data back would not bring these services up.
     await writer.update((j) => {
       j.status = 'completed';

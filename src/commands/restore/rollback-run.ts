@@ -66,7 +66,13 @@ export async function openRollback(
 }
 
 /** Stops, swaps back and starts; halts (rollback-failed) when a stop or a swap-back fails, since going on could start etcd on the wrong data. */
-export async function runRollback(procedure: Procedure, writer: JournalWriter, members: readonly EtcdMember[], reason: string, emit: Emit): Promise<RollbackOutcome> {
+export async function runRollback(
+  procedure: Procedure,
+  writer: JournalWriter,
+  members: readonly EtcdMember[],
+  reason: string,
+  emit: Emit,
+): Promise<RollbackOutcome> {
   await writer.update((j) => {
     j.status = 'rolling-back';
     j.rollback ??= { reason, startedAt: now(), begun: [], done: {} };
@@ -82,7 +88,8 @@ export async function runRollback(procedure: Procedure, writer: JournalWriter, m
   const problems = run.phases.flatMap((phase) =>
     [...phase.failures].map(([host, message]) => `${phase.id} on ${host === DEPLOY_HOST ? 'the deploy host' : host}: ${message}`),
   );
-  const verdict = run.phases.find((p) => p.id === 'verify-cluster')?.results.get(DEPLOY_HOST)?.[0]?.result.result.verdict as ClusterVerdict | undefined;
+  const verdict = run.phases.find((p) => p.id === 'verify-cluster')?.results.get(DEPLOY_HOST)?.[0]?.result.result.verdict as
+    ClusterVerdict | undefined;
   const onlyScratch = skipped.includes('start-etcd');
   const status: JournalStatus = problems.length > 0 ? 'rollback-failed' : onlyScratch ? 'aborted' : 'rolled-back';
   await writer.update((j) => {
@@ -146,7 +153,11 @@ async function rollbackLocked(options: RollbackRunOptions, lock: RunLock | undef
   const journal = await journalToUndo(journalFile, members);
   await lock?.setRunId(journal.runId);
   for (const note of lock?.notes ?? []) emit({ type: 'warning', message: note, at: now() });
-  const lines = [`Rollback of restore ${journal.runId} (${journal.status}) of etcd cluster "${journal.clusterToken}"`, ...rollbackMemberLines(journal, members), `  journal   ${journalFile}`];
+  const lines = [
+    `Rollback of restore ${journal.runId} (${journal.status}) of etcd cluster "${journal.clusterToken}"`,
+    ...rollbackMemberLines(journal, members),
+    `  journal   ${journalFile}`,
+  ];
   emit({ type: 'summary', text: `${lines.join('\n')}\n`, at: now() });
   const report = rollbackReport(journal, journalFile, members, options.dryRun === true);
   // Reachability and the login are checked under --dry-run too: a preview that cannot be carried out is worth knowing about.
@@ -158,8 +169,14 @@ async function rollbackLocked(options: RollbackRunOptions, lock: RunLock | undef
     emit({ type: 'plan', phases: plan, at: now() });
     if (options.dryRun) return { ...report, plan };
     if (!options.yes) {
-      if (!options.confirm) throw new RefusedError('refusing to roll back without confirmation: no terminal and no --yes; nothing was changed', 'run again with --yes', 'restore.not-confirmed');
-      if (!(await options.confirm(`Put the old data dirs back on all ${members.length} members?`))) throw new RefusedError('not confirmed; nothing was changed', undefined, 'restore.not-confirmed');
+      if (!options.confirm)
+        throw new RefusedError(
+          'refusing to roll back without confirmation: no terminal and no --yes; nothing was changed',
+          'run again with --yes',
+          'restore.not-confirmed',
+        );
+      if (!(await options.confirm(`Put the old data dirs back on all ${members.length} members?`)))
+        throw new RefusedError('not confirmed; nothing was changed', undefined, 'restore.not-confirmed');
     }
     const outcome = await runRollback(procedure, new JournalWriter(journalFile, journal), members, 'requested with --rollback', emit);
     report.status = outcome.status;
@@ -170,7 +187,12 @@ async function rollbackLocked(options: RollbackRunOptions, lock: RunLock | undef
     report.rto = { wallMs: Date.now() - started, phases: outcome.phases.map((p) => ({ id: p.id, ms: p.ms })) };
     report.members = members.map((m) => {
       const restoredDataAt = outcome.restoredDataAt.get(m.host);
-      return { host: m.host, name: m.name, dataDir: journal.members[m.host]?.paths.dataDir ?? m.dataDir, ...(restoredDataAt ? { restoredDataAt } : {}) };
+      return {
+        host: m.host,
+        name: m.name,
+        dataDir: journal.members[m.host]?.paths.dataDir ?? m.dataDir,
+        ...(restoredDataAt ? { restoredDataAt } : {}),
+      };
     });
     return report;
   } finally {
@@ -195,7 +217,12 @@ async function journalToUndo(journalFile: string, members: readonly EtcdMember[]
     );
   }
   const unknown = members.filter((m) => !journal.members[m.host]).map((m) => m.host);
-  if (unknown.length) throw new RefusedError(`the journal of restore ${journal.runId} has no record of ${unknown.join(', ')}`, 'roll back with the inventory the restore ran with', 'restore.journal-mismatch');
+  if (unknown.length)
+    throw new RefusedError(
+      `the journal of restore ${journal.runId} has no record of ${unknown.join(', ')}`,
+      'roll back with the inventory the restore ran with',
+      'restore.journal-mismatch',
+    );
   return journal;
 }
 
@@ -221,7 +248,14 @@ function rollbackReport(journal: RestoreJournal, journalFile: string, members: r
     resumed: false,
     status: 'dry-run',
     exitCode: ExitCode.ok,
-    snapshot: { path: journal.snapshot.path, sha256: journal.snapshot.sha256, revision: journal.snapshot.revision, totalKey: journal.snapshot.totalKey, size: journal.snapshot.size, takenAt: journal.snapshot.takenAt },
+    snapshot: {
+      path: journal.snapshot.path,
+      sha256: journal.snapshot.sha256,
+      revision: journal.snapshot.revision,
+      totalKey: journal.snapshot.totalKey,
+      size: journal.snapshot.size,
+      takenAt: journal.snapshot.takenAt,
+    },
     rto: { wallMs: 0, phases: [] },
     rpoMs: 0,
     members: members.map((m) => ({ host: m.host, name: m.name, dataDir: journal.members[m.host]?.paths.dataDir ?? m.dataDir })),

@@ -107,7 +107,8 @@ function identityOrigin(member: EtcdMember): string | undefined {
   const parts: string[] = [];
   if (resolved.topology === 'kubeadm') parts.push('kubeadm static pod');
   const fromConfig = Object.entries(resolved.sources ?? {}).filter(([, source]) => source.from === 'config');
-  if (fromConfig.length > 0) parts.push(`${fromConfig.map(([field]) => fieldNames[field] ?? field).join(', ')} from ${fromConfig[0]?.[1].file ?? 'its configuration'}`);
+  if (fromConfig.length > 0)
+    parts.push(`${fromConfig.map(([field]) => fieldNames[field] ?? field).join(', ')} from ${fromConfig[0]?.[1].file ?? 'its configuration'}`);
   if (resolved.walDir !== undefined) parts.push(`WAL apart in ${resolved.walDir}`);
   return parts.length > 0 ? parts.join('; ') : undefined;
 }
@@ -118,9 +119,7 @@ export function summaryText(input: SummaryInput): string {
   const { snapshot } = input;
   const token = input.members[0]?.token ?? '';
   const lines: string[] = [];
-  lines.push(
-    `Restore of etcd cluster "${token}" (${input.members.length} members), run ${input.runId}${input.resuming ? ' (continuing)' : ''}`,
-  );
+  lines.push(`Restore of etcd cluster "${token}" (${input.members.length} members), run ${input.runId}${input.resuming ? ' (continuing)' : ''}`);
   lines.push(`  snapshot  ${snapshot.path}`);
   lines.push(
     `            revision ${snapshot.revision}, ${snapshot.totalKey} keys, ${(snapshot.size / 1048576).toFixed(1)} MiB, sha256 ${snapshot.sha256.slice(0, 16)}..., ${snapshot.hasHash ? 'hash trailer ok' : 'no hash trailer'}`,

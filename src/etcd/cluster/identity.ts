@@ -51,14 +51,22 @@ export function judgeIdentity(observations: readonly MemberObservation[], expect
   return findings;
 }
 
-function checkAnswers(observations: readonly MemberObservation[], answered: readonly Answered[], expect: IdentityExpectation, findings: IdentityFindings): void {
+function checkAnswers(
+  observations: readonly MemberObservation[],
+  answered: readonly Answered[],
+  expect: IdentityExpectation,
+  findings: IdentityFindings,
+): void {
   const quorum = quorumSize(expect.members.length);
   const silentOk = expect.quorumOnly === true && answered.length >= quorum;
   for (const o of observations) {
-    if (!answered.includes(o as Answered)) (silentOk ? findings.warnings : findings.problems).push(`${label(o)} does not answer at ${o.endpoint}: ${o.error ?? 'no status'}`);
+    if (!answered.includes(o as Answered))
+      (silentOk ? findings.warnings : findings.problems).push(`${label(o)} does not answer at ${o.endpoint}: ${o.error ?? 'no status'}`);
   }
-  if (expect.quorumOnly && answered.length < quorum) findings.problems.push(`only ${answered.length} of ${expect.members.length} members answer; a quorum needs ${quorum}`);
-  for (const m of expect.members.filter((m) => !observations.some((o) => o.host === m.host))) findings.problems.push(`${m.name} (${m.host}) was not asked`);
+  if (expect.quorumOnly && answered.length < quorum)
+    findings.problems.push(`only ${answered.length} of ${expect.members.length} members answer; a quorum needs ${quorum}`);
+  for (const m of expect.members.filter((m) => !observations.some((o) => o.host === m.host)))
+    findings.problems.push(`${m.name} (${m.host}) was not asked`);
 }
 
 /** One member id on several hosts, several leaders, several cluster ids: not one cluster. */

@@ -92,7 +92,11 @@ export function parseStatusOverSsh(member: EtcdMember, result: ExecResult, durat
     if (list && Array.isArray(list.members)) {
       observation.members = list.members.map((m): ObservedMember => {
         const entry = obj(m);
-        return { id: hex(entry.ID), name: typeof entry.name === 'string' ? entry.name : '', peerUrls: Array.isArray(entry.peerURLs) ? entry.peerURLs.map(String) : [] };
+        return {
+          id: hex(entry.ID),
+          name: typeof entry.name === 'string' ? entry.name : '',
+          peerUrls: Array.isArray(entry.peerURLs) ? entry.peerURLs.map(String) : [],
+        };
       });
     }
     return observation;

@@ -55,4 +55,3 @@ export function judgeLoginAccess(probe: AccessProbe, login: { user: string; beco
   }
   return { effectiveUser, problems };
 }
-

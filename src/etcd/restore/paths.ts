@@ -59,7 +59,12 @@ export function restorePaths(dataDir: string, runId: string, options: PathOption
   const data: SwapPaths =
     mode === 'rename'
       ? { live: dir, aside: `${dir}.before-restore-${runId}`, fresh: newDir, rolledBack: `${dir}.rolled-back-${runId}` }
-      : { live: `${dir}/member`, aside: `${dir}/member.before-restore-${runId}`, fresh: `${newDir}/member`, rolledBack: `${dir}/member.rolled-back-${runId}` };
+      : {
+          live: `${dir}/member`,
+          aside: `${dir}/member.before-restore-${runId}`,
+          fresh: `${newDir}/member`,
+          rolledBack: `${dir}/member.rolled-back-${runId}`,
+        };
   const paths: MemberRestorePaths = {
     dataDir: dir,
     parentDir,
@@ -76,7 +81,14 @@ export function restorePaths(dataDir: string, runId: string, options: PathOption
     const walMode = options.walMode ?? 'rename';
     paths.wal =
       walMode === 'rename'
-        ? { dir: wal, mode: walMode, live: wal, aside: `${wal}.before-restore-${runId}`, fresh: `${wal}.restore-${runId}`, rolledBack: `${wal}.rolled-back-${runId}` }
+        ? {
+            dir: wal,
+            mode: walMode,
+            live: wal,
+            aside: `${wal}.before-restore-${runId}`,
+            fresh: `${wal}.restore-${runId}`,
+            rolledBack: `${wal}.rolled-back-${runId}`,
+          }
         : {
             dir: wal,
             mode: walMode,

@@ -99,7 +99,14 @@ export const etcdSnapshotOnMemberModule = defineModule({
       const { taken } = tried;
       attempt.taken = taken;
       const after = failures.length > 0 ? ` (after ${failures.join('; ')})` : '';
-      const result = { partial_path: taken.partialPath, bytes: taken.bytes, sha256: taken.sha256, member: taken.member, host: taken.host, method: taken.method };
+      const result = {
+        partial_path: taken.partialPath,
+        bytes: taken.bytes,
+        sha256: taken.sha256,
+        member: taken.member,
+        host: taken.host,
+        method: taken.method,
+      };
       return { changed: true, msg: `${taken.bytes} bytes from ${member.name} via etcdctl${after}`, result };
     }
     return failAttempt(attempt, `no member gave a snapshot with etcdctl: ${failures.join('; ')}`);
@@ -118,7 +125,10 @@ async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): 
   const started = Date.now();
   let stage = `etcdctl snapshot save on ${host}`;
   try {
-    const saved = (yield* exec(saveOnMemberCommand(member, remotePath, { ...options, certs: options.certsFor(member) }), { host, timeoutMs: (options.timeoutSeconds + 15) * 1000 }));
+    const saved = yield* exec(saveOnMemberCommand(member, remotePath, { ...options, certs: options.certsFor(member) }), {
+      host,
+      timeoutMs: (options.timeoutSeconds + 15) * 1000,
+    });
     if (!saved) {
       yield* download({ host, src: remotePath, dest: localPath, mode: 0o600 });
       return { planned: true };
@@ -132,7 +142,7 @@ async function* snapshotFromMember(member: EtcdMember, options: MemberOptions): 
     // its sha256 against the member's and renames it to `localPath`, itself a temporary name that only
     // etcd.verify promotes.
     stage = `copying ${remotePath} from ${host}`;
-    const transfer = (yield* download({ host, src: remotePath, dest: localPath, mode: 0o600 }));
+    const transfer = yield* download({ host, src: remotePath, dest: localPath, mode: 0o600 });
     if (!transfer) return { failure: `${stage} failed: no result` };
     if (options.signal?.aborted) {
       // Interrupted while the copy ran to its end: the run stops before etcd.verify, so nothing would remove it.

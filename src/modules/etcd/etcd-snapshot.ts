@@ -30,7 +30,11 @@ export const etcdSnapshotModule = defineModule({
     if (sources.problem !== undefined && (first !== undefined || !ctx.dryRun)) return failAttempt(attempt, sources.problem);
     if (!first) {
       if (ctx.dryRun) {
-        yield* call(`etcd maintenance.snapshot from the first healthy member (etcd.status) -> ${dir}/snapshot_<UTC time>.db.partial-* (0600, fsync)`, false, () => Promise.resolve());
+        yield* call(
+          `etcd maintenance.snapshot from the first healthy member (etcd.status) -> ${dir}/snapshot_<UTC time>.db.partial-* (0600, fsync)`,
+          false,
+          () => Promise.resolve(),
+        );
         return { changed: true };
       }
       return failAttempt(attempt, sources.problem ?? 'no member to take a snapshot from');

@@ -22,7 +22,11 @@ export const etcdVerifyModule = defineModule({
     if (!taken) {
       // --dry-run: the snapshot exists only at run time; show the step that would check it.
       if (ctx.dryRun) {
-        yield* call(`verify the new snapshot (sha256 trailer, bbolt pages, revision/keys/hash); if good: name it ${dir}/snapshot_<time>_rev<revision>.db, point snapshot.db at it`, false, () => Promise.resolve());
+        yield* call(
+          `verify the new snapshot (sha256 trailer, bbolt pages, revision/keys/hash); if good: name it ${dir}/snapshot_<time>_rev<revision>.db, point snapshot.db at it`,
+          false,
+          () => Promise.resolve(),
+        );
         return { changed: true };
       }
       return failAttempt(attempt, `no snapshot to verify${attempt.error ? ` (${attempt.error})` : ''}`);
@@ -38,7 +42,14 @@ export const etcdVerifyModule = defineModule({
     return {
       changed: true,
       msg: `${accepted.file}: revision ${report.status.revision}, ${report.status.totalKey} keys, ${report.fileSize} bytes, verified in ${report.durationMs} ms`,
-      result: { file: accepted.file, pointer: accepted.pointer, size: report.fileSize, sha256: report.sha256, revision: report.status.revision, keys: report.status.totalKey },
+      result: {
+        file: accepted.file,
+        pointer: accepted.pointer,
+        size: report.fileSize,
+        sha256: report.sha256,
+        revision: report.status.revision,
+        keys: report.status.totalKey,
+      },
     };
   },
 });

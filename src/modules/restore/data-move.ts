@@ -42,7 +42,10 @@ export const dataMoveBackModule = defineModule({
     const found = memberContext(ctx, args.run_id);
     if (isOutcome(found)) return found;
     const { paths } = found;
-    const run = mustSucceed(yield* exec(revertSwapCommand(paths, toBool(args.had_old_data, true)), { timeoutMs: 60_000 }), 'put the old data dir back');
+    const run = mustSucceed(
+      yield* exec(revertSwapCommand(paths, toBool(args.had_old_data, true)), { timeoutMs: 60_000 }),
+      'put the old data dir back',
+    );
     const said = run?.stdout.trim();
     return outcomeOf(said, 'already-reverted', {
       data_dir: paths.dataDir,

@@ -27,7 +27,6 @@ import type { Step } from '../step.js';
 import { isOutcome, memberContext, runIdSchema } from './member-context.js';
 import { hostTopology, restoreClusterKey, type MemberLayout } from './restore-state.js';
 
-
 export interface CertificateFact {
   file: string;
   subject: string;
@@ -138,7 +137,8 @@ function* checkTool(result: EtcdPreflightResult, needed: boolean): Generator<Ste
   const tool = yield* check(toolCommand());
   const parsed = tool?.exitCode === 0 ? parseTool(tool.stdout) : undefined;
   if (parsed) result.tool = parsed;
-  else if (tool && needed) result.problems.push("neither etcdutl nor etcdctl is on the PATH; install etcd's tools there or use --restore-on deploy-host");
+  else if (tool && needed)
+    result.problems.push("neither etcdutl nor etcdctl is on the PATH; install etcd's tools there or use --restore-on deploy-host");
   if (parsed !== 'etcdutl') return;
   const help = yield* check(bumpRevisionCommand());
   result.can_bump_revision = help?.stdout.trim() === 'yes';
@@ -164,7 +164,8 @@ function* checkSpace(result: EtcdPreflightResult, paths: MemberRestorePaths, sna
       continue;
     }
     result.free_kib = Math.min(result.free_kib ?? free, free);
-    if (free * 1024 < need.bytes) result.problems.push(`${need.dir} has ${mib(free * 1024)} free; the restore needs ${mib(need.bytes)} there (${need.what})`);
+    if (free * 1024 < need.bytes)
+      result.problems.push(`${need.dir} has ${mib(free * 1024)} free; the restore needs ${mib(need.bytes)} there (${need.what})`);
   }
 }
 
@@ -181,7 +182,11 @@ interface TlsFiles {
 function certificateFiles(member: EtcdMember, settings: EtcdSettings | undefined): TlsFiles[] {
   // The files as the member sees them (kubeasz keeps its copies in ca_dir, not in the cluster folder).
   const tls = memberTlsFiles(member);
-  const own: TlsFiles = compact({ ca: settings?.trustedCaFile ?? tls.caFile, cert: settings?.certFile ?? tls.certFile, key: settings?.keyFile ?? tls.keyFile });
+  const own: TlsFiles = compact({
+    ca: settings?.trustedCaFile ?? tls.caFile,
+    cert: settings?.certFile ?? tls.certFile,
+    key: settings?.keyFile ?? tls.keyFile,
+  });
   const client: TlsFiles = compact({
     ca: tls.caFile === own.ca ? undefined : tls.caFile,
     cert: tls.certFile === own.cert ? undefined : tls.certFile,
@@ -228,6 +233,10 @@ function* checkKubelet(result: EtcdPreflightResult): Generator<Step, void, unkno
   const probe = yield* check(kubeletProbeCommand());
   if (!probe) return;
   const out = probe.stdout;
-  if (!out.includes('kubelet active')) result.problems.push('kubelet is not active: it is what stops and starts the static pods; start it first (systemctl start kubelet)');
-  if (!out.includes('crictl ok')) result.problems.push('crictl does not answer: it is needed to see the static pods stop and start; install it, or point /etc/crictl.yaml at the container runtime');
+  if (!out.includes('kubelet active'))
+    result.problems.push('kubelet is not active: it is what stops and starts the static pods; start it first (systemctl start kubelet)');
+  if (!out.includes('crictl ok'))
+    result.problems.push(
+      'crictl does not answer: it is needed to see the static pods stop and start; install it, or point /etc/crictl.yaml at the container runtime',
+    );
 }

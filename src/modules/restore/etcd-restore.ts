@@ -46,7 +46,7 @@ export const etcdRestoreModule = defineModule({
     } else {
       let tool = args.tool === 'auto' || args.tool === undefined ? undefined : args.tool;
       if (!tool) {
-        const probe = (yield* check(toolCommand()));
+        const probe = yield* check(toolCommand());
         tool = probe?.exitCode === 0 ? parseTool(probe.stdout) : undefined;
         if (probe && !tool) return { changed: false, failed: true, msg: 'neither etcdutl nor etcdctl is on the PATH' };
         tool ??= 'etcdutl';

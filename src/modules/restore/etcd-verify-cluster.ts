@@ -27,13 +27,16 @@ export const etcdVerifyClusterModule = defineModule({
     // The members as checked before the restore (or as the journal recorded them, for a rollback).
     const members = restoreMembers(ctx);
     const quorumOnly = toBool(args.quorum_only);
-    const need: ClusterNeed = quorumOnly ? { kind: 'quorum', members } : { kind: 'restored', members, ...(args.revision !== undefined ? { revision: args.revision } : {}) };
+    const need: ClusterNeed = quorumOnly
+      ? { kind: 'quorum', members }
+      : { kind: 'restored', members, ...(args.revision !== undefined ? { revision: args.revision } : {}) };
     const what = quorumOnly
       ? "a quorum answers with one leader and the inventory's members"
       : `all answer, one leader, one cluster id, members = inventory${args.revision !== undefined ? `, revision = ${args.revision}` : ''}`;
     const description = `etcd status + member list on each of the ${members.length} members until ${what} (at most ${args.timeout_seconds}s)`;
     const waited = yield* call(description, false, (signal) =>
-      waitForVerifiedCluster(members, need, { timeoutMs: args.timeout_seconds * 1000, signal, observe: clusterObserver(ctx.state, ctx.inventory) }),);
+      waitForVerifiedCluster(members, need, { timeoutMs: args.timeout_seconds * 1000, signal, observe: clusterObserver(ctx.state, ctx.inventory) }),
+    );
     if (!waited) return { changed: false };
     const { verdict } = waited;
     const result = { verdict, observations: waited.observations, waited_ms: waited.waitedMs };

@@ -73,7 +73,14 @@ export function splitReason(answers: readonly MemberObservation[]): string | und
   if (new Set(ids).size < ids.length) return 'several members answer with one member id';
   const leaders = answers.filter((o) => o.isLeader).length;
   if (leaders > 1) return `${leaders} leaders`;
-  const lists = new Set(answers.map((o) => (o.members ?? []).map((m) => m.id).sort().join(',')));
+  const lists = new Set(
+    answers.map((o) =>
+      (o.members ?? [])
+        .map((m) => m.id)
+        .sort()
+        .join(','),
+    ),
+  );
   if (lists.size > 1) return 'the members list different members';
   return undefined;
 }
@@ -85,12 +92,23 @@ function kubeletProblems(ctx: ModuleContext): string[] {
     const host = ctx.inventory.hosts.get(name);
     if (!host || hostTopology(ctx, name) !== 'kubeadm') continue;
     if (host.vars.kube_node_services !== undefined && kubeNodeServices(host).includes('kubelet')) {
-      problems.push(`${name}: kube_node_services lists kubelet, but kubelet runs this host's static pods and must stay up during a kubeadm restore; fix: leave kubelet out of kube_node_services for ${name}`);
+      problems.push(
+        `${name}: kube_node_services lists kubelet, but kubelet runs this host's static pods and must stay up during a kubeadm restore; fix: leave kubelet out of kube_node_services for ${name}`,
+      );
     }
   }
   return problems;
 }
 
 function describe(m: ResolvedMember): Record<string, unknown> {
-  return { host: m.host, name: m.name, peer_url: m.peerUrl, client_url: m.clientUrl, data_dir: m.dataDir, ...(m.walDir ? { wal_dir: m.walDir } : {}), topology: m.topology, sources: m.sources };
+  return {
+    host: m.host,
+    name: m.name,
+    peer_url: m.peerUrl,
+    client_url: m.clientUrl,
+    data_dir: m.dataDir,
+    ...(m.walDir ? { wal_dir: m.walDir } : {}),
+    topology: m.topology,
+    sources: m.sources,
+  };
 }

@@ -53,7 +53,8 @@ export const etcdMemberConfigModule = defineModule({
       if (configFile !== undefined) for (const [path, text] of yield* readFiles([configFile])) files.set(path, text);
       config = configFromUnit(ctx.host.name, layout, files, unit);
     }
-    if (forced === 'kubeadm' && !layout.manifest && !layout.staticPods.includes('kube-apiserver')) config.problems.push(`etcd_topology is kubeadm, but ${args.manifests_dir} holds no static pod of the control plane`);
+    if (forced === 'kubeadm' && !layout.manifest && !layout.staticPods.includes('kube-apiserver'))
+      config.problems.push(`etcd_topology is kubeadm, but ${args.manifests_dir} holds no static pod of the control plane`);
     ctx.state.get(restoreClusterKey).configs.set(ctx.host.name, config);
     ctx.state.get(memberSettingsKey).set(ctx.host.name, { topology: config.topology, settings: config.settings });
     const { settings } = config;
@@ -61,7 +62,14 @@ export const etcdMemberConfigModule = defineModule({
     return {
       changed: false,
       msg: `${summary}${settings.name ? `; member ${settings.name}` : ''}${settings.dataDir ? `, data ${settings.dataDir}` : ''}${settings.walDir ? `, WAL ${settings.walDir}` : ''}`,
-      result: { topology: config.topology, static_pods: config.staticPods, sources: config.sources, settings, config_problems: config.problems, notes: config.notes },
+      result: {
+        topology: config.topology,
+        static_pods: config.staticPods,
+        sources: config.sources,
+        settings,
+        config_problems: config.problems,
+        notes: config.notes,
+      },
     };
   },
 });

@@ -27,7 +27,8 @@ interface Move {
 
 /** The command that moves a host's static pods, or why it cannot be built. */
 function staticPodsCommand(ctx: ModuleContext, args: Move, pods: readonly string[]): string | { problem: string } {
-  if (args.run_id === undefined) return { problem: `${ctx.host.name} runs kubeadm's static pods: run_id is needed to name the folder their manifests wait in` };
+  if (args.run_id === undefined)
+    return { problem: `${ctx.host.name} runs kubeadm's static pods: run_id is needed to name the folder their manifests wait in` };
   const aside = manifestsAsideDir(args.manifests_dir, args.run_id);
   return args.state === 'stopped'
     ? stopStaticPodsCommand(args.manifests_dir, aside, pods, args.wait_seconds)
@@ -73,16 +74,27 @@ export const kubeServicesModule = defineModule({
       const pods = kubeMasterServices(ctx.host);
       const built = staticPodsCommand(ctx, args, pods);
       if (typeof built !== 'string') return { changed: false, failed: true, msg: built.problem };
-      mustSucceed(yield* exec(built, { timeoutMs: (args.wait_seconds + 30) * 1000 }), `${args.state === 'stopped' ? 'stop' : 'start'} the static pods ${pods.join(', ')}`);
+      mustSucceed(
+        yield* exec(built, { timeoutMs: (args.wait_seconds + 30) * 1000 }),
+        `${args.state === 'stopped' ? 'stop' : 'start'} the static pods ${pods.join(', ')}`,
+      );
       return { changed: true, result: { names: pods, topology: 'kubeadm', state: args.state } };
     }
     // kubeadm workers run kube-proxy as a pod and need kubelet up: only units the inventory names are touched.
-    const units = args.group === 'kube_master' ? kubeMasterServices(ctx.host) : kubeadm && ctx.host.vars.kube_node_services === undefined ? [] : kubeNodeServices(ctx.host);
+    const units =
+      args.group === 'kube_master'
+        ? kubeMasterServices(ctx.host)
+        : kubeadm && ctx.host.vars.kube_node_services === undefined
+          ? []
+          : kubeNodeServices(ctx.host);
     if (units.length === 0) return { changed: false, msg: `no ${args.group} services to ${args.state === 'stopped' ? 'stop' : 'start'}` };
     // Stop in reverse order of start (apiserver last down, first up).
-    const command = args.state === 'stopped' ? stopUnitsCommand([...units].reverse(), args.wait_seconds) : startUnitsCommand(units, args.wait_seconds);
-    mustSucceed(yield* exec(command, { timeoutMs: (args.wait_seconds + 30) * 1000 }), `${args.state === 'stopped' ? 'stop' : 'start'} ${units.join(', ')}`);
+    const command =
+      args.state === 'stopped' ? stopUnitsCommand([...units].reverse(), args.wait_seconds) : startUnitsCommand(units, args.wait_seconds);
+    mustSucceed(
+      yield* exec(command, { timeoutMs: (args.wait_seconds + 30) * 1000 }),
+      `${args.state === 'stopped' ? 'stop' : 'start'} ${units.join(', ')}`,
+    );
     return { changed: true, result: { names: units, state: args.state } };
   },
 });
-

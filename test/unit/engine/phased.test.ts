@@ -60,7 +60,8 @@ describe('engine: the journaled-phase strategy', () => {
     const lastA = Math.max(...order.map((t, i) => (t === 'a1' || t === 'a2' ? i : -1)));
     const firstB = order.indexOf('b');
     expect(lastA).to.be.lessThan(firstB);
-    for (const host of hosts) expect(network.commandsOn(host)).to.deep.equal([`echo a1 ${host}`, `echo a2 ${host}`, `echo b ${host}`, `echo d ${host}`]);
+    for (const host of hosts)
+      expect(network.commandsOn(host)).to.deep.equal([`echo a1 ${host}`, `echo a2 ${host}`, `echo b ${host}`, `echo d ${host}`]);
     expect([...run.phases[2]!.results.keys()]).to.deep.equal(['localhost']);
   });
 
@@ -95,13 +96,18 @@ describe('engine: the journaled-phase strategy', () => {
     expect(stopped.run.phases.map((p) => p.id)).to.deep.equal(['a']);
     expect(stopped.summary.exitCode).to.equal(3);
 
-    const kept = await phased({ runsAfterFailure: (phase, failed) => phase === 'task-an-untagged-task-is-a-phase-of-its-own' && failed === 'a' }, fail);
+    const kept = await phased(
+      { runsAfterFailure: (phase, failed) => phase === 'task-an-untagged-task-is-a-phase-of-its-own' && failed === 'a' },
+      fail,
+    );
     expect(kept.run.phases.map((p) => p.id)).to.deep.equal(['a', 'task-an-untagged-task-is-a-phase-of-its-own']);
     expect(kept.network.commandsOn('10.0.0.1')).to.deep.equal(['echo a1 10.0.0.1', 'echo a2 10.0.0.1', 'echo d 10.0.0.1']);
   });
 
   it('runs waves one after the other (the followers, then the leader), but never in a dry-run', async () => {
-    const { network } = await phased({ waves: (phase, h) => (phase === 'b' ? Promise.resolve([h.filter((x) => x !== '10.0.0.1'), ['10.0.0.1']]) : undefined) });
+    const { network } = await phased({
+      waves: (phase, h) => (phase === 'b' ? Promise.resolve([h.filter((x) => x !== '10.0.0.1'), ['10.0.0.1']]) : undefined),
+    });
     const bs = network.log.filter((e) => e.text.startsWith('echo b')).map((e) => e.host);
     expect(bs.at(-1)).to.equal('10.0.0.1');
     let asked = false;
@@ -143,6 +149,11 @@ describe('engine: the journaled-phase strategy', () => {
     const { events } = await phased({});
     expect(events[0]).to.include({ type: 'phase-start', phase: 'a', title: 'first of phase a' });
     expect(events.filter((e) => e.type === 'task' && e.phase === 'a')).to.have.length(6);
-    expect(events.filter((e) => e.type === 'phase-end').map((e) => e.phase)).to.deep.equal(['a', 'b', 'c', 'task-an-untagged-task-is-a-phase-of-its-own']);
+    expect(events.filter((e) => e.type === 'phase-end').map((e) => e.phase)).to.deep.equal([
+      'a',
+      'b',
+      'c',
+      'task-an-untagged-task-is-a-phase-of-its-own',
+    ]);
   });
 });

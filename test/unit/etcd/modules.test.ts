@@ -102,7 +102,7 @@ describe('etcd backup modules', () => {
     ]);
   });
 
-  it('etcd.snapshot: without a survey or names there is no member to ask; the failure is the attempt\'s', async () => {
+  it("etcd.snapshot: without a survey or names there is no member to ask; the failure is the attempt's", async () => {
     const c = ctx();
     const { outcome } = await drive(etcdSnapshotModule, {}, scripted(), c);
     expect(outcome).to.include({ failed: true });
@@ -163,12 +163,18 @@ describe('etcd backup modules', () => {
         const c = ctx();
         c.inventory = { ...c.inventory, dir: '/nonexistent-orchestrate-test' };
         Object.assign(c.state.get(backupAttemptKey), { startedAt: '2026-11-22T10:00:00.000Z', survey, ...parts });
-        const { outcome } = await drive(etcdRecordModule, {}, (step: Step) => (step.kind === 'call' ? { written: false, warning: 'read-only test' } : undefined), c);
+        const { outcome } = await drive(
+          etcdRecordModule,
+          {},
+          (step: Step) => (step.kind === 'call' ? { written: false, warning: 'read-only test' } : undefined),
+          c,
+        );
         const record = c.state.peek(backupAttemptKey)?.record;
         expect(record?.start).to.equal('2026-11-22T10:00:00.000Z');
         expect(record?.error).to.equal(error);
         expect(record?.result).to.equal(error === undefined ? 'ok' : 'failed');
-        if (error === undefined) expect(record).to.include({ revision: 42, keys: 7, member: 'etcd-10.0.0.1', etcdVersion: '3.4.23', clusterId: 'cid' });
+        if (error === undefined)
+          expect(record).to.include({ revision: 42, keys: 7, member: 'etcd-10.0.0.1', etcdVersion: '3.4.23', clusterId: 'cid' });
         expect(outcome.msg).to.contain('read-only test');
       });
     }

@@ -575,7 +575,10 @@ describe('etcd.snapshot-on-member through the engine (fake transports)', () => {
   it('interrupted during etcdctl: the save is aborted, the copy still removed (without the abort signal), no other member tried, exit 130', async () => {
     const controller = new AbortController();
     // Interrupted once etcdctl runs, however slow the machine is to get there.
-    const { summary, log, backupDir } = await runOnMember({ '10.0.0.1': { save: 'hang', onHang: () => controller.abort() } }, { signal: controller.signal });
+    const { summary, log, backupDir } = await runOnMember(
+      { '10.0.0.1': { save: 'hang', onHang: () => controller.abort() } },
+      { signal: controller.signal },
+    );
     dirs.push(backupDir);
     expect(summary.interrupted).to.equal(true);
     expect(summary.exitCode).to.equal(130);

@@ -122,7 +122,7 @@ describe('etcd.preflight', () => {
     });
     expect(steps.every((s) => s.kind === 'exec' && s.readOnly === true)).to.equal(true);
     expect(steps.map(command)).to.deep.equal([
-      "if mountpoint -q /var/lib/etcd 2>/dev/null || { [ -d /var/lib/etcd ] && [ \"$(stat -c %d /var/lib/etcd)\" != \"$(stat -c %d /var/lib/etcd/..)\" ]; }; then echo mount; else echo dir; fi",
+      'if mountpoint -q /var/lib/etcd 2>/dev/null || { [ -d /var/lib/etcd ] && [ "$(stat -c %d /var/lib/etcd)" != "$(stat -c %d /var/lib/etcd/..)" ]; }; then echo mount; else echo dir; fi',
       'command -v etcdutl || command -v etcdctl',
       'if [ -d /var/lib/etcd ]; then echo yes; else echo no; fi',
       'df -Pk /var/lib',
@@ -228,11 +228,31 @@ describe('restore modules', () => {
     const refused = await drive(etcdServiceModule, '10.0.0.1', { state: 'stopped' }, () => ok(), inventory({ etcd_topology: 'static-pod' }));
     expect(refused.steps).to.deep.equal([]);
     expect(refused.outcome.msg).to.contain('run_id is needed');
-    const stop = await drive(etcdServiceModule, '10.0.0.1', { state: 'stopped', run_id: RUN }, () => ok('stopped\n'), inventory({ etcd_topology: 'kubeadm' }));
-    expect(command(stop.steps[0]!)).to.match(/^sh -c .* sh \/etc\/kubernetes\/manifests \/etc\/kubernetes\/orchestrate-aside-20261115T101500Z 90 etcd$/s);
-    const masters = await drive(kubeServicesModule, '10.0.0.1', { group: 'kube_master', state: 'started', run_id: RUN }, () => ok('started\n'), inventory({ etcd_topology: 'kubeadm' }));
+    const stop = await drive(
+      etcdServiceModule,
+      '10.0.0.1',
+      { state: 'stopped', run_id: RUN },
+      () => ok('stopped\n'),
+      inventory({ etcd_topology: 'kubeadm' }),
+    );
+    expect(command(stop.steps[0]!)).to.match(
+      /^sh -c .* sh \/etc\/kubernetes\/manifests \/etc\/kubernetes\/orchestrate-aside-20261115T101500Z 90 etcd$/s,
+    );
+    const masters = await drive(
+      kubeServicesModule,
+      '10.0.0.1',
+      { group: 'kube_master', state: 'started', run_id: RUN },
+      () => ok('started\n'),
+      inventory({ etcd_topology: 'kubeadm' }),
+    );
     expect(command(masters.steps[0]!)).to.match(/ 90 kube-apiserver kube-controller-manager kube-scheduler$/);
-    const workers = await drive(kubeServicesModule, '10.0.0.9', { group: 'kube_node', state: 'stopped', run_id: RUN }, () => ok(), inventory({ etcd_topology: 'kubeadm' }));
+    const workers = await drive(
+      kubeServicesModule,
+      '10.0.0.9',
+      { group: 'kube_node', state: 'stopped', run_id: RUN },
+      () => ok(),
+      inventory({ etcd_topology: 'kubeadm' }),
+    );
     expect(workers.steps).to.deep.equal([]);
     expect(workers.outcome.msg).to.equal('no kube_node services to stop');
   });

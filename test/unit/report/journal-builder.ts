@@ -4,8 +4,29 @@ import type { RestorePhase } from '../../../src/etcd/restore/journal.js';
 import { restorePaths } from '../../../src/etcd/restore/paths.js';
 
 /** The phases of playbooks/restore.yml and playbooks/restore-rollback.yml that change something, in order (their tags). */
-export const RESTORE_PHASES = ['copy-snapshot', 'restore-data', 'stop-kube-node', 'stop-kube-master', 'stop-etcd', 'swap-data', 'start-etcd', 'verify-cluster', 'start-kube-master', 'start-kube-node', 'cleanup'];
-export const ROLLBACK_PHASES = ['stop-kube-node', 'stop-kube-master', 'stop-etcd', 'revert-data', 'start-etcd', 'verify-cluster', 'start-kube-master', 'start-kube-node'];
+export const RESTORE_PHASES = [
+  'copy-snapshot',
+  'restore-data',
+  'stop-kube-node',
+  'stop-kube-master',
+  'stop-etcd',
+  'swap-data',
+  'start-etcd',
+  'verify-cluster',
+  'start-kube-master',
+  'start-kube-node',
+  'cleanup',
+];
+export const ROLLBACK_PHASES = [
+  'stop-kube-node',
+  'stop-kube-master',
+  'stop-etcd',
+  'revert-data',
+  'start-etcd',
+  'verify-cluster',
+  'start-kube-master',
+  'start-kube-node',
+];
 import type { JournalTimings, PhaseTiming, TimedJournal } from '../../../src/report/phase-timings.js';
 
 export const HOSTS = ['10.0.0.1', '10.0.0.2', '10.0.0.3'];

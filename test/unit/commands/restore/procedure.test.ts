@@ -44,7 +44,10 @@ function kubeadmManifest(host: string): string {
 /** The member's own configuration (what etcd.member-config reads): a kubeasz unit, or kubeadm's manifest. */
 function configAnswer(host: string, command: string): Partial<ExecResult> {
   const marker = /'(==orchestrate-[0-9a-f]+)'/.exec(command)?.[1] ?? '';
-  if (layout.manifest) return { stdout: `${marker} pod etcd\n${marker} pod kube-apiserver\n${marker} file /etc/kubernetes/manifests/etcd.yaml\n${layout.manifest(host)}\n` };
+  if (layout.manifest)
+    return {
+      stdout: `${marker} pod etcd\n${marker} pod kube-apiserver\n${marker} file /etc/kubernetes/manifests/etcd.yaml\n${layout.manifest(host)}\n`,
+    };
   const unit = [
     `${marker} unit /etc/systemd/system/etcd.service`,
     '[Service]',
@@ -66,13 +69,16 @@ function memberAnswers(uid = 0): (host: string, command: string) => Partial<Exec
     if (command.startsWith('if systemctl is-active --quiet kubelet')) return { stdout: 'kubelet active\ncrictl ok\n' };
     if (command.startsWith('command -v')) return { stdout: '/usr/bin/etcdctl\n' };
     if (command.startsWith('if [ -d')) return { stdout: 'yes\n' };
-    if (command.startsWith('df -P')) return { stdout: 'Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 100000000 1 90000000 1% /\n' };
+    if (command.startsWith('df -P'))
+      return { stdout: 'Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 100000000 1 90000000 1% /\n' };
     return {};
   };
 }
 
 const noCluster = (members: readonly { name: string; host: string; clientUrl: string }[]): Promise<MemberObservation[]> =>
-  Promise.resolve(members.map((m) => ({ name: m.name, host: m.host, endpoint: m.clientUrl, ok: false, error: 'not asked in a unit test', durationMs: 0 })));
+  Promise.resolve(
+    members.map((m) => ({ name: m.name, host: m.host, endpoint: m.clientUrl, ok: false, error: 'not asked in a unit test', durationMs: 0 })),
+  );
 
 describe('restore: playbooks/restore.yml is the procedure that runs', () => {
   let dir: string;
@@ -143,21 +149,29 @@ describe('restore: playbooks/restore.yml is the procedure that runs', () => {
         'start-kube-node',
         'cleanup',
       ]);
-      for (const call of calls) expect(readOnlyPrefixes.some((p) => call.text.startsWith(p)), call.text).to.equal(true);
+      for (const call of calls)
+        expect(
+          readOnlyPrefixes.some((p) => call.text.startsWith(p)),
+          call.text,
+        ).to.equal(true);
       const hosts = Array.from({ length: n }, (_, i) => `127.0.0.${i + 1}`);
       const cluster = hosts.map((h) => `etcd-${h}=https://${h}:2380`).join(',');
       const run = report!.runId;
       for (const h of hosts) {
         expect(stepsOf(plan, 'copy-snapshot', h)[0]).to.contain(`-> ${h}:/var/lib/etcd.restore-${run}.snapshot.db (mode 0600)`);
         const [restore] = stepsOf(plan, 'restore-data', h);
-        expect(restore).to.contain(`snapshot restore /var/lib/etcd.restore-${run}.snapshot.db --name etcd-${h} --initial-cluster '${cluster}' --initial-cluster-token tok`);
+        expect(restore).to.contain(
+          `snapshot restore /var/lib/etcd.restore-${run}.snapshot.db --name etcd-${h} --initial-cluster '${cluster}' --initial-cluster-token tok`,
+        );
         expect(restore).not.to.contain('--skip-hash-check');
         expect(stepsOf(plan, 'stop-kube-node', h)[0]).to.match(/^\$ systemctl stop kube-proxy kubelet \|\| exit/);
         expect(stepsOf(plan, 'stop-etcd', h)[0]).to.match(/^\$ systemctl stop etcd \|\| exit/);
         expect(stepsOf(plan, 'swap-data', h)[0]).to.contain(`mv /var/lib/etcd /var/lib/etcd.before-restore-${run}`);
         expect(stepsOf(plan, 'cleanup', h)).to.deep.equal([`$ rm -f /var/lib/etcd.restore-${run}.snapshot.db`]);
       }
-      expect(stepsOf(plan, 'verify-cluster', 'localhost')[0]).to.contain(`each of the ${n} members`).and.to.contain('revision = 2');
+      expect(stepsOf(plan, 'verify-cluster', 'localhost')[0])
+        .to.contain(`each of the ${n} members`)
+        .and.to.contain('revision = 2');
     });
   }
 
@@ -174,7 +188,9 @@ describe('restore: playbooks/restore.yml is the procedure that runs', () => {
     expect(error).to.equal(undefined);
     const copy = stepsOf(report!.plan!, 'copy-snapshot', '127.0.0.2');
     expect(copy[0]).to.match(/^\[on the deploy host\] .*snapshot restore .*--name etcd-127\.0\.0\.2 /);
-    expect(copy[1]).to.match(/^upload file <deferred: .*data\.tar, made by the step above> \(deploy host\) -> 127\.0\.0\.2:\/var\/lib\/etcd\.restore-\w+\.tar/);
+    expect(copy[1]).to.match(
+      /^upload file <deferred: .*data\.tar, made by the step above> \(deploy host\) -> 127\.0\.0\.2:\/var\/lib\/etcd\.restore-\w+\.tar/,
+    );
     expect(stepsOf(report!.plan!, 'restore-data', '127.0.0.2')[0]).to.contain('tar');
   });
 
@@ -212,7 +228,8 @@ describe('restore: playbooks/restore.yml is the procedure that runs', () => {
     expect(error).to.be.instanceOf(RefusedError);
     const lines = (error as Error).message.split('\n').filter((line) => line.startsWith('  - '));
     expect(lines).to.have.length(3);
-    for (const host of ['127.0.0.1', '127.0.0.2', '127.0.0.9']) expect(lines.some((l) => l.includes(host) && l.includes('set ansible_become: true'))).to.equal(true);
+    for (const host of ['127.0.0.1', '127.0.0.2', '127.0.0.9'])
+      expect(lines.some((l) => l.includes(host) && l.includes('set ansible_become: true'))).to.equal(true);
     expect(calls.filter((c) => c.text.startsWith('command -v'))).to.deep.equal([]);
     expect(calls.every((c) => isProbe(c.text))).to.equal(true);
   });
@@ -225,7 +242,7 @@ describe('restore: playbooks/restore.yml is the procedure that runs', () => {
     expect([...new Set(calls.filter((c) => c.text.startsWith('command -v')).map((c) => c.host))].sort()).to.deep.equal(['127.0.0.1', '127.0.0.2']);
   });
 
-  it('an etcd_name set in the inventory that the member\'s unit contradicts is refused (exit 5) before anything changes, naming host, field, values and fix', async () => {
+  it("an etcd_name set in the inventory that the member's unit contradicts is refused (exit 5) before anything changes, naming host, field, values and fix", async () => {
     layout.name = (host) => (host === '127.0.0.2' ? 'etcd2' : `etcd-${host}`);
     const inv = inventory(3);
     inv.hosts.get('127.0.0.2')!.vars.etcd_name = 'etcd-127.0.0.2';
@@ -234,15 +251,21 @@ describe('restore: playbooks/restore.yml is the procedure that runs', () => {
     expect((error as Error).message).to.contain(
       '127.0.0.2: etcd_name is etcd-127.0.0.2 in the inventory, but /etc/systemd/system/etcd.service says etcd2; fix: set etcd_name: etcd2 for 127.0.0.2',
     );
-    for (const call of calls) expect(readOnlyPrefixes.some((p) => call.text.startsWith(p)), call.text).to.equal(true);
+    for (const call of calls)
+      expect(
+        readOnlyPrefixes.some((p) => call.text.startsWith(p)),
+        call.text,
+      ).to.equal(true);
   });
 
-  it('names the inventory leaves at their default come from each member\'s unit, and the preview says so', async () => {
+  it("names the inventory leaves at their default come from each member's unit, and the preview says so", async () => {
     layout.name = (host) => `node-${host.split('.')[3] ?? ''}`;
     const { report, error } = await preview(inventory(3));
     expect(error).to.equal(undefined);
     const restore = stepsOf(report!.plan!, 'restore-data', '127.0.0.2')[0];
-    expect(restore).to.contain("--name node-2 --initial-cluster 'node-1=https://127.0.0.1:2380,node-2=https://127.0.0.2:2380,node-3=https://127.0.0.3:2380'");
+    expect(restore).to.contain(
+      "--name node-2 --initial-cluster 'node-1=https://127.0.0.1:2380,node-2=https://127.0.0.2:2380,node-3=https://127.0.0.3:2380'",
+    );
     expect(report!.members.map((m) => m.name)).to.deep.equal(['node-1', 'node-2', 'node-3']);
   });
 
@@ -259,7 +282,11 @@ describe('restore: playbooks/restore.yml is the procedure that runs', () => {
           endpoint: m.clientUrl,
           ok: true,
           durationMs: 1,
-          members: members.map((x, i) => ({ id: String(i), name: x.host === '127.0.0.3' ? 'old-name' : x.name, peerUrls: [`https://${x.host}:2380`] })),
+          members: members.map((x, i) => ({
+            id: String(i),
+            name: x.host === '127.0.0.3' ? 'old-name' : x.name,
+            peerUrls: [`https://${x.host}:2380`],
+          })),
         })),
       );
     const disagree = await preview(inventory(3), { observe: live });
@@ -271,8 +298,12 @@ describe('restore: playbooks/restore.yml is the procedure that runs', () => {
     const { report, error } = await preview(inventory(3));
     expect(error).to.equal(undefined);
     const plan = report!.plan!;
-    expect(stepsOf(plan, 'restore-data', '127.0.0.1')[0]).to.contain('--name master-01').and.to.contain('--data-dir /srv/etcd-data.restore-');
-    expect(stepsOf(plan, 'stop-etcd', '127.0.0.1')[0]).to.match(/^\$ sh -c .* \/etc\/kubernetes\/manifests \/etc\/kubernetes\/orchestrate-aside-\w+ 90 etcd$/s);
+    expect(stepsOf(plan, 'restore-data', '127.0.0.1')[0])
+      .to.contain('--name master-01')
+      .and.to.contain('--data-dir /srv/etcd-data.restore-');
+    expect(stepsOf(plan, 'stop-etcd', '127.0.0.1')[0]).to.match(
+      /^\$ sh -c .* \/etc\/kubernetes\/manifests \/etc\/kubernetes\/orchestrate-aside-\w+ 90 etcd$/s,
+    );
     expect(stepsOf(plan, 'stop-kube-master', '127.0.0.1')[0]).to.match(/ 90 kube-apiserver kube-controller-manager kube-scheduler$/);
     expect(stepsOf(plan, 'stop-kube-node', '127.0.0.1'), 'kubelet stays up').to.deep.equal(['(nothing to do: no kube_node services to stop)']);
     expect(stepsOf(plan, 'swap-data', '127.0.0.1')[0]).to.contain('mv /srv/etcd-data /srv/etcd-data.before-restore-');

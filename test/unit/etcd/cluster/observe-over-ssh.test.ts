@@ -28,7 +28,11 @@ function runWith(answers: boolean): { calls: string[]; stdout: string } {
     chmodSync(join(dir, 'etcdctl'), 0o755);
     let stdout = '';
     try {
-      stdout = execFileSync('/bin/sh', ['-c', statusOverSshCommand(member, {}, 2)], { env: { PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      stdout = execFileSync('/bin/sh', ['-c', statusOverSshCommand(member, {}, 2)], {
+        env: { PATH: `${dir}:/usr/bin:/bin` },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
     } catch (error) {
       stdout = (error as { stdout?: string }).stdout ?? '';
     }

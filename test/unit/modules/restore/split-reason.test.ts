@@ -7,7 +7,18 @@ function answer(memberId: string, fields: Partial<MemberObservation> = {}): Memb
     { id: 'a', name: 'm1', peerUrls: ['https://10.0.0.1:2380'] },
     { id: 'b', name: 'm2', peerUrls: ['https://10.0.0.2:2380'] },
   ];
-  return { name: memberId, host: memberId, endpoint: '', ok: true, durationMs: 1, memberId, clusterId: 'c1', isLeader: memberId === 'a', members, ...fields };
+  return {
+    name: memberId,
+    host: memberId,
+    endpoint: '',
+    ok: true,
+    durationMs: 1,
+    memberId,
+    clusterId: 'c1',
+    isLeader: memberId === 'a',
+    members,
+    ...fields,
+  };
 }
 
 describe('splitReason: when the live member lists are not one cluster', () => {
