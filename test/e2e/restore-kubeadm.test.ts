@@ -125,7 +125,7 @@ describe('restore on kubeadm static pods, etcd 3.5 (e2e, root)', function () {
     expect(report.status).to.equal('completed');
     // The run drawn as the HTML report, every member a lane of its timeline.
     const html = await readFile(report.htmlReport ?? '', 'utf8');
-    for (const host of lab.hosts) expect(html).to.contain(host.address);
+    for (const host of lab.hosts) expect(html).to.contain(host.inventoryName);
 
     const after = await members(lab);
     expect(after.map((m) => [m.name, m.peerURLs])).to.deep.equal(membersBefore.map((m) => [m.name, m.peerURLs]));

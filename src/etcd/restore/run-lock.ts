@@ -4,7 +4,7 @@
 // start time differs) is taken over with a note. Never by age alone: a restore may rightly run for hours,
 // and a lock written on another host cannot be judged from here, so it is refused with how to clear it.
 import { constants, readFileSync, unlinkSync } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rmdir, unlink } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { RefusedError } from '../../errors.js';
@@ -213,7 +213,8 @@ async function removeStale(path: string, stale: { text: string; holder: RunLockH
  * exit without it (a second Ctrl-C); after SIGKILL the next run takes it over.
  */
 export async function acquireRunLock(path: string, options: RunLockOptions): Promise<RunLock> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // The first folder this lock had to create: a run that changed nothing leaves no folder behind.
+  const created = await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const holder: RunLockHolder = {
     version: 1,
     kind: options.kind,
@@ -228,7 +229,7 @@ export async function acquireRunLock(path: string, options: RunLockOptions): Pro
   const notes: string[] = [];
   // Bounded: each pass either takes the lock, refuses, or removes one dead holder's lock.
   for (let attempt = 0; attempt < 10; attempt++) {
-    if (await createExclusive(path, `${JSON.stringify(holder)}\n`)) return heldLock(path, holder, notes);
+    if (await createExclusive(path, `${JSON.stringify(holder)}\n`)) return heldLock(path, holder, notes, created);
     const found = await readHolder(path);
     if (!found) continue; // released in between
     if (!found.holder) {
@@ -248,7 +249,7 @@ export async function acquireRunLock(path: string, options: RunLockOptions): Pro
   throw new RefusedError(`could not take the lock ${path} of ${options.subject}: it kept changing hands`, 'run again', `${options.kind}.locked`);
 }
 
-function heldLock(path: string, holder: RunLockHolder, notes: string[]): RunLock {
+function heldLock(path: string, holder: RunLockHolder, notes: string[], createdDir?: string): RunLock {
   let text = `${JSON.stringify(holder)}\n`;
   let released = false;
   // A second Ctrl-C exits at once (process.exit): no finally runs, this does.
@@ -285,8 +286,23 @@ function heldLock(path: string, holder: RunLockHolder, notes: string[]): RunLock
       process.off('exit', onExit);
       const now = await readHolder(path).catch(() => undefined);
       if (now?.text === text) await unlink(path).catch(() => undefined);
+      if (createdDir) await removeEmptyDirs(dirname(path), createdDir);
     },
   };
+}
+
+/** Folders from `dir` up to `top`, each removed while it is empty (a journal or catalog in them keeps them). */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let current = dir; ; current = dirname(current)) {
+    if (
+      !(await rmdir(current).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    if (current === top || dirname(current) === current) return;
+  }
 }
 
 /** Run `work` holding the lock; released however `work` ends. */

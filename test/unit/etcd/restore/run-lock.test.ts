@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RefusedError } from '../../../../src/errors.js';
 import {
@@ -144,7 +144,8 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
     await lock.release();
     expect(existsSync(path)).to.equal(false);
     await lock.release();
-    expect(readdirSync(join(dir, '.orchestrate', 'restore-journal'))).to.deep.equal([]);
+    // Nothing else was written: the folders the lock made are gone too.
+    expect(existsSync(join(dir, '.orchestrate'))).to.equal(false);
   });
 
   it('a second run refuses at once (exit 5) naming the holder, and changes nothing', async () => {
@@ -172,7 +173,7 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
   it('a lock whose process is gone is taken over, with a note naming it', async () => {
     const pid = await deadPid();
     const stale = record({ pid, runId: '20261205T010000Z' });
-    await acquireRunLock(path, options).then((l) => l.release()); // makes the folder
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileSync(path, JSON.stringify(stale), { mode: 0o600 });
     const lock = await acquireRunLock(path, options);
     expect(lock.notes).to.have.length(1);
@@ -187,7 +188,7 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
   });
 
   it('a pid now used by another program (a different start time) counts as gone', async () => {
-    await acquireRunLock(path, options).then((l) => l.release());
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileSync(path, JSON.stringify(record({ pid: process.pid, processStart: '1' })));
     expect(holderState(record({ pid: process.pid, processStart: '1' }))).to.equal('dead');
     const lock = await acquireRunLock(path, options);
@@ -196,7 +197,7 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
   });
 
   it('never by age alone: a day-old lock of a live process is refused', async () => {
-    await acquireRunLock(path, options).then((l) => l.release());
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const old = record({ pid: 1, processStart: processStartTime(1), startedAt: new Date(Date.now() - 86_400_000).toISOString() });
     writeFileSync(path, JSON.stringify(old));
     const refused = refusal(await acquireRunLock(path, options).catch((e: unknown) => e));
@@ -205,7 +206,7 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
   });
 
   it('a lock written on another deploy host cannot be judged from here: refused, with how to clear it', async () => {
-    await acquireRunLock(path, options).then((l) => l.release());
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileSync(path, JSON.stringify(record({ pid: await deadPid(), host: 'other-deploy-host' })));
     const refused = refusal(await acquireRunLock(path, options).catch((e: unknown) => e));
     expect(refused.message).to.contain('on other-deploy-host');
@@ -213,7 +214,7 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
   });
 
   it('a lock file it cannot read is refused, not overwritten', async () => {
-    await acquireRunLock(path, options).then((l) => l.release());
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileSync(path, 'not json');
     const refused = refusal(await acquireRunLock(path, options).catch((e: unknown) => e));
     expect(refused.code).to.equal('restore.lock-damaged');
@@ -300,7 +301,7 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
     });
 
     it('four runs finding the same dead holder: exactly one takes it over', async () => {
-      await acquireRunLock(path, options).then((l) => l.release());
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       writeFileSync(path, JSON.stringify(record({ pid: await deadPid() })));
       const { outcomes } = await race(path, dir, 4);
       const held = outcomes.filter((o) => o.out.startsWith('held'));
@@ -325,5 +326,23 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
       expect(lock.notes[0]).to.contain(`pid ${killed.pid} `);
       await lock.release();
     });
+  });
+});
+
+describe('run lock: a run that changed nothing leaves nothing behind', () => {
+  it('removes the folders the lock created, and keeps a folder that holds something else', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'run-lock-dirs-'));
+    try {
+      const lock = await acquireRunLock(join(base, '.orchestrate', 'restore-journal', 'c.lock'), { kind: 'restore', subject: 'test' });
+      await lock.release();
+      expect(readdirSync(base)).to.deep.equal([]);
+
+      const kept = await acquireRunLock(join(base, '.orchestrate', 'restore-journal', 'c.lock'), { kind: 'restore', subject: 'test' });
+      writeFileSync(join(base, '.orchestrate', 'restore-journal', 'c.json'), '{}');
+      await kept.release();
+      expect(readdirSync(join(base, '.orchestrate', 'restore-journal'))).to.deep.equal(['c.json']);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
