@@ -6,6 +6,7 @@ import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RefusedError } from '../../errors.js';
 import { writeJsonDurably } from '../restore/journal.js';
+import { clusterFileName } from '../backup/locations.js';
 
 export type RecoverJournalStatus = 'in-progress' | 'completed' | 'failed';
 
@@ -38,8 +39,7 @@ export interface RecoverJournal {
 }
 
 export function recoverJournalPath(inventoryDir: string, clusterToken: string): string {
-  const safe = clusterToken.replace(/[^A-Za-z0-9._-]/g, '_') || 'cluster';
-  return join(inventoryDir, '.orchestrate', 'recover-journal', `${safe}.json`);
+  return join(inventoryDir, '.orchestrate', 'recover-journal', `${clusterFileName(clusterToken)}.json`);
 }
 
 export async function readRecoverJournal(path: string): Promise<RecoverJournal | undefined> {

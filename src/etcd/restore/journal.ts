@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { RefusedError } from '../../errors.js';
 import type { RestoreTool } from './identity.js';
 import type { MemberRestorePaths, SwapMode } from './paths.js';
+import { clusterFileName } from '../backup/locations.js';
 
 export type RestoreMode = 'member' | 'deploy-host';
 
@@ -100,9 +101,7 @@ export interface RestoreJournal {
 }
 
 export function journalPath(inventoryDir: string, clusterToken: string): string {
-  // The token comes from the inventory: keep only file-name-safe characters.
-  const safe = clusterToken.replace(/[^A-Za-z0-9._-]/g, '_') || 'cluster';
-  return join(inventoryDir, '.orchestrate', 'restore-journal', `${safe}.json`);
+  return join(inventoryDir, '.orchestrate', 'restore-journal', `${clusterFileName(clusterToken)}.json`);
 }
 
 export async function readJournal(path: string): Promise<RestoreJournal | undefined> {
