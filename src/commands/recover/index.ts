@@ -3,7 +3,7 @@
 import { ExitCode, UsageError } from '../../errors.js';
 import type { FromOverride } from '../../etcd/diagnose/decide.js';
 import { connectionOptions, helpOption, parseCommandLine, singleArgument, withInterrupts } from '../command-line.js';
-import { askOnTerminal, printer } from '../restore/index.js';
+import { askOnTerminal, maxSnapshotAge, printer } from '../restore/index.js';
 import { DEFAULT_RECOVER_TIMEOUTS, loadForRecovery } from './shared.js';
 import { formatRecoverReport } from './report.js';
 
@@ -70,11 +70,7 @@ export async function recoverCommand(args: string[]): Promise<number> {
   }
   const inventoryFile = singleArgument(positionals, 'inventory', 'orchestrate recover INVENTORY [--dry-run] [--yes] [--from MEMBER|snapshot]');
   const from = fromOption(values.from);
-  const { parseDuration } = await import('../../etcd/backup/format.js');
-  const maxAge = values['max-snapshot-age'];
-  const maxSnapshotAgeMs = maxAge === undefined ? undefined : parseDuration(maxAge);
-  if (maxAge !== undefined && maxSnapshotAgeMs === undefined)
-    throw new UsageError(`--max-snapshot-age must look like 24h, 90m or 2d, not "${maxAge}"`);
+  const maxSnapshotAgeMs = await maxSnapshotAge(values['max-snapshot-age']);
   const etcdSeconds = seconds(values['etcd-timeout'], '--etcd-timeout');
   const serviceSeconds = seconds(values['service-timeout'], '--service-timeout');
   const json = values.json === true;

@@ -172,7 +172,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
 }
 
 /** `--max-snapshot-age` in milliseconds (undefined when not given). */
-async function maxSnapshotAge(text: string | undefined): Promise<number | undefined> {
+export async function maxSnapshotAge(text: string | undefined): Promise<number | undefined> {
   if (text === undefined) return undefined;
   const { parseDuration } = await import('../../etcd/backup/format.js');
   const ms = parseDuration(text);
