@@ -20,6 +20,7 @@ import { journalPath, readJournal } from '../etcd/restore/journal.js';
 import { backupHistory } from './backup-history.js';
 import { renderReport, type ReportInput } from './html-report.js';
 import { parseEventLog, timingsFromEvents, type TimedJournal } from './phase-timings.js';
+import type { RecoverySummary } from './recovery-section.js';
 import { restoreTimeline } from './restore-timeline.js';
 
 export interface ReportOptions {
@@ -36,6 +37,8 @@ export interface ReportOptions {
   /** Ask the cluster for its status (default true), each member within this deadline. */
   status?: boolean;
   statusTimeoutMs?: number;
+  /** Written at the end of a recovery: its section, and no older restore unless `journalFile` names the recovery's own. */
+  recovery?: RecoverySummary;
 }
 
 /** A duration variable (`backup_interval: 1h`), with its file:line:col when it is not one. */
@@ -126,7 +129,7 @@ export async function collectReport(options: ReportOptions): Promise<ReportInput
   const intervalMs = durationVar(inventory, 'backup_interval');
   const rpoVar = durationVar(inventory, 'backup_rpo');
   const [restore, catalog, drills, status] = await Promise.all([
-    restorePart(inventory, token, options),
+    options.recovery && !options.journalFile ? undefined : restorePart(inventory, token, options),
     readCatalog(locations.catalogFile).catch(() => ({ records: [] as CatalogRecord[] })),
     readDrillRecords(drillCatalogFile(locations)).catch(() => ({ records: [] })),
     statusPart(inventory, options),
@@ -146,6 +149,7 @@ export async function collectReport(options: ReportOptions): Promise<ReportInput
     inventoryFile: inventory.file,
     generatedAt: now,
     ...(restore ? { restore } : {}),
+    ...(options.recovery ? { recovery: options.recovery } : {}),
     backups,
     drills: drills.records.filter((d) => d.cluster === locations.cluster),
     drillFreshness: proof.text,

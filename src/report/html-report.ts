@@ -5,6 +5,7 @@ import type { ClusterSurvey } from '../etcd/cluster/observe.js';
 import type { DrillRecord } from '../drill/drill-catalog.js';
 import type { BackupHistory } from './backup-history.js';
 import { backupSection, drillSection, restoreSection, statusSection } from './report-sections.js';
+import { recoverySection, type RecoverySummary } from './recovery-section.js';
 import type { RestoreTimeline } from './restore-timeline.js';
 import { el, text } from './svg.js';
 
@@ -13,6 +14,8 @@ export interface ReportInput {
   inventoryFile: string;
   generatedAt: number;
   restore?: { timeline: RestoreTimeline; source: string };
+  /** The recovery this report was written for; without a restore it has no restore section. */
+  recovery?: RecoverySummary;
   backups: BackupHistory;
   drills: DrillRecord[];
   /** "last proven restorable: ..." */
@@ -86,11 +89,14 @@ export function renderReport(input: ReportInput): string {
   const body = [
     el('h1', {}, text(`etcd cluster ${input.cluster}`)),
     el('p', { class: 'meta' }, text(`orchestrate report, generated ${generated} UTC from ${input.inventoryFile}`)),
-    restoreSection(input.restore?.timeline, input.restore?.source ?? ''),
+    input.recovery ? recoverySection(input.recovery) : undefined,
+    input.recovery && !input.restore ? undefined : restoreSection(input.restore?.timeline, input.restore?.source ?? ''),
     backupSection(input.backups),
     drillSection(input.drills, input.drillFreshness),
     statusSection(input.status, input.freshness),
-  ].join('\n');
+  ]
+    .filter((section) => section !== undefined)
+    .join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

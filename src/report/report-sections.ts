@@ -11,10 +11,10 @@ import { el, text } from './svg.js';
 import { layoutTimeline } from './timeline-layout.js';
 import { renderTimelineSvg } from './timeline-svg.js';
 
-const age = (ms: number | undefined) => (ms === undefined ? 'n/a' : formatAge(ms, { tenths: true }));
+export const age = (ms: number | undefined) => (ms === undefined ? 'n/a' : formatAge(ms, { tenths: true }));
 const iso = (t: number) => `${new Date(t).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 
-function table(head: string[], rows: string[][], className = ''): string {
+export function table(head: string[], rows: string[][], className = ''): string {
   return el(
     'table',
     { class: className || undefined },
@@ -23,7 +23,7 @@ function table(head: string[], rows: string[][], className = ''): string {
   );
 }
 
-function figure(label: string, value: string, note = ''): string {
+export function figure(label: string, value: string, note = ''): string {
   return el(
     'div',
     { class: 'figure' },

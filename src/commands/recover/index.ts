@@ -5,7 +5,9 @@ import type { FromOverride } from '../../etcd/diagnose/decide.js';
 import { connectionOptions, helpOption, parseCommandLine, singleArgument, withInterrupts } from '../command-line.js';
 import { askOnTerminal, maxSnapshotAge, printer } from '../restore/index.js';
 import { DEFAULT_RECOVER_TIMEOUTS, loadForRecovery } from './shared.js';
-import { formatRecoverReport } from './report.js';
+import type { Inventory } from '../../config/types.js';
+import type { RecoverReport } from './recover-run.js';
+import { formatRecoverReport, recoverySummary } from './report.js';
 
 const usage = `usage: orchestrate recover INVENTORY [options]
 
@@ -100,7 +102,18 @@ export async function recoverCommand(args: string[]): Promise<number> {
       ...(maxSnapshotAgeMs !== undefined ? { maxSnapshotAgeMs } : {}),
     }),
   );
-  if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report })}\n`);
-  else process.stdout.write(formatRecoverReport(report));
+  const htmlReport = await htmlReportOf(report, inventory);
+  if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report, ...(htmlReport ? { htmlReport } : {}) })}\n`);
+  else process.stdout.write(`${formatRecoverReport(report)}${htmlReport ? `HTML report: ${htmlReport}\n` : ''}`);
   return report.exitCode;
+}
+
+/** The recovery (and the restore it ran, if any) drawn in the HTML report; none for a dry run or nothing done. */
+async function htmlReportOf(report: RecoverReport, inventory: Inventory): Promise<string | undefined> {
+  if (report.dryRun || report.status === 'nothing-to-do') return undefined;
+  const { writeRunReport } = await import('../html-report-file.js');
+  return writeRunReport(inventory, {
+    recovery: recoverySummary(report),
+    ...(report.restore ? { journalFile: report.restore.journal } : {}),
+  });
 }

@@ -2,6 +2,7 @@
 import { formatDuration } from '../../etcd/restore/snapshot-source.js';
 import { formatPlan, formatReport } from '../restore/report.js';
 import type { RecoverReport } from './recover-run.js';
+import type { RecoverySummary } from '../../report/recovery-section.js';
 import type { StartReport } from './start-run.js';
 
 function startLines(start: StartReport): string[] {
@@ -40,13 +41,47 @@ export function formatRecoverReport(report: RecoverReport): string {
         .split('\n')
         .filter((l) => !(report.choice?.kind === 'rebuild' && l.startsWith('  RPO:'))),
     );
-  const lost = report.lost;
-  const rpo = report.start
-    ? 'nothing lost (start as is)'
-    : lost
-      ? `${lost.revisions ?? '?'} revision(s)${lost.entries ? `, up to ${lost.entries} raft entries` : ''}${lost.ms !== undefined ? `, about ${formatDuration(lost.ms)} of writes` : ''}`
-      : 'see the restore report';
   lines.push(`  RTO:      ${formatDuration(report.wallMs)} in all, diagnosis included`);
-  lines.push(`  RPO:      ${rpo}`);
+  lines.push(`  RPO:      ${lostText(report)}`);
   return `${lines.join('\n')}\n`;
+}
+
+function lostText(report: RecoverReport): string {
+  const lost = report.lost;
+  if (report.start) return 'nothing lost (start as is)';
+  if (!lost) return 'see the restore report';
+  return `${lost.revisions ?? '?'} revision(s)${lost.entries ? `, up to ${lost.entries} raft entries` : ''}${lost.ms !== undefined ? `, about ${formatDuration(lost.ms)} of writes` : ''}`;
+}
+
+const pathTitles = { start: 'start as is', rebuild: 'rebuild from a member', snapshot: 'newest snapshot' } as const;
+
+/** The run as the HTML report's recovery section shows it. */
+export function recoverySummary(report: RecoverReport): RecoverySummary {
+  const choice = report.choice;
+  const path =
+    choice?.kind === 'rebuild'
+      ? `rebuild from ${choice.source}`
+      : choice && choice.kind !== 'nothing' && choice.kind !== 'refuse'
+        ? pathTitles[choice.kind]
+        : report.start
+          ? 'start as is (continued)'
+          : 'restore (continued)';
+  const phases = report.start?.phases ?? report.restore?.rto.phases ?? [];
+  return {
+    path,
+    status: report.status,
+    ...(choice && 'reason' in choice ? { reason: choice.reason } : {}),
+    lost: lostText(report),
+    wallMs: report.wallMs,
+    ...(report.diagnosis ? { diagnosisMs: report.diagnosis.ms } : {}),
+    members: (report.diagnosis?.members ?? []).map((m) => ({
+      name: m.name,
+      host: m.host,
+      state: m.state,
+      detail: m.detail,
+      ...(m.revision !== undefined ? { revision: m.revision } : {}),
+    })),
+    phases,
+    ...(report.failure ? { failure: report.failure } : {}),
+  };
 }

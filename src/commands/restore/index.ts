@@ -182,25 +182,13 @@ export async function maxSnapshotAge(text: string | undefined): Promise<number |
 
 async function printReport(report: RestoreReport, json: boolean, inventory: Inventory): Promise<void> {
   const { formatPlan, formatReport } = await import('./report.js');
-  const htmlReport = report.dryRun ? undefined : await htmlReportOf(inventory, report.journal);
+  const { writeRunReport } = await import('../html-report-file.js');
+  // The run drawn as a timeline (orchestrate report).
+  const htmlReport = report.dryRun ? undefined : await writeRunReport(inventory, { journalFile: report.journal });
   if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report, ...(htmlReport ? { htmlReport } : {}) })}\n`);
   else if (report.dryRun) {
     process.stdout.write(`\nPlan (dry run: only the read-only checks above ran; nothing was changed):\n${formatPlan(report.plan ?? [])}`);
   } else {
     process.stdout.write(`\n${formatReport(report)}${htmlReport ? `HTML report: ${htmlReport}\n` : ''}`);
-  }
-}
-
-/** The run drawn as a timeline (orchestrate report); a report that cannot be written never changes the outcome. */
-async function htmlReportOf(inventory: Inventory, journal: string): Promise<string | undefined> {
-  try {
-    const { writeReport } = await import('../../report/collect-report.js');
-    const { etcdAccess } = await import('../../config/etcd-vars.js');
-    // The report asks the members from here; where only the members hold client certificates, it leaves the status out.
-    const status = etcdAccess(inventory) !== 'ssh';
-    return (await writeReport({ inventory, journalFile: journal, status, statusTimeoutMs: 2000 })).path;
-  } catch (error) {
-    process.stderr.write(`warning: the HTML report was not written: ${error instanceof Error ? error.message : String(error)}\n`);
-    return undefined;
   }
 }

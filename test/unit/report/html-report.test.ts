@@ -68,6 +68,38 @@ describe('renderReport', () => {
     expect(html).to.contain('The cluster did not answer: etcd-1: no answer');
   });
 
+  it('a recovery by start as is: its own section (path, reason, data lost, members, phases), no older restore drawn', () => {
+    const { restore: _unused, ...rest } = input();
+    const html = renderReport({
+      ...rest,
+      recovery: {
+        path: 'start as is',
+        status: 'completed',
+        reason: 'every member is intact <quorum>',
+        lost: 'nothing lost (start as is)',
+        wallMs: 4_200,
+        diagnosisMs: 900,
+        members: [{ name: 'etcd-1', host: '10.0.0.1', state: 'intact', revision: 42, detail: 'db and WAL sound' }],
+        phases: [{ id: 'start-etcd', ms: 2_100 }],
+      },
+    });
+    expect(html).to.contain('<section id="recovery">');
+    expect(html).not.to.contain('<section id="restore">');
+    expect(html).to.contain('Last recovery: start as is, completed');
+    expect(html).to.contain('Why this way: every member is intact &#60;quorum&#62;');
+    expect(html).to.contain('data lost</div><div class="figure-value">nothing lost (start as is)');
+    expect(html).to.contain('<td>etcd-1 (10.0.0.1)</td><td>intact</td><td>42</td>');
+    expect(html).to.contain('<td>start-etcd</td><td>2.1s</td>');
+  });
+
+  it('a recovery by restore: the recovery section, then the restore timeline', () => {
+    const html = renderReport(
+      input({ recovery: { path: 'rebuild from 10.0.0.1', status: 'completed', lost: '0 revision(s)', wallMs: 9_000, members: [], phases: [] } }),
+    );
+    expect(html.indexOf('<section id="recovery">')).to.be.greaterThan(0);
+    expect(html.indexOf('<section id="restore">')).to.be.greaterThan(html.indexOf('<section id="recovery">'));
+  });
+
   it('names from the inventory and the cluster are escaped', () => {
     const html = renderReport(input({ cluster: '</title><script>alert(1)</script>' }));
     expect(html).not.to.contain('<script>');
