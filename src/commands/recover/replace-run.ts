@@ -10,6 +10,7 @@ import { replaceProgress } from '../../modules/recover/replace-state.js';
 import { packagePath } from '../../package-root.js';
 import { Procedure } from '../procedure.js';
 import { restoreEventsOf, type Emit } from '../restore/events.js';
+import { failpoint } from '../restore/restore-policy.js';
 
 export const memberReplacePlaybookPath = packagePath('playbooks', 'member-replace.yml');
 const REQUIRED_PHASES = ['preflight', 'remove-member', 'set-aside', 'add-member', 'start-joining', 'promote', 'verify-cluster'];
@@ -104,9 +105,4 @@ export async function replaceMembers(
     if (!outcome.ok) break;
   }
   return outcomes;
-}
-
-/** Test-only fault injection, as the restore has: ORCHESTRATE_FAILPOINT=<phase>:<host> kills this process right after that phase was journaled. */
-function failpoint(phase: string, host: string): void {
-  if (process.env.ORCHESTRATE_FAILPOINT === `${phase}:${host}`) process.kill(process.pid, 'SIGKILL');
 }

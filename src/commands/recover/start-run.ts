@@ -10,6 +10,7 @@ import { newRunId } from '../../etcd/restore/paths.js';
 import { packagePath } from '../../package-root.js';
 import { Procedure } from '../procedure.js';
 import { now, printablePlan, restoreEventsOf, type PrintablePhase } from '../restore/events.js';
+import { failpoint } from '../restore/restore-policy.js';
 import { openReplaceProcedure, replaceMembers, type ReplaceOutcome } from './replace-run.js';
 import { confirmOrRefuse, preflightOrRefuse, type CommonRunOptions } from './shared.js';
 
@@ -97,7 +98,10 @@ async function startIntact(
     onEvent: restoreEventsOf(options.emit),
     policy: {
       shouldRun: (phase, host) => !writer.isDone(host, phase),
-      onHostDone: (phase, host) => writer.markDone(host, phase),
+      onHostDone: async (phase, host) => {
+        await writer.markDone(host, phase);
+        failpoint(phase, host);
+      },
       interruptible: () => false,
     },
   });
@@ -114,6 +118,10 @@ async function startIntact(
   };
 }
 
+function startVars(options: CommonRunOptions, runId: string): Record<string, string | number> {
+  return { recover_run_id: runId, recover_service_timeout: options.timeouts.serviceSeconds, recover_etcd_timeout: options.timeouts.etcdSeconds };
+}
+
 export async function runStartPath(options: CommonRunOptions, plan: StartPlan, token: string, resuming?: RecoverJournal): Promise<StartReport> {
   const journalFile = recoverJournalPath(options.inventory.dir, token);
   const journal = resuming ?? newJournal(options, plan, token);
@@ -122,7 +130,7 @@ export async function runStartPath(options: CommonRunOptions, plan: StartPlan, t
     {
       inventory: options.inventory,
       playbookFile: recoverStartPlaybookPath,
-      extraVars: { recover_service_timeout: options.timeouts.serviceSeconds, recover_etcd_timeout: options.timeouts.etcdSeconds },
+      extraVars: startVars(options, journal.runId),
       requiredPhases: ['preflight', 'start-etcd', 'verify-quorum'],
       connection,
       allowUnreachable: true,

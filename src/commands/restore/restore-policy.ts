@@ -29,7 +29,7 @@ export function shouldRunRollbackPhase(journal: RestoreJournal, phase: string, h
  * right after the journal recorded that host's phase - a deploy host dying mid-restore, on demand.
  * `<phase>:*` fires on the first host to finish the phase (the fault matrix need not know who runs it).
  */
-function failpoint(phase: string, host: string): void {
+export function failpoint(phase: string, host: string): void {
   const spec = process.env.ORCHESTRATE_FAILPOINT;
   if (spec && (spec === `${phase}:${host}` || spec === `${phase}:*`)) process.kill(process.pid, 'SIGKILL');
 }

@@ -13,7 +13,7 @@ export interface ListedFile {
 }
 
 export interface DataDirListing {
-  /** `systemctl is-active` said active. */
+  /** `systemctl is-active` said active, or crictl shows kubeadm's etcd container running. */
   active: boolean;
   dataDir: boolean;
   memberDir: boolean;
@@ -25,7 +25,10 @@ export interface DataDirListing {
 
 const LISTING_SCRIPT = [
   'unit=$1; data=$2; wal=$3',
-  'if systemctl is-active --quiet "$unit" 2>/dev/null; then echo "active yes"; else echo "active no"; fi',
+  // A unit (kubeasz), else kubeadm's etcd container as crictl shows it.
+  'if systemctl is-active --quiet "$unit" 2>/dev/null; then echo "active yes"',
+  `elif command -v crictl >/dev/null 2>&1 && [ -n "$(crictl ps -q --state running --name '^etcd$' 2>/dev/null)" ]; then echo "active yes"`,
+  'else echo "active no"; fi',
   'if [ -d "$data" ]; then echo "datadir yes"; else echo "datadir no"; fi',
   'if [ -d "$data/member" ]; then echo "memberdir yes"; else echo "memberdir no"; fi',
   'if command -v gzip >/dev/null 2>&1; then echo "gzip yes"; fi',

@@ -69,8 +69,8 @@ export function quoteUnitWord(word: string): string {
   return `"${escaped.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
-/** The same command with these flags set (each old occurrence, `--flag=v` or `--flag v`, removed first), as an ExecStart value. */
-export function withFlags(words: readonly string[], set: ReadonlyMap<string, string>): string {
+/** The same command with these flags set (each old occurrence, `--flag=v` or `--flag v`, removed first). */
+export function withFlagWords(words: readonly string[], set: ReadonlyMap<string, string>): string[] {
   const kept: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const word = words[i] ?? '';
@@ -83,7 +83,29 @@ export function withFlags(words: readonly string[], set: ReadonlyMap<string, str
     kept.push(word);
   }
   for (const [flag, value] of set) kept.push(`--${flag}=${value}`);
-  return kept.map(quoteUnitWord).join(' ');
+  return kept;
+}
+
+/** {@link withFlagWords} as an ExecStart value. */
+export function withFlags(words: readonly string[], set: ReadonlyMap<string, string>): string {
+  return withFlagWords(words, set).map(quoteUnitWord).join(' ');
+}
+
+/** The flags a joining member starts with: it joins the running cluster, whose members the inventory lists. */
+export function joinFlags(members: readonly EtcdMember[]): Map<string, string> {
+  return new Map([
+    ['initial-cluster-state', 'existing'],
+    ['initial-cluster', initialClusterFlag(members)],
+  ]);
+}
+
+/** Why the member's own command cannot carry the join flags (a --config-file makes etcd ignore them; another name), if it cannot. */
+export function joinRefusal(config: MemberConfig, member: EtcdMember, what: 'unit' | 'manifest'): string | undefined {
+  if (config.settings.configFile !== undefined)
+    return `etcd on ${member.host} reads --config-file ${config.settings.configFile}, which makes it ignore flags: set initial-cluster-state: existing there by hand`;
+  const name = config.settings.name;
+  if (name !== undefined && name !== member.name) return `the ${what} runs etcd --name ${name}, the inventory says ${member.name}`;
+  return undefined;
 }
 
 /**
@@ -99,24 +121,12 @@ export function joinDropIn(
 ): string | { problem: string } {
   if (!config) return { problem: `the configuration of ${member.host} was not read (etcd.member-config runs first)` };
   if (config.topology !== 'systemd')
-    return {
-      problem: `${member.host} runs etcd as a kubeadm static pod: member replace handles systemd units only; replace it by hand (kubeadm's etcd runbook) or use orchestrate restore`,
-    };
+    return { problem: `${member.host} runs etcd as a kubeadm static pod: its join is a manifest (join-manifest.ts)` };
   const argv = config.argv;
   if (!argv || argv.length === 0) return { problem: `the unit ${member.service} has no ExecStart (${config.sources.join(', ') || 'no unit found'})` };
-  if (config.settings.configFile !== undefined)
-    return {
-      problem: `etcd on ${member.host} reads --config-file ${config.settings.configFile}, which makes it ignore flags: set initial-cluster-state: existing there by hand`,
-    };
-  const name = config.settings.name;
-  if (name !== undefined && name !== member.name) return { problem: `the unit runs etcd --name ${name}, the inventory says ${member.name}` };
-  const command = withFlags(
-    argv,
-    new Map([
-      ['initial-cluster-state', 'existing'],
-      ['initial-cluster', initialClusterFlag(members)],
-    ]),
-  );
+  const refused = joinRefusal(config, member, 'unit');
+  if (refused) return { problem: refused };
+  const command = withFlags(argv, joinFlags(members));
   return [
     `# Written by orchestrate member replace (run ${runId}): ${member.name} joins the running cluster as a new member.`,
     '# Removed once it has joined; with its data dir in place etcd ignores the --initial-* flags.',

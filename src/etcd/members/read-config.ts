@@ -23,6 +23,8 @@ export interface MemberConfig {
   settings: EtcdSettings;
   /** The command etcd runs (systemd: ExecStart after substitution; kubeadm: the container's command), for a member replace's join. */
   argv?: string[];
+  /** kubeadm: the etcd manifest as read, for a member replace's joining copy of it. */
+  manifest?: string;
   /** What contradicts itself or is missing where etcd would need it (each refuses a restore). */
   problems: string[];
   /** What could not be read (no unit where one was looked for): the inventory's values are used as they are. */
@@ -125,6 +127,7 @@ export function configFromManifest(host: string, first: FirstRead): MemberConfig
     return config;
   }
   config.argv = pod.argv;
+  config.manifest = first.manifest.text;
   const settings = settingsFromArgs(pod.argv.slice(1));
   for (const key of ['dataDir', 'walDir', 'certFile', 'keyFile', 'trustedCaFile', 'peerCertFile', 'peerTrustedCaFile'] as const) {
     const inside = settings[key];

@@ -1,8 +1,8 @@
 // kubeadm's control plane runs as static pods: kubelet starts what /etc/kubernetes/manifests holds and stops
 // what leaves it. A restore stops etcd and the API by moving their manifests aside into a folder of the run
 // (beside the manifests folder, never inside it: kubelet would read it) and waits until crictl shows their
-// containers gone; it starts them by moving the manifests back and waits until they run, restarting kubelet
-// once if they do not come back. Both scripts are constant; the folders, the wait and the pod names are
+// containers gone; it starts them by moving the manifests back (starting kubelet if it is down) and waits
+// until they run, restarting kubelet once if they do not come back. Both scripts are constant; the folders, the wait and the pod names are
 // their arguments, so a re-run after an interruption finishes what is left.
 import { posix } from 'node:path';
 import { shellJoin } from '../../shell/quote.js';
@@ -29,6 +29,8 @@ const startScript = [
   'for p in "$@"; do if [ -f "$aside/$p.yaml" ]; then mv "$aside/$p.yaml" "$dir/$p.yaml" || exit 1; fi; done',
   'rmdir "$aside" 2>/dev/null',
   'command -v crictl >/dev/null 2>&1 || { echo "crictl is not on the PATH: it is needed to see the static pods start" >&2; exit 4; }',
+  // kubelet down (a power cut, a recover): nothing would start the pods; start it rather than wait for nothing.
+  'systemctl is-active --quiet kubelet 2>/dev/null || systemctl start kubelet || exit 1',
   `up() { end=$(( $(date +%s) + $1 )); shift; for p in "$@"; do [ -f "$dir/$p.yaml" ] || continue; until ${running}; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.3; done; done; }`,
   'half=$(( (wait + 1) / 2 ))',
   'if up "$half" "$@"; then echo started; exit 0; fi',

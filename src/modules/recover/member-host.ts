@@ -1,6 +1,7 @@
 // The member-side steps of a replace: `data.set-aside` moves the data dir aside (kept for forensics, never
 // deleted), `etcd.join` starts etcd once with --initial-cluster-state existing through a systemd drop-in
-// (and removes it once the member has joined). Both can be sent again after an interruption.
+// (and removes it once the member has joined), or on kubeadm through a joining copy of the static pod
+// manifest (and puts the original back). Both can be sent again after an interruption.
 import {
   ensureDataDirCommand,
   joinDropIn,
@@ -10,11 +11,14 @@ import {
   setAsideCommand,
   writeDropInCommand,
 } from '../../etcd/member/replace.js';
+import { joinManifest, restoreManifestCommand, writeJoinManifestCommand } from '../../etcd/member/join-manifest.js';
+import { defaultManifestsDir } from '../../etcd/members/read-config.js';
+import { manifestsAsideDir } from '../../etcd/restore/static-pods.js';
 import { startEtcdCommand } from '../../etcd/restore/unit-commands.js';
 import { defineModule, type ModuleContext } from '../define.js';
 import { exec, ModuleFailure, mustSucceed } from '../plan-steps.js';
 import { runIdSchema } from '../restore/member-context.js';
-import { restoreClusterKey, restoreMembers } from '../restore/restore-state.js';
+import { hostTopology, restoreClusterKey, restoreMembers } from '../restore/restore-state.js';
 import { replaceProgress } from './replace-state.js';
 
 /** The member as its own configuration says (etcd.member-config ran first), the inventory's values where it says nothing. */
@@ -48,12 +52,43 @@ export const etcdJoinModule = defineModule({
   schema: {
     type: 'object',
     // checked: build the drop-in from the member's configuration and change nothing (the preflight refuses a member it cannot join).
-    properties: { run_id: runIdSchema, state: { enum: ['checked', 'started', 'joined'] } },
+    properties: {
+      run_id: runIdSchema,
+      state: { enum: ['checked', 'started', 'joined'] },
+      // kubeadm: where the manifests are, and how long to wait for kubelet to start etcd.
+      manifests_dir: { type: 'string', pattern: '^/', default: defaultManifestsDir },
+      wait_seconds: { type: 'number', exclusiveMinimum: 0, default: 90 },
+    },
     required: ['run_id', 'state'],
     additionalProperties: false,
   },
   async *plan(ctx, args) {
     const { member, members } = memberOf(ctx);
+    if (hostTopology(ctx) === 'kubeadm') {
+      // The stop (etcd.service with this run id) moved the original manifest into the run's folder.
+      const aside = manifestsAsideDir(args.manifests_dir, args.run_id);
+      const timeoutMs = (args.wait_seconds + 30) * 1000;
+      if (args.state === 'joined') {
+        const run = mustSucceed(
+          yield* exec(restoreManifestCommand(args.manifests_dir, aside, args.wait_seconds), { timeoutMs }),
+          'put etcd.yaml back',
+        );
+        return { changed: run?.stdout.trim() !== 'already', result: { manifest: `${args.manifests_dir}/etcd.yaml` } };
+      }
+      const text = joinManifest(ctx.state.get(restoreClusterKey).configs.get(member.host), member, members, args.run_id);
+      if (typeof text !== 'string') throw new ModuleFailure(text.problem);
+      if (args.state === 'checked')
+        return { changed: false, msg: 'the joining manifest can be written', result: { manifest: `${args.manifests_dir}/etcd.yaml` } };
+      mustSucceed(
+        yield* exec(ensureDataDirCommand(member.dataDir, replacedDataDir(member.dataDir, args.run_id)), { timeoutMs: 30_000 }),
+        `create ${member.dataDir}`,
+      );
+      mustSucceed(
+        yield* exec(writeJoinManifestCommand(args.manifests_dir, aside, text, args.wait_seconds), { timeoutMs }),
+        `start etcd on a joining copy of its manifest (the original kept in ${aside})`,
+      );
+      return { changed: true, result: { manifest: `${args.manifests_dir}/etcd.yaml`, original_at: `${aside}/etcd.yaml` } };
+    }
     const path = joinDropInPath(member.service);
     if (args.state === 'joined') {
       mustSucceed(yield* exec(removeDropInCommand(path), { timeoutMs: 30_000 }), `remove ${path}`);
