@@ -26,7 +26,7 @@ export interface RestoreBenchOptions {
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
 /** Fill the cluster with incompressible values through etcdctl txn (1 MiB per key, under etcd's request limit). */
-async function fill(lab: LabInfo, megabytes: number, log: (line: string) => void): Promise<void> {
+export async function fill(lab: LabInfo, megabytes: number, log: (line: string) => void): Promise<void> {
   const files = { caFile: lab.pki.caFile, certFile: lab.pki.clientCertFile, keyFile: lab.pki.clientKeyFile };
   const endpoint = [clientUrl(lab.hosts[0]!.address)];
   const { randomBytes } = await import('node:crypto');
@@ -39,7 +39,7 @@ async function fill(lab: LabInfo, megabytes: number, log: (line: string) => void
   }
 }
 
-interface ScriptTools {
+export interface ScriptTools {
   /** Run one command on every member in parallel. */
   each: (command: (host: LabInfo['hosts'][number]) => string) => string;
   copy: string;
@@ -48,7 +48,7 @@ interface ScriptTools {
 }
 
 /** ssh and scp with connection sharing, as a careful operator's script would use them. */
-function scriptTools(lab: LabInfo, snapshot: string, work: string): ScriptTools {
+export function scriptTools(lab: LabInfo, snapshot: string, work: string): ScriptTools {
   const options = `-i ${shellQuote(lab.keyFile)} -o BatchMode=yes -o UserKnownHostsFile=${shellQuote(lab.knownHostsFile)} -o ControlMaster=auto -o ControlPath=${shellQuote(join(work, 'cm-%h'))} -o ControlPersist=120 -o LogLevel=ERROR`;
   const ssh = `ssh ${options}`;
   const endpoints = lab.hosts.map((h) => h.clientUrl).join(',');
@@ -64,7 +64,7 @@ done`,
   };
 }
 
-const restoreFlags = (lab: LabInfo, host: LabInfo['hosts'][number], token: string): string =>
+export const restoreFlags = (lab: LabInfo, host: LabInfo['hosts'][number], token: string): string =>
   shellJoin([
     '--name',
     host.name,
@@ -166,13 +166,10 @@ function scriptPhases(stdout: string): ScriptPhases {
   return { phases, apiDownMs: at('api-up') - at('api-down') };
 }
 
-export async function runRestoreBench(options: RestoreBenchOptions = {}): Promise<BenchRow[]> {
-  const rounds = options.rounds ?? 3;
-  const megabytes = options.megabytes ?? 300;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const topology = options.topology ?? 'kubeasz';
+/** The CLI as a benchmark runs it: the bundle in dist/ when built, else the source through tsx. */
+export function orchestrateCommand(): { useDist: boolean; argv: string[] } {
   const useDist = existsSync(join(root, 'dist', 'orchestrate.cjs'));
-  const [program, ...cli] = useDist
+  const argv = useDist
     ? [join(root, 'bin', 'orchestrate')]
     : [
         process.execPath,
@@ -182,6 +179,16 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
         '-e',
         `const { main } = await import(${JSON.stringify(join(root, 'src', 'cli', 'main.ts'))}); process.exitCode = await main(process.argv.slice(1));`,
       ];
+  return { useDist, argv };
+}
+
+export async function runRestoreBench(options: RestoreBenchOptions = {}): Promise<BenchRow[]> {
+  const rounds = options.rounds ?? 3;
+  const megabytes = options.megabytes ?? 300;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const topology = options.topology ?? 'kubeasz';
+  const { useDist, argv } = orchestrateCommand();
+  const [program = '', ...cli] = argv;
   const work = mkdtempSync(join(tmpdir(), 'orchestrate-restore-bench-'));
   const labDir = join(work, 'lab');
   let lab: LabInfo | undefined;

@@ -32,6 +32,11 @@ const benches: Record<string, Bench> = {
     summary: 'the same on kubeadm static pods (etcd 3.5): orchestrate restore vs the manual runbook as a parallel script',
     run: async () => (await import('./restore-vs-script.js')).runRestoreBench({ topology: 'kubeadm' }),
   },
+  'recover-paths': {
+    summary:
+      'each way out of orchestrate recover after a power cut (3 members): time and revisions lost, vs starting etcd by hand and the snapshot runbook',
+    run: async () => (await import('./recover-paths.js')).runRecoverPathsBench(),
+  },
   'drill-vs-manual': {
     summary: 'drill of a few-hundred-MB snapshot (3 members): orchestrate drill vs etcdctl restore + etcd by hand',
     run: async () => (await import('./drill-vs-manual.js')).runDrillBench(),

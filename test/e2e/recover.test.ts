@@ -10,9 +10,12 @@ import { startLab, stopLab, tempLabDir, sshToLabHost, type LabInfo } from '../he
 import {
   breakDb,
   etcdLogs,
+  expectRecoveryReport,
+  expectWhole,
   expiredCertificate,
   flipWal,
   killEtcd,
+  labForCases,
   missingKeys,
   orchestrate,
   putKeys,
@@ -38,14 +41,6 @@ async function upperListing(upper: string): Promise<string> {
     rows.push(`${path.slice(upper.length)} ${e.isFile() ? (info?.size ?? '?') : 'dir'} ${e.isFile() ? (info?.mtimeMs ?? '?') : ''}`);
   }
   return rows.sort().join('\n');
-}
-
-async function expectWhole(lab: LabInfo): Promise<void> {
-  await waitHealthy(lab);
-  const statuses = await memberStatuses(lab);
-  expect(new Set(statuses.map((s) => s.clusterId)).size).to.equal(1);
-  expect(new Set(statuses.map((s) => s.leader)).size).to.equal(1);
-  expect(new Set(statuses.map((s) => s.memberId)).size).to.equal(lab.hosts.length);
 }
 
 describe('recover and member replace on a 3-member lab (127.0.140.x)', function () {
@@ -80,6 +75,7 @@ describe('recover and member replace on a 3-member lab (127.0.140.x)', function 
     const report = reportOf(result);
     expect(report.choice?.kind).to.equal('nothing');
     expect(report.diagnosis?.members.map((m) => m.state)).to.deep.equal(['healthy', 'healthy', 'healthy']);
+    expect(report.htmlReport).to.equal(undefined);
     expect(report.diagnosis?.members[0]?.certificates[0]?.notAfter).to.match(/^\d{4}-/);
     for (const [i, before] of upperBefore.entries()) expect(await upperListing(lab.hosts[i]!.upperDir), lab.hosts[i]!.address).to.equal(before);
   });
@@ -94,6 +90,8 @@ describe('recover and member replace on a 3-member lab (127.0.140.x)', function 
     expect(report.choice?.start).to.have.length(3);
     expect(report.start?.verdict?.ok).to.equal(true);
     expect(await missingKeys(lab, keys)).to.deep.equal([]);
+    await expectRecoveryReport(report, 'start as is, completed');
+    expect(await readFile(report.htmlReport ?? '', 'utf8')).not.to.contain('<section id="restore">');
     await expectWhole(lab);
   });
 
@@ -197,6 +195,8 @@ describe('recover and member replace on a 3-member lab (127.0.140.x)', function 
     expect((await stat(report.restore!.snapshot.path)).mode & 0o777).to.equal(0o600);
     expect(await missingKeys(lab, keys)).to.deep.equal([]);
     for (const m of report.restore?.members ?? []) expect(m.oldDataAt).to.match(/before-restore/);
+    await expectRecoveryReport(report, `rebuild from ${host(0).address}, completed`);
+    expect(await readFile(report.htmlReport ?? '', 'utf8')).to.contain('<section id="restore">');
     await expectWhole(lab);
   });
 
@@ -220,27 +220,11 @@ describe('recover and member replace on a 3-member lab (127.0.140.x)', function 
 
 describe('recover on etcd 3.5 (127.0.140.x)', function () {
   this.timeout(240_000);
-  let lab: LabInfo;
-  const host = (i: number) => lab.hosts[i]!;
-
-  before(async function () {
-    this.timeout(120_000);
-    lab = await startLab({ dir: tempLabDir(), net: '127.0.140', members: 3, etcd: '3.5' });
-    await waitHealthy(lab);
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') console.log(await etcdLogs(lab));
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- before() may have failed before the lab existed
-    if (!lab) return;
-    await stopLab(lab.dir);
-  });
+  const theLab = labForCases({ dir: tempLabDir(), net: '127.0.140', members: 3, etcd: '3.5' });
+  const host = (i: number) => theLab().hosts[i]!;
 
   it('power cut, one member WAL damaged: the other two start as they are, the third is replaced as a learner, no key lost', async () => {
+    const lab = theLab();
     const keys = await putKeys(lab, '/after-cut/35/', 5);
     await killEtcd(lab);
     await flipWal(lab, host(1), keys[2] ?? '');

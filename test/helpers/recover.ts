@@ -2,12 +2,12 @@
 // damage a member's WAL or db on its own disk, give a member an expired certificate, and run the CLI.
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { runProgram } from '../../src/lab/run-program.js';
 import { runCliFromSource, type CliResult } from './cli.js';
-import { keyValues, putKey } from './lab-data.js';
-import { etcdctlInLab, sshToLabHost, waitFor, type LabHostInfo, type LabInfo } from './lab.js';
+import { keyValues, memberStatuses, putKey, waitHealthy } from './lab-data.js';
+import { etcdctlInLab, sshToLabHost, startLab, stopLab, waitFor, type LabHostInfo, type LabInfo, type StartLabOptions } from './lab.js';
 
 export function orchestrate(args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
   return runCliFromSource(args, { env: { CI: '1', ...options.env }, timeoutMs: options.timeoutMs ?? 150_000 });
@@ -47,6 +47,8 @@ export interface RecoverJson {
     members: { host: string; oldDataAt?: string }[];
   };
   lost?: { revisions?: number };
+  /** The HTML report written at the end (absent for a dry run or nothing done). */
+  htmlReport?: string;
 }
 
 /** The last `{"type":"report"}` line of a --json run. */
@@ -135,6 +137,49 @@ export async function putKeys(lab: LabInfo, prefix: string, count: number): Prom
   return keys;
 }
 
+/** Every member answers, one leader, one cluster id, as many member ids as hosts. */
+export async function expectWhole(lab: LabInfo): Promise<void> {
+  await waitHealthy(lab);
+  const statuses = await memberStatuses(lab);
+  expect(new Set(statuses.map((s) => s.clusterId)).size).to.equal(1);
+  expect(new Set(statuses.map((s) => s.leader)).size).to.equal(1);
+  expect(new Set(statuses.map((s) => s.memberId)).size).to.equal(lab.hosts.length);
+}
+
+/**
+ * A power cut on a kubeadm lab: kubelet stopped on these members (default all; as after a reboot with it
+ * not yet back), then SIGKILL to their etcd containers (pids from the stand-in runtime's state on each
+ * host's own layer), so nothing restarts them and their data stays as the crash leaves it.
+ */
+export async function killKubeadmEtcd(lab: LabInfo, hosts: readonly LabHostInfo[] = lab.hosts): Promise<void> {
+  for (const host of hosts) {
+    const stopped = await sshToLabHost(lab, host.address, 'systemctl stop kubelet');
+    expect(stopped.code, stopped.stderr).to.equal(0);
+    const containers = join(host.upperDir, 'var', 'lib', 'lab-cri', 'containers');
+    for (const id of await readdir(containers).catch(() => [] as string[])) {
+      const podName = (await readFile(join(containers, id, 'podname'), 'utf8').catch(() => '')).trim();
+      if (!podName.startsWith('etcd-')) continue;
+      const pid = Number((await readFile(join(containers, id, 'pid'), 'utf8').catch(() => '')).split(' ')[0]);
+      const comm = pid > 0 ? (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() : '';
+      if (comm === 'etcd') process.kill(pid, 'SIGKILL');
+    }
+  }
+  await waitFor(async () => {
+    const statuses = await Promise.all(hosts.map((h) => etcdctlInLab(lab, ['endpoint', 'health'], [h.address])));
+    return statuses.every((s) => s.code !== 0);
+  }, 15_000);
+}
+
+/** The HTML report a recovery wrote: owner-only, with its recovery section naming the path taken. */
+export async function expectRecoveryReport(report: RecoverJson, path: string): Promise<void> {
+  expect(report.htmlReport, 'htmlReport').to.be.a('string');
+  const file = report.htmlReport ?? '';
+  expect((await stat(file)).mode & 0o777).to.equal(0o600);
+  const html = await readFile(file, 'utf8');
+  expect(html).to.contain('<section id="recovery">');
+  expect(html).to.contain(`Last recovery: ${path}`);
+}
+
 export async function missingKeys(lab: LabInfo, keys: readonly string[]): Promise<string[]> {
   const present = await keyValues(lab);
   return keys.filter((k) => !present.has(k));
@@ -205,4 +250,29 @@ export async function expiredCertificate(lab: LabInfo, work: string): Promise<st
 export async function writeOnHost(lab: LabInfo, host: LabHostInfo, path: string, content: string): Promise<void> {
   const result = await sshToLabHost(lab, host.address, `cat > '${path}'`, { input: content });
   expect(result.code, result.stderr).to.equal(0);
+}
+
+/**
+ * One lab for a describe block: brought up before its cases (then `setup`), each failed case prints the end
+ * of every etcd log, taken down after. Returns the lab's getter.
+ */
+export function labForCases(options: StartLabOptions, setup?: (lab: LabInfo) => Promise<void>): () => LabInfo {
+  let lab: LabInfo | undefined;
+  before(async function () {
+    this.timeout(180_000);
+    lab = await startLab(options);
+    await waitHealthy(lab);
+    if (setup) await setup(lab);
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && lab) console.log(await etcdLogs(lab));
+  });
+  after(async function () {
+    this.timeout(60_000);
+    if (lab) await stopLab(lab.dir);
+  });
+  return () => {
+    if (!lab) throw new Error('the lab did not come up');
+    return lab;
+  };
 }

@@ -1,0 +1,81 @@
+// `orchestrate recover` and `orchestrate member replace` on a kubeadm-shaped lab: etcd 3.5 as static pods
+// run by a kubelet, members named after their nodes. The inventory names the deploy host's client
+// certificate (recover asks etcd from here). A power cut here is kubelet down and every etcd container
+// killed with SIGKILL: nothing restarts them until recover starts kubelet. Needs root. Lab on 127.0.145.
+import { expect } from 'chai';
+import { readFile, writeFile } from 'node:fs/promises';
+import { parse, stringify } from 'yaml';
+import { memberStatuses } from '../helpers/lab-data.js';
+import { sshToLabHost, tempLabDir, type LabInfo } from '../helpers/lab.js';
+import {
+  expectRecoveryReport,
+  expectWhole,
+  killKubeadmEtcd,
+  labForCases,
+  missingKeys,
+  orchestrate,
+  putKeys,
+  recover,
+  reportOf,
+  tail,
+} from '../helpers/recover.js';
+
+/** The lab's inventory plus the deploy host's etcd client certificate. */
+async function withClientCertificate(lab: LabInfo): Promise<void> {
+  const inventory = parse(await readFile(lab.inventoryFile, 'utf8')) as { all: { vars: Record<string, string> } };
+  Object.assign(inventory.all.vars, { etcd_ca_file: lab.pki.caFile, etcd_cert_file: lab.pki.clientCertFile, etcd_key_file: lab.pki.clientKeyFile });
+  await writeFile(lab.inventoryFile, stringify(inventory));
+}
+
+async function manifestsOf(lab: LabInfo, address: string): Promise<string> {
+  const listed = await sshToLabHost(lab, address, 'ls -a /etc/kubernetes; ls -a /etc/kubernetes/manifests; cat /etc/kubernetes/manifests/etcd.yaml');
+  expect(listed.code, listed.stderr).to.equal(0);
+  return listed.stdout;
+}
+
+describe('recover and member replace on kubeadm static pods, etcd 3.5 (127.0.145.x)', function () {
+  this.timeout(300_000);
+  const theLab = labForCases({ dir: tempLabDir(), net: '127.0.145', members: 3, etcd: '3.5', topology: 'kubeadm' }, withClientCertificate);
+  const host = (i: number) => theLab().hosts[i]!;
+
+  it('power cut (kubelet down, every etcd killed -9, data intact): recover starts kubelet and the static pods, no key lost, manifests as they were', async () => {
+    const lab = theLab();
+    const manifestsBefore = await Promise.all(lab.hosts.map((h) => manifestsOf(lab, h.address)));
+    const keys = await putKeys(lab, '/after-cut/kubeadm/', 5);
+    await killKubeadmEtcd(lab);
+    const result = await recover(lab);
+    expect(result.code, tail(result)).to.equal(0);
+    const report = reportOf(result);
+    expect(report.diagnosis?.members.map((m) => m.state)).to.deep.equal(['intact', 'intact', 'intact']);
+    expect(report.choice?.kind).to.equal('start');
+    expect(report.choice?.start).to.have.length(3);
+    expect(report.start?.verdict?.ok).to.equal(true);
+    expect(await missingKeys(lab, keys)).to.deep.equal([]);
+    await expectRecoveryReport(report, 'start as is, completed');
+    for (const [i, h] of lab.hosts.entries()) {
+      expect((await sshToLabHost(lab, h.address, 'systemctl is-active kubelet')).stdout.trim(), h.address).to.equal('active');
+      expect(await manifestsOf(lab, h.address), h.address).to.equal(manifestsBefore[i]);
+    }
+    await expectWhole(lab);
+  });
+
+  it('member replace on a down member: a joining copy of its manifest, then the original back; a new member id, keys kept', async () => {
+    const lab = theLab();
+    const before = await memberStatuses(lab);
+    const manifestBefore = await manifestsOf(lab, host(1).address);
+    const keys = await putKeys(lab, '/after-cut/kubeadm-replace/', 3);
+    await killKubeadmEtcd(lab, [host(1)]);
+    const result = await orchestrate(['member', 'replace', lab.inventoryFile, host(1).inventoryName, '--yes', '--json']);
+    expect(result.code, tail(result)).to.equal(0);
+    expect(reportOf(result)).to.deep.include({ status: 'completed' });
+    const after = await memberStatuses(lab);
+    expect(after[1]!.memberId).not.to.equal(before[1]!.memberId);
+    expect(after[0]!.memberId).to.equal(before[0]!.memberId);
+    // The original manifest is back as it was, no folder of the run left beside it; the old data is kept.
+    expect(await manifestsOf(lab, host(1).address)).to.equal(manifestBefore);
+    const kept = await sshToLabHost(lab, host(1).address, 'ls -d /var/lib/etcd.before-replace-*');
+    expect(kept.stdout.trim()).to.match(/^\/var\/lib\/etcd\.before-replace-\d{8}T\d{6}Z$/);
+    expect(await missingKeys(lab, keys)).to.deep.equal([]);
+    await expectWhole(lab);
+  });
+});
