@@ -137,8 +137,10 @@ export const etcdDiagnoseModule = defineModule({
     facts.dataDir = listing.dataDir;
     facts.memberDir = listing.memberDir;
     yield* readData(listing, dataDir, walDir, facts);
-    const settings = ctx.state.get(restoreClusterKey).configs.get(member.host)?.settings;
-    facts.certificates = yield* readCertificates(certificateFiles(settings, member));
+    const config = ctx.state.get(restoreClusterKey).configs.get(member.host);
+    // On kubeadm the inventory's certificate is the deploy host's client certificate, not a file of the member.
+    const inventoryFiles = config?.topology === 'kubeadm' ? {} : member;
+    facts.certificates = yield* readCertificates(certificateFiles(config?.settings, inventoryFiles));
     return { changed: false, result: { disk: facts, data_dir: dataDir, wal_dir: walDir } };
   },
 });
