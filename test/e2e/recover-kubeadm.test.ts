@@ -33,6 +33,24 @@ async function manifestsOf(lab: LabInfo, address: string): Promise<string> {
   return listed.stdout;
 }
 
+/** kubelet's decisions and etcd's own log on one host, for a failed case's message. */
+async function podLogs(lab: LabInfo, address: string): Promise<string> {
+  const logs = await sshToLabHost(
+    lab,
+    address,
+    'tail -n 40 /var/log/lab-kubelet.log; for f in /var/log/pods/*etcd*/etcd/*.log; do echo "--- $f"; tail -n 15 "$f"; done',
+  );
+  return logs.stdout;
+}
+
+/** The steps that failed, from a --json run's events. */
+function failedSteps(stdout: string): string {
+  return stdout
+    .split('\n')
+    .filter((l) => l.includes('"ok":false') || l.includes('"type":"warning"'))
+    .join('\n');
+}
+
 describe('recover and member replace on kubeadm static pods, etcd 3.5 (127.0.145.x)', function () {
   this.timeout(300_000);
   const theLab = labForCases({ dir: tempLabDir(), net: '127.0.145', members: 3, etcd: '3.5', topology: 'kubeadm' }, withClientCertificate);
@@ -66,7 +84,8 @@ describe('recover and member replace on kubeadm static pods, etcd 3.5 (127.0.145
     const keys = await putKeys(lab, '/after-cut/kubeadm-replace/', 3);
     await killKubeadmEtcd(lab, [host(1)]);
     const result = await orchestrate(['member', 'replace', lab.inventoryFile, host(1).inventoryName, '--yes', '--json']);
-    expect(result.code, tail(result)).to.equal(0);
+    if (result.code !== 0) console.log(await podLogs(lab, host(1).address), failedSteps(result.stdout));
+    expect(result.code, `${reportOf(result).failure ?? ''}\n${tail(result)}`).to.equal(0);
     expect(reportOf(result)).to.deep.include({ status: 'completed' });
     const after = await memberStatuses(lab);
     expect(after[1]!.memberId).not.to.equal(before[1]!.memberId);

@@ -17,7 +17,7 @@ import { resolveMember } from '../../etcd/members/resolve.js';
 import { newRunId } from '../../etcd/restore/paths.js';
 import { restoreClusterKey } from '../../modules/restore/restore-state.js';
 import { now, printablePlan, type PrintablePhase } from '../restore/events.js';
-import { openReplaceProcedure, replaceMembers } from './replace-run.js';
+import { openReplaceProcedure, readMemberConfigs, replaceMembers } from './replace-run.js';
 import { confirmOrRefuse, preflightOrRefuse, type CommonRunOptions } from './shared.js';
 
 export interface MemberReplaceReport {
@@ -69,6 +69,7 @@ export async function replaceMember(options: CommonRunOptions, wanted: string): 
   };
   try {
     const only = new Set([target.host]);
+    await readMemberConfigs(procedure);
     await preflightOrRefuse(procedure, options.inventory, only, 'replace.preflight-failed');
     // The data dir the member's own configuration names is the one moved aside.
     const config = procedure.session.state.get(restoreClusterKey).configs.get(target.host);

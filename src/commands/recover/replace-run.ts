@@ -40,6 +40,15 @@ export function openReplaceProcedure(
   );
 }
 
+/**
+ * Every member's own configuration, read-only: the names, URLs and data dirs the members give themselves
+ * (kubeadm's are in each manifest), so the verification after a replace compares the live member list with
+ * them and not with the inventory's defaults. A member that cannot be read keeps the inventory's values.
+ */
+export async function readMemberConfigs(procedure: Procedure): Promise<void> {
+  await procedure.pass({ dryRun: true, tags: ['member-config'] });
+}
+
 export interface ReplaceOutcome {
   host: string;
   ok: boolean;

@@ -11,7 +11,7 @@ import { packagePath } from '../../package-root.js';
 import { Procedure } from '../procedure.js';
 import { now, printablePlan, restoreEventsOf, type PrintablePhase } from '../restore/events.js';
 import { failpoint } from '../restore/restore-policy.js';
-import { openReplaceProcedure, replaceMembers, type ReplaceOutcome } from './replace-run.js';
+import { openReplaceProcedure, readMemberConfigs, replaceMembers, type ReplaceOutcome } from './replace-run.js';
 import { confirmOrRefuse, preflightOrRefuse, type CommonRunOptions } from './shared.js';
 
 export const recoverStartPlaybookPath = packagePath('playbooks', 'recover-start.yml');
@@ -151,6 +151,7 @@ export async function runStartPath(options: CommonRunOptions, plan: StartPlan, t
     const replaceProcedure = await openReplaceProcedure(options.inventory, journal.runId, options.timeouts, connection, startProcedure);
     await preflightOrRefuse(startProcedure, options.inventory, new Set([...plan.start, ...plan.replace]), 'recover.preflight-failed');
     // The replace's own preflight reads each broken member's configuration: its join is checked before anything starts.
+    if (plan.replace.length > 0) await readMemberConfigs(replaceProcedure);
     if (plan.replace.length > 0) await preflightOrRefuse(replaceProcedure, options.inventory, new Set(plan.replace), 'recover.preflight-failed');
     report.plan = await preview(options, startProcedure, replaceProcedure, plan);
     if (options.dryRun) return report;
