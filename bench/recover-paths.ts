@@ -74,7 +74,8 @@ function newestSnapshot(dir: string): string {
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const path = join(d, e.name);
-      if (e.isDirectory()) walk(path);
+      // rescue/ holds the rebuild's raw db copies, not snapshots.
+      if (e.isDirectory() && e.name !== 'rescue') walk(path);
       else if (/\.db$/.test(e.name)) files.push({ path, mtime: statSync(path).mtimeMs });
     }
   };
