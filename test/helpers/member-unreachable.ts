@@ -35,8 +35,12 @@ back() {
   nft delete table inet "$table" 2>/dev/null
   if [ -d "$cg" ]; then
     echo THAWED > "$cg/freezer.state"
-    for pid in $(cat "$cg/cgroup.procs"); do echo "$pid" > /sys/fs/cgroup/freezer/cgroup.procs 2>/dev/null; done
-    rmdir "$cg" 2>/dev/null
+    # A process that forked or exited meanwhile keeps the group busy for a moment: try again, bounded.
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+      for pid in $(cat "$cg/cgroup.procs"); do echo "$pid" > /sys/fs/cgroup/freezer/cgroup.procs 2>/dev/null; done
+      rmdir "$cg" 2>/dev/null && break
+      sleep 0.2
+    done
   fi
   echo back
 }
@@ -59,12 +63,14 @@ echo isolated
 wait "$sleeper"
 `;
 
+let made = 0;
+
 /** Makes `host` unreachable for `seconds` (at most 120); it comes back by itself. */
 export function makeUnreachable(lab: LabInfo, host: LabHostInfo, seconds: number): Unreachable {
   if (lab.netns) throw new Error('makeUnreachable: a bastion lab keeps its hosts in a namespace of their own; not supported');
   if (!/^127\.\d+\.\d+\.\d+$/.test(host.address)) throw new Error(`makeUnreachable: ${host.address} is not a loopback address`);
   if (!(seconds > 0 && seconds <= 120)) throw new Error(`makeUnreachable: ${seconds} s is out of bounds (0-120)`);
-  const name = `orchestrate_fault_${process.pid}_${host.address.split('.').join('_')}`;
+  const name = `orchestrate_fault_${process.pid}_${++made}_${host.address.split('.').join('_')}`;
   const child = spawn('sh', ['-c', watchdog, 'sh', host.address, host.mountNamespace, String(seconds), name], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,6 +94,8 @@ export function makeUnreachable(lab: LabInfo, host: LabHostInfo, seconds: number
       resolve();
     }),
   );
+  // Awaited later, if at all: a rejection must not count as unhandled meanwhile.
+  isolated.catch(() => undefined);
   child.unref();
   const pid = child.pid!;
   return {
