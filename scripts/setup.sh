@@ -27,6 +27,8 @@ command -v age >/dev/null 2>&1 || missing="$missing age"
 # Debian's chromium, headless, loads the HTML report in the end-to-end tests (never a browser downloaded by a tool).
 if $want_test; then
   [ -x /usr/bin/chromium ] || missing="$missing chromium"
+  # nft: the fault matrix drops the packets of one lab member (test/helpers/member-unreachable.ts).
+  command -v nft >/dev/null 2>&1 || missing="$missing nftables"
 fi
 if $want_bench || $want_test; then
   { command -v ansible-playbook && command -v ansible-inventory; } >/dev/null 2>&1 || missing="$missing ansible"

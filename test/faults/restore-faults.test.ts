@@ -5,7 +5,8 @@
 // snapshot's (completed) or the pre-restore ones (rolled back); nothing of the run left but the kept old data.
 // Prints the table phase × fault → outcome at the end. Needs root; about 45 s per case.
 //
-// FAULT_PHASES=swap-data,start-etcd limits the SIGKILL cases to those phases (to look at one quickly).
+// FAULT_PHASES=swap-data,start-etcd limits the SIGKILL and unreachable cases to those phases (to look at one
+// quickly). The unreachable rows need nft (Debian's nftables) and the cgroup v1 freezer.
 import { expect } from 'chai';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,8 @@ import { dirname, join } from 'node:path';
 import { startLab, stopLab, tempLabDir, type LabInfo } from '../helpers/lab.js';
 import { badFlagOnOneMember, diskFullOnOneMember, killAtPhase, snapshotChangedAtPrompt, sshCutAtPhase } from '../helpers/restore-fault-cases.js';
 import { formatMatrix, prepareBench, type FaultBench, type MatrixRow } from '../helpers/restore-faults.js';
+import { twoRunsAtOnce } from '../helpers/restore-two-runs.js';
+import { UNREACHABLE_SECONDS, unreachableAtPhase } from '../helpers/restore-unreachable.js';
 
 const NET = '127.0.160';
 /** Every phase of playbooks/restore.yml a real run goes through (preflight and identities run read-only, before it). */
@@ -89,4 +92,13 @@ describe(`restore fault matrix on a 3-member lab with a kube_node host (${NET}.x
     matrixCase(`the SSH connection to one member is cut as ${phase} starts`, phase, 'SSH cut', () => sshCutAtPhase(theBench(), phase));
 
   matrixCase("one member's disk fills up as it restores", 'restore-data', 'disk full', () => diskFullOnOneMember(theBench()));
+
+  for (const phase of chosen)
+    matrixCase(`one member unreachable for ${UNREACHABLE_SECONDS} s from the start of ${phase}, then back`, phase, 'unreachable', () =>
+      unreachableAtPhase(theBench(), phase),
+    );
+
+  matrixCase('two restores at once: the second (and a backup) refuse naming the holder', 'copy-snapshot', 'two runs', () =>
+    twoRunsAtOnce(theBench()),
+  );
 });

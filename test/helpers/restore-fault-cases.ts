@@ -10,6 +10,7 @@ import { shellJoin } from '../../src/shell/quote.js';
 import { repoRoot, type CliResult } from './cli.js';
 import { runInHost } from '../../src/lab/index.js';
 import { damage, keyValues, waitHealthy } from './lab-data.js';
+import { restoreArgs } from './restore-operator.js';
 import type { LabHostInfo } from './lab.js';
 import {
   cutSshSessions,
@@ -27,16 +28,6 @@ import {
 } from './restore-faults.js';
 
 export type NextStep = 'rerun' | 'rollback';
-
-const restoreArgs = (bench: FaultBench, ...more: string[]): string[] => [
-  'restore',
-  bench.lab.inventoryFile,
-  '--snapshot',
-  bench.snapshot,
-  '--yes',
-  '--json',
-  ...more,
-];
 
 /** The first line of a failure, for the table. */
 const firstLine = (text: string | undefined): string =>
