@@ -298,6 +298,7 @@ async function conclude(
     (failed.id === 'start-kube-master' || failed.id === 'start-kube-node' || failed.id === 'cleanup' || isAfterVerification(run, failed.id))
   ) {
     // etcd is restored and verified: rolling its data back would not bring these services up.
+    const copiesLeft = failed.id === 'cleanup' ? [...failed.failures.keys()] : await cleanUpAnyway(ctx, procedure, writer);
     await writer.update((j) => {
       j.status = 'completed';
       j.error = describeFailures(run);
@@ -305,8 +306,9 @@ async function conclude(
     });
     report.status = 'completed';
     report.exitCode = failed.id === 'cleanup' ? ExitCode.ok : ExitCode.failed;
-    if (failed.id === 'cleanup') ctx.warn(`cleanup: ${describeFailures(run)}`);
-    else report.failure = `${describeFailures(run)} - etcd itself is restored and verified; fix the service and start it`;
+    const left = copiesLeftText(ctx, copiesLeft);
+    if (failed.id === 'cleanup') ctx.warn(`cleanup: ${describeFailures(run)}${left}`);
+    else report.failure = `${describeFailures(run)} - etcd itself is restored and verified; fix the service and start it${left}`;
   } else if (failed) {
     return rollBackAfterFailure(ctx, procedure, writer, run, report, options, hadOld);
   } else {
@@ -319,6 +321,23 @@ async function conclude(
   report.members = memberReports(ctx.members, writer.journal, ctx.paths, hadOld);
   report.rto = rtoOf(writer.journal, ctx.started, run.phases, ctx.preparation);
   return report;
+}
+
+/**
+ * A service failed to start after the verification, so the run stopped before its cleanup phase, and no later
+ * command would run it: remove the snapshot copies now on every member that answers. Returns where they stay.
+ */
+async function cleanUpAnyway(ctx: RestoreContext, procedure: Procedure, writer: JournalWriter): Promise<string[]> {
+  if (!procedure.hostsOf({ tags: ['cleanup'] }).size) return [];
+  const cleanup = await procedure.pass({ dryRun: false, tags: ['cleanup'], policy: restorePolicy(writer, ctx.members), signal: ctx.signal });
+  return cleanup.interrupted ? ctx.members.map((m) => m.host) : [...(cleanup.failed?.failures.keys() ?? [])];
+}
+
+/** "; the snapshot copy stays on ...: remove it once the member answers" (the copies are owner-only, but hold every Secret). */
+function copiesLeftText(ctx: RestoreContext, hosts: readonly string[]): string {
+  if (ctx.mode !== 'member') return '';
+  const copies = hosts.map((host) => ctx.paths.get(host)?.snapshotCopy && `${host}:${ctx.paths.get(host)?.snapshotCopy}`).filter(Boolean);
+  return copies.length ? `; the snapshot copy was not removed from ${copies.join(', ')}: remove it once the member answers` : '';
 }
 
 /** A phase the operator added after the verification failed: the data is restored and verified. */
