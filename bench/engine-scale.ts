@@ -204,8 +204,8 @@ export async function engineScale(log: (line: string) => void = (line) => proces
   let lab: LabInfo | undefined;
   try {
     const nodes = Math.max(...sizes);
-    log(`bringing up 3 members + ${nodes} node hosts on 127.0.112`);
-    lab = await labUp({ dir: labDir, net: '127.0.112', members: 3, nodes });
+    log(`bringing up 3 members + ${nodes} node hosts on 127.0.180`);
+    lab = await labUp({ dir: labDir, net: '127.0.180', members: 3, nodes });
     log(`lab up in ${(lab.startupMs / 1000).toFixed(1)} s`);
     writeFileSync(join(work, 'shell-tasks.yml'), shellPlaybook(tasks, 'targets'));
     writeFileSync(join(work, 'ansible.cfg'), ansibleConfig(lab, work));

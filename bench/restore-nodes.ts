@@ -104,8 +104,8 @@ export async function runRestoreNodesBench(log: (line: string) => void = (line) 
   const labDir = join(work, 'lab');
   let lab: LabInfo | undefined;
   try {
-    log(`bringing up 3 members + ${nodes} node hosts on 127.0.113`);
-    lab = await labUp({ dir: labDir, net: '127.0.113', members: 3, nodes });
+    log(`bringing up 3 members + ${nodes} node hosts on 127.0.181`);
+    lab = await labUp({ dir: labDir, net: '127.0.181', members: 3, nodes });
     log(`lab up in ${seconds(lab.startupMs)}`);
     const files = { caFile: lab.pki.caFile, certFile: lab.pki.clientCertFile, keyFile: lab.pki.clientKeyFile };
     const snapshot = join(labDir, 'backups', 'bench.db');
