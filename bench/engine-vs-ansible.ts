@@ -22,17 +22,17 @@ export interface EngineVsAnsibleOptions {
   log?: (line: string) => void;
 }
 
-function countAll(text: string, pattern: RegExp): number {
+export function countAll(text: string, pattern: RegExp): number {
   return (text.match(pattern) ?? []).length;
 }
 
-function shellPlaybook(tasks: number): string {
-  const lines = ['- hosts: etcd', '  gather_facts: false', '  tasks:'];
+export function shellPlaybook(tasks: number, hosts = 'etcd'): string {
+  const lines = [`- hosts: ${hosts}`, '  gather_facts: false', '  tasks:'];
   for (let i = 1; i <= tasks; i++) lines.push(`    - name: task ${i}`, `      shell: echo task ${i} on {{ inventory_hostname }}`);
   return `${lines.join('\n')}\n`;
 }
 
-function ansibleConfig(lab: LabInfo, dir: string, sshArgs = '', controlDir = 'cp'): string {
+export function ansibleConfig(lab: Pick<LabInfo, 'knownHostsFile'>, dir: string, sshArgs = '', controlDir = 'cp'): string {
   return [
     '[defaults]',
     'host_key_checking = True',

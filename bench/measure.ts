@@ -14,6 +14,8 @@ export interface Timed {
   stderr: string;
   /** Peak resident memory of the child in KiB, when asked for (NaN if GNU time did not say). */
   peakRssKb?: number;
+  /** CPU time of the child (user + system, its children included), with `peakRss`. */
+  cpuMs?: number;
 }
 
 /** Run a program to its end (killed after `timeoutMs`), timing it; with `peakRss`, under /usr/bin/time. */
@@ -22,7 +24,7 @@ export function timed(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; peakRss?: boolean } = {},
 ): Promise<Timed> {
-  const [program, argv] = options.peakRss ? ['/usr/bin/time', ['-f', 'PEAK_RSS_KB=%M', command, ...args]] : [command, args];
+  const [program, argv] = options.peakRss ? ['/usr/bin/time', ['-f', 'PEAK_RSS_KB=%M CPU_S=%U+%S', command, ...args]] : [command, args];
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(program, argv, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,6 +40,8 @@ export function timed(
       if (options.peakRss) {
         const peak = /PEAK_RSS_KB=(\d+)/.exec(stderr);
         result.peakRssKb = peak ? Number(peak[1]) : Number.NaN;
+        const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(stderr);
+        result.cpuMs = cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : Number.NaN;
       }
       resolve(result);
     });

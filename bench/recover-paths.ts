@@ -110,8 +110,7 @@ export async function runRecoverPathsBench(options: RecoverBenchOptions = {}): P
   const rounds = options.rounds ?? 2;
   const megabytes = options.megabytes ?? 20;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const { useDist, argv } = orchestrateCommand();
-  const [program = '', ...cli] = argv;
+  const { useDist, program, cli } = orchestrateCommand();
   const env = { ...process.env, CI: '1' };
   const work = mkdtempSync(join(tmpdir(), 'orchestrate-recover-bench-'));
   const labDir = join(work, 'lab');

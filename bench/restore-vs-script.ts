@@ -3,6 +3,10 @@
 // hundred MB, alternating, in the same run. Prints the medians, the ratio (goal <= 1.3x) and the RTO
 // breakdown per phase of both. The kubeadm variant runs both on static pods: the script is the manual
 // runbook (manifests moved aside, crictl waits, etcdutl with the revision bump, manifests back).
+// Size, members and rounds: RESTORE_BENCH_MIB, RESTORE_BENCH_MEMBERS, RESTORE_BENCH_ROUNDS (or the options;
+// `restore-2g` is 2 GiB, 3 members, one round). Each round also measures the physical floor: `dd` of the
+// snapshot's size to each member's data dir filesystem (fsync, all members at once) plus the script's etcd
+// start and wait for health; and orchestrate's peak RSS (GNU time).
 import { median, seconds, timed, type BenchRow } from './measure.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +21,8 @@ export interface RestoreBenchOptions {
   rounds?: number;
   /** Database size to fill to. Default 300 MiB. */
   megabytes?: number;
+  /** etcd members, 1 to 7. Default 3. */
+  members?: number;
   net?: string;
   /** kubeasz (systemd units, etcd 3.4; default) or kubeadm (static pods, etcd 3.5). */
   topology?: 'kubeasz' | 'kubeadm';
@@ -31,12 +37,20 @@ export async function fill(lab: LabInfo, megabytes: number, log: (line: string) 
   const endpoint = [clientUrl(lab.hosts[0]!.address)];
   const { randomBytes } = await import('node:crypto');
   const perKey = 700 * 1024; // base64 grows it to ~0.93 MiB
-  for (let i = 0; i < megabytes; i++) {
-    const value = randomBytes(perKey).toString('base64');
-    const result = await etcdctl(files, endpoint, ['put', `/registry/bench/blob-${String(i).padStart(5, '0')}`], { input: value, timeoutMs: 60_000 });
-    if (result.code !== 0) throw new Error(`filling the lab failed at key ${i}: ${result.stderr}`);
-    if (i % 50 === 49) log(`  filled ${i + 1} MiB`);
-  }
+  let next = 0;
+  // Four etcdctl processes at a time: a 2 GiB fill one put after the other takes longer than the restores.
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < megabytes; i = next++) {
+      const value = randomBytes(perKey).toString('base64');
+      const result = await etcdctl(files, endpoint, ['put', `/registry/bench/blob-${String(i).padStart(5, '0')}`], {
+        input: value,
+        timeoutMs: 60_000,
+      });
+      if (result.code !== 0) throw new Error(`filling the lab failed at key ${i}: ${result.stderr}`);
+      if (i % 100 === 99) log(`  filled ${i + 1} MiB`);
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
 export interface ScriptTools {
@@ -166,36 +180,40 @@ function scriptPhases(stdout: string): ScriptPhases {
   return { phases, apiDownMs: at('api-up') - at('api-down') };
 }
 
-/** The CLI as a benchmark runs it: the bundle in dist/ when built, else the source through tsx. */
-export function orchestrateCommand(): { useDist: boolean; argv: string[] } {
+function envNumber(name: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, got "${text}"`);
+  return value;
+}
+
+/** bin/orchestrate when dist/ is built, else the CLI from source through tsx. */
+export function orchestrateCommand(): { useDist: boolean; program: string; cli: string[] } {
   const useDist = existsSync(join(root, 'dist', 'orchestrate.cjs'));
-  const argv = useDist
-    ? [join(root, 'bin', 'orchestrate')]
-    : [
-        process.execPath,
-        '--import',
-        join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs'),
-        '--input-type=module',
-        '-e',
-        `const { main } = await import(${JSON.stringify(join(root, 'src', 'cli', 'main.ts'))}); process.exitCode = await main(process.argv.slice(1));`,
-      ];
-  return { useDist, argv };
+  if (useDist) return { useDist, program: join(root, 'bin', 'orchestrate'), cli: [] };
+  const main = `const { main } = await import(${JSON.stringify(join(root, 'src', 'cli', 'main.ts'))}); process.exitCode = await main(process.argv.slice(1));`;
+  return {
+    useDist,
+    program: process.execPath,
+    cli: ['--import', join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs'), '--input-type=module', '-e', main],
+  };
 }
 
 export async function runRestoreBench(options: RestoreBenchOptions = {}): Promise<BenchRow[]> {
-  const rounds = options.rounds ?? 3;
-  const megabytes = options.megabytes ?? 300;
+  const rounds = options.rounds ?? envNumber('RESTORE_BENCH_ROUNDS') ?? 3;
+  const megabytes = options.megabytes ?? envNumber('RESTORE_BENCH_MIB') ?? 300;
+  const members = options.members ?? envNumber('RESTORE_BENCH_MEMBERS') ?? 3;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const topology = options.topology ?? 'kubeasz';
-  const { useDist, argv } = orchestrateCommand();
-  const [program = '', ...cli] = argv;
+  const { useDist, program, cli } = orchestrateCommand();
   const work = mkdtempSync(join(tmpdir(), 'orchestrate-restore-bench-'));
   const labDir = join(work, 'lab');
   let lab: LabInfo | undefined;
   try {
     const net = options.net ?? (topology === 'kubeadm' ? '127.0.118' : '127.0.107');
-    log(`bringing up a 3-member ${topology} lab on ${net}`);
-    lab = await labUp({ dir: labDir, net, members: 3, ...(topology === 'kubeadm' ? { topology, etcd: '3.5' as const } : {}) });
+    log(`bringing up a ${members}-member ${topology} lab on ${net}`);
+    lab = await labUp({ dir: labDir, net, members, ...(topology === 'kubeadm' ? { topology, etcd: '3.5' as const } : {}) });
     log(`filling it with ${megabytes} MiB`);
     await fill(lab, megabytes, log);
     const files = { caFile: lab.pki.caFile, certFile: lab.pki.clientCertFile, keyFile: lab.pki.clientKeyFile };
@@ -233,7 +251,24 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
     const scriptApi: number[] = [];
     const orchestratePhases = new Map<string, number[]>();
     const barePhases = new Map<string, number[]>();
+    const ddMs: number[] = [];
+    const peakRssKb: number[] = [];
     const env = { ...process.env, CI: '1' };
+    // The floor's write: the snapshot's size to each member's data dir filesystem, all members at once, fsync'd.
+    const blocks = Math.ceil(size / (4 * 1048576));
+    const ddAll = async (): Promise<number> => {
+      const started = performance.now();
+      const runs = await Promise.all(
+        lab!.hosts.map((h) =>
+          ssh(
+            h.address,
+            `dd if=/dev/zero of=/var/lib/etcd.floor bs=4M count=${blocks} conv=fsync status=none; rc=$?; rm -f /var/lib/etcd.floor; exit $rc`,
+          ),
+        ),
+      );
+      if (runs.some((r) => r.code !== 0)) throw new Error(`dd failed: ${runs.map((r) => r.stderr).join('')}`);
+      return performance.now() - started;
+    };
     for (let round = 1; round <= rounds; round++) {
       await tidy();
       const s = await timed('sh', [scriptFile], { env });
@@ -242,9 +277,11 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
       for (const p of sp.phases) barePhases.set(p.id, [...(barePhases.get(p.id) ?? []), p.ms]);
       script.push(s.ms);
       scriptApi.push(sp.apiDownMs);
+      ddMs.push(await ddAll());
 
       await tidy();
-      const o = await timed(program, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { env });
+      const o = await timed(program, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { env, peakRss: true });
+      peakRssKb.push(o.peakRssKb ?? Number.NaN);
       const reportLine = o.stdout
         .trim()
         .split('\n')
@@ -263,14 +300,26 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
     await tidy();
     const o = median(orchestrate);
     const s = median(script);
+    const phase = (phases: Map<string, number[]>, id: string): number => median(phases.get(id) ?? [Number.NaN]);
+    const etcdStart = phase(barePhases, 'start') + phase(barePhases, 'wait-health');
+    const floor = median(ddMs) + etcdStart;
     return [
       {
         name: 'database',
-        value: `${(size / 1048576).toFixed(0)} MiB snapshot, 3 members, ${topology}, ${rounds} rounds each, alternating (${useDist ? 'dist/' : 'from source via tsx'})`,
+        value: `${(size / 1048576).toFixed(0)} MiB snapshot, ${members} members, ${topology}, ${rounds} rounds each, alternating (${useDist ? 'dist/' : 'from source via tsx'})`,
       },
       { name: 'bare script median (wall)', value: `${seconds(s)} (API down ${seconds(median(scriptApi))})` },
       { name: 'orchestrate restore median (wall)', value: `${seconds(o)} (API down ${seconds(median(orchestrateApi))})` },
-      { name: 'ratio orchestrate / script', value: `${(o / s).toFixed(2)}x (goal <= 1.3x)` },
+      { name: 'ratio orchestrate / script', value: `${(o / s).toFixed(2)}x (goal <= 1.3x; <= 1.2x at 2 GiB)` },
+      {
+        name: 'copy to the members vs scp',
+        value: `orchestrate ${seconds(phase(orchestratePhases, 'copy-snapshot'))} (sha256 checked on each member) vs scp ${seconds(phase(barePhases, 'copy'))}, same file, same run`,
+      },
+      {
+        name: 'physical floor',
+        value: `${seconds(floor)}: dd of ${(size / 1048576).toFixed(0)} MiB on every member at once ${seconds(median(ddMs))} + etcd start to healthy ${seconds(etcdStart)} (the script's)`,
+      },
+      { name: 'orchestrate peak RSS', value: `${(Math.max(...peakRssKb) / 1024).toFixed(0)} MiB` },
       ...[...barePhases].map(([id, values]) => ({ name: `  script ${id}`, value: seconds(median(values)) })),
       ...[...orchestratePhases].map(([id, values]) => ({ name: `  orchestrate ${id}`, value: seconds(median(values)) })),
       {

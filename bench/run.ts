@@ -4,6 +4,8 @@ import type { BenchRow } from './measure.js';
 
 interface Bench {
   summary: string;
+  /** Long runs (labs of 200 hosts, 2 GiB snapshots): only when named, never in a bare `npm run bench`. */
+  onlyByName?: boolean;
   run: () => Promise<BenchRow[]>;
 }
 
@@ -11,6 +13,11 @@ const benches: Record<string, Bench> = {
   'engine-vs-ansible': {
     summary: '20 shell tasks on 3 lab hosts: ansible-playbook vs orchestrate run',
     run: async () => (await import('./engine-vs-ansible.js')).engineVsAnsible(),
+  },
+  'engine-scale': {
+    summary: 'the same 20 tasks on 3, 50, 100 and 200 lab hosts (ENGINE_SCALE_HOSTS): time, connect, per task, peak RSS',
+    onlyByName: true,
+    run: async () => (await import('./engine-scale.js')).engineScale(),
   },
   'backup-vs-etcdctl': {
     summary: 'backup of a ~1 GB member: orchestrate backup vs etcdctl snapshot save, time and peak memory',
@@ -25,8 +32,18 @@ const benches: Record<string, Bench> = {
     run: async () => (await import('./inventory-validate.js')).inventoryValidateBench(),
   },
   'restore-vs-script': {
-    summary: '3-member restore of a few hundred MB: orchestrate restore vs a bare parallel script',
+    summary: '3-member restore of a few hundred MB (RESTORE_BENCH_MIB, _MEMBERS, _ROUNDS): orchestrate restore vs a bare parallel script',
     run: async () => (await import('./restore-vs-script.js')).runRestoreBench(),
+  },
+  'restore-2g': {
+    summary: 'restore-vs-script with a ~2 GiB snapshot, one round (RESTORE_BENCH_MEMBERS=5 for 5 members), with the dd floor',
+    onlyByName: true,
+    run: async () => (await import('./restore-vs-script.js')).runRestoreBench({ megabytes: 2100, rounds: 1 }),
+  },
+  'restore-nodes': {
+    summary: 'restore with 0 vs 100 kube_node hosts (and --forks 10): API down, kubelet stop/start in parallel',
+    onlyByName: true,
+    run: async () => (await import('./restore-nodes.js')).runRestoreNodesBench(),
   },
   'restore-vs-script-kubeadm': {
     summary: 'the same on kubeadm static pods (etcd 3.5): orchestrate restore vs the manual runbook as a parallel script',
@@ -56,12 +73,12 @@ async function main(names: string[]): Promise<number> {
   if (names.includes('--help') || names.includes('-h')) {
     process.stdout.write(
       `usage: node --import=tsx bench/run.ts [name...]\n\n${Object.entries(benches)
-        .map(([n, b]) => `  ${n}  ${b.summary}`)
+        .map(([n, b]) => `  ${n}  ${b.summary}${b.onlyByName ? ' (only when named)' : ''}`)
         .join('\n')}\n`,
     );
     return 0;
   }
-  const selected = names.length > 0 ? names : Object.keys(benches);
+  const selected = names.length > 0 ? names : Object.keys(benches).filter((name) => !benches[name]!.onlyByName);
   const unknown = selected.filter((name) => !(name in benches));
   if (unknown.length > 0) {
     process.stderr.write(`unknown benchmark: ${unknown.join(', ')} (known: ${Object.keys(benches).join(', ')})\n`);

@@ -11,6 +11,7 @@ import { CONFIG_FILE_LIMIT, FileReadError, decodeUtf8, readBoundedFile } from '.
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { ConfigProblem, SourceLocation } from '../errors.js';
 import { relaxQuotedContinuations, type LineShift } from './pyyaml-continuations.js';
+import { MAX_YAML_MARKS, overYamlLimit } from './yaml-size.js';
 
 export type YamlPath = readonly (string | number)[];
 
@@ -48,6 +49,8 @@ const TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp';
  * PyYAML reads it (pyyaml-continuations.ts).
  */
 export function parseYaml(file: string, text: string): ParsedYaml {
+  const over = overYamlLimit(text);
+  if (over !== undefined) return tooLarge(file, text, over);
   const strict = parseYamlText(file, text);
   if (strict.source.doc.errors.length === 0) return strict;
   const relaxed = relaxQuotedContinuations(text);
@@ -56,6 +59,20 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   const retried = parseYamlText(file, relaxed.text, { lines: text.split('\n'), shifts: relaxed.shifts });
   // Kept when it cured every syntax error; what remains (a duplicate key, say) is reported on the file as PyYAML reads it.
   return retried.source.doc.errors.length === 0 ? retried : strict;
+}
+
+/** Refused before parsing (yaml-size.ts), pointing at the line where the limit was passed. */
+function tooLarge(file: string, text: string, offset: number): ParsedYaml {
+  const lineCounter = new LineCounter();
+  lineCounter.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+  const source: YamlSource = { file, text, doc: parseDocument(''), lineCounter };
+  const problem = problemAtOffset(source, offset, {
+    code: 'yaml.too-large',
+    message: `YAML: more than ${MAX_YAML_MARKS.toLocaleString('en-US')} lines and flow items (",", "[", "{") by here; the file is not parsed`,
+    hint: 'split it: import_tasks or roles for a playbook, an inventory folder or an INI file for an inventory',
+  });
+  return { source, value: undefined, problems: [problem] };
 }
 
 /** yaml reports a quote never closed at the end of the file; the place to fix is where it opened. */

@@ -28,6 +28,9 @@ export interface LocalTransportOptions {
 /** After SIGTERM, a command has this long before its process group gets SIGKILL. */
 const killGraceMs = 2000;
 
+/** Linux's MAX_ARG_STRLEN (32 pages): the longest single argument `sh -c` can be given. */
+const maxArgumentBytes = 128 * 1024;
+
 export class LocalTransport implements Transport {
   readonly host: string;
   private readonly become: boolean;
@@ -54,6 +57,15 @@ export class LocalTransport implements Transport {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const line = needsSudo(this.user, options.become ?? this.become) ? wrapWithSudo(command) : command;
     if (options.signal?.aborted) throw abortReason(options.signal);
+    // Linux refuses one argument over 128 KiB (MAX_ARG_STRLEN) with a bare E2BIG; say what to do instead.
+    const bytes = Buffer.byteLength(line);
+    if (bytes > maxArgumentBytes) {
+      throw new TaskFailedError(
+        `${this.host}: the command is ${(bytes / 1024).toFixed(0)} KiB; one argument on this system holds at most 128 KiB (MAX_ARG_STRLEN), so it cannot run as sh -c; put the script in a file (copy it, then shell: sh FILE)`,
+        'put the script in a file (copy it, then shell: sh FILE)',
+        'command.too-long',
+      );
+    }
     const { execa } = await import('execa'); // loaded on first use: it is not needed to start the CLI
     const started = performance.now();
     // Its own process group, so a timeout also kills what the shell started (a pipe held open by a

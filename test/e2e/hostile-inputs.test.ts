@@ -402,6 +402,35 @@ const cases: Case[] = [
     stdout: fixed(/OK five-mb\.yml \(inventory, 2\d{4} hosts/),
   },
   {
+    name: 'validate: a 10,000-task playbook is read whole',
+    setup: async (dir) => {
+      const lines = ['- hosts: localhost', '  gather_facts: false', '  tasks:'];
+      for (let i = 0; i < 10_000; i++) lines.push(`    - name: task ${i}`, `      shell: echo ${i}`);
+      await writeFile(join(dir, 'ten-k-tasks.yml'), `${lines.join('\n')}\n`);
+    },
+    args: () => ['validate', 'ten-k-tasks.yml'],
+    code: 0,
+    maxMs: 60_000,
+    stdout: fixed('OK ten-k-tasks.yml (playbook, 1 play, 10000 tasks)'),
+  },
+  {
+    name: 'validate: 4 MB of flow items (2,000,000 values) is refused before parsing, at its line, not parsed for minutes',
+    setup: (dir) => writeFile(join(dir, 'dense.yml'), `all:\n  vars:\n    x: [${'0,'.repeat(2_000_000)}0]\n`),
+    args: () => ['validate', 'dense.yml'],
+    code: 2,
+    maxMs: 30_000,
+    stderr: fixed('dense.yml:3:', 'more than 100,000 lines and flow items', 'fix: split it'),
+  },
+  {
+    name: 'run: a task whose command is a 1 MB line fails with the reason, not E2BIG',
+    setup: (dir) =>
+      writeFile(join(dir, 'long-line.yml'), `- hosts: localhost\n  gather_facts: false\n  tasks:\n    - shell: echo ${'x'.repeat(1024 * 1024)}\n`),
+    args: () => ['run', 'long-line.yml', '-i', 'inventory-local.yml'],
+    code: 3,
+    maxMs: 30_000,
+    stdout: fixed('the command is 1024 KiB', 'at most 128 KiB', 'put the script in a file'),
+  },
+  {
     name: 'validate: a 40 MB file is refused by its size, unread',
     setup: async (dir) => {
       await writeFile(join(dir, 'huge.yml'), '');

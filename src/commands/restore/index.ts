@@ -2,7 +2,7 @@
 // with a full preview, verification, a journal and rollback. The procedure is playbooks/restore.yml.
 import { createInterface } from 'node:readline/promises';
 import { ExitCode, UsageError } from '../../errors.js';
-import { connectionOptions, helpOption, parseCommandLine, singleArgument, withInterrupts } from '../command-line.js';
+import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from '../command-line.js';
 import type { RestoreEvent } from './events.js';
 import type { Inventory } from '../../config/types.js';
 import type { RestoreReport } from './report.js';
@@ -29,6 +29,8 @@ options:
       --rollback-playbook FILE run your copy of playbooks/restore-rollback.yml for a rollback
       --etcd-timeout S         seconds to wait for quorum and verification after etcd starts (default 60)
       --service-timeout S      seconds for each unit to stop or start (default 90)
+  -f, --forks N                hosts worked on at once in each phase, e.g. kubelet stopped on N
+                               kube_node hosts together (default: forks in ansible.cfg, else 50)
       --json                   one JSON object per line on stdout (events, then the report)
       --known-hosts FILE       known hosts file (default ~/.ssh/known_hosts)
       --accept-new-host-keys   trust and record host keys not seen before (also when ansible.cfg
@@ -102,6 +104,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
     'rollback-playbook': { type: 'string' },
     'etcd-timeout': { type: 'string' },
     'service-timeout': { type: 'string' },
+    forks: { type: 'string', short: 'f' },
     json: { type: 'boolean' },
     ...connectionOptions,
     ...helpOption,
@@ -121,6 +124,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
   const { acceptNewHostKeys, ansibleDefaults } = await import('../ansible-defaults.js');
   const defaults = await ansibleDefaults();
   const connectSeconds = seconds(values['connect-timeout'], '--connect-timeout') ?? defaults.settings.timeout?.value;
+  const forks = values.forks === undefined ? defaults.settings.forks?.value : positiveInteger(values.forks, '--forks');
 
   const { loadInventory } = await import('../../config/inventory.js');
   const { formatProblems } = await import('../../config/format-problems.js');
@@ -137,6 +141,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
     emit,
     ...(interactive ? { confirm: askOnTerminal } : {}),
     timeouts: { ...(etcdSeconds ? { etcdSeconds } : {}), ...(serviceSeconds ? { serviceSeconds } : {}) },
+    ...(forks !== undefined ? { forks } : {}),
     ...(values['rollback-playbook'] !== undefined ? { rollbackPlaybook: values['rollback-playbook'] } : {}),
     connect: {
       ...(values['known-hosts'] ? { knownHostsFile: values['known-hosts'] } : {}),

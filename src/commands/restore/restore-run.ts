@@ -53,6 +53,8 @@ export interface RestoreRunOptions {
   emit?: Emit;
   timeouts?: Partial<PlanTimeouts>;
   connect?: ConnectionOptions;
+  /** Hosts worked on at once in each phase (--forks; default 50). */
+  forks?: number;
   /** Ctrl-C: stop at the next step boundary; the journal lets a re-run continue. */
   signal?: AbortSignal;
   /** The operator's copy of playbooks/restore.yml. */
@@ -97,6 +99,7 @@ async function restoreLocked(options: RestoreRunOptions, lock: RunLock | undefin
       requiredPhases: REQUIRED_PHASES,
       optionalGroups: KUBE_GROUPS,
       connection: options.connect ?? {},
+      ...(options.forks !== undefined ? { forks: options.forks } : {}),
       state,
     },
     !ctx.resuming,
@@ -366,7 +369,7 @@ async function rollBackAfterFailure(
   try {
     // A connection the failure dropped (an SSH session cut mid-step) is opened again first.
     await procedure.session.connections.reconnect();
-    const rollbackProcedure = await openRollback(ctx.inventory, writer.journal, ctx.timeouts, options.rollbackPlaybook, procedure);
+    const rollbackProcedure = await openRollback(ctx.inventory, writer.journal, ctx.timeouts, options.rollbackPlaybook, procedure, {}, options.forks);
     rollback = await runRollback(rollbackProcedure, writer, ctx.members, reason, ctx.emit);
   } catch (error) {
     if (error instanceof ConfigError) throw error;

@@ -44,6 +44,7 @@ export async function openRollback(
   playbook: string | undefined,
   over?: Procedure,
   connection: ConnectionOptions = {},
+  forks?: number,
 ): Promise<Procedure> {
   const members = requireEtcd(inventory);
   // The rollback acts on the members as the restore recorded them, and verifies against what the cluster was.
@@ -58,6 +59,7 @@ export async function openRollback(
       requiredPhases: REQUIRED_PHASES,
       optionalGroups: KUBE_GROUPS,
       connection,
+      ...(forks !== undefined ? { forks } : {}),
       state,
     },
     true,
@@ -127,6 +129,8 @@ export interface RollbackRunOptions {
   emit?: Emit;
   timeouts?: Partial<PlanTimeouts>;
   connect?: ConnectionOptions;
+  /** Hosts worked on at once in each phase (--forks; default 50). */
+  forks?: number;
   /** The operator's copy of playbooks/restore-rollback.yml. */
   rollbackPlaybook?: string;
 }
@@ -161,7 +165,7 @@ async function rollbackLocked(options: RollbackRunOptions, lock: RunLock | undef
   emit({ type: 'summary', text: `${lines.join('\n')}\n`, at: now() });
   const report = rollbackReport(journal, journalFile, members, options.dryRun === true);
   // Reachability and the login are checked under --dry-run too: a preview that cannot be carried out is worth knowing about.
-  const procedure = await openRollback(inventory, journal, timeouts, options.rollbackPlaybook, undefined, options.connect ?? {});
+  const procedure = await openRollback(inventory, journal, timeouts, options.rollbackPlaybook, undefined, options.connect ?? {}, options.forks);
   try {
     await checkRollbackAccess(procedure, members, journal);
     const preview = await procedure.pass({ dryRun: true, skipTags: ['preflight', ...rollbackSkippedPhases(journal)] });

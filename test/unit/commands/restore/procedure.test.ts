@@ -234,6 +234,37 @@ describe('restore: playbooks/restore.yml is the procedure that runs', () => {
     expect(calls.every((c) => isProbe(c.text))).to.equal(true);
   });
 
+  for (const forks of [3, undefined]) {
+    it(`--forks ${forks ?? '(default 50)'}: the hosts of a phase (12 kube_node hosts) are worked on ${forks ? 'at most 3 at a time' : 'all at once'}`, async () => {
+      const nodes = Array.from({ length: 12 }, (_, i) => `127.0.1.${i + 1}`);
+      const calls: RecordedCall[] = [];
+      let inFlight = 0;
+      let peak = 0;
+      const answers = memberAnswers();
+      // Each command takes 5 ms, so hosts worked on together overlap.
+      const slow = async (host: string, command: string): Promise<Partial<ExecResult>> => {
+        peak = Math.max(peak, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        return answers(host, command);
+      };
+      const openTransports = (specs: readonly { host: string }[]) =>
+        Promise.resolve(new Map<string, Transport>(specs.map((s) => [s.host, new FakeTransport(s.host, calls, slow)])));
+      const report = await restoreCluster({
+        inventory: inventory(3, {}, nodes),
+        snapshot: join(dir, 'snapshot.db'),
+        dryRun: true,
+        observe: noCluster,
+        connect: { openTransports },
+        ...(forks ? { forks } : {}),
+      });
+      expect(report.plan!.find((p) => p.id === 'stop-kube-node')!.hosts).to.have.length(15);
+      expect(new Set(calls.filter((c) => isProbe(c.text)).map((c) => c.host)).size).to.equal(15);
+      if (forks) expect(peak).to.equal(3);
+      else expect(peak).to.equal(15);
+    });
+  }
+
   it('the preflight passes as root through become, runs the member checks and checks the data dir parent', async () => {
     const { error, calls } = await preview(inventory(2, { ansible_become: true }, ['127.0.0.9']));
     expect(error).to.equal(undefined);
