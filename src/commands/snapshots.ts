@@ -74,7 +74,9 @@ async function listCommand(args: string[]): Promise<number> {
   const remoteCopies = await import('./snapshots-remote.js');
   // Opened first: bad settings or missing credentials end the command before anything is read.
   const remote = await remoteCopies.openRemote(inventory, locations);
-  const found = await inspectSnapshots(locations, { reverify: values.verify === true });
+  // Encrypted snapshots (backup_encryption.local) are decrypted and verified when the identity is at hand.
+  const verifyEncrypted = await remoteCopies.optionalVerifier(inventory, locations.backupDir);
+  const found = await inspectSnapshots(locations, { reverify: values.verify === true, ...(verifyEncrypted ? { verifyEncrypted } : {}) });
   if (remote) {
     try {
       const header = `snapshots in ${locations.backupDir} (catalog ${locations.catalogFile}${found.rebuilt ? ', rebuilt from the files just now' : ''})`;
