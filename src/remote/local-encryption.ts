@@ -7,13 +7,14 @@
 // (`discard`, and on process exit whatever is still there).
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { link, mkdir, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { EncryptedVerifier } from '../etcd/backup/catalog.js';
 import { describeProblems, verifySnapshotFile, type SnapshotReport, type SnapshotReportOk } from '../etcd/snapshot-file.js';
 import { fsyncDirectory } from '../etcd/fs-sync.js';
+import { partialPathFor } from '../etcd/partial-file.js';
 import { AgeDecryptError, createAgeDecryptStream, createAgeEncryptStream, splitHeader, unwrapFileKey } from './age-stream.js';
 import { wrongIdentityError, type AgeIdentity } from './identity.js';
 import { RemoteCopyError } from './remote-errors.js';
@@ -52,9 +53,10 @@ async function syncFile(path: string): Promise<void> {
 }
 
 /**
- * Encrypt `snapshotPath` for `recipients` into `dest` (default `<snapshot>.age`), created exclusively
- * (0600) and fsynced. The plaintext read must have `expectedSha256` (what its verification found) or
- * nothing is left behind. The plaintext file is left in place: removing it is the caller's decision.
+ * Encrypt `snapshotPath` for `recipients` into `dest` (default `<snapshot>.age`): written under a temporary
+ * name (0600), fsynced, then linked to `dest`, never over an existing file. The plaintext read must have
+ * `expectedSha256` (what its verification found) or nothing is left behind. The plaintext file is left in
+ * place: removing it is the caller's decision.
  */
 export async function encryptLocalCopy(
   snapshotPath: string,
@@ -62,9 +64,9 @@ export async function encryptLocalCopy(
   expectedSha256: string,
   dest = `${snapshotPath}.age`,
 ): Promise<EncryptedLocalCopy> {
+  const temp = partialPathFor(dest);
   const plain = tap();
   const sealed = tap();
-  let done = false;
   try {
     const encrypt = await createAgeEncryptStream(recipients);
     await pipeline(
@@ -72,7 +74,7 @@ export async function encryptLocalCopy(
       plain.stream,
       encrypt,
       sealed.stream,
-      createWriteStream(dest, { flags: 'wx', mode: 0o600, highWaterMark: READ_BUFFER }),
+      createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: READ_BUFFER }),
     );
     const p = plain.digest();
     if (p.sha256 !== expectedSha256)
@@ -80,13 +82,13 @@ export async function encryptLocalCopy(
         `${snapshotPath} changed since it was verified (sha256 ${p.sha256}, expected ${expectedSha256}); not encrypted`,
         'verification',
       );
-    await syncFile(dest);
+    await syncFile(temp);
+    await link(temp, dest);
     await fsyncDirectory(dirname(dest));
     const s = sealed.digest();
-    done = true;
     return { path: dest, size: s.size, sha256: s.sha256, plaintextSize: p.size, plaintextSha256: p.sha256 };
   } finally {
-    if (!done) await rm(dest, { force: true });
+    await rm(temp, { force: true });
   }
 }
 

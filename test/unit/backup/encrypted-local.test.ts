@@ -75,6 +75,21 @@ describe('encrypted local snapshots (backup_encryption.local)', () => {
     expect(await readdir(fixture.backupDir)).to.deep.equal([]);
   });
 
+  it('encryptLocalCopy never writes over, nor removes, an existing file of the name it is given', async () => {
+    const dest = join(fixture.backupDir, `${NAME}.age`);
+    await writeFile(dest, 'someone else');
+    const sha256 = await sha256Of(SNAPSHOT);
+    for (const expected of [sha256, 'f'.repeat(64)]) {
+      const failed = await encryptLocalCopy(SNAPSHOT, recipients, expected, dest).then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+      expect(failed?.message).to.match(expected === sha256 ? /EEXIST/ : /changed since it was verified/);
+      expect(await readFile(dest, 'utf8')).to.equal('someone else');
+    }
+    expect(await readdir(fixture.backupDir)).to.deep.equal([`${NAME}.age`]);
+  });
+
   it('listed as a snapshot; recorded: ok; re-verified by its sha256 without the identity, fully with it; an altered byte is BAD', async () => {
     const { accepted, locations } = await acceptSealed();
     const [file] = await listSnapshotFiles(fixture.backupDir);
