@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from './command-line.js';
 
-const usage = `usage: orchestrate drill INVENTORY [--snapshot latest|FILE] [--members N] [--json]
+const usage = `usage: orchestrate drill INVENTORY [--snapshot latest|FILE|s3://BUCKET/KEY] [--members N] [--json]
 
 Proves that a snapshot restores. Verifies it, restores it into a throwaway etcd cluster on this host
 (N members, each with its own name and peer URL, on free 127.0.0.1 ports, in a temporary folder; no
@@ -13,8 +13,12 @@ and passes the inventory's drill_expect assertions; then stops every process by 
 folder. Every drill is recorded in the catalog and in the drill metrics.
 
 options:
-      --snapshot FILE|latest   the snapshot (default: the newest verified one in backup_dir); a raw
-                               member/snap/db is accepted (restored with --skip-hash-check)
+      --snapshot FILE|latest|s3://BUCKET/KEY
+                               the snapshot (default: the newest verified one in backup_dir); a raw
+                               member/snap/db is accepted (restored with --skip-hash-check); an
+                               age-encrypted one (FILE.age, backup_encryption.local) is decrypted with
+                               the identity into a temporary file; s3:// is downloaded from backup_remote,
+                               checked against its record, decrypted and verified (both removed after)
       --members N              members of the throwaway cluster (default: the inventory's count)
       --timeout S              seconds for the members to reach quorum (default 60)
       --work-dir DIR           where the temporary folder goes (default: drill_work_dir, or $TMPDIR)
@@ -60,6 +64,7 @@ export async function drillCommand(args: string[]): Promise<number> {
   const { inventory, warnings } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   if (warnings.length && !values.json) process.stderr.write(formatProblems(warnings));
   const { drillSnapshot } = await import('../drill/drill-run.js');
+  const { drillSnapshotOpener } = await import('./drill-opener.js');
   const { formatDrillEvent, formatDrillResult } = await import('../drill/drill-text.js');
   const json = values.json === true;
   const notices = {
@@ -70,6 +75,7 @@ export async function drillCommand(args: string[]): Promise<number> {
     drillSnapshot({
       inventory,
       signal,
+      opener: drillSnapshotOpener(inventory),
       ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
       ...(members !== undefined ? { members } : {}),
       ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),

@@ -6,6 +6,8 @@ import type { Inventory } from '../config/types.js';
 import type { BackupLocations } from '../etcd/backup/locations.js';
 import type { RetentionPolicy } from '../etcd/backup/retention.js';
 import type { SnapshotRow } from '../etcd/backup/snapshot-inventory.js';
+import type { EncryptedVerifier } from '../etcd/backup/catalog.js';
+import type { SnapshotReport } from '../etcd/snapshot-file.js';
 import { IdentityError, type AgeIdentity } from '../remote/identity.js';
 import type { RemoteBackups } from '../remote/remote-backups.js';
 import type { RemoteCopyRecord } from '../remote/remote-catalog.js';
@@ -18,6 +20,28 @@ import { formatPlaces, formatPruneDecisions, remoteStatus } from './snapshots-fo
 export async function openRemote(inventory: Inventory, locations: BackupLocations): Promise<RemoteBackups | undefined> {
   const { openRemoteBackups } = await import('../remote/remote-backups.js');
   return openRemoteBackups(inventory, locations);
+}
+
+/**
+ * For `snapshots list`: the verifier of encrypted local snapshots when the identity is at hand (decrypt,
+ * verify, remove); undefined otherwise (then a recorded file's sha256 is checked instead).
+ */
+export async function optionalVerifier(inventory: Inventory, backupDir: string): Promise<EncryptedVerifier | undefined> {
+  const { localEncryptionFor, loadInventoryIdentity } = await import('../remote/remote-backups.js');
+  if (!localEncryptionFor(inventory)) return undefined;
+  const identity = await loadInventoryIdentity(inventory).catch(() => undefined);
+  if (!identity) return undefined;
+  const { encryptedVerifier } = await import('../remote/local-encryption.js');
+  return encryptedVerifier(identity, backupDir);
+}
+
+/** `snapshots verify FILE.age`: decrypted beside it into an owner-only temporary file, verified, removed. */
+export async function verifyEncryptedFile(path: string): Promise<SnapshotReport> {
+  const { loadIdentity } = await import('../remote/identity.js');
+  const { encryptedVerifier } = await import('../remote/local-encryption.js');
+  const identity = await loadIdentity(undefined);
+  const { report } = await encryptedVerifier(identity)(path, {});
+  return report;
 }
 
 async function inventoryAndRemote(inventoryFile: string): Promise<{ inventory: Inventory; locations: BackupLocations; remote: RemoteBackups }> {
@@ -167,7 +191,11 @@ export async function pullCommand(args: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify({ ...pulled, copy: undefined, url: `s3://${remote.settings.bucket}/${pulled.copy.key}` })}\n`);
     } else {
       const { formatBytes } = await import('../etcd/backup/format.js');
-      const how = pulled.alreadyLocal ? 'already there with the same content' : 'downloaded, decrypted and verified';
+      const how = pulled.alreadyLocal
+        ? 'already there with the same content'
+        : pulled.sealed
+          ? 'downloaded, checked, decrypted into a temporary file and verified; kept encrypted (backup_encryption.local)'
+          : 'downloaded, decrypted and verified';
       process.stdout.write(
         `s3://${remote.settings.bucket}/${pulled.copy.key} -> ${pulled.path}: ${how}\n  revision ${pulled.revision}, ${pulled.totalKey} keys, ${formatBytes(pulled.size)}, sha256 ${pulled.sha256}\n`,
       );

@@ -20,7 +20,9 @@ const usage = `usage: orchestrate snapshots <list|verify|pull|prune> ...
   snapshots verify FILE... [--json]
       check any snapshot file without etcdctl: sha256 trailer, bbolt structure, and the hash, revision
       and key count etcdctl snapshot status prints. A raw member/snap/db copy is reported as having no
-      hash. Exit 0 when every file is good, 3 otherwise.
+      hash. An age-encrypted FILE.age is decrypted with the identity (ORCHESTRATE_AGE_IDENTITY_FILE or
+      ORCHESTRATE_AGE_IDENTITY) into an owner-only temporary file beside it, verified, and removed.
+      Exit 0 when every file is good, 3 otherwise.
   snapshots verify --remote INVENTORY [NAME|latest|s3://BUCKET/KEY ...] [--all] [--json]
       read remote copies back (default: the newest), decrypt them with the age identity
       (ORCHESTRATE_AGE_IDENTITY_FILE, backup_encryption.identity_file or ORCHESTRATE_AGE_IDENTITY) and
@@ -72,7 +74,9 @@ async function listCommand(args: string[]): Promise<number> {
   const remoteCopies = await import('./snapshots-remote.js');
   // Opened first: bad settings or missing credentials end the command before anything is read.
   const remote = await remoteCopies.openRemote(inventory, locations);
-  const found = await inspectSnapshots(locations, { reverify: values.verify === true });
+  // Encrypted snapshots (backup_encryption.local) are decrypted and verified when the identity is at hand.
+  const verifyEncrypted = await remoteCopies.optionalVerifier(inventory, locations.backupDir);
+  const found = await inspectSnapshots(locations, { reverify: values.verify === true, ...(verifyEncrypted ? { verifyEncrypted } : {}) });
   if (remote) {
     try {
       const header = `snapshots in ${locations.backupDir} (catalog ${locations.catalogFile}${found.rebuilt ? ', rebuilt from the files just now' : ''})`;
@@ -103,7 +107,7 @@ async function listCommand(args: string[]): Promise<number> {
       r.keys !== undefined ? String(r.keys) : '-',
       r.member ?? '-',
       `${r.status === 'ok' ? 'ok' : 'BAD'} (${r.checked === 'catalog' ? 'recorded' : 'verified now'})${r.foreign ? ' not named by orchestrate' : ''}${r.problems ? `: ${r.problems}` : ''}`,
-      `${r.name}${r.isPointer ? ' = snapshot.db' : ''}`,
+      `${r.name}${r.isPointer ? ' = snapshot.db' : ''}${r.encrypted ? ' (age)' : ''}`,
     ]);
     process.stdout.write(formatTable(['TIME (UTC)', 'AGE', 'SIZE', 'REVISION', 'KEYS', 'MEMBER', 'STATUS', 'FILE'], rows));
   }
@@ -133,10 +137,13 @@ async function verifyCommand(args: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError('no snapshot file given', 'orchestrate snapshots verify FILE...');
   const { verifySnapshotFile, describeProblems } = await import('../etcd/snapshot-file.js');
   const { formatBytes } = await import('../etcd/backup/format.js');
+  const { verifyEncryptedFile } = await import('./snapshots-remote.js');
   let allOk = true;
   const reports = [];
   for (const file of positionals) {
-    const report = await verifySnapshotFile(resolve(file), { requireHash: values['require-hash'] === true });
+    const report = file.endsWith('.age')
+      ? await verifyEncryptedFile(resolve(file))
+      : await verifySnapshotFile(resolve(file), { requireHash: values['require-hash'] === true });
     reports.push(report);
     if (!report.ok) allOk = false;
     if (values.json) continue;

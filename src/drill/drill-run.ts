@@ -54,8 +54,9 @@ export async function drillSnapshot(options: DrillOptions): Promise<DrillResult>
   let workspace: DrillWorkspace | undefined;
   let running: RunningMember[] = [];
   let expected: Promise<SnapshotExpectation> | undefined;
+  const temporaries: (() => Promise<void>)[] = [];
   try {
-    const { snapshot, tools } = await preflight(session, plan, options);
+    const { snapshot, tools } = await preflight(session, plan, options, temporaries);
     await cleanStaleWorkspaces(plan.parent);
     workspace = await DrillWorkspace.create(plan.parent);
     session.result.workDir = workspace.dir;
@@ -78,6 +79,8 @@ export async function drillSnapshot(options: DrillOptions): Promise<DrillResult>
     digestAbort.abort();
     await expected?.catch(() => undefined);
     await teardown(session, running, workspace);
+    // A decrypted or downloaded snapshot never outlives the drill.
+    for (const discard of temporaries) await discard().catch(() => undefined);
   }
   const result = session.finish();
   if (options.record !== false) result.recorded = await recordDrill(plan.locations, result, options.inventory);
@@ -106,15 +109,27 @@ function quotaFor(size: number): number {
   return Math.min(8 * GIB, Math.max(2 * GIB, Math.ceil(size * 2)));
 }
 
-async function preflight(session: DrillSession, plan: Plan, options: DrillOptions): Promise<{ snapshot: DrilledSnapshot; tools: EtcdTools }> {
+async function preflight(
+  session: DrillSession,
+  plan: Plan,
+  options: DrillOptions,
+  temporaries: (() => Promise<void>)[],
+): Promise<{ snapshot: DrilledSnapshot; tools: EtcdTools }> {
   session.begin('snapshot');
-  const choice = await chooseDrillSnapshot(plan.locations, options.snapshot, options.signal);
+  const choice = await chooseDrillSnapshot(
+    { locations: plan.locations, ...(options.opener ? { opener: options.opener } : {}) },
+    options.snapshot,
+    options.signal,
+  );
   if (!choice.ok) {
     session.result.snapshot = { path: choice.path };
     throw new DrillStop('snapshot', ExitCode.refused, `${choice.message}; nothing was started`);
   }
   const { snapshot } = choice;
-  session.result.snapshot = { ...snapshot };
+  // Reported and recorded by where it came from: a decrypted or downloaded temporary is gone after the drill.
+  const { from, discard, ...found } = snapshot;
+  if (discard) temporaries.push(discard);
+  session.result.snapshot = { ...found, path: from ?? snapshot.path };
   session.end(
     `snapshot ${snapshot.path}: revision ${snapshot.revision}, ${snapshot.totalKey} bbolt entries, ${formatBytes(snapshot.size)}, ${snapshot.hasHash ? 'sha256 trailer verified' : 'no sha256 trailer (a raw member/snap/db): restored with --skip-hash-check'}`,
   );

@@ -2,10 +2,11 @@
 import type { Inventory } from '../config/types.js';
 import type { ResourceCount } from './content-digest.js';
 import type { DrillCheck, ExpectationResult } from './drill-checks.js';
+import type { SnapshotOpener } from './drill-snapshot.js';
 
 export interface DrillOptions {
   inventory: Inventory;
-  /** `latest` (default: the newest verified snapshot in backup_dir) or a file. */
+  /** `latest` (default: the newest verified snapshot in backup_dir), a file (`.age`: decrypted by `opener`) or `s3://bucket/key`. */
   snapshot?: string;
   /** Members of the throwaway cluster (default: the inventory's member count). */
   members?: number;
@@ -22,6 +23,8 @@ export interface DrillOptions {
   /** Override the backup metrics file (the drill metrics go beside it). */
   metricsFile?: string;
   signal?: AbortSignal;
+  /** Reads an age-encrypted snapshot or an s3:// address into a temporary clear file (commands/drill gives one). */
+  opener?: SnapshotOpener;
   /** Progress, for a live display. */
   emit?: (event: DrillEvent) => void;
 }

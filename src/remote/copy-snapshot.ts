@@ -29,6 +29,11 @@ export interface LocalSnapshot {
   /** sha256 (hex) found when the backup verified it: the file must still have it while it is read. */
   sha256: string;
   revision?: number;
+  /**
+   * backup_encryption.local: `path` is already the age file (for the same recipients), of this size and
+   * sha256; it is uploaded as it is, not encrypted again.
+   */
+  sealed?: { size: number; sha256: string };
 }
 
 export interface CopyContext {
@@ -79,9 +84,9 @@ async function source(
 ): Promise<{ stream: Readable; sizeEstimate: number; plaintext?: () => { sha256: string; size: number } }> {
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
   const file = createReadStream(snapshot.path, { highWaterMark: 1024 * 1024 });
-  if (!settings.encryption) {
+  if (!settings.encryption || snapshot.sealed) {
     pipeline(file, out).catch(() => undefined);
-    return { stream: out, sizeEstimate: snapshot.size };
+    return { stream: out, sizeEstimate: snapshot.sealed?.size ?? snapshot.size };
   }
   const { tap, digest } = hashingTap();
   const encrypt = await createAgeEncryptStream(settings.encryption.recipients);
@@ -123,9 +128,10 @@ async function uploadAndVerify(
     onRetry: (message) => ctx.onEvent?.(ctx.masker.mask(message)),
   });
   const read = plaintext ? plaintext() : { sha256: uploaded.sha256, size: uploaded.size };
-  if (read.sha256 !== snapshot.sha256 || read.size !== snapshot.size) {
+  const expected = snapshot.sealed ?? { sha256: snapshot.sha256, size: snapshot.size };
+  if (read.sha256 !== expected.sha256 || read.size !== expected.size) {
     throw new RemoteCopyError(
-      `the local snapshot ${snapshot.path} changed while it was uploaded (sha256 ${read.sha256}, ${read.size} bytes; verified as ${snapshot.sha256}, ${snapshot.size} bytes)`,
+      `the local snapshot ${snapshot.path} changed while it was uploaded (sha256 ${read.sha256}, ${read.size} bytes; verified as ${expected.sha256}, ${expected.size} bytes)`,
       'verification',
       'something else writes into backup_dir; take a new backup',
     );

@@ -46,15 +46,6 @@ export function readEncryptionSettings(inventory: Inventory, problems: RemotePro
   const recipients = readRecipients(map.recipients, problem);
   const identityFile = readFile(inventory, map, 'identity_file', problem);
   const local = readBoolean(map, 'local', false, problem);
-  if (local) {
-    // Refused rather than ignored: an operator who asked for it must not believe the local copies are sealed.
-    problem(['local'], {
-      code: 'encryption.local-not-supported',
-      message: `${ENCRYPTION_VAR}.local: true is not supported yet: backup keeps its snapshots in backup_dir in clear (files 0600, folder 0700)`,
-      expected: 'local: false (or no local key)',
-      fix: 'remove local (the remote copies are encrypted whatever it says); put backup_dir on an encrypted disk meanwhile',
-    });
-  }
   if (problems.length > before && problems.slice(before).some((p) => p.severity === 'error')) return undefined;
   return { recipients, local, ...(identityFile !== undefined ? { identityFile } : {}) };
 }

@@ -4,7 +4,7 @@
 // snapshot checks, and only then the final name. Any mismatch (an object altered on the server, a
 // truncated download) removes the temporary file and fails.
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { link, open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import { fsyncDirectory } from '../etcd/fs-sync.js';
 import { partialPathFor } from '../etcd/partial-file.js';
 import { AgeDecryptError, createAgeDecryptStream, splitHeader, unwrapFileKey } from './age-stream.js';
 import { IdentityError, wrongIdentityError, type AgeIdentity } from './identity.js';
+import { decryptToTemporary } from './local-encryption.js';
 import type { ObjectStore } from './object-store.js';
 import type { RemoteCopyRecord } from './remote-catalog.js';
 import { adviceFor, RemoteCopyError } from './remote-errors.js';
@@ -31,11 +32,18 @@ export interface PulledSnapshot {
   copy: RemoteCopyRecord;
   /** The file was already in the folder with the same content. */
   alreadyLocal: boolean;
+  /** Kept encrypted (`path` is the age file): its size and sha256. */
+  sealed?: { size: number; sha256: string };
 }
 
 export interface PullOptions {
   identity?: AgeIdentity;
   signal?: AbortSignal;
+  /**
+   * backup_encryption.local: an encrypted copy stays encrypted (`<name>.age`): stored bytes checked,
+   * then decrypted into a temporary file only to be verified, which is removed.
+   */
+  keepEncrypted?: boolean;
 }
 
 function digestTap(): { tap: Transform; result: () => { sha256: string; size: number } } {
@@ -133,6 +141,7 @@ async function place(temp: string, dest: string, sha256: string): Promise<boolea
 export async function pullCopy(store: ObjectStore, copy: RemoteCopyRecord, destDir: string, options: PullOptions = {}): Promise<PulledSnapshot> {
   await checkIdentityFor(store, copy, options.identity, options.signal);
   await ensureBackupDir(destDir);
+  if (copy.encrypted && options.keepEncrypted && options.identity) return pullSealed(store, copy, destDir, options.identity, options.signal);
   const dest = join(destDir, copy.name);
   const temp = partialPathFor(dest);
   try {
@@ -166,4 +175,72 @@ export async function pullCopy(store: ObjectStore, copy: RemoteCopyRecord, destD
   } finally {
     await unlink(temp).catch(() => rm(temp, { force: true }));
   }
+}
+
+/** The encrypted copy as it is stored, to `<name>.age`: its bytes checked, its plaintext verified in a temporary file that is removed. */
+async function pullSealed(
+  store: ObjectStore,
+  copy: RemoteCopyRecord,
+  destDir: string,
+  identity: AgeIdentity,
+  signal?: AbortSignal,
+): Promise<PulledSnapshot> {
+  const dest = join(destDir, `${copy.name}.age`);
+  const temp = partialPathFor(dest);
+  try {
+    const stored = digestTap();
+    const body: Readable = await store.get(copy.key, signal ? { signal } : {});
+    await pipeline([body, stored.tap, createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 })], signal ? { signal } : {});
+    const got = stored.result();
+    if (got.size !== copy.size) throw altered(store, copy, `${got.size} bytes, recorded ${copy.size}`);
+    if (copy.sha256 && got.sha256 !== copy.sha256) throw altered(store, copy, `sha256 ${got.sha256}, recorded ${copy.sha256}`);
+    const decrypted = await decryptToTemporary(temp, identity, {
+      dir: destDir,
+      name: copy.name,
+      expect: {
+        ...(copy.plaintextSha256 ? { sha256: copy.plaintextSha256 } : {}),
+        ...(copy.revision !== undefined ? { revision: copy.revision } : {}),
+      },
+      ...(signal ? { signal } : {}),
+    }).catch((error: unknown) => {
+      throw error instanceof RemoteCopyError ? altered(store, copy, error.message) : error;
+    });
+    await decrypted.discard();
+    const handle = await open(temp, 'r');
+    await handle.sync().finally(() => handle.close());
+    const alreadyLocal = await placeSealed(temp, dest, got.sha256);
+    const { report } = decrypted;
+    return {
+      path: dest,
+      name: copy.name,
+      size: report.fileSize,
+      sha256: report.sha256,
+      revision: report.status.revision,
+      totalKey: report.status.totalKey,
+      takenAt: copy.takenAt,
+      copy,
+      alreadyLocal,
+      sealed: got,
+    };
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+async function placeSealed(temp: string, dest: string, sha256: string): Promise<boolean> {
+  try {
+    await link(temp, dest);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(dest, { highWaterMark: 1024 * 1024 }), hash);
+    if (hash.digest('hex') === sha256) return true;
+    throw new RemoteCopyError(
+      `${dest} already exists with other content; the pulled copy was not put in its place`,
+      'refused',
+      `move ${dest} aside and pull again`,
+    );
+  }
+  await fsyncDirectory(join(dest, '..'));
+  return false;
 }

@@ -8,6 +8,7 @@
 //   newestCopy          in `status --max-remote-age`
 //   metrics             for the metrics writer
 import type { RetentionPlan, RetentionPolicy } from '../etcd/backup/retention.js';
+import { appendCatalogRecord, CATALOG_FORMAT, newAttemptId, type CatalogRecord } from '../etcd/backup/catalog.js';
 import type { Inventory } from '../config/types.js';
 import { loadRemoteCatalog, updateRemoteCatalog, type RemoteCatalogView } from './catalog-store.js';
 import { copySnapshotToRemote, type LocalSnapshot, type RemoteCopyResult } from './copy-snapshot.js';
@@ -26,7 +27,8 @@ import { isS3Url, parseS3Url } from './s3-url.js';
 import { openS3Store, type S3StoreOptions } from './s3-store.js';
 import { SecretMasker } from './secret-mask.js';
 import { readRemoteSettings } from './settings.js';
-import type { RemoteSettings } from './settings-types.js';
+import type { EncryptionSettings, RemoteProblem, RemoteSettings } from './settings-types.js';
+import { readEncryptionSettings } from './encryption-settings.js';
 import { DEFAULT_POLICY, type TransferPolicy } from './transfer-policy.js';
 import { checkRemoteCopy, type CopyCheck } from './verify-copy.js';
 import { OrchestrateError, type ConfigProblem } from '../errors.js';
@@ -73,15 +75,40 @@ export async function openRemoteBackups(
   return new RemoteBackups(settings, store, credentials, locations, { ...DEFAULT_POLICY, ...options.policy }, options);
 }
 
+/**
+ * backup_encryption when it asks for the local copies to be encrypted (`local: true`), checked without
+ * backup_remote (a ConfigError at file:line:col when wrong); undefined otherwise.
+ */
+export function localEncryptionFor(inventory: Inventory): EncryptionSettings | undefined {
+  const problems: RemoteProblem[] = [];
+  const encryption = readEncryptionSettings(inventory, problems);
+  const error = remoteConfigError(inventory, problems);
+  if (error) throw error;
+  return encryption?.local ? encryption : undefined;
+}
+
+/** The identity for the inventory's encrypted snapshots (local or remote); call before any host is touched. */
+export async function loadInventoryIdentity(inventory: Inventory, env: NodeJS.ProcessEnv = process.env): Promise<AgeIdentity> {
+  const problems: RemoteProblem[] = [];
+  return loadIdentity(readEncryptionSettings(inventory, problems), env);
+}
+
 /** The identity for restore, verify and pull of encrypted copies; call before any host is touched. */
 export async function loadIdentityFor(settings: RemoteSettings | undefined, env: NodeJS.ProcessEnv = process.env): Promise<AgeIdentity> {
   return loadIdentity(settings?.encryption, env);
+}
+
+export interface PullInto {
+  signal?: AbortSignal;
+  /** Into a temporary folder (a drill): decrypted even with backup_encryption.local, not recorded. */
+  temporary?: boolean;
 }
 
 export class RemoteBackups {
   readonly masker: SecretMasker;
   readonly attemptsFile: string;
   readonly cluster: string;
+  readonly catalogFile: string;
 
   constructor(
     readonly settings: RemoteSettings,
@@ -93,6 +120,7 @@ export class RemoteBackups {
   ) {
     this.masker = new SecretMasker().add(credentials.secretAccessKey).add(credentials.sessionToken);
     this.cluster = locations.cluster;
+    this.catalogFile = locations.catalogFile;
     this.attemptsFile = remoteAttemptsFile(locations.catalogFile, locations.cluster);
   }
 
@@ -197,9 +225,23 @@ export class RemoteBackups {
     return { place: 'remote', pulled: await this.pull(remote, backupDir, identity) };
   }
 
-  async pull(copy: RemoteCopyRecord, destDir: string, identity?: AgeIdentity, signal?: AbortSignal): Promise<PulledSnapshot> {
+  /**
+   * A copy into `destDir`, checked, decrypted, verified. `temporary` (a drill's own folder): decrypted
+   * whatever backup_encryption.local says, and not recorded in the local catalog.
+   */
+  async pull(copy: RemoteCopyRecord, destDir: string, identity?: AgeIdentity, options: PullInto = {}): Promise<PulledSnapshot> {
+    const { signal } = options;
     try {
-      return await pullCopy(this.store, copy, destDir, { ...(identity ? { identity } : {}), ...(signal ? { signal } : {}) });
+      // backup_encryption.local: a pulled copy stays encrypted on this host too, and is recorded (its sha256s) in the catalog.
+      const keepEncrypted = this.settings.encryption?.local === true && !options.temporary;
+      const pulled = await pullCopy(this.store, copy, destDir, {
+        ...(identity ? { identity } : {}),
+        ...(signal ? { signal } : {}),
+        ...(keepEncrypted ? { keepEncrypted } : {}),
+      });
+      if (pulled.sealed && !pulled.alreadyLocal)
+        await appendCatalogRecord(this.catalogFile, pulledRecord(this.cluster, pulled)).catch(() => undefined);
+      return pulled;
     } catch (error) {
       // A copy that does not match its record stops counting (for `latest` and retention) until checked again.
       if (error instanceof RemoteCopyError && error.kind === 'verification') await this.mark(copy, { verified: false, problem: error.message });
@@ -217,7 +259,7 @@ export class RemoteBackups {
   }
 
   /** `s3://bucket/key`: the bucket must be the configured one (its endpoint and credentials are the ones known). */
-  private async pullUrl(url: string, destDir: string, identity?: AgeIdentity): Promise<PulledSnapshot> {
+  async pullUrl(url: string, destDir: string, identity?: AgeIdentity, options: PullInto = {}): Promise<PulledSnapshot> {
     const { bucket, key } = parseS3Url(url);
     if (bucket !== this.settings.bucket) {
       throw new RemoteCopyError(
@@ -245,7 +287,7 @@ export class RemoteBackups {
         encrypted: key.endsWith('.age'),
         verified: false,
       };
-    return this.pull(record, destDir, identity);
+    return this.pull(record, destDir, identity, options);
   }
 
   /**
@@ -318,4 +360,25 @@ export class RemoteBackups {
     const failure = classifyFailure(error);
     return new RemoteCopyError(this.masker.mask(`${what}: ${failure.detail}`), failure.kind);
   }
+}
+
+/** The local catalog's line for an encrypted copy pulled into backup_dir (not an attempt of its own: `rebuilt`). */
+function pulledRecord(cluster: string, pulled: PulledSnapshot): CatalogRecord {
+  return {
+    format: CATALOG_FORMAT,
+    id: newAttemptId(),
+    cluster,
+    start: pulled.takenAt,
+    end: pulled.takenAt,
+    durationMs: 0,
+    result: 'ok',
+    file: pulled.path,
+    size: pulled.size,
+    sha256: pulled.sha256,
+    revision: pulled.revision,
+    keys: pulled.totalKey,
+    hasHash: true,
+    ...(pulled.sealed ? { encrypted: pulled.sealed } : {}),
+    rebuilt: true,
+  };
 }

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { catalogKey } from '../../src/remote/remote-catalog.js';
 import { IdentityError } from '../../src/remote/identity.js';
@@ -14,7 +14,7 @@ import { RemoteCopyError } from '../../src/remote/remote-errors.js';
 import { readRemoteAttempts } from '../../src/remote/remote-attempts.js';
 import { startS3Server, type S3Server } from '../helpers/s3-server.js';
 import { judgeRemoteFreshness } from '../../src/remote/places.js';
-import { decryptLocalCopy, encryptLocalCopy } from '../../src/remote/local-encryption.js';
+import { decryptToTemporary, encryptLocalCopy } from '../../src/remote/local-encryption.js';
 import { ageKeygen, FAST_POLICY, openRemote, placeSnapshot, remoteFixture, SNAPSHOT_FIXTURE, type RemoteFixture } from './remote-helpers.js';
 
 const execFileAsync = promisify(execFile);
@@ -263,11 +263,20 @@ describe('encrypted local copies', () => {
     const identity = await loadIdentityFor(undefined, { ORCHESTRATE_AGE_IDENTITY_FILE: fixture.keys.identityFile });
     const restoreDir = join(fixture.dir, 'restore');
     await mkdir(restoreDir);
-    const back = await decryptLocalCopy(sealed.path, restoreDir, identity, snapshot.sha256);
-    expect([back.path, back.sha256, back.revision, back.totalKey]).to.deep.equal([join(restoreDir, snapshot.name), snapshot.sha256, 2, 5]);
+    const back = await decryptToTemporary(sealed.path, identity, { dir: restoreDir, expect: { sha256: snapshot.sha256 } });
+    expect([basename(back.path), back.sha256, back.report.status.revision, back.report.status.totalKey, back.ciphertextSha256]).to.deep.equal([
+      snapshot.name,
+      snapshot.sha256,
+      2,
+      5,
+      sealed.sha256,
+    ]);
+    await back.discard();
+    expect(await readdir(restoreDir)).to.deep.equal([]);
 
     const stranger = await loadIdentityFor(undefined, { ORCHESTRATE_AGE_IDENTITY_FILE: (await ageKeygen(fixture.dir, 'other.txt')).identityFile });
-    await expectRejection(decryptLocalCopy(sealed.path, join(fixture.dir, 'nowhere'), stranger), IdentityError, /encrypted for other recipients/);
+    await expectRejection(decryptToTemporary(sealed.path, stranger, { dir: restoreDir }), IdentityError, /encrypted for other recipients/);
+    expect(await readdir(restoreDir)).to.deep.equal([]);
     await expectRejection(
       encryptLocalCopy(snapshot.path, [fixture.keys.recipient], 'f'.repeat(64)),
       RemoteCopyError,

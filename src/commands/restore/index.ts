@@ -17,7 +17,10 @@ and token; old data dirs are moved aside (never deleted). Runs the preflight, pr
 asks for confirmation, then follows playbooks/restore.yml with a journal a re-run continues from.
 
 options:
-      --snapshot FILE|latest   the snapshot (default: the newest verified one in backup_dir)
+      --snapshot FILE|latest   the snapshot (default: the newest verified one in backup_dir, or in
+                               backup_remote's bucket; also NAME or s3://BUCKET/KEY). An age-encrypted
+                               one (FILE.age, backup_encryption.local) is decrypted with the identity
+                               into an owner-only temporary file, verified, and removed at the end
   -n, --dry-run                preflight (read-only) and print, per phase and host, every command; change nothing
   -y, --yes                    do not ask (required when there is no terminal)
       --accept-old-snapshot    with --yes: restore a snapshot older than --max-snapshot-age

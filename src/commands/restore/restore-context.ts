@@ -151,14 +151,26 @@ async function snapshotFor(
 ): Promise<ChosenSnapshot> {
   // Either place with backup_remote (a remote-only snapshot is pulled and verified here); else backup_dir.
   if (!resuming) return chooseRestoreSnapshot(inventory, options.snapshot, log);
-  if (options.snapshot && options.snapshot !== 'latest' && resolve(options.snapshot) !== resuming.snapshot.path) {
+  const original = resuming.snapshot.decryptedFrom ?? resuming.snapshot.path;
+  if (options.snapshot && options.snapshot !== 'latest' && resolve(options.snapshot) !== original) {
     throw new RefusedError(
-      `an unfinished restore (${resuming.runId}, from ${resuming.snapshot.path}) must be finished before restoring another snapshot`,
+      `an unfinished restore (${resuming.runId}, from ${original}) must be finished before restoring another snapshot`,
       'run the same command without --snapshot to continue it, or roll it back with --rollback',
       'restore.unfinished',
     );
   }
-  const snapshot = { ...(await checkSnapshotFile(resuming.snapshot.path, { sha256: resuming.snapshot.sha256 })), takenAt: resuming.snapshot.takenAt };
+  // An encrypted snapshot's temporary decryption was removed when the interrupted run ended: decrypted again.
+  const checked = resuming.snapshot.decryptedFrom
+    ? await chooseRestoreSnapshot(inventory, resuming.snapshot.decryptedFrom, log)
+    : await checkSnapshotFile(resuming.snapshot.path, { sha256: resuming.snapshot.sha256 });
+  if (checked.sha256 !== resuming.snapshot.sha256) {
+    throw new RefusedError(
+      `${original} is not the snapshot the unfinished restore ${resuming.runId} used (sha256 ${checked.sha256}, recorded ${resuming.snapshot.sha256})`,
+      'put that snapshot back, or roll the restore back with --rollback',
+      'restore.snapshot-invalid',
+    );
+  }
+  const snapshot = { ...checked, takenAt: resuming.snapshot.takenAt };
   log.emit({ type: 'info', message: `continuing the interrupted restore ${resuming.runId} (journal ${journalFile})`, at: now() });
   return snapshot;
 }

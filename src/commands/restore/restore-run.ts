@@ -4,6 +4,7 @@
 // with a journal written after every phase of every host, automatic rollback when etcd is not healthy and
 // verified, and a report with RTO and RPO. A re-run after an interruption continues from the journal.
 import { rm } from 'node:fs/promises';
+import { discardDecryptedSnapshots } from '../../remote/local-encryption.js';
 import type { Inventory } from '../../config/types.js';
 import { ConfigError, ExitCode, RefusedError } from '../../errors.js';
 import type { ConnectionOptions } from '../../engine/connections.js';
@@ -77,6 +78,8 @@ export async function restoreCluster(options: RestoreRunOptions): Promise<Restor
   try {
     return await restoreLocked(options, lock);
   } finally {
+    // An encrypted snapshot's clear temporary copy never outlives the run (a re-run decrypts it again).
+    await discardDecryptedSnapshots();
     await lock?.release();
   }
 }
@@ -221,6 +224,7 @@ async function startJournal(
       totalKey: snapshot.totalKey,
       hasHash: snapshot.hasHash,
       takenAt: snapshot.takenAt,
+      ...(snapshot.decryptedFrom ? { decryptedFrom: snapshot.decryptedFrom } : {}),
     },
     members: journalMembers(planMembers, state),
     begun: [],

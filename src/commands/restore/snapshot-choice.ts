@@ -1,10 +1,11 @@
 // The restore's snapshot across both places (backup_remote), settled on the deploy host before any host is
 // touched: `latest` is the newest verified snapshot in either place; a snapshot only the bucket has (the
 // deploy host was rebuilt, backup_dir is gone) is pulled into backup_dir, checked against its record,
-// decrypted, and verified here like any local file; `s3://bucket/key` names an object; a local `.age` file
-// is decrypted. Without backup_remote, nothing changes: `chooseSnapshot` as before.
+// decrypted, and verified here like any local file; `s3://bucket/key` names an object. An encrypted local
+// snapshot (backup_encryption.local, or a `.age` file given) is decrypted into an owner-only temporary
+// file and verified before any host is touched; it never gets a snapshot's name.
 import { stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { resolve } from 'node:path';
 import type { Inventory } from '../../config/types.js';
 import { RefusedError } from '../../errors.js';
 import { backupLocations, type BackupLocations } from '../../etcd/backup/locations.js';
@@ -12,12 +13,11 @@ import { inspectSnapshots } from '../../etcd/backup/snapshot-inventory.js';
 import { ensureBackupDir } from '../../etcd/backup/snapshot-store.js';
 import { checkSnapshotFile, chooseSnapshot, type ChosenSnapshot } from '../../etcd/restore/snapshot-source.js';
 import { IdentityError, type AgeIdentity } from '../../remote/identity.js';
-import { decryptLocalCopy } from '../../remote/local-encryption.js';
+import { decryptToTemporary, isEncryptedSnapshot } from '../../remote/local-encryption.js';
 import type { LocalCopy } from '../../remote/places.js';
-import { loadIdentityFor, openRemoteBackups, remoteSettingsFor, type RemoteBackups } from '../../remote/remote-backups.js';
+import { loadIdentityFor, loadInventoryIdentity, openRemoteBackups, remoteSettingsFor, type RemoteBackups } from '../../remote/remote-backups.js';
 import { RemoteCopyError } from '../../remote/remote-errors.js';
 import { isS3Url } from '../../remote/s3-url.js';
-import type { RemoteSettings } from '../../remote/settings-types.js';
 import { now, type Emit } from './events.js';
 
 export interface ChoiceLog {
@@ -43,10 +43,27 @@ export async function chooseRestoreSnapshot(
   log: ChoiceLog,
   options: ChoiceOptions = {},
 ): Promise<ChosenSnapshot> {
+  const env = options.env ?? process.env;
+  const chosen = await chooseEitherPlace(inventory, wanted, log, options, env);
+  return isEncryptedSnapshot(chosen.path) ? decryptChosen(inventory, chosen, env, log) : (chosen as ChosenSnapshot);
+}
+
+/** A snapshot picked but still encrypted: its record's sha256 when known; decryptChosen verifies it. */
+type Choice = ChosenSnapshot | (Pick<ChosenSnapshot, 'path' | 'takenAt' | 'takenAtSource'> & { sha256?: string });
+
+async function chooseEitherPlace(
+  inventory: Inventory,
+  wanted: string | undefined,
+  log: ChoiceLog,
+  options: ChoiceOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<Choice> {
   const { settings } = remoteSettingsFor(inventory);
   const url = wanted !== undefined && isS3Url(wanted);
-  const env = options.env ?? process.env;
-  if (wanted !== undefined && !url && wanted.endsWith('.age') && (await isFile(wanted))) return decryptAgeFile(inventory, wanted, settings, env, log);
+  if (wanted !== undefined && !url && isEncryptedSnapshot(wanted) && (await isFile(wanted))) {
+    const { mtime } = await stat(wanted);
+    return { path: resolve(wanted), takenAt: mtime.toISOString(), takenAtSource: 'file time' };
+  }
   if (!settings) {
     if (url)
       throw new RefusedError(
@@ -75,7 +92,7 @@ async function chooseInBothPlaces(
   wanted: string | undefined,
   env: NodeJS.ProcessEnv,
   log: ChoiceLog,
-): Promise<ChosenSnapshot> {
+): Promise<Choice> {
   // Needed only if the snapshot chosen is an encrypted remote copy; then its header decides whether it fits.
   const loaded: { identity?: AgeIdentity; error?: unknown } = await loadIdentityFor(remote.settings, env).then(
     (identity) => ({ identity }),
@@ -104,14 +121,26 @@ async function chooseInBothPlaces(
         message: `${pulled.alreadyLocal ? 'found' : 'pulled'} ${from} -> ${pulled.path}: checked against its record${pulled.copy.encrypted ? ', decrypted' : ''} and verified on this host`,
         at: now(),
       });
+      if (pulled.sealed) return { path: pulled.path, sha256: pulled.sha256, takenAt: pulled.takenAt, takenAtSource: `remote copy ${from}` };
       const checked = await checkSnapshotFile(pulled.path, { sha256: pulled.sha256, revision: pulled.revision });
       return { ...checked, takenAt: pulled.takenAt, takenAtSource: `remote copy ${from}` };
     }
     const { copy } = chosen;
-    const checked: ChosenSnapshot | Error = await checkSnapshotFile(copy.path, copy.sha256 ? { sha256: copy.sha256 } : undefined).catch(
-      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-    );
-    if (!(checked instanceof Error)) return { ...checked, takenAt: new Date(copy.takenAt).toISOString(), takenAtSource: 'backup folder' };
+    const takenAt = new Date(copy.takenAt).toISOString();
+    const checked: ChosenSnapshot | Error = await (
+      isEncryptedSnapshot(copy.path)
+        ? decryptChosen(
+            inventory,
+            { path: copy.path, takenAt, takenAtSource: 'backup folder', ...(copy.sha256 ? { sha256: copy.sha256 } : {}) },
+            env,
+            log,
+          )
+        : checkSnapshotFile(copy.path, copy.sha256 ? { sha256: copy.sha256 } : undefined)
+    ).catch((error: unknown) => {
+      if (error instanceof IdentityError) throw error;
+      return error instanceof Error ? error : new Error(String(error));
+    });
+    if (!(checked instanceof Error)) return { ...checked, takenAt, takenAtSource: 'backup folder' };
     if (!latest) throw checked;
     log.warn(`${checked.message}; trying the next newest snapshot`);
     local = local.map((c) => (c.path === copy.path ? { ...c, status: 'bad' as const } : c));
@@ -148,28 +177,36 @@ function refusal(error: unknown, identityError: unknown): Error {
   );
 }
 
-/** A local `.age` copy (downloaded by hand, say): decrypted into backup_dir and verified, never over an existing file. */
-async function decryptAgeFile(
-  inventory: Inventory,
-  path: string,
-  settings: RemoteSettings | undefined,
-  env: NodeJS.ProcessEnv,
-  log: ChoiceLog,
-): Promise<ChosenSnapshot> {
-  const identity = await loadIdentityFor(settings, env);
+/**
+ * An encrypted snapshot (backup_encryption.local, or a `.age` file given): decrypted into an owner-only
+ * temporary folder in backup_dir and verified there (against its record when known) before any host is
+ * touched; the restore removes it when it ends (discardDecryptedSnapshots), however it ends.
+ */
+async function decryptChosen(inventory: Inventory, choice: Choice, env: NodeJS.ProcessEnv, log: ChoiceLog): Promise<ChosenSnapshot> {
+  const identity = await loadInventoryIdentity(inventory, env);
   const { backupDir } = backupLocations(inventory);
-  const dest = join(backupDir, basename(path).replace(/\.age$/, ''));
-  if (await isFile(dest)) {
-    throw new RefusedError(
-      `${dest} exists already; ${path} was not decrypted over it`,
-      `restore that file with --snapshot ${dest}, or move it aside`,
-      'restore.snapshot-exists',
-    );
-  }
   await ensureBackupDir(backupDir);
-  const decrypted = await decryptLocalCopy(path, backupDir, identity).catch((error: unknown) => {
+  const decrypted = await decryptToTemporary(choice.path, identity, {
+    dir: backupDir,
+    ...(choice.sha256 ? { expect: { sha256: choice.sha256 } } : {}),
+  }).catch((error: unknown) => {
     throw refusal(error, undefined);
   });
-  log.emit({ type: 'info', message: `decrypted ${path} -> ${decrypted.path} and verified it on this host`, at: now() });
-  return checkSnapshotFile(decrypted.path, { sha256: decrypted.sha256 });
+  log.emit({
+    type: 'info',
+    message: `decrypted ${choice.path} into ${decrypted.path} (owner-only, removed when the restore ends) and verified it on this host`,
+    at: now(),
+  });
+  const { report } = decrypted;
+  return {
+    path: decrypted.path,
+    sha256: report.sha256,
+    size: report.fileSize,
+    revision: report.status.revision,
+    totalKey: report.status.totalKey,
+    hasHash: report.hasHash,
+    takenAt: choice.takenAt,
+    takenAtSource: choice.takenAtSource,
+    decryptedFrom: choice.path,
+  };
 }

@@ -6,7 +6,7 @@ import type { EtcdMember } from '../../config/types.js';
 import { streamSnapshot } from '../client.js';
 import type { ClusterSurvey } from '../cluster/observe.js';
 import { fsyncDirectory } from '../fs-sync.js';
-import type { StreamDigests } from '../partial-file.js';
+import { partialPathFor, type StreamDigests } from '../partial-file.js';
 import { describeProblems, verifySnapshotFile, type SnapshotReport } from '../snapshot-file.js';
 import {
   appendCatalogRecord,
@@ -14,6 +14,7 @@ import {
   readCatalog,
   CATALOG_FORMAT,
   newAttemptId,
+  recordedFileSize,
   type CatalogRecord,
   type CatalogRemoteCopy,
 } from './catalog.js';
@@ -21,6 +22,7 @@ import type { BackupLocations } from './locations.js';
 import { metricsFromRecords, writeMetricsFile, type BackupMetrics, type MetricFamily } from './metrics.js';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from './retention.js';
 import {
+  ENCRYPTED_SUFFIX,
   ensureBackupDir,
   listSnapshotFiles,
   placeSnapshot,
@@ -110,18 +112,29 @@ export async function streamFromCandidates(
 
 export interface AcceptedSnapshot {
   file: string;
-  pointer: string;
+  /** `snapshot.db`, a copy of the newest snapshot for kubeasz; never made of an encrypted one (it would be a clear copy). */
+  pointer?: string;
   report: SnapshotReport & { ok: true };
+  /** backup_encryption.local: `file` is the encrypted snapshot, of this size and sha256. */
+  encrypted?: { size: number; sha256: string };
 }
 
 /**
+ * Encrypts a verified plaintext snapshot into `dest` (created exclusively, 0600, fsynced), checking that
+ * the bytes read have `sha256` (remote/local-encryption gives one, with the recipients).
+ */
+export type SnapshotSealer = (plainPath: string, sha256: string, dest: string) => Promise<{ size: number; sha256: string }>;
+
+/**
  * Verify a freshly written temporary snapshot and, only if it passes, give it its final name and point
- * `snapshot.db` at it. A file that fails is deleted and never gets a final name.
+ * `snapshot.db` at it. A file that fails is deleted and never gets a final name. With `seal` the
+ * verified plaintext is encrypted into `<final name>.age` and removed, whatever happens: no clear copy
+ * stays in backup_dir, and no pointer is made.
  */
 export async function acceptSnapshot(
   taken: Pick<TakenSnapshot, 'partialPath' | 'digests' | 'takenAt'>,
   backupDir: string,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; seal?: SnapshotSealer } = {},
 ): Promise<AcceptedSnapshot> {
   const early = verifiedWhileReceiving.get(taken.partialPath);
   verifiedWhileReceiving.delete(taken.partialPath);
@@ -141,9 +154,28 @@ export async function acceptSnapshot(
     await rm(taken.partialPath, { force: true });
     throw new Error(`the snapshot failed verification and was deleted: ${describeProblems(report)}`);
   }
+  if (options.seal) return sealSnapshot(taken, backupDir, report, options.seal);
   const file = await placeSnapshot(taken.partialPath, backupDir, new Date(taken.takenAt), report.status.revision);
   const pointer = await updatePointer(backupDir, file);
   return { file, pointer, report };
+}
+
+async function sealSnapshot(
+  taken: Pick<TakenSnapshot, 'partialPath' | 'takenAt'>,
+  backupDir: string,
+  report: SnapshotReport & { ok: true },
+  seal: SnapshotSealer,
+): Promise<AcceptedSnapshot> {
+  const sealedTemp = partialPathFor(`${taken.partialPath}${ENCRYPTED_SUFFIX}`);
+  try {
+    const { size, sha256 } = await seal(taken.partialPath, report.sha256, sealedTemp);
+    const file = await placeSnapshot(sealedTemp, backupDir, new Date(taken.takenAt), report.status.revision, ENCRYPTED_SUFFIX);
+    return { file, report, encrypted: { size, sha256 } };
+  } finally {
+    await rm(taken.partialPath, { force: true });
+    await rm(sealedTemp, { force: true });
+    await fsyncDirectory(backupDir);
+  }
 }
 
 /** Append to the catalog; a catalog that cannot be written is a warning, never a failed backup. */
@@ -177,7 +209,7 @@ export interface AttemptParts {
   start: string;
   survey?: ClusterSurvey;
   taken?: TakenSnapshot;
-  accepted?: { file: string; report: SnapshotReport & { ok: true } };
+  accepted?: { file: string; report: SnapshotReport & { ok: true }; encrypted?: { size: number; sha256: string } };
   /** The remote copy of the accepted snapshot, when one was attempted. */
   remote?: CatalogRemoteCopy;
   error?: string;
@@ -207,6 +239,7 @@ export function buildRecord(parts: AttemptParts, end = new Date()): CatalogRecor
           keys: report.status.totalKey,
           hash: report.status.hash,
           hasHash: report.hasHash,
+          ...(parts.accepted.encrypted ? { encrypted: parts.accepted.encrypted } : {}),
         }
       : {}),
     ...((source?.version ?? parts.survey?.version) ? { etcdVersion: source?.version ?? parts.survey?.version } : {}),
@@ -243,7 +276,7 @@ export async function catalogedSnapshots(
   const snapshots = files.map((file): CatalogedSnapshot => {
     const record = byName.get(file.name);
     if (!record) return { ...file, knowledge: 'unrecorded' };
-    if (!hasVerifiedSnapshot(record) || record.size !== file.size) return { ...file, record, knowledge: 'failed-record' };
+    if (!hasVerifiedSnapshot(record) || recordedFileSize(record) !== file.size) return { ...file, record, knowledge: 'failed-record' };
     return { ...file, record, knowledge: 'recorded' };
   });
   return { snapshots, catalogMissing: !catalog.exists, skippedLines: catalog.skipped.length };
@@ -270,7 +303,8 @@ export async function planPrune(
   const entries = [];
   for (const snapshot of ours) {
     let verified = snapshot.knowledge === 'recorded';
-    if (snapshot.knowledge === 'unrecorded') verified = (await verifySnapshotFile(snapshot.path)).ok;
+    // An encrypted file without a record cannot be checked without the identity: kept, never counted.
+    if (snapshot.knowledge === 'unrecorded' && !snapshot.encrypted) verified = (await verifySnapshotFile(snapshot.path)).ok;
     entries.push({ ...snapshot, verified });
   }
   return planRetention(entries, policy, now);

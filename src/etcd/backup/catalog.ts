@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { verifySnapshotFile } from '../snapshot-file.js';
+import { verifySnapshotFile, type SnapshotReport } from '../snapshot-file.js';
 import { describeProblems } from '../snapshot-file.js';
 import { fsyncDirectory } from '../fs-sync.js';
 import { listSnapshotFiles } from './snapshot-store.js';
@@ -47,6 +47,16 @@ export interface CatalogRecord {
   where?: 'local' | 'both';
   /** The remote copy of this attempt's snapshot (backup_remote): where and how it was verified, or why it failed. */
   remote?: CatalogRemoteCopy;
+  /**
+   * backup_encryption.local: `file` is the age-encrypted snapshot; its size and sha256 here (`size` and
+   * `sha256` above stay the snapshot's own, the plaintext's).
+   */
+  encrypted?: { size: number; sha256: string };
+}
+
+/** The size of the file a record names: the encrypted file's when the snapshot was encrypted. */
+export function recordedFileSize(record: Pick<CatalogRecord, 'size' | 'encrypted'>): number | undefined {
+  return record.encrypted?.size ?? record.size;
 }
 
 /** What the catalog keeps of a remote copy (the remote catalog holds the full record). */
@@ -128,15 +138,32 @@ export async function readCatalog(catalogFile: string): Promise<CatalogContent> 
 }
 
 /**
- * Records for the snapshot files present in `backupDir`, each re-verified (the catalog was lost, or
- * files were copied in). Failed verifications come back as `failed` records with the problems.
+ * Decrypts an encrypted snapshot file into a temporary place and verifies it there (the remote layer
+ * gives one, with the age identity): the plaintext report, and the sha256 of the encrypted file.
  */
-export async function rebuildCatalog(backupDir: string, cluster: string, options: { signal?: AbortSignal } = {}): Promise<CatalogRecord[]> {
+export type EncryptedVerifier = (
+  path: string,
+  expect: { sha256?: string; ciphertextSha256?: string },
+  signal?: AbortSignal,
+) => Promise<{ report: SnapshotReport; ciphertextSha256?: string }>;
+
+/**
+ * Records for the snapshot files present in `backupDir`, each re-verified (the catalog was lost, or
+ * files were copied in). Failed verifications come back as `failed` records with the problems. An
+ * encrypted file is verified only with `verifyEncrypted` (the identity); without it, it gets no record.
+ */
+export async function rebuildCatalog(
+  backupDir: string,
+  cluster: string,
+  options: { signal?: AbortSignal; verifyEncrypted?: EncryptedVerifier } = {},
+): Promise<CatalogRecord[]> {
   const files = await listSnapshotFiles(backupDir);
   const records: CatalogRecord[] = [];
   for (const file of [...files].reverse()) {
     const started = Date.now();
-    const report = await verifySnapshotFile(file.path, options.signal ? { signal: options.signal } : {});
+    if (file.encrypted && !options.verifyEncrypted) continue;
+    const checked = file.encrypted && options.verifyEncrypted ? await options.verifyEncrypted(file.path, {}, options.signal) : undefined;
+    const report = checked?.report ?? (await verifySnapshotFile(file.path, options.signal ? { signal: options.signal } : {}));
     const takenAt = new Date(file.takenAt).toISOString();
     records.push({
       format: CATALOG_FORMAT,
@@ -152,6 +179,7 @@ export async function rebuildCatalog(backupDir: string, cluster: string, options
       hasHash: report.hasHash,
       ...(report.status ? { revision: report.status.revision, keys: report.status.totalKey, hash: report.status.hash } : {}),
       ...(report.ok ? {} : { error: describeProblems(report) }),
+      ...(checked?.ciphertextSha256 ? { encrypted: { size: file.size, sha256: checked.ciphertextSha256 } } : {}),
       rebuilt: true,
     });
   }

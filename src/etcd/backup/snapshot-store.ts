@@ -12,7 +12,9 @@ import { isPartialName } from '../partial-file.js';
 /** kubeasz's name for "the latest snapshot"; kept pointing at the newest verified one. */
 export const POINTER_NAME = 'snapshot.db';
 
-const NAME_PATTERN = /^snapshot_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z_rev(\d+)(?:_(\d+))?\.db$/;
+const NAME_PATTERN = /^snapshot_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z_rev(\d+)(?:_(\d+))?\.db(?:\.age)?$/;
+/** An age-encrypted snapshot (backup_encryption.local) is `<snapshot name>.age`. */
+export const ENCRYPTED_SUFFIX = '.age';
 
 /** `snapshot_<UTC yyyymmddThhmmssZ>_rev<revision>.db`: names sort by time. */
 export function snapshotFileName(takenAt: Date, revision: number, suffix?: number): string {
@@ -23,7 +25,7 @@ export function snapshotFileName(takenAt: Date, revision: number, suffix?: numbe
   return `snapshot_${stamp}_rev${revision}${suffix && suffix > 1 ? `_${suffix}` : ''}.db`;
 }
 
-/** The time and revision in one of our names; undefined for any other name. */
+/** The time and revision in one of our names (encrypted or not); undefined for any other name. */
 export function parseSnapshotFileName(name: string): { takenAt: Date; revision: number } | undefined {
   const match = NAME_PATTERN.exec(name);
   if (!match) return undefined;
@@ -44,11 +46,11 @@ export async function ensureBackupDir(dir: string): Promise<void> {
 /**
  * Give a verified temporary file its final name in `dir` without ever replacing an existing file
  * (link then unlink: link fails if the name exists, where rename would silently overwrite).
- * Two snapshots in the same second get `_2`, `_3`.
+ * Two snapshots in the same second get `_2`, `_3`. `extension`: `.age` for an encrypted one.
  */
-export async function placeSnapshot(tempPath: string, dir: string, takenAt: Date, revision: number): Promise<string> {
+export async function placeSnapshot(tempPath: string, dir: string, takenAt: Date, revision: number, extension = ''): Promise<string> {
   for (let suffix = 1; suffix <= 100; suffix++) {
-    const finalPath = join(dir, snapshotFileName(takenAt, revision, suffix));
+    const finalPath = join(dir, snapshotFileName(takenAt, revision, suffix) + extension);
     try {
       await link(tempPath, finalPath);
     } catch (error) {
@@ -130,9 +132,11 @@ export interface SnapshotFileEntry {
   revisionFromName?: number;
   /** Named by orchestrate (`snapshot_<time>_rev<n>.db`): only these are ever pruned. */
   ours: boolean;
+  /** `<name>.db.age`: encrypted with age (backup_encryption.local); reading it needs the identity. */
+  encrypted: boolean;
 }
 
-/** Snapshot files in `dir`, newest first: `*.db` except the pointer; temporary files never appear. */
+/** Snapshot files in `dir`, newest first: `*.db` and `*.db.age` except the pointer; temporary files never appear. */
 export async function listSnapshotFiles(dir: string): Promise<SnapshotFileEntry[]> {
   let names: string[];
   try {
@@ -143,7 +147,8 @@ export async function listSnapshotFiles(dir: string): Promise<SnapshotFileEntry[
   }
   const entries: SnapshotFileEntry[] = [];
   for (const name of names) {
-    if (!name.endsWith('.db') || name === POINTER_NAME || name.startsWith('.') || isPartialName(name)) continue;
+    const encrypted = name.endsWith(`.db${ENCRYPTED_SUFFIX}`);
+    if ((!name.endsWith('.db') && !encrypted) || name === POINTER_NAME || name.startsWith('.') || isPartialName(name)) continue;
     const path = join(dir, name);
     const info = await lstat(path).catch(() => undefined);
     if (!info?.isFile()) continue;
@@ -156,12 +161,13 @@ export async function listSnapshotFiles(dir: string): Promise<SnapshotFileEntry[
       takenAt: parsed ? parsed.takenAt.getTime() : info.mtimeMs,
       ...(parsed ? { revisionFromName: parsed.revision } : {}),
       ours: parsed !== undefined,
+      encrypted,
     });
   }
   return entries.sort((a, b) => b.takenAt - a.takenAt || (a.name < b.name ? 1 : -1));
 }
 
-/** Remove temporary files older than `olderThanMs` left by interrupted runs (never a final name). */
+/** Remove temporary files (and decrypted-snapshot folders) older than `olderThanMs` left by interrupted runs (never a final name). */
 export async function removeStaleTemporaries(dir: string, olderThanMs: number, now = Date.now()): Promise<string[]> {
   let names: string[];
   try {
@@ -174,8 +180,8 @@ export async function removeStaleTemporaries(dir: string, olderThanMs: number, n
     if (!isPartialName(name)) continue;
     const path = join(dir, name);
     const info = await lstat(path).catch(() => undefined);
-    if (info?.isFile() && now - info.mtimeMs > olderThanMs) {
-      await rm(path, { force: true });
+    if ((info?.isFile() || info?.isDirectory()) && now - info.mtimeMs > olderThanMs) {
+      await rm(path, { force: true, recursive: true });
       removed.push(name);
     }
   }

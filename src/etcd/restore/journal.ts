@@ -51,6 +51,8 @@ export interface JournalSnapshot {
   hasHash: boolean;
   /** When it was taken (catalog record or file mtime), ISO. */
   takenAt: string;
+  /** `path` is a temporary decryption of this age-encrypted snapshot (removed when the run ends; a re-run decrypts it again). */
+  decryptedFrom?: string;
 }
 
 export interface PhaseTiming {

@@ -8,6 +8,7 @@ import { parseSnapshotFileName } from '../../etcd/backup/snapshot-store.js';
 import { describeCredentials } from '../../remote/credentials.js';
 import { copyFailed, copySucceeded, describePlannedCopy } from '../../remote/copy-summary.js';
 import type { RemoteCopyResult } from '../../remote/copy-snapshot.js';
+import { snapshotBaseName } from '../../remote/places.js';
 import { remoteSettingsFor, type RemoteBackups } from '../../remote/remote-backups.js';
 import { defineModule, type ModuleOutcome } from '../define.js';
 import { call } from '../plan-steps.js';
@@ -44,14 +45,26 @@ export const etcdRemoteCopyModule = defineModule({
       );
       return { changed: true };
     }
-    const name = basename(accepted.file);
+    // An encrypted local snapshot (`.db.age`) is uploaded as it is, under the snapshot's own name.
+    const name = snapshotBaseName(basename(accepted.file));
     const takenAt = new Date(attempt.taken?.takenAt ?? parseSnapshotFileName(name)?.takenAt ?? Date.now());
     const { report } = accepted;
     const started = Date.now();
     const description = describePlannedCopy(remote.settings, cluster, accepted.file, name, describeCredentials(remote.credentials));
     const copied = yield* call(description, false, (signal) =>
       remote
-        .copy({ path: accepted.file, name, takenAt, size: report.fileSize, sha256: report.sha256, revision: report.status.revision }, signal)
+        .copy(
+          {
+            path: accepted.file,
+            name,
+            takenAt,
+            size: report.fileSize,
+            sha256: report.sha256,
+            revision: report.status.revision,
+            ...(accepted.encrypted ? { sealed: accepted.encrypted } : {}),
+          },
+          signal,
+        )
         .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
     );
     if (!copied) return { changed: true };

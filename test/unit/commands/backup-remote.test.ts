@@ -55,11 +55,14 @@ describe('backup with backup_remote: refused before any host is touched', () => 
     await nothingRan();
   });
 
-  it('backup_encryption.local: true is refused rather than ignored', async () => {
-    const file = await inventory('      bucket: backups\n', `    backup_encryption:\n      recipients: [${RECIPIENT}]\n      local: true\n`);
-    const error = await rejection(runBackup({ inventoryFile: file, output: 'silent', remote: { env: noCredentials } }));
+  it('backup_encryption.local must be true or false; local: true is accepted (the next check is the credentials)', async () => {
+    const bad = await inventory('      bucket: backups\n', `    backup_encryption:\n      recipients: [${RECIPIENT}]\n      local: sometimes\n`);
+    const error = await rejection(runBackup({ inventoryFile: bad, output: 'silent', remote: { env: noCredentials } }));
     expect(error.name).to.equal('ConfigError');
-    expect((error.problems ?? []).map((p) => p.code)).to.include('encryption.local-not-supported');
+    expect((error.problems ?? []).find((p) => p.severity === 'error')?.loc).to.deep.equal({ file: bad, line: 8, col: 14 });
+    const good = await inventory('      bucket: backups\n', `    backup_encryption:\n      recipients: [${RECIPIENT}]\n      local: true\n`);
+    const next = await rejection(runBackup({ inventoryFile: good, output: 'silent', remote: { env: noCredentials } }));
+    expect(next.message).to.match(/credentials/i);
     await nothingRan();
   });
 

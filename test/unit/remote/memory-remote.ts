@@ -26,7 +26,9 @@ export interface MemoryRemote {
 }
 
 /** `remoteVars`: more lines under backup_remote (indented 6); `vars`: more lines under all.vars (indented 4). */
-export async function memoryRemote(options: { remoteVars?: string; vars?: string; encrypted?: boolean } = {}): Promise<MemoryRemote> {
+export async function memoryRemote(
+  options: { remoteVars?: string; vars?: string; encrypted?: boolean; localEncryption?: boolean } = {},
+): Promise<MemoryRemote> {
   const dir = await mkdtemp(join(tmpdir(), 'orchestrate-memory-remote-'));
   const identity = await generateX25519Identity();
   const recipient = await identityToRecipient(identity);
@@ -40,7 +42,7 @@ ${options.vars ?? ''}    backup_remote:
       endpoint: https://s3.example.test
       bucket: backups
       prefix: prod/
-${encrypted ? '' : '      allow_unencrypted: true\n'}${options.remoteVars ?? ''}${encrypted ? `    backup_encryption:\n      recipients: [${recipient}]\n` : ''}  children:
+${encrypted ? '' : '      allow_unencrypted: true\n'}${options.remoteVars ?? ''}${encrypted ? `    backup_encryption:\n      recipients: [${recipient}]\n${options.localEncryption ? '      local: true\n' : ''}` : ''}  children:
     etcd:
       hosts:
         127.0.0.1: {}

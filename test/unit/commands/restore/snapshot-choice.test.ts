@@ -3,13 +3,13 @@
 // identity (exit 2), a silent remote not blocking a restore from backup_dir, s3:// without backup_remote.
 import { expect } from 'chai';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { loadInventory } from '../../../../src/config/inventory.js';
 import { chooseRestoreSnapshot, type ChoiceLog } from '../../../../src/commands/restore/snapshot-choice.js';
 import type { RestoreEvent } from '../../../../src/commands/restore/events.js';
 import { RefusedError } from '../../../../src/errors.js';
 import { IdentityError } from '../../../../src/remote/identity.js';
-import { encryptLocalCopy } from '../../../../src/remote/local-encryption.js';
+import { decryptedTemporaries, discardDecryptedSnapshots, encryptLocalCopy } from '../../../../src/remote/local-encryption.js';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { memoryRemote, placeSnapshot, type MemoryRemote } from '../../remote/memory-remote.js';
 
@@ -131,7 +131,7 @@ describe('restore: the snapshot in either place (backup_remote)', () => {
     expect(log.warnings.join('\n')).to.match(/ECONNREFUSED.*using the newest verified snapshot in .* \(a newer remote copy may exist\)/);
   });
 
-  it('a local .age file (downloaded by hand) is decrypted into backup_dir and verified; never over a file there; a wrong identity refused', async () => {
+  it('a local .age file (downloaded by hand) is decrypted into an owner-only temporary, verified, never named in backup_dir; a wrong identity refused', async () => {
     const placed = await placeSnapshot(fixture.backupDir, 'snapshot_20261204T101500Z_rev2.db');
     const recipient = await identityToRecipient(fixture.identity);
     const sealed = await encryptLocalCopy(placed.path, [recipient], placed.sha256);
@@ -139,26 +139,32 @@ describe('restore: the snapshot in either place (backup_remote)', () => {
     await mkdir(elsewhere);
     const agePath = join(elsewhere, 'snapshot_20261204T101500Z_rev2.db.age');
     await rename(sealed.path, agePath);
-
-    const exists = await rejection(chooseRestoreSnapshot(fixture.inventory, agePath, recordingLog(), { env: env(), open }));
-    expect(exists).to.be.instanceOf(RefusedError);
-    expect(exists.message).to.contain(`${placed.path} exists already`);
-
     await rm(placed.path);
+
     const wrong = await rejection(
       chooseRestoreSnapshot(fixture.inventory, agePath, recordingLog(), { env: { ORCHESTRATE_AGE_IDENTITY: await generateX25519Identity() }, open }),
     );
     expect(wrong).to.be.instanceOf(IdentityError);
     expect(wrong.message).to.match(/cannot decrypt/);
     expect(await readdir(fixture.backupDir)).to.deep.equal([]);
+    const missing = await rejection(chooseRestoreSnapshot(fixture.inventory, agePath, recordingLog(), { env: {}, open }));
+    expect(missing).to.be.instanceOf(IdentityError);
+    expect(missing.message).to.match(/no age identity was given/);
 
     const log = recordingLog();
     const chosen = await chooseRestoreSnapshot(fixture.inventory, agePath, log, { env: env(), open });
-    expect([chosen.path, chosen.sha256]).to.deep.equal([placed.path, placed.sha256]);
+    expect([chosen.sha256, chosen.decryptedFrom]).to.deep.equal([placed.sha256, agePath]);
+    expect(dirname(dirname(chosen.path))).to.equal(fixture.backupDir);
+    expect(basename(chosen.path)).to.equal('snapshot_20261204T101500Z_rev2.db');
     expect((await stat(chosen.path)).mode & 0o777).to.equal(0o600);
+    expect((await stat(dirname(chosen.path))).mode & 0o777).to.equal(0o700);
+    expect(decryptedTemporaries()).to.deep.equal([dirname(chosen.path)]);
     expect(log.events.map((e) => ('message' in e ? e.message : ''))).to.deep.equal([
-      `decrypted ${agePath} -> ${placed.path} and verified it on this host`,
+      `decrypted ${agePath} into ${chosen.path} (owner-only, removed when the restore ends) and verified it on this host`,
     ]);
+    await discardDecryptedSnapshots();
+    expect(await readdir(fixture.backupDir)).to.deep.equal([]);
+    expect(decryptedTemporaries()).to.deep.equal([]);
   });
 
   it('without backup_remote: s3:// is refused, a file is used as before', async () => {
