@@ -61,6 +61,8 @@ export interface DiffOptions {
   workDir?: string;
   /** Memory for the snapshot's keys before they spill to disk. Default 64 MiB. */
   memoryBytes?: number;
+  /** Snapshot keys per live range request. Default 10,000 (tests make it small). */
+  window?: number;
   /** Kubernetes' `--etcd-prefix`. Default `/registry/`. */
   registryPrefix?: string;
   maxGroups?: number;
@@ -169,7 +171,7 @@ export async function diffSnapshotAgainstCluster(
       if (index.summary.problems.length > 0)
         throw new Error(`the snapshot ${snapshotPath} is damaged: ${index.summary.problems.slice(0, 3).join('; ')}`);
       const tally = new DiffTally(options.registryPrefix ?? DEFAULT_REGISTRY_PREFIX, options.maxGroups ?? 5_000, options.maxNamespaces ?? 200);
-      await joinWindows(index, reader, tally, signal ? { signal } : {});
+      await joinWindows(index, reader, tally, { ...(signal ? { signal } : {}), ...(options.window ? { window: options.window } : {}) });
       const diff = await summarize(tally, index.summary.revision, index.runs, snapshotPath, reader, started);
       return { ok: true, diff, text: formatDiff(diff) };
     } finally {
