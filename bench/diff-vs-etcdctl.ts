@@ -45,7 +45,7 @@ ETCDCTL_API=3 etcdctl snapshot restore ${snapshot} --name x --initial-cluster x=
 etcd --name x --data-dir ${work}/x --listen-client-urls http://127.0.0.1:23898 --advertise-client-urls http://127.0.0.1:23898 --listen-peer-urls http://127.0.0.1:23899 --initial-advertise-peer-urls http://127.0.0.1:23899 --initial-cluster x=http://127.0.0.1:23899 --quota-backend-bytes 8589934592 --log-level error >/dev/null 2>&1 &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true' EXIT
-i=0; until ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:23898 endpoint health >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 600 ] || exit 1; sleep 0.1; done
+i=0; until ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:23898 endpoint health >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 3000 ] || exit 1; sleep 0.1; done
 ${list('http://127.0.0.1:23898', 'snap')}
 ${list(live, 'live')}
 kill -9 $pid

@@ -69,7 +69,8 @@ export async function startLocalEtcd(ip: string, options: { etcd?: string; quota
     if (result.code !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${result.stderr.slice(-500)}`);
     return result.stdout;
   };
-  const deadline = Date.now() + 30_000;
+  // A member restored from a 1 GiB snapshot rebuilds its index before it answers: a minute here.
+  const deadline = Date.now() + (options.restoreFrom ? 300_000 : 30_000);
   for (;;) {
     try {
       await etcdctl(['endpoint', 'health'], 5_000);
