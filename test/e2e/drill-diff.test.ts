@@ -51,7 +51,7 @@ describe('restore preview: the data diff between a snapshot and the live lab (12
 
   for (const [label, memoryBytes, window] of [
     ['in memory', undefined, undefined],
-    ['spilling sorted runs to disk, live keys read in ranges of 5 snapshot keys', 2_000, 5],
+    ['spilling sorted runs to disk, live keys read in ranges of 5 snapshot keys', 1_000, 5],
   ] as const) {
     it(`per resource and namespace: what comes back, is removed, changes; namespaces; the newest write lost (${label})`, async () => {
       const work = await mkdtemp(join(tmpdir(), 'orchestrate-diff-e2e-'));
