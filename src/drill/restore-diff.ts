@@ -1,19 +1,18 @@
 // What a restore will change, computed before it runs: the snapshot's live keys (bbolt reader, sorted with
-// bounded memory) joined in key order with the cluster's keys (keys-only pages at one revision, each page
-// bounded by the snapshot's keys). Per
-// resource and namespace: objects that come back (in the snapshot, gone now), that disappear (there now,
-// not in the snapshot) and that change (both, with another mod revision); namespaces that vanish or
-// reappear; and the newest write the restore throws away.
+// bounded memory) joined in key order with the cluster's keys (keys-only pages at one revision, each
+// bounded by the snapshot's keys: diff-join.ts). Per resource and namespace: objects that come back (in
+// the snapshot, gone now), that disappear (there now, not in the snapshot) and that change (both, with
+// another mod revision); namespaces that vanish or reappear; and the newest write the restore throws away.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EtcdMember } from '../config/types.js';
 import type { KeyRecord } from '../etcd/key-runs.js';
 import { LiveKeyReader, type LiveKey } from '../etcd/live-keys.js';
-import { joinWindows, type JoinSink } from './diff-join.js';
 import { objectTime } from '../etcd/object-time.js';
 import { DEFAULT_REGISTRY_PREFIX, parseRegistryKey } from '../etcd/registry-key.js';
 import { indexSnapshotKeys } from '../etcd/snapshot-key-index.js';
+import { joinWindows, type JoinSink } from './diff-join.js';
 import { formatDiff } from './restore-diff-text.js';
 
 export interface DiffGroup {
@@ -59,7 +58,7 @@ export interface DiffOptions {
   timeoutMs?: number;
   /** Where sorted runs may spill (an owner-only folder is made inside). Default: the system temp folder. */
   workDir?: string;
-  /** Memory for the snapshot's keys before they spill to disk. Default 64 MiB. */
+  /** Memory for the snapshot's keys before they spill to disk. Default: indexSnapshotKeys' (16 MiB). */
   memoryBytes?: number;
   /** Snapshot keys per live range request. Default 10,000 (tests make it small). */
   window?: number;

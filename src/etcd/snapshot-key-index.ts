@@ -11,7 +11,7 @@ import { walkKeyRevisions, type KeyBucketSummary } from './snapshot-keys.js';
 export interface SnapshotKeyIndexOptions {
   /** Folder for run files (a private subfolder is made in it). */
   workDir: string;
-  /** Memory for one run before it goes to disk. Default 32 MiB. */
+  /** Memory for one run before it goes to disk. Default 16 MiB. */
   memoryBytes?: number;
   /** Compute a CRC-32C of every value (for content checks); a diff needs only revisions. */
   valueDigests?: boolean;
@@ -30,7 +30,7 @@ export interface SnapshotKeyIndex extends AsyncIterable<KeyRecord>, Iterable<Key
   dispose(): Promise<void>;
 }
 
-const DEFAULT_MEMORY = 32 * 1024 * 1024;
+const DEFAULT_MEMORY = 16 * 1024 * 1024;
 
 /** Read the snapshot's `key` bucket into sorted runs; iterate the result for live keys in key order. */
 export async function indexSnapshotKeys(path: string, options: SnapshotKeyIndexOptions): Promise<SnapshotKeyIndex> {
