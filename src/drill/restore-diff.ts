@@ -1,8 +1,8 @@
 // What a restore will change, computed before it runs: the snapshot's live keys (bbolt reader, sorted with
-// bounded memory) joined in key order with the cluster's keys (keys-only pages at one revision). Per
-// resource and namespace: objects that come back (in the snapshot, gone now), that disappear (there now,
-// not in the snapshot) and that change (both, with another mod revision); namespaces that vanish or
-// reappear; and the newest write the restore throws away.
+// bounded memory) joined in key order with the cluster's keys (keys-only pages at one revision, each
+// bounded by the snapshot's keys: diff-join.ts). Per resource and namespace: objects that come back (in
+// the snapshot, gone now), that disappear (there now, not in the snapshot) and that change (both, with
+// another mod revision); namespaces that vanish or reappear; and the newest write the restore throws away.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { LiveKeyReader, type LiveKey } from '../etcd/live-keys.js';
 import { objectTime } from '../etcd/object-time.js';
 import { DEFAULT_REGISTRY_PREFIX, parseRegistryKey } from '../etcd/registry-key.js';
 import { indexSnapshotKeys } from '../etcd/snapshot-key-index.js';
+import { joinWindows, type JoinSink } from './diff-join.js';
 import { formatDiff } from './restore-diff-text.js';
 
 export interface DiffGroup {
@@ -57,8 +58,10 @@ export interface DiffOptions {
   timeoutMs?: number;
   /** Where sorted runs may spill (an owner-only folder is made inside). Default: the system temp folder. */
   workDir?: string;
-  /** Memory for the snapshot's keys before they spill to disk. Default 64 MiB. */
+  /** Memory for the snapshot's keys before they spill to disk. Default: indexSnapshotKeys' (16 MiB). */
   memoryBytes?: number;
+  /** Snapshot keys per live range request. Default 10,000 (tests make it small). */
+  window?: number;
   /** Kubernetes' `--etcd-prefix`. Default `/registry/`. */
   registryPrefix?: string;
   maxGroups?: number;
@@ -69,7 +72,7 @@ export interface DiffOptions {
 
 const utf8 = (latin1: string): string => Buffer.from(latin1, 'latin1').toString('utf8');
 
-class DiffTally {
+class DiffTally implements JoinSink {
   readonly groups = new Map<string, DiffGroup>();
   readonly other = { groups: 0, comeBack: 0, disappear: 0, change: 0 };
   readonly totals = { comeBack: 0, disappear: 0, change: 0, same: 0 };
@@ -110,39 +113,31 @@ class DiffTally {
     }
   }
 
+  comeBack(record: KeyRecord): void {
+    this.snapshotKeys++;
+    this.count(record.key, 'comeBack');
+  }
+
+  disappear(live: LiveKey): void {
+    this.liveKeys++;
+    this.count(live.key, 'disappear');
+    this.lost(live, 'removed');
+  }
+
+  /** A key on both sides: the same when both revisions are; else the restore takes it back. */
+  both(record: KeyRecord, live: LiveKey): void {
+    this.snapshotKeys++;
+    this.liveKeys++;
+    if (record.modRevision === live.modRevision && record.createRevision === live.createRevision) this.totals.same++;
+    else {
+      this.count(record.key, 'change');
+      if (live.modRevision > record.modRevision) this.lost(live, 'changed');
+    }
+  }
+
   lost(live: LiveKey, effect: LostWrite['effect']): void {
     if (!this.newestLost || live.modRevision > this.newestLost.modRevision)
       this.newestLost = { key: live.key, modRevision: live.modRevision, effect };
-  }
-}
-
-/** Merge-joins two key-ordered streams (latin1 keys compare in etcd's byte order). */
-async function joinStreams(snapshot: AsyncIterable<KeyRecord>, live: AsyncIterable<LiveKey>, tally: DiffTally): Promise<void> {
-  const left = snapshot[Symbol.asyncIterator]();
-  const right = live[Symbol.asyncIterator]();
-  let a = await left.next();
-  let b = await right.next();
-  while (!a.done || !b.done) {
-    if (!a.done && (b.done || a.value.key < b.value.key)) {
-      tally.snapshotKeys++;
-      tally.count(a.value.key, 'comeBack');
-      a = await left.next();
-    } else if (!b.done && (a.done || b.value.key < a.value.key)) {
-      tally.liveKeys++;
-      tally.count(b.value.key, 'disappear');
-      tally.lost(b.value, 'removed');
-      b = await right.next();
-    } else if (!a.done && !b.done) {
-      tally.snapshotKeys++;
-      tally.liveKeys++;
-      if (a.value.modRevision === b.value.modRevision && a.value.createRevision === b.value.createRevision) tally.totals.same++;
-      else {
-        tally.count(a.value.key, 'change');
-        if (b.value.modRevision > a.value.modRevision) tally.lost(b.value, 'changed');
-      }
-      a = await left.next();
-      b = await right.next();
-    }
   }
 }
 
@@ -175,7 +170,7 @@ export async function diffSnapshotAgainstCluster(
       if (index.summary.problems.length > 0)
         throw new Error(`the snapshot ${snapshotPath} is damaged: ${index.summary.problems.slice(0, 3).join('; ')}`);
       const tally = new DiffTally(options.registryPrefix ?? DEFAULT_REGISTRY_PREFIX, options.maxGroups ?? 5_000, options.maxNamespaces ?? 200);
-      await joinStreams(index, reader.keys(signal ? { signal } : {}), tally);
+      await joinWindows(index, reader, tally, { ...(signal ? { signal } : {}), ...(options.window ? { window: options.window } : {}) });
       const diff = await summarize(tally, index.summary.revision, index.runs, snapshotPath, reader, started);
       return { ok: true, diff, text: formatDiff(diff) };
     } finally {

@@ -1,7 +1,10 @@
-// Sorted runs on disk for an external merge sort of key records: a snapshot's `key` bucket is in revision
-// order, a diff needs key order, and holding every key of a 1 M-key cluster in memory is what we avoid.
-// A run is a file of records sorted by key; runs are read back with a fixed-size buffer each.
-import { open, type FileHandle } from 'node:fs/promises';
+// Sorted runs for an external merge sort of key records: a snapshot's `key` bucket is in revision order, a
+// diff needs key order, and holding every key of a 1 M-key cluster in memory is what we avoid. A run is
+// built in a RunBuffer (the keys as strings, every number in typed arrays: no object per record, so the
+// garbage collector has little to trace), sorted, and written to a file that is read back with one
+// fixed-size buffer. Everything here is synchronous: files in a private temporary folder, read and written
+// in blocks of 1 MiB, cost less than a promise per record.
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 
 /** The latest state of one key, as much as a diff or a content check needs (no value bytes). */
 export interface KeyRecord {
@@ -20,67 +23,158 @@ export interface KeyRecord {
 }
 
 const FIXED_SIZE = 4 + 8 + 4 + 1 + 8 + 8 + 8 + 4 + 4;
-const READ_BLOCK = 1 << 20;
+const BLOCK = 1 << 20;
+/** Float64 fields per record: main, createRevision, modRevision, version. */
+const F = 4;
+/** Uint32 fields per record: sub, valueSize, valueCrc. */
+const U = 3;
 
-export function compareKeys(a: KeyRecord, b: KeyRecord): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-}
+/** Key records in arrival (revision) order, until sorted and written out. */
+export class RunBuffer {
+  private keys: string[] = [];
+  private floats = new Float64Array(F * 1024);
+  private uints = new Uint32Array(U * 1024);
+  private tombstones = new Uint8Array(1024);
+  /** Rough memory held: the key strings, their slots and the typed arrays. */
+  bytes = 0;
 
-/** Rough memory of one record held in an array (object, fields, one-byte string). */
-export function recordFootprint(record: KeyRecord): number {
-  return 120 + record.key.length;
-}
-
-function encodeRecord(record: KeyRecord, target: Buffer, offset: number): number {
-  const keyLength = Buffer.byteLength(record.key, 'latin1');
-  let at = target.writeUInt32LE(keyLength, offset);
-  at += target.write(record.key, at, 'latin1');
-  at = target.writeDoubleLE(record.main, at);
-  at = target.writeUInt32LE(record.sub >>> 0, at);
-  at = target.writeUInt8(record.tombstone ? 1 : 0, at);
-  at = target.writeDoubleLE(record.createRevision, at);
-  at = target.writeDoubleLE(record.modRevision, at);
-  at = target.writeDoubleLE(record.version, at);
-  at = target.writeUInt32LE(record.valueSize >>> 0, at);
-  return target.writeUInt32LE(record.valueCrc >>> 0, at);
-}
-
-/** Write `records` (already sorted) to a new file, owner-only. */
-export async function writeRun(path: string, records: readonly KeyRecord[]): Promise<void> {
-  const handle = await open(path, 'wx', 0o600);
-  try {
-    let buffer = Buffer.allocUnsafe(READ_BLOCK);
-    let used = 0;
-    for (const record of records) {
-      const size = FIXED_SIZE + record.key.length;
-      if (used + size > buffer.length) {
-        if (used > 0) await handle.write(buffer, 0, used);
-        used = 0;
-        if (size > buffer.length) buffer = Buffer.allocUnsafe(size);
-      }
-      used = encodeRecord(record, buffer, used);
-    }
-    if (used > 0) await handle.write(buffer, 0, used);
-  } finally {
-    await handle.close();
+  get length(): number {
+    return this.keys.length;
   }
+
+  add(
+    key: string,
+    main: number,
+    sub: number,
+    tombstone: boolean,
+    createRevision: number,
+    modRevision: number,
+    version: number,
+    valueSize: number,
+    valueCrc: number,
+  ): void {
+    const i = this.keys.length;
+    if (i === this.tombstones.length) this.grow();
+    this.keys.push(key);
+    const f = i * F;
+    this.floats[f] = main;
+    this.floats[f + 1] = createRevision;
+    this.floats[f + 2] = modRevision;
+    this.floats[f + 3] = version;
+    const u = i * U;
+    this.uints[u] = sub;
+    this.uints[u + 1] = valueSize;
+    this.uints[u + 2] = valueCrc;
+    this.tombstones[i] = tombstone ? 1 : 0;
+    this.bytes += 72 + key.length;
+  }
+
+  private grow(): void {
+    const size = this.tombstones.length * 2;
+    const floats = new Float64Array(F * size);
+    floats.set(this.floats);
+    const uints = new Uint32Array(U * size);
+    uints.set(this.uints);
+    const tombstones = new Uint8Array(size);
+    tombstones.set(this.tombstones);
+    [this.floats, this.uints, this.tombstones] = [floats, uints, tombstones];
+  }
+
+  /** Indexes in key order, only the newest entry of each key (equal keys arrive in revision order). */
+  latestInKeyOrder(): number[] {
+    const keys = this.keys;
+    const order = Array.from({ length: keys.length }, (_, i) => i);
+    order.sort((a, b) => {
+      const x = keys[a] ?? '';
+      const y = keys[b] ?? '';
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+    const latest: number[] = [];
+    for (let i = 0; i < order.length; i++) {
+      const at = order[i] ?? 0;
+      const next = order[i + 1];
+      if (next === undefined || keys[next] !== keys[at]) latest.push(at);
+    }
+    return latest;
+  }
+
+  record(i: number): KeyRecord {
+    const f = i * F;
+    const u = i * U;
+    return {
+      key: this.keys[i] ?? '',
+      main: this.floats[f] ?? 0,
+      sub: this.uints[u] ?? 0,
+      tombstone: this.tombstones[i] === 1,
+      createRevision: this.floats[f + 1] ?? 0,
+      modRevision: this.floats[f + 2] ?? 0,
+      version: this.floats[f + 3] ?? 0,
+      valueSize: this.uints[u + 1] ?? 0,
+      valueCrc: this.uints[u + 2] ?? 0,
+    };
+  }
+
+  /** The newest entry of every key, in key order. */
+  *sorted(): Generator<KeyRecord> {
+    for (const i of this.latestInKeyOrder()) yield this.record(i);
+  }
+
+  /** Sorts and writes the run to a new owner-only file, then empties the buffer. */
+  writeRun(path: string): void {
+    const fd = openSync(path, 'wx', 0o600);
+    try {
+      let block = Buffer.allocUnsafe(BLOCK);
+      let used = 0;
+      for (const i of this.latestInKeyOrder()) {
+        const key = this.keys[i] ?? '';
+        const size = FIXED_SIZE + key.length;
+        if (used + size > block.length) {
+          if (used > 0) writeAll(fd, block, used);
+          used = 0;
+          if (size > block.length) block = Buffer.allocUnsafe(size);
+        }
+        const f = i * F;
+        const u = i * U;
+        let at = block.writeUInt32LE(key.length, used);
+        at += block.write(key, at, 'latin1');
+        at = block.writeDoubleLE(this.floats[f] ?? 0, at);
+        at = block.writeUInt32LE(this.uints[u] ?? 0, at);
+        at = block.writeUInt8(this.tombstones[i] ?? 0, at);
+        at = block.writeDoubleLE(this.floats[f + 1] ?? 0, at);
+        at = block.writeDoubleLE(this.floats[f + 2] ?? 0, at);
+        at = block.writeDoubleLE(this.floats[f + 3] ?? 0, at);
+        at = block.writeUInt32LE(this.uints[u + 1] ?? 0, at);
+        used = block.writeUInt32LE(this.uints[u + 2] ?? 0, at);
+      }
+      if (used > 0) writeAll(fd, block, used);
+    } finally {
+      closeSync(fd);
+    }
+    this.keys = [];
+    this.bytes = 0;
+  }
+}
+
+function writeAll(fd: number, buffer: Buffer, length: number): void {
+  let done = 0;
+  while (done < length) done += writeSync(fd, buffer, done, length - done);
 }
 
 /** Reads a run file record by record with one buffer (grown only for a record larger than it). */
 export class RunReader {
-  private buffer = Buffer.allocUnsafe(READ_BLOCK);
+  private buffer = Buffer.allocUnsafe(BLOCK);
   private start = 0;
   private end = 0;
   private position = 0;
   private eof = false;
 
-  private constructor(private readonly handle: FileHandle) {}
+  private constructor(private readonly fd: number) {}
 
-  static async open(path: string): Promise<RunReader> {
-    return new RunReader(await open(path, 'r'));
+  static open(path: string): RunReader {
+    return new RunReader(openSync(path, 'r'));
   }
 
-  private async fill(needed: number): Promise<boolean> {
+  private fill(needed: number): boolean {
     while (this.end - this.start < needed) {
       if (this.eof) return false;
       if (this.start > 0) {
@@ -93,7 +187,7 @@ export class RunReader {
         this.buffer.copy(bigger, 0, 0, this.end);
         this.buffer = bigger;
       }
-      const { bytesRead } = await this.handle.read(this.buffer, this.end, this.buffer.length - this.end, this.position);
+      const bytesRead = readSync(this.fd, this.buffer, this.end, this.buffer.length - this.end, this.position);
       if (bytesRead === 0) this.eof = true;
       this.position += bytesRead;
       this.end += bytesRead;
@@ -102,10 +196,10 @@ export class RunReader {
   }
 
   /** The next record, or undefined at the end of the run. */
-  async next(): Promise<KeyRecord | undefined> {
-    if (!(await this.fill(4))) return undefined;
+  next(): KeyRecord | undefined {
+    if (!this.fill(4)) return undefined;
     const keyLength = this.buffer.readUInt32LE(this.start);
-    if (!(await this.fill(FIXED_SIZE + keyLength))) throw new Error('a sorted run ended in the middle of a record');
+    if (!this.fill(FIXED_SIZE + keyLength)) throw new Error('a sorted run ended in the middle of a record');
     const b = this.buffer;
     let at = this.start + 4;
     const key = b.toString('latin1', at, at + keyLength);
@@ -125,20 +219,34 @@ export class RunReader {
     return record;
   }
 
-  async close(): Promise<void> {
-    await this.handle.close();
+  close(): void {
+    closeSync(this.fd);
   }
 }
 
-/** Keeps the last record of each key of a key-sorted array whose equal keys are in revision order. */
-export function latestPerKey(sorted: readonly KeyRecord[]): KeyRecord[] {
-  const out: KeyRecord[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    const record = sorted[i];
-    const next = sorted[i + 1];
-    if (record && (!next || next.key !== record.key)) out.push(record);
+/** k-way merge of key-sorted runs; for a key in several runs, the later run (newer revisions) wins. */
+export function* mergeRuns(files: readonly string[]): Generator<KeyRecord> {
+  const readers: RunReader[] = [];
+  try {
+    for (const file of files) readers.push(RunReader.open(file));
+    const heap = new RunHeap();
+    for (const [run, reader] of readers.entries()) {
+      const record = reader.next();
+      if (record) heap.push({ record, run });
+    }
+    let pending: KeyRecord | undefined;
+    while (heap.size > 0) {
+      const top = heap.pop();
+      if (!top) break;
+      const next = readers[top.run]?.next();
+      if (next) heap.push({ record: next, run: top.run });
+      if (pending && pending.key !== top.record.key) yield pending;
+      pending = top.record;
+    }
+    if (pending) yield pending;
+  } finally {
+    for (const reader of readers) reader.close();
   }
-  return out;
 }
 
 /** A binary min-heap of run heads by key; among equal keys the later run (newer revisions) comes last. */
@@ -150,8 +258,7 @@ export class RunHeap {
   }
 
   private less(a: { record: KeyRecord; run: number }, b: { record: KeyRecord; run: number }): boolean {
-    const order = compareKeys(a.record, b.record);
-    return order < 0 || (order === 0 && a.run < b.run);
+    return a.record.key < b.record.key || (a.record.key === b.record.key && a.run < b.run);
   }
 
   push(item: { record: KeyRecord; run: number }): void {

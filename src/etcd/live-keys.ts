@@ -62,6 +62,16 @@ async function openClient(member: EtcdMember, timeoutMs: number): Promise<Etcd3>
   });
 }
 
+/** A key of a range response (int64 fields arrive as strings). */
+function liveKeyOf(kv: { key: Buffer; create_revision: string; mod_revision: string; version: string }): LiveKey {
+  return {
+    key: kv.key.toString('latin1'),
+    createRevision: Number(kv.create_revision),
+    modRevision: Number(kv.mod_revision),
+    version: Number(kv.version),
+  };
+}
+
 /** Races `work` against a timer: a call that ignores its gRPC deadline still ends. */
 async function bounded<T>(what: string, timeoutMs: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -132,12 +142,7 @@ export class LiveKeyReader {
       const response = await this.range({ key: start, range_end: end, limit, keys_only: !options.withValues });
       let bytes = 0;
       for (const kv of response.kvs) {
-        const item: LiveKey = {
-          key: kv.key.toString('latin1'),
-          createRevision: Number(kv.create_revision),
-          modRevision: Number(kv.mod_revision),
-          version: Number(kv.version),
-        };
+        const item = liveKeyOf(kv);
         if (options.withValues) {
           item.valueSize = kv.value.length;
           item.valueCrc = kv.value.length > 0 ? crc32cUpdate(0, kv.value) : 0;
@@ -154,6 +159,23 @@ export class LiveKeyReader {
         else if (bytes < VALUES_PAGE_BYTES / 2) limit = Math.min(KEYS_PAGE, limit * 2);
       }
     }
+  }
+
+  /**
+   * One page of keys-only results in [start, end) (end `[0]`: every key from `start` on), in key order;
+   * `more` when the range holds more. A caller that knows where its ranges end (the diff does, from the
+   * snapshot) keeps etcd's work per page to the page: etcd walks its index from `start` to `end` on every
+   * ranged request to count the total, whatever the limit, so open-ended pages cost the square of the keys.
+   */
+  async page(start: Buffer, end: Buffer, limit: number): Promise<{ keys: LiveKey[]; more: boolean }> {
+    const response = await this.range({ key: start, range_end: end, limit, keys_only: true });
+    const keys = response.kvs.map((kv): LiveKey => ({
+      key: kv.key.toString('latin1'),
+      createRevision: Number(kv.create_revision),
+      modRevision: Number(kv.mod_revision),
+      version: Number(kv.version),
+    }));
+    return { keys, more: response.more };
   }
 
   /** How many keys start with `prefix` (or equal `key` exactly, with `exact`). */

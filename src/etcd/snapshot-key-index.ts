@@ -5,13 +5,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32cUpdate } from './crc32c.js';
-import { compareKeys, latestPerKey, recordFootprint, RunHeap, RunReader, writeRun, type KeyRecord } from './key-runs.js';
-import { walkKeyBucket, type KeyBucketSummary } from './snapshot-keys.js';
+import { mergeRuns, RunBuffer, type KeyRecord } from './key-runs.js';
+import { walkKeyRevisions, type KeyBucketSummary } from './snapshot-keys.js';
 
 export interface SnapshotKeyIndexOptions {
-  /** Folder for run files (a private subfolder is made in it). Default: no spilling allowed beyond memory. */
+  /** Folder for run files (a private subfolder is made in it). */
   workDir: string;
-  /** Memory for one run before it goes to disk. Default 64 MiB. */
+  /** Memory for one run before it goes to disk. Default 16 MiB. */
   memoryBytes?: number;
   /** Compute a CRC-32C of every value (for content checks); a diff needs only revisions. */
   valueDigests?: boolean;
@@ -20,7 +20,8 @@ export interface SnapshotKeyIndexOptions {
   signal?: AbortSignal;
 }
 
-export interface SnapshotKeyIndex extends AsyncIterable<KeyRecord> {
+/** Iterate it (synchronously, or with for await) for the live keys in key order. */
+export interface SnapshotKeyIndex extends AsyncIterable<KeyRecord>, Iterable<KeyRecord> {
   summary: KeyBucketSummary;
   /** Runs written to disk (0 when everything fit in memory). */
   runs: number;
@@ -29,64 +30,68 @@ export interface SnapshotKeyIndex extends AsyncIterable<KeyRecord> {
   dispose(): Promise<void>;
 }
 
-const DEFAULT_MEMORY = 64 * 1024 * 1024;
+const DEFAULT_MEMORY = 16 * 1024 * 1024;
 
 /** Read the snapshot's `key` bucket into sorted runs; iterate the result for live keys in key order. */
 export async function indexSnapshotKeys(path: string, options: SnapshotKeyIndexOptions): Promise<SnapshotKeyIndex> {
   const budget = options.memoryBytes ?? DEFAULT_MEMORY;
-  const prefix = options.prefix ?? '';
+  const prefix = Buffer.from(options.prefix ?? '', 'latin1');
+  const digests = options.valueDigests === true;
   const folder = await mkdtemp(join(options.workDir, 'keys-'));
   const runFiles: string[] = [];
-  let chunk: KeyRecord[] = [];
-  let chunkBytes = 0;
-  let pendingWrite: Promise<void> = Promise.resolve();
-  const flush = (): void => {
-    // Stable sort: equal keys keep revision order, so the last of each is the newest.
-    const sorted = latestPerKey(chunk.sort(compareKeys));
-    const file = join(folder, `run-${runFiles.length}`);
-    runFiles.push(file);
-    pendingWrite = pendingWrite.then(() => writeRun(file, sorted));
-    chunk = [];
-    chunkBytes = 0;
-  };
+  const run = new RunBuffer();
   try {
-    const summary = await walkKeyBucket(
+    const summary = await walkKeyRevisions(
       path,
       (entry) => {
-        const key = entry.key.toString('latin1');
-        if (prefix && !key.startsWith(prefix)) return;
-        const record: KeyRecord = {
-          key,
-          main: entry.main,
-          sub: entry.sub,
-          tombstone: entry.tombstone,
-          createRevision: entry.createRevision,
-          modRevision: entry.tombstone ? entry.main : entry.modRevision,
-          version: entry.version,
-          valueSize: entry.value.length,
-          valueCrc: options.valueDigests && entry.value.length > 0 ? crc32cUpdate(0, entry.value) : 0,
-        };
-        chunk.push(record);
-        chunkBytes += recordFootprint(record);
-        if (chunkBytes >= budget) flush();
+        const { kv, keyStart, keyEnd } = entry;
+        if (
+          prefix.length > 0 &&
+          (keyEnd - keyStart < prefix.length || kv.compare(prefix, 0, prefix.length, keyStart, keyStart + prefix.length) !== 0)
+        )
+          return;
+        const valueSize = entry.valueEnd - entry.valueStart;
+        run.add(
+          kv.toString('latin1', keyStart, keyEnd),
+          entry.main,
+          entry.sub,
+          entry.tombstone,
+          entry.createRevision,
+          entry.tombstone ? entry.main : entry.modRevision,
+          entry.version,
+          valueSize,
+          digests && valueSize > 0 ? crc32cUpdate(0, kv.subarray(entry.valueStart, entry.valueEnd)) : 0,
+        );
+        // Written synchronously: memory holds one run at a time, never a queue of them.
+        if (run.bytes >= budget) {
+          const file = join(folder, `run-${runFiles.length}`);
+          runFiles.push(file);
+          run.writeRun(file);
+        }
       },
       options.signal ? { signal: options.signal } : {},
     );
-    if (runFiles.length > 0 && chunk.length > 0) flush();
-    await pendingWrite;
-    const inMemory = runFiles.length === 0 ? latestPerKey(chunk.sort(compareKeys)) : undefined;
-    chunk = [];
-    return makeIndex(summary, folder, runFiles, inMemory);
+    if (runFiles.length > 0 && run.length > 0) {
+      const file = join(folder, `run-${runFiles.length}`);
+      runFiles.push(file);
+      run.writeRun(file);
+    }
+    return makeIndex(summary, folder, runFiles, runFiles.length === 0 ? run : undefined);
   } catch (error) {
-    await pendingWrite.catch(() => undefined);
     await rm(folder, { recursive: true, force: true });
     throw error;
   }
 }
 
-function makeIndex(summary: KeyBucketSummary, folder: string, runFiles: string[], inMemory: KeyRecord[] | undefined): SnapshotKeyIndex {
+function makeIndex(summary: KeyBucketSummary, folder: string, runFiles: string[], inMemory: RunBuffer | undefined): SnapshotKeyIndex {
   let deletedKeys = 0;
-  const index: SnapshotKeyIndex = {
+  function* live(): Generator<KeyRecord> {
+    for (const record of inMemory ? inMemory.sorted() : mergeRuns(runFiles)) {
+      if (record.tombstone) deletedKeys++;
+      else yield record;
+    }
+  }
+  return {
     summary,
     runs: runFiles.length,
     get deletedKeys() {
@@ -95,37 +100,14 @@ function makeIndex(summary: KeyBucketSummary, folder: string, runFiles: string[]
     async dispose() {
       await rm(folder, { recursive: true, force: true });
     },
+    [Symbol.iterator]: live,
     async *[Symbol.asyncIterator]() {
-      const source = inMemory ? inMemory : mergeRuns(runFiles);
-      for await (const record of source) {
-        if (record.tombstone) deletedKeys++;
-        else yield record;
+      let count = 0;
+      for (const record of live()) {
+        yield record;
+        // Let timers and signals run now and then during a long synchronous merge.
+        if (++count % 10_000 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
     },
   };
-  return index;
-}
-
-/** k-way merge of key-sorted runs; for a key in several runs, the later run (newer revision) wins. */
-async function* mergeRuns(files: readonly string[]): AsyncGenerator<KeyRecord> {
-  const readers = await Promise.all(files.map((file) => RunReader.open(file)));
-  try {
-    const heap = new RunHeap();
-    for (const [run, reader] of readers.entries()) {
-      const record = await reader.next();
-      if (record) heap.push({ record, run });
-    }
-    let pending: KeyRecord | undefined;
-    while (heap.size > 0) {
-      const top = heap.pop();
-      if (!top) break;
-      const next = await readers[top.run]?.next();
-      if (next) heap.push({ record: next, run: top.run });
-      if (pending && pending.key !== top.record.key) yield pending;
-      pending = top.record;
-    }
-    if (pending) yield pending;
-  } finally {
-    await Promise.all(readers.map((reader) => reader.close()));
-  }
 }

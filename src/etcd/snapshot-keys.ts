@@ -4,7 +4,7 @@
 import { constants, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { BoltWalker, parseMetaPage, type BoltMeta, type ByteSource } from './bbolt.js';
-import { decodeKeyValue, type DecodedKeyValue } from './protobuf-fields.js';
+import { decodeKeyValueOffsets, type DecodedKeyValue, type KeyValueOffsets } from './protobuf-fields.js';
 import { hasSha256Trailer } from './snapshot-file.js';
 
 export interface KeyBucketEntry extends DecodedKeyValue {
@@ -16,6 +16,17 @@ export interface KeyBucketEntry extends DecodedKeyValue {
   /** The entry as stored (bucket key and value bytes), for hashes over the bucket. */
   rawKey: Buffer;
   rawValue: Buffer;
+}
+
+/** One entry as `walkKeyRevisions` sees it: one object reused for every entry, valid only during the call. */
+export interface KeyRevisionView extends KeyValueOffsets {
+  main: number;
+  sub: number;
+  tombstone: boolean;
+  /** The stored mvccpb.KeyValue (offsets above point into it), a view into a reused page buffer. */
+  kv: Buffer;
+  /** The bucket key (the revision). */
+  rawKey: Buffer;
 }
 
 export interface KeyBucketSummary {
@@ -80,6 +91,32 @@ export async function walkKeyBucket(
   onEntry: (entry: KeyBucketEntry) => void,
   options: { signal?: AbortSignal } = {},
 ): Promise<KeyBucketSummary> {
+  return walkKeyRevisions(
+    path,
+    (view) =>
+      onEntry({
+        key: view.kv.subarray(view.keyStart, view.keyEnd),
+        createRevision: view.createRevision,
+        modRevision: view.modRevision,
+        version: view.version,
+        value: view.kv.subarray(view.valueStart, view.valueEnd),
+        lease: view.lease,
+        main: view.main,
+        sub: view.sub,
+        tombstone: view.tombstone,
+        rawKey: view.rawKey,
+        rawValue: view.kv,
+      }),
+    options,
+  );
+}
+
+/** As walkKeyBucket, without an object per entry: for a walk over millions of keys that keeps a few fields. */
+export async function walkKeyRevisions(
+  path: string,
+  onEntry: (view: KeyRevisionView) => void,
+  options: { signal?: AbortSignal } = {},
+): Promise<KeyBucketSummary> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const info = await handle.stat();
@@ -93,6 +130,21 @@ export async function walkKeyBucket(
     let entries = 0;
     let revision = 0;
     let badKeys = 0;
+    const view: KeyRevisionView = {
+      main: 0,
+      sub: 0,
+      tombstone: false,
+      kv: EMPTY,
+      rawKey: EMPTY,
+      keyStart: 0,
+      keyEnd: 0,
+      valueStart: 0,
+      valueEnd: 0,
+      createRevision: 0,
+      modRevision: 0,
+      version: 0,
+      lease: 0,
+    };
     const walker = new BoltWalker(source, meta, options.signal ? { signal: options.signal } : {});
     const result = await walker.walk({
       bucket(name) {
@@ -108,14 +160,18 @@ export async function walkKeyBucket(
           if (name === 'scheduledCompactRev') compaction.scheduled = revision;
         }
         if (!inKeyBucket || !value) return;
-        const parsed = parseRevisionKey(key);
-        if (!parsed) {
+        if (key.length < REVISION_KEY_SIZE) {
           badKeys++;
           return;
         }
         entries++;
-        revision = parsed.main;
-        onEntry({ ...decodeKeyValue(value), ...parsed, rawKey: key, rawValue: value });
+        view.main = revision = readUint64BE(key, 0);
+        view.sub = readUint64BE(key, 9);
+        view.tombstone = key.length > REVISION_KEY_SIZE && key[17] === 0x74;
+        view.kv = value;
+        view.rawKey = key;
+        decodeKeyValueOffsets(value, view);
+        onEntry(view);
       },
       notABucket() {
         // verification reports these; the key bucket is what matters here
@@ -134,4 +190,11 @@ export async function walkKeyBucket(
   } finally {
     await handle.close();
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A big-endian u64 as a number without a BigInt per call (exact below 2^53, as revisions are). */
+function readUint64BE(buffer: Buffer, offset: number): number {
+  return buffer.readUInt32BE(offset) * 0x1_0000_0000 + buffer.readUInt32BE(offset + 4);
 }

@@ -1,7 +1,7 @@
 // The restore preview's data diff against a real 3-member lab (127.0.141.x, TLS etcd 3.4) after known
 // changes made with Debian's etcdctl: keys put, changed and deleted, a namespace removed and another
 // created. The snapshot side is read by the TypeScript bbolt reader (also with a memory budget small
-// enough to spill sorted runs to disk), the live side with keys-only pages. Needs root (the lab).
+// enough to spill sorted runs to disk), the live side with keys-only pages (also in ranges of a few snapshot keys). Needs root (the lab).
 import { expect } from 'chai';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -49,14 +49,18 @@ describe('restore preview: the data diff between a snapshot and the live lab (12
 
   const group = (diff: SnapshotDiff, prefix: string) => diff.groups.find((g) => g.prefix === prefix);
 
-  for (const [label, memoryBytes] of [
-    ['in memory', undefined],
-    ['spilling sorted runs to disk', 2_000],
+  for (const [label, memoryBytes, window] of [
+    ['in memory', undefined, undefined],
+    ['spilling sorted runs to disk, live keys read in ranges of 5 snapshot keys', 1_000, 5],
   ] as const) {
     it(`per resource and namespace: what comes back, is removed, changes; namespaces; the newest write lost (${label})`, async () => {
       const work = await mkdtemp(join(tmpdir(), 'orchestrate-diff-e2e-'));
       try {
-        const result = await diffSnapshotAgainstCluster(snapshot, members, { workDir: work, ...(memoryBytes ? { memoryBytes } : {}) });
+        const result = await diffSnapshotAgainstCluster(snapshot, members, {
+          workDir: work,
+          ...(memoryBytes ? { memoryBytes } : {}),
+          ...(window ? { window } : {}),
+        });
         if (!result.ok) throw new Error(result.reason);
         const { diff } = result;
         if (memoryBytes) expect(diff.spilledRuns).to.be.greaterThan(3);
