@@ -179,8 +179,31 @@ function restoreSuite(net: string, size: number): void {
         'every phase printed',
       ).to.equal(true);
       expect([...positions].sort((a, b) => a - b)).to.deep.equal(positions);
+      // The data diff, before the plan: the pods deleted after the backup come back, the rogue key goes.
+      expect(out).to.match(/^Data diff: the snapshot at revision \d+ \(\d+ keys\) against the cluster at revision \d+/m);
+      expect(out).to.match(/^ {2}\d+ pods? in \S+ will come back$/m);
+      expect(out).to.contain('1 key under /registry/rogue/ will be removed');
+      expect(out).to.contain('newest write that will be lost: /registry/rogue/after-backup (removed;');
+      expect(out.indexOf('Data diff:')).to.be.lessThan(out.indexOf('1. copy-snapshot'));
       expect(await hostState(lab)).to.deep.equal(before);
       expect(await keyValues(lab)).to.deep.equal(keysBefore);
+    });
+
+    it('--dry-run --json carries the data diff; --no-diff leaves it out', async () => {
+      const json = await orchestrate(['restore', lab.inventoryFile, '--dry-run', '--json']);
+      expect(json.code, json.stderr).to.equal(0);
+      const report = JSON.parse(json.stdout.trim().split('\n').at(-1)!) as {
+        dataDiff?: { ok: boolean; diff?: { groups: { prefix: string; comeBack: number; disappear: number }[]; newestLost?: { key: string } } };
+      };
+      expect(report.dataDiff?.ok, JSON.stringify(report.dataDiff)).to.equal(true);
+      const rogue = report.dataDiff?.diff?.groups.find((g) => g.prefix === '/registry/rogue/');
+      expect(rogue).to.include({ comeBack: 0, disappear: 1 });
+      expect(report.dataDiff?.diff?.groups.some((g) => g.prefix.startsWith('/registry/pods/') && g.comeBack > 0)).to.equal(true);
+      expect(report.dataDiff?.diff?.newestLost?.key).to.equal('/registry/rogue/after-backup');
+      const without = await orchestrate(['restore', lab.inventoryFile, '--dry-run', '--no-diff']);
+      expect(without.code, without.stderr).to.equal(0);
+      expect(without.stdout).not.to.contain('Data diff');
+      expect(without.stdout).to.contain('1. copy-snapshot');
     });
 
     it('refuses without --yes when there is no terminal, and changes nothing', async () => {

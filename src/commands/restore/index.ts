@@ -22,6 +22,8 @@ options:
                                one (FILE.age, backup_encryption.local) is decrypted with the identity
                                into an owner-only temporary file, verified, and removed at the end
   -n, --dry-run                preflight (read-only) and print, per phase and host, every command; change nothing
+      --no-diff                leave the data diff out of the preview (it reads every key of the snapshot
+                               and, keys only, of the cluster: ~20 s for a million keys)
   -y, --yes                    do not ask (required when there is no terminal)
       --accept-old-snapshot    with --yes: restore a snapshot older than --max-snapshot-age
       --max-snapshot-age AGE   e.g. 24h (default), 90m, 2d
@@ -98,6 +100,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine('restore', args, {
     snapshot: { type: 'string' },
     'dry-run': { type: 'boolean', short: 'n' },
+    'no-diff': { type: 'boolean' },
     yes: { type: 'boolean', short: 'y' },
     'accept-old-snapshot': { type: 'boolean' },
     'max-snapshot-age': { type: 'string' },
@@ -135,13 +138,12 @@ export async function restoreCommand(args: string[]): Promise<number> {
   if (warnings.length && !values.json) process.stderr.write(formatProblems(warnings));
 
   const json = values.json === true;
-  const emit = printer(json);
   const interactive = process.stdin.isTTY && process.stderr.isTTY;
   const common = {
     inventory,
     dryRun: values['dry-run'] === true,
     yes: values.yes === true,
-    emit,
+    emit: printer(json),
     ...(interactive ? { confirm: askOnTerminal } : {}),
     timeouts: { ...(etcdSeconds ? { etcdSeconds } : {}), ...(serviceSeconds ? { serviceSeconds } : {}) },
     ...(forks !== undefined ? { forks } : {}),
@@ -169,6 +171,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
       mode: where,
       signal,
       acceptOldSnapshot: values['accept-old-snapshot'] === true,
+      diff: values['no-diff'] !== true,
       ...(values.playbook !== undefined ? { playbook: values.playbook } : {}),
       ...(values.snapshot !== undefined ? { snapshot: values.snapshot } : {}),
       ...(maxSnapshotAgeMs !== undefined ? { maxSnapshotAgeMs } : {}),

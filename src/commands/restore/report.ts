@@ -2,6 +2,7 @@
 // the plan per phase and host, and the RTO/RPO report at the end.
 import type { JournalStatus, RestoreMode } from '../../etcd/restore/journal.js';
 import type { PrintablePhase } from './events.js';
+import type { RestoreDataDiff } from './data-diff.js';
 import { formatDuration } from '../../etcd/restore/snapshot-source.js';
 import type { ClusterVerdict } from '../../etcd/cluster/verdict.js';
 
@@ -43,6 +44,8 @@ export interface RestoreReport {
   journal: string;
   warnings: string[];
   plan?: PrintablePhase[];
+  /** What the snapshot brings back and throws away against the live cluster, from the preview. */
+  dataDiff?: RestoreDataDiff;
 }
 
 export function formatPlan(phases: readonly PrintablePhase[]): string {

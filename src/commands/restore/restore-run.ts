@@ -23,6 +23,7 @@ import { RunState } from '../../modules/run-state.js';
 import { clusterObserver, observeClusterKey } from '../../modules/etcd-access.js';
 import type { RestoreReport } from './report.js';
 import { restorePolicy } from './restore-policy.js';
+import { reportedDiff, restoreDataDiff } from './data-diff.js';
 import { prepareRestore, type RestoreContext } from './restore-context.js';
 import { openRollback, runRollback } from './rollback-run.js';
 import { interruptedFailure, memberReports, rtoOf, summaryText, type PlanMember } from './summary.js';
@@ -64,6 +65,8 @@ export interface RestoreRunOptions {
   rollbackPlaybook?: string;
   /** How the members are asked for their state (tests give a fake; default: the etcd client). */
   observe?: ObserveCluster;
+  /** false: no data diff in the preview (--no-diff; it reads every key of the snapshot and of the cluster). */
+  diff?: boolean;
 }
 
 export const restorePlaybookPath = packagePath('playbooks', 'restore.yml');
@@ -115,14 +118,18 @@ async function restoreLocked(options: RestoreRunOptions, lock: RunLock | undefin
     if (bump === 0 && !ctx.resuming) ctx.warn(noBumpWarning(ctx.snapshot.revision));
     const current = ctx.resuming ? [] : await observe()(ctx.members, { timeoutMs: 2_000 });
     ctx.lap('preflight');
+    // A resumed run shows no diff: the cluster is half restored, and the first run showed it.
+    const diff = ctx.resuming || options.diff === false ? undefined : await restoreDataDiff(ctx, current);
+    if (diff) ctx.lap('data-diff');
     const preview = await procedure.pass({ dryRun: true, skipTags: ['preflight', 'identities'] });
     const plan = printablePlan(preview);
     const services = servicesByTopology(ctx, state);
     const summary = summaryText({ ...ctx, services, current, planMembers, resuming: Boolean(ctx.resuming), preflight: preflight.facts, bump });
-    ctx.emit({ type: 'summary', text: summary, at: now() });
+    ctx.emit({ type: 'summary', text: diff ? `${summary}\n${diff.text}` : summary, at: now() });
     ctx.emit({ type: 'plan', phases: plan, at: now() });
     ctx.lap('plan');
-    if (options.dryRun) return { ...baseReport(ctx, planMembers), plan };
+    const dataDiff = diff ? { dataDiff: reportedDiff(diff) } : {};
+    if (options.dryRun) return { ...baseReport(ctx, planMembers), plan, ...dataDiff };
     await confirm(ctx, options);
     const writer = await startJournal(ctx, planMembers, state, bump, preflight.liveMembers);
     const run = await procedure.pass({
@@ -135,7 +142,7 @@ async function restoreLocked(options: RestoreRunOptions, lock: RunLock | undefin
     const startedKubeMaster = run.phases.find((p) => p.id === 'start-kube-master');
     if (startedKubeMaster && startedKubeMaster.ran.length > 0 && startedKubeMaster.failures.size === 0)
       await writer.mark('api-up', startedKubeMaster.endedAt);
-    return await conclude(ctx, procedure, writer, run, planMembers, options);
+    return { ...(await conclude(ctx, procedure, writer, run, planMembers, options)), ...dataDiff };
   } finally {
     await procedure.close();
     if (ctx.deployHost) await rm(ctx.deployHost.workDir, { recursive: true, force: true }).catch(() => undefined);

@@ -131,6 +131,21 @@ describe('restore: playbooks/restore.yml is the procedure that runs', () => {
       ?.hosts.find((h) => h.host === host)
       ?.actions.flatMap((a) => a.steps) ?? [];
 
+  it('the preview says why there is no data diff (the cluster does not answer; etcd_access: ssh); --no-diff leaves it out', async () => {
+    const silent = await preview(inventory(3, { etcd_access: 'client' }));
+    expect(silent.report?.dataDiff).to.deep.include({ ok: false });
+    expect(silent.report?.dataDiff)
+      .to.have.property('reason')
+      .that.matches(/the cluster does not answer/);
+    const overSsh = await preview(inventory(3, { etcd_access: 'ssh' }));
+    expect(overSsh.report?.dataDiff)
+      .to.have.property('reason')
+      .that.matches(/etcd_access is ssh/);
+    const without = await preview(inventory(3), { diff: false });
+    expect(without.error).to.equal(undefined);
+    expect(without.report).to.not.have.property('dataDiff');
+  });
+
   for (const n of [1, 3, 5]) {
     it(`${n} member(s): the file's phases in order, each member's own identity, only read-only commands run`, async () => {
       const { report, error, calls } = await preview(inventory(n));
