@@ -95,7 +95,8 @@ function lockChild(path: string, dir: string, index: number, then: 'release' | '
 
 /** Bounded wait for a condition on the file system. */
 async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  // Generous: each child starts Node with tsx, which takes seconds on a loaded 2-core machine.
+  const deadline = Date.now() + 60_000;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -115,7 +116,7 @@ async function race(path: string, dir: string, count: number): Promise<{ outcome
 }
 
 describe('run lock: one restore (or backup) of a cluster at a time on the deploy host', function () {
-  this.timeout(30_000);
+  this.timeout(90_000);
   let dir: string;
   let path: string;
   beforeEach(() => {
