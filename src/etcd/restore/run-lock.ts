@@ -4,7 +4,8 @@
 // start time differs) is taken over with a note. Never by age alone: a restore may rightly run for hours,
 // and a lock written on another host cannot be judged from here, so it is refused with how to clear it.
 import { constants, readFileSync, unlinkSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rmdir, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rmdir, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { RefusedError } from '../../errors.js';
@@ -140,22 +141,42 @@ async function readHolder(path: string): Promise<{ text: string; holder?: RunLoc
   }
 }
 
-/** Create `path` with `text` only if it does not exist (O_EXCL), owner-only, on disk before it counts. */
+/**
+ * Create `path` with `text` only if it does not exist, owner-only, on disk before it counts. The text is
+ * written to a file of this process first and hard-linked into place (link fails when `path` exists), so a
+ * lock is never seen empty, even after a SIGKILL at the worst moment. Where links are not supported, the
+ * file is created with O_EXCL and then written.
+ */
 async function createExclusive(path: string, text: string): Promise<boolean> {
-  let handle;
+  const temp = `${path}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await writeSynced(temp, text, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
   try {
-    handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    await link(temp, path);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+  try {
+    await writeSynced(path, text, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
+}
+
+async function writeSynced(path: string, text: string, flags: number): Promise<void> {
+  const handle = await open(path, flags, 0o600);
   try {
     await handle.writeFile(text);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  return true;
 }
 
 function refuseHeld(path: string, holder: RunLockHolder, options: RunLockOptions, state: HolderState): RefusedError {

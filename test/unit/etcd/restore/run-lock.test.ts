@@ -303,12 +303,17 @@ describe('run lock: one restore (or backup) of a cluster at a time on the deploy
 
     it('four runs finding the same dead holder: exactly one takes it over', async () => {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      writeFileSync(path, JSON.stringify(record({ pid: await deadPid() })));
+      const deadHolder = await deadPid();
+      writeFileSync(path, JSON.stringify(record({ pid: deadHolder })));
       const { outcomes } = await race(path, dir, 4);
       const held = outcomes.filter((o) => o.out.startsWith('held'));
       expect(held, outcomes.map((o) => o.out).join('')).to.have.length(1);
-      expect(held[0]!.out).to.contain('no longer running');
+      // The run that removed the dead lock may lose the race to create the new one: then the winner saw no dead
+      // holder and says nothing, and the remover refuses naming the winner. Either way the dead lock is gone.
       expect(outcomes.filter((o) => o.code === 5)).to.have.length(3);
+      expect(outcomes.map((o) => o.out).join(''), 'nobody is refused in the name of the dead holder').not.to.contain(
+        `is running: pid ${deadHolder} `,
+      );
       expect(readdirSync(join(dir, '.orchestrate', 'restore-journal')), 'no lock or guard left').to.deep.equal([]);
     });
 
