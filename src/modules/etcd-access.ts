@@ -4,7 +4,9 @@
 import { etcdAccess } from '../config/etcd-vars.js';
 import type { EtcdMember, Inventory } from '../config/types.js';
 import { observeCluster, type ObserveCluster } from '../etcd/cluster/observe.js';
+import { membershipOverSsh, type MembershipClient } from '../etcd/cluster/membership-over-ssh.js';
 import { observeOverSsh, type MemberClientCerts } from '../etcd/cluster/observe-over-ssh.js';
+import { EtcdMemberClient } from '../etcd/client.js';
 import type { EtcdSettings } from '../etcd/members/etcd-flags.js';
 import { hostRunnerKey } from './host-runner.js';
 import { stateKey, type RunState } from './run-state.js';
@@ -24,6 +26,13 @@ export function clusterObserver(state: RunState, inventory: Inventory): ObserveC
   const run = state.peek(hostRunnerKey);
   if (etcdAccess(inventory) === 'ssh' && run) return observeOverSsh(run, (member) => memberClientCerts(state, inventory, member));
   return observeCluster;
+}
+
+/** A client for the membership calls, on `peer`: the deploy host's own, or etcdctl on the peer over SSH. */
+export async function membershipClient(state: RunState, inventory: Inventory, peer: EtcdMember, timeoutMs: number): Promise<MembershipClient> {
+  const run = state.peek(hostRunnerKey);
+  if (etcdAccess(inventory) === 'ssh' && run) return membershipOverSsh(run, peer, memberClientCerts(state, inventory, peer), timeoutMs);
+  return EtcdMemberClient.open(peer, { timeoutMs });
 }
 
 /** The member's own client certificate: the inventory's etcd_member_*_file, else what its configuration names. */

@@ -1,10 +1,12 @@
 // `orchestrate recover` and `orchestrate member replace` on a kubeadm-shaped lab: etcd 3.5 as static pods
-// run by a kubelet, members named after their nodes. The inventory names the deploy host's client
-// certificate (recover asks etcd from here). A power cut here is kubelet down and every etcd container
-// killed with SIGKILL: nothing restarts them until recover starts kubelet. Needs root. Lab on 127.0.145.
+// run by a kubelet, members named after their nodes. The lab's own inventory, as kubeadm's clusters are:
+// no client certificate on the deploy host, so recover and member replace ask etcd with etcdctl on the
+// members over SSH, each with its own health-check certificate (etcd_access: ssh). A power cut here is
+// kubelet down and every etcd container killed with SIGKILL: nothing restarts them until recover starts
+// kubelet. Needs root. Lab on 127.0.145.
 import { expect } from 'chai';
-import { readFile, writeFile } from 'node:fs/promises';
-import { parse, stringify } from 'yaml';
+import { loadInventory } from '../../src/config/inventory.js';
+import { etcdAccess } from '../../src/config/etcd-vars.js';
 import { memberStatuses } from '../helpers/lab-data.js';
 import { sshToLabHost, tempLabDir, type LabInfo } from '../helpers/lab.js';
 import {
@@ -19,13 +21,6 @@ import {
   reportOf,
   tail,
 } from '../helpers/recover.js';
-
-/** The lab's inventory plus the deploy host's etcd client certificate. */
-async function withClientCertificate(lab: LabInfo): Promise<void> {
-  const inventory = parse(await readFile(lab.inventoryFile, 'utf8')) as { all: { vars: Record<string, string> } };
-  Object.assign(inventory.all.vars, { etcd_ca_file: lab.pki.caFile, etcd_cert_file: lab.pki.clientCertFile, etcd_key_file: lab.pki.clientKeyFile });
-  await writeFile(lab.inventoryFile, stringify(inventory));
-}
 
 async function manifestsOf(lab: LabInfo, address: string): Promise<string> {
   const listed = await sshToLabHost(lab, address, 'ls -a /etc/kubernetes; ls -a /etc/kubernetes/manifests; cat /etc/kubernetes/manifests/etcd.yaml');
@@ -53,11 +48,12 @@ function failedSteps(stdout: string): string {
 
 describe('recover and member replace on kubeadm static pods, etcd 3.5 (127.0.145.x)', function () {
   this.timeout(300_000);
-  const theLab = labForCases({ dir: tempLabDir(), net: '127.0.145', members: 3, etcd: '3.5', topology: 'kubeadm' }, withClientCertificate);
+  const theLab = labForCases({ dir: tempLabDir(), net: '127.0.145', members: 3, etcd: '3.5', topology: 'kubeadm' });
   const host = (i: number) => theLab().hosts[i]!;
 
   it('power cut (kubelet down, every etcd killed -9, data intact): recover starts kubelet and the static pods, no key lost, manifests as they were', async () => {
     const lab = theLab();
+    expect(etcdAccess((await loadInventory(lab.inventoryFile)).inventory), 'the lab inventory reaches etcd only through the members').to.equal('ssh');
     const manifestsBefore = await Promise.all(lab.hosts.map((h) => manifestsOf(lab, h.address)));
     const keys = await putKeys(lab, '/after-cut/kubeadm/', 5);
     await killKubeadmEtcd(lab);

@@ -1,13 +1,16 @@
 // Diagnosis of every member at once: playbooks/recover-diagnose.yml (read-only, over SSH, every member in
 // parallel; a member whose SSH does not answer is reported, not fatal) while the etcd client asks each member
-// for its status and member list, and the backup catalog names the newest verified snapshot.
-import { requireEtcd } from '../../config/etcd-vars.js';
+// for its status and member list, and the backup catalog names the newest verified snapshot. Without a
+// client certificate here (etcd_access: ssh), etcdctl asks each member on the member once the playbook has
+// read which certificate its configuration names.
+import { etcdAccess, requireEtcd } from '../../config/etcd-vars.js';
 import type { EtcdMember, Inventory } from '../../config/types.js';
 import type { ConnectionOptions } from '../../engine/connections.js';
-import { observeCluster, type MemberObservation, type ObserveCluster } from '../../etcd/cluster/observe.js';
+import type { MemberObservation, ObserveCluster } from '../../etcd/cluster/observe.js';
 import type { SnapshotCandidate } from '../../etcd/diagnose/decide.js';
 import type { MemberDiagnosis } from '../../etcd/diagnose/member-state.js';
 import { newestVerifiedSnapshot } from '../../etcd/restore/snapshot-source.js';
+import { clusterObserver, observeClusterKey } from '../../modules/etcd-access.js';
 import type { MemberDiskFacts } from '../../modules/recover/etcd-diagnose.js';
 import { packagePath } from '../../package-root.js';
 import { Procedure } from '../procedure.js';
@@ -53,11 +56,7 @@ function memberDiagnosis(
   return diagnosis;
 }
 
-export async function diagnoseCluster(
-  inventory: Inventory,
-  connect: ConnectionOptions,
-  observe: ObserveCluster = observeCluster,
-): Promise<Diagnosis> {
+export async function diagnoseCluster(inventory: Inventory, connect: ConnectionOptions, observe?: ObserveCluster): Promise<Diagnosis> {
   const started = Date.now();
   const members = requireEtcd(inventory);
   type Found = { snapshot?: SnapshotCandidate; note?: string };
@@ -65,17 +64,21 @@ export async function diagnoseCluster(
     (s): Found => ({ snapshot: { path: s.path, revision: s.revision, takenAt: s.takenAt } }),
     (error: unknown): Found => ({ note: error instanceof Error ? error.message : String(error) }),
   );
-  const observing = observe(members, { timeoutMs: 2_000, memberList: true });
   const procedure = await Procedure.open(
     { inventory, playbookFile: recoverDiagnosePlaybookPath, extraVars: {}, connection: connect, allowUnreachable: true },
     true,
   );
+  if (observe) procedure.session.state.set(observeClusterKey, observe);
+  const observeMembers = () => clusterObserver(procedure.session.state, inventory)(members, { timeoutMs: 2_000, memberList: true });
   let reads = 0;
   let bytes = 0;
   try {
+    // Over SSH the member's certificate is the one its configuration names, which the playbook reads first.
+    const overSsh = etcdAccess(inventory) === 'ssh';
+    const observing = overSsh ? undefined : observeMembers();
     const run = await procedure.pass({ dryRun: true });
     const phase = run.phases.find((p) => p.id === 'diagnose');
-    const observations = await observing;
+    const observations = await (observing ?? observeMembers());
     const diagnoses = members.map((member, i) => {
       const observation = observations[i] ?? {
         name: member.name,

@@ -3,7 +3,6 @@
 import { requireEtcd } from '../../config/etcd-vars.js';
 import type { EtcdMember } from '../../config/types.js';
 import { ExitCode, RefusedError, UsageError } from '../../errors.js';
-import { observeCluster } from '../../etcd/cluster/observe.js';
 import type { ClusterVerdict } from '../../etcd/cluster/verdict.js';
 import {
   archiveRecoverJournal,
@@ -15,8 +14,10 @@ import {
 import { checkReplace, replacedDataDir } from '../../etcd/member/replace.js';
 import { resolveMember } from '../../etcd/members/resolve.js';
 import { newRunId } from '../../etcd/restore/paths.js';
+import { clusterObserver } from '../../modules/etcd-access.js';
 import { restoreClusterKey } from '../../modules/restore/restore-state.js';
 import { now, printablePlan, type PrintablePhase } from '../restore/events.js';
+import type { Procedure } from '../procedure.js';
 import { openReplaceProcedure, readMemberConfigs, replaceMembers } from './replace-run.js';
 import { confirmOrRefuse, preflightOrRefuse, type CommonRunOptions } from './shared.js';
 
@@ -70,6 +71,8 @@ export async function replaceMember(options: CommonRunOptions, wanted: string): 
   try {
     const only = new Set([target.host]);
     await readMemberConfigs(procedure);
+    // Once the member is out of the cluster the quorum no longer depends on it: only a fresh replace is checked.
+    if (!resuming?.done[target.host]?.includes('remove-member')) await refuseIfQuorumWouldBeLost(options, target, procedure);
     await preflightOrRefuse(procedure, options.inventory, only, 'replace.preflight-failed');
     // The data dir the member's own configuration names is the one moved aside.
     const config = procedure.session.state.get(restoreClusterKey).configs.get(target.host);
@@ -107,9 +110,8 @@ export async function replaceMember(options: CommonRunOptions, wanted: string): 
   }
 }
 
-/** The interrupted replace of this member to continue, if any; refused when another run is unfinished or the quorum would not hold. */
+/** The interrupted replace of this member to continue, if any; refused when another run is unfinished. */
 async function resumableOrRefuse(options: CommonRunOptions, journalFile: string, target: EtcdMember): Promise<RecoverJournal | undefined> {
-  const members = requireEtcd(options.inventory);
   const previous = await readRecoverJournal(journalFile);
   let resuming: RecoverJournal | undefined;
   if (previous?.status === 'in-progress') {
@@ -125,17 +127,20 @@ async function resumableOrRefuse(options: CommonRunOptions, journalFile: string,
     resuming = previous;
     options.emit({ type: 'info', message: `continuing the interrupted replace ${previous.runId} of ${target.name}`, at: now() });
   }
-  // Once the member is out of the cluster the quorum no longer depends on it: only a fresh replace is checked.
-  if (!resuming?.done[target.host]?.includes('remove-member')) {
-    const allowed = checkReplace(members, await observeCluster(members, { timeoutMs: 3_000 }), target.host);
-    if (!allowed.ok)
-      throw new RefusedError(
-        `refusing to replace ${target.name}: ${allowed.problem ?? ''}; nothing was changed`,
-        'bring the other members back first (orchestrate recover INVENTORY)',
-        'replace.would-lose-quorum',
-      );
-  }
   return resuming;
+}
+
+/** Refused when removing the member would lose the quorum, as the members say (asked on the members with etcd_access: ssh). */
+async function refuseIfQuorumWouldBeLost(options: CommonRunOptions, target: EtcdMember, procedure: Procedure): Promise<void> {
+  const members = requireEtcd(options.inventory);
+  const observe = clusterObserver(procedure.session.state, options.inventory);
+  const allowed = checkReplace(members, await observe(members, { timeoutMs: 3_000 }), target.host);
+  if (!allowed.ok)
+    throw new RefusedError(
+      `refusing to replace ${target.name}: ${allowed.problem ?? ''}; nothing was changed`,
+      'bring the other members back first (orchestrate recover INVENTORY)',
+      'replace.would-lose-quorum',
+    );
 }
 
 function newReplaceJournal(runId: string, token: string, inventory: string, host: string): RecoverJournal {

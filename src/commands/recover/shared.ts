@@ -6,7 +6,7 @@ import type { PhasedRun } from '../../engine/phased.js';
 import type { Emit } from '../restore/events.js';
 import { readPreflight } from '../restore/preflight.js';
 import type { Procedure } from '../procedure.js';
-import { etcdAccess, requireEtcd } from '../../config/etcd-vars.js';
+import { requireEtcd } from '../../config/etcd-vars.js';
 
 export interface RecoverTimeouts {
   /** A unit to stop or start. */
@@ -78,7 +78,6 @@ export async function loadForRecovery(
   const { formatProblems } = await import('../../config/format-problems.js');
   const { inventory, warnings } = await loadInventory(inventoryFile, { ...defaults.inventoryOptions, requireEtcd: true });
   if (warnings.length && !json) process.stderr.write(formatProblems(warnings));
-  refuseSshAccess(inventory);
   const connect: ConnectionOptions = {
     ...(values['known-hosts'] ? { knownHostsFile: values['known-hosts'] } : {}),
     ...(acceptNewHostKeys(values['accept-new-host-keys'] === true, defaults.hostKeys) ? { acceptNewHostKeys: true } : {}),
@@ -86,17 +85,4 @@ export async function loadForRecovery(
     ...(connectSeconds ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
   };
   return { inventory, connect };
-}
-
-/**
- * Diagnosis and the membership steps ask each member from the deploy host with the inventory's client
- * certificate; asking through etcdctl on the members (etcd_access: ssh) is not written for them yet.
- */
-function refuseSshAccess(inventory: Inventory): void {
-  if (etcdAccess(inventory) !== 'ssh') return;
-  throw new RefusedError(
-    'recover and member replace ask etcd from the deploy host, and this inventory reaches etcd only through the members (no etcd_cert_file, or etcd_access: ssh); nothing was changed',
-    'copy a client certificate of the cluster to the deploy host (kubeadm: /etc/kubernetes/pki/apiserver-etcd-client.crt and .key, with etcd/ca.crt) and name it with etcd_cert_file, etcd_key_file and etcd_ca_file',
-    'recover.needs-client-access',
-  );
 }

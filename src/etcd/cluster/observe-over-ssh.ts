@@ -22,9 +22,9 @@ const separator = '==orchestrate-member-list==';
 /** kubeadm's client certificate for health checks, used when nothing else names the member's certificates. */
 const kubeadmDefault = '/etc/kubernetes/pki/etcd';
 
-/** One command: the member's status, then its member list, as JSON, each under a deadline. */
-export function statusOverSshCommand(member: EtcdMember, certs: MemberClientCerts, timeoutSeconds: number): string {
-  const flags = [
+/** etcdctl's flags for asking this member on the member itself, each call under a deadline. */
+export function etcdctlFlags(member: EtcdMember, certs: MemberClientCerts, timeoutSeconds: number): string[] {
+  return [
     `--endpoints=${member.clientUrl}`,
     ...(certs.ca ? [`--cacert=${certs.ca}`] : []),
     ...(certs.cert ? [`--cert=${certs.cert}`] : []),
@@ -32,25 +32,39 @@ export function statusOverSshCommand(member: EtcdMember, certs: MemberClientCert
     `--command-timeout=${timeoutSeconds}s`,
     `--dial-timeout=${timeoutSeconds}s`,
   ];
-  const limit = String(timeoutSeconds + 2);
-  // No certificate known: kubeadm's health-check client certificate where the member has one.
-  const guess =
-    certs.cert === undefined
-      ? `if [ -f ${kubeadmDefault}/healthcheck-client.crt ]; then set -- --cacert=${kubeadmDefault}/ca.crt --cert=${kubeadmDefault}/healthcheck-client.crt --key=${kubeadmDefault}/healthcheck-client.key; else set --; fi; `
-      : 'set --; ';
+}
+
+/**
+ * Sets the shell's "$@" to the certificate flags to add: none when the member's certificate is known, else
+ * kubeadm's health-check client certificate where the member has one.
+ */
+export function certificateGuess(certs: MemberClientCerts): string {
+  return certs.cert === undefined
+    ? `if [ -f ${kubeadmDefault}/healthcheck-client.crt ]; then set -- --cacert=${kubeadmDefault}/ca.crt --cert=${kubeadmDefault}/healthcheck-client.crt --key=${kubeadmDefault}/healthcheck-client.key; else set --; fi; `
+    : 'set --; ';
+}
+
+/** `timeout N etcdctl FLAGS "$@" ARGS...`, every value quoted (run after certificateGuess). */
+export function etcdctlCommand(flags: readonly string[], timeoutSeconds: number, args: readonly string[]): string {
+  return `ETCDCTL_API=3 ${shellJoin(['timeout', String(timeoutSeconds + 2), 'etcdctl', ...flags])} "$@" ${shellJoin(args)}`;
+}
+
+/** One command: the member's status, then its member list, as JSON, each under a deadline. */
+export function statusOverSshCommand(member: EtcdMember, certs: MemberClientCerts, timeoutSeconds: number): string {
+  const flags = etcdctlFlags(member, certs, timeoutSeconds);
   // The member list only from a member that answered: one that did not would cost a second dial timeout per poll.
   return [
-    `${guess}ETCDCTL_API=3 ${shellJoin(['timeout', limit, 'etcdctl', ...flags])} "$@" endpoint status -w json`,
-    `&& { echo ${separator}; ETCDCTL_API=3 ${shellJoin(['timeout', limit, 'etcdctl', ...flags])} "$@" member list -w json; }`,
+    `${certificateGuess(certs)}${etcdctlCommand(flags, timeoutSeconds, ['endpoint', 'status', '-w', 'json'])}`,
+    `&& { echo ${separator}; ${etcdctlCommand(flags, timeoutSeconds, ['member', 'list', '-w', 'json'])}; }`,
   ].join(' ');
 }
 
 /** uint64 ids as strings before JSON.parse (a JS number would round them), then hex as etcdctl prints them. */
-function parseIds(text: string): unknown {
+export function parseIds(text: string): unknown {
   return JSON.parse(text.replace(/("(?:cluster_id|member_id|leader|ID)"\s*:\s*)(\d+)/g, '$1"$2"'));
 }
 
-const hex = (decimal: unknown): string => {
+export const hex = (decimal: unknown): string => {
   try {
     return BigInt(String(decimal)).toString(16);
   } catch {
@@ -84,6 +98,7 @@ export function parseStatusOverSsh(member: EtcdMember, result: ExecResult, durat
       isLearner: status.isLearner === true,
       revision: Number(header.revision ?? 0),
       raftTerm: Number(status.raftTerm ?? 0),
+      raftIndex: Number(status.raftIndex ?? 0),
       dbSize: Number(status.dbSize ?? 0),
       version: typeof status.version === 'string' ? status.version : '',
       ...(Array.isArray(status.errors) && status.errors.length > 0 ? { alarms: status.errors.map(String) } : {}),

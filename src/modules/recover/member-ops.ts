@@ -1,11 +1,14 @@
-// `etcd.member-remove`, `etcd.member-add`, `etcd.member-promote`: the membership steps of a replace, run
-// from the deploy host through the etcd client of a healthy member other than the target. Each looks at the
-// live member list first and does only what is left, so a resumed run can send it again.
+// `etcd.member-remove`, `etcd.member-add`, `etcd.member-promote`: the membership steps of a replace, asked
+// of a healthy member other than the target: from the deploy host through its etcd client, or with etcdctl on
+// that member over SSH (etcd_access: ssh, see etcd-access.ts). Each looks at the live member list first and
+// does only what is left, so a resumed run can send it again.
 import type { EtcdMember } from '../../config/types.js';
-import { EtcdMemberClient, type ListedMember } from '../../etcd/client.js';
-import { observeCluster } from '../../etcd/cluster/observe.js';
+import type { ListedMember } from '../../etcd/client.js';
+import type { ObserveCluster } from '../../etcd/cluster/observe.js';
+import type { MembershipClient } from '../../etcd/cluster/membership-over-ssh.js';
 import { checkReplace, replaceStage } from '../../etcd/member/replace.js';
 import { defineModule, type ModuleContext } from '../define.js';
+import { clusterObserver, membershipClient } from '../etcd-access.js';
 import { call, ModuleFailure } from '../plan-steps.js';
 import { restoreMembers } from '../restore/restore-state.js';
 import { replaceProgress, type ReplaceProgress } from './replace-state.js';
@@ -14,6 +17,8 @@ interface Target {
   member: EtcdMember;
   members: EtcdMember[];
   progress: ReplaceProgress;
+  observe: ObserveCluster;
+  connect: (peer: EtcdMember) => Promise<MembershipClient>;
 }
 
 function targetOf(ctx: ModuleContext): Target {
@@ -24,13 +29,19 @@ function targetOf(ctx: ModuleContext): Target {
   const all = ctx.state.get(replaceProgress);
   const progress = all.get(member.host) ?? {};
   all.set(member.host, progress);
-  return { member, members, progress };
+  return {
+    member,
+    members,
+    progress,
+    observe: clusterObserver(ctx.state, ctx.inventory),
+    connect: (peer) => membershipClient(ctx.state, ctx.inventory, peer, 5_000),
+  };
 }
 
 /** A client on a healthy member other than the target (the leader when it answers). */
-async function withPeer<T>(target: Target, use: (client: EtcdMemberClient, list: ListedMember[]) => Promise<T>): Promise<T> {
+async function withPeer<T>(target: Target, use: (client: MembershipClient, list: ListedMember[]) => Promise<T>): Promise<T> {
   const others = target.members.filter((m) => m.host !== target.member.host);
-  const observed = await observeCluster(others, { timeoutMs: 3_000 });
+  const observed = await target.observe(others, { timeoutMs: 3_000 });
   const healthy = observed.filter((o) => o.ok && !o.isLearner && o.leaderId !== '0');
   const chosen = healthy.find((o) => o.isLeader) ?? healthy[0];
   const peer = chosen && others.find((m) => m.host === chosen.host);
@@ -38,7 +49,7 @@ async function withPeer<T>(target: Target, use: (client: EtcdMemberClient, list:
     throw new ModuleFailure(
       `no healthy member other than ${target.member.name} answers: ${observed.map((o) => `${o.name}: ${o.error ?? 'no leader'}`).join('; ')}`,
     );
-  const client = await EtcdMemberClient.open(peer, { timeoutMs: 5_000 });
+  const client = await target.connect(peer);
   try {
     return await use(client, (await client.memberList()).members);
   } finally {
@@ -74,7 +85,7 @@ export const etcdMemberRemoveModule = defineModule({
     const target = targetOf(ctx);
     const what = `etcd member list, then member remove ${target.member.name} (${target.member.peerUrl}) unless already removed, refusing if the quorum would not hold`;
     const said = yield* call(what, false, async () => {
-      const observations = await observeCluster(target.members, { timeoutMs: 3_000 });
+      const observations = await target.observe(target.members, { timeoutMs: 3_000 });
       return retryWhileSettling('member remove', Date.now() + args.timeout_seconds * 1000, () =>
         withPeer(target, async (client, list) => {
           const where = replaceStage(list, target.member, target.progress.removedId);
@@ -107,7 +118,7 @@ export const etcdMemberAddModule = defineModule({
             target.progress.addedId = where.id;
             return `already added as ${where.id ?? '?'}`;
           }
-          const added = await client.memberAdd([target.member.peerUrl], true);
+          const added = await client.memberAdd([target.member.peerUrl], true, target.member.name);
           target.progress.addedId = added.id;
           return `added as learner ${added.id}`;
         }),
@@ -139,7 +150,7 @@ async function promoteWhenReady(target: Target, deadline: number): Promise<strin
 
 async function waitCaughtUp(target: Target, deadline: number): Promise<string> {
   for (;;) {
-    const observed = await observeCluster(target.members, { timeoutMs: 2_000 });
+    const observed = await target.observe(target.members, { timeoutMs: 2_000 });
     const mine = observed.find((o) => o.host === target.member.host);
     const leader = observed.find((o) => o.ok && o.isLeader);
     if (mine?.ok && leader && !mine.isLearner && mine.leaderId === leader.memberId && (mine.revision ?? 0) >= (leader.revision ?? 0)) {
@@ -162,7 +173,7 @@ async function waitCaughtUp(target: Target, deadline: number): Promise<string> {
 async function waitAllCommitted(target: Target, deadline: number): Promise<string> {
   let goal: number | undefined;
   for (;;) {
-    const observed = await observeCluster(target.members, { timeoutMs: 2_000 });
+    const observed = await target.observe(target.members, { timeoutMs: 2_000 });
     const leader = observed.find((o) => o.ok && o.isLeader);
     goal ??= leader?.raftIndex;
     const voters = observed.filter((o) => o.ok && !o.isLearner);
