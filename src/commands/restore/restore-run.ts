@@ -350,7 +350,10 @@ async function cleanUpAnyway(ctx: RestoreContext, procedure: Procedure, writer: 
 /** "; the snapshot copy stays on ...: remove it once the member answers" (the copies are owner-only, but hold every Secret). */
 function copiesLeftText(ctx: RestoreContext, hosts: readonly string[]): string {
   if (ctx.mode !== 'member') return '';
-  const copies = hosts.map((host) => ctx.paths.get(host)?.snapshotCopy && `${host}:${ctx.paths.get(host)?.snapshotCopy}`).filter(Boolean);
+  const copies = hosts.flatMap((host) => {
+    const copy = ctx.paths.get(host)?.snapshotCopy;
+    return copy ? [`${host}:${copy}`] : [];
+  });
   return copies.length ? `; the snapshot copy was not removed from ${copies.join(', ')}: remove it once the member answers` : '';
 }
 
