@@ -9,16 +9,6 @@ import type { MemberRestorePaths, SwapPaths } from './paths.js';
 
 const q = shellQuote;
 
-/** Prints `<sha256>  <path>`; busybox and coreutils both have sha256sum. */
-export function sha256Command(path: string): string {
-  return `sha256sum ${q(path)}`;
-}
-
-export function parseSha256Output(stdout: string): string | undefined {
-  const match = /^([0-9a-f]{64})\b/.exec(stdout.trim());
-  return match?.[1];
-}
-
 /** Restore into the new dir (removing a half-written one from an interrupted attempt), owned like the old data dir, mode 0700. */
 export function restoreIntoNewDirCommand(
   member: EtcdMember,

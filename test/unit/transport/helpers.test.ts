@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { needsSudo, wrapWithSudo } from '../../../src/transport/become.js';
@@ -112,6 +112,19 @@ describe('transport helpers', () => {
       const local = await sha256File(file);
       expect(parseSha256Output(printed)).to.equal(local);
       expect(sha256Hex('some bytes\n')).to.equal(local);
+    });
+
+    it('falls back to sha256sum when openssl fails, and fails itself for a missing file', async () => {
+      const bin = join(dir, 'bin');
+      mkdirSync(bin, { recursive: true });
+      writeFileSync(join(bin, 'openssl'), '#!/bin/sh\necho "FIPS: sha256 not allowed" >&2\nexit 1\n', { mode: 0o755 });
+      const file = join(dir, 'plain');
+      writeFileSync(file, 'other bytes\n');
+      const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+      const printed = execFileSync('/bin/sh', ['-c', sha256Command(file)], { env }).toString();
+      expect(parseSha256Output(printed)).to.equal(await sha256File(file));
+      expect(printed).to.match(/^[0-9a-f]{64} {2}/);
+      expect(() => execFileSync('/bin/sh', ['-c', sha256Command(join(dir, 'missing'))], { stdio: 'pipe' })).to.throw(/No such file/);
     });
 
     it('finds no digest in other output', () => {
