@@ -105,8 +105,17 @@ export interface AgeEncryptStream extends Transform {
   readonly prefixSize: number;
 }
 
-/** A Transform that encrypts its input for `recipients` (age1... X25519 public keys). */
-export async function createAgeEncryptStream(recipients: readonly string[]): Promise<AgeEncryptStream> {
+interface Sealer {
+  /** Header and payload nonce: the file's first bytes. */
+  prefix: Buffer;
+  /** Seals every chunk `data` completes (nothing is kept of `data` itself: the caller may reuse it). */
+  feed(data: Buffer): Buffer[];
+  /** Seals the last chunk. */
+  end(): Buffer[];
+}
+
+/** The age writer behind both forms below: a new file key for `recipients`, then chunks sealed as they fill. */
+async function newSealer(recipients: readonly string[]): Promise<Sealer> {
   const { header, nonce, fileKey } = await newHeader(recipients);
   const key = payloadKey(fileKey, nonce);
   let counter = 0;
@@ -117,22 +126,55 @@ export async function createAgeEncryptStream(recipients: readonly string[]): Pro
     out.push(cipher.getAuthTag());
   };
   const chunker = new Chunker(CHUNK);
-  const stream = new Transform({
-    transform(data: Buffer, _encoding, callback: TransformCallback) {
+  return {
+    prefix: Buffer.concat([header, nonce]),
+    feed: (data) => {
       const out: Buffer[] = [];
       chunker.feed(data, (chunk) => seal(chunk, false, out));
+      return out;
+    },
+    end: () => {
+      const out: Buffer[] = [];
+      seal(chunker.rest(), true, out);
+      return out;
+    },
+  };
+}
+
+/** A Transform that encrypts its input for `recipients` (age1... X25519 public keys). */
+export async function createAgeEncryptStream(recipients: readonly string[]): Promise<AgeEncryptStream> {
+  const sealer = await newSealer(recipients);
+  const stream = new Transform({
+    transform(data: Buffer, _encoding, callback: TransformCallback) {
+      const out = sealer.feed(data);
       if (out.length > 0) this.push(Buffer.concat(out));
       callback();
     },
     flush(callback: TransformCallback) {
-      const out: Buffer[] = [];
-      seal(chunker.rest(), true, out);
-      this.push(Buffer.concat(out));
+      this.push(Buffer.concat(sealer.end()));
       callback();
     },
   });
-  stream.push(Buffer.concat([header, nonce]));
-  return Object.assign(stream, { prefixSize: header.length + NONCE });
+  stream.push(sealer.prefix);
+  return Object.assign(stream, { prefixSize: sealer.prefix.length });
+}
+
+/**
+ * The same encryption as a pull-based iterable, for an uploader that copies each piece at once: the
+ * plaintext may come through one reused buffer, and no piece is joined or buffered on the way.
+ */
+export async function ageEncryptor(
+  recipients: readonly string[],
+): Promise<{ prefixSize: number; encrypt: (plaintext: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> }> {
+  const sealer = await newSealer(recipients);
+  return {
+    prefixSize: sealer.prefix.length,
+    encrypt: async function* (plaintext) {
+      yield sealer.prefix;
+      for await (const data of plaintext) yield* sealer.feed(data);
+      yield* sealer.end();
+    },
+  };
 }
 
 export class AgeDecryptError extends Error {

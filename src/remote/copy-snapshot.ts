@@ -3,11 +3,9 @@
 // recorded in the remote catalog and the attempt log, or a RemoteCopyError (the attempt logged as
 // failed); never a copy reported that did not complete.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { PassThrough, Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { ageCiphertextSize, createAgeEncryptStream } from './age-stream.js';
+import { ageCiphertextSize, ageEncryptor } from './age-stream.js';
 import { updateRemoteCatalog } from './catalog-store.js';
+import { fileChunks } from './file-chunks.js';
 import { uploadObject } from './multipart-upload.js';
 import type { ObjectStore } from './object-store.js';
 import { appendRemoteAttempt, type RemoteAttempt } from './remote-attempts.js';
@@ -59,39 +57,33 @@ export interface RemoteCopyResult {
   warnings: string[];
 }
 
-/** Hashes what passes through. */
-function hashingTap(): { tap: Transform; digest: () => { sha256: string; size: number } } {
+/** Hashes what passes through (the chunks are passed on as they are, reused buffers included). */
+function hashing(chunks: AsyncIterable<Buffer>): { chunks: AsyncGenerator<Buffer>; digest: () => { sha256: string; size: number } } {
   const hash = createHash('sha256');
   let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
+  async function* tap(): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) {
       hash.update(chunk);
       size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  return { tap, digest: () => ({ sha256: hash.digest('hex'), size }) };
+      yield chunk;
+    }
+  }
+  return { chunks: tap(), digest: () => ({ sha256: hash.digest('hex'), size }) };
 }
 
 /**
- * The bytes to upload: the file, through age when recipients are set. One pipeline, so that a read error
- * reaches the uploader and an upload that stops early (destroying the end) closes the file too. Only an
- * encrypted upload needs a hash of the plaintext on the way (a plain one is hashed by the uploader).
+ * The bytes to upload: the file, through age when recipients are set, read through one reused buffer
+ * (the uploader copies each chunk into its part; ending the iteration closes the file). Only an encrypted
+ * upload needs a hash of the plaintext on the way (a plain one is hashed by the uploader).
  */
 async function source(
   snapshot: LocalSnapshot,
   settings: RemoteSettings,
-): Promise<{ stream: Readable; sizeEstimate: number; plaintext?: () => { sha256: string; size: number } }> {
-  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const file = createReadStream(snapshot.path, { highWaterMark: 1024 * 1024 });
-  if (!settings.encryption || snapshot.sealed) {
-    pipeline(file, out).catch(() => undefined);
-    return { stream: out, sizeEstimate: snapshot.sealed?.size ?? snapshot.size };
-  }
-  const { tap, digest } = hashingTap();
-  const encrypt = await createAgeEncryptStream(settings.encryption.recipients);
-  pipeline(file, tap, encrypt, out).catch(() => undefined);
-  return { stream: out, sizeEstimate: ageCiphertextSize(snapshot.size, encrypt.prefixSize - 16), plaintext: digest };
+): Promise<{ stream: AsyncIterable<Buffer>; sizeEstimate: number; plaintext?: () => { sha256: string; size: number } }> {
+  if (!settings.encryption || snapshot.sealed) return { stream: fileChunks(snapshot.path), sizeEstimate: snapshot.sealed?.size ?? snapshot.size };
+  const { chunks, digest } = hashing(fileChunks(snapshot.path));
+  const age = await ageEncryptor(settings.encryption.recipients);
+  return { stream: age.encrypt(chunks), sizeEstimate: ageCiphertextSize(snapshot.size, age.prefixSize - 16), plaintext: digest };
 }
 
 async function alreadyCopied(ctx: CopyContext, key: string, snapshot: LocalSnapshot, known: RemoteCopyRecord | undefined): Promise<boolean> {

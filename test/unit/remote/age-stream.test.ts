@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AgeDecryptError, ageCiphertextSize, createAgeDecryptStream, createAgeEncryptStream } from '../../../src/remote/age-stream.js';
+import { AgeDecryptError, ageCiphertextSize, ageEncryptor, createAgeDecryptStream, createAgeEncryptStream } from '../../../src/remote/age-stream.js';
 import { IdentityError, loadIdentity, parseIdentityText } from '../../../src/remote/identity.js';
 
 async function run(input: Buffer, transform: NodeJS.ReadWriteStream, chunk = 10_000): Promise<Buffer> {
@@ -40,6 +40,33 @@ describe('age streams (header by age-encryption, payload by node:crypto)', () =>
       const encrypt = await createAgeEncryptStream([recipient]);
       const sealed = await run(plain, encrypt);
       expect(sealed.length).to.equal(ageCiphertextSize(size, encrypt.prefixSize - 16));
+      expect((await run(sealed, createAgeDecryptStream([identity]), 7_777)).equals(plain)).to.equal(true);
+    });
+  }
+
+  /** Plaintext through one buffer overwritten before every piece, as fileChunks gives it. */
+  async function* reused(input: Buffer, chunk: number): AsyncGenerator<Buffer> {
+    const buffer = Buffer.alloc(chunk);
+    for (let i = 0; i < input.length; i += chunk) {
+      const n = input.copy(buffer, 0, i, i + chunk);
+      yield buffer.subarray(0, n);
+      buffer.fill(0xee);
+    }
+  }
+
+  for (const [size, chunk] of [
+    [0, 1024],
+    [65_536, 65_536],
+    [200_003, 10_000],
+    [300_000, 1024 * 1024],
+  ] as const) {
+    it(`the pull form gives the same format for ${size} bytes read through a reused ${chunk}-byte buffer`, async () => {
+      const plain = randomBytes(size);
+      const age = await ageEncryptor([recipient]);
+      const pieces: Buffer[] = [];
+      for await (const piece of age.encrypt(reused(plain, chunk))) pieces.push(Buffer.from(piece));
+      const sealed = Buffer.concat(pieces);
+      expect(sealed.length).to.equal(ageCiphertextSize(size, age.prefixSize - 16));
       expect((await run(sealed, createAgeDecryptStream([identity]), 7_777)).equals(plain)).to.equal(true);
     });
   }

@@ -15,9 +15,9 @@ const GiB = 1024 * MiB;
 describe('remote transfer policy', () => {
   describe('choosePartSize', () => {
     const cases: [string, number, number][] = [
-      ['a small snapshot', 20 * 1024, 8 * MiB],
-      ['1 GiB', GiB, 8 * MiB],
-      ["etcd's largest database (8 GiB)", 8 * GiB, 8 * MiB],
+      ['a small snapshot', 20 * 1024, 5 * MiB],
+      ['1 GiB', GiB, 5 * MiB],
+      ["etcd's largest database (8 GiB)", 8 * GiB, 5 * MiB],
       ['100 GiB', 100 * GiB, 12 * MiB],
       ['1 TiB', 1024 * GiB, 117 * MiB],
     ];
