@@ -169,7 +169,7 @@ function rows(pairs: Record<'sdk' | 'plain' | 'sealed', PairRun[]>, rounds: numb
       : `${seconds(med(runs, (r) => r.total))} in one process, peak RSS ${peak(runs, (r) => r.first)}`;
   const verify = (runs: PairRun[]) => `${seconds(med(runs, (r) => r.detail?.copyMs ?? 0))}, verified by ${runs[0]?.detail?.verifiedBy ?? '?'}`;
   return [
-    { name: 'rounds', value: `${rounds}, alternating the order; s3rver on loopback, 8 MiB parts, 2 in flight on both sides` },
+    { name: 'rounds', value: `${rounds}, alternating the order; s3rver on loopback, 5 MiB parts, 2 in flight on both sides` },
     { name: 'etcdctl save + SDK upload (median)', value: describe(pairs.sdk) },
     { name: 'orchestrate backup + remote copy, plain', value: describe(pairs.plain) },
     { name: '  of which the copy', value: verify(pairs.plain) },

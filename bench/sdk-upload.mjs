@@ -19,7 +19,7 @@ const started = performance.now();
 await new Upload({
   client,
   params: { Bucket: bucket, Key: key, Body: createReadStream(file, { highWaterMark: 1024 * 1024 }) },
-  partSize: 8 * 1024 * 1024,
+  partSize: 5 * 1024 * 1024,
   queueSize: 2,
 }).done();
 process.stdout.write(`${JSON.stringify({ ms: performance.now() - started })}\n`);

@@ -2,7 +2,7 @@
 // timeline, the backup and drill history and the current status.
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
-import { helpOption, parseCommandLine, singleArgument } from './command-line.js';
+import { connectionOptions, helpOption, parseCommandLine, singleArgument } from './command-line.js';
 
 const usage = `usage: orchestrate report INVENTORY [--out FILE]
 
@@ -20,6 +20,10 @@ options:
       --rpo AGE           RPO target for the gaps (default: backup_rpo, else twice the backup interval)
       --no-status         do not contact the cluster
       --timeout S         seconds to wait for each member's status (default 3)
+      --known-hosts FILE  known hosts file, when etcd is asked on the members over SSH (etcd_access: ssh)
+      --accept-new-host-keys  trust and record host keys not seen before (same)
+      --connect-timeout S seconds to connect to each host (same; default 10)
+      --ssh-config FILE   ssh_config to read host entries from (same)
   -h, --help              this text
 
 exit codes: 0 written, 2 configuration or usage error
@@ -34,6 +38,7 @@ export async function reportCommand(args: string[]): Promise<number> {
     rpo: { type: 'string' },
     'no-status': { type: 'boolean' },
     timeout: { type: 'string' },
+    ...connectionOptions,
     ...helpOption,
   });
   if (values.help) {
@@ -55,6 +60,8 @@ export async function reportCommand(args: string[]): Promise<number> {
   const { inventory, warnings } = await loadInventory(resolve(inventoryFile), { requireEtcd: true });
   if (warnings.length) process.stderr.write(formatProblems(warnings));
   const { writeReport } = await import('../report/collect-report.js');
+  const { memberObserver, readOnlyConnection } = await import('./member-observer.js');
+  const observer = values['no-status'] ? undefined : await memberObserver(inventory, readOnlyConnection(values));
   const written = await writeReport({
     inventory,
     ...(values.out !== undefined ? { out: values.out } : {}),
@@ -64,7 +71,8 @@ export async function reportCommand(args: string[]): Promise<number> {
     ...(rpoMs !== undefined ? { rpoMs } : {}),
     ...(values['no-status'] ? { status: false } : {}),
     ...(timeout !== undefined ? { statusTimeoutMs: timeout * 1000 } : {}),
-  });
+    ...(observer?.observe ? { observe: observer.observe } : {}),
+  }).finally(() => observer?.close());
   process.stdout.write(`${written.path}\n`);
   return ExitCode.ok;
 }

@@ -4,9 +4,7 @@
 // schedule fails loudly when the cluster breaks or backups silently stop.
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
-import type { Inventory } from '../config/types.js';
-import type { EngineSession } from '../engine/session.js';
-import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument } from './command-line.js';
+import { connectionOptions, helpOption, parseCommandLine, singleArgument } from './command-line.js';
 
 const usage = `usage: orchestrate status [INVENTORY] [--max-age 24h] [--max-remote-age 24h] [--max-drill-age 7d]
                           [--require-all-members] [--json]
@@ -96,13 +94,12 @@ export async function statusCommand(args: string[]): Promise<number> {
   const { openStatusRemote } = await import('./status-remote.js');
   const remote = await openStatusRemote(inventory, locations, maxRemoteAgeMs !== undefined);
 
-  const { etcdAccess } = await import('../config/etcd-vars.js');
   // Without a client certificate here, each member is asked on the member (etcdctl over SSH, its own certificate).
-  const session = etcdAccess(inventory) === 'ssh' ? await sshSession(inventory, values) : undefined;
-  const observe = session ? (await import('../modules/etcd-access.js')).clusterObserver(session.state, inventory) : undefined;
+  const { memberObserver, readOnlyConnection } = await import('./member-observer.js');
+  const observer = await memberObserver(inventory, readOnlyConnection(values));
   const now = Date.now();
   const [survey, newest, catalog, drill, remoteInput] = await Promise.all([
-    surveyCluster(etcdMembers(inventory), { timeoutMs: timeoutSeconds * 1000 }, observe).finally(() => session?.close()),
+    surveyCluster(etcdMembers(inventory), { timeoutMs: timeoutSeconds * 1000 }, observer.observe).finally(() => observer.close()),
     newestGoodSnapshot(locations),
     readCatalog(locations.catalogFile).catch(() => ({ records: [] as import('../etcd/backup/catalog.js').CatalogRecord[] })),
     readDrillFreshness(locations, { now, ...(maxDrillAgeMs !== undefined ? { maxAgeMs: maxDrillAgeMs, maxAgeText: maxDrillAgeText } : {}) }),
@@ -124,24 +121,4 @@ export async function statusCommand(args: string[]): Promise<number> {
   });
   process.stdout.write(values.json ? `${JSON.stringify(report.json)}\n` : report.text);
   return report.exitCode;
-}
-
-/** Connections for asking etcd on the members (opened on first use, one per member). */
-async function sshSession(
-  inventory: Inventory,
-  values: { 'known-hosts'?: string; 'accept-new-host-keys'?: boolean; 'connect-timeout'?: string; 'ssh-config'?: string },
-): Promise<EngineSession> {
-  const { EngineSession: Session } = await import('../engine/session.js');
-  const { coreCatalog } = await import('../modules/core-catalog.js');
-  const connectSeconds = values['connect-timeout'] === undefined ? undefined : positiveInteger(values['connect-timeout'], '--connect-timeout');
-  return new Session({
-    inventory,
-    catalog: coreCatalog,
-    connection: {
-      acceptNewHostKeys: values['accept-new-host-keys'] === true,
-      ...(values['known-hosts'] !== undefined ? { knownHostsFile: values['known-hosts'] } : {}),
-      ...(values['ssh-config'] !== undefined ? { sshConfigFile: values['ssh-config'] } : {}),
-      ...(connectSeconds !== undefined ? { connectTimeoutMs: connectSeconds * 1000 } : {}),
-    },
-  });
 }

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { surveyCluster } from '../etcd/cluster/observe.js';
+import { surveyCluster, type ObserveCluster } from '../etcd/cluster/observe.js';
 import { readCatalog, type CatalogRecord } from '../etcd/backup/catalog.js';
 import { parseDuration } from '../etcd/backup/format.js';
 import { backupLocations, clusterFileName, inventoryVar } from '../etcd/backup/locations.js';
@@ -37,6 +37,8 @@ export interface ReportOptions {
   /** Ask the cluster for its status (default true), each member within this deadline. */
   status?: boolean;
   statusTimeoutMs?: number;
+  /** How to ask the members (etcd_access: ssh asks on each member over SSH); default from the deploy host. */
+  observe?: ObserveCluster;
   /** Written at the end of a recovery: its section, and no older restore unless `journalFile` names the recovery's own. */
   recovery?: RecoverySummary;
 }
@@ -115,7 +117,7 @@ async function restorePart(inventory: Inventory, token: string, options: ReportO
 
 async function statusPart(inventory: Inventory, options: ReportOptions): Promise<ReportInput['status']> {
   if (options.status === false) return undefined;
-  const survey = await surveyCluster(etcdMembers(inventory), { timeoutMs: options.statusTimeoutMs ?? 3_000 });
+  const survey = await surveyCluster(etcdMembers(inventory), { timeoutMs: options.statusTimeoutMs ?? 3_000 }, options.observe);
   if (!survey.members.some((m) => m.ok)) return { error: survey.members.map((m) => `${m.name}: ${m.error ?? 'no answer'}`).join('; ') };
   return { survey, at: Date.now() };
 }

@@ -5,6 +5,8 @@
 // kubelet down and every etcd container killed with SIGKILL: nothing restarts them until recover starts
 // kubelet. Needs root. Lab on 127.0.145.
 import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadInventory } from '../../src/config/inventory.js';
 import { etcdAccess } from '../../src/config/etcd-vars.js';
 import { memberStatuses } from '../helpers/lab-data.js';
@@ -46,6 +48,16 @@ function failedSteps(stdout: string): string {
     .join('\n');
 }
 
+/** The report's status section lists every member (by its client URL: the names are the inventory's), answering, with one leader. */
+function expectStatusOfEveryMember(html: string, lab: LabInfo): void {
+  const status = html.slice(html.indexOf('<section id="status">'));
+  expect(html, 'a status section').to.contain('<section id="status">');
+  expect(status).not.to.contain('did not answer');
+  for (const h of lab.hosts) expect(status, h.address).to.contain(`>https://${h.address}:2379<`);
+  expect(status.match(/status-text ok">leader</g) ?? [], 'one leader').to.have.length(1);
+  expect(status.match(/status-text ok">follower</g) ?? [], 'the followers').to.have.length(lab.hosts.length - 1);
+}
+
 describe('recover and member replace on kubeadm static pods, etcd 3.5 (127.0.145.x)', function () {
   this.timeout(300_000);
   const theLab = labForCases({ dir: tempLabDir(), net: '127.0.145', members: 3, etcd: '3.5', topology: 'kubeadm' });
@@ -66,6 +78,12 @@ describe('recover and member replace on kubeadm static pods, etcd 3.5 (127.0.145
     expect(report.start?.verdict?.ok).to.equal(true);
     expect(await missingKeys(lab, keys)).to.deep.equal([]);
     await expectRecoveryReport(report, 'start as is, completed');
+    // The status in the report is asked on the members over SSH, as the recovery asked them.
+    expectStatusOfEveryMember(await readFile(report.htmlReport ?? '', 'utf8'), lab);
+    const out = join(lab.dir, 'report-after-recover.html');
+    const written = await orchestrate(['report', lab.inventoryFile, '--out', out, '--known-hosts', lab.knownHostsFile]);
+    expect(written.code, tail(written)).to.equal(0);
+    expectStatusOfEveryMember(await readFile(out, 'utf8'), lab);
     for (const [i, h] of lab.hosts.entries()) {
       expect((await sshToLabHost(lab, h.address, 'systemctl is-active kubelet')).stdout.trim(), h.address).to.equal('active');
       expect(await manifestsOf(lab, h.address), h.address).to.equal(manifestsBefore[i]);

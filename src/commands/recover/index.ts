@@ -6,6 +6,7 @@ import { connectionOptions, helpOption, parseCommandLine, singleArgument, withIn
 import { askOnTerminal, maxSnapshotAge, printer } from '../restore/index.js';
 import { DEFAULT_RECOVER_TIMEOUTS, loadForRecovery } from './shared.js';
 import type { Inventory } from '../../config/types.js';
+import type { ConnectionOptions } from '../../engine/connections.js';
 import type { RecoverReport } from './recover-run.js';
 import { formatRecoverReport, recoverySummary } from './report.js';
 
@@ -102,18 +103,22 @@ export async function recoverCommand(args: string[]): Promise<number> {
       ...(maxSnapshotAgeMs !== undefined ? { maxSnapshotAgeMs } : {}),
     }),
   );
-  const htmlReport = await htmlReportOf(report, inventory);
+  const htmlReport = await htmlReportOf(report, inventory, connect);
   if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report, ...(htmlReport ? { htmlReport } : {}) })}\n`);
   else process.stdout.write(`${formatRecoverReport(report)}${htmlReport ? `HTML report: ${htmlReport}\n` : ''}`);
   return report.exitCode;
 }
 
 /** The recovery (and the restore it ran, if any) drawn in the HTML report; none for a dry run or nothing done. */
-async function htmlReportOf(report: RecoverReport, inventory: Inventory): Promise<string | undefined> {
+async function htmlReportOf(report: RecoverReport, inventory: Inventory, connect: ConnectionOptions): Promise<string | undefined> {
   if (report.dryRun || report.status === 'nothing-to-do') return undefined;
   const { writeRunReport } = await import('../html-report-file.js');
-  return writeRunReport(inventory, {
-    recovery: recoverySummary(report),
-    ...(report.restore ? { journalFile: report.restore.journal } : {}),
-  });
+  return writeRunReport(
+    inventory,
+    {
+      recovery: recoverySummary(report),
+      ...(report.restore ? { journalFile: report.restore.journal } : {}),
+    },
+    connect,
+  );
 }

@@ -5,6 +5,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import { connectionOptions, helpOption, parseCommandLine, positiveInteger, singleArgument, withInterrupts } from '../command-line.js';
 import type { RestoreEvent } from './events.js';
 import type { Inventory } from '../../config/types.js';
+import type { ConnectionOptions } from '../../engine/connections.js';
 import type { RestoreReport } from './report.js';
 
 const usage = `usage: orchestrate restore INVENTORY [options]
@@ -178,7 +179,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
     });
   });
 
-  await printReport(report, json, inventory);
+  await printReport(report, json, inventory, common.connect);
   return report.exitCode;
 }
 
@@ -191,11 +192,11 @@ export async function maxSnapshotAge(text: string | undefined): Promise<number |
   return ms;
 }
 
-async function printReport(report: RestoreReport, json: boolean, inventory: Inventory): Promise<void> {
+async function printReport(report: RestoreReport, json: boolean, inventory: Inventory, connect: ConnectionOptions): Promise<void> {
   const { formatPlan, formatReport } = await import('./report.js');
   const { writeRunReport } = await import('../html-report-file.js');
   // The run drawn as a timeline (orchestrate report).
-  const htmlReport = report.dryRun ? undefined : await writeRunReport(inventory, { journalFile: report.journal });
+  const htmlReport = report.dryRun ? undefined : await writeRunReport(inventory, { journalFile: report.journal }, connect);
   if (json) process.stdout.write(`${JSON.stringify({ type: 'report', ...report, ...(htmlReport ? { htmlReport } : {}) })}\n`);
   else if (report.dryRun) {
     process.stdout.write(`\nPlan (dry run: only the read-only checks above ran; nothing was changed):\n${formatPlan(report.plan ?? [])}`);
