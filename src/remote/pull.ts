@@ -4,7 +4,7 @@
 // snapshot checks, and only then the final name. Any mismatch (an object altered on the server, a
 // truncated download) removes the temporary file and fails.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { link, open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -19,6 +19,7 @@ import { decryptToTemporary } from './local-encryption.js';
 import type { ObjectStore } from './object-store.js';
 import type { RemoteCopyRecord } from './remote-catalog.js';
 import { adviceFor, RemoteCopyError } from './remote-errors.js';
+import { sha256File } from '../transport/sha256.js';
 
 export interface PulledSnapshot {
   path: string;
@@ -120,13 +121,16 @@ async function download(
   return { stored: stored.result(), plain: plain.result() };
 }
 
-async function place(temp: string, dest: string, sha256: string): Promise<boolean> {
+/**
+ * Link the verified download into place, never over another file. A file already at `dest` that holds
+ * the same content (`sameContent`) counts as pulled before (true); any other is refused.
+ */
+async function place(temp: string, dest: string, sameContent: (path: string) => Promise<boolean>): Promise<boolean> {
   try {
     await link(temp, dest);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const existing = await verifySnapshotFile(dest, { expect: { sha256 } });
-    if (existing.ok) return true;
+    if (await sameContent(dest)) return true;
     throw new RemoteCopyError(
       `${dest} already exists with other content; the pulled copy was not put in its place`,
       'refused',
@@ -160,7 +164,7 @@ export async function pullCopy(store: ObjectStore, copy: RemoteCopyRecord, destD
       },
     });
     if (!report.ok) throw altered(store, copy, `not a good etcd snapshot: ${describeProblems(report)}`);
-    const alreadyLocal = await place(temp, dest, plain.sha256);
+    const alreadyLocal = await place(temp, dest, async (path) => (await verifySnapshotFile(path, { expect: { sha256: plain.sha256 } })).ok);
     return {
       path: dest,
       name: copy.name,
@@ -208,7 +212,7 @@ async function pullSealed(
     await decrypted.discard();
     const handle = await open(temp, 'r');
     await handle.sync().finally(() => handle.close());
-    const alreadyLocal = await placeSealed(temp, dest, got.sha256);
+    const alreadyLocal = await place(temp, dest, async (path) => (await sha256File(path)) === got.sha256);
     const { report } = decrypted;
     return {
       path: dest,
@@ -225,22 +229,4 @@ async function pullSealed(
   } finally {
     await rm(temp, { force: true });
   }
-}
-
-async function placeSealed(temp: string, dest: string, sha256: string): Promise<boolean> {
-  try {
-    await link(temp, dest);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const hash = createHash('sha256');
-    await pipeline(createReadStream(dest, { highWaterMark: 1024 * 1024 }), hash);
-    if (hash.digest('hex') === sha256) return true;
-    throw new RemoteCopyError(
-      `${dest} already exists with other content; the pulled copy was not put in its place`,
-      'refused',
-      `move ${dest} aside and pull again`,
-    );
-  }
-  await fsyncDirectory(join(dest, '..'));
-  return false;
 }
