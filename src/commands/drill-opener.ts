@@ -7,6 +7,7 @@ import type { SnapshotOpener } from '../drill/drill-snapshot.js';
 import { RefusedError } from '../errors.js';
 import { backupLocations } from '../etcd/backup/locations.js';
 import { ensureBackupDir } from '../etcd/backup/snapshot-store.js';
+import { verifiedFacts } from '../etcd/snapshot-file.js';
 import { decryptToTemporary, temporaryFolder } from '../remote/local-encryption.js';
 import { loadInventoryIdentity, openRemoteBackups } from '../remote/remote-backups.js';
 
@@ -21,13 +22,9 @@ export function drillSnapshotOpener(inventory: Inventory, env: NodeJS.ProcessEnv
         ...(request.sha256 ? { expect: { sha256: request.sha256 } } : {}),
         ...(signal ? { signal } : {}),
       });
-      const { report } = plain;
       return {
         path: plain.path,
-        sha256: report.sha256,
-        size: report.fileSize,
-        revision: report.status.revision,
-        totalKey: report.status.totalKey,
+        ...verifiedFacts(plain.report),
         discard: () => plain.discard(),
       };
     }

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { BackupLocations } from '../etcd/backup/locations.js';
 import { newestGoodSnapshot } from '../etcd/backup/snapshot-inventory.js';
-import { describeProblems, hasSha256Trailer, verifySnapshotFile } from '../etcd/snapshot-file.js';
+import { describeProblems, hasSha256Trailer, verifiedFacts, verifySnapshotFile } from '../etcd/snapshot-file.js';
 
 export interface DrilledSnapshot {
   path: string;
@@ -87,10 +87,7 @@ export async function chooseDrillSnapshot(source: DrillSnapshotSource, wanted: s
       ok: true,
       snapshot: {
         path,
-        sha256: report.sha256,
-        size: report.fileSize,
-        revision: report.status.revision,
-        totalKey: report.status.totalKey,
+        ...verifiedFacts(report),
         hasHash: report.hasHash,
         takenAt: info.mtime.toISOString(),
       },

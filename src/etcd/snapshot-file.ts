@@ -70,6 +70,11 @@ export interface SnapshotReportFailed extends SnapshotReportBase {
 
 export type SnapshotReport = SnapshotReportOk | SnapshotReportFailed;
 
+/** What a verified snapshot is, as restore, drill and pull describe it. */
+export function verifiedFacts(report: SnapshotReportOk): { sha256: string; size: number; revision: number; totalKey: number } {
+  return { sha256: report.sha256, size: report.fileSize, revision: report.status.revision, totalKey: report.status.totalKey };
+}
+
 export interface VerifyOptions {
   /** Treat a file without the sha256 trailer as a failure (backups taken through etcd always have one). */
   requireHash?: boolean;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ensureBackupDir } from '../etcd/backup/snapshot-store.js';
-import { describeProblems, verifySnapshotFile } from '../etcd/snapshot-file.js';
+import { describeProblems, verifiedFacts, verifySnapshotFile } from '../etcd/snapshot-file.js';
 import { fsyncDirectory } from '../etcd/fs-sync.js';
 import { partialPathFor } from '../etcd/partial-file.js';
 import { AgeDecryptError, createAgeDecryptStream, splitHeader, unwrapFileKey } from './age-stream.js';
@@ -213,14 +213,10 @@ async function pullSealed(
     const handle = await open(temp, 'r');
     await handle.sync().finally(() => handle.close());
     const alreadyLocal = await place(temp, dest, async (path) => (await sha256File(path)) === got.sha256);
-    const { report } = decrypted;
     return {
       path: dest,
       name: copy.name,
-      size: report.fileSize,
-      sha256: report.sha256,
-      revision: report.status.revision,
-      totalKey: report.status.totalKey,
+      ...verifiedFacts(decrypted.report),
       takenAt: copy.takenAt,
       copy,
       alreadyLocal,

@@ -12,6 +12,7 @@ import { backupLocations, type BackupLocations } from '../../etcd/backup/locatio
 import { inspectSnapshots } from '../../etcd/backup/snapshot-inventory.js';
 import { ensureBackupDir } from '../../etcd/backup/snapshot-store.js';
 import { checkSnapshotFile, chooseSnapshot, type ChosenSnapshot } from '../../etcd/restore/snapshot-source.js';
+import { verifiedFacts } from '../../etcd/snapshot-file.js';
 import { IdentityError, type AgeIdentity } from '../../remote/identity.js';
 import { decryptToTemporary, isEncryptedSnapshot } from '../../remote/local-encryption.js';
 import type { LocalCopy } from '../../remote/places.js';
@@ -197,14 +198,10 @@ async function decryptChosen(inventory: Inventory, choice: Choice, env: NodeJS.P
     message: `decrypted ${choice.path} into ${decrypted.path} (owner-only, removed when the restore ends) and verified it on this host`,
     at: now(),
   });
-  const { report } = decrypted;
   return {
     path: decrypted.path,
-    sha256: report.sha256,
-    size: report.fileSize,
-    revision: report.status.revision,
-    totalKey: report.status.totalKey,
-    hasHash: report.hasHash,
+    ...verifiedFacts(decrypted.report),
+    hasHash: decrypted.report.hasHash,
     takenAt: choice.takenAt,
     takenAtSource: choice.takenAtSource,
     decryptedFrom: choice.path,

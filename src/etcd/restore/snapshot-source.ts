@@ -7,7 +7,7 @@ import { backupLocations } from '../backup/locations.js';
 import { newestGoodSnapshot } from '../backup/snapshot-inventory.js';
 import type { Inventory } from '../../config/types.js';
 import { RefusedError } from '../../errors.js';
-import { describeProblems, hasSha256Trailer, verifySnapshotFile } from '../snapshot-file.js';
+import { describeProblems, hasSha256Trailer, verifiedFacts, verifySnapshotFile } from '../snapshot-file.js';
 import type { JournalSnapshot } from './journal.js';
 
 export interface ChosenSnapshot extends JournalSnapshot {
@@ -46,10 +46,7 @@ export async function checkSnapshotFile(path: string, expect?: { sha256?: string
   }
   return {
     path: absolute,
-    sha256: report.sha256,
-    size: report.fileSize,
-    revision: report.status.revision,
-    totalKey: report.status.totalKey,
+    ...verifiedFacts(report),
     hasHash: report.hasHash,
     takenAt: mtime.toISOString(),
     takenAtSource: 'file time',
