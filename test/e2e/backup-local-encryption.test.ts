@@ -15,8 +15,8 @@ import { parse, stringify } from 'yaml';
 import { runBackup, type BackupOutcome } from '../../src/commands/backup.js';
 import { runCliFromSource, type CliResult } from '../helpers/cli.js';
 import { etcdctlInLab, readSystemctlLog, startLab, stopLab, tempLabDir, type LabInfo } from '../helpers/lab.js';
-import { S3RVER_KEY_ID, S3RVER_SECRET, startS3Server, type S3Server } from '../helpers/s3-server.js';
-import { ageKeygen, FAST_POLICY, type AgeKeys } from './remote-helpers.js';
+import { startS3Server, type S3Server } from '../helpers/s3-server.js';
+import { ageKeygen, FAST_POLICY, writeS3Credentials, type AgeKeys } from './remote-helpers.js';
 
 const execFileAsync = promisify(execFile);
 const CLUSTER = 'etcd-cluster-0';
@@ -91,8 +91,7 @@ describe('encrypted local snapshots on a lab (e2e, backup_encryption.local)', fu
     keys = await ageKeygen(dirname(lab.dir));
     identityEnv = { ORCHESTRATE_AGE_IDENTITY_FILE: keys.identityFile };
     localOnly = await inventoryWith('sealed.yml');
-    const credentials = join(dirname(lab.inventoryFile), 's3-credentials');
-    await writeFile(credentials, `[default]\naws_access_key_id = ${S3RVER_KEY_ID}\naws_secret_access_key = ${S3RVER_SECRET}\n`, { mode: 0o600 });
+    const credentials = await writeS3Credentials(dirname(lab.inventoryFile), 's3-credentials');
     withRemote = await inventoryWith('sealed-remote.yml', {
       endpoint: server.endpoint,
       bucket: 'backups',

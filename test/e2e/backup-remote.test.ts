@@ -15,8 +15,8 @@ import { runBackup, type BackupOutcome } from '../../src/commands/backup.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { runCliFromSource, type CliResult } from '../helpers/cli.js';
 import { etcdctlInLab, readSystemctlLog, startLab, stopLab, tempLabDir, type LabInfo } from '../helpers/lab.js';
-import { S3RVER_KEY_ID, S3RVER_SECRET, startS3Server, type S3Server } from '../helpers/s3-server.js';
-import { ageKeygen, FAST_POLICY, type AgeKeys } from './remote-helpers.js';
+import { startS3Server, type S3Server } from '../helpers/s3-server.js';
+import { ageKeygen, FAST_POLICY, writeS3Credentials, type AgeKeys } from './remote-helpers.js';
 
 const execFileAsync = promisify(execFile);
 const CLUSTER = 'etcd-cluster-0';
@@ -47,12 +47,6 @@ async function remoteInventory(lab: LabInfo, name: string, endpoint: string, rec
   };
   const file = join(dirname(lab.inventoryFile), name);
   await writeFile(file, stringify(doc));
-  return file;
-}
-
-async function credentials(dir: string, name: string, secret: string): Promise<string> {
-  const file = join(dir, name);
-  await writeFile(file, `[default]\naws_access_key_id = ${S3RVER_KEY_ID}\naws_secret_access_key = ${secret}\n`, { mode: 0o600 });
   return file;
 }
 
@@ -111,7 +105,7 @@ describe('backups with remote copies on a lab (e2e, s3rver)', function () {
     cleanup.push(() => server.destroy());
     const dir = dirname(lab.inventoryFile);
     keys = await ageKeygen(dirname(lab.dir));
-    inventory = await remoteInventory(lab, 'remote.yml', server.endpoint, keys.recipient, await credentials(dir, 's3-credentials', S3RVER_SECRET));
+    inventory = await remoteInventory(lab, 'remote.yml', server.endpoint, keys.recipient, await writeS3Credentials(dir, 's3-credentials'));
     backupDir = join(dir, 'backups');
     metricsFile = join(dir, '.orchestrate', 'metrics', 'orchestrate_backup.prom');
     identityEnv = { ORCHESTRATE_AGE_IDENTITY_FILE: keys.identityFile };
@@ -130,7 +124,7 @@ describe('backups with remote copies on a lab (e2e, s3rver)', function () {
       'dry.yml',
       server.endpoint,
       keys.recipient,
-      await credentials(dirname(lab.inventoryFile), 'dry-credentials', secret),
+      await writeS3Credentials(dirname(lab.inventoryFile), 'dry-credentials', secret),
     );
     const result = await orchestrate(['backup', dry, '--dry-run']);
     expect(result.code, result.stderr).to.equal(0);

@@ -55,18 +55,18 @@ export interface InventoryOptions {
   extraRemote?: string;
 }
 
+/** An AWS shared-credentials file (0600) for s3rver: its key pair unless told otherwise. */
+export async function writeS3Credentials(dir: string, name: string, secret = S3RVER_SECRET, keyId = S3RVER_KEY_ID): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, `[default]\naws_access_key_id = ${keyId}\naws_secret_access_key = ${secret}\n`, { mode: 0o600 });
+  return file;
+}
+
 /** A temp folder with an inventory (one etcd member on loopback, never contacted), keys and credentials. */
 export async function remoteFixture(options: InventoryOptions): Promise<RemoteFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'orchestrate-remote-'));
   const keys = await ageKeygen(dir);
-  const credentialsFile = join(dir, 's3-credentials');
-  await writeFile(
-    credentialsFile,
-    `[default]\naws_access_key_id = ${options.keyId ?? S3RVER_KEY_ID}\naws_secret_access_key = ${options.secret ?? S3RVER_SECRET}\n`,
-    {
-      mode: 0o600,
-    },
-  );
+  const credentialsFile = await writeS3Credentials(dir, 's3-credentials', options.secret, options.keyId);
   const encryption = options.encrypted === false ? '      allow_unencrypted: true\n' : '';
   const inventoryFile = join(dir, 'inventory.yml');
   await writeFile(
