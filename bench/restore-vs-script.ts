@@ -240,9 +240,12 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
         `root@${address}`,
         command,
       ]);
+    // Each run starts with nothing left to write back: the previous run's gigabytes of dirty pages would
+    // otherwise slow whichever copy comes next (the lab hosts share this machine's page cache).
     const tidy = async () => {
       await Promise.all(lab!.hosts.map((h) => ssh(h.address, cleanup)));
       rmSync(join(labDir, '.orchestrate'), { recursive: true, force: true });
+      await timed('sync', []);
     };
 
     const orchestrate: number[] = [];

@@ -21,6 +21,7 @@ export interface SftpLink {
  * work is what larger requests save. Measured on the lab, 2 GiB to 3 members at once: 20.4 s and 17.5 s
  * of CPU at 255 KiB x 8, 26.4 s / 22.6 s at 128 KiB x 16, 22.7 s / 20.6 s with the default; scp 21.7 s.
  * 254 KiB is the largest write ssh2 sends OpenSSH in one request (its own cap); a server allowing less gets it split.
+ * Files of 64 MiB or more usually go through the ssh client instead (openssh-copy.ts).
  */
 const transferOptions = { chunkSize: 254 * 1024, concurrency: 8 } as const;
 

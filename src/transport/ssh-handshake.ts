@@ -27,6 +27,8 @@ export interface OpenedClient {
   client: SshClient;
   /** Set when this connection recorded a new host key. */
   recordedHostKey?: RecordedHostKey;
+  /** The host key that was checked and trusted (raw blob): a second client may be pinned to exactly it. */
+  hostKey?: Buffer;
 }
 
 interface HandshakeState {
@@ -34,6 +36,7 @@ interface HandshakeState {
   errors: Ssh2Error[];
   hostKeyRefusal?: UnreachableError;
   recordedHostKey?: RecordedHostKey;
+  hostKey?: Buffer;
 }
 
 /**
@@ -51,7 +54,12 @@ export function openSshClient(ssh2: Ssh2Module, params: HandshakeParams, onClose
       settled = true;
       clearTimeout(hardDeadline);
       if (error) reject(error);
-      else resolve(state.recordedHostKey ? { client, recordedHostKey: state.recordedHostKey } : { client });
+      else
+        resolve({
+          client,
+          ...(state.recordedHostKey ? { recordedHostKey: state.recordedHostKey } : {}),
+          ...(state.hostKey ? { hostKey: state.hostKey } : {}),
+        });
     };
     const { endpoint, connectTimeoutMs } = params;
     // ssh2 ends every failed attempt with `close`; this is only a backstop should it not.
@@ -104,6 +112,7 @@ function connectConfig(params: HandshakeParams, state: HandshakeState): ConnectC
       verifyHostKey(hostKeys, key).then(
         (recorded) => {
           if (recorded) state.recordedHostKey = recorded;
+          state.hostKey = key;
           verify(true);
         },
         (error: unknown) => {

@@ -1,5 +1,6 @@
 // One persistent ssh2 connection per host: commands run on its long-lived shell (remote-shell.ts) or on a
 // channel of their own; transfers use one sftp session (sftp-session.ts).
+import { stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client as SshClient } from 'ssh2';
@@ -12,6 +13,8 @@ import { abortReason, ChannelLimiter } from './channel-limiter.js';
 import { runCommand, type CommandConnection } from './command-run.js';
 import type { CommandStarter } from './command-sink.js';
 import { ChannelOpenRefusedError, startOnChannel, startOnShell } from './command-start.js';
+import { notifyOnce, writeToStderr } from './host-key-policy.js';
+import { bulkCopyMode, findSsh, opensshCopyMinBytes, opensshPut, opensshRoute, OpensshUnavailableError } from './openssh-copy.js';
 import { killRemote } from './remote-kill.js';
 import { RemoteShell } from './remote-shell.js';
 import { SftpSession } from './sftp-session.js';
@@ -35,6 +38,8 @@ export class SshTransport implements Transport {
   recordedHostKey?: RecordedHostKey;
   /** How the host was reached (after ssh_config and the jump hosts were resolved); set by connect(). */
   target?: SshTarget;
+  /** Files uploaded by each route (see putRaw), counted. */
+  readonly uploadRoutes = { openssh: 0, sftp: 0 };
 
   private readonly outputCapBytes: number;
   private readonly transferTimeoutMs: number;
@@ -49,6 +54,10 @@ export class SshTransport implements Transport {
   private shell?: RemoteShell;
   private shellOpening?: Promise<void>;
   private shellUnavailable = false;
+  /** The host key this connection checked and trusted. */
+  private hostKey?: Buffer;
+  /** The OpenSSH client failed here once: large copies stay on sftp. */
+  private opensshFailed = false;
 
   constructor(
     readonly spec: ConnectionSpec,
@@ -164,6 +173,7 @@ export class SshTransport implements Transport {
       this.markLost(cause);
     });
     if (opened.recordedHostKey) this.recordedHostKey = opened.recordedHostKey;
+    this.hostKey = opened.hostKey;
     this.target = target;
     this.jump = opened.jump;
     this.client = opened.client;
@@ -283,12 +293,40 @@ export class SshTransport implements Transport {
     this.sftp.releaseIfIdle();
   }
 
+  /**
+   * Large files go through an OpenSSH client pinned to this connection's host key and keys (see
+   * openssh-copy.ts), everything else (and anything ssh cannot do) over this connection's sftp.
+   */
+  private async putRaw(source: UploadSource, farPath: string): Promise<void> {
+    const mode = bulkCopyMode();
+    if (mode !== 'sftp' && 'path' in source && this.target && !this.opensshFailed) {
+      const notify = this.options.notify ?? writeToStderr;
+      const size = (await stat(source.path).catch(() => undefined))?.size ?? 0;
+      const agentSocket = this.options.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '';
+      const choice = mode === 'ssh' || size >= opensshCopyMinBytes ? opensshRoute(findSsh(), this.target, this.hostKey, agentSocket) : undefined;
+      if (choice && 'unusable' in choice && mode === 'ssh') notifyOnce(notify, `${this.host}: copying over sftp, not ssh: ${choice.unusable}`);
+      if (choice && 'route' in choice) {
+        try {
+          await opensshPut(choice.route, this.host, source.path, farPath);
+          this.uploadRoutes.openssh += 1;
+          return;
+        } catch (error) {
+          if (!(error instanceof OpensshUnavailableError)) throw error;
+          this.opensshFailed = true;
+          notify(`${this.host}: the ssh client could not copy ${source.path} (${error.message}); copying over sftp instead`);
+        }
+      }
+    }
+    await this.sftp.put(source, farPath);
+    if ('path' in source) this.uploadRoutes.sftp += 1;
+  }
+
   private fileAccess(): ShellFileAccess {
     return {
       host: this.host,
       loginUser: this.loginUser,
       run: (command, sudo) => this.exec(command, { become: sudo, timeoutMs: this.transferTimeoutMs }),
-      putRaw: (source, farPath) => this.sftp.put(source, farPath),
+      putRaw: (source, farPath) => this.putRaw(source, farPath),
       getRaw: (farPath, localPath) => this.sftp.get(farPath, localPath),
     };
   }

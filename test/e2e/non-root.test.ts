@@ -12,8 +12,8 @@ import { damage, keyValues, memberStatuses, putKey, waitHealthy } from '../helpe
 import { readSystemctlLog, sshToLabHost, startLab, stopLab, tempLabDir, type LabInfo } from '../helpers/lab.js';
 
 /** Stays below each test's own timeout, so a hung run fails with its output. */
-function orchestrate(args: string[], timeoutMs: number): Promise<CliResult> {
-  return runCliFromSource(args, { env: { CI: '1' }, timeoutMs });
+function orchestrate(args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<CliResult> {
+  return runCliFromSource(args, { env: { CI: '1', ...env }, timeoutMs });
 }
 
 function tail(result: CliResult): string {
@@ -99,7 +99,7 @@ describe('backup and restore as a non-root SSH user (127.0.114.x)', function () 
     expect(verified.stdout).to.contain(`${snapshot}: ok, sha256 trailer ok`);
   });
 
-  it('restore --yes through sudo: one leader, damage gone, owners kept, old data moved aside', async function () {
+  it('restore --yes through sudo, the snapshot copied by the ssh client: one leader, damage gone, owners kept, old data moved aside', async function () {
     this.timeout(40_000);
     expect(snapshot, 'the backup test ran first').to.be.a('string');
     await damage(lab, '/registry/rogue/non-root');
@@ -109,8 +109,17 @@ describe('backup and restore as a non-root SSH user (127.0.114.x)', function () 
     );
     expect(ownersBefore).to.deep.equal(lab.hosts.map(() => dataOwner));
 
-    const result = await orchestrate(['restore', withBecome, '--snapshot', snapshot, '--known-hosts', lab.knownHostsFile, '--yes', '--json'], 35_000);
+    // The lab's snapshot is small: ORCHESTRATE_BULK_COPY=ssh sends it the way multi-GiB ones go (staged in /tmp as
+    // the login user, installed by sudo); a copy that could not use ssh would say so.
+    const result = await orchestrate(
+      ['restore', withBecome, '--snapshot', snapshot, '--known-hosts', lab.knownHostsFile, '--yes', '--json'],
+      35_000,
+      {
+        ORCHESTRATE_BULK_COPY: 'ssh',
+      },
+    );
     expect(result.code, tail(result)).to.equal(0);
+    expect(result.stderr).not.to.match(/sftp/);
     const line = result.stdout
       .trim()
       .split('\n')
