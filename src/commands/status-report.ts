@@ -1,7 +1,7 @@
 // What `orchestrate status` prints and exits with, from what it gathered: a pure function, so the
 // text, the JSON and the exit code are tested without a cluster. Unhealthy (7) wins over stale (6);
 // both are reported.
-import type { ClusterSurvey } from '../etcd/cluster/observe.js';
+import { shownName, type ClusterSurvey } from '../etcd/cluster/observe.js';
 import type { CatalogRecord } from '../etcd/backup/catalog.js';
 import { judgeCluster, parseMemberErrors, type ClusterVerdict, type MemberState } from '../etcd/cluster/verdict.js';
 import { formatAge, formatBytes, formatTable } from '../etcd/backup/format.js';
@@ -82,7 +82,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   const remote = inputs.remote ? remoteStatus(inputs.remote, now) : undefined;
   const drillStale = inputs.drill?.stale === true;
   const exitCode = unhealthy ? ExitCode.unhealthy : stale || drillStale || remote?.stale ? ExitCode.stale : ExitCode.ok;
-  const leaders = survey.members.filter((m) => m.ok && m.isLeader).map((m) => m.name);
+  const leaders = survey.members.filter((m) => m.ok && m.isLeader).map(shownName);
 
   const json = {
     cluster: inputs.cluster,
@@ -117,6 +117,9 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   lines.push(quorumLine(verdict));
   const rows = memberRows(survey, verdict);
   let text = `${lines.join('\n')}\n${formatTable(['MEMBER', 'ENDPOINT', 'HEALTH', 'ROLE', 'REVISION', 'DB SIZE', 'VERSION', 'ANSWER'], rows)}`;
+  const renamed = survey.members.filter((m) => m.memberName !== undefined);
+  if (renamed.length > 0)
+    text += `member names as the cluster lists them; the inventory's: ${renamed.map((m) => `${shownName(m)} = ${m.name}`).join(', ')}\n`;
   if (good && ageMs !== undefined) {
     text += `newest verified snapshot: ${good.path}\n  taken ${new Date(good.takenAt).toISOString()} (${formatAge(ageMs)} ago), revision ${good.revision ?? '?'}, ${good.keys ?? '?'} keys, ${formatBytes(good.size)}\n`;
   }
@@ -183,7 +186,7 @@ function memberRows(survey: ClusterSurvey, verdict: ClusterVerdict): string[][] 
     const state = verdict.members[i] ?? { name: m.name, state: 'down' as const };
     const alarms = parseMemberErrors(m.alarms).alarms;
     return [
-      m.name,
+      shownName(m),
       m.endpoint,
       `${stateLabels[state.state]}${alarms.length ? `, alarm ${alarms.join(',')}` : ''}`,
       m.ok ? (m.isLearner ? 'learner' : m.isLeader ? 'leader' : 'follower') : '-',

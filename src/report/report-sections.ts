@@ -1,7 +1,7 @@
 // The report's sections as HTML fragments: the restore timeline with its figures and table, the backup
 // history, the drill history, the current status. Pure functions of their inputs; all text is escaped.
 import { basename } from 'node:path';
-import type { ClusterSurvey } from '../etcd/cluster/observe.js';
+import { shownName, type ClusterSurvey } from '../etcd/cluster/observe.js';
 import { formatAge, formatBytes } from '../etcd/backup/format.js';
 import type { DrillRecord } from '../drill/drill-catalog.js';
 import type { BackupHistory } from './backup-history.js';
@@ -200,7 +200,7 @@ export function statusSection(status: { survey: ClusterSurvey; at: number } | { 
     );
   const { survey } = status;
   const rows = survey.members.map((m) => [
-    text(m.name),
+    text(shownName(m)),
     text(m.endpoint),
     el(
       'span',

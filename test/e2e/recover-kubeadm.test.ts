@@ -48,12 +48,12 @@ function failedSteps(stdout: string): string {
     .join('\n');
 }
 
-/** The report's status section lists every member (by its client URL: the names are the inventory's), answering, with one leader. */
+/** The report's status section lists every member by the name its cluster gives it (the node name, not the inventory's default), answering, with one leader. */
 function expectStatusOfEveryMember(html: string, lab: LabInfo): void {
   const status = html.slice(html.indexOf('<section id="status">'));
   expect(html, 'a status section').to.contain('<section id="status">');
   expect(status).not.to.contain('did not answer');
-  for (const h of lab.hosts) expect(status, h.address).to.contain(`>https://${h.address}:2379<`);
+  for (const h of lab.hosts) expect(status, h.address).to.contain(`>https://${h.address}:2379<`).and.to.contain(`>${h.name}<`);
   expect(status.match(/status-text ok">leader</g) ?? [], 'one leader').to.have.length(1);
   expect(status.match(/status-text ok">follower</g) ?? [], 'the followers').to.have.length(lab.hosts.length - 1);
 }

@@ -12,7 +12,10 @@ export interface ObservedMember {
 
 /** One member's answer (or why it did not answer). Ids are hex, as etcdctl prints them. */
 export interface MemberObservation {
+  /** The inventory's name for the member (etcd_name or its default): how orchestrate refers to it. */
   name: string;
+  /** The name the cluster's member list gives it, when that differs from the inventory's (kubeadm's `master-01`). */
+  memberName?: string;
   host: string;
   endpoint: string;
   ok: boolean;
@@ -102,7 +105,7 @@ export async function surveyCluster(
   options: { timeoutMs?: number } = {},
   observe: ObserveCluster = observeCluster,
 ): Promise<ClusterSurvey> {
-  const observations = await observe(members, { timeoutMs: options.timeoutMs ?? 5_000 });
+  const observations = withClusterNames(members, await observe(members, { timeoutMs: options.timeoutMs ?? 5_000, memberList: true }));
   const leader = observations.find((m) => m.ok && m.isLeader === true);
   const first = observations.find((m) => m.ok);
   return {
@@ -110,8 +113,28 @@ export async function surveyCluster(
     candidates: snapshotCandidates(observations),
     ...(first?.clusterId ? { clusterId: first.clusterId } : {}),
     ...(first?.version ? { version: first.version } : {}),
-    ...(leader ? { leader: leader.name } : {}),
+    ...(leader ? { leader: shownName(leader) } : {}),
   };
+}
+
+/** The name to show an operator: the cluster's own when it differs from the inventory's. */
+export function shownName(member: Pick<MemberObservation, 'name' | 'memberName'>): string {
+  return member.memberName ?? member.name;
+}
+
+/**
+ * Each member's name as the cluster lists it: by its member id in a member list, else (it did not answer)
+ * by its peer URL in the list of one that did.
+ */
+function withClusterNames(members: readonly EtcdMember[], observations: MemberObservation[]): MemberObservation[] {
+  const listed = observations.flatMap((o) => (o.ok ? (o.members ?? []) : [])).filter((l) => l.name !== '');
+  return observations.map((o) => {
+    const peerUrl = members.find((m) => m.host === o.host && m.clientUrl === o.endpoint)?.peerUrl;
+    const found =
+      (o.memberId !== undefined ? listed.find((l) => l.id === o.memberId) : undefined) ??
+      (peerUrl !== undefined ? listed.find((l) => l.peerUrls.includes(peerUrl)) : undefined);
+    return found && found.name !== o.name ? { ...o, memberName: found.name } : o;
+  });
 }
 
 /** Members a snapshot can come from, best first: healthy followers (the leader keeps serving writes), then the leader. */

@@ -267,3 +267,16 @@ describe('status report (text, JSON, exit code)', () => {
     });
   });
 });
+
+describe('status report: members the cluster names differently from the inventory', () => {
+  it("shows the cluster's names, the leader by that name, and which inventory name each one is", () => {
+    const base = inputs([true, true, true], hour);
+    const renamed = { ...base.survey, members: base.survey.members.map((m, i) => ({ ...m, memberName: `master-0${i + 1}` })), leader: 'master-01' };
+    const report = statusReport({ ...base, survey: renamed });
+    expect(report.text).to.match(/^cluster prod \(id c0ffee\): 3\/3 members healthy, leader master-01$/m);
+    expect(report.text).to.match(/^master-02 +https:\/\/10\.0\.0\.2:2379 /m);
+    expect(report.text).to.match(
+      /^member names as the cluster lists them; the inventory's: master-01 = etcd1, master-02 = etcd2, master-03 = etcd3$/m,
+    );
+  });
+});
