@@ -134,8 +134,19 @@ export function opensshRoute(ssh: string | undefined, target: SshTarget, hostKey
   };
 }
 
-/** ssh could not do it (connect, authenticate, or the connection broke): another way may still work. */
-export class OpensshUnavailableError extends Error {}
+/**
+ * The copy through ssh failed: `connectionFailed` when ssh itself could not do it (connect, authenticate,
+ * a broken connection, no client), else the far side's command failed (its message). sftp may still work
+ * either way: an ssh that is not OpenSSH's, or a far side it alone cannot handle.
+ */
+export class OpensshCopyError extends Error {
+  constructor(
+    message: string,
+    readonly connectionFailed: boolean,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Runs ssh under a small shell that ends it when orchestrate ends (even by SIGKILL): the shell waits on
@@ -164,8 +175,7 @@ export async function opensshPut(route: OpensshRoute, host: string, sourcePath: 
     const { code, stderr } = await runCopy(route.ssh, args, fd);
     if (code === 0) return;
     const said = stderr.trim() || `ssh exited with ${code}`;
-    if (code === 255) throw new OpensshUnavailableError(said);
-    throw new TaskFailedError(`${host}: cannot write ${farPath}: ${said}`, undefined, 'transfer.failed');
+    throw new OpensshCopyError(code === 255 ? said : `cannot write ${farPath}: ${said}`, code === 255);
   } finally {
     if (fd !== undefined) closeSync(fd);
     await rm(dir, { recursive: true, force: true });
@@ -182,7 +192,7 @@ function runCopy(ssh: string, args: string[], input: number): Promise<{ code: nu
       stderr = (stderr + text).slice(-stderrKeep);
     });
     child.once('error', (error) => {
-      reject(new OpensshUnavailableError(`cannot start ssh: ${error.message}`));
+      reject(new OpensshCopyError(`cannot start ssh: ${error.message}`, true));
     });
     child.once('close', (code, signal) => {
       child.stdio[3]?.destroy();

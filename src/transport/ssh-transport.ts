@@ -14,7 +14,7 @@ import { runCommand, type CommandConnection } from './command-run.js';
 import type { CommandStarter } from './command-sink.js';
 import { ChannelOpenRefusedError, startOnChannel, startOnShell } from './command-start.js';
 import { notifyOnce, writeToStderr } from './host-key-policy.js';
-import { bulkCopyMode, findSsh, opensshCopyMinBytes, opensshPut, opensshRoute, OpensshUnavailableError } from './openssh-copy.js';
+import { bulkCopyMode, findSsh, opensshCopyMinBytes, opensshPut, opensshRoute, OpensshCopyError } from './openssh-copy.js';
 import { killRemote } from './remote-kill.js';
 import { RemoteShell } from './remote-shell.js';
 import { SftpSession } from './sftp-session.js';
@@ -311,8 +311,9 @@ export class SshTransport implements Transport {
           this.uploadRoutes.openssh += 1;
           return;
         } catch (error) {
-          if (!(error instanceof OpensshUnavailableError)) throw error;
-          this.opensshFailed = true;
+          if (!(error instanceof OpensshCopyError)) throw error;
+          // A client that cannot connect here will not later either; a far-side failure is sftp's to confirm.
+          if (error.connectionFailed) this.opensshFailed = true;
           notify(`${this.host}: the ssh client could not copy ${source.path} (${error.message}); copying over sftp instead`);
         }
       }

@@ -8,14 +8,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaskFailedError } from '../../src/errors.js';
-import {
-  findSsh,
-  opensshCopyMinBytes,
-  opensshPut,
-  opensshRoute,
-  OpensshUnavailableError,
-  type OpensshRoute,
-} from '../../src/transport/openssh-copy.js';
+import { findSsh, opensshCopyMinBytes, opensshPut, opensshRoute, OpensshCopyError, type OpensshRoute } from '../../src/transport/openssh-copy.js';
 import { sha256File } from '../../src/transport/sha256.js';
 import { SshTransport } from '../../src/transport/ssh-transport.js';
 import { keygen, startSshd, type SshdFixture } from '../helpers/sshd.js';
@@ -117,21 +110,37 @@ describe('e2e: uploads through the OpenSSH client', function () {
     } catch (error) {
       failure = error;
     }
-    expect(failure).to.be.instanceOf(OpensshUnavailableError);
+    expect(failure).to.be.instanceOf(OpensshCopyError);
+    expect(failure).to.have.property('connectionFailed', true);
     expect((failure as Error).message).to.match(/host key/i);
     expect(existsSync(dest)).to.equal(false);
   });
 
-  it('reports a far-side write failure as a failed transfer naming the far error', async () => {
-    const ssh = await connected();
+  it('a far-side write failure: ssh names the far error, the transfer tries sftp (which says the same) and fails', async () => {
+    const dest = join(work, 'no-such-dir', 'snapshot.db');
+    let direct: unknown;
+    try {
+      await opensshPut(routeFor(await connected()), 'target', big, dest);
+    } catch (error) {
+      direct = error;
+    }
+    expect(direct).to.be.instanceOf(OpensshCopyError);
+    expect(direct).to.have.property('connectionFailed', false);
+    expect((direct as Error).message).to.match(/cannot write .*no-such-dir.*(Directory nonexistent|No such file or directory)/s);
+
+    const notices: string[] = [];
+    const ssh = await connected(notices);
     let failure: unknown;
     try {
-      await ssh.upload({ path: big }, join(work, 'no-such-dir', 'snapshot.db'), { mode: 0o600, sha256: bigSha });
+      await ssh.upload({ path: big }, dest, { mode: 0o600, sha256: bigSha });
     } catch (error) {
       failure = error;
     }
     expect(failure).to.be.instanceOf(TaskFailedError);
-    expect((failure as Error).message).to.match(/cannot write .*no-such-dir.*(Directory nonexistent|No such file or directory)/s);
+    expect((failure as Error).message).to.match(/no-such-dir/);
+    expect(notices).to.have.length(1);
+    expect(notices[0]).to.match(/the ssh client could not copy .*no-such-dir.*; copying over sftp instead$/s);
+    expect(ssh.uploadRoutes).to.deep.equal({ openssh: 0, sftp: 0 });
   });
 
   it('ends the ssh copy when the process that started it is killed with SIGKILL', async () => {
