@@ -31,6 +31,11 @@ export interface RestoreBenchOptions {
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/** RESTORE_BENCH_FLAGS: more `orchestrate restore` flags (e.g. `--no-diff`), split on spaces. */
+function extraRestoreFlags(): string[] {
+  return (process.env.RESTORE_BENCH_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+}
+
 /** Fill the cluster with incompressible values through etcdctl txn (1 MiB per key, under etcd's request limit). */
 export async function fill(lab: LabInfo, megabytes: number, log: (line: string) => void): Promise<void> {
   const files = { caFile: lab.pki.caFile, certFile: lab.pki.clientCertFile, keyFile: lab.pki.clientKeyFile };
@@ -283,7 +288,10 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
       ddMs.push(await ddAll());
 
       await tidy();
-      const o = await timed(program, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json'], { env, peakRss: true });
+      const o = await timed(program, [...cli, 'restore', lab.inventoryFile, '--snapshot', snapshot, '--yes', '--json', ...extraRestoreFlags()], {
+        env,
+        peakRss: true,
+      });
       peakRssKb.push(o.peakRssKb ?? Number.NaN);
       const reportLine = o.stdout
         .trim()

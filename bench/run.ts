@@ -40,6 +40,11 @@ const benches: Record<string, Bench> = {
     onlyByName: true,
     run: async () => (await import('./restore-vs-script.js')).runRestoreBench({ megabytes: 2100, rounds: 1 }),
   },
+  'copy-vs-scp': {
+    summary: 'a ~2 GiB snapshot to 3 members at once, alone: orchestrate (ssh client, sha256 checked) vs scp vs orchestrate over sftp',
+    onlyByName: true,
+    run: async () => (await import('./copy-vs-scp.js')).runCopyBench(),
+  },
   'restore-nodes': {
     summary: 'restore with 0 vs 100 kube_node hosts (and --forks 10): API down, kubelet stop/start in parallel',
     onlyByName: true,

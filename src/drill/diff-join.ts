@@ -17,6 +17,12 @@ export type LivePages = Pick<LiveKeyReader, 'page'>;
 /** Snapshot keys per window: the live side is read one window's key range at a time. Pages inside a
  *  window's range hold twice that: room for a range that grew since the snapshot. */
 const WINDOW = 10_000;
+/**
+ * And at most about this much of the snapshot's values per window: a keys-only range still makes etcd read
+ * every value in it, so a window of 10,000 1 MiB objects would have one member load 10 GiB at once (and
+ * spend its CPU collecting that garbage while the restore copies the snapshot).
+ */
+const WINDOW_BYTES = 64 * 1024 * 1024;
 /** As a range end: every key from the start on. */
 const TO_THE_END = Buffer.from([0]);
 
@@ -28,18 +34,20 @@ interface Window {
 }
 
 /**
- * Cuts the snapshot's key-ordered stream into windows of WINDOW keys; each window's key range runs to the
- * first key of the next, so the ranges cover every key exactly once (the first from the start, the last
- * to the end).
+ * Cuts the snapshot's key-ordered stream into windows of `size` keys or `maxBytes` of keys and values,
+ * whichever comes first (at least one key); each window's key range runs to the first key of the next, so
+ * the ranges cover every key exactly once (the first from the start, the last to the end).
  */
-export function windowsOf(snapshot: Iterator<KeyRecord>, size = WINDOW): () => Window | undefined {
+export function windowsOf(snapshot: Iterator<KeyRecord>, size = WINDOW, maxBytes = WINDOW_BYTES): () => Window | undefined {
   let head = snapshot.next();
   let start: Buffer | undefined = TO_THE_END;
   return () => {
     if (!start) return undefined;
     const records: KeyRecord[] = [];
-    while (!head.done && records.length < size) {
+    let bytes = 0;
+    while (!head.done && records.length < size && (records.length === 0 || bytes < maxBytes)) {
       records.push(head.value);
+      bytes += head.value.key.length + head.value.valueSize;
       head = snapshot.next();
     }
     const window: Window = { records, start, end: head.done ? TO_THE_END : Buffer.from(head.value.key, 'latin1') };
@@ -87,10 +95,10 @@ export async function joinWindows(
   snapshot: Iterable<KeyRecord>,
   reader: LivePages,
   sink: JoinSink,
-  options: { signal?: AbortSignal; window?: number } = {},
+  options: { signal?: AbortSignal; window?: number; windowBytes?: number } = {},
 ): Promise<void> {
   const size = options.window ?? WINDOW;
-  const next = windowsOf(snapshot[Symbol.iterator](), size);
+  const next = windowsOf(snapshot[Symbol.iterator](), size, options.windowBytes ?? WINDOW_BYTES);
   const ask = (window: Window) => reader.page(window.start, window.end, 2 * size);
   let window = next();
   let firstPage = window && ask(window);

@@ -123,6 +123,21 @@ describe('joinWindows: the snapshot against the cluster, one bounded key range a
     expect(cluster.asked.length).to.be.greaterThan(live.length / 150);
   });
 
+  it("cuts windows by the snapshot's value bytes too, so one keys-only range never makes etcd load gigabytes", async () => {
+    const { snapshot, live } = scenario(6, 300);
+    const big = snapshot.map((r, i) => ({ ...r, valueSize: i % 10 === 0 ? 5_000 : 100 }));
+    const cluster = new FakeCluster(live);
+    const sink = new Recorder();
+    await joinWindows(big, cluster, sink, { window: 1000, windowBytes: 2_000 });
+    expect(sink.seen).to.deep.equal(expected(big, live));
+    // Every key fits one window by count; by bytes a window ends at each 5,000-byte value (one in ten keys).
+    const byCount = new FakeCluster(live);
+    await joinWindows(big, byCount, new Recorder(), { window: 1000 });
+    expect(byCount.asked).to.have.length(1);
+    expect(cluster.asked.length).to.be.greaterThan(big.length / 15);
+    expect(Math.max(...cluster.asked.map((a) => a.spanned))).to.be.lessThan(40);
+  });
+
   it('an empty snapshot: every live key is removed; an empty cluster: every snapshot key comes back', async () => {
     const live: LiveKey[] = [{ key: 'a', createRevision: 1, modRevision: 2, version: 1 }];
     const first = new Recorder();
