@@ -1,10 +1,8 @@
 // The etcd binaries a drill runs on the deploy host, found on the PATH: the `etcd` server and a restore
 // tool, etcdutl (3.5+) or etcdctl (3.4; 3.6 dropped `snapshot restore` from it), with the flags each
 // supports. A missing binary is refused naming the Debian package that provides it.
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
 import { RefusedError } from '../errors.js';
+import { findOnPath } from '../util/find-on-path.js';
 import { etcdFreeEnv, runLocalProgram } from './local-program.js';
 
 export interface RestoreTool {
@@ -21,23 +19,6 @@ export interface EtcdTools {
 }
 
 const PROBE_TIMEOUT_MS = 10_000;
-
-/** Every executable named `name` in PATH order. */
-export async function findOnPath(name: string, pathValue: string | undefined): Promise<string[]> {
-  const found: string[] = [];
-  for (const dir of (pathValue ?? '').split(delimiter)) {
-    if (!dir.startsWith('/')) continue; // a relative PATH entry would depend on where orchestrate runs
-    const candidate = join(dir, name);
-    if (
-      await access(candidate, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      found.push(candidate);
-  }
-  return found;
-}
 
 /** `3.5.16` from `etcd Version: 3.5.16`, `etcdutl version: 3.5.16`, `etcdctl version: 3.4.23`. */
 export function parseVersion(output: string): string | undefined {

@@ -6,12 +6,13 @@
 // agent, no ssh_config (-F /dev/null) and no other authentication. When any of that cannot be expressed
 // safely on ssh's command line the copy stays on sftp (see `opensshRoute`).
 import { spawn } from 'node:child_process';
-import { constants, accessSync, existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { TaskFailedError } from '../errors.js';
 import { shellQuote } from '../shell/quote.js';
+import { findOnPath } from '../util/find-on-path.js';
 import { keyTypeOf } from './known-hosts.js';
 import type { SshTarget } from './ssh-target.js';
 
@@ -44,25 +45,12 @@ export function bulkCopyMode(env: NodeJS.ProcessEnv = process.env): BulkCopyMode
   return value === 'ssh' || value === 'sftp' ? value : 'auto';
 }
 
-let sshBinary: string | null | undefined;
+let sshBinary: Promise<string | undefined> | undefined;
 
 /** `ssh` on PATH, looked up once. */
-export function findSsh(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (sshBinary === undefined) {
-    sshBinary = null;
-    for (const dir of (env.PATH ?? '').split(delimiter)) {
-      if (!dir) continue;
-      const candidate = join(dir, 'ssh');
-      try {
-        accessSync(candidate, constants.X_OK);
-        sshBinary = candidate;
-        break;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return sshBinary ?? undefined;
+export function findSsh(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  sshBinary ??= findOnPath('ssh', env.PATH).then((found) => found[0]);
+  return sshBinary;
 }
 
 let aesInHardware: boolean | undefined;

@@ -303,7 +303,8 @@ export class SshTransport implements Transport {
       const notify = this.options.notify ?? writeToStderr;
       const size = (await stat(source.path).catch(() => undefined))?.size ?? 0;
       const agentSocket = this.options.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '';
-      const choice = mode === 'ssh' || size >= opensshCopyMinBytes ? opensshRoute(findSsh(), this.target, this.hostKey, agentSocket) : undefined;
+      const choice =
+        mode === 'ssh' || size >= opensshCopyMinBytes ? opensshRoute(await findSsh(), this.target, this.hostKey, agentSocket) : undefined;
       if (choice && 'unusable' in choice && mode === 'ssh') notifyOnce(notify, `${this.host}: copying over sftp, not ssh: ${choice.unusable}`);
       if (choice && 'route' in choice) {
         try {

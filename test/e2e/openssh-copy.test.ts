@@ -45,10 +45,12 @@ describe('e2e: uploads through the OpenSSH client', function () {
   let knownHosts: string;
   let big: string;
   let bigSha: string;
+  let sshPath: string | undefined;
   const opened: SshTransport[] = [];
 
   before(async function () {
-    if (process.getuid?.() !== 0 || !findSsh()) this.skip();
+    sshPath = await findSsh();
+    if (process.getuid?.() !== 0 || !sshPath) this.skip();
     sshd = await startSshd();
     work = mkdtempSync(join(tmpdir(), 'orchestrate-openssh-'));
     knownHosts = join(work, 'known_hosts');
@@ -175,7 +177,7 @@ describe('e2e: uploads through the OpenSSH client', function () {
   /** The route a connected transport would take, pinned to `hostKey`. */
   function routeFor(ssh: SshTransport, hostKey: Buffer = sshd.hostPublicKey): OpensshRoute {
     if (!ssh.target) throw new Error('not connected');
-    const choice = opensshRoute(findSsh(), ssh.target, hostKey, '');
+    const choice = opensshRoute(sshPath, ssh.target, hostKey, '');
     if (!('route' in choice)) throw new Error(choice.unusable);
     return choice.route;
   }
