@@ -18,8 +18,8 @@ export interface ShellFileAccess {
   readonly loginUser: string;
   /** Run a command, through sudo when `sudo` is true. Throws UnreachableError when the host is gone. */
   run(command: string, sudo: boolean): Promise<ExecResult>;
-  /** Copy bytes to a new far-side file owned by the login user, mode 0600. */
-  putRaw(source: UploadSource, farPath: string): Promise<void>;
+  /** Copy bytes (`bytes` of them, as already found) to a new far-side file owned by the login user, mode 0600. */
+  putRaw(source: UploadSource, farPath: string, bytes: number): Promise<void>;
   /** Copy a far-side file the login user can read to a new local file, mode 0600. */
   getRaw(farPath: string, localPath: string): Promise<void>;
 }
@@ -56,7 +56,7 @@ export async function uploadThroughShell(
     `mv -f -- ${quotedTmp} ${quotedDest}`,
   ].join('\n');
   try {
-    await access.putRaw(source, stage);
+    await access.putRaw(source, stage, bytes);
     const result = await access.run(script, options.sudo);
     if (result.exitCode === checksumMismatchStatus) {
       throw new TaskFailedError(

@@ -1,6 +1,5 @@
 // One persistent ssh2 connection per host: commands run on its long-lived shell (remote-shell.ts) or on a
 // channel of their own; transfers use one sftp session (sftp-session.ts).
-import { stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client as SshClient } from 'ssh2';
@@ -297,14 +296,13 @@ export class SshTransport implements Transport {
    * Large files go through an OpenSSH client pinned to this connection's host key and keys (see
    * openssh-copy.ts), everything else (and anything ssh cannot do) over this connection's sftp.
    */
-  private async putRaw(source: UploadSource, farPath: string): Promise<void> {
+  private async putRaw(source: UploadSource, farPath: string, bytes: number): Promise<void> {
     const mode = bulkCopyMode();
     if (mode !== 'sftp' && 'path' in source && this.target && !this.opensshFailed) {
       const notify = this.options.notify ?? writeToStderr;
-      const size = (await stat(source.path).catch(() => undefined))?.size ?? 0;
       const agentSocket = this.options.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '';
       const choice =
-        mode === 'ssh' || size >= opensshCopyMinBytes ? opensshRoute(await findSsh(), this.target, this.hostKey, agentSocket) : undefined;
+        mode === 'ssh' || bytes >= opensshCopyMinBytes ? opensshRoute(await findSsh(), this.target, this.hostKey, agentSocket) : undefined;
       if (choice && 'unusable' in choice && mode === 'ssh') notifyOnce(notify, `${this.host}: copying over sftp, not ssh: ${choice.unusable}`);
       if (choice && 'route' in choice) {
         try {
@@ -328,7 +326,7 @@ export class SshTransport implements Transport {
       host: this.host,
       loginUser: this.loginUser,
       run: (command, sudo) => this.exec(command, { become: sudo, timeoutMs: this.transferTimeoutMs }),
-      putRaw: (source, farPath) => this.putRaw(source, farPath),
+      putRaw: (source, farPath, bytes) => this.putRaw(source, farPath, bytes),
       getRaw: (farPath, localPath) => this.sftp.get(farPath, localPath),
     };
   }
