@@ -1,18 +1,10 @@
 import { expect } from 'chai';
 import type { EtcdMember } from '../../../../src/config/types.js';
+import { etcdMember } from '../member-fixture.js';
 import type { MemberObservation } from '../../../../src/etcd/cluster/observe.js';
 import { judgeCluster, type ClusterNeed } from '../../../../src/etcd/cluster/verdict.js';
 
-const members: EtcdMember[] = [1, 2, 3].map((i) => ({
-  host: `127.0.105.${i}`,
-  name: `etcd${i}`,
-  address: `127.0.105.${i}`,
-  peerUrl: `https://127.0.105.${i}:2380`,
-  clientUrl: `https://127.0.105.${i}:2379`,
-  dataDir: '/var/lib/etcd',
-  token: 't',
-  service: 'etcd',
-}));
+const members: EtcdMember[] = [1, 2, 3].map((i) => etcdMember(i, { token: 't' }, '127.0.105'));
 const ids = ['a1', 'b2', 'c3'];
 const fullList = members.map((m, i) => ({ id: ids[i]!, name: m.name, peerUrls: [m.peerUrl] }));
 

@@ -3,20 +3,10 @@
 // referring to it by the inventory's name.
 import { expect } from 'chai';
 import type { EtcdMember } from '../../../../src/config/types.js';
+import { etcdMember } from '../member-fixture.js';
 import { shownName, surveyCluster, type MemberObservation, type ObserveCluster } from '../../../../src/etcd/cluster/observe.js';
 
-function member(i: number): EtcdMember {
-  return {
-    host: `master-0${i}`,
-    name: `etcd-master-0${i}`,
-    address: `10.0.0.${i}`,
-    peerUrl: `https://10.0.0.${i}:2380`,
-    clientUrl: `https://10.0.0.${i}:2379`,
-    dataDir: '/var/lib/etcd',
-    token: 'etcd-cluster-0',
-    service: 'etcd',
-  };
-}
+const member = (i: number): EtcdMember => etcdMember(i, { host: `master-0${i}`, name: `etcd-master-0${i}` });
 
 const members = [member(1), member(2), member(3)];
 const listed = members.map((m, i) => ({ id: `a${i + 1}`, name: m.host, peerUrls: [m.peerUrl] }));

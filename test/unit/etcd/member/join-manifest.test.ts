@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { EtcdMember } from '../../../../src/config/types.js';
+import { etcdMember } from '../member-fixture.js';
 import { joinManifest, restoreManifestCommand, writeJoinManifestCommand } from '../../../../src/etcd/member/join-manifest.js';
 import { configFromManifest, parseFirstRead } from '../../../../src/etcd/members/read-config.js';
 import { readEtcdPod } from '../../../../src/etcd/members/static-pod.js';
@@ -37,16 +38,7 @@ const manifest = [
 
 const config = configFromManifest('10.0.0.2', parseFirstRead(`==m pod etcd\n==m file /etc/kubernetes/manifests/etcd.yaml\n${manifest}\n`, '==m'));
 
-const members: EtcdMember[] = [1, 2, 3].map((i) => ({
-  host: `10.0.0.${i}`,
-  name: `cp-${i}`,
-  address: `10.0.0.${i}`,
-  peerUrl: `https://10.0.0.${i}:2380`,
-  clientUrl: `https://10.0.0.${i}:2379`,
-  dataDir: '/var/lib/etcd',
-  token: 't',
-  service: 'etcd',
-}));
+const members: EtcdMember[] = [1, 2, 3].map((i) => etcdMember(i, { name: `cp-${i}`, token: 't' }));
 
 describe('joinManifest', () => {
   it('the original with the join flags in the etcd command (old ones removed, args folded in), volumes kept, a comment naming the run', () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { EtcdMember } from '../../../../src/config/types.js';
+import { etcdMember } from '../member-fixture.js';
 import type { MemberObservation } from '../../../../src/etcd/cluster/observe.js';
 import { checkReplace, ensureDataDirCommand, joinDropIn, replaceStage, setAsideCommand } from '../../../../src/etcd/member/replace.js';
 import { configFromUnit, type MemberConfig } from '../../../../src/etcd/members/read-config.js';
@@ -17,16 +18,7 @@ import { quoteUnitWord, withFlags } from '../../../../src/etcd/member/replace.js
 const sh = promisify(execFile);
 
 function members(n: number): EtcdMember[] {
-  return Array.from({ length: n }, (_, i) => ({
-    host: `10.0.0.${i + 1}`,
-    name: `etcd${i + 1}`,
-    address: `10.0.0.${i + 1}`,
-    peerUrl: `https://10.0.0.${i + 1}:2380`,
-    clientUrl: `https://10.0.0.${i + 1}:2379`,
-    dataDir: '/var/lib/etcd',
-    token: 't',
-    service: 'etcd',
-  }));
+  return Array.from({ length: n }, (_, i) => etcdMember(i + 1, { token: 't' }));
 }
 
 function observed(list: EtcdMember[], healthy: number[]): MemberObservation[] {

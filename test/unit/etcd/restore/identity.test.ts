@@ -1,22 +1,11 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import type { EtcdMember } from '../../../../src/config/types.js';
+import { etcdMember } from '../member-fixture.js';
 import { checkIdentities, initialClusterFlag, restoreArgv, restoreCommandLine } from '../../../../src/etcd/restore/identity.js';
 import { newRunId, restorePaths } from '../../../../src/etcd/restore/paths.js';
 
-function member(i: number, overrides: Partial<EtcdMember> = {}): EtcdMember {
-  return {
-    host: `10.0.0.${i}`,
-    name: `etcd${i}`,
-    address: `10.0.0.${i}`,
-    peerUrl: `https://10.0.0.${i}:2380`,
-    clientUrl: `https://10.0.0.${i}:2379`,
-    dataDir: '/var/lib/etcd',
-    token: 'etcd-cluster-0',
-    service: 'etcd',
-    ...overrides,
-  };
-}
+const member = (i: number, overrides: Partial<EtcdMember> = {}): EtcdMember => etcdMember(i, overrides);
 const cluster = (n: number): EtcdMember[] => Array.from({ length: n }, (_, i) => member(i + 1));
 
 /** Parses a command line with a real sh, so the test sees the words etcdctl would see. */
