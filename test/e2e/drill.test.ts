@@ -5,7 +5,6 @@
 // the lab loaded in chromium. Needs root (the lab). The CLI runs as a child process from source.
 import { expect } from 'chai';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isAlive } from '../../src/drill/workspace.js';
@@ -13,6 +12,7 @@ import { hostSystemctl } from '../../src/lab/index.js';
 import { runCliFromSource, type CliResult } from '../helpers/cli.js';
 import { waitHealthy } from '../helpers/lab-data.js';
 import { startLab, stopLab, tempLabDir, type LabInfo } from '../helpers/lab.js';
+import { processesMentioning } from '../helpers/processes.js';
 import { pngSize, visitInChromium } from './report-browser.js';
 
 interface DrillJson {
@@ -57,19 +57,6 @@ function orchestrate(
 
 function parse(result: CliResult): DrillJson {
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as DrillJson;
-}
-
-/** Pids of processes whose command line mentions `text` (an etcd member names its data dir). */
-function processesMentioning(text: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid)) {
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) pids.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
 }
 
 describe('drill: a snapshot restored into a throwaway cluster on this host (lab 127.0.140.x)', function () {

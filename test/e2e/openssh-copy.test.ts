@@ -11,32 +11,11 @@ import { TaskFailedError } from '../../src/errors.js';
 import { findSsh, opensshCopyMinBytes, opensshPut, opensshRoute, OpensshCopyError, type OpensshRoute } from '../../src/transport/openssh-copy.js';
 import { sha256File } from '../../src/transport/sha256.js';
 import { SshTransport } from '../../src/transport/ssh-transport.js';
+import { waitFor } from '../helpers/lab.js';
+import { processesMentioning } from '../helpers/processes.js';
 import { keygen, startSshd, type SshdFixture } from '../helpers/sshd.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
-
-/** Processes whose command line contains `marker` (this test's unique far path). */
-function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(join('/proc', entry, 'cmdline'), 'latin1').includes(marker)) found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return check();
-}
 
 describe('e2e: uploads through the OpenSSH client', function () {
   this.timeout(60_000);
@@ -163,11 +142,12 @@ describe('e2e: uploads through the OpenSSH client', function () {
     );
     const child = spawn(process.execPath, ['--import=tsx', script], { cwd: repoRoot, stdio: 'ignore' });
     try {
-      expect(await until(() => processesWith(marker).length >= 2, 20_000), 'the copy started').to.equal(true);
+      expect(await waitFor(() => Promise.resolve(processesMentioning(marker).length >= 2), 20_000), 'the copy started').to.equal(true);
       child.kill('SIGKILL');
-      expect(await until(() => processesWith(marker).length === 0, 10_000), `copy processes left: ${processesWith(marker).join(', ')}`).to.equal(
-        true,
-      );
+      expect(
+        await waitFor(() => Promise.resolve(processesMentioning(marker).length === 0), 10_000),
+        `copy processes left: ${processesMentioning(marker).join(', ')}`,
+      ).to.equal(true);
     } finally {
       child.kill('SIGKILL');
       closeSync(holder);
