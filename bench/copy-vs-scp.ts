@@ -12,7 +12,7 @@ import { labDown, labUp, type LabInfo } from '../src/lab/index.js';
 import { sha256File } from '../src/transport/sha256.js';
 import { SshTransport } from '../src/transport/ssh-transport.js';
 import { median, seconds, timed, type BenchRow } from './measure.js';
-import { fill } from './restore-vs-script.js';
+import { fill, labSshOptions } from './restore-vs-script.js';
 
 const envNumber = (name: string, fallback: number): number => {
   const value = Number(process.env[name]);
@@ -64,7 +64,7 @@ export async function runCopyBench(log: (line: string) => void = (line) => proce
     if (saved.code !== 0) throw new Error(`snapshot save failed: ${saved.stderr}`);
     const sha256 = await sha256File(snapshot);
     const size = Number(execFileSync('stat', ['-c', '%s', snapshot], { encoding: 'utf8' }).trim());
-    const ssh = ['-i', lab.keyFile, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${lab.knownHostsFile}`, '-o', 'LogLevel=ERROR'];
+    const ssh = labSshOptions(lab);
     const tidy = async (): Promise<void> => {
       await Promise.all(lab!.hosts.map((h) => timed('ssh', [...ssh, `root@${h.address}`, 'rm -f /var/lib/etcd.copy-bench.db*'])));
       execFileSync('sync');

@@ -31,6 +31,11 @@ export interface RestoreBenchOptions {
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/** ssh/scp options for a lab host as root: the lab's key and known hosts, no prompts. */
+export function labSshOptions(lab: LabInfo): string[] {
+  return ['-i', lab.keyFile, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${lab.knownHostsFile}`, '-o', 'LogLevel=ERROR'];
+}
+
 /** RESTORE_BENCH_FLAGS: more `orchestrate restore` flags (e.g. `--no-diff`), split on spaces. */
 function extraRestoreFlags(): string[] {
   return (process.env.RESTORE_BENCH_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
@@ -232,19 +237,7 @@ export async function runRestoreBench(options: RestoreBenchOptions = {}): Promis
     const scriptFile = join(work, 'bare-restore.sh');
     writeFileSync(scriptFile, (topology === 'kubeadm' ? bareKubeadmScript : bareScript)(lab, snapshot, work), { mode: 0o700 });
     const cleanup = `rm -rf /var/lib/etcd.before-restore-* /var/lib/etcd.script-old /var/lib/etcd.script.db /etc/kubernetes/script-aside /etc/kubernetes/orchestrate-aside-*`;
-    const ssh = (address: string, command: string) =>
-      timed('ssh', [
-        '-i',
-        lab!.keyFile,
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        `UserKnownHostsFile=${lab!.knownHostsFile}`,
-        '-o',
-        'LogLevel=ERROR',
-        `root@${address}`,
-        command,
-      ]);
+    const ssh = (address: string, command: string) => timed('ssh', [...labSshOptions(lab!), `root@${address}`, command]);
     // Each run starts with nothing left to write back: the previous run's gigabytes of dirty pages would
     // otherwise slow whichever copy comes next (the lab hosts share this machine's page cache).
     const tidy = async () => {
