@@ -1,6 +1,7 @@
 // `ansible_ssh_common_args` and `ansible_ssh_extra_args` are ssh command-line words. orchestrate has no
 // ssh process to hand them to, so it reads only the jump host options (`-J HOST`, `-o ProxyJump=HOST`)
-// and refuses those that would change where or as whom it connects; everything else is ignored.
+// and refuses those that would change where or as whom it connects, with which keys, or which host key
+// it trusts; everything else is ignored.
 
 export interface SshArgsReading {
   /** The first ProxyJump given (ssh keeps the first), in ProxyJump syntax. */
@@ -19,6 +20,13 @@ const refusedKeywords: Record<string, string> = {
   hostname: 'set ansible_host instead',
   port: 'set ansible_port instead',
   user: 'set ansible_user instead',
+  identityfile: 'set ansible_ssh_private_key_file instead',
+  identityagent: 'orchestrate uses the agent of SSH_AUTH_SOCK; set that variable instead',
+  certificatefile: 'orchestrate cannot present SSH certificates; use a key the server accepts without one',
+  pkcs11provider: 'load the token keys into ssh-agent (ssh-add -s PROVIDER) instead',
+  smartcarddevice: 'load the card keys into ssh-agent (ssh-add -s PROVIDER) instead',
+  hostkeyalias: 'orchestrate looks host keys up under the host name and port; record the key under those instead',
+  canonicalizehostname: 'set ansible_host to the full name instead',
 };
 
 const refusedFlags: Record<string, string> = {
@@ -26,6 +34,8 @@ const refusedFlags: Record<string, string> = {
   W: 'remove it; orchestrate opens its own connections',
   p: 'set ansible_port instead',
   l: 'set ansible_user instead',
+  i: 'set ansible_ssh_private_key_file instead',
+  I: 'load the token keys into ssh-agent (ssh-add -s PROVIDER) instead',
 };
 
 /**

@@ -31,6 +31,15 @@ export function resolveJumpChain(config: SshConfig, target: ResolvedSsh, local: 
   }
   const last = parsed.hops.at(-1);
   if (!last) return [];
+  // ssh_config's ProxyJump is passed through a shell by ssh 9.2, which would remove quotes: refuse them here.
+  const odd = parsed.hops.find((hop) => hop.host.startsWith('-') || /[\s'`"$\\;&<>|(){}]/.test(`${hop.host}${hop.user ?? ''}`));
+  if (odd) {
+    throw chainProblem(
+      target,
+      `ProxyJump ${jump.value} of ${target.hostArg} names the jump host ${JSON.stringify(odd.host)}, with quotes, shell characters or a leading "-"`,
+      'write the jump hosts plainly: ProxyJump [user@]host[:port][,...]',
+    );
+  }
   const before = parsed.hops.slice(0, -1);
   const hop = resolveSshOptions(
     config,

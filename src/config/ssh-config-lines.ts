@@ -14,26 +14,20 @@ export interface SplitLine {
 
 export type LineResult = { kind: 'blank' } | { kind: 'line'; line: SplitLine } | { kind: 'error'; message: string; col: number };
 
-const space = /[ \t\r\n\f]/;
+/** Leading white space, the keyword (up to white space or `=`), white space, at most one `=`, white space. */
+const linePattern = /^([ \t\r\n\f]*)([^ \t\r\n\f=]*)[ \t\r\n\f]*(?:=[ \t\r\n\f]*)?/;
 
 /** Splits the keyword off a line (strdelim): white space or one `=` ends it. */
 export function splitConfigLine(text: string): LineResult {
   const trimmed = text.replace(/[ \t\r\n\f]+$/, '');
-  let i = 0;
-  while (i < trimmed.length && space.test(trimmed.charAt(i))) i += 1;
-  if (i >= trimmed.length || trimmed[i] === '#') return { kind: 'blank' };
-  const col = i + 1;
-  let end = i;
-  while (end < trimmed.length && !space.test(trimmed.charAt(end)) && trimmed[end] !== '=') end += 1;
-  const keyword = trimmed.slice(i, end).toLowerCase();
-  let j = end;
-  while (j < trimmed.length && space.test(trimmed.charAt(j))) j += 1;
-  if (trimmed[j] === '=') {
-    j += 1;
-    while (j < trimmed.length && space.test(trimmed.charAt(j))) j += 1;
-  }
-  if (j >= trimmed.length) return { kind: 'error', message: `no value after ${trimmed.slice(i, end)}`, col };
-  return { kind: 'line', line: { keyword, col, rest: trimmed.slice(j), restCol: j + 1 } };
+  const match = linePattern.exec(trimmed);
+  const lead = match?.[1] ?? '';
+  const word = match?.[2] ?? '';
+  if (word === '' || word.startsWith('#')) return { kind: 'blank' };
+  const col = lead.length + 1;
+  const j = match?.[0].length ?? trimmed.length;
+  if (j >= trimmed.length) return { kind: 'error', message: `no value after ${word}`, col };
+  return { kind: 'line', line: { keyword: word.toLowerCase(), col, rest: trimmed.slice(j), restCol: j + 1 } };
 }
 
 /**
@@ -42,6 +36,12 @@ export function splitConfigLine(text: string): LineResult {
  * Undefined when a quote is not closed.
  */
 export function splitArguments(rest: string): string[] | undefined {
+  // Most lines have no quotes or backslashes: plain words, up to a word starting with `#`.
+  if (!/["'\\]/.test(rest)) {
+    const words = rest.split(/[ \t]+/).filter((word) => word !== '');
+    const comment = words.findIndex((word) => word.startsWith('#'));
+    return comment < 0 ? words : words.slice(0, comment);
+  }
   const args: string[] = [];
   let i = 0;
   while (i < rest.length) {

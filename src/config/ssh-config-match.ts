@@ -1,7 +1,21 @@
 // `Match` lines: which criteria orchestrate evaluates as OpenSSH does (all, host, originalhost, user,
-// localuser, final, canonical), and `exec`, which it never runs (refused when a host reaches it).
+// localuser, final, canonical, tagged), and those it cannot decide (exec, which it never runs, and the
+// newer localnetwork, version, sessiontype, command): refused when a host reaches them.
 
-export type MatchAttribute = 'all' | 'host' | 'originalhost' | 'user' | 'localuser' | 'final' | 'canonical' | 'exec';
+export type MatchAttribute =
+  | 'all'
+  | 'host'
+  | 'originalhost'
+  | 'user'
+  | 'localuser'
+  | 'final'
+  | 'canonical'
+  | 'tagged'
+  | 'exec'
+  | 'localnetwork'
+  | 'version'
+  | 'sessiontype'
+  | 'command';
 
 export interface MatchCriterion {
   attribute: MatchAttribute;
@@ -10,7 +24,20 @@ export interface MatchCriterion {
   arg?: string;
 }
 
-const withArgument = new Set<MatchAttribute>(['host', 'originalhost', 'user', 'localuser', 'exec']);
+const withArgument = new Set<MatchAttribute>([
+  'host',
+  'originalhost',
+  'user',
+  'localuser',
+  'tagged',
+  'exec',
+  'localnetwork',
+  'version',
+  'sessiontype',
+  'command',
+]);
+/** These may be matched against an empty string (`Match tagged ""`). */
+const emptyAllowed = new Set<MatchAttribute>(['tagged', 'command']);
 const known = new Set<string>(['all', 'final', 'canonical', ...withArgument]);
 
 /** strdelim: words split at white space or one `=`; "double quotes" group. */
@@ -47,8 +74,9 @@ export function parseMatchLine(rest: string): MatchCriterion[] | string {
     if (!known.has(name)) return `unsupported criterion "${token}"`;
     const attribute = name as MatchAttribute;
     if (attribute === 'all') {
+      // As readconf.c: `all` may follow one criterion (`Match canonical all`), and must end the line.
       const next = tokens[i + 1];
-      if (criteria.length > 0 || (next !== undefined && !next.startsWith('#'))) return '"all" cannot be combined with other criteria';
+      if (criteria.length > 1 || (next !== undefined && next !== '' && !next.startsWith('#'))) return '"all" cannot be combined with other criteria';
       criteria.push({ attribute, negate });
       break;
     }
@@ -57,7 +85,7 @@ export function parseMatchLine(rest: string): MatchCriterion[] | string {
       continue;
     }
     const arg = tokens[i + 1];
-    if (arg === undefined || arg === '' || arg.startsWith('#')) return `"${token}" needs an argument`;
+    if (arg === undefined || (arg === '' && !emptyAllowed.has(attribute)) || arg.startsWith('#')) return `"${token}" needs an argument`;
     criteria.push({ attribute, negate, arg });
     i += 1;
   }

@@ -3,9 +3,10 @@
 // (as Ansible passes it to ssh on the command line) comes before everything. Matches `ssh -G HOST`.
 import type { SourceLocation } from '../errors.js';
 import { ConfigError } from '../errors.js';
-import type { SshConfig, SshConfigFile } from './ssh-config.js';
+import type { SshConfig, SshConfigEntry, SshConfigFile } from './ssh-config.js';
 import type { MatchCriterion } from './ssh-config-match.js';
 import type { SshOption, StrictHostKeyChecking } from './ssh-config-options.js';
+import { checkCanonicalization, checkResolved, refusal, unknownKeywordProblem } from './ssh-config-refusals.js';
 import { matchPattern, matchPatternList } from './ssh-patterns.js';
 import { expandTilde, expandTokens, TokenError, type TokenValues } from './ssh-tokens.js';
 
@@ -25,6 +26,8 @@ export interface SshLocal {
   uid: number;
   /** This machine's host name (%l). */
   hostname: string;
+  /** Environment for `${VAR}` and SSH_AUTH_SOCK; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Sourced<T> {
@@ -53,12 +56,14 @@ export interface ResolvedSsh {
   userKnownHostsFiles: string[];
   /** True when ssh_config set UserKnownHostsFile (else the files are ssh's defaults). */
   userKnownHostsFilesSet: boolean;
+  /** GlobalKnownHostsFile as written (ssh expands nothing in it); default /etc/ssh/ssh_known_hosts{,2}; empty for `none`. Not read by the transport yet. */
+  globalKnownHostsFiles: string[];
   strictHostKeyChecking: Sourced<StrictHostKeyChecking>;
 }
 
-type SingleKey = Exclude<SshOption['key'], 'identityfile'>;
+export type SingleKey = Exclude<SshOption['key'], 'identityfile'>;
 
-interface Options {
+export interface Options {
   single: Map<SingleKey, Sourced<SshOption['value']>>;
   identityFiles: Sourced<string>[];
 }
@@ -72,10 +77,8 @@ interface Pass {
   /** Host name for Host lines and Match host in the final pass. */
   finalHost?: string;
   wantsFinal: boolean;
-}
-
-function refusal(loc: SourceLocation, message: string, hint: string): ConfigError {
-  return new ConfigError([{ severity: 'error', code: 'ssh-config.refused', message, hint, loc }]);
+  /** Unknown keywords IgnoreUnknown did not cover, reported together after the pass. */
+  unknown: Extract<SshConfigEntry, { kind: 'unknown' }>[];
 }
 
 function setOption(options: Options, option: SshOption, loc?: SourceLocation): void {
@@ -84,6 +87,8 @@ function setOption(options: Options, option: SshOption, loc?: SourceLocation): v
     if (!options.identityFiles.some((entry) => entry.value === option.value)) options.identityFiles.push({ ...sourced, value: option.value });
     return;
   }
+  // CertificateFile adds up in ssh; only one that is not `none` matters here (it is refused).
+  if (option.key === 'certificatefile' && (option.value.toLowerCase() === 'none' || options.single.has('certificatefile'))) return;
   // ProxyCommand is ignored once ProxyJump is set; ProxyJump once either is (OpenSSH: the first wins).
   if (option.key === 'proxycommand' && options.single.has('proxyjump')) return;
   if (option.key === 'proxyjump' && options.single.has('proxycommand')) return;
@@ -107,12 +112,20 @@ function text(options: Options, key: SingleKey): string | undefined {
 /** The host name so far, as Match host sees it: HostName with %h expanded, else the host as given. */
 function currentHost(pass: Pass): string {
   if (pass.final && pass.finalHost !== undefined) return pass.finalHost;
-  const hostname = text(pass.options, 'hostname');
-  return hostname === undefined ? pass.hostArg : expandHostName(hostname, pass.hostArg);
+  const hostname = pass.options.single.get('hostname');
+  if (typeof hostname?.value !== 'string') return pass.hostArg;
+  const expanded = expandHostName(hostname.value, pass.hostArg);
+  if (expanded !== undefined) return expanded;
+  throw refusal(
+    hostname.loc,
+    `HostName "${hostname.value}" has a % token other than %h or %% (ssh refuses it)`,
+    'HostName expands only %h (the host as given) and %%',
+  );
 }
 
-/** HostName accepts only %h (and %%), as in ssh.c. */
-function expandHostName(hostname: string, hostArg: string): string {
+/** HostName accepts only %h and %%, as in ssh.c; undefined for any other token. */
+function expandHostName(hostname: string, hostArg: string): string | undefined {
+  if (/%([^%h]|$)/.test(hostname.replace(/%[%h]/g, ''))) return undefined;
   return hostname.replace(/%([%h])/g, (_all, key: string) => (key === '%' ? '%' : hostArg));
 }
 
@@ -132,6 +145,21 @@ function evaluateCriterion(criterion: MatchCriterion, pass: Pass, loc: SourceLoc
       return matchPatternList(text(pass.options, 'user') ?? pass.local.user, criterion.arg ?? '', false) === 1;
     case 'localuser':
       return matchPatternList(pass.local.user, criterion.arg ?? '', false) === 1;
+    case 'tagged': {
+      // An unset Tag matches only an empty pattern (readconf.c).
+      const tag = text(pass.options, 'tag') ?? '';
+      return tag === '' ? criterion.arg === '' : matchPatternList(tag, criterion.arg ?? '', false) === 1;
+    }
+    case 'localnetwork':
+    case 'version':
+    case 'sessiontype':
+    case 'command':
+      if (!resultSoFar) return false;
+      throw refusal(
+        loc,
+        `Match ${criterion.attribute} decides whether this block applies to ${pass.hostArg}, and orchestrate cannot evaluate it`,
+        'use Match host/originalhost/user, or a Host block, for the hosts orchestrate reaches',
+      );
     case 'exec':
       // ssh would run the command here (only when the criteria before it matched).
       if (!resultSoFar) return false;
@@ -147,7 +175,7 @@ function evaluateMatch(criteria: MatchCriterion[], pass: Pass, loc: SourceLocati
   let result = true;
   for (const criterion of criteria) {
     const matched = evaluateCriterion(criterion, pass, loc, result);
-    if (criterion.attribute === 'exec' && !result) continue;
+    if (!result) continue; // already false; ssh does not run exec then
     if (matched === criterion.negate) result = false;
   }
   return result;
@@ -187,6 +215,12 @@ function walkFile(file: SshConfigFile, pass: Pass, state: { active: boolean }, n
       case 'option':
         if (state.active) setOption(pass.options, entry.option, entry.loc);
         break;
+      case 'unknown': {
+        // ssh checks every line, applying or not, against IgnoreUnknown as set so far.
+        const ignored = text(pass.options, 'ignoreunknown');
+        if (ignored === undefined || matchPatternList(entry.keyword, ignored, true) !== 1) pass.unknown.push(entry);
+        break;
+      }
     }
   }
 }
@@ -201,22 +235,22 @@ function runPass(pass: Pass): void {
  */
 export function resolveSshOptions(config: SshConfig, hostArg: string, commandLine: SshCommandLine, local: SshLocal): ResolvedSsh {
   const options = commandLineOptions(commandLine);
-  const pass: Pass = { config, hostArg, local, options, final: false, wantsFinal: false };
+  const pass: Pass = { config, hostArg, local, options, final: false, wantsFinal: false, unknown: [] };
   runPass(pass);
+  throwUnknown(pass);
   const hostname = currentHost(pass).toLowerCase();
-  if (pass.wantsFinal) runPass({ ...pass, final: true, finalHost: hostname });
-  refuseProxyCommand(options, hostArg);
+  // CanonicalizeHostname re-reads the configuration, as Match final does (ssh.c).
+  if (checkCanonicalization(options, hostArg, hostname)) pass.wantsFinal = true;
+  if (pass.wantsFinal) {
+    runPass({ ...pass, final: true, finalHost: hostname });
+    throwUnknown(pass);
+  }
+  checkResolved(options, hostArg, hostname, local);
   return settle(options, hostArg, hostname, local);
 }
 
-function refuseProxyCommand(options: Options, hostArg: string): void {
-  const command = options.single.get('proxycommand');
-  if (!command?.loc || typeof command.value !== 'string' || command.value.toLowerCase() === 'none') return;
-  throw refusal(
-    command.loc,
-    `ProxyCommand "${command.value}" applies to ${hostArg}; orchestrate does not run proxy commands`,
-    'use ProxyJump (orchestrate connects through jump hosts itself, one connection per jump host), or set ssh_jump_hosts in the inventory',
-  );
+function throwUnknown(pass: Pass): void {
+  if (pass.unknown.length > 0) throw new ConfigError(pass.unknown.map((entry) => unknownKeywordProblem(entry.written, entry.loc)));
 }
 
 function numberOption(options: Options, key: SingleKey): number | undefined {
@@ -251,6 +285,7 @@ function settle(options: Options, hostArg: string, hostname: string, local: SshL
     serverAliveCountMax: numberOption(options, 'serveralivecountmax') ?? 3,
     userKnownHostsFiles: knownHostsFiles(knownHosts, tokens),
     userKnownHostsFilesSet: knownHosts !== undefined,
+    globalKnownHostsFiles: globalKnownHostsFiles(options.single.get('globalknownhostsfile') as Sourced<string[]> | undefined),
     strictHostKeyChecking: strict ?? { value: 'ask' },
   };
   const connectTimeout = numberOption(options, 'connecttimeout');
@@ -263,6 +298,13 @@ function knownHostsFiles(set: Sourced<string[]> | undefined, tokens: TokenValues
   if (!set) return ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'].map((file) => expandTilde(file, tokens.homeDir));
   if (set.value.length === 1 && set.value[0]?.toLowerCase() === 'none') return [];
   return set.value.map((file) => expandFileName(file, tokens, set.loc));
+}
+
+/** ssh uses GlobalKnownHostsFile as written (no ~ or tokens). */
+function globalKnownHostsFiles(set: Sourced<string[]> | undefined): string[] {
+  if (!set) return ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+  if (set.value.length === 1 && set.value[0]?.toLowerCase() === 'none') return [];
+  return set.value;
 }
 
 /** `~` then `%` tokens and `${ENV}`, as ssh expands UserKnownHostsFile and IdentityFile. */

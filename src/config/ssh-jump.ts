@@ -1,5 +1,6 @@
 // ProxyJump values as OpenSSH reads them: `none`, or a comma-separated chain of `[user@]host[:port]` or
 // `ssh://[user@]host[:port]`, the first hop first. IPv6 addresses go in brackets (`[fd00::1]:22`).
+import { parseSshPort } from './ssh-tokens.js';
 
 export interface JumpHop {
   user?: string;
@@ -34,9 +35,7 @@ export function formatJumpHops(hops: readonly JumpHop[]): string {
 }
 
 function parsePort(text: string): number | string {
-  if (!/^\d{1,5}$/.test(text)) return `bad port "${text}"`;
-  const port = Number(text);
-  return port >= 1 && port <= 65535 ? port : `bad port "${text}"`;
+  return parseSshPort(text) ?? `bad port "${text}"`;
 }
 
 /** `[user@]host[:port]`: the user is everything before the last `@`. */

@@ -1,6 +1,7 @@
 // ssh_config's value syntax: `%x` tokens and `${ENV}` in file names, `~` for a home folder, and time
 // values such as `90`, `1m30s` or `1h` (OpenSSH's convtime).
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 
 /** The values `%` tokens expand to, as OpenSSH names them. */
@@ -105,6 +106,34 @@ export function parseSshTime(text: string): number | undefined {
   }
   if (!/^(\d+[sSmMhHdDwW]?)+$/.test(text) || total > 2 ** 31 - 1) return undefined;
   return total;
+}
+
+let services: Map<string, number> | undefined;
+
+/** getservbyname(name, "tcp") from /etc/services (names and aliases, case-sensitive). */
+function tcpService(name: string): number | undefined {
+  if (!services) {
+    services = new Map();
+    let text = '';
+    try {
+      text = readFileSync('/etc/services', 'utf8');
+    } catch {
+      // no services database: numbers only
+    }
+    for (const line of text.split('\n')) {
+      const [first, portProto, ...aliases] = line.replace(/#.*/, '').trim().split(/\s+/);
+      const match = /^(\d+)\/tcp$/.exec(portProto ?? '');
+      if (first === undefined || !match) continue;
+      for (const alias of [first, ...aliases]) if (!services.has(alias)) services.set(alias, Number(match[1]));
+    }
+  }
+  return services.get(name);
+}
+
+/** OpenSSH's a2port: a decimal number (an optional sign, leading zeros allowed) or a TCP service name; 1 to 65535. */
+export function parseSshPort(text: string): number | undefined {
+  const port = /^[ \t\n\v\f\r]*[+-]?\d+$/.test(text) ? Number(text.trim()) : tcpService(text);
+  return port !== undefined && Number.isInteger(port) && port >= 1 && port <= 65535 ? port : undefined;
 }
 
 /** Local facts the tokens need; `homeDir` is the account's home, as OpenSSH reads it (not $HOME). */

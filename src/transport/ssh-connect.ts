@@ -51,6 +51,14 @@ async function knownHostEntries(endpoint: SshEndpoint): Promise<KnownHostEntry[]
       throw new UnreachableError(endpoint.host, `cannot read known hosts file ${file}: ${reason}`);
     }
   }
+  // A key pinned system-wide counts too: with accept-new, a host listed there under another key is refused, not re-recorded.
+  for (const file of endpoint.globalKnownHostsFiles ?? []) {
+    try {
+      entries.push(...(await readKnownHosts(file)).entries);
+    } catch {
+      // ssh skips a global file it cannot open; so does this (the user's files were read above).
+    }
+  }
   return entries;
 }
 

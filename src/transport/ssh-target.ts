@@ -40,6 +40,8 @@ export interface SshEndpoint extends ConnectEndpoint {
   identitiesOnly: boolean;
   /** Looked up in order; a new key is recorded in the first. */
   knownHostsFiles: string[];
+  /** GlobalKnownHostsFile (/etc/ssh/ssh_known_hosts): looked up after those, never written, as by ssh. */
+  globalKnownHostsFiles?: string[];
   hostKeyPolicy: ChosenPolicy;
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
@@ -109,6 +111,7 @@ function endpointOf(resolved: ResolvedSsh, label: string, jump: boolean, options
     identityFiles: identityFiles(resolved, tokens, options),
     identitiesOnly: resolved.identitiesOnly,
     knownHostsFiles,
+    globalKnownHostsFiles: resolved.globalKnownHostsFiles,
     hostKeyPolicy: choosePolicy(
       {
         ...(options.hostKeyPolicy ? { policy: options.hostKeyPolicy } : {}),

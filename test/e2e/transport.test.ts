@@ -339,6 +339,29 @@ describe('transport end to end', function () {
       expect(readFileSync(file, 'utf8')).to.equal(content);
     });
 
+    it('reads GlobalKnownHostsFile as ssh does: a key pinned there is trusted, another key there is a changed key, even with acceptNewHostKeys', async () => {
+      const userFile = join(work, 'global_user_known_hosts');
+      writeFileSync(userFile, '');
+      const pinned = join(work, 'global_known_hosts');
+      writeFileSync(pinned, `${sshd.knownHostsLine}\n`);
+      const pinnedConfig = join(work, 'global_ssh_config');
+      writeFileSync(pinnedConfig, `GlobalKnownHostsFile ${pinned}\n`);
+      const trusted = await connected({}, { knownHostsFile: userFile, sshConfigFile: pinnedConfig });
+      expect((await trusted.exec('echo ok')).stdout).to.equal('ok\n');
+      expect(readFileSync(userFile, 'utf8')).to.equal('');
+
+      const impostor = keygen(join(work, 'global_impostor_key'), 'impostor');
+      const [type, base64] = readFileSync(`${impostor}.pub`, 'utf8').split(' ');
+      const other = join(work, 'global_known_hosts_other');
+      writeFileSync(other, `[${sshd.address}]:${sshd.port} ${type} ${base64}\n`);
+      const otherConfig = join(work, 'global_ssh_config_other');
+      writeFileSync(otherConfig, `GlobalKnownHostsFile ${other}\n`);
+      const error = await unreachable(transport({}, { knownHostsFile: userFile, sshConfigFile: otherConfig, acceptNewHostKeys: true }).connect());
+      expect(error.message).to.contain('HAS CHANGED');
+      expect(error.message).to.contain(`${other}:1`);
+      expect(readFileSync(userFile, 'utf8')).to.equal('');
+    });
+
     it('refuses a key marked @revoked', async () => {
       const file = join(work, 'revoked_known_hosts');
       writeFileSync(file, `${sshd.knownHostsLine}\n@revoked * ${sshd.hostKeyType} ${sshd.hostPublicKey.toString('base64')}\n`);

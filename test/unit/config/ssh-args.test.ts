@@ -54,6 +54,12 @@ describe('ssh arguments of the inventory', () => {
       ['-p 2222', /-p is not supported: set ansible_port instead/],
       ['-F ~/.ssh/other', /-F is not supported: give the file with --ssh-config instead/],
       ['-W host:22', /-W is not supported/],
+      ['-i ~/.ssh/deploy', /-i is not supported: set ansible_ssh_private_key_file instead/],
+      ['-o IdentityFile=~/.ssh/deploy', /-o IdentityFile is not supported: set ansible_ssh_private_key_file instead/],
+      ['-o IdentityAgent=none', /-o IdentityAgent is not supported: .*SSH_AUTH_SOCK/],
+      ['-o CertificateFile=~/.ssh/id-cert.pub', /-o CertificateFile is not supported/],
+      ['-I /usr/lib/opensc-pkcs11.so', /-I is not supported: load the token keys into ssh-agent/],
+      ['-o HostKeyAlias=pinned', /-o HostKeyAlias is not supported/],
       ['-J', /-J needs a value/],
     ];
     for (const [text, message] of table) {

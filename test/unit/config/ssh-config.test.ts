@@ -1,99 +1,13 @@
 // ssh_config tables: a config file in, the settings per host out, each compared with what Debian's
 // OpenSSH client resolves for the same host (`ssh -G HOST -F FILE`, the oracle).
 import { expect } from 'chai';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname as osHostname, tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../../src/errors.js';
 import { loadSshConfig } from '../../../src/config/ssh-config.js';
-import { resolveSshOptions, type ResolvedSsh, type SshCommandLine, type SshLocal } from '../../../src/config/ssh-config-resolve.js';
-
-const sshAvailable = spawnSync('ssh', ['-V']).status === 0;
-const local: SshLocal = { user: userInfo().username, homeDir: userInfo().homedir, uid: userInfo().uid, hostname: osHostname() };
-/** What ssh -G lists when no IdentityFile is set. */
-const defaultIdentityFiles = [
-  '~/.ssh/id_rsa',
-  '~/.ssh/id_ecdsa',
-  '~/.ssh/id_ecdsa_sk',
-  '~/.ssh/id_ed25519',
-  '~/.ssh/id_ed25519_sk',
-  '~/.ssh/id_xmss',
-  '~/.ssh/id_dsa',
-];
-
-interface Case {
-  name: string;
-  /** The main file; `$DIR` is the case's folder. Extra files are written beside it. */
-  config: string;
-  files?: Record<string, string>;
-  hosts: string[];
-  commandLine?: SshCommandLine;
-}
-
-const fields = [
-  'user',
-  'hostname',
-  'port',
-  'identityfile',
-  'identitiesonly',
-  'proxyjump',
-  'proxycommand',
-  'connecttimeout',
-  'serveraliveinterval',
-  'serveralivecountmax',
-  'userknownhostsfile',
-  'stricthostkeychecking',
-];
-
-/** The fields we compare, from `ssh -G` output (repeated keys joined with newlines). */
-function oracle(file: string, host: string, commandLine: SshCommandLine = {}): Record<string, string> {
-  const args = ['-G', '-F', file];
-  if (commandLine.user !== undefined) args.push('-o', `User=${commandLine.user}`);
-  if (commandLine.port !== undefined) args.push('-o', `Port=${commandLine.port}`);
-  for (const key of commandLine.identityFiles ?? []) args.push('-o', `IdentityFile=${key}`);
-  if (commandLine.proxyJump !== undefined) args.push('-o', `ProxyJump=${commandLine.proxyJump}`);
-  const output = execFileSync('ssh', [...args, host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const found: Record<string, string> = {};
-  for (const line of output.split('\n')) {
-    const space = line.indexOf(' ');
-    const key = line.slice(0, space);
-    if (!fields.includes(key)) continue;
-    found[key] = found[key] === undefined ? line.slice(space + 1) : `${found[key]}\n${line.slice(space + 1)}`;
-  }
-  return found;
-}
-
-/** Ours, in ssh -G's words. */
-function asSshG(resolved: ResolvedSsh): Record<string, string> {
-  const strict = { yes: 'true', no: 'false', ask: 'ask', 'accept-new': 'accept-new' }[resolved.strictHostKeyChecking.value];
-  const view: Record<string, string> = {
-    user: resolved.user,
-    hostname: resolved.hostname,
-    port: String(resolved.port),
-    identityfile: (resolved.identityFiles.length > 0 ? resolved.identityFiles.map((entry) => entry.value) : defaultIdentityFiles).join('\n'),
-    identitiesonly: resolved.identitiesOnly ? 'yes' : 'no',
-    connecttimeout: resolved.connectTimeout === undefined ? 'none' : String(resolved.connectTimeout),
-    serveraliveinterval: String(resolved.serverAliveInterval),
-    serveralivecountmax: String(resolved.serverAliveCountMax),
-    userknownhostsfile: resolved.userKnownHostsFiles.join(' '),
-    stricthostkeychecking: strict,
-  };
-  if (resolved.userKnownHostsFiles.length === 0) view.userknownhostsfile = 'none';
-  if (resolved.proxyJump) view.proxyjump = resolved.proxyJump.value;
-  return view;
-}
-
-function writeCase(dir: string, testCase: Case): string {
-  const file = join(dir, 'config');
-  const fill = (text: string): string => text.replaceAll('$DIR', dir);
-  writeFileSync(file, fill(testCase.config), { mode: 0o600 });
-  for (const [name, text] of Object.entries(testCase.files ?? {})) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), fill(text), { mode: 0o600 });
-  }
-  return file;
-}
+import { resolveSshOptions, type ResolvedSsh } from '../../../src/config/ssh-config-resolve.js';
+import { asSshG, configError, local, oracle, sshAvailable, writeCase, type Case } from './ssh-config-oracle.js';
 
 const cases: Case[] = [
   {
@@ -219,17 +133,6 @@ describe('ssh_config resolution, compared with ssh -G', function () {
     });
   });
 });
-
-/** The ConfigError a promise or function ends with. */
-async function configError(work: () => Promise<unknown>): Promise<ConfigError> {
-  try {
-    await work();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('ssh_config: what orchestrate refuses, and bad files', function () {
   this.timeout(60_000);
