@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { expandHome } from './connection.js';
+import { CONTROL, checkEtcdUrl, etcdNameExpected, invalidDataDir, invalidEtcdName } from './etcd-value-rules.js';
 import { ETCD_GROUP, etcdMemberFor, missingEtcdProblem } from './etcd-vars.js';
 import { inventoryMeta, type InventoryMeta } from './inventory-meta.js';
 import { problemAtOrigin, type Origin } from './origin.js';
@@ -36,34 +37,6 @@ const literalVars = [
   'etcd_service',
   'backup_dir',
 ];
-
-/** Folders that must never be an etcd data dir: a restore moves the data dir aside and replaces it. */
-const systemDirs = new Set([
-  '/',
-  '/bin',
-  '/boot',
-  '/dev',
-  '/etc',
-  '/home',
-  '/lib',
-  '/lib64',
-  '/opt',
-  '/proc',
-  '/root',
-  '/run',
-  '/sbin',
-  '/srv',
-  '/sys',
-  '/tmp',
-  '/usr',
-  '/var',
-  '/var/lib',
-]);
-
-// etcd joins names into `--initial-cluster name=url,...`: commas, `=` and spaces would corrupt it.
-const ETCD_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function checkInventory(inventory: Inventory, options: CheckOptions = {}): ConfigProblem[] {
   const meta = inventoryMeta(inventory);
@@ -199,11 +172,11 @@ function checkMembers(inventory: Inventory, memberNames: string[], report: Repor
     if (!host) continue;
     const member = etcdMemberFor(host);
 
-    if (!ETCD_NAME.test(member.name) || member.name.length > 255) {
+    if (invalidEtcdName(member.name)) {
       report(host, ['etcd_name'], {
         code: 'inventory.invalid-etcd-name',
         message: `etcd member name ${JSON.stringify(member.name)} is not valid${host.vars.etcd_name === undefined ? ' (derived from the host name)' : ''}`,
-        expected: 'letters, digits, ".", "_", ":" and "-", starting with a letter or digit',
+        expected: etcdNameExpected,
         hint: 'set etcd_name for this host, e.g. etcd_name: etcd-1',
       });
     }
@@ -331,15 +304,9 @@ function checkDataDir(host: InventoryHost, dataDir: string, report: Report): voi
     message: `etcd_data_dir ${JSON.stringify(dataDir)} ${message}`,
     expected: 'an absolute path such as /var/lib/etcd',
   });
-  if (!dataDir.startsWith('/')) report(host, ['etcd_data_dir'], fields('is not an absolute path'));
-  else if (CONTROL.test(dataDir)) report(host, ['etcd_data_dir'], fields('contains a control character (newline, tab or NUL)'));
-  else if (dataDir.split('/').includes('..')) report(host, ['etcd_data_dir'], fields('contains ".."'));
-  else if (systemDirs.has(dataDir.replace(/\/+$/, '') || '/')) {
-    report(host, ['etcd_data_dir'], {
-      ...fields('is a system folder; a restore moves the data dir aside and replaces it'),
-      hint: 'use a folder of its own, e.g. /var/lib/etcd',
-    });
-  }
+  const invalid = invalidDataDir(dataDir);
+  if (invalid)
+    report(host, ['etcd_data_dir'], { ...fields(invalid.why), ...(invalid.system ? { hint: 'use a folder of its own, e.g. /var/lib/etcd' } : {}) });
 }
 
 /** Returns true when the URL is valid but already used by another member. */
@@ -350,19 +317,10 @@ function checkUrl(host: InventoryHost, url: string, vars: string[], name: string
     message: `${name} ${JSON.stringify(url)} ${message}`,
     expected: `a URL such as https://10.0.0.1:${port}`,
   });
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    report(host, vars, fields('is not a URL'));
-    return false;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') report(host, vars, fields('must use http or https'));
-  else if (parsed.hostname === '') report(host, vars, fields('has no host'));
-  else if (parsed.port === '') report(host, vars, fields('has no port'));
-  else if ((parsed.pathname !== '/' && parsed.pathname !== '') || parsed.search || parsed.hash || parsed.username || parsed.password) {
-    report(host, vars, fields('must be just scheme://host:port'));
-  } else {
+  const checked = checkEtcdUrl(url);
+  if ('why' in checked) report(host, vars, fields(checked.why));
+  else {
+    const { parsed } = checked;
     const key = `${parsed.protocol}//${parsed.host}`;
     const first = seen.get(key);
     if (first !== undefined) {

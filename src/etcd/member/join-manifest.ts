@@ -7,7 +7,7 @@ import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import type { EtcdMember } from '../../config/types.js';
 import { shellJoin } from '../../shell/quote.js';
 import type { MemberConfig } from '../members/read-config.js';
-import { joinFlags, joinRefusal, withFlagWords } from './replace.js';
+import { joinClashingVariables, joinFlags, joinRefusal, withFlagWords } from './replace.js';
 
 /** The joining manifest's text: the original with the etcd container's command (command + args) carrying the join flags. */
 export function joinManifest(
@@ -27,8 +27,13 @@ export function joinManifest(
   const container = items.find((c) => c.get('name') === 'etcd') ?? items[0];
   if (!container) return { problem: `the etcd manifest of ${member.host} has no container` };
   // One list holds the whole command, so no flag is left behind in `args` to override the join's.
-  container.set('command', doc.createNode(withFlagWords(config.argv, joinFlags(members))));
+  const flags = joinFlags(members);
+  container.set('command', doc.createNode(withFlagWords(config.argv, flags)));
   container.delete('args');
+  // etcd refuses a flag and its ETCD_* variable together: the joining copy drops the variables.
+  const clashing = new Set(joinClashingVariables(config, flags));
+  const env = container.get('env');
+  if (clashing.size > 0 && isSeq(env)) env.items = env.items.filter((item) => !(isMap(item) && clashing.has(String(item.get('name')))));
   doc.commentBefore = [
     ` Written by orchestrate member replace (run ${runId}): ${member.name} joins the running cluster as a new member.`,
     ' The original manifest waits beside this folder and is put back once the member has joined.',

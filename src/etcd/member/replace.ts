@@ -61,11 +61,15 @@ export function joinDropInPath(service: string): string {
 
 /**
  * A word of an argv already substituted and expanded, as systemd reads it back unchanged: `$` and `%`
- * doubled (no second substitution), quoted when it holds blanks, quotes or backslashes.
+ * doubled (no second substitution), quoted when it holds blanks, quotes or backslashes, or is a lone `;`
+ * (unquoted, systemd reads that as the start of another command). A control character other than a tab (a line
+ * break would start a new directive) has no safe form here: joinDropIn refuses such words before they get here.
  */
 export function quoteUnitWord(word: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(word)) throw new Error(`a unit file word cannot hold a control character: ${JSON.stringify(word)}`);
   const escaped = word.replaceAll('$', '$$$$').replaceAll('%', '%%');
-  if (escaped !== '' && !/[\s"'\\]/.test(escaped)) return escaped;
+  if (escaped !== '' && escaped !== ';' && !/[\s"'\\]/.test(escaped)) return escaped;
   return `"${escaped.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
@@ -99,6 +103,16 @@ export function joinFlags(members: readonly EtcdMember[]): Map<string, string> {
   ]);
 }
 
+/**
+ * The member's ETCD_* variables that name a join flag (kubespray's /etc/etcd.env sets ETCD_INITIAL_CLUSTER and
+ * ETCD_INITIAL_CLUSTER_STATE). etcd refuses to start when a flag and its variable are both set, so the join
+ * removes these from its environment instead of letting them clash.
+ */
+export function joinClashingVariables(config: MemberConfig, flags: ReadonlyMap<string, string>): string[] {
+  const set = new Set(config.etcdVariables ?? []);
+  return [...flags.keys()].map((flag) => `ETCD_${flag.toUpperCase().replaceAll('-', '_')}`).filter((name) => set.has(name));
+}
+
 /** Why the member's own command cannot carry the join flags (a --config-file makes etcd ignore them; another name), if it cannot. */
 export function joinRefusal(config: MemberConfig, member: EtcdMember, what: 'unit' | 'manifest'): string | undefined {
   if (config.settings.configFile !== undefined)
@@ -110,8 +124,9 @@ export function joinRefusal(config: MemberConfig, member: EtcdMember, what: 'uni
 
 /**
  * Its text: the command the unit runs (as etcd.member-config read it: ExecStart with its drop-ins and
- * EnvironmentFiles applied) with --initial-cluster-state=existing and the cluster's member list. Flags win
- * over ETCD_* variables; a --config-file makes etcd ignore flags, so that case is refused.
+ * EnvironmentFiles applied) with --initial-cluster-state=existing and the cluster's member list; the ETCD_*
+ * variables for those flags unset (etcd refuses a flag and its variable together); a --config-file makes etcd
+ * ignore flags, so that case is refused.
  */
 export function joinDropIn(
   config: MemberConfig | undefined,
@@ -126,11 +141,22 @@ export function joinDropIn(
   if (!argv || argv.length === 0) return { problem: `the unit ${member.service} has no ExecStart (${config.sources.join(', ') || 'no unit found'})` };
   const refused = joinRefusal(config, member, 'unit');
   if (refused) return { problem: refused };
-  const command = withFlags(argv, joinFlags(members));
+  const flags = joinFlags(members);
+  const words = withFlagWords(argv, flags);
+  const unset = joinClashingVariables(config, flags);
+  // eslint-disable-next-line no-control-regex -- control characters are what this finds
+  const odd = words.find((word) => /[\u0000-\u0008\u000a-\u001f\u007f]/.test(word));
+  if (odd !== undefined)
+    return {
+      problem: `the join command for ${member.host} would hold ${JSON.stringify(odd)}: a control character cannot be written into a unit file (check the members' names and peer URLs in their configuration)`,
+    };
+  const command = words.map(quoteUnitWord).join(' ');
   return [
     `# Written by orchestrate member replace (run ${runId}): ${member.name} joins the running cluster as a new member.`,
     '# Removed once it has joined; with its data dir in place etcd ignores the --initial-* flags.',
     '[Service]',
+    // Applied after EnvironmentFile= (which Environment= could not override): the flags alone say it.
+    ...(unset.length > 0 ? [`UnsetEnvironment=${unset.join(' ')}`] : []),
     'ExecStart=',
     `ExecStart=${command}`,
     '',

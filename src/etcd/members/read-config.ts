@@ -5,9 +5,17 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { shellJoin } from '../../shell/quote.js';
-import { combineSettings, settingsFromArgs, settingsFromConfigFile, settingsFromEnv, type EtcdSettings } from './etcd-flags.js';
+import {
+  combineSettings,
+  settingsFromArgs,
+  settingsFromConfigFile,
+  settingsFromEnv,
+  shadowedVariables,
+  variableOf,
+  type EtcdSettings,
+} from './etcd-flags.js';
 import { hostPathOf, readEtcdPod } from './static-pod.js';
-import { parseEnvironmentFile, readService, type UnitFile, type UnitSpecifiers } from './systemd-unit.js';
+import { readEnvironmentFile, readService, type UnitFile, type UnitSpecifiers } from './systemd-unit.js';
 
 export type Topology = 'systemd' | 'kubeadm';
 
@@ -21,8 +29,15 @@ export interface MemberConfig {
   sources: string[];
   /** Paths are host paths (a kubeadm container path is mapped through its hostPath volume). */
   settings: EtcdSettings;
+  /** The file each setting was read from (an EnvironmentFile, a drop-in, the config file...). */
+  origins?: Partial<Record<keyof EtcdSettings, string>>;
   /** The command etcd runs (systemd: ExecStart after substitution; kubeadm: the container's command), for a member replace's join. */
   argv?: string[];
+  /**
+   * The ETCD_* variables etcd starts with (EnvironmentFiles, Environment=, the container's env). A flag
+   * added to argv for one of them makes etcd refuse to start (see shadowedVariables in etcd-flags.ts).
+   */
+  etcdVariables?: string[];
   /** kubeadm: the etcd manifest as read, for a member replace's joining copy of it. */
   manifest?: string;
   /** What contradicts itself or is missing where etcd would need it (each refuses a restore). */
@@ -94,7 +109,8 @@ export function parseFirstRead(stdout: string, marker: string): FirstRead {
   // Drop-ins apply in file-name order; one in /etc of the same name replaces one in /lib (listed later here).
   const byName = new Map<string, Section>();
   for (const d of dropins) byName.set(posix.basename(d.name), d);
-  const ordered = [...byName.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, s]) => s);
+  // systemd sorts them by plain byte order, not by locale.
+  const ordered = [...byName.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
   const unit = sections.find((s) => s.kind === 'unit');
   const manifest = sections.find((s) => s.kind === 'file');
   const hostname = sections.find((s) => s.kind === 'host')?.name;
@@ -113,6 +129,24 @@ export function topologyOf(first: FirstRead, forced?: Topology): Topology {
   return first.manifest ? 'kubeadm' : 'systemd';
 }
 
+/** Which file each setting came from: the flags' file for a setting a flag gave, else what `otherwise` says. */
+function originsOf(settings: EtcdSettings, fromArgs: EtcdSettings, argsFile: string | undefined, otherwise: (key: keyof EtcdSettings) => string) {
+  const origins: Partial<Record<keyof EtcdSettings, string>> = {};
+  for (const key of Object.keys(settings) as (keyof EtcdSettings)[]) {
+    const file = key in fromArgs ? argsFile : otherwise(key);
+    if (file !== undefined) origins[key] = file;
+  }
+  return origins;
+}
+
+/** etcd refuses to start with a flag on the command line and its ETCD_* variable both set. */
+function shadowProblems(where: string, args: readonly string[], env: Readonly<Record<string, string>>, envFile: (name: string) => string): string[] {
+  return shadowedVariables(args, env).map((name) => {
+    const flag = `--${name.slice(5).toLowerCase().replaceAll('_', '-')}`;
+    return `${where} gives ${flag} and ${envFile(name)} sets ${name}: etcd 3.4/3.5 refuses to start with both ("conflicting environment variable is shadowed by corresponding command-line flag"); fix: keep one of them`;
+  });
+}
+
 /** kubeadm: the settings from the manifest, paths mapped to the host. */
 export function configFromManifest(host: string, first: FirstRead): MemberConfig {
   const config: MemberConfig = { host, topology: 'kubeadm', staticPods: first.staticPods, sources: [], settings: {}, problems: [], notes: [] };
@@ -120,15 +154,33 @@ export function configFromManifest(host: string, first: FirstRead): MemberConfig
     config.problems.push('etcd_topology is kubeadm, but there is no etcd.yaml in the manifests folder');
     return config;
   }
-  config.sources.push(first.manifest.name);
+  const file = first.manifest.name;
+  config.sources.push(file);
   const pod = readEtcdPod(first.manifest.text);
   if ('problem' in pod) {
-    config.problems.push(`${first.manifest.name}: ${pod.problem}`);
+    config.problems.push(`${file}: ${pod.problem}`);
     return config;
   }
   config.argv = pod.argv;
   config.manifest = first.manifest.text;
-  const settings = settingsFromArgs(pod.argv.slice(1));
+  const args = pod.argv.slice(1);
+  config.etcdVariables = [...Object.keys(pod.env), ...pod.unknownEnv].filter((name) => name.startsWith('ETCD_'));
+  const fromArgs = settingsFromArgs(args);
+  const settings = combineSettings(settingsFromEnv(pod.env), fromArgs);
+  // A variable from valueFrom is there, whatever its value: it clashes with its flag all the same.
+  const present = { ...pod.env, ...Object.fromEntries(pod.unknownEnv.map((name) => [name, ''])) };
+  const shadowed = shadowedVariables(args, present);
+  config.problems.push(...shadowProblems(`${file}: the etcd container`, args, present, () => 'its env'));
+  for (const name of pod.unknownEnv.filter((n) => (n === 'envFrom' || n.startsWith('ETCD_')) && !shadowed.includes(n)))
+    config.problems.push(
+      name === 'envFrom'
+        ? `${file}: the etcd container's envFrom may set ETCD_* variables, which cannot be read here`
+        : `${file}: the etcd container's ${name} comes from valueFrom, which cannot be read here`,
+    );
+  if (settings.configFile !== undefined)
+    config.problems.push(
+      `${file}: etcd runs with --config-file ${settings.configFile}, which it reads instead of its flags, and that file is not read here`,
+    );
   for (const key of ['dataDir', 'walDir', 'certFile', 'keyFile', 'trustedCaFile', 'peerCertFile', 'peerTrustedCaFile'] as const) {
     const inside = settings[key];
     if (inside === undefined) continue;
@@ -136,16 +188,41 @@ export function configFromManifest(host: string, first: FirstRead): MemberConfig
     if (onHost !== undefined) settings[key] = onHost;
     else if (key === 'dataDir' || key === 'walDir')
       config.problems.push(
-        `${first.manifest.name}: ${inside} (--${key === 'dataDir' ? 'data-dir' : 'wal-dir'}) is on no hostPath volume: its data would not survive the pod`,
+        `${file}: ${inside} (--${key === 'dataDir' ? 'data-dir' : 'wal-dir'}) is on no hostPath volume: its data would not survive the pod`,
       );
   }
   config.settings = settings;
+  config.origins = originsOf(settings, fromArgs, file, () => file);
   return config;
 }
 
 /** systemd: the files still to read for a unit (its EnvironmentFiles), or none. */
 export function environmentFilesOf(first: FirstRead): { path: string; optional: boolean }[] {
   return readService(first.unitFiles, {}, first.specifiers).environmentFiles;
+}
+
+/** The EnvironmentFiles' values merged in order, which file set each, and what in them misleads. */
+function readEnvironmentFiles(first: FirstRead, files: ReadonlyMap<string, string | undefined>, unit: string, config: MemberConfig) {
+  const values: Record<string, string> = {};
+  const origins: Record<string, string> = {};
+  for (const ref of readService(first.unitFiles, {}, first.specifiers).environmentFiles) {
+    const text = files.get(ref.path);
+    // systemd expands a wildcard here; the files it matches are not read, so their values are unknown.
+    if (/[*?[]/.test(ref.path)) {
+      config.problems.push(`EnvironmentFile ${ref.path} of ${unit}.service is a wildcard: the files it matches were not read`);
+      continue;
+    }
+    if (text === undefined) {
+      if (!ref.optional) config.problems.push(`EnvironmentFile ${ref.path} of ${unit}.service is missing`);
+      continue;
+    }
+    config.sources.push(ref.path);
+    const read = readEnvironmentFile(ref.path, text);
+    config.problems.push(...read.problems);
+    Object.assign(values, read.values);
+    for (const name of Object.keys(read.values)) origins[name] = ref.path;
+  }
+  return { values, origins };
 }
 
 /** systemd: the settings from the unit, its drop-ins, its environment files and (when given) etcd's config file. */
@@ -163,26 +240,42 @@ export function configFromUnit(host: string, first: FirstRead, files: ReadonlyMa
     config.notes.push(`no systemd unit ${unit}.service was found (looked in ${unitDirs.join(', ')}): its configuration could not be read`);
     return config;
   }
-  const envValues: Record<string, string> = {};
-  for (const ref of readService(first.unitFiles, {}, first.specifiers).environmentFiles) {
-    const text = files.get(ref.path);
-    if (text === undefined) {
-      if (!ref.optional) config.problems.push(`EnvironmentFile ${ref.path} of ${unit}.service is missing`);
-      continue;
-    }
-    config.sources.push(ref.path);
-    Object.assign(envValues, parseEnvironmentFile(text));
-  }
-  const service = readService(first.unitFiles, envValues, first.specifiers);
+  const envFiles = readEnvironmentFiles(first, files, unit, config);
+  const service = readService(first.unitFiles, envFiles.values, first.specifiers);
+  config.problems.push(...service.problems);
   if (service.argv.length === 0) config.problems.push(`${unit}.service has no ExecStart`);
   else config.argv = service.argv;
-  const fromArgs = settingsFromArgs(service.argv.slice(1));
+  const program = posix.basename(service.argv[0] ?? 'etcd');
+  if (!/^etcd/.test(program))
+    config.notes.push(
+      `${service.execStartFile ?? `${unit}.service`} runs ${program}, not etcd: the flags it may pass to etcd could not be read, only the ETCD_* variables`,
+    );
+  const args = service.argv.slice(1);
+  config.etcdVariables = Object.keys(service.environment).filter((name) => name.startsWith('ETCD_'));
+  const fromArgs = settingsFromArgs(args);
   const fromEnv = settingsFromEnv(service.environment);
-  const configFile = fromArgs.configFile ?? fromEnv.configFile;
-  const configText = configFile === undefined ? undefined : files.get(configFile);
-  if (configFile !== undefined && configText === undefined) config.problems.push(`etcd's --config-file ${configFile} is missing`);
-  if (configFile !== undefined && configText !== undefined) config.sources.push(configFile);
-  config.settings = combineSettings(fromEnv, fromArgs, configText === undefined ? undefined : settingsFromConfigFile(configText));
+  const envFile = (name: string): string => envFiles.origins[name] ?? service.environmentOrigins[name] ?? `${unit}.service`;
+  const configFile = fromArgs.configFile || fromEnv.configFile || undefined;
+  if (configFile === undefined) {
+    config.settings = combineSettings(fromEnv, fromArgs);
+    config.problems.push(...shadowProblems(service.execStartFile ?? `${unit}.service`, args, service.environment, envFile));
+    config.origins = originsOf(config.settings, fromArgs, service.execStartFile, (key) => envFile(variableOf(key)));
+    return config;
+  }
+  const text = files.get(configFile);
+  if (text === undefined) config.problems.push(`etcd's --config-file ${configFile} is missing`);
+  let fromFile: EtcdSettings = {};
+  try {
+    fromFile = text === undefined ? {} : settingsFromConfigFile(text);
+    if (text !== undefined) config.sources.push(configFile);
+  } catch (error) {
+    config.problems.push(
+      `${configFile}: etcd's --config-file is not YAML it can read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
+  }
+  config.settings = combineSettings(fromEnv, fromArgs, fromFile);
+  config.origins = originsOf(config.settings, {}, undefined, () => configFile);
+  delete config.origins.configFile;
   return config;
 }
 
@@ -190,9 +283,9 @@ export function configFromUnit(host: string, first: FirstRead, files: ReadonlyMa
 export function configFileOf(first: FirstRead, envFiles: ReadonlyMap<string, string | undefined>): string | undefined {
   const envValues: Record<string, string> = {};
   for (const ref of readService(first.unitFiles, {}, first.specifiers).environmentFiles)
-    Object.assign(envValues, parseEnvironmentFile(envFiles.get(ref.path) ?? ''));
+    Object.assign(envValues, readEnvironmentFile(ref.path, envFiles.get(ref.path) ?? '').values);
   const service = readService(first.unitFiles, envValues, first.specifiers);
-  return settingsFromArgs(service.argv.slice(1)).configFile ?? settingsFromEnv(service.environment).configFile;
+  return settingsFromArgs(service.argv.slice(1)).configFile || settingsFromEnv(service.environment).configFile || undefined;
 }
 
 /** The files a second read returned: path -> text (undefined when missing). */

@@ -3,6 +3,7 @@
 // inventory leaves at its default is taken from the configuration when that is unambiguous, and the
 // preview says so; a value the inventory sets and the member contradicts refuses the restore, naming the
 // host, the field, both values and the fix.
+import { checkEtcdUrl, etcdNameExpected, invalidDataDir, invalidEtcdName } from '../../config/etcd-value-rules.js';
 import type { EtcdMember, InventoryHost } from '../../config/types.js';
 import type { ObservedMember } from '../cluster/observe.js';
 import type { MemberConfig, Topology } from './read-config.js';
@@ -35,6 +36,9 @@ const variableOf: Record<IdentityField, string> = {
   walDir: 'etcd_wal_dir',
 };
 
+/** The setting each identity field is read from. */
+const settingOf = { name: 'name', peerUrl: 'peerUrls', clientUrl: 'clientUrls', dataDir: 'dataDir', walDir: 'walDir' } as const;
+
 const trimSlash = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, '') : path);
 
 function configured(config: MemberConfig, field: IdentityField): string[] {
@@ -62,8 +66,9 @@ export function resolveMember(
   const resolved: ResolvedMember = { ...member, topology: config?.topology ?? 'systemd', sources: {} };
   const problems: string[] = [];
   const notes: string[] = [];
-  const file = config?.sources[0];
   for (const field of ['name', 'peerUrl', 'clientUrl', 'dataDir', 'walDir'] as const) {
+    // Name the file the value came from (an EnvironmentFile, a drop-in), not only the unit.
+    const file = config?.origins?.[settingOf[field]] ?? config?.sources[0];
     const variable = variableOf[field];
     const explicit = typeof host.vars[variable] === 'string' && host.vars[variable] !== '';
     const current =
@@ -88,6 +93,13 @@ export function resolveMember(
       continue;
     }
     const chosen = values[0] ?? '';
+    const invalid = invalidConfigured(field, chosen);
+    if (invalid) {
+      problems.push(
+        `${member.host}: ${variable} would be taken from ${file ?? 'its configuration'}, but ${JSON.stringify(chosen)} ${invalid}; fix: correct the member's configuration, or set ${variable} for ${member.host} to the value it really uses`,
+      );
+      continue;
+    }
     if (field === 'peerUrl' && values.length > 1) notes.push(`${member.host}: advertises several peer URLs (${values.join(',')}); ${chosen} is used`);
     if (chosen !== current)
       notes.push(
@@ -98,6 +110,22 @@ export function resolveMember(
     resolved.sources[field] = { from: 'config', ...(file ? { file } : {}) };
   }
   return { member: resolved, problems, notes };
+}
+
+/** The inventory's rules for a value read from a member's configuration: it names folders moved aside and goes into commands. */
+function invalidConfigured(field: IdentityField, value: string): string | undefined {
+  switch (field) {
+    case 'name':
+      return invalidEtcdName(value) && `is not a valid member name (${etcdNameExpected})`;
+    case 'dataDir':
+    case 'walDir':
+      return invalidDataDir(value)?.why;
+    case 'peerUrl':
+    case 'clientUrl': {
+      const checked = checkEtcdUrl(value);
+      return 'why' in checked ? checked.why : undefined;
+    }
+  }
 }
 
 /** Two members claiming one name or one peer URL after resolution. */

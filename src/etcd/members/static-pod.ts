@@ -13,6 +13,10 @@ export interface EtcdPod {
   /** The container's command followed by its args. */
   argv: string[];
   mounts: Mount[];
+  /** The container's `env` with literal values (kubeadm's `etcd.local.extraEnvs`). */
+  env: Record<string, string>;
+  /** Variables whose value comes from elsewhere (`valueFrom`), and `envFrom` sources: not known here. */
+  unknownEnv: string[];
 }
 
 type Obj = Record<string, unknown>;
@@ -43,7 +47,19 @@ export function readEtcdPod(text: string): EtcdPod | { problem: string } {
     const hostPath = typeof mount.name === 'string' ? volumes.get(mount.name) : undefined;
     if (hostPath !== undefined && typeof mount.mountPath === 'string') mounts.push({ mountPath: mount.mountPath, hostPath });
   }
-  return { argv, mounts };
+  return { argv, mounts, ...containerEnv(container) };
+}
+
+function containerEnv(container: Obj): { env: Record<string, string>; unknownEnv: string[] } {
+  const env: Record<string, string> = {};
+  const unknownEnv: string[] = [];
+  for (const item of Array.isArray(container.env) ? container.env.filter(isObj) : []) {
+    if (typeof item.name !== 'string') continue;
+    if (item.valueFrom !== undefined) unknownEnv.push(item.name);
+    else env[item.name] = typeof item.value === 'string' ? item.value : '';
+  }
+  if (Array.isArray(container.envFrom) && container.envFrom.length > 0) unknownEnv.push('envFrom');
+  return { env, unknownEnv };
 }
 
 /** Where a path inside the container lives on the host (the longest matching mount), or undefined if on no volume. */

@@ -1,6 +1,8 @@
 // A systemd service as systemd reads it, for what a restore needs: the ExecStart argv (drop-ins may reset and
-// replace it), Environment= assignments and the EnvironmentFile= paths. Words are split as systemd splits
-// them (quotes, backslash escapes, `\` line continuations) and `${VAR}` / `$VAR` are substituted.
+// replace it), Environment= assignments and the EnvironmentFile= paths and contents. Words are split as
+// systemd splits them (quotes, backslash escapes, `\` line continuations) and `${VAR}` / `$VAR` are
+// substituted; EnvironmentFiles follow systemd's own parser, not a shell's (no `export`, no trailing comments).
+// Where the text reads one way and systemd another, a problem names the file and line.
 
 export interface UnitFile {
   path: string;
@@ -46,35 +48,53 @@ export interface ServiceDefinition {
   argv: string[];
   /** The file whose ExecStart won (the unit or a drop-in). */
   execStartFile?: string;
-  /** Environment= assignments, in order (later ones win). */
+  /** Environment= assignments, in order (later ones win), then the EnvironmentFiles' values. */
   environment: Record<string, string>;
+  /** The unit file or drop-in whose Environment= line set each variable (EnvironmentFile values are the caller's). */
+  environmentOrigins: Record<string, string>;
   environmentFiles: { path: string; optional: boolean }[];
+  /** What systemd reads otherwise than the file seems to say, as `file:line: ...`. */
+  problems: string[];
 }
 
-/** Logical lines of the [Service] section: `key`, raw `value`, continuations joined. */
-function serviceLines(text: string): { key: string; value: string }[] {
-  const lines: { key: string; value: string }[] = [];
+interface Assignment {
+  key: string;
+  value: string;
+  line: number;
+}
+
+/** An odd count of trailing backslashes: the line continues (an even count is an escaped backslash). */
+const continues = (line: string): boolean => (/\\+$/.exec(line)?.[0].length ?? 0) % 2 === 1;
+
+/**
+ * Assignments of the [Service] section, as systemd.syntax(7) joins lines: a line ending in `\` continues on
+ * the next (comment lines in between are skipped), but not when blanks follow the backslash.
+ */
+function serviceLines(file: UnitFile, problems: string[]): Assignment[] {
+  const assignments: Assignment[] = [];
   let section = '';
-  let pending = '';
-  for (const raw of text.split('\n')) {
-    const line = pending + raw.replace(/\r$/, '');
-    if (/\\\s*$/.test(line)) {
-      pending = `${line.replace(/\\\s*$/, '')} `;
+  let pending: { text: string; line: number } | undefined;
+  const lines = file.text.split('\n');
+  for (let i = 0; i <= lines.length; i++) {
+    const raw = (lines[i] ?? '').replace(/\r$/, '');
+    if (i < lines.length && /^\s*[#;]/.test(raw)) continue;
+    const line = pending?.line ?? i + 1;
+    const text = (pending?.text ?? '') + raw;
+    if (i < lines.length && continues(raw)) {
+      pending = { text: `${text.slice(0, -1)} `, line };
       continue;
     }
-    pending = '';
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
+    pending = undefined;
+    const trimmed = text.trim();
     const header = /^\[(.+)\]$/.exec(trimmed);
-    if (header) {
-      section = header[1] ?? '';
-      continue;
-    }
+    if (header) section = header[1] ?? '';
     const eq = trimmed.indexOf('=');
-    if (section !== 'Service' || eq < 0) continue;
-    lines.push({ key: trimmed.slice(0, eq).trim(), value: trimmed.slice(eq + 1).trim() });
+    if (header || section !== 'Service' || eq < 0) continue;
+    if (/\\[ \t]+$/.test(raw))
+      problems.push(`${file.path}:${i + 1}: a backslash followed by blanks does not continue the line for systemd: the next line is read on its own`);
+    assignments.push({ key: trimmed.slice(0, eq).trim(), value: trimmed.slice(eq + 1).trim(), line });
   }
-  return lines;
+  return assignments;
 }
 
 /** systemd's word splitting: whitespace separates, '...' and "..." group, backslash escapes. */
@@ -110,68 +130,180 @@ export function splitWords(text: string): string[] {
   return words;
 }
 
-/** `${VAR}` stays one word; a word that is exactly `$VAR` becomes the variable's words; `$$` is `$` (systemd's rules). */
+/**
+ * systemd's substitution in ExecStart: a word starting with `$` (not `${` or `$$`) is replaced by the named
+ * variable's words (none when unset); `${VAR}` anywhere gives the value as it is, in one word (empty when
+ * unset); `$$` is `$`. A `$VAR` inside a word, and the shell's `${VAR:-x}`, stay as written.
+ */
 function substitute(words: readonly string[], env: Readonly<Record<string, string>>): string[] {
   return words.flatMap((word) => {
-    const bare = /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(word);
-    if (bare) return splitWords(env[bare[1] ?? ''] ?? '');
-    // `$$` is a literal dollar sign (systemd.service(5), "Command lines").
-    return [
-      word.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string | undefined) => (whole === '$$' ? '$' : (env[name ?? ''] ?? ''))),
-    ];
+    if (/^\$[^{$]/.test(word)) return splitWords(env[word.slice(1)] ?? '');
+    return [word.replace(/\$\$|\$\{([^}:]*)\}/g, (whole, name?: string) => (whole === '$$' ? '$' : (env[name ?? ''] ?? '')))];
   });
 }
 
-/** KEY=VALUE lines of an EnvironmentFile (quotes removed, comments skipped). */
-export function parseEnvironmentFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    const [word] = splitWords(match[2] ?? '');
-    env[match[1] ?? ''] = word ?? '';
+interface EnvEntry {
+  key: string;
+  value: string;
+  /** Where the assignment starts, 1-based. */
+  line: number;
+  /** An unquoted value holding ` #`: systemd keeps it, though it reads like a trailing comment. */
+  hashInValue: boolean;
+}
+
+type EnvState = 'preKey' | 'key' | 'preValue' | 'value' | 'single' | 'double' | 'comment';
+
+/**
+ * An EnvironmentFile as systemd reads it (its env-file parser): `#`/`;` comment lines, KEY=VALUE with blanks
+ * around both trimmed; a value may mix '...' (literal), "..." (backslash escapes only " \ ` $) and plain text,
+ * where a backslash escapes the next character and a backslash-newline joins lines. There is no `export`.
+ */
+function envEntries(text: string): { entries: EnvEntry[]; joined: number[] } {
+  const entries: EnvEntry[] = [];
+  const joined: number[] = [];
+  let state: EnvState = 'preKey';
+  let key = '';
+  let value = '';
+  let keep = 0; // the value's length without trailing unquoted blanks
+  let start = 0;
+  let hash = false;
+  const end = (): void => {
+    entries.push({ key: key.trim(), value: value.slice(0, keep), line: text.slice(0, start).split('\n').length, hashInValue: hash });
+    [key, value, keep, hash, state] = ['', '', 0, false, 'preKey'];
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] ?? '';
+    const blank = c === ' ' || c === '\t' || c === '\r';
+    if (state === 'preKey') {
+      if (c === '#' || c === ';') state = 'comment';
+      else if (!blank && c !== '\n') [state, key, start] = ['key', c, i];
+    } else if (state === 'comment') {
+      // systemd 254 and later end a comment at a backslash-newline; older ones read the next line as comment.
+      if (c === '\\' && text[i + 1] === '\n') joined.push(text.slice(0, i).split('\n').length + 1);
+      else if (c === '\\') i++;
+      else if (c === '\n') state = 'preKey';
+    } else if (state === 'key') {
+      if (c === '\n') [state, key] = ['preKey', ''];
+      else if (c === '=') state = 'preValue';
+      else key += c;
+    } else if (c === '\n' && (state === 'preValue' || state === 'value')) end();
+    else if (state === 'single' || state === 'double') {
+      if (c === (state === 'single' ? "'" : '"')) state = 'preValue';
+      else if (c === '\\' && state === 'double') {
+        const next = text[++i] ?? '';
+        if (next !== '\n') value += '"\\`$'.includes(next) ? next : `\\${next}`;
+      } else value += c;
+      keep = value.length;
+    } else if (state === 'preValue' && (c === "'" || c === '"')) state = c === "'" ? 'single' : 'double';
+    else if (c === '\\') {
+      const next = text[++i] ?? '';
+      if (next !== '\n') value += next;
+      [state, keep] = ['value', value.length];
+    } else if (!blank || state === 'value') {
+      if (c === '#' && (state === 'preValue' || keep < value.length)) hash = true;
+      value += c;
+      if (!blank) keep = value.length;
+      state = 'value';
+    }
   }
-  return env;
+  if (state !== 'preKey' && state !== 'comment' && state !== 'key') end();
+  return { entries, joined };
+}
+
+const validName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** KEY=VALUE lines of an EnvironmentFile, as the service gets them (later lines win). */
+export function parseEnvironmentFile(text: string): Record<string, string> {
+  return readEnvironmentFile('', text).values;
 }
 
 /**
- * The service from its unit file and drop-ins, in the order systemd applies them. `extraEnvironment`
- * (the EnvironmentFiles' contents, read in a second round) overrides Environment= lines, as systemd.exec(5)
- * says (Debian's etcd.service sets DAEMON_ARGS= empty and lets /etc/default/etcd fill it).
+ * The values of an EnvironmentFile and what in it does not do what it seems to: an `export NAME=...` line
+ * (systemd drops an assignment whose name is not a plain variable name) and an unquoted ` #` in an ETCD_*
+ * value (systemd has no trailing comments: etcd gets it).
+ */
+export function readEnvironmentFile(path: string, text: string): { values: Record<string, string>; problems: string[] } {
+  const values: Record<string, string> = {};
+  const problems: string[] = [];
+  const { entries, joined } = envEntries(text);
+  for (const entry of entries) {
+    if (validName.test(entry.key)) values[entry.key] = entry.value;
+    if (joined.includes(entry.line))
+      problems.push(
+        `${path}:${entry.line}: the comment above ends in a backslash: systemd before 254 reads ${entry.key} as part of it; fix: remove that backslash`,
+      );
+    const meant = /\s([A-Za-z_][A-Za-z0-9_]*)$/.exec(entry.key)?.[1];
+    if (!validName.test(entry.key) && meant)
+      problems.push(`${path}:${entry.line}: systemd ignores "${entry.key}=...": ${meant} is not set; fix: write it as ${meant}=...`);
+    if (validName.test(entry.key) && entry.key.startsWith('ETCD_') && entry.hashInValue)
+      problems.push(
+        `${path}:${entry.line}: ${entry.key} is "${entry.value}": systemd reads the text after # as part of the value, not as a comment; fix: put the comment on a line of its own`,
+      );
+  }
+  return { values, problems };
+}
+
+/**
+ * The argv of an ExecStart= value. Its prefixes change how systemd runs the program, not what it runs,
+ * except `:` (no substitution) and `@` (the second word is only argv[0], which etcd never reads: dropped).
+ */
+function commandLine(value: string, env: Readonly<Record<string, string>>): string[] {
+  const prefix = /^[-@:+!|]*/.exec(value)?.[0] ?? '';
+  const words = splitWords(value.slice(prefix.length));
+  if (prefix.includes('@')) words.splice(1, 1);
+  return prefix.includes(':') ? words : substitute(words, env);
+}
+
+/**
+ * The service from its unit file and drop-ins, in the order systemd applies them. `environmentFileValues`
+ * (the EnvironmentFiles' contents, read in a second round) override Environment= lines, as systemd.exec(5)
+ * says (Debian's etcd.service sets DAEMON_ARGS= empty and lets /etc/default/etcd fill it). An empty
+ * ExecStart=, Environment= or EnvironmentFile= clears what came before it.
  */
 export function readService(
   files: readonly UnitFile[],
   environmentFileValues: Readonly<Record<string, string>> = {},
   specifiers?: UnitSpecifiers,
 ): ServiceDefinition {
-  const result: ServiceDefinition = { argv: [], environment: {}, environmentFiles: [] };
-  let execStart: string | undefined;
-  const assignments: Record<string, string> = {};
+  const result: ServiceDefinition = { argv: [], environment: {}, environmentOrigins: {}, environmentFiles: [], problems: [] };
+  let execStart: string[] = [];
+  let assignments: Record<string, string> = {};
+  let unset: string[] = [];
   for (const file of files) {
-    for (const { key, value } of serviceLines(file.text)) {
+    for (const { key, value, line } of serviceLines(file, result.problems)) {
       if (key === 'ExecStart') {
-        // An empty ExecStart= in a drop-in clears the list; the next one replaces it.
-        execStart = value === '' ? undefined : expandSpecifiers(value, specifiers);
+        execStart = value === '' ? [] : [...execStart, expandSpecifiers(value, specifiers)];
         if (value !== '') result.execStartFile = file.path;
+        if (execStart.length === 2)
+          result.problems.push(
+            `${file.path}:${line}: a second ExecStart= without an empty ExecStart= before it: systemd refuses that but for Type=oneshot`,
+          );
       } else if (key === 'Environment') {
-        for (const word of splitWords(expandSpecifiers(value, specifiers))) {
+        if (value === '') [assignments, result.environmentOrigins] = [{}, {}];
+        for (const word of splitWords(value)) {
           const eq = word.indexOf('=');
-          if (eq > 0) assignments[word.slice(0, eq)] = word.slice(eq + 1);
+          if (eq <= 0) continue;
+          assignments[word.slice(0, eq)] = expandSpecifiers(word.slice(eq + 1), specifiers);
+          result.environmentOrigins[word.slice(0, eq)] = file.path;
         }
-      } else if (key === 'EnvironmentFile' && value !== '') {
+      } else if (key === 'UnsetEnvironment') {
+        unset = value === '' ? [] : [...unset, ...splitWords(value).map((word) => expandSpecifiers(word, specifiers))];
+      } else if (key === 'EnvironmentFile') {
+        if (value === '') result.environmentFiles = [];
         const optional = value.startsWith('-');
         const path = expandSpecifiers(optional ? value.slice(1) : value, specifiers);
-        result.environmentFiles.push({ path, optional });
+        if (path !== '') result.environmentFiles.push({ path, optional });
       }
     }
   }
-  result.environment = { ...assignments, ...environmentFileValues };
-  if (execStart !== undefined) {
-    // Leading -, @, :, +, ! change how systemd runs the program, not what it runs.
-    const words = splitWords(execStart.replace(/^[-@:+!]+/, ''));
-    result.argv = substitute(words, result.environment);
-  }
+  result.environment = withoutUnset({ ...assignments, ...environmentFileValues }, unset);
+  const last = execStart[execStart.length - 1];
+  if (last !== undefined) result.argv = commandLine(last, result.environment);
   return result;
+}
+
+/** UnsetEnvironment= is applied last, after EnvironmentFile=: `NAME` removes the variable, `NAME=VALUE` only that assignment. */
+function withoutUnset(environment: Record<string, string>, unset: readonly string[]): Record<string, string> {
+  const removed = (name: string, value: string): boolean => unset.some((word) => word === name || word === `${name}=${value}`);
+  return Object.fromEntries(Object.entries(environment).filter(([name, value]) => !removed(name, value)));
 }

@@ -41,6 +41,20 @@ const config = configFromManifest('10.0.0.2', parseFirstRead(`==m pod etcd\n==m 
 const members: EtcdMember[] = [1, 2, 3].map((i) => etcdMember(i, { name: `cp-${i}`, token: 't' }));
 
 describe('joinManifest', () => {
+  it('drops the container env variables the join flags replace: etcd refuses a flag and its variable together', () => {
+    const withEnv = manifest.replace(
+      '    volumeMounts:',
+      '    env:\n    - { name: ETCD_INITIAL_CLUSTER_STATE, value: new }\n    - { name: ETCD_SNAPSHOT_COUNT, value: "5000" }\n    volumeMounts:',
+    );
+    const read = configFromManifest('10.0.0.2', parseFirstRead(`==m pod etcd\n==m file /etc/kubernetes/manifests/etcd.yaml\n${withEnv}\n`, '==m'));
+    const text = joinManifest(read, members[1]!, members, 'r');
+    if (typeof text !== 'string') throw new Error(text.problem);
+    const pod = readEtcdPod(text);
+    if ('problem' in pod) throw new Error(pod.problem);
+    expect(pod.env).to.deep.equal({ ETCD_SNAPSHOT_COUNT: '5000' });
+    expect(pod.argv).to.include('--initial-cluster-state=existing');
+  });
+
   it('the original with the join flags in the etcd command (old ones removed, args folded in), volumes kept, a comment naming the run', () => {
     const text = joinManifest(config, members[1]!, members, '20261205T090000Z');
     if (typeof text !== 'string') throw new Error(text.problem);

@@ -148,6 +148,22 @@ describe('the join drop-in', () => {
     expect(quoteUnitWord('a b$c%d')).to.equal('"a b$$c%%d"');
   });
 
+  it('never lets a word end the ExecStart line or start another command', () => {
+    const list = members(3);
+    // Another member's name as its own configuration gave it (a YAML --config-file can hold a line break).
+    const hostile = list.map((m, i) => (i === 2 ? { ...m, name: 'etcd3\nExecStartPre=/bin/touch /tmp/pwned' } : m));
+    expect(joinDropIn(configOf([unitFile]), hostile[0]!, hostile, 'r'))
+      .to.have.property('problem')
+      .that.matches(/control character/);
+    expect(() => quoteUnitWord('a\rb')).to.throw(/control character/);
+    // A lone `;` is systemd's command separator: it stays an argument.
+    const semicolon = { path: unitFile.path, text: '[Service]\nExecStart=/usr/bin/etcd --name=etcd1 \\; /bin/touch /tmp/pwned\n' };
+    const text = joinDropIn(configOf([semicolon]), list[0]!, list, 'r');
+    if (typeof text !== 'string') throw new Error(text.problem);
+    expect(text).to.match(/^ExecStart=\/usr\/bin\/etcd --name=etcd1 ";" \/bin\/touch \/tmp\/pwned /m);
+    expect(quoteUnitWord(';')).to.equal('";"');
+  });
+
   it('refuses a unit that runs another name than the inventory says, a --config-file, and a kubeadm member', () => {
     const list = members(3);
     expect(joinDropIn(configOf([unitFile]), list[1]!, list, 'r')).to.deep.equal({

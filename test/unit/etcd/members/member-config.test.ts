@@ -70,7 +70,8 @@ describe('systemd units', () => {
     expect(service.execStartFile).to.equal('/etc/systemd/system/etcd.service.d/10-override.conf');
   });
   it('EnvironmentFile values override Environment= lines (systemd.exec(5))', () => {
-    expect(parseEnvironmentFile('# comment\nETCD_NAME="m 1"\nexport ETCD_DATA_DIR=/d\n')).to.deep.equal({ ETCD_NAME: 'm 1', ETCD_DATA_DIR: '/d' });
+    // systemd has no `export`: that line sets nothing (unit-quirks.test.ts has the problem it raises).
+    expect(parseEnvironmentFile('# comment\nETCD_NAME="m 1"\nexport ETCD_DATA_DIR=/d\n')).to.deep.equal({ ETCD_NAME: 'm 1' });
     const first = parseFirstRead(
       '==m unit /etc/systemd/system/etcd.service\n[Service]\nEnvironmentFile=-/etc/default/etcd\nEnvironment=ETCD_NAME=loses\nExecStart=/usr/bin/etcd\n',
       '==m',
@@ -214,6 +215,29 @@ describe('resolving identities: inventory, configuration and the live member lis
     expect(r.member).to.deep.include({ name: 'master-01', dataDir: '/mnt/etcd', topology: 'kubeadm' });
     expect(r.member.sources.name).to.deep.equal({ from: 'config', file: '/etc/kubernetes/manifests/etcd.yaml' });
     expect(r.notes.join('\n')).to.contain('etcd_name master-01 taken from /etc/kubernetes/manifests/etcd.yaml');
+  });
+  it('a configured value the inventory would refuse is refused too, never adopted', () => {
+    const r = resolveMember(
+      host(),
+      member,
+      config({
+        name: 'a,b=http://x',
+        dataDir: '/var/lib',
+        walDir: 'relative/wal',
+        peerUrls: ['https://10.0.0.1:2380/path'],
+        clientUrls: ['ftp://x:1'],
+      }),
+    );
+    expect(r.problems.map((p) => p.replace(/ would be taken .*? but /, ' ').replace(/; fix: .*/, ''))).to.deep.equal([
+      `10.0.0.1: etcd_name "a,b=http://x" is not a valid member name (letters, digits, ".", "_", ":" and "-", starting with a letter or digit)`,
+      '10.0.0.1: etcd_peer_url "https://10.0.0.1:2380/path" must be just scheme://host:port',
+      '10.0.0.1: etcd_client_url "ftp://x:1" must use http or https',
+      '10.0.0.1: etcd_data_dir "/var/lib" is a system folder; a restore moves the data dir aside and replaces it',
+      '10.0.0.1: etcd_wal_dir "relative/wal" is not an absolute path',
+    ]);
+    expect(r.problems[0]).to.match(/; fix: correct the member's configuration, or set etcd_name for 10\.0\.0\.1/);
+    expect(r.member).to.deep.include({ name: 'etcd-10.0.0.1', dataDir: '/var/lib/etcd' });
+    expect(r.member.walDir).to.equal(undefined);
   });
   it('an explicit value the configuration contradicts is a problem with both values and the fix', () => {
     const r = resolveMember(host({ etcd_data_dir: '/var/lib/etcd' }), member, config({ dataDir: '/mnt/etcd' }));
