@@ -17,7 +17,7 @@ import { AgeDecryptError, createAgeDecryptStream, splitHeader, unwrapFileKey } f
 import { IdentityError, wrongIdentityError, type AgeIdentity } from './identity.js';
 import { decryptToTemporary } from './local-encryption.js';
 import type { ObjectStore } from './object-store.js';
-import type { RemoteCopyRecord } from './remote-catalog.js';
+import { isPlainFileName, type RemoteCopyRecord } from './remote-catalog.js';
 import { adviceFor, RemoteCopyError } from './remote-errors.js';
 import { sha256File } from '../transport/sha256.js';
 
@@ -143,6 +143,13 @@ async function place(temp: string, dest: string, sameContent: (path: string) => 
 
 /** Download, verify and (if encrypted) decrypt `copy` into `destDir` under its snapshot name. */
 export async function pullCopy(store: ObjectStore, copy: RemoteCopyRecord, destDir: string, options: PullOptions = {}): Promise<PulledSnapshot> {
+  // The name comes from the bucket and becomes a path here: `../x` or `a/b` would write outside destDir.
+  if (!isPlainFileName(copy.name))
+    throw new RemoteCopyError(
+      `${store.name}/${copy.key} names its snapshot ${JSON.stringify(copy.name)}, which is not a plain file name; nothing was downloaded`,
+      'refused',
+      'check the bucket: its catalog or the object metadata was altered; pick another snapshot (orchestrate snapshots list INVENTORY)',
+    );
   await checkIdentityFor(store, copy, options.identity, options.signal);
   await ensureBackupDir(destDir);
   if (copy.encrypted && options.keepEncrypted && options.identity) return pullSealed(store, copy, destDir, options.identity, options.signal);

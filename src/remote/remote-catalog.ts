@@ -44,6 +44,15 @@ export interface RemoteCatalogFile {
   copies: RemoteCopyRecord[];
 }
 
+/**
+ * A snapshot name that can be a file name in the backup folder: one path segment (no `/`, not `.` or `..`),
+ * no control characters. Names come from the bucket (catalog, object metadata): a pull joins them to a folder.
+ */
+export function isPlainFileName(name: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+  return name !== '' && name !== '.' && name !== '..' && name.length <= 255 && !/[/\u0000-\u001f\u007f]/.test(name);
+}
+
 /** The snapshot name an object key stands for: its last segment without `.age`. */
 export function objectBaseName(key: string): string {
   return (key.split('/').at(-1) ?? key).replace(/\.age$/, '');
@@ -83,11 +92,13 @@ export function recordFromObject(key: string, head: ObjectHead, cluster: string)
   const plaintextSha256 = m('plaintext-sha256');
   const takenAt = m('taken-at');
   if (m('format') !== String(REMOTE_CATALOG_FORMAT) || !plaintextSha256 || !takenAt || Number.isNaN(Date.parse(takenAt))) return undefined;
+  const name = decodedName(m('snapshot')) ?? objectBaseName(key);
+  if (!isPlainFileName(name)) return undefined;
   const revision = Number(m('revision'));
   return {
     format: REMOTE_CATALOG_FORMAT,
     cluster,
-    name: decodeURIComponent(m('snapshot') ?? objectBaseName(key)),
+    name,
     key,
     takenAt,
     uploadedAt: (head.lastModified ?? new Date(takenAt)).toISOString(),
@@ -102,6 +113,16 @@ export function recordFromObject(key: string, head: ObjectHead, cluster: string)
   };
 }
 
+/** The metadata's URI-encoded snapshot name; '' (not a plain file name) when it is not valid URI encoding. */
+function decodedName(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return '';
+  }
+}
+
 function isCopyRecord(value: unknown): value is RemoteCopyRecord {
   const r = value as Partial<RemoteCopyRecord> | null;
   return (
@@ -109,6 +130,7 @@ function isCopyRecord(value: unknown): value is RemoteCopyRecord {
     r !== null &&
     typeof r.key === 'string' &&
     typeof r.name === 'string' &&
+    isPlainFileName(r.name) &&
     typeof r.takenAt === 'string' &&
     typeof r.size === 'number' &&
     typeof r.plaintextSha256 === 'string' &&

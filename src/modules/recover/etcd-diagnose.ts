@@ -80,7 +80,7 @@ function* readCertificates(files: { file: string; role: string }[]): Generator<S
   const now = new Date();
   for (const { file, role } of files) {
     // Certificates are public: read here, judged on the deploy host (no openssl needed on the member).
-    const read = yield* check(shellJoin(['cat', file]));
+    const read = yield* check(shellJoin(['cat', '--', file]));
     if (!read) continue;
     if (read.exitCode !== 0) {
       checks.push({ file, role, problem: `not readable: ${outputTail(read)}` });

@@ -210,7 +210,7 @@ function* checkCertificateSet(result: EtcdPreflightResult, files: TlsFiles, warn
   ] as const) {
     if (!file) continue;
     // Certificates are public: read them here and judge them with node's X509 parser (no openssl needed on the host).
-    const read = yield* check(shellJoin(['cat', file]));
+    const read = yield* check(shellJoin(['cat', '--', file]));
     if (!read) continue;
     if (read.exitCode !== 0) {
       result.problems.push(`the ${label} ${file} is not readable: ${read.stderr.trim() || `exit ${read.exitCode}`}`);

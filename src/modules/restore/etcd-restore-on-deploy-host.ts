@@ -54,7 +54,16 @@ export const etcdRestoreOnDeployHostModule = defineModule({
     const found = memberContext(ctx, args.run_id);
     if (isOutcome(found)) return found;
     const { member, members, paths } = found;
-    const dir = join(args.work_dir, member.name.replace(/[^A-Za-z0-9._-]/g, '_'));
+    // The name may come from the member's own configuration: `.` or `..` would make the folder that is
+    // removed below the work dir itself or its parent.
+    const folder = member.name.replace(/[^A-Za-z0-9._-]/g, '_');
+    if (folder === '' || folder === '.' || folder === '..')
+      return {
+        changed: false,
+        failed: true,
+        msg: `${member.host}: the etcd member name ${JSON.stringify(member.name)} cannot name a folder on the deploy host; fix: set etcd_name for ${member.host} (and its --name) to letters, digits, ".", "_" and "-"`,
+      };
+    const dir = join(args.work_dir, folder);
     const data = join(dir, 'data');
     const archive = join(dir, 'data.tar');
     if (paths.wal)

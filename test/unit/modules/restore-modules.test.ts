@@ -13,6 +13,7 @@ import {
   dataMoveAsideModule,
   etcdPreflightModule,
   etcdRestoreModule,
+  etcdRestoreOnDeployHostModule,
   etcdServiceModule,
   etcdSnapshotCopyModule,
   kubeServicesModule,
@@ -126,8 +127,8 @@ describe('etcd.preflight', () => {
       'command -v etcdutl || command -v etcdctl',
       'if [ -d /var/lib/etcd ]; then echo yes; else echo no; fi',
       'df -Pk /var/lib',
-      'cat /pki/ca.pem',
-      'cat /pki/etcd.pem',
+      'cat -- /pki/ca.pem',
+      'cat -- /pki/etcd.pem',
       'test -r /pki/etcd-key.pem',
     ]);
     expect(outcome.failed).to.equal(false);
@@ -139,7 +140,7 @@ describe('etcd.preflight', () => {
       const c = command(step);
       if (c.startsWith('command -v')) return { ...ok(), exitCode: 1 };
       if (c.startsWith('df -Pk')) return ok('Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 100 50 2048 50% /\n');
-      if (c === 'cat /pki/etcd.pem') return { ...ok(), exitCode: 1, stderr: 'cat: /pki/etcd.pem: No such file or directory' };
+      if (c === 'cat -- /pki/etcd.pem') return { ...ok(), exitCode: 1, stderr: 'cat: /pki/etcd.pem: No such file or directory' };
       if (c.startsWith('cat ')) return ok(goodPem);
       if (c.startsWith('test -r')) return { ...ok(), exitCode: 1 };
       return ok('no\n');
@@ -167,8 +168,8 @@ describe('etcd.preflight', () => {
       inv,
     );
     expect(steps.map(command).slice(-3)).to.deep.equal([
-      'cat /etc/kubernetes/ssl/ca.pem',
-      'cat /etc/kubernetes/ssl/etcd.pem',
+      'cat -- /etc/kubernetes/ssl/ca.pem',
+      'cat -- /etc/kubernetes/ssl/etcd.pem',
       'test -r /etc/kubernetes/ssl/etcd-key.pem',
     ]);
   });
@@ -204,6 +205,22 @@ describe('restore modules', () => {
     expect(command(steps[1]!)).to.match(/^rm -rf \/var\/lib\/etcd\.restore-\S+ && etcdutl snapshot restore .* --name etcd-10\.0\.0\.3 /);
     expect(outcome.failed).to.equal(true);
     expect(outcome.msg).to.contain('missing hash');
+  });
+
+  it('etcd.restore-on-deploy-host refuses a member name that would make its scratch folder the work dir or its parent', async () => {
+    // The name stands for one taken from the member's own unit (--name=..) where the inventory leaves etcd_name unset.
+    for (const name of ['..', '.']) {
+      const { steps, outcome } = await drive(
+        etcdRestoreOnDeployHostModule,
+        '10.0.0.1',
+        { run_id: RUN, snapshot: '/b/s.db', tool: 'etcdutl', work_dir: '/tmp/orchestrate-restore-x' },
+        () => ok(),
+        inventory({ etcd_name: name }),
+      );
+      expect(steps, name).to.deep.equal([]);
+      expect(outcome.failed, name).to.equal(true);
+      expect(outcome.msg).to.contain('cannot name a folder on the deploy host');
+    }
   });
 
   it('data.move-aside reports where the old data went, and "already-swapped" as unchanged', async () => {

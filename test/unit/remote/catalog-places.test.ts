@@ -1,5 +1,10 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pullCopy } from '../../../src/remote/pull.js';
+import { RemoteCopyError } from '../../../src/remote/remote-errors.js';
 import { loadRemoteCatalog, updateRemoteCatalog } from '../../../src/remote/catalog-store.js';
 import { planPlacesRetention } from '../../../src/remote/place-retention.js';
 import { chooseLatest, mergePlaces, newestVerifiedRemote, type LocalCopy } from '../../../src/remote/places.js';
@@ -7,6 +12,7 @@ import {
   catalogKey,
   mergeCopies,
   objectMetadata,
+  parseRemoteCatalog,
   recordFromObject,
   REMOTE_CATALOG_FORMAT,
   snapshotKey,
@@ -141,5 +147,26 @@ describe('remote catalog, places and retention per place', () => {
     expect(strict.local.keep.map((d) => d.entry.name)).to.deep.equal(['l2']);
     expect(strict.remote.keep.map((d) => d.entry.copy.name)).to.deep.equal(['r2']);
     expect(strict.remote.keep[0]?.reasons).to.include('newest verified snapshot (never deleted)');
+  });
+
+  it('a snapshot name from the bucket that is not a plain file name is never used as a path', async () => {
+    const good = copy('snapshot_20261205T110000Z_rev7.db', 1);
+    const metadata = (name: string) => ({ ...objectMetadata(good), 'orchestrate-snapshot': name });
+    for (const name of ['..%2F..%2Fetc%2Fcron.d%2Fx', '..', 'a%0Ab.db', '%E0%A4%A']) {
+      expect(recordFromObject(good.key, { size: 100, metadata: metadata(name) }, 'c'), name).to.equal(undefined);
+    }
+    const text = JSON.stringify({ format: REMOTE_CATALOG_FORMAT, copies: [good, { ...good, name: '../../x.db' }, { ...good, name: '/tmp/x.db' }] });
+    expect(parseRemoteCatalog(text).map((r) => r.name)).to.deep.equal([good.name]);
+    const store = new MemoryStore();
+    const dest = join(tmpdir(), `orchestrate-pull-refused-${process.pid}`);
+    const pulled = pullCopy(store, { ...good, name: '../escaped.db' }, dest);
+    const error: unknown = await pulled.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(RemoteCopyError);
+    expect((error as Error).message).to.contain('not a plain file name');
+    expect(store.calls).to.deep.equal([]);
+    expect(existsSync(dest)).to.equal(false);
   });
 });
