@@ -32,8 +32,9 @@ export function singleArgument(positionals: string[], what: string, usageLine: s
   return first;
 }
 
+/** Decimal digits only: Number() alone would also take `0x3`, `1e2`, ` 3` and `3.0`. */
 export function positiveInteger(text: string, option: string): number {
-  const value = Number(text);
+  const value = /^[0-9]{1,9}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(value) || value <= 0) throw new UsageError(`${option} must be a positive whole number, not "${text}"`);
   return value;
 }

@@ -97,6 +97,13 @@ class Scanner {
     return this.word === '' && keyword === 'for' && name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && inWord === 'in';
   }
 
+  /** In a `[[ ... ]]` test or a `let` command, where bash reads operands such as `-eq`'s as arithmetic. */
+  private inBashArithmeticCommand(): boolean {
+    const words = [...this.words, this.word];
+    const open = words.lastIndexOf('[[');
+    return (open >= 0 && !words.slice(open).includes(']]')) || words[0] === 'let';
+  }
+
   private get top(): Frame {
     return this.stack[this.stack.length - 1] ?? this.root;
   }
@@ -195,6 +202,11 @@ class Scanner {
     if (c === '#' && this.atWordStart) {
       this.stack.push({ kind: 'comment' });
       return i + 1;
+    }
+    if (c === '(' && text[i + 1] === '(' && this.atWordStart) {
+      // bash's `(( ... ))` command evaluates its text as arithmetic, like $(( ... )): whole numbers only.
+      this.stack.push({ kind: 'arith', depth: 0 });
+      return i + 2;
     }
     if (c === '<' && text[i + 1] === '<') {
       if (text[i + 2] === '<') {
@@ -333,6 +345,10 @@ class Scanner {
       return value;
     }
     if (value.includes('\0')) throw new ShellContextError('a value for the shell cannot contain a NUL byte');
+    if (value.includes('[') && this.inBashArithmeticCommand())
+      throw new ShellContextError(
+        `the value ${describeValue(value)} cannot be placed in a [[ ... ]] or let command: bash evaluates such operands as arithmetic, where a[...] runs what the brackets hold, even quoted; compare it in [ ... ] or case instead`,
+      );
     const frame = this.top;
     switch (frame.kind) {
       case 'top':

@@ -49,6 +49,11 @@ describe('command-line helpers', () => {
     ['1.5', false],
     ['ten', false],
     ['', false],
+    ['0x3', false],
+    ['1e2', false],
+    [' 3', false],
+    ['3.0', false],
+    ['007', true],
   ] as const) {
     it(`positiveInteger(${JSON.stringify(text)}) ${ok ? 'accepts' : 'refuses'} it`, () => {
       if (ok) expect(positiveInteger(text, '--forks')).to.equal(Number(text));

@@ -109,6 +109,22 @@ describe('shell values escaped for their place (shell-context)', () => {
     expect(() => joinShellPieces(pieces('echo {{}}', 'a\0b'))).to.throw(ShellContextError, /NUL/);
   });
 
+  it('refuses a value bash would evaluate as arithmetic in [[ ]], let and (( )), where a[...] runs its subscript', () => {
+    const subscript = `a[$(touch ${canary})]`;
+    for (const template of ["[[ '{{}}' -eq 1 ]]", 'if [[ "{{}}" -gt 0 ]]; then :; fi', 'true && [[ 1 -lt {{}} ]]', 'let n={{}}+1'])
+      expect(() => joinShellPieces(pieces(template, subscript)), template).to.throw(ShellContextError, /arithmetic/);
+    expect(() => joinShellPieces(pieces('(( n = {{}} ))', subscript))).to.throw(ShellContextError, /whole numbers/);
+    expect(() => joinShellPieces(pieces('x=1; (( x < {{}} )) && echo y', 'a'))).to.throw(ShellContextError, /whole numbers/);
+  });
+
+  it('still places values in [[ ]] and (( )) when bash cannot run them', () => {
+    const bash = (command: string): string => execFileSync('/bin/bash', ['-c', command], { timeout: 5000 }).toString();
+    expect(bash(joinShellPieces(pieces('[[ {{}} == "a b" ]] && echo same', 'a b')))).to.equal('same\n');
+    expect(bash(joinShellPieces(pieces('(( {{}} > 2 )) && echo more', '3')))).to.equal('more\n');
+    expect(bash(joinShellPieces(pieces('[[ 1 -eq 1 ]] && echo {{}}', 'a[b]')))).to.equal('a[b]\n');
+    expect(existsSync(canary)).to.equal(false);
+  });
+
   it('keeps safe values where they are harmless', () => {
     expect(sh(joinShellPieces(pieces('echo $(( {{}} + 1 ))', '41')))).to.equal('42\n');
     expect(sh(joinShellPieces(pieces('echo ${UNSET_X:-{{}}}', '/var/lib/etcd')))).to.equal('/var/lib/etcd\n');
