@@ -6,19 +6,41 @@
 // Python's literal_eval (python-literal.ts): on a host line after shlex has removed one level of quotes (so
 // `port="22"` is the number 22), in a :vars section as written (so `port="22"` stays the text "22").
 // A group named in :vars or :children must be declared by a [group] or [group:children] section somewhere.
+// Lines end where Python's splitlines() ends them and are trimmed as Python's strip() trims them; positions
+// are still counted in editor lines (\n, \r\n or \r).
 import type { ConfigProblem } from '../errors.js';
-import { ExpandedHosts, HostRangeError, expandHostPattern } from './host-ranges.js';
-import { InventoryModel, type VarEntry } from './inventory-assemble.js';
+import { ExpandedHosts, HostRangeError, MAX_RANGE_HOSTS, expandHostPattern } from './host-ranges.js';
+import { InventoryModel, unlinkCycles, type VarEntry } from './inventory-assemble.js';
 import { textOrigin, problemAtOrigin, type Origin, type TextOrigin } from './origin.js';
 import { iniValue } from './python-literal.js';
 import { configValidator, translateAjvErrors } from './schema-validation.js';
-import { ShlexError, shlexSplit } from './shlex-split.js';
+import { ShlexError, shlexSplit, type ShlexWord } from './shlex-split.js';
 import { didYouMean } from './suggest.js';
 import { describeInventoryPath, type ReadInventory } from './yaml-inventory.js';
 import type { ProblemFields } from './yaml-source.js';
 
-const SECTION = /^\[([^:\]\s]+)(?::([\p{L}\p{N}_]+))?\]\s*(?:#.*)?$/u;
-const GROUP_NAME = /^([^:\]\s]+)\s*(?:#.*)?$/;
+/** Python's whitespace (str.isspace, and `\s` in its regular expressions): not JavaScript's, which adds U+FEFF and lacks \x1c-\x1f and \x85. */
+const SPACE = String.raw`\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000`;
+const SECTION = new RegExp(String.raw`^\[([^:\]${SPACE}]+)(?::([\p{L}\p{N}_]+))?\][${SPACE}]*(?:#.*)?$`, 'u');
+const GROUP_NAME = new RegExp(String.raw`^([^:\]${SPACE}]+)[${SPACE}]*(?:#.*)?$`, 'u');
+const SPACE_CHAR = new RegExp(`[${SPACE}]`);
+/** Line ends of Python's splitlines() that editors do not count as lines (they split on \n, \r\n and \r). */
+// eslint-disable-next-line no-control-regex -- these control characters end lines in Python
+const OTHER_LINE_ENDS = /[\v\f\x1c-\x1e\x85\u2028\u2029]/;
+/** Host entries (a host counts in each group it is written in) and groups of one file: far above any real
+ * cluster, and a bound on memory (about 1.5 KB an entry) for runaway ranges or generated files. */
+const MAX_HOST_ENTRIES = 250_000;
+const MAX_GROUPS = 50_000;
+const MAX_VARIABLES_PER_LINE = 10_000;
+
+/** Python's str.strip(); a loop, as a regular expression for the end of a line backtracks on long blank runs. */
+function pythonStrip(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && SPACE_CHAR.test(text[start] as string)) start++;
+  while (end > start && SPACE_CHAR.test(text[end - 1] as string)) end--;
+  return text.slice(start, end);
+}
 
 /** Where a value of the shape handed to the schema was written: its key and its value. */
 interface ShapeOrigin {
@@ -43,6 +65,10 @@ class IniReader {
   private state: 'hosts' | 'vars' | 'children' = 'hosts';
   private lineNumber = 0;
   private line = '';
+  /** Where the Python line being read starts in the editor line. */
+  private offset = 0;
+  private hostEntries = 0;
+  private tooManyGroups = false;
 
   constructor(readonly file: string) {
     this.model.group('all');
@@ -51,7 +77,7 @@ class IniReader {
   }
 
   at(col: number): TextOrigin {
-    return textOrigin(this.file, this.lineNumber, col, this.line);
+    return textOrigin(this.file, this.lineNumber, this.offset + col, this.line);
   }
 
   report(col: number, fields: ProblemFields): void {
@@ -59,40 +85,50 @@ class IniReader {
   }
 
   read(text: string): void {
-    const lines = text.split('\n');
+    const lines = text.split(/\r\n|\r|\n/);
     for (const [index, raw] of lines.entries()) {
       this.lineNumber = index + 1;
-      this.line = raw.replace(/\r$/, '');
-      const stripped = this.line.trim();
-      if (stripped === '' || stripped.startsWith('#') || stripped.startsWith(';')) continue;
-      const col = this.line.indexOf(stripped) + 1;
-      const section = SECTION.exec(stripped);
-      if (section) this.section(section[1] as string, section[2], col);
-      else if (stripped.startsWith('[') && stripped.endsWith(']')) {
-        this.report(col, {
-          code: 'inventory.ini-section',
-          message: `"${stripped}" is not a valid section`,
-          expected: '[group], [group:vars] or [group:children], without spaces',
-          hint: 'remove the spaces or other characters inside the brackets',
+      this.line = raw;
+      this.offset = 0;
+      if (index === 0 && raw.startsWith('\ufeff')) {
+        this.report(1, {
+          code: 'inventory.ini-bom',
+          message: 'the file starts with a byte order mark (U+FEFF), which Ansible reads as part of the first line',
+          expected: 'UTF-8 text without a byte order mark',
+          hint: "save the file as UTF-8 without BOM (e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)",
         });
-      } else if (this.state === 'hosts') this.hostLine(stripped, col);
-      else if (this.state === 'vars') this.varLine(stripped, col);
-      else this.childLine(stripped, col);
+        this.offset = 1;
+      }
+      for (const part of raw.slice(this.offset).split(OTHER_LINE_ENDS)) {
+        this.readLine(part);
+        this.offset += part.length + 1;
+      }
     }
     this.finish();
   }
 
+  /** One line as Python's splitlines() cuts it. */
+  private readLine(raw: string): void {
+    const stripped = pythonStrip(raw);
+    if (stripped === '' || stripped.startsWith('#') || stripped.startsWith(';')) return;
+    const col = raw.indexOf(stripped) + 1;
+    const section = SECTION.exec(stripped);
+    if (section) this.section(section[1] as string, section[2], col);
+    else if (stripped.startsWith('[') && stripped.endsWith(']')) {
+      this.report(col, {
+        code: 'inventory.ini-section',
+        message: `"${stripped}" is not a valid section`,
+        expected: '[group], [group:vars] or [group:children], without spaces',
+        hint: 'remove the spaces or other characters inside the brackets',
+      });
+    } else if (this.state === 'hosts') this.hostLine(stripped, col);
+    else if (this.state === 'vars') this.varLine(stripped, col);
+    else this.childLine(stripped, col);
+  }
+
   private shapeGroup(name: string): IniReader['shape'][string] {
-    let group = this.shape[name];
-    if (!group) {
-      group = {
-        hosts: Object.create(null) as Record<string, Record<string, unknown>>,
-        vars: Object.create(null) as Record<string, unknown>,
-        children: {},
-      };
-      this.shape[name] = group;
-    }
-    return group;
+    const empty = (): Record<string, never> => Object.create(null) as Record<string, never>;
+    return (this.shape[name] ??= { hosts: empty(), vars: empty(), children: {} });
   }
 
   private section(name: string, type: string | undefined, col: number): void {
@@ -103,9 +139,11 @@ class IniReader {
         message: `section [${name}:${state}] has an unknown type "${state}"`,
         expected: '[group], [group:vars] or [group:children]',
       });
-      // Lines up to the next section cannot be read as anything; skip them rather than report each.
-      this.state = 'vars';
-      this.group = '\u0000skip';
+      this.skipSection();
+      return;
+    }
+    if (!this.roomFor(name, col)) {
+      this.skipSection();
       return;
     }
     this.group = name;
@@ -120,60 +158,36 @@ class IniReader {
     else this.declared.add(name);
   }
 
+  /** Lines up to the next section cannot be read as anything; skip them rather than report each. */
+  private skipSection(): void {
+    this.state = 'vars';
+    this.group = '\u0000skip';
+  }
+
+  /** Whether group `name` exists or may be added; a file past MAX_GROUPS is reported once. */
+  private roomFor(name: string, col: number): boolean {
+    if (this.model.groups.has(name) || this.model.groups.size < MAX_GROUPS) return true;
+    if (!this.tooManyGroups) this.tooBig(col, `this file declares more than ${MAX_GROUPS} groups`);
+    this.tooManyGroups = true;
+    return false;
+  }
+
+  /** Reported once per limit; ExpandHosts stops expanding once hostEntries is past its limit. */
+  private tooBig(col: number, message: string): void {
+    this.report(col, { code: 'inventory.ini-size', message, hint: 'split the inventory, or look for a generated section or range that ran away' });
+  }
+
   private hostLine(stripped: string, col: number): void {
-    let words;
-    try {
-      words = shlexSplit(stripped);
-    } catch (error) {
-      if (!(error instanceof ShlexError)) throw error;
-      this.report(col + error.at, {
-        code: 'inventory.ini-quote',
-        message: error.message === 'No closing quotation' ? 'this quote is never closed' : 'a backslash ends the line with nothing to escape',
-        expected: 'host [key=value ...] with each quote closed on the same line',
-        hint:
-          error.message === 'No closing quotation' ? 'close the quote, or escape it with a backslash' : 'remove the backslash at the end of the line',
-      });
-      return;
-    }
-    const [first, ...rest] = words;
+    const [first, ...rest] = this.shlexWords(stripped, col) ?? [];
     if (!first) return;
-    let expanded: ExpandedHosts;
-    try {
-      expanded = expandHostPattern(first.text);
-    } catch (error) {
-      if (!(error instanceof HostRangeError)) throw error;
-      this.report(col + first.start, {
-        code: 'inventory.ini-host',
-        message: error.message,
-        expected: 'a host name, an address, or a range such as node[1:3]',
-      });
+    if (rest.length > MAX_VARIABLES_PER_LINE) {
+      this.tooBig(col, `this line sets more than ${MAX_VARIABLES_PER_LINE} variables`);
       return;
     }
-    if (expanded.hosts.some((host) => host === '')) {
-      this.report(col + first.start, { code: 'inventory.ini-host', message: 'a host name cannot be empty', expected: 'a host name or an address' });
-      return;
-    }
+    const expanded = this.expandHosts(first, col);
+    if (!expanded) return;
+    const vars = this.hostVars(rest, col);
     const hostOrigin = this.at(col + first.start);
-    const vars: { key: string; entry: VarEntry; keyOrigin: Origin }[] = [];
-    const seen = new Set<string>();
-    for (const word of rest) {
-      const equals = word.text.indexOf('=');
-      if (equals === -1) {
-        this.report(col + word.start, {
-          code: 'inventory.ini-host-var',
-          message: `"${word.text}" is not a key=value host variable`,
-          expected: 'key=value after the host name (quote values that contain blanks)',
-          hint: `write ${word.text}=VALUE, or put a # before a comment`,
-        });
-        continue;
-      }
-      const key = word.text.slice(0, equals);
-      const keyOrigin = this.at(col + word.start);
-      const valueOrigin = this.at(col + word.start + equals + 1);
-      if (seen.has(key)) this.duplicateWarning(keyOrigin, `${key} is set twice on this line; the later value wins, as in Ansible`);
-      seen.add(key);
-      vars.push({ key, entry: { value: coerce(key, iniValue(word.text.slice(equals + 1))), origin: valueOrigin }, keyOrigin });
-    }
     const group = this.model.group(this.group);
     const shapeHosts = this.shapeGroup(this.group).hosts;
     for (const name of expanded.hosts) {
@@ -197,6 +211,98 @@ class IniReader {
     }
   }
 
+  private shlexWords(stripped: string, col: number): ShlexWord[] | undefined {
+    try {
+      return shlexSplit(stripped);
+    } catch (error) {
+      if (!(error instanceof ShlexError)) throw error;
+      const unclosed = error.message === 'No closing quotation';
+      this.report(col + error.at, {
+        code: 'inventory.ini-quote',
+        message: unclosed ? 'this quote is never closed' : 'a backslash ends the line with nothing to escape',
+        expected: 'host [key=value ...] with each quote closed on the same line',
+        hint: unclosed ? 'close the quote, or escape it with a backslash' : 'remove the backslash at the end of the line',
+      });
+      return undefined;
+    }
+  }
+
+  /** The hosts of a host line's first word; undefined (reported) where Ansible fails or the file is too big. */
+  private expandHosts(first: ShlexWord, col: number): ExpandedHosts | undefined {
+    const budget = MAX_HOST_ENTRIES - this.hostEntries;
+    if (budget < 0) return undefined;
+    let expanded: ExpandedHosts | undefined;
+    let failure: string | undefined;
+    try {
+      expanded = expandHostPattern(first.text, Math.min(MAX_RANGE_HOSTS, budget));
+      if (expanded.hosts.some((host) => host === '')) failure = 'a host name cannot be empty';
+      this.hostEntries += expanded.hosts.length;
+    } catch (error) {
+      if (!(error instanceof HostRangeError)) throw error;
+      failure = error.message;
+      if (error.overLimit && budget < MAX_RANGE_HOSTS) this.hostEntries = MAX_HOST_ENTRIES + 1;
+    }
+    if (this.hostEntries > MAX_HOST_ENTRIES) {
+      this.hostEntries = MAX_HOST_ENTRIES + 1;
+      this.tooBig(col + first.start, `this file lists more than ${MAX_HOST_ENTRIES} hosts (a host counts once for each group it is written in)`);
+      return undefined;
+    }
+    if (failure !== undefined || !expanded) {
+      this.report(col + first.start, {
+        code: 'inventory.ini-host',
+        message: failure ?? '',
+        expected: 'a host name, an address, or a range such as node[1:3]',
+      });
+      return undefined;
+    }
+    if (expanded.hosts.length === 0) {
+      const message = `"${first.text}" gives no host: its range runs backwards, and Ansible then adds nothing`;
+      this.warn(this.at(col + first.start), 'inventory.ini-empty-range', message, 'swap the begin and end of the range, or drop the negative step');
+    }
+    return expanded;
+  }
+
+  /** The key=value words after a host, typed as Ansible types them; problems are reported and the word skipped. */
+  private hostVars(words: ShlexWord[], col: number): { key: string; entry: VarEntry; keyOrigin: Origin }[] {
+    const vars: { key: string; entry: VarEntry; keyOrigin: Origin }[] = [];
+    const seen = new Set<string>();
+    for (const word of words) {
+      const equals = word.text.indexOf('=');
+      if (equals === -1) {
+        this.report(col + word.start, {
+          code: 'inventory.ini-host-var',
+          message: `"${word.text}" is not a key=value host variable`,
+          expected: 'key=value after the host name (quote values that contain blanks)',
+          hint: `write ${word.text}=VALUE, or put a # before a comment`,
+        });
+        continue;
+      }
+      const key = word.text.slice(0, equals);
+      const keyOrigin = this.at(col + word.start);
+      const valueOrigin = this.at(col + word.start + equals + 1);
+      if (seen.has(key)) this.duplicateWarning(keyOrigin, `${key} is set twice on this line; the later value wins, as in Ansible`);
+      seen.add(key);
+      const value = this.typedValue(key, word.text.slice(equals + 1), valueOrigin, 'host');
+      if (value !== NO_VALUE) vars.push({ key, entry: { value, origin: valueOrigin }, keyOrigin });
+    }
+    return vars;
+  }
+
+  /** A value as Ansible reads it (Python's literal_eval, then orchestrate's conversions); NO_VALUE where Ansible fails on it. */
+  private typedValue(key: string, text: string, origin: Origin, where: 'host' | 'group'): unknown {
+    const read = iniValue(text);
+    if ('value' in read) return coerce(key, read.value, where);
+    this.problems.push(
+      problemAtOrigin(origin, {
+        code: 'inventory.ini-value',
+        message: `Ansible fails on this value: Python reads it as ${read.refused}`,
+        expected: 'a string, number, boolean, None, or a list or dict of them',
+        hint: where === 'host' ? `quote it twice to keep the text: ${key}="'...'"` : `quote it to keep the text: ${key}='...'`,
+      }),
+    );
+    return NO_VALUE;
+  }
+
   private varLine(stripped: string, col: number): void {
     if (this.group === '\u0000skip') return;
     const equals = stripped.indexOf('=');
@@ -208,9 +314,9 @@ class IniReader {
       });
       return;
     }
-    const key = stripped.slice(0, equals).trim();
+    const key = pythonStrip(stripped.slice(0, equals));
     const valueText = stripped.slice(equals + 1);
-    const valueCol = col + equals + 1 + (valueText.length - valueText.trimStart().length);
+    const valueCol = col + equals + 1 + Math.max(0, valueText.indexOf(pythonStrip(valueText)));
     const keyOrigin = this.at(col);
     const valueOrigin = this.at(valueCol);
     const lines = this.groupVarLines.get(this.group) ?? new Map<string, number>();
@@ -219,7 +325,8 @@ class IniReader {
     if (earlier !== undefined)
       this.duplicateWarning(keyOrigin, `${key} is already set for group ${this.group} on line ${earlier}; this later value wins, as in Ansible`);
     lines.set(key, this.lineNumber);
-    const value = coerce(key, iniValue(valueText.trim()));
+    const value = this.typedValue(key, pythonStrip(valueText), valueOrigin, 'group');
+    if (value === NO_VALUE) return;
     this.model.group(this.group).vars.set(key, { value, origin: valueOrigin });
     this.shapeGroup(this.group).vars[key] = value;
     this.shapeOrigins.set([this.group, 'vars', key].join('\u0000'), { key: keyOrigin, value: valueOrigin });
@@ -237,11 +344,22 @@ class IniReader {
     }
     const child = match[1] as string;
     const origin = this.at(col);
-    if (child === this.group || child === 'all' || this.descendants(child).has(this.group)) {
+    // Loops through other groups are found once the whole file is read (finish), in one walk.
+    if (child === this.group || child === 'all') {
       this.report(col, {
         code: 'inventory.group-cycle',
         message: `group "${child}" cannot be a child of "${this.group}": it would be its own ancestor`,
         hint: `remove "${child}" from [${this.group}:children]`,
+      });
+      return;
+    }
+    if (!this.roomFor(child, col)) return;
+    if (child === 'ungrouped' && this.group !== 'all') {
+      // Ansible then drops those hosts from every group, `all` included: they would silently never be reached.
+      this.report(col, {
+        code: 'inventory.ini-child',
+        message: `"ungrouped" cannot be a child of "${this.group}": Ansible would then leave its hosts out of every group, all included`,
+        hint: `list those hosts in [${this.group}] or in a group of their own`,
       });
       return;
     }
@@ -252,51 +370,42 @@ class IniReader {
     this.childReferences.push({ parent: this.group, child, origin });
   }
 
-  private descendants(name: string): Set<string> {
-    const found = new Set<string>();
-    const stack = [name];
-    while (stack.length > 0) {
-      const next = stack.pop() as string;
-      if (found.has(next)) continue;
-      found.add(next);
-      for (const child of this.model.groups.get(next)?.children.keys() ?? []) stack.push(child);
-    }
-    return found;
-  }
-
   private duplicateWarning(origin: Origin, message: string): void {
-    this.problems.push(problemAtOrigin(origin, { severity: 'warning', code: 'inventory.ini-duplicate-var', message, hint: 'keep one of them' }));
+    this.warn(origin, 'inventory.ini-duplicate-var', message, 'keep one of them');
   }
 
-  /** Undeclared groups are errors, as in Ansible; every group without a parent becomes a child of `all`. */
+  private warn(origin: Origin, code: string, message: string, hint: string): void {
+    this.problems.push(problemAtOrigin(origin, { severity: 'warning', code, message, hint }));
+  }
+
+  /** Undeclared groups and loops of groups are errors, as in Ansible; every group without a parent becomes a child of `all`. */
   private finish(): void {
-    for (const { group, origin } of this.varsSections) {
-      if (this.declared.has(group)) continue;
+    const declared = [...this.declared].filter((name) => name !== 'all' && name !== 'ungrouped');
+    let suggestions = 0;
+    const undeclared = (origin: Origin, name: string, message: string): void => {
+      // Suggestions compare a name with every group: only for the first few, so that a huge file stays fast.
+      const hint = suggestions++ < 20 ? didYouMean(name, declared) : undefined;
       this.problems.push(
         problemAtOrigin(origin, {
           code: 'inventory.ini-undefined-group',
-          message: `[${group}:vars] is for a group that is never declared`,
-          expected: `a [${group}] or [${group}:children] section somewhere in the file`,
-          hint:
-            didYouMean(
-              group,
-              [...this.declared].filter((name) => name !== 'all' && name !== 'ungrouped'),
-            ) ?? `add a [${group}] section (it may be empty), or check the spelling`,
+          message,
+          expected: `a [${name}] or [${name}:children] section somewhere in the file`,
+          hint: hint ?? `add a [${name}] section (it may be empty), or check the spelling`,
         }),
       );
+    };
+    for (const { group, origin } of this.varsSections) {
+      if (!this.declared.has(group)) undeclared(origin, group, `[${group}:vars] is for a group that is never declared`);
     }
     for (const { parent, child, origin } of this.childReferences) {
-      if (this.declared.has(child)) continue;
+      if (!this.declared.has(child)) undeclared(origin, child, `[${parent}:children] names group "${child}", which is never declared`);
+    }
+    for (const { parent, child, origin, path } of unlinkCycles(this.model)) {
       this.problems.push(
         problemAtOrigin(origin, {
-          code: 'inventory.ini-undefined-group',
-          message: `[${parent}:children] names group "${child}", which is never declared`,
-          expected: `a [${child}] or [${child}:children] section somewhere in the file`,
-          hint:
-            didYouMean(
-              child,
-              [...this.declared].filter((name) => name !== 'all' && name !== 'ungrouped'),
-            ) ?? `add a [${child}] section (it may be empty), or check the spelling`,
+          code: 'inventory.group-cycle',
+          message: `group "${child}" cannot be a child of "${parent}": it would be its own ancestor (${path.join(' > ')})`,
+          hint: `remove "${child}" from [${parent}:children]`,
         }),
       );
     }
@@ -308,11 +417,17 @@ class IniReader {
   }
 }
 
+/** Marks a value Ansible fails on: it is reported, and not set. */
+const NO_VALUE = Symbol('no value');
+
 /**
  * Ansible converts these when it uses them (`ansible_become=yes` becomes true, a port "22" the number 22);
  * orchestrate reads them as values, so they are converted here, where an INI file cannot write the type.
  */
-function coerce(key: string, value: unknown): unknown {
+function coerce(key: string, value: unknown, where: 'host' | 'group'): unknown {
+  // A group's priority is not a variable but Python's int() of the value: 1.5 gives 1, True gives 1.
+  const number = typeof value === 'number' || typeof value === 'boolean';
+  if (key === 'ansible_group_priority' && where === 'group' && number) return Math.trunc(Number(value));
   if (typeof value !== 'string') return value;
   if (key === 'ansible_become') {
     const word = value.trim().toLowerCase();
@@ -330,15 +445,17 @@ export function readIniInventory(file: string, text: string): ReadInventory {
   const validate = configValidator('inventory');
   const readOk = !problems.some((p) => p.severity === 'error');
   const shapeOk = validate(reader.shape);
+  // The first line only: the whole text may be megabytes.
+  const fileOrigin = textOrigin(file, 1, 1, /^[^\r\n]*/.exec(text)?.[0] ?? '');
   if (!shapeOk) {
     for (const issue of translateAjvErrors(validate.errors, { codePrefix: 'inventory', describe: describeInventoryPath })) {
       const found = reader.shapeOrigins.get(issue.path.join('\u0000')) ?? nearestOrigin(reader.shapeOrigins, issue.path);
-      problems.push(problemAtOrigin(found ? found[issue.target] : textOrigin(file, 1, 1, firstLine(text)), issue.fields));
+      problems.push(problemAtOrigin(found ? found[issue.target] : fileOrigin, issue.fields));
     }
   }
   // Group-level checks (an empty or even `etcd` group) wait for a file that reads cleanly: a broken host line
   // would otherwise also show as a missing member.
-  return { model: reader.model, problems, shapeOk: shapeOk && readOk, fileOrigin: textOrigin(file, 1, 1, firstLine(text)) };
+  return { model: reader.model, problems, shapeOk: shapeOk && readOk, fileOrigin };
 }
 
 function nearestOrigin(origins: Map<string, ShapeOrigin>, path: string[]): ShapeOrigin | undefined {
@@ -347,8 +464,4 @@ function nearestOrigin(origins: Map<string, ShapeOrigin>, path: string[]): Shape
     if (found) return found;
   }
   return undefined;
-}
-
-function firstLine(text: string): string {
-  return (text.split('\n')[0] ?? '').replace(/\r$/, '');
 }

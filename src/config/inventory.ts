@@ -124,7 +124,7 @@ const YAML_KEY = /^(?:"[^"]*"|'[^']*'|[^\s=:#'"[\]{},][^\s=:]*)\s*:(?:\s|$)/;
  * `key:`, `---`, `{`, `- ` or a `%YAML` directive is YAML. Names do not matter (kubeasz calls its INI file `hosts`).
  */
 export function inventoryFormat(text: string): 'ini' | 'yaml' {
-  for (const raw of text.split('\n')) {
+  for (const raw of text.split(/\r\n|\r|\n/)) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
     if (INI_SECTION.test(line)) return 'ini';

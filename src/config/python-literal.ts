@@ -2,49 +2,63 @@
 // literal (a number, True/False/None, a quoted string, a list, tuple, dict or set of literals) becomes that
 // value; anything else (a bare word, `yes`, a path, an expression) stays the text as written.
 //
-// Where Ansible itself cannot go on, this reader keeps the text instead: complex numbers and `...` (Ansible
-// 2.14 fails on them in JSON; later versions keep them as text), `\N{name}` escapes (no Unicode name table
-// here), dict keys or set items that are lists or dicts (a TypeError in Python). Tuples and sets become lists,
-// as in JSON. Integers beyond 2^53 lose precision like any JSON number.
+// Where Ansible itself fails, the value is refused with the reason: a list or dict as a dict key or set item
+// (a TypeError in Python), and what ansible-inventory cannot print as JSON (sets, complex numbers, `...`, tuple
+// keys). `\N{name}` escapes stay text (no Unicode name table here). Tuples become lists, as in JSON. Integers
+// beyond 2^53 lose precision like any JSON number, and a float that is a whole number reads as an integer.
 
 type Token =
-  | { kind: 'num'; value: number | 'complex' }
+  | { kind: 'num'; value: number | typeof COMPLEX }
   | { kind: 'str'; value: string; bytes: boolean; fstring: boolean }
   | { kind: 'name'; value: string }
   | { kind: 'op'; value: string }
   | { kind: 'end' };
 
 class NotLiteral extends Error {}
+/** One instance, thrown for every value that is not a literal: most INI values are plain words, and a stack trace each is costly. */
+const NOT_LITERAL = new NotLiteral('not a Python literal');
 
-/** The value Python's ast.literal_eval gives `text`, or undefined where it gives up (Ansible then keeps the text). */
-export function pythonLiteral(text: string): { value: unknown } | undefined {
+/** Values with no JSON form; a literal holding one is refused, the placeholder never leaves this module. */
+const COMPLEX = Symbol('complex');
+const UNSUPPORTED = Symbol('unsupported');
+
+/** Python's limits: brackets nest at most 200 deep (its tokenizer), a decimal integer has at most 4300 digits. */
+const MAX_NESTING = 200;
+const MAX_INT_DIGITS = 4300;
+
+/** What Python's ast.literal_eval makes of a value: a literal, one Ansible fails on (with why), or undefined where it is no literal (Ansible keeps the text). */
+export type LiteralReading = { value: unknown } | { refused: string } | undefined;
+
+export function pythonLiteral(text: string): LiteralReading {
+  // Python refuses source with NUL characters before reading it.
+  if (text.includes('\0')) return undefined;
   try {
     const tokens = tokenize(text.replace(/^[ \t]+/, ''));
     const parser = new LiteralParser(tokens);
     const value = parser.expression();
     parser.expectEnd();
-    return { value };
+    return parser.refusal === undefined ? { value } : { refused: parser.refusal };
   } catch (error) {
     if (error instanceof NotLiteral) return undefined;
     throw error;
   }
 }
 
-/** Ansible's INI value: the literal if Python reads one, else the text itself. */
-export function iniValue(text: string): unknown {
-  const literal = pythonLiteral(text);
-  return literal === undefined ? text : literal.value;
+/** Ansible's INI value: the literal if Python reads one, else the text itself; or why Ansible fails on it. */
+export function iniValue(text: string): { value: unknown } | { refused: string } {
+  return pythonLiteral(text) ?? { value: text };
 }
 
 const NAME_START = /[\p{L}_]/u;
 const NAME_PART = /[\p{L}\p{N}\p{Mn}\p{Mc}\p{Pc}]/u;
 const STRING_PREFIX = /^(?:r|u|b|br|rb|f|fr|rf)$/i;
 const NUMBER =
-  /^(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*|\d(?:_?\d)*\.?)(?:[eE][+-]?\d(?:_?\d)*)?[jJ]?)/;
+  /(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*|\d(?:_?\d)*\.?)(?:[eE][+-]?\d(?:_?\d)*)?[jJ]?)/y;
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
+  let nesting = 0;
   while (i < text.length) {
     const char = text[i] as string;
     if (char === ' ' || char === '\t' || char === '\f') {
@@ -52,8 +66,9 @@ function tokenize(text: string): Token[] {
     } else if (char === '#') {
       break;
     } else if (/[0-9]/.test(char) || (char === '.' && /[0-9]/.test(text[i + 1] ?? ''))) {
-      const match = NUMBER.exec(text.slice(i));
-      if (!match) throw new NotLiteral();
+      NUMBER.lastIndex = i;
+      const match = NUMBER.exec(text);
+      if (!match) throw NOT_LITERAL;
       tokens.push({ kind: 'num', value: numberValue(match[0]) });
       i += match[0].length;
     } else if (char === '"' || char === "'") {
@@ -72,23 +87,25 @@ function tokenize(text: string): Token[] {
       tokens.push({ kind: 'op', value: '...' });
       i += 3;
     } else if ('()[]{},:+-'.includes(char)) {
+      if ('([{'.includes(char) && ++nesting > MAX_NESTING) throw NOT_LITERAL;
+      if (')]}'.includes(char)) nesting--;
       tokens.push({ kind: 'op', value: char });
       i++;
     } else {
-      throw new NotLiteral();
+      throw NOT_LITERAL;
     }
   }
   tokens.push({ kind: 'end' });
   return tokens;
 }
 
-function numberValue(written: string): number | 'complex' {
-  if (/[jJ]$/.test(written)) return 'complex';
+function numberValue(written: string): number | typeof COMPLEX {
+  if (/[jJ]$/.test(written)) return COMPLEX;
   const digits = written.replaceAll('_', '');
   if (/^0[xXoObB]/.test(digits)) return Number(BigInt(digits));
   if (/^\d+$/.test(digits)) {
     // Python 3 refuses leading zeros in a decimal integer (`010`), but not in `00` or in floats (`010.5`).
-    if (/^0+[1-9]/.test(digits)) throw new NotLiteral();
+    if (/^0+[1-9]/.test(digits) || digits.length > MAX_INT_DIGITS) throw NOT_LITERAL;
     return Number(digits);
   }
   return Number(digits);
@@ -104,17 +121,17 @@ function readString(text: string, start: number, prefix: string, tokens: Token[]
   let i = start + delimiter.length;
   let body = '';
   for (;;) {
-    if (i >= text.length) throw new NotLiteral(); // unterminated
+    if (i >= text.length) throw NOT_LITERAL; // unterminated
     if (text.startsWith(delimiter, i)) break;
     const char = text[i] as string;
     if (char === '\\') {
       const next = text[i + 1];
-      if (next === undefined) throw new NotLiteral();
+      if (next === undefined) throw NOT_LITERAL;
       body += char + next;
       i += 2;
       continue;
     }
-    if (bytes && char.charCodeAt(0) > 0x7f) throw new NotLiteral(); // bytes can only contain ASCII literal characters
+    if (bytes && char.charCodeAt(0) > 0x7f) throw NOT_LITERAL; // bytes can only contain ASCII literal characters
     body += char;
     i++;
   }
@@ -153,27 +170,28 @@ function unescape(body: string, bytes: boolean): string {
     i++;
     if (next in SIMPLE_ESCAPES) emit(SIMPLE_ESCAPES[next] as string);
     else if (/[0-7]/.test(next)) {
-      const digits = /^[0-7]{1,3}/.exec(body.slice(i))?.[0] ?? next;
+      let digits = next;
+      while (digits.length < 3 && /[0-7]/.test(body[i + digits.length] ?? '')) digits += body[i + digits.length] as string;
       i += digits.length - 1;
       const code = Number.parseInt(digits, 8);
       if (bytes) byteValues.push(code & 0xff);
       else out += String.fromCodePoint(code);
     } else if (next === 'x') {
       const hex = body.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new NotLiteral();
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw NOT_LITERAL;
       i += 2;
       if (bytes) byteValues.push(Number.parseInt(hex, 16));
       else out += String.fromCodePoint(Number.parseInt(hex, 16));
     } else if (!bytes && (next === 'u' || next === 'U')) {
       const length = next === 'u' ? 4 : 8;
       const hex = body.slice(i + 1, i + 1 + length);
-      if (hex.length !== length || !/^[0-9a-fA-F]+$/.test(hex)) throw new NotLiteral();
+      if (hex.length !== length || !/^[0-9a-fA-F]+$/.test(hex)) throw NOT_LITERAL;
       const code = Number.parseInt(hex, 16);
-      if (code > 0x10ffff) throw new NotLiteral();
+      if (code > 0x10ffff) throw NOT_LITERAL;
       out += String.fromCodePoint(code);
       i += length;
     } else if (!bytes && next === 'N') {
-      throw new NotLiteral(); // \N{NAME}: needs Unicode's name table
+      throw NOT_LITERAL; // \N{NAME}: needs Unicode's name table
     } else {
       emit(`\\${next}`); // unknown escapes keep their backslash, as in Python
     }
@@ -184,6 +202,8 @@ function unescape(body: string, bytes: boolean): string {
 
 class LiteralParser {
   private index = 0;
+  /** Why Ansible fails on the literal read so far (the first reason); it only counts if the whole text is a literal. */
+  refusal: string | undefined;
 
   constructor(private readonly tokens: Token[]) {}
 
@@ -203,12 +223,17 @@ class LiteralParser {
   }
 
   private expectOp(value: string): void {
-    if (!this.isOp(value)) throw new NotLiteral();
+    if (!this.isOp(value)) throw NOT_LITERAL;
     this.take();
   }
 
   expectEnd(): void {
-    if (this.peek().kind !== 'end') throw new NotLiteral();
+    if (this.peek().kind !== 'end') throw NOT_LITERAL;
+  }
+
+  private refuse(reason: string): typeof UNSUPPORTED {
+    this.refusal ??= reason;
+    return UNSUPPORTED;
   }
 
   /** A top-level expression; `1, 2` without brackets is a tuple. */
@@ -224,11 +249,14 @@ class LiteralParser {
     return items;
   }
 
-  /** One literal, with its sign; `a + bj` (a complex number) is not kept. */
+  /** One literal, with its sign; `a + bj` must be a real number plus or minus an imaginary one, as literal_eval wants. */
   private operand(): unknown {
     const value = this.signed();
-    if (this.isOp('+') || this.isOp('-')) throw new NotLiteral();
-    return value;
+    if (!this.isOp('+') && !this.isOp('-')) return value;
+    this.take();
+    const imaginary = this.atom();
+    if (typeof value !== 'number' || imaginary !== COMPLEX) throw NOT_LITERAL;
+    return UNSUPPORTED;
   }
 
   private signed(): unknown {
@@ -242,7 +270,8 @@ class LiteralParser {
       }
       const operand = this.take();
       for (; parentheses > 0; parentheses--) this.expectOp(')');
-      if (operand.kind !== 'num' || operand.value === 'complex') throw new NotLiteral();
+      if (operand.kind !== 'num') throw NOT_LITERAL;
+      if (operand.value === COMPLEX) return this.refuse('a complex number');
       return sign === '-' ? -operand.value : operand.value;
     }
     return this.atom();
@@ -252,7 +281,8 @@ class LiteralParser {
     const token = this.take();
     switch (token.kind) {
       case 'num':
-        if (token.value === 'complex') throw new NotLiteral();
+        // A bare `2j` is returned as such, for `1 + 2j` to see it; any complex number makes the literal refused.
+        if (token.value === COMPLEX) this.refuse('a complex number');
         return token.value;
       case 'str':
         return this.strings(token);
@@ -260,14 +290,15 @@ class LiteralParser {
         if (token.value === 'True') return true;
         if (token.value === 'False') return false;
         if (token.value === 'None') return null;
-        throw new NotLiteral();
+        throw NOT_LITERAL;
       case 'op':
         if (token.value === '(') return this.parenthesized();
         if (token.value === '[') return this.sequence(']');
         if (token.value === '{') return this.braces();
-        throw new NotLiteral();
+        if (token.value === '...') return this.refuse('Ellipsis (...)');
+        throw NOT_LITERAL;
       case 'end':
-        throw new NotLiteral();
+        throw NOT_LITERAL;
     }
   }
 
@@ -276,12 +307,12 @@ class LiteralParser {
     let value = first.value;
     let fstring = first.fstring;
     for (let next = this.peek(); next.kind === 'str'; next = this.peek()) {
-      if (next.bytes !== first.bytes) throw new NotLiteral();
+      if (next.bytes !== first.bytes) throw NOT_LITERAL;
       fstring ||= next.fstring;
       value += next.value;
       this.take();
     }
-    if (fstring) throw new NotLiteral();
+    if (fstring) throw NOT_LITERAL;
     return value;
   }
 
@@ -315,7 +346,7 @@ class LiteralParser {
     return items;
   }
 
-  /** `{}` is a dict; `{a, b}` a set (kept as a list, first occurrence of each value). */
+  /** `{}` is a dict; `{a, b}` a set, which ansible-inventory cannot print. */
   private braces(): unknown {
     if (this.isOp('}')) {
       this.take();
@@ -323,30 +354,24 @@ class LiteralParser {
     }
     const first = this.operand();
     if (this.isOp(':')) return this.dict(first);
-    const items = [first];
     while (!this.isOp('}')) {
       this.expectOp(',');
       if (this.isOp('}')) break;
-      items.push(this.operand());
+      this.operand();
     }
     this.take();
-    const seen = new Set<string>();
-    return items.filter((item) => {
-      const identity = pythonIdentity(item);
-      if (seen.has(identity)) return false;
-      seen.add(identity);
-      return true;
-    });
+    return this.refuse('a set');
   }
 
-  private dict(firstKey: unknown): Record<string, unknown> {
+  private dict(firstKey: unknown): unknown {
     // Python compares keys by value: 1, 1.0 and True are one key, which keeps its first spelling.
-    const entries = new Map<string, [string, unknown]>();
+    const entries = new Map<string | number, [string, unknown]>();
     let key = firstKey;
     for (;;) {
       this.expectOp(':');
       const value = this.operand();
-      const identity = pythonIdentity(key);
+      const identity = pythonIdentity(key) ?? entries.size;
+      if (typeof identity === 'number') this.refuse('a list, dict or tuple as a dict key');
       entries.set(identity, [entries.get(identity)?.[0] ?? dictKey(key), value]);
       if (this.isOp('}')) break;
       this.expectOp(',');
@@ -358,19 +383,17 @@ class LiteralParser {
   }
 }
 
-/** A dict key as JSON writes it (`True` -> "true", `None` -> "null"); lists and dicts cannot be keys in Python. */
+/** A dict key as JSON writes it (`True` -> "true", `None` -> "null"). */
 function dictKey(key: unknown): string {
   if (key === null) return 'null';
-  if (typeof key === 'string') return key;
-  if (typeof key === 'number' || typeof key === 'boolean') return String(key);
-  throw new NotLiteral(); // unhashable
+  return typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean' ? String(key) : '';
 }
 
-/** What Python's hash equality sees: `1`, `1.0` and `True` are equal; lists and dicts cannot be hashed. */
-function pythonIdentity(value: unknown): string {
+/** What Python's hash equality sees: `1`, `1.0` and `True` are equal; undefined for what JSON cannot key on. */
+function pythonIdentity(value: unknown): string | undefined {
   if (value === null) return 'None';
   if (typeof value === 'boolean') return `n:${Number(value)}`;
   if (typeof value === 'number') return `n:${value}`;
   if (typeof value === 'string') return `s:${value}`;
-  throw new NotLiteral(); // unhashable
+  return undefined;
 }
