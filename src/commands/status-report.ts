@@ -7,6 +7,7 @@ import { judgeCluster, parseMemberErrors, type ClusterVerdict, type MemberState 
 import { formatAge, formatBytes, formatTable } from '../etcd/backup/format.js';
 import type { SnapshotRow } from '../etcd/backup/snapshot-inventory.js';
 import type { DrillFreshness } from '../drill/drill-freshness.js';
+import { printable } from '../config/format-problems.js';
 import { ExitCode } from '../errors.js';
 
 export interface StatusInputs {
@@ -82,7 +83,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   const remote = inputs.remote ? remoteStatus(inputs.remote, now) : undefined;
   const drillStale = inputs.drill?.stale === true;
   const exitCode = unhealthy ? ExitCode.unhealthy : stale || drillStale || remote?.stale ? ExitCode.stale : ExitCode.ok;
-  const leaders = survey.members.filter((m) => m.ok && m.isLeader).map(shownName);
+  const leaders = survey.members.filter((m) => m.ok && m.isLeader).map(shown);
 
   const json = {
     cluster: inputs.cluster,
@@ -119,7 +120,7 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   let text = `${lines.join('\n')}\n${formatTable(['MEMBER', 'ENDPOINT', 'HEALTH', 'ROLE', 'REVISION', 'DB SIZE', 'VERSION', 'ANSWER'], rows)}`;
   const renamed = survey.members.filter((m) => m.memberName !== undefined);
   if (renamed.length > 0)
-    text += `member names as the cluster lists them; the inventory's: ${renamed.map((m) => `${shownName(m)} = ${m.name}`).join(', ')}\n`;
+    text += `member names as the cluster lists them; the inventory's: ${renamed.map((m) => `${shown(m)} = ${m.name}`).join(', ')}\n`;
   if (good && ageMs !== undefined) {
     text += `newest verified snapshot: ${good.path}\n  taken ${new Date(good.takenAt).toISOString()} (${formatAge(ageMs)} ago), revision ${good.revision ?? '?'}, ${good.keys ?? '?'} keys, ${formatBytes(good.size)}\n`;
   }
@@ -131,7 +132,8 @@ export function statusReport(inputs: StatusInputs): StatusReport {
   text += `${stale ? 'STALE' : 'ok'}: ${backupVerdict}\n`;
   if (drillStale) text += `STALE DRILL: no drill has proven a snapshot restorable within --max-drill-age\n`;
   if (remote) text += remote.text;
-  return { exitCode, verdict, stale: stale || remote?.stale === true, json, text };
+  // Names, versions, alarms and errors come from the cluster: no escape sequence reaches the terminal.
+  return { exitCode, verdict, stale: stale || remote?.stale === true, json, text: printable(text, { keepNewlines: true }) };
 }
 
 /** The remote copy's age next to the local one; judged only when --max-remote-age was given. */
@@ -180,13 +182,16 @@ function drillJson(drill: DrillFreshness): Record<string, unknown> {
   };
 }
 
+/** A member's name as the cluster lists it, on one line: a newline in it could fake a line of the report. */
+const shown = (m: Parameters<typeof shownName>[0]): string => printable(shownName(m));
+
 /** One table row per member: name, endpoint, health (with alarms), role, revision, size, version, answer. */
 function memberRows(survey: ClusterSurvey, verdict: ClusterVerdict): string[][] {
   return survey.members.map((m, i) => {
     const state = verdict.members[i] ?? { name: m.name, state: 'down' as const };
     const alarms = parseMemberErrors(m.alarms).alarms;
     return [
-      shownName(m),
+      shown(m),
       m.endpoint,
       `${stateLabels[state.state]}${alarms.length ? `, alarm ${alarms.join(',')}` : ''}`,
       m.ok ? (m.isLearner ? 'learner' : m.isLeader ? 'leader' : 'follower') : '-',

@@ -192,6 +192,15 @@ describe('status report (text, JSON, exit code)', () => {
     expect(report.json.splitBrain).to.equal(true);
   });
 
+  it('a member name from the cluster holding an escape sequence is shown escaped, never sent to the terminal', () => {
+    const base = survey([true, true, true]);
+    const members = base.members.map((m, i) => (i === 1 ? { ...m, memberName: 'evil\u001b]0;owned\u0007\r\nok: fake' } : m));
+    const report = statusReport({ ...inputs([true, true, true], hour), survey: { ...base, members } });
+    // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+    expect(report.text).to.not.match(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(report.text).to.contain('evil\\u001b]0;owned\\u0007\\r\\nok: fake');
+  });
+
   it('a NOSPACE alarm shows in the HEALTH column and makes the cluster unhealthy (exit 7)', () => {
     const base = survey([true, true, true]);
     const members = base.members.map((m) => ({ ...m, alarms: ['memberID:1 alarm:NOSPACE '] }));
