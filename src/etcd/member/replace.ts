@@ -59,6 +59,10 @@ export function joinDropInPath(service: string): string {
   return `/etc/systemd/system/${service}.service.d/90-orchestrate-join.conf`;
 }
 
+/** Control characters but the tab: a line break in a unit file word would start a new directive. */
+// eslint-disable-next-line no-control-regex -- control characters are what this finds
+const UNIT_UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
 /**
  * A word of an argv already substituted and expanded, as systemd reads it back unchanged: `$` and `%`
  * doubled (no second substitution), quoted when it holds blanks, quotes or backslashes, or is a lone `;`
@@ -66,8 +70,7 @@ export function joinDropInPath(service: string): string {
  * break would start a new directive) has no safe form here: joinDropIn refuses such words before they get here.
  */
 export function quoteUnitWord(word: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
-  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(word)) throw new Error(`a unit file word cannot hold a control character: ${JSON.stringify(word)}`);
+  if (UNIT_UNSAFE.test(word)) throw new Error(`a unit file word cannot hold a control character: ${JSON.stringify(word)}`);
   const escaped = word.replaceAll('$', '$$$$').replaceAll('%', '%%');
   if (escaped !== '' && escaped !== ';' && !/[\s"'\\]/.test(escaped)) return escaped;
   return `"${escaped.replace(/["\\]/g, (c) => `\\${c}`)}"`;
@@ -144,8 +147,7 @@ export function joinDropIn(
   const flags = joinFlags(members);
   const words = withFlagWords(argv, flags);
   const unset = joinClashingVariables(config, flags);
-  // eslint-disable-next-line no-control-regex -- control characters are what this finds
-  const odd = words.find((word) => /[\u0000-\u0008\u000a-\u001f\u007f]/.test(word));
+  const odd = words.find((word) => UNIT_UNSAFE.test(word));
   if (odd !== undefined)
     return {
       problem: `the join command for ${member.host} would hold ${JSON.stringify(odd)}: a control character cannot be written into a unit file (check the members' names and peer URLs in their configuration)`,
