@@ -3,6 +3,7 @@
 // characters, so `$(...)` in the value would run. This scanner follows the author's text like sh does
 // (quotes, $( ), ${ }, $(( )), backquotes, comments, here-documents) and escapes each value for the
 // place it lands in, so it stays literal text. Places where no escaping is reliable are refused.
+import { CommandWords } from './command-words.js';
 import { shellQuote } from './quote.js';
 
 /** Literal shell text from the playbook, or a value to insert. */
@@ -74,35 +75,7 @@ class Scanner {
   private readonly root: Frame = { kind: 'top', pending: [] };
   private readonly stack: Frame[] = [this.root];
   private atWordStart = true;
-  /** Words of the current simple command so far (for `for NAME in ...`); `word` is the one being read. */
-  private words: string[] = [];
-  private word = '';
-
-  /** Follow command words: blanks end a word, operators end the command. */
-  private track(c: string): void {
-    if (c === ' ' || c === '\t') {
-      if (this.word !== '') this.words.push(this.word);
-      this.word = '';
-    } else if (/[\n;&|()<>]/.test(c)) {
-      this.words = [];
-      this.word = '';
-    } else {
-      this.word += c;
-    }
-  }
-
-  /** In the word list of `for NAME in ...`, where sh splits an unquoted $var into words. */
-  private inForList(): boolean {
-    const [keyword, name, inWord] = this.words;
-    return this.word === '' && keyword === 'for' && name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && inWord === 'in';
-  }
-
-  /** In a `[[ ... ]]` test or a `let` command, where bash reads operands such as `-eq`'s as arithmetic. */
-  private inBashArithmeticCommand(): boolean {
-    const words = [...this.words, this.word];
-    const open = words.lastIndexOf('[[');
-    return (open >= 0 && !words.slice(open).includes(']]')) || words[0] === 'let';
-  }
+  private readonly commandWords = new CommandWords();
 
   private get top(): Frame {
     return this.stack[this.stack.length - 1] ?? this.root;
@@ -184,7 +157,7 @@ class Scanner {
     const c = text.charAt(i);
     const atEnd = i + 1 >= text.length;
     // Quotes, `$`, `\` and the like make the word something other than a plain keyword or name.
-    this.track(/[\\'"`$#]/.test(c) ? '\u0000' : c);
+    this.commandWords.track(/[\\'"`$#]/.test(c) ? '\u0000' : c);
     if (c === '\\') {
       if (atEnd && valueFollows) throw new ShellContextError('a {{ }} value cannot follow a backslash in a shell command');
       this.atWordStart = false;
@@ -250,8 +223,7 @@ class Scanner {
     }
     if (next === '(') {
       this.stack.push({ kind: 'cmdsub', pending: [], depth: 0 });
-      this.words = [];
-      this.word = '';
+      this.commandWords.newCommand();
       this.atWordStart = true;
       return i + 2;
     }
@@ -345,7 +317,7 @@ class Scanner {
       return value;
     }
     if (value.includes('\0')) throw new ShellContextError('a value for the shell cannot contain a NUL byte');
-    if (value.includes('[') && this.inBashArithmeticCommand())
+    if (value.includes('[') && this.commandWords.inBashArithmetic())
       throw new ShellContextError(
         `the value ${describeValue(value)} cannot be placed in a [[ ... ]] or let command: bash evaluates such operands as arithmetic, where a[...] runs what the brackets hold, even quoted; compare it in [ ... ] or case instead`,
       );
@@ -355,9 +327,10 @@ class Scanner {
       case 'cmdsub': {
         // `for ip in {{ ips }}` loops over the words of the value, as over an unquoted $ips in sh; each word
         // stays literal text. Anywhere else a value is one word (a flag list is not split into flags).
-        const list = this.atWordStart && this.inForList() && !piece.preQuoted ? value.split(/[ \t\n]+/).filter((w) => w !== '') : undefined;
+        const list =
+          this.atWordStart && this.commandWords.inForList() && !piece.preQuoted ? value.split(/[ \t\n]+/).filter((w) => w !== '') : undefined;
         this.atWordStart = false;
-        this.track('\u0000');
+        this.commandWords.track('\u0000');
         if (list) return list.length > 0 ? list.map(shellQuote).join(' ') : '';
         return piece.preQuoted ? value : shellQuote(value);
       }

@@ -111,7 +111,16 @@ describe('shell values escaped for their place (shell-context)', () => {
 
   it('refuses a value bash would evaluate as arithmetic in [[ ]], let and (( )), where a[...] runs its subscript', () => {
     const subscript = `a[$(touch ${canary})]`;
-    for (const template of ["[[ '{{}}' -eq 1 ]]", 'if [[ "{{}}" -gt 0 ]]; then :; fi', 'true && [[ 1 -lt {{}} ]]', 'let n={{}}+1'])
+    for (const template of [
+      "[[ '{{}}' -eq 1 ]]",
+      'if [[ "{{}}" -gt 0 ]]; then :; fi',
+      'true && [[ 1 -lt {{}} ]]',
+      '[[ -n x && {{}} -eq 1 ]]',
+      '[[ -z "" || ( {{}} -eq 1 ) ]]',
+      'let n={{}}+1',
+      'declare -i n={{}}',
+      'f() { local -ri n={{}}; }',
+    ])
       expect(() => joinShellPieces(pieces(template, subscript)), template).to.throw(ShellContextError, /arithmetic/);
     expect(() => joinShellPieces(pieces('(( n = {{}} ))', subscript))).to.throw(ShellContextError, /whole numbers/);
     expect(() => joinShellPieces(pieces('x=1; (( x < {{}} )) && echo y', 'a'))).to.throw(ShellContextError, /whole numbers/);
@@ -122,6 +131,8 @@ describe('shell values escaped for their place (shell-context)', () => {
     expect(bash(joinShellPieces(pieces('[[ {{}} == "a b" ]] && echo same', 'a b')))).to.equal('same\n');
     expect(bash(joinShellPieces(pieces('(( {{}} > 2 )) && echo more', '3')))).to.equal('more\n');
     expect(bash(joinShellPieces(pieces('[[ 1 -eq 1 ]] && echo {{}}', 'a[b]')))).to.equal('a[b]\n');
+    expect(bash(joinShellPieces(pieces('[[ 1 -eq 1 ]]; echo {{}}', 'a[b]')))).to.equal('a[b]\n');
+    expect(bash(joinShellPieces(pieces('declare n={{}}; echo "$n"', 'a[b]')))).to.equal('a[b]\n');
     expect(existsSync(canary)).to.equal(false);
   });
 
