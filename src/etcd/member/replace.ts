@@ -9,6 +9,7 @@ import { quorumSize } from '../cluster/health.js';
 import type { MemberObservation } from '../cluster/observe.js';
 import { initialClusterFlag, normalizeDataDir } from '../restore/identity.js';
 import type { MemberConfig } from '../members/read-config.js';
+import { envNameOf } from '../members/etcd-flags.js';
 
 /** Where the replaced member's old data goes (kept, never deleted). */
 export function replacedDataDir(dataDir: string, runId: string): string {
@@ -93,11 +94,6 @@ export function withFlagWords(words: readonly string[], set: ReadonlyMap<string,
   return kept;
 }
 
-/** {@link withFlagWords} as an ExecStart value. */
-export function withFlags(words: readonly string[], set: ReadonlyMap<string, string>): string {
-  return withFlagWords(words, set).map(quoteUnitWord).join(' ');
-}
-
 /** The flags a joining member starts with: it joins the running cluster, whose members the inventory lists. */
 export function joinFlags(members: readonly EtcdMember[]): Map<string, string> {
   return new Map([
@@ -113,7 +109,7 @@ export function joinFlags(members: readonly EtcdMember[]): Map<string, string> {
  */
 export function joinClashingVariables(config: MemberConfig, flags: ReadonlyMap<string, string>): string[] {
   const set = new Set(config.etcdVariables ?? []);
-  return [...flags.keys()].map((flag) => `ETCD_${flag.toUpperCase().replaceAll('-', '_')}`).filter((name) => set.has(name));
+  return [...flags.keys()].map(envNameOf).filter((name) => set.has(name));
 }
 
 /** Why the member's own command cannot carry the join flags (a --config-file makes etcd ignore them; another name), if it cannot. */

@@ -205,6 +205,8 @@ export function environmentFilesOf(first: FirstRead): { path: string; optional: 
 function readEnvironmentFiles(first: FirstRead, files: ReadonlyMap<string, string | undefined>, unit: string, config: MemberConfig) {
   const values: Record<string, string> = {};
   const origins: Record<string, string> = {};
+  // The variables the unit's lines name ($NAME, ${NAME}): a mistake in those reaches etcd's command line.
+  const used = new Set(first.unitFiles.flatMap((file) => [...file.text.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? '')));
   for (const ref of readService(first.unitFiles, {}, first.specifiers).environmentFiles) {
     const text = files.get(ref.path);
     // systemd expands a wildcard here; the files it matches are not read, so their values are unknown.
@@ -217,7 +219,7 @@ function readEnvironmentFiles(first: FirstRead, files: ReadonlyMap<string, strin
       continue;
     }
     config.sources.push(ref.path);
-    const read = readEnvironmentFile(ref.path, text);
+    const read = readEnvironmentFile(ref.path, text, (name) => name.startsWith('ETCD_') || used.has(name));
     config.problems.push(...read.problems);
     Object.assign(values, read.values);
     for (const name of Object.keys(read.values)) origins[name] = ref.path;

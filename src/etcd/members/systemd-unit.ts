@@ -158,28 +158,31 @@ type EnvState = 'preKey' | 'key' | 'preValue' | 'value' | 'single' | 'double' | 
  * around both trimmed; a value may mix '...' (literal), "..." (backslash escapes only " \ ` $) and plain text,
  * where a backslash escapes the next character and a backslash-newline joins lines. There is no `export`.
  */
-function envEntries(text: string): { entries: EnvEntry[]; joined: number[] } {
+function envEntries(text: string): { entries: EnvEntry[]; joined: Set<number> } {
   const entries: EnvEntry[] = [];
-  const joined: number[] = [];
+  const joined = new Set<number>();
+  // Line numbers counted as the scan goes (slicing the text for each entry would be quadratic on a long file).
+  let line = 1;
+  let startLine = 1;
   let state: EnvState = 'preKey';
   let key = '';
   let value = '';
   let keep = 0; // the value's length without trailing unquoted blanks
-  let start = 0;
   let hash = false;
   const end = (): void => {
-    entries.push({ key: key.trim(), value: value.slice(0, keep), line: text.slice(0, start).split('\n').length, hashInValue: hash });
+    entries.push({ key: key.trim(), value: value.slice(0, keep), line: startLine, hashInValue: hash });
     [key, value, keep, hash, state] = ['', '', 0, false, 'preKey'];
   };
   for (let i = 0; i < text.length; i++) {
     const c = text[i] ?? '';
+    if (i > 0 && text[i - 1] === '\n') line++;
     const blank = c === ' ' || c === '\t' || c === '\r';
     if (state === 'preKey') {
       if (c === '#' || c === ';') state = 'comment';
-      else if (!blank && c !== '\n') [state, key, start] = ['key', c, i];
+      else if (!blank && c !== '\n') [state, key, startLine] = ['key', c, line];
     } else if (state === 'comment') {
       // systemd 254 and later end a comment at a backslash-newline; older ones read the next line as comment.
-      if (c === '\\' && text[i + 1] === '\n') joined.push(text.slice(0, i).split('\n').length + 1);
+      if (c === '\\' && text[i + 1] === '\n') joined.add(line + 1);
       else if (c === '\\') i++;
       else if (c === '\n') state = 'preKey';
     } else if (state === 'key') {
@@ -212,27 +215,30 @@ function envEntries(text: string): { entries: EnvEntry[]; joined: number[] } {
 
 const validName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** KEY=VALUE lines of an EnvironmentFile, as the service gets them (later lines win). */
-export function parseEnvironmentFile(text: string): Record<string, string> {
-  return readEnvironmentFile('', text).values;
-}
-
 /**
- * The values of an EnvironmentFile and what in it does not do what it seems to: an `export NAME=...` line
- * (systemd drops an assignment whose name is not a plain variable name) and an unquoted ` #` in an ETCD_*
- * value (systemd has no trailing comments: etcd gets it).
+ * The values of an EnvironmentFile (KEY=VALUE lines, later lines win) and what in it does not do what it
+ * seems to, for the variables that matter to etcd (`matters`: ETCD_* and those the ExecStart uses; an
+ * HTTP_PROXY in a shared env file is none of a restore's business): an `export NAME=...` line (systemd drops
+ * an assignment whose name is not a plain variable name), a comment ending in a backslash (older systemd
+ * swallows the next line), and an unquoted ` #` in an ETCD_* value (systemd has no trailing comments).
  */
-export function readEnvironmentFile(path: string, text: string): { values: Record<string, string>; problems: string[] } {
+export function readEnvironmentFile(
+  path: string,
+  text: string,
+  matters: (name: string) => boolean = (name) => name.startsWith('ETCD_'),
+): { values: Record<string, string>; problems: string[] } {
   const values: Record<string, string> = {};
   const problems: string[] = [];
   const { entries, joined } = envEntries(text);
   for (const entry of entries) {
     if (validName.test(entry.key)) values[entry.key] = entry.value;
-    if (joined.includes(entry.line))
+    const meant = /\s([A-Za-z_][A-Za-z0-9_]*)$/.exec(entry.key)?.[1];
+    const name = validName.test(entry.key) ? entry.key : meant;
+    if (name === undefined || !matters(name)) continue;
+    if (joined.has(entry.line))
       problems.push(
         `${path}:${entry.line}: the comment above ends in a backslash: systemd before 254 reads ${entry.key} as part of it; fix: remove that backslash`,
       );
-    const meant = /\s([A-Za-z_][A-Za-z0-9_]*)$/.exec(entry.key)?.[1];
     if (!validName.test(entry.key) && meant)
       problems.push(`${path}:${entry.line}: systemd ignores "${entry.key}=...": ${meant} is not set; fix: write it as ${meant}=...`);
     if (validName.test(entry.key) && entry.key.startsWith('ETCD_') && entry.hashInValue)

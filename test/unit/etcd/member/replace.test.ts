@@ -9,11 +9,18 @@ import { promisify } from 'node:util';
 import type { EtcdMember } from '../../../../src/config/types.js';
 import { etcdMember } from '../member-fixture.js';
 import type { MemberObservation } from '../../../../src/etcd/cluster/observe.js';
-import { checkReplace, ensureDataDirCommand, joinDropIn, replaceStage, setAsideCommand } from '../../../../src/etcd/member/replace.js';
+import {
+  checkReplace,
+  ensureDataDirCommand,
+  joinDropIn,
+  quoteUnitWord,
+  replaceStage,
+  setAsideCommand,
+  withFlagWords,
+} from '../../../../src/etcd/member/replace.js';
 import { configFromUnit, type MemberConfig } from '../../../../src/etcd/members/read-config.js';
 import { settingsFromArgs } from '../../../../src/etcd/members/etcd-flags.js';
 import { readService } from '../../../../src/etcd/members/systemd-unit.js';
-import { quoteUnitWord, withFlags } from '../../../../src/etcd/member/replace.js';
 
 const sh = promisify(execFile);
 
@@ -128,7 +135,7 @@ describe('the join drop-in', () => {
     expect(argv).to.include('--initial-cluster=etcd1=https://10.0.0.1:2380,etcd2=https://10.0.0.2:2380,etcd3=https://10.0.0.3:2380');
     expect(argv.filter((w) => w.startsWith('--initial-cluster-state'))).to.have.length(1);
     expect(text).to.match(/^ExecStart=$/m);
-    expect(withFlags(['etcd', '--a', 'x', '--b=y'], new Map([['a', 'z']]))).to.equal('etcd --b=y --a=z');
+    expect(withFlagWords(['etcd', '--a', 'x', '--b=y'], new Map([['a', 'z']]))).to.deep.equal(['etcd', '--b=y', '--a=z']);
   });
 
   it('writes values taken from an EnvironmentFile and specifiers as they were, not substituted twice', () => {

@@ -4,7 +4,7 @@ import { combineSettings, settingsFromArgs, settingsFromConfigFile, settingsFrom
 import { configFromManifest, configFromUnit, parseFiles, parseFirstRead, readLayoutCommand } from '../../../../src/etcd/members/read-config.js';
 import { checkAgainstLive, duplicateIdentities, resolveMember } from '../../../../src/etcd/members/resolve.js';
 import { hostPathOf, readEtcdPod } from '../../../../src/etcd/members/static-pod.js';
-import { expandSpecifiers, parseEnvironmentFile, readService, splitWords } from '../../../../src/etcd/members/systemd-unit.js';
+import { expandSpecifiers, readEnvironmentFile, readService, splitWords } from '../../../../src/etcd/members/systemd-unit.js';
 import type { EtcdMember, InventoryHost } from '../../../../src/config/types.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,7 +71,7 @@ describe('systemd units', () => {
   });
   it('EnvironmentFile values override Environment= lines (systemd.exec(5))', () => {
     // systemd has no `export`: that line sets nothing (unit-quirks.test.ts has the problem it raises).
-    expect(parseEnvironmentFile('# comment\nETCD_NAME="m 1"\nexport ETCD_DATA_DIR=/d\n')).to.deep.equal({ ETCD_NAME: 'm 1' });
+    expect(readEnvironmentFile('/e', '# comment\nETCD_NAME="m 1"\nexport ETCD_DATA_DIR=/d\n').values).to.deep.equal({ ETCD_NAME: 'm 1' });
     const first = parseFirstRead(
       '==m unit /etc/systemd/system/etcd.service\n[Service]\nEnvironmentFile=-/etc/default/etcd\nEnvironment=ETCD_NAME=loses\nExecStart=/usr/bin/etcd\n',
       '==m',

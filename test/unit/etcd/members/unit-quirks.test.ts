@@ -130,6 +130,26 @@ describe('EnvironmentFiles as systemd reads them', () => {
     expect(read.problems[0]).to.match(/^\/etc\/etcd\.env:1: ETCD_NAME is "m1 # this host": systemd reads the text after #/);
   });
 
+  it('an export line or a swallowed line of a variable etcd does not use is no problem (a shared env file)', () => {
+    const read = readEnvironmentFile('/etc/default/etcd', 'export HTTP_PROXY=http://proxy:3128\n# note \\\nNO_PROXY=10.0.0.1\nETCD_NAME=m1\n');
+    expect(read.problems).to.deep.equal([]);
+    expect(read.values).to.deep.equal({ NO_PROXY: '10.0.0.1', ETCD_NAME: 'm1' });
+    const used = readEnvironmentFile('/etc/default/etcd', 'export DAEMON_ARGS=--name=m1\n', (name) => name === 'DAEMON_ARGS');
+    expect(used.problems).to.deep.equal([
+      '/etc/default/etcd:1: systemd ignores "export DAEMON_ARGS=...": DAEMON_ARGS is not set; fix: write it as DAEMON_ARGS=...',
+    ]);
+  });
+
+  it('line numbers stay right after escaped and joined lines, and a long file reads in linear time', () => {
+    const read = readEnvironmentFile('/e', 'A="x\\\ny"\nB=1 \\\n2\n\n# c \\\nETCD_NAME=m1\n');
+    expect(read.values).to.deep.equal({ A: 'xy', B: '1 2', ETCD_NAME: 'm1' });
+    expect(read.problems).to.deep.equal([
+      '/e:7: the comment above ends in a backslash: systemd before 254 reads ETCD_NAME as part of it; fix: remove that backslash',
+    ]);
+    const long = readEnvironmentFile('/e', `${'X=1\n'.repeat(400_000)}ETCD_NAME=m1 # x\n`);
+    expect(long.problems[0]).to.match(/^\/e:400001: ETCD_NAME is/);
+  });
+
   it('a comment ending in a backslash: systemd before 254 swallows the next line, so that is a problem', () => {
     const read = readEnvironmentFile('/etc/etcd.env', '# data moved \\\nETCD_DATA_DIR=/srv\n');
     expect(read.values).to.deep.equal({ ETCD_DATA_DIR: '/srv' });
