@@ -29,6 +29,20 @@ const refusedKeywords: Record<string, string> = {
   canonicalizehostname: 'set ansible_host to the full name instead',
 };
 
+/**
+ * Values that turn a refused keyword off and change nothing orchestrate does. Not `ProxyCommand=none` (ssh
+ * would then skip ssh_config's ProxyJump) nor `IdentityFile=none` (ssh would then skip its default keys).
+ */
+const isOff = (value: string): boolean => /^(?:no|false)$/i.test(value);
+const offValues: Record<string, (value: string, env: NodeJS.ProcessEnv) => boolean> = {
+  proxyusefdpass: isOff,
+  certificatefile: (value) => value === 'none',
+  pkcs11provider: (value) => value === 'none',
+  smartcarddevice: (value) => value === 'none',
+  // orchestrate uses the agent of SSH_AUTH_SOCK: `none` is the same only when that is unset.
+  identityagent: (value, env) => value === 'SSH_AUTH_SOCK' || (value === 'none' && (env.SSH_AUTH_SOCK ?? '') === ''),
+};
+
 const refusedFlags: Record<string, string> = {
   F: 'give the file with --ssh-config instead',
   W: 'remove it; orchestrate opens its own connections',
@@ -72,8 +86,8 @@ export function shellWords(text: string): string[] | undefined {
   return words;
 }
 
-function readOption(option: string, reading: SshArgsReading, variable: string): void {
-  const match = /^\s*([A-Za-z]+)\s*(?:=\s*|\s+)(.*)$/s.exec(option);
+function readOption(option: string, reading: SshArgsReading, variable: string, env: NodeJS.ProcessEnv): void {
+  const match = /^\s*([A-Za-z][A-Za-z0-9]*)\s*(?:=\s*|\s+)(.*)$/s.exec(option);
   if (!match) {
     reading.refused.push(`${variable}: cannot read -o "${option}" (expected -o Keyword=value)`);
     return;
@@ -82,11 +96,20 @@ function readOption(option: string, reading: SshArgsReading, variable: string): 
   const value = (match[2] ?? '').trim();
   if (keyword === 'proxyjump') reading.proxyJump ??= value;
   const instead = refusedKeywords[keyword];
-  if (instead) reading.refused.push(`${variable}: -o ${match[1] ?? keyword} is not supported: ${instead}`);
+  if (instead && offValues[keyword]?.(value, env) !== true)
+    reading.refused.push(`${variable}: -o ${match[1] ?? keyword} is not supported: ${instead}`);
 }
 
-/** Reads one variable's words into `reading` (earlier variables' values win, as ssh keeps the first). */
-export function readSshArgs(text: string, variable: string, reading: SshArgsReading = { refused: [] }): SshArgsReading {
+/**
+ * Reads one variable's words into `reading` (earlier variables' values win, as ssh keeps the first);
+ * `env` is where SSH_AUTH_SOCK is read.
+ */
+export function readSshArgs(
+  text: string,
+  variable: string,
+  reading: SshArgsReading = { refused: [] },
+  env: NodeJS.ProcessEnv = process.env,
+): SshArgsReading {
   const words = shellWords(text);
   if (!words) {
     reading.refused.push(`${variable}: unbalanced quotes in "${text}"`);
@@ -104,7 +127,7 @@ export function readSshArgs(text: string, variable: string, reading: SshArgsRead
         reading.refused.push(`${variable}: -${flag} needs a value`);
         break;
       }
-      if (flag === 'o') readOption(value, reading, variable);
+      if (flag === 'o') readOption(value, reading, variable, env);
       else if (flag === 'J') reading.proxyJump ??= value;
       else if (refusedFlags[flag]) reading.refused.push(`${variable}: -${flag} is not supported: ${refusedFlags[flag]}`);
       break;

@@ -3,6 +3,7 @@
 // line) ProxyJump, and `a`, given none, with its own ProxyJump from ssh_config. First hop first.
 import { ConfigError, type SourceLocation } from '../errors.js';
 import type { SshConfig } from './ssh-config.js';
+import { badHostChar } from './ssh-config-refusals.js';
 import { resolveSshOptions, type ResolvedSsh, type SshLocal } from './ssh-config-resolve.js';
 import { formatJumpHops, parseProxyJump } from './ssh-jump.js';
 
@@ -31,8 +32,9 @@ export function resolveJumpChain(config: SshConfig, target: ResolvedSsh, local: 
   }
   const last = parsed.hops.at(-1);
   if (!last) return [];
-  // ssh_config's ProxyJump is passed through a shell by ssh 9.2, which would remove quotes: refuse them here.
-  const odd = parsed.hops.find((hop) => hop.host.startsWith('-') || /[\s'`"$\\;&<>|(){}]/.test(`${hop.host}${hop.user ?? ''}`));
+  // ssh_config's ProxyJump is passed through a shell by ssh 9.2, which would remove quotes: refuse them here,
+  // at the ProxyJump line (checkNames, run on each hop by resolveSshOptions, could not name that line).
+  const odd = parsed.hops.find((hop) => hop.host.startsWith('-') || badHostChar.test(`${hop.host}${hop.user ?? ''}`));
   if (odd) {
     throw chainProblem(
       target,

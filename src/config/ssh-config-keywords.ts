@@ -47,6 +47,8 @@ export const readSshKeywords = [
   'proxycommand',
   'connecttimeout',
   'serveraliveinterval',
+  'protocolkeepalives',
+  'setuptimeout',
   'serveralivecountmax',
   'userknownhostsfile',
   'globalknownhostsfile',

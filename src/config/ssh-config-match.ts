@@ -1,6 +1,7 @@
 // `Match` lines: which criteria orchestrate evaluates as OpenSSH does (all, host, originalhost, user,
 // localuser, final, canonical, tagged), and those it cannot decide (exec, which it never runs, and the
-// newer localnetwork, version, sessiontype, command): refused when a host reaches them.
+// newer localnetwork, version, sessiontype, command): refused when a host reaches exec, or when all the
+// other criteria of the line match for the newer ones (ssh-config-resolve.ts).
 
 export type MatchAttribute =
   | 'all'

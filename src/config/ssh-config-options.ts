@@ -120,6 +120,9 @@ export function parseSshOption(keyword: string, rest: string, args: string[]): O
     case 'connecttimeout':
     case 'serveraliveinterval':
       return parseTime(keyword, args);
+    case 'protocolkeepalives': // Debian's names for ServerAliveInterval (keepalive-extensions patch)
+    case 'setuptimeout':
+      return parseTime('serveraliveinterval', args);
     case 'serveralivecountmax':
     case 'canonicalizemaxdots':
       return parseCount(keyword, args);

@@ -39,6 +39,7 @@ const isNone = (value: unknown): boolean => typeof value === 'string' && value.t
 export function checkCanonicalization(options: Options, hostArg: string, hostname: string): boolean {
   const mode = sourced(options, 'canonicalizehostname');
   const value = mode?.value ?? 'no';
+  // `ProxyJump none` counts as a proxy here, as in ssh.c (jump_host is still "none", not NULL, at this point).
   const direct = (!sourced(options, 'proxycommand') || isNone(sourced(options, 'proxycommand')?.value)) && !sourced(options, 'proxyjump');
   if (!direct && value !== 'always') return value !== 'no';
   const isAddress = /^[\d.]+$/.test(hostname) || hostname.includes(':');
@@ -50,7 +51,8 @@ export function checkCanonicalization(options: Options, hostArg: string, hostnam
     !isAddress &&
     (hostname.endsWith('.') || (dots <= maxDots && domains !== undefined && domains.length > 0 && !isNone(domains[0])));
   const cnames = sourced(options, 'canonicalizepermittedcnames');
-  const followed = !isAddress && cnames !== undefined && !isNone((cnames.value as string[])[0]);
+  // With CanonicalizeHostname no, ssh may still look the name up but does not follow the CNAME (check_follow_cname).
+  const followed = value !== 'no' && !isAddress && cnames !== undefined && !isNone((cnames.value as string[])[0]);
   if (searched || followed) {
     const where = searched ? (sourced(options, 'canonicaldomains')?.loc ?? mode?.loc) : cnames?.loc;
     throw refusal(
@@ -123,8 +125,11 @@ function checkIdentityAgent(options: Options, hostArg: string, hostname: string,
   );
 }
 
-/** OpenSSH (9.6 and later) rejects these in the host name and the user given on its command line (here: the inventory). */
-const badHostChar = /[\s'`"$\\;&<>|(){},\p{Cc}]/u;
+/**
+ * OpenSSH (9.6 and later) rejects these in the host name and the user given on its command line (here: the
+ * inventory); ssh-config-jumps.ts refuses them in ProxyJump hosts and users too.
+ */
+export const badHostChar = /[\s'`"$\\;&<>|(){},\p{Cc}]/u;
 const badUserChar = /['`";&<>|(){}\p{Cc}]|\s-|\\$/u;
 
 function checkNames(options: Options, hostArg: string, hostname: string): void {

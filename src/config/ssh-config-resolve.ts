@@ -56,7 +56,7 @@ export interface ResolvedSsh {
   userKnownHostsFiles: string[];
   /** True when ssh_config set UserKnownHostsFile (else the files are ssh's defaults). */
   userKnownHostsFilesSet: boolean;
-  /** GlobalKnownHostsFile as written (ssh expands nothing in it); default /etc/ssh/ssh_known_hosts{,2}; empty for `none`. Not read by the transport yet. */
+  /** GlobalKnownHostsFile as written (ssh expands nothing in it); default /etc/ssh/ssh_known_hosts{,2}; empty for `none`. The transport reads these after the user's files, skipping those it cannot open, as ssh does. */
   globalKnownHostsFiles: string[];
   strictHostKeyChecking: Sourced<StrictHostKeyChecking>;
 }
@@ -129,7 +129,8 @@ function expandHostName(hostname: string, hostArg: string): string | undefined {
   return hostname.replace(/%([%h])/g, (_all, key: string) => (key === '%' ? '%' : hostArg));
 }
 
-function evaluateCriterion(criterion: MatchCriterion, pass: Pass, loc: SourceLocation, resultSoFar: boolean): boolean {
+/** Undefined when orchestrate cannot tell (localnetwork, version, sessiontype, command). */
+function evaluateCriterion(criterion: MatchCriterion, pass: Pass, loc: SourceLocation, resultSoFar: boolean): boolean | undefined {
   switch (criterion.attribute) {
     case 'all':
       return true;
@@ -154,12 +155,7 @@ function evaluateCriterion(criterion: MatchCriterion, pass: Pass, loc: SourceLoc
     case 'version':
     case 'sessiontype':
     case 'command':
-      if (!resultSoFar) return false;
-      throw refusal(
-        loc,
-        `Match ${criterion.attribute} decides whether this block applies to ${pass.hostArg}, and orchestrate cannot evaluate it`,
-        'use Match host/originalhost/user, or a Host block, for the hosts orchestrate reaches',
-      );
+      return undefined;
     case 'exec':
       // ssh would run the command here (only when the criteria before it matched).
       if (!resultSoFar) return false;
@@ -173,10 +169,19 @@ function evaluateCriterion(criterion: MatchCriterion, pass: Pass, loc: SourceLoc
 
 function evaluateMatch(criteria: MatchCriterion[], pass: Pass, loc: SourceLocation): boolean {
   let result = true;
+  let undecided: MatchCriterion | undefined;
   for (const criterion of criteria) {
     const matched = evaluateCriterion(criterion, pass, loc, result);
-    if (!result) continue; // already false; ssh does not run exec then
-    if (matched === criterion.negate) result = false;
+    if (matched === undefined) undecided ??= criterion;
+    else if (result && matched === criterion.negate) result = false; // exec after this is not run (resultSoFar)
+  }
+  // These criteria run nothing, so wherever they stand on the line, they decide only when all the others match.
+  if (result && undecided) {
+    throw refusal(
+      loc,
+      `Match ${undecided.attribute} decides whether this block applies to ${pass.hostArg}, and orchestrate cannot evaluate it`,
+      'use Match host/originalhost/user, or a Host block, for the hosts orchestrate reaches',
+    );
   }
   return result;
 }

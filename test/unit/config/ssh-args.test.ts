@@ -56,9 +56,10 @@ describe('ssh arguments of the inventory', () => {
       ['-W host:22', /-W is not supported/],
       ['-i ~/.ssh/deploy', /-i is not supported: set ansible_ssh_private_key_file instead/],
       ['-o IdentityFile=~/.ssh/deploy', /-o IdentityFile is not supported: set ansible_ssh_private_key_file instead/],
-      ['-o IdentityAgent=none', /-o IdentityAgent is not supported: .*SSH_AUTH_SOCK/],
+      ['-o IdentityAgent=~/.1password/agent.sock', /-o IdentityAgent is not supported: .*SSH_AUTH_SOCK/],
       ['-o CertificateFile=~/.ssh/id-cert.pub', /-o CertificateFile is not supported/],
       ['-I /usr/lib/opensc-pkcs11.so', /-I is not supported: load the token keys into ssh-agent/],
+      ['-o PKCS11Provider=/usr/lib/opensc-pkcs11.so', /-o PKCS11Provider is not supported: load the token keys into ssh-agent/],
       ['-o HostKeyAlias=pinned', /-o HostKeyAlias is not supported/],
       ['-J', /-J needs a value/],
     ];
@@ -70,6 +71,29 @@ describe('ssh arguments of the inventory', () => {
         .and.to.match(/^ansible_ssh_extra_args: /);
     }
     expect(readSshArgs('-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -C', 'x').refused, 'other options are ignored').to.deep.equal([]);
+  });
+
+  it('lets through -o values that turn a refused option off, and only those', () => {
+    const withAgent = { SSH_AUTH_SOCK: '/run/agent.sock' };
+    const off = [
+      '-o ProxyUseFdpass=no',
+      '-o CertificateFile=none',
+      '-o PKCS11Provider=none',
+      '-o SmartcardDevice=none',
+      '-o IdentityAgent=SSH_AUTH_SOCK',
+    ];
+    for (const text of off) expect(readSshArgs(text, 'x', { refused: [] }, withAgent).refused, text).to.deep.equal([]);
+    expect(readSshArgs('-o IdentityAgent=none', 'x', { refused: [] }, {}).refused, 'no agent either way').to.deep.equal([]);
+    // CanonicalizeHostname=no would skip ssh_config's second pass, which orchestrate still runs: refused either way.
+    const still = [
+      '-o IdentityAgent=none',
+      '-o CanonicalizeHostname=yes',
+      '-o CanonicalizeHostname=no',
+      '-o ProxyCommand=none',
+      '-o IdentityFile=none',
+      '-o HostKeyAlias=none',
+    ];
+    for (const text of still) expect(readSshArgs(text, 'x', { refused: [] }, withAgent).refused, text).to.have.length(1);
   });
 
   it('parses ProxyJump values as OpenSSH does, and writes them back', () => {

@@ -113,6 +113,26 @@ const cases: Case[] = [
     hosts: ['a.b.c'],
   },
   {
+    name: "Debian's ServerAliveInterval aliases ProtocolKeepAlives and SetupTimeOut (keepalive-extensions patch)",
+    config: [
+      'Host k1',
+      '  ProtocolKeepAlives 17',
+      'Host k2',
+      '  SetupTimeOut 1m',
+      'Host k3',
+      '  ServerAliveInterval 5',
+      'Host k3 k4',
+      '  setuptimeout none',
+      '',
+    ].join('\n'),
+    hosts: ['k1', 'k2', 'k3', 'k4'],
+  },
+  {
+    name: 'CanonicalizePermittedCNAMEs with CanonicalizeHostname no: the name stays as given',
+    config: 'CanonicalizeHostname no\nCanonicalizePermittedCNAMEs *:*\nHost localhost\n  Port 2303\n',
+    hosts: ['localhost'],
+  },
+  {
     name: 'IgnoreUnknown with patterns, set in the block that applies before the unknown keyword',
     config: 'Host i\n  IgnoreUnknown Foo*,UseKeychain\nHost *\n  FooBar 1\n  UseKeychain no\n  User after\n',
     hosts: ['i'],

@@ -108,6 +108,38 @@ describe('ssh_config: refusals, located, and only where they apply', function ()
     expect((await resolve(viaJump, 'short')).hostname, 'a proxied name is left to the jump host').to.equal('short');
   });
 
+  it('ProxyJump none counts as a proxy for canonicalisation, as in ssh (no DNS lookup, so nothing to refuse)', async () => {
+    const file = write('CanonicalizeHostname yes\nCanonicalizePermittedCNAMEs *:*\nHost n.invalid\n  ProxyJump none\n');
+    // Were it direct, ssh would look n.invalid up to follow CNAMEs, and fail.
+    if (sshAvailable) expect(spawnSync('ssh', ['-G', '-F', file, 'n.invalid']).status, 'ssh -G does no lookup').to.equal(0);
+    expect((await resolve(file, 'n.invalid')).hostname).to.equal('n.invalid');
+    expect(await refused(file, 'z.invalid')).to.deep.include({ line: 2 });
+  });
+
+  it('CanonicalizePermittedCNAMEs is refused only when CanonicalizeHostname is not no (ssh follows no CNAME then)', async () => {
+    const cnames = 'CanonicalizePermittedCNAMEs *.a:*.b\nHost short\n  Port 2\n';
+    expect((await resolve(write(`${cnames}CanonicalizeHostname no\n`), 'short')).port).to.equal(2);
+    expect((await resolve(write(cnames), 'short')).port, 'no is the default').to.equal(2);
+    expect(await refused(write(`CanonicalizeHostname yes\n${cnames}`), 'short')).to.deep.include({ line: 2 });
+  });
+
+  it('Match localnetwork/version/sessiontype/command is refused only when all the other criteria match, in any order', async () => {
+    for (const line of [
+      'Match localnetwork 10.0.0.0/8 host bastion',
+      'Match host bastion localnetwork 10.0.0.0/8',
+      'Match !version OpenSSH_9* host bastion',
+    ]) {
+      const file = write(`${line}\n  User ops\nHost *\n  Port 2\n`);
+      expect(await refused(file, 'bastion'), line).to.deep.include({ line: 1 });
+      expect(await resolve(file, 'web'), line).to.deep.include({ user: local.user, port: 2 });
+    }
+    const both = write('Match sessiontype shell command "" user nobody-here\n  User ops\n');
+    expect((await resolve(both, 'web')).user).to.equal(local.user);
+    expect((await refused(both, 'web', { ...local, user: 'nobody-here' })).message).to.contain('Match sessiontype');
+    const exec = write('Match localnetwork 10.0.0.0/8 exec true\n  User ops\n');
+    expect((await refused(exec, 'web')).message, 'ssh may run exec').to.contain('Match exec');
+  });
+
   it('Match criteria it cannot evaluate are refused when reached; Match tagged follows Tag', async () => {
     const file = write('Match host elsewhere localnetwork 10.0.0.0/8\n  User never\nMatch host reach version OpenSSH_10*\n  User maybe\n');
     expect((await resolve(file, 'skip')).user).to.equal(local.user);
@@ -125,6 +157,20 @@ describe('ssh_config: refusals, located, and only where they apply', function ()
     const error = await configError(() => Promise.resolve(resolveJumpChain(config, resolveSshOptions(config, 'quoted', {}, local), local)));
     expect(error.problems[0]?.loc?.line).to.equal(4);
     expect(error.problems[0]?.message).to.contain('quotes');
+  });
+
+  it('jump hosts: odd characters are refused at the ProxyJump line, and each hop gets the checks of a host', async () => {
+    const file = write('Host ctl\n  ProxyJump ssh://a%01b@j\nHost via\n  ProxyJump j2\nHost j2\n  HostName "a b"\n');
+    const config = await loadSshConfig({ file, homeDir: local.homeDir, uid: local.uid });
+    const chain = async (host: string): Promise<{ line?: number; message?: string }> => {
+      const problem = (await configError(() => Promise.resolve(resolveJumpChain(config, resolveSshOptions(config, host, {}, local), local))))
+        .problems[0];
+      return { ...(problem?.loc ? { line: problem.loc.line } : {}), ...(problem ? { message: problem.message } : {}) };
+    };
+    expect(await chain('ctl')).to.deep.include({ line: 2 });
+    const hop = await chain('via');
+    expect(hop, 'checkNames on the hop, via resolveSshOptions').to.deep.include({ line: 6 });
+    expect(hop.message).to.contain('host name "a b"');
   });
 
   it('ProxyJump ports may be service names or signed, as ssh reads them', () => {
