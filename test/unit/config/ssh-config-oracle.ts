@@ -2,11 +2,12 @@
 // orchestrate's resolution printed in ssh -G's words, so the two can be compared field by field.
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { hostname as osHostname, userInfo } from 'node:os';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname as osHostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../../src/errors.js';
-import type { ResolvedSsh, SshCommandLine, SshLocal } from '../../../src/config/ssh-config-resolve.js';
+import { loadSshConfig } from '../../../src/config/ssh-config.js';
+import { resolveSshOptions, type ResolvedSsh, type SshCommandLine, type SshLocal } from '../../../src/config/ssh-config-resolve.js';
 
 export const sshAvailable = spawnSync('ssh', ['-V']).status === 0;
 export const local: SshLocal = { user: userInfo().username, homeDir: userInfo().homedir, uid: userInfo().uid, hostname: osHostname() };
@@ -105,4 +106,33 @@ export async function configError(work: () => Promise<unknown>): Promise<ConfigE
     return error as ConfigError;
   }
   throw new Error('expected a ConfigError');
+}
+
+/** One test per case: each file (in a folder of its own) resolved by orchestrate and by `ssh -G`, host by host. */
+export function describeOracleCases(title: string, cases: readonly Case[]): void {
+  describe(title, function () {
+    this.timeout(60_000);
+    let root: string;
+    before(function () {
+      if (!sshAvailable) this.skip();
+      root = mkdtempSync(join(tmpdir(), 'orchestrate-ssh-config-'));
+    });
+    after(() => {
+      if (root) rmSync(root, { recursive: true, force: true });
+    });
+
+    cases.forEach((testCase, index) => {
+      it(testCase.name, async () => {
+        const dir = join(root, `case-${index}`);
+        mkdirSync(dir);
+        chmodSync(dir, 0o700);
+        const file = writeCase(dir, testCase);
+        const config = await loadSshConfig({ file, homeDir: local.homeDir, uid: local.uid });
+        for (const host of testCase.hosts) {
+          const ours = asSshG(resolveSshOptions(config, host, testCase.commandLine ?? {}, local));
+          expect(ours, `host ${host}`).to.deep.equal(oracle(file, host, testCase.commandLine));
+        }
+      });
+    });
+  });
 }

@@ -1,13 +1,7 @@
 // ssh_config files as operators and distributions write them, each host compared with `ssh -G`:
 // RHEL's `Match final all` with a crypto-policies Include, macOS keywords under IgnoreUnknown, a
 // bastion block, defaults in `Host *` at the end, folders among included files, ports by name.
-import { expect } from 'chai';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadSshConfig } from '../../../src/config/ssh-config.js';
-import { resolveSshOptions } from '../../../src/config/ssh-config-resolve.js';
-import { asSshG, local, oracle, sshAvailable, writeCase, type Case } from './ssh-config-oracle.js';
+import { describeOracleCases, type Case } from './ssh-config-oracle.js';
 
 const cases: Case[] = [
   {
@@ -139,28 +133,4 @@ const cases: Case[] = [
   },
 ];
 
-describe('ssh_config as operators and distributions write it, compared with ssh -G', function () {
-  this.timeout(60_000);
-  let root: string;
-  before(function () {
-    if (!sshAvailable) this.skip();
-    root = mkdtempSync(join(tmpdir(), 'orchestrate-ssh-real-'));
-  });
-  after(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  cases.forEach((testCase, index) => {
-    it(testCase.name, async () => {
-      const dir = join(root, `case-${index}`);
-      mkdirSync(dir);
-      chmodSync(dir, 0o700);
-      const file = writeCase(dir, testCase);
-      const config = await loadSshConfig({ file, homeDir: local.homeDir, uid: local.uid });
-      for (const host of testCase.hosts) {
-        const ours = asSshG(resolveSshOptions(config, host, testCase.commandLine ?? {}, local));
-        expect(ours, `host ${host}`).to.deep.equal(oracle(file, host, testCase.commandLine));
-      }
-    });
-  });
-});
+describeOracleCases('ssh_config as operators and distributions write it, compared with ssh -G', cases);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSshConfig } from '../../../src/config/ssh-config.js';
 import { resolveSshOptions, type ResolvedSsh } from '../../../src/config/ssh-config-resolve.js';
-import { asSshG, configError, local, oracle, sshAvailable, writeCase, type Case } from './ssh-config-oracle.js';
+import { configError, describeOracleCases, local, oracle, sshAvailable, type Case } from './ssh-config-oracle.js';
 
 const cases: Case[] = [
   {
@@ -107,32 +107,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('ssh_config resolution, compared with ssh -G', function () {
-  this.timeout(60_000);
-  let root: string;
-  before(function () {
-    if (!sshAvailable) this.skip();
-    root = mkdtempSync(join(tmpdir(), 'orchestrate-ssh-config-'));
-  });
-  after(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  cases.forEach((testCase, index) => {
-    it(testCase.name, async () => {
-      const dir = join(root, `case-${index}`);
-      mkdirSync(dir);
-      chmodSync(dir, 0o700);
-      const file = writeCase(dir, testCase);
-      const config = await loadSshConfig({ file, homeDir: local.homeDir, uid: local.uid });
-      for (const host of testCase.hosts) {
-        const ours = asSshG(resolveSshOptions(config, host, testCase.commandLine ?? {}, local));
-        const theirs = oracle(file, host, testCase.commandLine);
-        expect(ours, `host ${host}`).to.deep.equal(theirs);
-      }
-    });
-  });
-});
+describeOracleCases('ssh_config resolution, compared with ssh -G', cases);
 
 describe('ssh_config: what orchestrate refuses, and bad files', function () {
   this.timeout(60_000);
